@@ -1,0 +1,167 @@
+"""Load the toolkit's content (ids, labels, guidance) from templates/content/*.yaml.
+
+Content lives in YAML so that an organisation can edit labels and guidance, or add ids,
+without touching code. Every other module asks this one for ids and text.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+#: The indirect (administrative) function; every other function is direct.
+INDIRECT_FUNCTION = "operations"
+#: Expense and unfunded items may name this instead of a function.
+SHARED = "shared"
+
+
+def templates_dir() -> Path:
+    """Where templates/ lives: $PBP_TEMPLATES, else the repository's templates/ folder."""
+    env = os.environ.get("PBP_TEMPLATES")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+class ContentError(ValueError):
+    """A content file in templates/ is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One content entry: an id, a label and any further text fields."""
+
+    id: str
+    label: str
+    data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def text(self, key: str, default: str = "") -> str:
+        """A text field, or `default`."""
+        value = self.data.get(key, default)
+        return "" if value is None else str(value)
+
+    def bullets(self, key: str) -> list[str]:
+        """A list-of-text field (empty when absent)."""
+        value = self.data.get(key) or []
+        return [str(v) for v in value]
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything in templates/content, as ordered lists of Items."""
+
+    functions: tuple[Item, ...]
+    structures: tuple[Item, ...]
+    streams: tuple[Item, ...]
+    categories: tuple[Item, ...]
+    levels: tuple[Item, ...]
+    areas: tuple[Item, ...]
+    guidance: tuple[Item, ...]
+    scenarios: tuple[Item, ...]
+    presets: tuple[Item, ...]
+
+    @staticmethod
+    def ids(items: tuple[Item, ...]) -> list[str]:
+        """The ids of a list of items, in order."""
+        return [i.id for i in items]
+
+    @property
+    def function_ids(self) -> list[str]:
+        return self.ids(self.functions)
+
+    @property
+    def structure_ids(self) -> list[str]:
+        return self.ids(self.structures)
+
+    @property
+    def stream_ids(self) -> list[str]:
+        return self.ids(self.streams)
+
+    @property
+    def category_ids(self) -> list[str]:
+        return self.ids(self.categories)
+
+    @property
+    def level_ids(self) -> list[str]:
+        return self.ids(self.levels)
+
+    def default_probability(self) -> dict[str, float]:
+        """confidence level id -> its default probability."""
+        return {lv.id: float(lv.data.get("default_probability", 0.0)) for lv in self.levels}
+
+    def by_id(self, items: tuple[Item, ...], id_: str) -> Item:
+        """The item with this id (KeyError when absent)."""
+        for item in items:
+            if item.id == id_:
+                return item
+        raise KeyError(id_)
+
+    def label(self, items: tuple[Item, ...], id_: str) -> str:
+        """The label for an id, or the id itself when unknown."""
+        try:
+            return self.by_id(items, id_).label
+        except KeyError:
+            return id_
+
+    def guidance_for(self, workbook: str) -> list[Item]:
+        """Guidance sections shown in one workbook ('full_cost' or 'projections')."""
+        return [g for g in self.guidance if workbook in (g.data.get("workbooks") or [])]
+
+
+_FILES = {
+    "functions": ("functions.yaml", "functions"),
+    "structures": ("structures.yaml", "structures"),
+    "streams": ("streams.yaml", "streams"),
+    "categories": ("categories.yaml", "categories"),
+    "levels": ("confidence.yaml", "levels"),
+    "areas": ("full_cost_areas.yaml", "areas"),
+    "guidance": ("guidance.yaml", "sections"),
+    "scenarios": ("scenarios.yaml", "scenarios"),
+    "presets": ("presets.yaml", "one_time_presets"),
+}
+
+
+def _load_items(path: Path, key: str) -> tuple[Item, ...]:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ContentError(f"{path}: content file is missing") from exc
+    except yaml.YAMLError as exc:
+        raise ContentError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
+        raise ContentError(f"{path}: expected a mapping with a list under '{key}'")
+    items: list[Item] = []
+    seen: set[str] = set()
+    for n, raw in enumerate(doc[key]):
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            raise ContentError(f"{path}: {key}[{n}] needs an 'id'")
+        id_ = raw["id"]
+        if not ID_RE.match(id_):
+            raise ContentError(f"{path}: {key}[{n}].id {id_!r} must match [a-z][a-z0-9_]*")
+        if id_ in seen:
+            raise ContentError(f"{path}: {key}[{n}].id {id_!r} appears twice")
+        seen.add(id_)
+        label = raw.get("label") or raw.get("title") or raw.get("name") or id_
+        items.append(Item(id=id_, label=str(label), data=dict(raw)))
+    return tuple(items)
+
+
+@lru_cache(maxsize=8)
+def load_content(directory: str | None = None) -> Content:
+    """Load and check templates/content (cached per directory)."""
+    base = Path(directory) if directory else templates_dir()
+    base = base / "content"
+    loaded = {attr: _load_items(base / fname, key) for attr, (fname, key) in _FILES.items()}
+    content = Content(**loaded)
+    if INDIRECT_FUNCTION not in content.function_ids:
+        raise ContentError(f"{base / 'functions.yaml'}: the function '{INDIRECT_FUNCTION}' is required")
+    if SHARED in content.function_ids:
+        raise ContentError(f"{base / 'functions.yaml'}: '{SHARED}' is reserved and cannot be a function id")
+    return content

@@ -1,0 +1,490 @@
+"""The partnership data file (SPEC section 2): pydantic models, loading and clear errors.
+
+`load_partnership(path)` returns a validated `Partnership` with every default filled in,
+or raises `DataFileError` listing every problem at once, each with the file, the path
+(`staff[3].functions`) and what was expected.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from .content import ID_RE, SHARED, Content, load_content
+
+SCHEMA_ID = "pbp-toolkit/partnership/1"
+MAX_SCENARIOS = 6
+MIN_YEARS, MAX_YEARS = 3, 10
+SCENARIO_ID_MAX = 20
+SHARE_TOLERANCE = 0.001
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a data file: where it is and what was expected."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '(top level)'}: {self.message}"
+
+
+class DataFileError(ValueError):
+    """A data file that cannot be used; `problems` lists every problem found."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {len(problems)} problem(s) in the partnership data file:"]
+        lines += [f"  {source}: {p}" for p in problems]
+        super().__init__("\n".join(lines))
+
+
+def format_loc(loc: tuple[Any, ...]) -> str:
+    """('staff', 3, 'functions') -> 'staff[3].functions'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+# ----------------------------------------------------------------------------- field types
+
+Num = Annotated[float, Strict()]  # int or float, never bool or text
+NonNeg = Annotated[float, Strict(), Field(ge=0)]
+Share = Annotated[float, Strict(), Field(ge=0, le=1)]
+Text = Annotated[str, Strict(), Field(min_length=1)]
+OptText = Annotated[str | None, Strict()]
+Bool = Annotated[bool, Strict()]
+Year = Annotated[int, Strict(), Field(ge=1, le=MAX_YEARS)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True, frozen=False)
+
+
+def _content(info: ValidationInfo) -> Content:
+    ctx = info.context or {}
+    return ctx.get("content") or load_content()
+
+
+def _check_id(value: str, allowed: list[str], what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; expected one of: {', '.join(allowed)}")
+    return value
+
+
+def _finite(value: float) -> float:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
+
+
+# ----------------------------------------------------------------------------- sections
+
+
+class Organization(_Model):
+    """Who the partnership is."""
+
+    name: Text
+    region: OptText = None
+    focus: OptText = None
+    backbone_structure: str
+    fiscal_year_start: Annotated[dt.date, Strict(False)]
+
+    @field_validator("backbone_structure")
+    @classmethod
+    def _structure(cls, v: str, info: ValidationInfo) -> str:
+        return _check_id(v, _content(info).structure_ids, "backbone structure")
+
+    @field_validator("fiscal_year_start", mode="before")
+    @classmethod
+    def _no_datetime(cls, v: Any) -> Any:
+        if isinstance(v, dt.datetime):
+            return v.date()
+        if not isinstance(v, (dt.date, str)):
+            raise ValueError("expected a date such as 2026-07-01")
+        return v
+
+    @property
+    def first_fy(self) -> int:
+        """FY label of year 1: the calendar year in which the fiscal year ends."""
+        start = self.fiscal_year_start
+        return start.year if (start.month, start.day) == (1, 1) else start.year + 1
+
+
+class Assumptions(_Model):
+    """Rates used by both workbooks."""
+
+    benefits_rate: Annotated[float, Strict(), Field(ge=0, le=2)] = 0.25
+    salary_growth: Annotated[float, Strict(), Field(ge=-0.5, le=1)] = 0.03
+    expense_inflation: Annotated[float, Strict(), Field(ge=-0.5, le=1)] = 0.03
+    funder_indirect_cap: Annotated[float, Strict(), Field(ge=0, le=1)] = 0.15
+    confidence_probability: dict[str, Share] | None = None
+
+    @field_validator("confidence_probability")
+    @classmethod
+    def _levels(cls, v: dict[str, float] | None, info: ValidationInfo) -> dict[str, float]:
+        content = _content(info)
+        out = content.default_probability()
+        for key, value in (v or {}).items():
+            _check_id(key, content.level_ids, "confidence level")
+            out[key] = value
+        return out
+
+
+def _functions_mapping(v: Any) -> Any:
+    if isinstance(v, str):
+        return {v: 1.0}
+    return v
+
+
+class Staff(_Model):
+    """One position (SPEC: staff)."""
+
+    title: Text
+    fte: Annotated[float, Strict(), Field(gt=0, le=1.5)]
+    salary: NonNeg
+    functions: dict[str, NonNeg]
+    in_kind: Bool = False
+    start_year: Year = 1
+    end_year: Year | None = None
+    scenarios: list[str] | None = None
+
+    @field_validator("functions", mode="before")
+    @classmethod
+    def _bare_id(cls, v: Any) -> Any:
+        return _functions_mapping(v)
+
+    @field_validator("salary", "fte")
+    @classmethod
+    def _fin(cls, v: float) -> float:
+        return _finite(v)
+
+    @field_validator("functions")
+    @classmethod
+    def _shares(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        ids = _content(info).function_ids
+        for key in v:
+            _check_id(key, ids, "function")
+        total = sum(v.values())
+        if not v or abs(total - 1.0) > SHARE_TOLERANCE:
+            raise ValueError(f"function shares must add up to 1 (100%); they add up to {total:g}")
+        return v
+
+
+class Expense(_Model):
+    """One non-personnel expense line, year-1 amount."""
+
+    name: Text
+    category: str
+    amount: NonNeg
+    function: str = SHARED
+    in_kind: Bool = False
+    start_year: Year = 1
+    end_year: Year | None = None
+
+    @field_validator("category")
+    @classmethod
+    def _cat(cls, v: str, info: ValidationInfo) -> str:
+        return _check_id(v, _content(info).category_ids, "expense category")
+
+    @field_validator("function")
+    @classmethod
+    def _fn(cls, v: str, info: ValidationInfo) -> str:
+        return _check_id(v, _content(info).function_ids + [SHARED], "function")
+
+
+class Revenue(_Model):
+    """One revenue source with an amount per projection year."""
+
+    name: Text
+    stream: str
+    confidence: str
+    restricted: Bool = False
+    amounts: list[NonNeg] = Field(default_factory=list)
+
+    @field_validator("stream")
+    @classmethod
+    def _stream(cls, v: str, info: ValidationInfo) -> str:
+        return _check_id(v, _content(info).stream_ids, "funding stream")
+
+    @field_validator("confidence")
+    @classmethod
+    def _conf(cls, v: str, info: ValidationInfo) -> str:
+        return _check_id(v, _content(info).level_ids, "confidence level")
+
+    def amount(self, year: int) -> float:
+        """The amount in projection year `year` (1-based); 0 past the list."""
+        return self.amounts[year - 1] if 1 <= year <= len(self.amounts) else 0.0
+
+
+class Unfunded(_Model):
+    name: Text
+    amount: NonNeg
+    function: str = SHARED
+
+    @field_validator("function")
+    @classmethod
+    def _fn(cls, v: str, info: ValidationInfo) -> str:
+        return _check_id(v, _content(info).function_ids + [SHARED], "function")
+
+
+class CashTarget(_Model):
+    months: NonNeg
+    current: NonNeg = 0.0
+    build_years: Annotated[int, Strict(), Field(ge=1, le=50)] = 1
+
+
+class NamedAmount(_Model):
+    name: Text
+    amount: NonNeg
+
+
+class ChangeCapital(_Model):
+    name: Text
+    amount: NonNeg
+    years: Annotated[int, Strict(), Field(ge=1, le=50)] = 1
+
+
+class FullCost(_Model):
+    """The six areas of full cost beyond today's expenses."""
+
+    depreciation: NonNeg = 0.0
+    unfunded: list[Unfunded] = Field(default_factory=list)
+    working_capital: CashTarget = Field(default_factory=lambda: CashTarget(months=2, current=0, build_years=1))
+    reserves: CashTarget = Field(default_factory=lambda: CashTarget(months=3, current=0, build_years=3))
+    fixed_asset_additions: list[NamedAmount] = Field(default_factory=list)
+    debt_principal: list[NamedAmount] = Field(default_factory=list)
+    change_capital: list[ChangeCapital] = Field(default_factory=list)
+
+
+class Scenario(_Model):
+    """One projection scenario (SPEC section 2)."""
+
+    id: Annotated[str, Strict(), Field(pattern=r"^[a-z][a-z0-9_]{0,19}$")]
+    name: Text
+    description: OptText = None
+    realization: dict[str, Share] | None = None
+    stream_multipliers: dict[str, NonNeg] | None = None
+    salary_growth: Annotated[float | None, Strict(), Field(ge=-0.5, le=1)] = None
+    expense_multiplier: NonNeg = 1.0
+
+    @field_validator("realization")
+    @classmethod
+    def _real(cls, v: dict[str, float] | None, info: ValidationInfo) -> dict[str, float] | None:
+        for key in v or {}:
+            _check_id(key, _content(info).level_ids, "confidence level")
+        return v
+
+    @field_validator("stream_multipliers")
+    @classmethod
+    def _mult(cls, v: dict[str, float] | None, info: ValidationInfo) -> dict[str, float] | None:
+        for key in v or {}:
+            _check_id(key, _content(info).stream_ids, "funding stream")
+        return v
+
+
+class OneTime(_Model):
+    name: Text
+    year: Year
+    amount: Num
+    scenarios: list[str] | None = None
+
+
+class Projections(_Model):
+    years: Annotated[int, Strict(), Field(ge=MIN_YEARS, le=MAX_YEARS)] = 5
+    starting_cash: Num = 0.0
+    one_time: list[OneTime] = Field(default_factory=list)
+    scenarios: Annotated[list[Scenario] | None, Field(max_length=MAX_SCENARIOS)] = None
+
+
+class Partnership(_Model):
+    """A whole, validated partnership data file."""
+
+    schema_: Annotated[str, Field(alias="schema")] = SCHEMA_ID
+    organization: Organization
+    assumptions: Assumptions = Field(default_factory=Assumptions)
+    staff: list[Staff] = Field(default_factory=list)
+    expenses: list[Expense] = Field(default_factory=list)
+    revenue: list[Revenue] = Field(default_factory=list)
+    full_cost: FullCost = Field(default_factory=FullCost)
+    projections: Projections = Field(default_factory=Projections)
+
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True, populate_by_name=True)
+
+    @field_validator("schema_")
+    @classmethod
+    def _schema(cls, v: str) -> str:
+        if v != SCHEMA_ID:
+            raise ValueError(f"expected {SCHEMA_ID!r}")
+        return v
+
+    # -- derived views used by both models and both workbooks
+
+    @property
+    def years(self) -> int:
+        return self.projections.years
+
+    def scenario_list(self, content: Content | None = None) -> list[Scenario]:
+        """The scenarios in force: the file's own, or the defaults from templates/."""
+        if self.projections.scenarios is not None:
+            return list(self.projections.scenarios)
+        return default_scenarios(content or load_content())
+
+    def probability(self) -> dict[str, float]:
+        """confidence level -> probability (defaults filled)."""
+        return dict(self.assumptions.confidence_probability or {})
+
+    def to_data(self) -> dict[str, Any]:
+        """The data file as plain YAML-ready data (every default written out)."""
+        data = self.model_dump(mode="json", by_alias=True)
+        return data
+
+
+def default_scenarios(content: Content) -> list[Scenario]:
+    """SPEC's three default scenarios, with names and descriptions from templates/."""
+    out = []
+    for item in content.scenarios:
+        out.append(
+            Scenario.model_validate(
+                {
+                    "id": item.id,
+                    "name": item.text("name") or item.label,
+                    "description": item.text("description") or None,
+                    "realization": item.data.get("realization"),
+                },
+                context={"content": content},
+            )
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------- cross-checks
+
+
+def _cross_check(p: Partnership, content: Content) -> list[Problem]:
+    """Checks that need the whole file: years within the horizon, scenario references."""
+    problems: list[Problem] = []
+    years = p.projections.years
+    scenarios = p.scenario_list(content)
+    scenario_ids = [s.id for s in scenarios]
+    if p.projections.scenarios is not None:
+        if not p.projections.scenarios:
+            problems.append(Problem("projections.scenarios", "give at least one scenario, or null for the defaults"))
+        seen: set[str] = set()
+        for n, s in enumerate(p.projections.scenarios):
+            if s.id in seen:
+                problems.append(Problem(f"projections.scenarios[{n}].id", f"scenario id {s.id!r} appears twice"))
+            seen.add(s.id)
+
+    def span(kind: str, items: list[Any]) -> None:
+        for n, it in enumerate(items):
+            if it.start_year > years:
+                problems.append(Problem(f"{kind}[{n}].start_year", f"expected 1..{years} (projections.years), got {it.start_year}"))
+            if it.end_year is not None:
+                if it.end_year > years:
+                    problems.append(Problem(f"{kind}[{n}].end_year", f"expected {it.start_year}..{years} or null, got {it.end_year}"))
+                elif it.end_year < it.start_year:
+                    problems.append(Problem(f"{kind}[{n}].end_year", f"must not be before start_year ({it.start_year}), got {it.end_year}"))
+
+    def refs(kind: str, items: list[Any]) -> None:
+        for n, it in enumerate(items):
+            for k, sid in enumerate(it.scenarios or []):
+                if sid not in scenario_ids:
+                    problems.append(Problem(f"{kind}[{n}].scenarios[{k}]", f"unknown scenario {sid!r}; expected one of: {', '.join(scenario_ids)}"))
+
+    span("staff", p.staff)
+    span("expenses", p.expenses)
+    refs("staff", p.staff)
+    refs("projections.one_time", p.projections.one_time)
+    for n, ot in enumerate(p.projections.one_time):
+        if ot.year > years:
+            problems.append(Problem(f"projections.one_time[{n}].year", f"expected 1..{years} (projections.years), got {ot.year}"))
+    return problems
+
+
+# ----------------------------------------------------------------------------- entry points
+
+
+def _friendly(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    msg = str(err.get("msg", "invalid"))
+    if kind == "extra_forbidden":
+        return "unknown key; remove it or check its spelling"
+    if kind == "missing":
+        return "required field is missing"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if "input" in err and kind not in ("missing",):
+        got = err["input"]
+        shown = repr(got)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        msg = f"{msg} (got {shown})"
+    return msg
+
+
+def validate_data(data: Any, source: str = "<data>", content: Content | None = None) -> Partnership:
+    """Validate already-parsed data; raise DataFileError with every problem."""
+    content = content or load_content()
+    if not isinstance(data, dict):
+        raise DataFileError(source, [Problem("", "expected a mapping (key: value pairs) at the top level")])
+    try:
+        p = Partnership.model_validate(data, context={"content": content})
+    except ValidationError as exc:
+        problems = [Problem(format_loc(tuple("schema" if x == "schema_" else x for x in e["loc"])), _friendly(e)) for e in exc.errors()]
+        raise DataFileError(source, problems) from None
+    problems = _cross_check(p, content)
+    if problems:
+        raise DataFileError(source, problems)
+    return p
+
+
+def load_partnership(path: str | Path, content: Content | None = None) -> Partnership:
+    """Read, parse and validate a partnership data file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFileError(str(path), [Problem("", "file not found")]) from None
+    except UnicodeDecodeError:
+        raise DataFileError(str(path), [Problem("", "not a UTF-8 text file")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise DataFileError(str(path), [Problem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    return validate_data(data, str(path), content)
+
+
+def dump_partnership(p: Partnership) -> str:
+    """The partnership as YAML text (a valid data file)."""
+    return yaml.safe_dump(p.to_data(), sort_keys=False, allow_unicode=True)
+
+
+__all__ = [
+    "DataFileError", "Problem", "Partnership", "Scenario", "Staff", "Expense", "Revenue",
+    "load_partnership", "validate_data", "dump_partnership", "default_scenarios", "SCHEMA_ID", "ID_RE",
+]

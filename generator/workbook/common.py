@@ -1,0 +1,415 @@
+"""Sheets and pieces both workbooks share: Start Here, Guide, Lists, Checks, Metadata,
+labelled input fields, input tables, print setup and protection."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from xlsxwriter.worksheet import Worksheet
+
+from ..content import SHARED, Content, Item
+from .layout import Book, Column, Table, abs_cell, abs_range
+from .styles import LEGEND
+
+LISTS = "Lists"
+META = "Metadata"
+CHECKS = "Checks"
+GUIDE = "Guide"
+START = "Start Here"
+
+YES, NO = "Yes", "No"
+SHARED_LABEL = "Shared (spread over all functions)"
+
+
+def footer_text(org_name: str) -> str:
+    """Print footer: organisation, sheet, page (ampersands escaped)."""
+    org = (org_name or "").replace("&", "&&")[:80]
+    return f"&L{org}&C&A&RPage &P of &N"
+
+
+def print_setup(ws: Worksheet, org_name: str, repeat_rows: tuple[int, int] | None = None, landscape: bool = True) -> None:
+    """Landscape, one page wide, repeated headers, footer with organisation/sheet/page."""
+    if landscape:
+        ws.set_landscape()
+    ws.set_paper(9)  # A4; Excel adapts to Letter where that is the default printer paper
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+    ws.set_footer(footer_text(org_name))
+    if repeat_rows:
+        ws.repeat_rows(*repeat_rows)
+
+
+def protect(ws: Worksheet, password: str | None) -> None:
+    """Protect formulas; inputs stay editable (they carry unlocked formats)."""
+    ws.protect(password or "", {
+        "select_locked_cells": True,
+        "select_unlocked_cells": True,
+        "format_columns": True,
+        "format_rows": True,
+        "autofilter": True,
+        "sort": False,
+    })
+
+
+# ----------------------------------------------------------------------------- lists
+
+
+@dataclass
+class Lists:
+    """The hidden Lists sheet: ids and labels behind every dropdown, and names for them."""
+
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # list key -> id -> label
+    names: dict[str, str] = field(default_factory=dict)              # list key -> defined name of its label range
+    cells: dict[tuple[str, str], str] = field(default_factory=dict)  # (list key, id) -> abs ref of its label cell
+
+    def label(self, key: str, id_: str) -> str:
+        return self.labels[key][id_]
+
+    def cell(self, key: str, id_: str) -> str:
+        """Absolute reference to the cell holding an id's label (for formulas)."""
+        return self.cells[(key, id_)]
+
+
+def bullets_text(items: Sequence[str]) -> str:
+    """Bullets joined as lines for one wrapped cell."""
+    return "\n".join(f"• {b}" for b in items)
+
+
+def write_lists(book: Book, content: Content, ws: Worksheet) -> Lists:
+    """Fill the hidden Lists sheet: one column block per list; names List_<Key>."""
+    lists = Lists()
+    s = book.styles
+    blocks: list[tuple[str, list[tuple[str, str]], list[tuple[str, Callable[[Item], str]]]]] = [
+        ("Functions", [(i.id, i.label) for i in content.functions], []),
+        ("FunctionsShared", [(i.id, i.label) for i in content.functions] + [(SHARED, SHARED_LABEL)], []),
+        ("Structures", [(i.id, i.label) for i in content.structures], [
+            ("Description", lambda i: i.text("description")),
+            ("Benefits", lambda i: bullets_text(i.bullets("benefits"))),
+            ("Challenges", lambda i: bullets_text(i.bullets("challenges"))),
+            ("CostImplications", lambda i: bullets_text(i.bullets("cost_implications"))),
+            ("FunderTips", lambda i: bullets_text(i.bullets("funder_tips"))),
+        ]),
+        ("Streams", [(i.id, i.label) for i in content.streams], []),
+        ("Categories", [(i.id, i.label) for i in content.categories], []),
+        ("Levels", [(i.id, i.label) for i in content.levels], []),
+        ("YesNo", [("yes", YES), ("no", NO)], []),
+    ]
+    items_by_key = {"Structures": content.structures}
+    col = 0
+    for key, pairs, extras in blocks:
+        book.text(ws, 0, col, f"{key} id", s.th)
+        book.text(ws, 0, col + 1, f"{key} label", s.th)
+        for n, (extra, _) in enumerate(extras):
+            book.text(ws, 0, col + 2 + n, extra, s.th)
+        lists.labels[key] = {}
+        for r, (id_, label) in enumerate(pairs, start=1):
+            book.text(ws, r, col, id_)
+            book.text(ws, r, col + 1, label)
+            lists.labels[key][id_] = label
+            lists.cells[(key, id_)] = abs_cell(LISTS, r, col + 1)
+            for n, (_, fn) in enumerate(extras):
+                book.text(ws, r, col + 2 + n, fn(items_by_key[key][r - 1]))
+        last = len(pairs)
+        lists.names[key] = book.define(f"List_{key}", abs_range(LISTS, 1, col + 1, last, col + 1))
+        book.define(f"List_{key}Ids", abs_range(LISTS, 1, col, last, col))
+        for n, (extra, _) in enumerate(extras):
+            book.define(f"List_{key}{extra}", abs_range(LISTS, 1, col + 2 + n, last, col + 2 + n))
+        ws.set_column(col, col + 1 + len(extras), 22)
+        col += 3 + len(extras)
+    ws.hide()
+    return lists
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def dropdown(book: Book, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, list_name: str, title: str, message: str) -> None:
+    """A dropdown that points at a Lists range (no 255-character limit)."""
+    book.validate(ws, r1, c1, r2, c2, {
+        "validate": "list", "source": "=" + list_name,
+        "input_title": title, "input_message": message,
+        "error_title": "Choose from the list", "error_message": "Pick one of the entries in the dropdown.",
+    })
+
+
+def number_rule(kind: str, minimum: float | None = None, maximum: float | None = None, title: str = "", message: str = "") -> dict[str, Any]:
+    """Data validation options for a number input ('decimal' or 'integer')."""
+    opts: dict[str, Any] = {"validate": kind, "input_title": title, "input_message": message, "error_title": "Check this value"}
+    if minimum is not None and maximum is not None:
+        opts.update({"criteria": "between", "minimum": minimum, "maximum": maximum})
+        opts["error_message"] = f"Enter a number from {minimum:g} to {maximum:g}."
+    elif minimum is not None:
+        opts.update({"criteria": ">=", "value": minimum})
+        opts["error_message"] = f"Enter a number of at least {minimum:g}."
+    else:
+        opts.update({"criteria": "between", "minimum": -1e12, "maximum": 1e12})
+        opts["error_message"] = "Enter a number."
+    return opts
+
+
+@dataclass
+class Form:
+    """Labelled single-cell inputs and outputs down a sheet: label | value | unit | note."""
+
+    book: Book
+    ws: Worksheet
+    row: int = 0
+    label_col: int = 0
+    value_col: int = 1
+
+    def heading(self, text: str, gap: int = 1) -> None:
+        self.row += gap
+        self.book.text(self.ws, self.row, self.label_col, text, self.book.styles.h)
+        self.book.blank(self.ws, self.row, self.value_col, self.book.styles.h)
+        self.book.blank(self.ws, self.row, self.value_col + 1, self.book.styles.h)
+        self.book.blank(self.ws, self.row, self.value_col + 2, self.book.styles.h)
+        self.row += 1
+
+    def _tail(self, unit: str, note: str) -> None:
+        s = self.book.styles
+        if unit:
+            self.book.text(self.ws, self.row, self.value_col + 1, unit, s.subtitle)
+        if note:
+            self.book.text(self.ws, self.row, self.value_col + 2, note, s.note)
+
+    def number(self, label: str, name: str | None, value: float | None, style: Any, rule: dict[str, Any] | None, unit: str = "", note: str = "") -> int:
+        """A number input with validation; returns its row."""
+        b = self.book
+        b.text(self.ws, self.row, self.label_col, label, b.styles.label)
+        b.number(self.ws, self.row, self.value_col, value, style)
+        if rule:
+            b.validate(self.ws, self.row, self.value_col, self.row, self.value_col, rule)
+        if name:
+            b.define_cell(name, self.ws.name, self.row, self.value_col)
+        self._tail(unit, note)
+        self.row += 1
+        return self.row - 1
+
+    def text(self, label: str, name: str | None, value: str | None, style: Any, unit: str = "", note: str = "", rule: dict[str, Any] | None = None) -> int:
+        """A text input; returns its row."""
+        b = self.book
+        b.text(self.ws, self.row, self.label_col, label, b.styles.label)
+        b.text(self.ws, self.row, self.value_col, value, style)
+        if rule:
+            b.validate(self.ws, self.row, self.value_col, self.row, self.value_col, rule)
+        if name:
+            b.define_cell(name, self.ws.name, self.row, self.value_col)
+        self._tail(unit, note)
+        self.row += 1
+        return self.row - 1
+
+    def formula(self, label: str, name: str | None, formula: str, value: Any, style: Any, unit: str = "", note: str = "") -> int:
+        """A calculated line; returns its row."""
+        b = self.book
+        b.text(self.ws, self.row, self.label_col, label, b.styles.label)
+        b.formula(self.ws, self.row, self.value_col, formula, value, style)
+        if name:
+            b.define_cell(name, self.ws.name, self.row, self.value_col)
+        self._tail(unit, note)
+        self.row += 1
+        return self.row - 1
+
+    def note(self, text: str) -> None:
+        self.book.text(self.ws, self.row, self.label_col, text, self.book.styles.note)
+        self.row += 1
+
+    def skip(self, n: int = 1) -> None:
+        self.row += n
+
+
+def write_table(book: Book, ws: Worksheet, table: Table, rows: Sequence[dict[str, Any]],
+                formulas: dict[str, tuple[Callable[[int], str], Callable[[int, dict[str, Any] | None], Any], Any]] | None = None) -> None:
+    """Header, input rows padded to capacity, per-column validation, and per-row formulas.
+
+    `formulas` maps a column key to (formula for data row i, cached value for row i, format).
+    """
+    s = book.styles
+    formulas = formulas or {}
+    for c in table.columns:
+        book.text(ws, table.top, table.col(c.key), c.header, s.th)
+        ws.set_column(table.col(c.key), table.col(c.key), c.width)
+    for i in range(table.capacity):
+        data = rows[i] if i < len(rows) else None
+        r = table.row(i)
+        for c in table.columns:
+            col = table.col(c.key)
+            if c.key in formulas:
+                f, val, fmt = formulas[c.key]
+                book.formula(ws, r, col, f(i), val(i, data), fmt)
+                continue
+            style = getattr(s, c.style)
+            value = None if data is None else data.get(c.key)
+            if isinstance(value, str):
+                book.text(ws, r, col, value, style)
+            else:
+                book.number(ws, r, col, value, style)
+    for c in table.columns:
+        if c.validation:
+            opts = dict(c.validation)
+            opts.setdefault("input_title", c.header[:32])
+            if c.help:
+                opts.setdefault("input_message", c.help)
+            book.validate(ws, table.first, table.col(c.key), table.last, table.col(c.key), opts)
+        elif c.is_input and c.help:
+            book.validate(ws, table.first, table.col(c.key), table.last, table.col(c.key),
+                          {"validate": "any", "input_title": c.header[:32], "input_message": c.help})
+    book.define_table(table)
+
+
+# ----------------------------------------------------------------------------- standard sheets
+
+
+def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpose: list[str], steps: list[str],
+                     sheets: list[tuple[str, str]], master_name: str, master_value: bool, extra: list[tuple[str, list[str]]] | None = None) -> None:
+    """Purpose, steps, colour legend, links to every sheet, and the master check."""
+    s = book.styles
+    ws.set_column(0, 0, 4)
+    ws.set_column(1, 1, 34)
+    ws.set_column(2, 2, 90)
+    book.text(ws, 0, 1, title, s.title)
+    book.text(ws, 1, 1, org_name, s.subtitle)
+    r = 3
+    master_banner(book, ws, r, 1, master_name, master_value)
+    r += 2
+    book.text(ws, r, 1, "What this workbook is for", s.h)
+    book.blank(ws, r, 2, s.h)
+    r += 1
+    for para in purpose:
+        ws.merge_range(r, 1, r, 2, "", s.wrap)
+        book.text(ws, r, 1, para, s.wrap)
+        ws.set_row(r, 15 * max(1, len(para) // 110 + 1))
+        r += 1
+    r += 1
+    book.text(ws, r, 1, "Steps", s.h)
+    book.blank(ws, r, 2, s.h)
+    r += 1
+    for n, step in enumerate(steps, start=1):
+        book.text(ws, r, 1, f"Step {n}", s.label_b)
+        book.text(ws, r, 2, step, s.wrap)
+        r += 1
+    r += 1
+    book.text(ws, r, 1, "Colour legend", s.h)
+    book.blank(ws, r, 2, s.h)
+    r += 1
+    for style_name, text in LEGEND:
+        book.text(ws, r, 1, "", getattr(s, style_name))
+        book.text(ws, r, 2, text, s.label)
+        r += 1
+    r += 1
+    book.text(ws, r, 1, "Sheets", s.h)
+    book.blank(ws, r, 2, s.h)
+    r += 1
+    for name, what in sheets:
+        book.link(ws, r, 1, name, name, s.link, f"Go to {name}")
+        book.text(ws, r, 2, what, s.wrap)
+        r += 1
+    for heading, lines in extra or []:
+        r += 1
+        book.text(ws, r, 1, heading, s.h)
+        book.blank(ws, r, 2, s.h)
+        r += 1
+        for line in lines:
+            book.text(ws, r, 2, line, s.wrap)
+            r += 1
+    ws.activate()
+    print_setup(ws, org_name, landscape=False)
+
+
+def master_banner(book: Book, ws: Worksheet, row: int, col: int, master_name: str, value: bool) -> None:
+    """'All checks pass' / 'Some checks fail' with a green or red fill, from the master check."""
+    s = book.styles
+    book.text(ws, row, col, "Checks", s.label_b)
+    book.formula(ws, row, col + 1, f'IF({master_name},"All checks pass","Some checks fail: see the Checks sheet")',
+                 "All checks pass" if value else "Some checks fail: see the Checks sheet", s.calc_text)
+    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"={master_name}", "format": s.cf_pass})
+    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"=NOT({master_name})", "format": s.cf_fail})
+
+
+@dataclass
+class Check:
+    """One row of the Checks sheet: a description and a formula that is TRUE when it passes."""
+
+    description: str
+    formula: str
+    value: bool = True
+    where: str = ""
+
+
+def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: str, org_name: str, tolerance_name: str, tolerance: float) -> None:
+    """Every check with PASS/FAIL, and the master check named `master_name`."""
+    s = book.styles
+    ws.set_column(0, 0, 70)
+    ws.set_column(1, 1, 12)
+    ws.set_column(2, 2, 30)
+    book.text(ws, 0, 0, "Checks", s.title)
+    book.text(ws, 1, 0, "Each line is TRUE when the check passes. The master check at the top is shown on every output sheet.", s.note)
+    book.text(ws, 3, 0, "Master check: every check below passes", s.label_b)
+    first, last = 7, 7 + len(checks) - 1
+    all_ok = all(c.value for c in checks)
+    book.formula(ws, 3, 1, f"AND({abs_range(CHECKS, first, 1, last, 1)})", all_ok, s.calc_bool)
+    book.define_cell(master_name, CHECKS, 3, 1)
+    ws.conditional_format(3, 1, 3, 1, {"type": "cell", "criteria": "==", "value": "TRUE", "format": s.cf_pass})
+    ws.conditional_format(3, 1, 3, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_fail})
+    book.text(ws, 4, 0, "Rounding tolerance used by the checks", s.label)
+    book.number(ws, 4, 1, tolerance, s.calc_dec0)
+    book.define_cell(tolerance_name, CHECKS, 4, 1)
+    book.text(ws, 6, 0, "Check", s.th)
+    book.text(ws, 6, 1, "Passes?", s.th)
+    book.text(ws, 6, 2, "Where to look", s.th)
+    for n, chk in enumerate(checks):
+        r = first + n
+        book.text(ws, r, 0, chk.description, s.wrap)
+        book.formula(ws, r, 1, chk.formula, chk.value, s.calc_bool)
+        book.text(ws, r, 2, chk.where, s.note)
+    ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": "TRUE", "format": s.cf_pass})
+    ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_fail})
+    ws.freeze_panes(7, 0)
+    print_setup(ws, org_name, repeat_rows=(6, 6))
+
+
+def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, org_name: str,
+                reference: list[tuple[str, list[tuple[str, str]]]]) -> None:
+    """Guidance sections from templates/, then reference tables (label, explanation)."""
+    s = book.styles
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 1, 100)
+    book.text(ws, 0, 0, "Guide", s.title)
+    book.text(ws, 1, 0, "Guidance from the toolkit, where you need it. Edit templates/content/guidance.yaml to change it.", s.note)
+    r = 3
+    for sec in content.guidance_for(workbook_key):
+        book.text(ws, r, 0, sec.label, s.h)
+        book.blank(ws, r, 1, s.h)
+        r += 1
+        for para in sec.bullets("paragraphs"):
+            book.text(ws, r, 1, para, s.wrap)
+            ws.set_row(r, 14 * max(1, len(para) // 95 + 1))
+            r += 1
+        for bullet in sec.bullets("bullets"):
+            book.text(ws, r, 1, f"• {bullet}", s.wrap)
+            ws.set_row(r, 14 * max(1, len(bullet) // 95 + 1))
+            r += 1
+        r += 1
+    for heading, rows in reference:
+        book.text(ws, r, 0, heading, s.h)
+        book.blank(ws, r, 1, s.h)
+        r += 1
+        for label, text in rows:
+            book.text(ws, r, 0, label, s.wrap_b)
+            book.text(ws, r, 1, text, s.wrap)
+            ws.set_row(r, 14 * max(1, len(text) // 95 + 1))
+            r += 1
+        r += 1
+    print_setup(ws, org_name, landscape=False)
+
+
+def write_metadata(book: Book, ws: Worksheet, meta: dict[str, str]) -> None:
+    """Hidden key/value sheet: template id and version, generator version, and so on."""
+    s = book.styles
+    book.text(ws, 0, 0, "key", s.th)
+    book.text(ws, 0, 1, "value", s.th)
+    for r, (k, v) in enumerate(meta.items(), start=1):
+        book.text(ws, r, 0, k)
+        book.text(ws, r, 1, v)
+    book.define("Meta_Table", abs_range(META, 1, 0, len(meta), 1))
+    ws.set_column(0, 1, 28)
+    ws.hide()

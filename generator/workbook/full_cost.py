@@ -1,0 +1,685 @@
+"""The Full Cost Workbook (SPEC section 3) as a formula-driven .xlsx.
+
+Inputs go on Organization, Assumptions, Staffing, Expenses, Full Cost and Revenue; every
+SPEC output is a formula on Calculations under its defined name, with the model's value
+cached; Summary reads those names in plain words and charts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
+from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
+from ..schema import SCHEMA_ID, Partnership
+from .common import (
+    CHECKS, GUIDE, LISTS, META, NO, SHARED_LABEL, START, YES, Check, Form, Lists, bullets_text, dropdown,
+    master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
+    write_start_here, write_table,
+)
+from .layout import Book, Column, Table, abs_range
+
+TEMPLATE_ID = "pbp-full-cost"
+TEMPLATE_VERSION = "1"
+TOLERANCE = 0.001
+MAX_FTE = 1.5
+
+ORG, ASSUME, STAFF, EXP, FULL, REV, CALC, SUMMARY = (
+    "Organization", "Assumptions", "Staffing", "Expenses", "Full Cost", "Revenue", "Calculations", "Summary",
+)
+SHEETS = [START, ORG, ASSUME, STAFF, EXP, FULL, REV, CALC, SUMMARY, GUIDE, CHECKS, LISTS, META]
+
+
+@dataclass
+class Capacity:
+    """Rows in each input table (spare rows included)."""
+
+    staff: int = 40
+    expenses: int = 40
+    revenue: int = 50
+    unfunded: int = 20
+    fixed_assets: int = 15
+    debt: int = 10
+    change_capital: int = 15
+
+    def fit(self, p: Partnership, spare: int = 10) -> "Capacity":
+        """Grow any table that the data would overfill (always keep spare rows)."""
+        fc = p.full_cost
+        return Capacity(
+            staff=max(self.staff, len(year1_staff(p)) + spare),
+            expenses=max(self.expenses, len(year1_expenses(p)) + spare),
+            revenue=max(self.revenue, len(p.revenue) + spare),
+            unfunded=max(self.unfunded, len(fc.unfunded) + spare),
+            fixed_assets=max(self.fixed_assets, len(fc.fixed_asset_additions) + spare),
+            debt=max(self.debt, len(fc.debt_principal) + spare),
+            change_capital=max(self.change_capital, len(fc.change_capital) + spare),
+        )
+
+
+def slugify(name: str) -> str:
+    """A file-name-safe id from an organisation name."""
+    import re
+
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:60].strip("-") or "partnership"
+
+
+def _flag(v: bool) -> str:
+    return YES if v else NO
+
+
+class FullCostBuilder:
+    """Writes one Full Cost Workbook."""
+
+    def __init__(self, p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
+                 password: str | None = None, blank: bool = False):
+        self.p = p
+        self.content = content or load_content()
+        self.cap = (capacity or Capacity()).fit(p)
+        self.password = password
+        self.blank = blank
+        self.model = compute_full_cost(p, self.content)
+        self.org_name = "" if blank else p.organization.name
+        self.book = Book(str(path))
+        self.s = self.book.styles
+        self.ws = {name: self.book.sheet(name) for name in SHEETS}
+        self.lists: Lists | None = None
+        self.checks: list[Check] = []
+
+    # ------------------------------------------------------------------ entry point
+
+    def build(self) -> dict[str, str]:
+        """Write every sheet and close the file; returns the defined names."""
+        self.lists = write_lists(self.book, self.content, self.ws[LISTS])
+        self.book.define("Flag_Yes", self.lists.cell("YesNo", "yes"))
+        self.book.define("Label_Shared", self.lists.cell("FunctionsShared", SHARED))
+        self.book.define("Label_Operations", self.lists.cell("Functions", INDIRECT_FUNCTION))
+        self._organization()
+        self._assumptions()
+        self._staffing()
+        self._expenses()
+        self._full_cost_inputs()
+        self._revenue()
+        self._calculations()
+        self._checks()
+        self._summary()
+        self._full_cost_results()
+        self._guide()
+        self._start_here()
+        write_metadata(self.book, self.ws[META], self.metadata())
+        for name, ws in self.ws.items():
+            protect(ws, self.password)
+        self.book.close(
+            {"title": f"Full Cost Workbook: {self.org_name}".strip(": ").strip(), "subject": "Backbone full cost",
+             "author": "Place-Based Partnerships Toolkit", "company": "", "comments": f"generator {__version__}"},
+            {"pbp_template_id": TEMPLATE_ID, "pbp_template_version": TEMPLATE_VERSION, "pbp_generator_version": __version__},
+        )
+        return self.book.names
+
+    def metadata(self) -> dict[str, str]:
+        return {
+            "template_id": TEMPLATE_ID,
+            "template_version": TEMPLATE_VERSION,
+            "generator_version": __version__,
+            "data_schema": SCHEMA_ID,
+            "partnership_id": "" if self.blank else slugify(self.p.organization.name),
+            "staff_capacity": str(self.cap.staff),
+            "expense_capacity": str(self.cap.expenses),
+            "revenue_capacity": str(self.cap.revenue),
+        }
+
+    # ------------------------------------------------------------------ inputs
+
+    def _sheet_title(self, ws: Any, title: str, note: str) -> None:
+        self.book.text(ws, 0, 0, title, self.s.title)
+        self.book.text(ws, 1, 0, note, self.s.note)
+
+    def _organization(self) -> None:
+        b, s, ws, o = self.book, self.s, self.ws[ORG], self.p.organization
+        ws.set_column(0, 0, 30)
+        ws.set_column(1, 1, 60)
+        ws.set_column(2, 2, 10)
+        ws.set_column(3, 3, 50)
+        self._sheet_title(ws, "Organization", "Who the partnership is and how its backbone is set up. Yellow cells are yours to fill in.")
+        f = Form(b, ws, row=3)
+        f.heading("The partnership", gap=0)
+        text_rule = {"validate": "length", "criteria": "<=", "value": 200, "input_title": "", "input_message": ""}
+        f.text("Partnership name", "In_OrgName", self.org_name, s.in_text, note="Shown on every page footer.",
+               rule={**text_rule, "input_title": "Partnership name", "input_message": "The name of the partnership (any text)."})
+        f.text("Region", "In_Region", None if self.blank else o.region, s.in_text, note="Optional: the community or area served.",
+               rule={**text_rule, "input_title": "Region", "input_message": "Optional: the community, city or county served."})
+        f.text("Focus", "In_Focus", None if self.blank else o.focus, s.in_text, note="Optional: the problem the partnership works on.",
+               rule={**text_rule, "input_title": "Focus", "input_message": "Optional: e.g. ending homelessness, cradle to career."})
+        row = f.row
+        b.text(ws, row, 0, "Fiscal year starts on", s.label)
+        if self.blank:
+            b.blank(ws, row, 1, s.in_date)
+        else:
+            b.date(ws, row, 1, o.fiscal_year_start, s.in_date)
+        b.validate(ws, row, 1, row, 1, {"validate": "date", "criteria": "between", "minimum": __import__("datetime").date(2000, 1, 1),
+                                         "maximum": __import__("datetime").date(2100, 12, 31), "input_title": "Fiscal year start",
+                                         "input_message": "First day of the fiscal year this workbook covers, e.g. 2026-07-01.",
+                                         "error_title": "Enter a date", "error_message": "Enter a date such as 2026-07-01."})
+        b.define_cell("In_FYStart", ORG, row, 1)
+        b.text(ws, row, 2, "date", s.subtitle)
+        f.row += 1
+        fy = "" if self.blank else f"FY{o.first_fy}"
+        f.formula("Fiscal year", "Org_FYLabel",
+                  'IF(In_FYStart="","",CONCATENATE("FY",YEAR(In_FYStart)+IF(AND(MONTH(In_FYStart)=1,DAY(In_FYStart)=1),0,1)))',
+                  fy, s.calc_text, note="Named after the calendar year in which the fiscal year ends.")
+        f.heading("Backbone structure")
+        struct_label = "" if self.blank else self.content.label(self.content.structures, o.backbone_structure)
+        row = f.text("Backbone structure", "In_Structure", struct_label or None, s.in_text, note="Choose from the list; the notes below change with it.")
+        dropdown(b, ws, row, 1, row, 1, "List_Structures", "Backbone structure", "How the backbone is set up. Choose one; its benefits, challenges and cost notes appear below.")
+        item = None if self.blank else self.content.by_id(self.content.structures, o.backbone_structure)
+        for label, key, field in [
+            ("What it is", "Description", lambda i: i.text("description")),
+            ("Benefits", "Benefits", lambda i: bullets_text(i.bullets("benefits"))),
+            ("Challenges", "Challenges", lambda i: bullets_text(i.bullets("challenges"))),
+            ("Cost implications", "CostImplications", lambda i: bullets_text(i.bullets("cost_implications"))),
+            ("Tips for funders", "FunderTips", lambda i: bullets_text(i.bullets("funder_tips"))),
+        ]:
+            value = field(item) if item else "Choose a backbone structure above."
+            r = f.formula(label, None,
+                          f'IF(ISNA(MATCH(In_Structure,List_Structures,0)),"Choose a backbone structure above.",'
+                          f'INDEX(List_Structures{key},MATCH(In_Structure,List_Structures,0)))', value, s.calc_wrap)
+            ws.set_row(r, 15 * max(2, value.count("\n") + 1 + len(value) // 70))
+        print_setup(ws, self.org_name, landscape=False)
+
+    def _assumptions(self) -> None:
+        b, s, ws, a = self.book, self.s, self.ws[ASSUME], self.p.assumptions
+        ws.set_column(0, 0, 34)
+        ws.set_column(1, 1, 14)
+        ws.set_column(2, 2, 12)
+        ws.set_column(3, 3, 70)
+        self._sheet_title(ws, "Assumptions", "Rates used across the workbook. Each one is an input with a unit and a note.")
+        f = Form(b, ws, row=3)
+        f.heading("Rates", gap=0)
+        f.number("Benefits rate", "In_BenefitsRate", a.benefits_rate, s.in_pct,
+                 number_rule("decimal", 0, 2, "Benefits rate", "Payroll taxes and benefits as a share of salary, e.g. 25%."),
+                 "% of salary", "Payroll taxes plus benefits (health, retirement) as a share of salary.")
+        f.number("Salary growth", "In_SalaryGrowth", a.salary_growth, s.in_pct,
+                 number_rule("decimal", -0.5, 1, "Salary growth", "Yearly raise, compounding. Used by the Scenario Projections Tool."),
+                 "% a year", "Used by the Scenario Projections Tool; kept here so both workbooks agree.")
+        f.number("Expense inflation", "In_ExpenseInflation", a.expense_inflation, s.in_pct,
+                 number_rule("decimal", -0.5, 1, "Expense inflation", "Yearly growth of non-personnel costs. Used by the Scenario Projections Tool."),
+                 "% a year", "Used by the Scenario Projections Tool.")
+        f.number("Typical funder indirect cap", "In_IndirectCap", a.funder_indirect_cap, s.in_pct,
+                 number_rule("decimal", 0, 1, "Indirect cap", "The indirect-cost rate funders typically allow, e.g. 15%."),
+                 "% of direct", "Compared with the backbone's true indirect rate on the Summary sheet.")
+        f.heading("How likely is each revenue source?")
+        f.note("Expected revenue counts each source at its amount times the probability of its confidence level.")
+        table = Table(ASSUME, "Conf", f.row, 0, [
+            Column("level", "Confidence level", 34, "calc_text", is_input=False),
+            Column("prob", "Probability", 14, "in_pct", "Chance that money at this level arrives, 0% to 100%.",
+                   number_rule("decimal", 0, 1, "Probability", "Chance that money at this level arrives, 0% to 100%.")),
+            Column("help", "What it means", 70, "note", is_input=False),
+        ], len(self.content.levels))
+        prob = self.p.probability()
+        rows = [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help")} for lv in self.content.levels]
+        write_table(b, ws, table, rows)
+        self.conf = table
+        print_setup(ws, self.org_name, landscape=False)
+
+    def _staffing(self) -> None:
+        b, s, ws = self.book, self.s, self.ws[STAFF]
+        fids = self.content.function_ids
+        self._sheet_title(ws, "Staffing", "Every position the backbone relies on in year 1, in-kind ones too. Split each position's time across the functions (the shares add up to 100%).")
+        cols = [
+            Column("title", "Position title", 30, "in_text", "Job title. Leave the row empty when not used."),
+            Column("fte", "FTE", 8, "in_dec", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).",
+                   number_rule("decimal", 0, MAX_FTE, "FTE", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).")),
+            Column("salary", "Annual salary (1.0 FTE)", 14, "in_money", "Year-1 salary for a full-time person in this role.",
+                   number_rule("decimal", 0, None, "Salary", "Year-1 salary for a full-time person in this role.")),
+            Column("in_kind", "In-kind?", 9, "in_flag", "Yes when a partner or host pays this position, not the backbone.", None),
+        ]
+        for fn in self.content.functions:
+            cols.append(Column(f"share_{fn.id}", f"{fn.label} %", 12, "in_pct", f"Share of this position's time on {fn.label.lower()}.",
+                               number_rule("decimal", 0, 1, "Share of time", f"Share of this position's time on {fn.label.lower()} (0% to 100%).")))
+        cols += [Column("share_total", "Shares total", 10, "calc_pct", is_input=False),
+                 Column("cost", "Cost incl. benefits", 14, "calc_money", is_input=False)]
+        t = Table(STAFF, "Staff", 3, 0, cols, self.cap.staff)
+        staff = year1_staff(self.p)
+        rows = [{"title": st.title, "fte": st.fte, "salary": st.salary, "in_kind": _flag(st.in_kind),
+                 **{f"share_{f}": st.functions[f] for f in fids if f in st.functions}} for st in staff]
+        share_keys = [f"share_{f}" for f in fids]
+        rate = self.p.assumptions.benefits_rate
+
+        def total(i: int, d: Any) -> float:
+            return sum(staff[i].functions.values()) if i < len(staff) else 0.0
+
+        def cost(i: int, d: Any) -> float:
+            return staff_cost(staff[i], rate) if i < len(staff) else 0.0
+
+        first_share, last_share = t.col(share_keys[0]), t.col(share_keys[-1])
+        from xlsxwriter.utility import xl_rowcol_to_cell as rc
+        write_table(b, ws, t, rows, {
+            "share_total": (lambda i: f"SUM({rc(t.row(i), first_share)}:{rc(t.row(i), last_share)})", total, s.calc_pct),
+            "cost": (lambda i: f"{t.cell(i, 'fte')}*{t.cell(i, 'salary')}*(1+In_BenefitsRate)", cost, s.calc_money),
+        })
+        dropdown(b, ws, t.first, t.col("in_kind"), t.last, t.col("in_kind"), "List_YesNo", "In-kind?", "Yes when a partner or host pays this position, not the backbone.")
+        c_title, c_tot = t.col("title"), t.col("share_total")
+        ws.conditional_format(t.first, c_tot, t.last, c_tot, {
+            "type": "formula", "criteria": f'=AND(${rc(t.first, c_title)[0]}{t.first + 1}<>"",ABS({rc(t.first, c_tot)}-1)>Chk_Tolerance)',
+            "format": s.cf_fail})
+        ws.set_row(t.top, 45)
+        ws.freeze_panes(t.first, 1)
+        print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        self.staff = t
+
+    def _expenses(self) -> None:
+        b, s, ws = self.book, self.s, self.ws[EXP]
+        self._sheet_title(ws, "Expenses", "Non-personnel costs for year 1, in-kind ones (donated space, a host's back office) too. Give a function when a cost serves one function; otherwise choose Shared.")
+        t = Table(EXP, "Exp", 3, 0, [
+            Column("name", "Expense", 34, "in_text", "What the cost is. Leave the row empty when not used."),
+            Column("category", "Category", 26, "in_text", None),
+            Column("amount", "Year-1 amount", 14, "in_money", "Annual amount for year 1.",
+                   number_rule("decimal", 0, None, "Amount", "Annual amount for year 1 (0 or more).")),
+            Column("function", "Function", 30, "in_text", None),
+            Column("in_kind", "In-kind?", 9, "in_flag", None),
+        ], self.cap.expenses)
+        rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
+                 "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind)}
+                for e in year1_expenses(self.p)]
+        write_table(b, ws, t, rows)
+        dropdown(b, ws, t.first, t.col("category"), t.last, t.col("category"), "List_Categories", "Category", "The kind of cost.")
+        dropdown(b, ws, t.first, t.col("function"), t.last, t.col("function"), "List_FunctionsShared", "Function", "The function this cost serves, or Shared to spread it in proportion to staff time.")
+        dropdown(b, ws, t.first, t.col("in_kind"), t.last, t.col("in_kind"), "List_YesNo", "In-kind?", "Yes when a partner or host provides this at no cost to the backbone.")
+        ws.freeze_panes(t.first, 1)
+        print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        self.exp = t
+
+    def _full_cost_inputs(self) -> None:
+        b, s, ws, fc = self.book, self.s, self.ws[FULL], self.p.full_cost
+        ws.set_column(0, 0, 40)
+        ws.set_column(1, 1, 16)
+        ws.set_column(2, 2, 30)
+        ws.set_column(3, 3, 60)
+        self._sheet_title(ws, "Full Cost", "The six areas of full cost: what the backbone needs beyond this year's expenses to stay healthy.")
+        # rows 3..10: the six areas (written once the names exist, see _full_cost_results)
+        self.area_top = 3
+        f = Form(b, ws, row=self.area_top + len(AREAS) + 3)
+        f.heading("Area 1: total expenses beyond staff and expenses", gap=0)
+        f.number("Depreciation", "In_Depreciation", fc.depreciation, s.in_money,
+                 number_rule("decimal", 0, None, "Depreciation", "Yearly depreciation of equipment and other assets (not cash)."),
+                 "per year", "Not cash: included in total expenses, left out of the cash need for working capital and reserves.")
+        f.note("Unfunded costs: what running today's work fairly would cost but is not paid today (stipends, fair salaries, evaluation).")
+        opts_fn = self.lists
+        unf = Table(FULL, "Unf", f.row, 0, [
+            Column("name", "Unfunded cost", 40, "in_text", "What is needed but not paid for today."),
+            Column("amount", "Amount per year", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Yearly amount (0 or more).")),
+            Column("function", "Function", 30, "in_text", None),
+        ], self.cap.unfunded)
+        write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": opts_fn.label("FunctionsShared", u.function)} for u in fc.unfunded])
+        dropdown(b, ws, unf.first, unf.col("function"), unf.last, unf.col("function"), "List_FunctionsShared", "Function", "The function this cost serves, or Shared.")
+        self.unf = unf
+        f.row = unf.last + 1
+        for key, area, target in [("WC", "Area 2: working capital", fc.working_capital), ("Res", "Area 3: reserves", fc.reserves)]:
+            what = "working capital" if key == "WC" else "reserves"
+            f.heading(area)
+            f.number("Target, months of cash operating expenses", f"In_{key}Months", target.months, s.in_dec,
+                     number_rule("decimal", 0, None, "Months", f"How many months of cash spending to hold as {what}."), "months")
+            f.number("Already held today", f"In_{key}Current", target.current, s.in_money,
+                     number_rule("decimal", 0, None, "Current", f"The {what} the backbone holds today."), "amount")
+            f.number("Years to build it up", f"In_{key}Build", target.build_years, s.in_int,
+                     number_rule("integer", 1, 50, "Years", "Spread the build-up over this many years (at least 1)."), "years")
+        for key, title, items in [("FA", "Area 4: fixed asset additions", fc.fixed_asset_additions),
+                                  ("Debt", "Area 5: debt principal repayment", fc.debt_principal)]:
+            f.heading(title)
+            t = Table(FULL, key, f.row, 0, [
+                Column("name", "Item", 40, "in_text", "What it is."),
+                Column("amount", "Amount this year", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Amount this year (0 or more).")),
+            ], self.cap.fixed_assets if key == "FA" else self.cap.debt)
+            write_table(b, ws, t, [{"name": x.name, "amount": x.amount} for x in items])
+            setattr(self, key.lower(), t)
+            f.row = t.last + 1
+        f.heading("Area 6: change capital")
+        cc = Table(FULL, "CC", f.row, 0, [
+            Column("name", "Investment", 40, "in_text", "A one-off investment in growth or change."),
+            Column("amount", "Total amount", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Total amount of the investment.")),
+            Column("years", "Spread over (years)", 30, "in_int", None, number_rule("integer", 1, 50, "Years", "Years to spread the investment over (at least 1).")),
+            Column("annual", "Per year", 16, "calc_money", is_input=False),
+        ], self.cap.change_capital)
+        ccs = fc.change_capital
+        write_table(b, ws, cc, [{"name": c.name, "amount": c.amount, "years": c.years} for c in ccs], {
+            "annual": (lambda i: f"IF(N({cc.cell(i, 'years')})>0,{cc.cell(i, 'amount')}/{cc.cell(i, 'years')},0)",
+                       lambda i, d: ccs[i].amount / ccs[i].years if i < len(ccs) else 0.0, s.calc_money)})
+        self.cc = cc
+        print_setup(ws, self.org_name, landscape=False)
+
+    def _revenue(self) -> None:
+        b, s, ws = self.book, self.s, self.ws[REV]
+        self._sheet_title(ws, "Revenue", "Every source of money expected in year 1, with its funding stream and how sure it is. Expected revenue weights each amount by its confidence.")
+        t = Table(REV, "Rev", 3, 0, [
+            Column("name", "Source", 36, "in_text", "The funder or contract. Leave the row empty when not used."),
+            Column("stream", "Funding stream", 26, "in_text", None),
+            Column("confidence", "Confidence", 14, "in_text", None),
+            Column("restricted", "Restricted?", 11, "in_flag", None),
+            Column("amount", "Year-1 amount", 14, "in_money", None, number_rule("decimal", 0, None, "Amount", "Amount expected in year 1 (0 or more).")),
+            Column("prob", "Probability", 12, "calc_pct", is_input=False),
+            Column("expected", "Expected", 14, "calc_money", is_input=False),
+        ], self.cap.revenue)
+        prob = self.p.probability()
+        revs = self.p.revenue
+        rows = [{"name": r.name, "stream": self.lists.label("Streams", r.stream), "confidence": self.lists.label("Levels", r.confidence),
+                 "restricted": _flag(r.restricted), "amount": r.amount(1)} for r in revs]
+        write_table(b, ws, t, rows, {
+            "prob": (lambda i: f'IF({t.cell(i, "confidence")}="",0,INDEX(Conf_prob,MATCH({t.cell(i, "confidence")},Conf_level,0)))',
+                     lambda i, d: prob[revs[i].confidence] if i < len(revs) else 0.0, s.calc_pct),
+            "expected": (lambda i: f"{t.cell(i, 'amount')}*{t.cell(i, 'prob')}",
+                         lambda i, d: revs[i].amount(1) * prob[revs[i].confidence] if i < len(revs) else 0.0, s.calc_money),
+        })
+        dropdown(b, ws, t.first, t.col("stream"), t.last, t.col("stream"), "List_Streams", "Funding stream", "Where the money comes from.")
+        dropdown(b, ws, t.first, t.col("confidence"), t.last, t.col("confidence"), "List_Levels", "Confidence", "How sure the money is: committed, likely, possible or prospect.")
+        dropdown(b, ws, t.first, t.col("restricted"), t.last, t.col("restricted"), "List_YesNo", "Restricted?", "Yes when the funder limits what the money may pay for.")
+        ws.freeze_panes(t.first, 1)
+        print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        self.rev = t
+
+    # ------------------------------------------------------------------ calculations
+
+    def _calculations(self) -> None:
+        b, s, ws, m = self.book, self.s, self.ws[CALC], self.model
+        ws.set_column(0, 0, 44)
+        ws.set_column(1, 5, 16)
+        ws.set_column(6, 6, 50)
+        self._sheet_title(ws, "Calculations", "Every result of the workbook, each a formula over the inputs. Names in column G are the workbook's defined names.")
+        master_banner(b, ws, 2, 0, "FC_Checks_OK", self._all_checks_pass())
+        f = Form(b, ws, row=4, value_col=1)
+        fu = self.lists
+        stream_lines = [(f"FC_Revenue_{k}", f"  of which {fu.label('Streams', k)}", f"SUMIF(Rev_stream,{fu.cell('Streams', k)},Rev_expected)") for k in self.content.stream_ids]
+
+        def line(name: str, label: str, formula: str, style: Any = None) -> None:
+            r = f.formula(label, name, formula, m[name], style or s.calc_money0)
+            b.text(ws, r, 6, name, s.subtitle)
+
+        f.heading("Area 1: total expenses", gap=0)
+        line("FC_Personnel", "Personnel (salaries and benefits, in-kind included)", "SUM(Staff_cost)")
+        line("FC_NonPersonnel", "Non-personnel expenses", "SUM(Exp_amount)")
+        line("FC_Depreciation", "Depreciation", "In_Depreciation")
+        line("FC_Unfunded", "Unfunded costs", "SUM(Unf_amount)")
+        line("FC_TotalExpenses", "Total expenses", "FC_Personnel+FC_NonPersonnel+FC_Depreciation+FC_Unfunded", s.out_money)
+        line("FC_InKind", "In-kind staff and expenses", "SUMIF(Staff_in_kind,Flag_Yes,Staff_cost)+SUMIF(Exp_in_kind,Flag_Yes,Exp_amount)")
+        line("FC_CashOpex", "Cash operating expenses", "FC_TotalExpenses-FC_Depreciation-FC_InKind")
+        f.heading("Areas 2 to 6")
+        line("FC_WorkingCapital", "Working capital to add this year", "MAX(0,In_WCMonths*FC_CashOpex/12-In_WCCurrent)/In_WCBuild")
+        line("FC_Reserves", "Reserves to add this year", "MAX(0,In_ResMonths*FC_CashOpex/12-In_ResCurrent)/In_ResBuild")
+        line("FC_FixedAssets", "Fixed asset additions", "SUM(FA_amount)")
+        line("FC_DebtPrincipal", "Debt principal repayment", "SUM(Debt_amount)")
+        line("FC_ChangeCapital", "Change capital (this year's share)", "SUM(CC_annual)")
+        f.heading("Full cost")
+        line("FC_Total", "Full cost (the six areas)", "FC_TotalExpenses+FC_WorkingCapital+FC_Reserves+FC_FixedAssets+FC_DebtPrincipal+FC_ChangeCapital", s.out_money)
+        line("FC_RequiredSurplus", "Surplus needed beyond expenses", "FC_Total-FC_TotalExpenses")
+        line("FC_RequiredSurplusPct", "Surplus needed, % of total expenses", "IF(FC_TotalExpenses=0,0,FC_RequiredSurplus/FC_TotalExpenses)", s.calc_pct0)
+        line("FC_CashNeed", "Cash need (full cost less in-kind)", "FC_Total-FC_InKind", s.out_money)
+        f.heading("Revenue")
+        line("FC_ExpectedRevenue", "Expected revenue (weighted by confidence)", "SUM(Rev_expected)", s.out_money)
+        for name, label, formula in stream_lines:
+            line(name, label, formula)
+        line("FC_Gap", "Gap: cash need less expected revenue (positive = shortfall)", "FC_CashNeed-FC_ExpectedRevenue", s.out_money)
+
+        # function allocation table
+        f.heading("Cost by function")
+        f.note("Personnel follows each position's time shares; direct expenses go to their function; shared costs and depreciation follow personnel (all to operations when there is no personnel).")
+        fids = self.content.function_ids
+        fcosts = function_costs(self.p, self.content)
+        top = f.row
+        t = Table(CALC, "Func", top, 0, [
+            Column("label", "Function", 44, "calc_text", is_input=False),
+            Column("personnel", "Personnel", 16, "calc_money0", is_input=False),
+            Column("direct", "Direct expenses", 16, "calc_money0", is_input=False),
+            Column("shared", "Share of shared costs", 16, "calc_money0", is_input=False),
+            Column("total", "Function cost", 16, "out_money", is_input=False),
+        ], len(fids))
+        for c in t.columns:
+            b.text(ws, t.top, t.col(c.key), c.header, s.th)
+        after = t.last + 1
+        # totals rows under the table: personnel total and shared pool
+        b.text(ws, after, 0, "Personnel, all functions", s.label)
+        b.formula(ws, after, 1, f"SUM({t.ref('personnel')})", sum(fcosts.personnel.values()), s.calc_money0)
+        b.define_cell("Calc_PersonnelTotal", CALC, after, 1)
+        b.text(ws, after + 1, 0, "Shared costs and depreciation to spread", s.label)
+        b.formula(ws, after + 1, 1, "SUMIF(Exp_function,Label_Shared,Exp_amount)+SUMIF(Unf_function,Label_Shared,Unf_amount)+FC_Depreciation",
+                  fcosts.shared, s.calc_money0)
+        b.define_cell("Calc_SharedPool", CALC, after + 1, 1)
+        for i, fid in enumerate(fids):
+            r = t.row(i)
+            lab = fu.cell("Functions", fid)
+            b.formula(ws, r, t.col("label"), lab, fu.label("Functions", fid), s.calc_text)
+            b.formula(ws, r, t.col("personnel"), f"SUMPRODUCT(Staff_cost,Staff_share_{fid})", fcosts.personnel[fid], s.calc_money0)
+            b.formula(ws, r, t.col("direct"), f"SUMIF(Exp_function,{t.cell(i, 'label')},Exp_amount)+SUMIF(Unf_function,{t.cell(i, 'label')},Unf_amount)",
+                      fcosts.direct[fid], s.calc_money0)
+            alloc = fcosts.total[fid] - fcosts.personnel[fid] - fcosts.direct[fid]
+            b.formula(ws, r, t.col("shared"),
+                      f"IF(Calc_PersonnelTotal=0,IF({t.cell(i, 'label')}=Label_Operations,Calc_SharedPool,0),Calc_SharedPool*{t.cell(i, 'personnel')}/Calc_PersonnelTotal)",
+                      alloc, s.calc_money0)
+            name = f"FC_Function_{fid}"
+            b.formula(ws, r, t.col("total"), f"{t.cell(i, 'personnel')}+{t.cell(i, 'direct')}+{t.cell(i, 'shared')}", m[name], s.out_money)
+            b.define_cell(name, CALC, r, t.col("total"))
+            b.text(ws, r, 6, name, s.subtitle)
+        b.define("Calc_FunctionTotals", t.ref("total"))
+        f.row = after + 3
+        f.heading("Indirect costs")
+        line("FC_IndirectRate", "True indirect rate (operations / direct functions)",
+             f"IF(FC_TotalExpenses-FC_Function_{INDIRECT_FUNCTION}=0,0,FC_Function_{INDIRECT_FUNCTION}/(FC_TotalExpenses-FC_Function_{INDIRECT_FUNCTION}))", s.out_pct)
+        line("FC_IndirectCap", "Typical funder indirect cap", "In_IndirectCap", s.calc_pct0)
+        self.func_table = t
+        print_setup(ws, self.org_name)
+
+    # ------------------------------------------------------------------ checks
+
+    def _all_checks_pass(self) -> bool:
+        return not self.blank
+
+    def _checks(self) -> None:
+        ok = not self.blank
+        fids = self.content.function_ids
+        text_cols = ["SUMPRODUCT(--ISTEXT(Staff_fte))", "SUMPRODUCT(--ISTEXT(Staff_salary))", "SUMPRODUCT(--ISTEXT(Exp_amount))",
+                     "SUMPRODUCT(--ISTEXT(Rev_amount))", "SUMPRODUCT(--ISTEXT(Unf_amount))", "SUMPRODUCT(--ISTEXT(FA_amount))",
+                     "SUMPRODUCT(--ISTEXT(Debt_amount))", "SUMPRODUCT(--ISTEXT(CC_amount))", "SUMPRODUCT(--ISTEXT(CC_years))",
+                     *[f"SUMPRODUCT(--ISTEXT(Staff_share_{f}))" for f in fids]]
+        self.checks = [
+            Check("The partnership has a name", "LEN(In_OrgName)>0", ok, ORG),
+            Check("A backbone structure from the list is chosen", "ISNUMBER(MATCH(In_Structure,List_Structures,0))", ok, ORG),
+            Check("The fiscal year start is a date", "ISNUMBER(In_FYStart)", ok, ORG),
+            Check("Every position with a title has function shares adding up to 100%",
+                  'SUMPRODUCT((Staff_title<>"")*(ABS(Staff_share_total-1)>Chk_Tolerance))=0', True, STAFF),
+            Check("Every position with a title has an FTE above 0 and at most the maximum",
+                  'SUMPRODUCT((Staff_title<>"")*((Staff_fte<=0)+(Staff_fte>Chk_MaxFTE)))=0', True, STAFF),
+            Check("No position has a cost but no title", 'SUMPRODUCT((Staff_title="")*(Staff_cost<>0))=0', True, STAFF),
+            Check("Every position's in-kind flag is Yes, No or empty",
+                  'SUMPRODUCT((Staff_in_kind<>"")*(Staff_in_kind<>Flag_Yes)*(Staff_in_kind<>INDEX(List_YesNo,2)))=0', True, STAFF),
+            Check("Every expense with an amount has a name, a category and a function",
+                  'SUMPRODUCT((Exp_amount<>0)*((Exp_name="")+(Exp_category="")+(Exp_function="")))=0', True, EXP),
+            Check("Every unfunded cost with an amount has a function", 'SUMPRODUCT((Unf_amount<>0)*(Unf_function=""))=0', True, FULL),
+            Check("Every revenue source with an amount has a stream and a confidence level",
+                  'SUMPRODUCT((Rev_amount<>0)*((Rev_stream="")+(Rev_confidence="")))=0', True, REV),
+            Check("Working capital and reserves are built up over at least 1 year", "AND(In_WCBuild>=1,In_ResBuild>=1)", True, FULL),
+            Check("Every change-capital investment is spread over at least 1 year", "SUMPRODUCT((CC_amount<>0)*(CC_years<1))=0", True, FULL),
+            Check("Confidence probabilities are between 0% and 100%", "SUMPRODUCT((Conf_prob<0)+(Conf_prob>1))=0", True, ASSUME),
+            Check("No text typed into a number cell", "+".join(text_cols) + "=0", True, "Staffing, Expenses, Revenue, Full Cost"),
+            Check("Cost by function adds up to total expenses",
+                  "ABS(SUM(Calc_FunctionTotals)-FC_TotalExpenses)<=Chk_Tolerance*MAX(1,ABS(FC_TotalExpenses))", True, CALC),
+            Check("The six areas add up to the full cost",
+                  "ABS(FC_TotalExpenses+FC_WorkingCapital+FC_Reserves+FC_FixedAssets+FC_DebtPrincipal+FC_ChangeCapital-FC_Total)<=Chk_Tolerance*MAX(1,ABS(FC_Total))",
+                  True, CALC),
+        ]
+        ws = self.ws[CHECKS]
+        write_checks(self.book, ws, self.checks, "FC_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE)
+        r = 7 + len(self.checks) + 1
+        self.book.text(ws, r, 0, "Largest FTE allowed for one position", self.s.label)
+        self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
+        self.book.define_cell("Chk_MaxFTE", CHECKS, r, 1)
+
+    # ------------------------------------------------------------------ outputs
+
+    def _full_cost_results(self) -> None:
+        """The six areas at the top of the Full Cost sheet, beside their explanations."""
+        b, s, ws = self.book, self.s, self.ws[FULL]
+        r = self.area_top
+        for c, h in enumerate(["The six areas of full cost", "This year", "", "What it is"]):
+            b.text(ws, r, c, h, s.th)
+        for n, (area_id, name) in enumerate(AREAS, start=1):
+            item = self.content.by_id(self.content.areas, area_id)
+            b.text(ws, r + n, 0, f"{n}. {item.label}", s.label)
+            b.formula(ws, r + n, 1, name, self.model[name], s.calc_money0)
+            b.text(ws, r + n, 3, item.text("what"), s.note)
+        b.text(ws, r + len(AREAS) + 1, 0, "Full cost", s.label_b)
+        b.formula(ws, r + len(AREAS) + 1, 1, "FC_Total", self.model["FC_Total"], s.out_money)
+
+    def _summary(self) -> None:
+        b, s, ws, m = self.book, self.s, self.ws[SUMMARY], self.model
+        ws.set_column(0, 0, 52)
+        ws.set_column(1, 1, 16)
+        ws.set_column(2, 2, 70)
+        ws.set_column(3, 3, 3)
+        ws.set_column(4, 4, 34)
+        ws.set_column(5, 5, 16)
+        b.text(ws, 0, 0, "Summary: the full cost of the backbone", s.title)
+        b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Org_FYLabel="",""," · "&Org_FYLabel))',
+                  "" if self.blank else f"{self.org_name} · FY{self.p.organization.first_fy}", s.subtitle)
+        master_banner(b, ws, 2, 0, "FC_Checks_OK", self._all_checks_pass())
+        r = 4
+        b.text(ws, r, 0, "In plain words", s.h)
+        b.blank(ws, r, 1, s.h)
+        b.blank(ws, r, 2, s.h)
+        r += 1
+        gap, rate, cap = m["FC_Gap"], m["FC_IndirectRate"], m["FC_IndirectCap"]
+        lines = [
+            ("What it really costs to run the backbone for a year (all six areas)", "FC_Total", s.out_money,
+             "Day-to-day expenses plus what keeps the backbone healthy: working capital, reserves, equipment, debt and change capital."),
+            ("Day-to-day expenses, in-kind and unfunded costs included", "FC_TotalExpenses", s.calc_money0,
+             "Area 1: staff, other expenses, depreciation and the unfunded costs needed to do today's work fairly."),
+            ("Given in kind by partners or the host (no cash needed)", "FC_InKind", s.calc_money0,
+             "Positions and costs that partners or the host pay for directly."),
+            ("Cash the backbone must raise", "FC_CashNeed", s.out_money, "Full cost less in-kind support."),
+            ("Revenue it can expect, weighted by how sure each source is", "FC_ExpectedRevenue", s.out_money,
+             "Each source counts at its amount times the probability of its confidence level (Assumptions)."),
+            ("Gap between the cash need and expected revenue", "FC_Gap", s.out_money, None),
+            ("Surplus needed on top of expenses", "FC_RequiredSurplus", s.calc_money0,
+             "Full cost less total expenses: what revenue must exceed expenses by to fund areas 2 to 6."),
+            ("That surplus as a share of total expenses", "FC_RequiredSurplusPct", s.calc_pct0,
+             "A useful figure to show funders who ask why a budget shows a surplus."),
+            ("True indirect rate (operations against the direct functions)", "FC_IndirectRate", s.out_pct, None),
+            ("Typical funder indirect cap", "FC_IndirectCap", s.calc_pct0, "From Assumptions."),
+        ]
+        for label, name, style, note in lines:
+            b.text(ws, r, 0, label, s.wrap)
+            b.formula(ws, r, 1, name, m[name], style)
+            if note is not None:
+                b.text(ws, r, 2, note, s.note)
+            elif name == "FC_Gap":
+                b.formula(ws, r, 2, 'IF(FC_Gap>0,"Shortfall: expected revenue does not cover the cash need yet.",'
+                                    '"Covered: expected revenue meets or exceeds the cash need.")',
+                          "Shortfall: expected revenue does not cover the cash need yet." if gap > 0 else
+                          "Covered: expected revenue meets or exceeds the cash need.", s.calc_wrap)
+            else:
+                b.formula(ws, r, 2, 'IF(FC_IndirectRate>FC_IndirectCap,"Above the typical cap: grants capped at that rate leave part of operations unfunded.",'
+                                    '"Within the typical cap.")',
+                          "Above the typical cap: grants capped at that rate leave part of operations unfunded." if rate > cap else
+                          "Within the typical cap.", s.calc_wrap)
+            r += 1
+        # chart data
+        r += 1
+        data_top = r
+        tables: list[tuple[str, list[tuple[str, str, Any]]]] = [
+            ("Full cost by area", [(f"{self.content.by_id(self.content.areas, a).label}", n, m[n]) for a, n in AREAS]),
+            ("Cost by function", [(self.lists.label("Functions", f), f"FC_Function_{f}", m[f"FC_Function_{f}"]) for f in self.content.function_ids]),
+            ("Expected revenue by stream against the cash need",
+             [(self.lists.label("Streams", k), f"FC_Revenue_{k}", m[f"FC_Revenue_{k}"]) for k in self.content.stream_ids]
+             + [("Expected revenue, all streams", "FC_ExpectedRevenue", m["FC_ExpectedRevenue"]), ("Cash need", "FC_CashNeed", m["FC_CashNeed"])]),
+            ("True indirect rate against the typical cap", [("True indirect rate", "FC_IndirectRate", rate), ("Typical funder cap", "FC_IndirectCap", cap)]),
+        ]
+        ranges = []
+        for title, rows in tables:
+            b.text(ws, r, 0, title, s.h)
+            b.blank(ws, r, 1, s.h)
+            r += 1
+            first = r
+            for label, name, value in rows:
+                b.text(ws, r, 0, label, s.label)
+                b.formula(ws, r, 1, name, value, s.calc_pct0 if "Indirect" in name else s.calc_money0)
+                r += 1
+            ranges.append((title, first, r - 1))
+            r += 1
+        self._charts(ws, ranges, data_top)
+        print_setup(ws, self.org_name)
+        ws.fit_to_pages(1, 0)
+
+    def _charts(self, ws: Any, ranges: list[tuple[str, int, int]], data_top: int) -> None:
+        wb = self.book.wb
+        kinds = [("column", None), ("bar", None), ("column", None), ("column", None)]  # (type, subtype)
+        colours = ["#1F4E5A", "#2E75B6", "#70AD47", "#C55A11"]
+        for n, ((title, first, last), (kind, sub)) in enumerate(zip(ranges, kinds)):
+            chart = wb.add_chart({"type": kind})
+            chart.add_series({
+                "name": title,
+                "categories": [SUMMARY, first, 0, last, 0],
+                "values": [SUMMARY, first, 1, last, 1],
+                "fill": {"color": colours[n]},
+                "data_labels": {"value": True, "num_format": "0%" if "indirect" in title.lower() else "#,##0"},
+            })
+            chart.set_title({"name": title, "name_font": {"size": 11}})
+            chart.set_legend({"none": True})
+            if "indirect" in title.lower():
+                chart.set_y_axis({"num_format": "0%", "min": 0})
+            else:
+                (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": "#,##0"})
+            chart.set_size({"width": 500, "height": 300})
+            ws.insert_chart(data_top + (n // 2) * 16, 2 + 2 * (n % 2), chart, {"x_offset": 8, "y_offset": 4})
+
+    def _guide(self) -> None:
+        c = self.content
+        reference = [
+            ("The six areas of full cost", [(a.label, f"{a.text('what')} How to estimate it: {a.text('how_to_estimate')}") for a in c.areas]),
+            ("Backbone functions", [(fn.label, f"{fn.text('covers')} Typical roles: {', '.join(fn.bullets('typical_roles'))}.") for fn in c.functions]),
+            ("Backbone structures", [(st.label, st.text("description")) for st in c.structures]),
+            ("Funding streams", [(sm.label, sm.text("description")) for sm in c.streams]),
+            ("Expense categories", [(cat.label, cat.text("help")) for cat in c.categories]),
+            ("Confidence levels", [(lv.label, lv.text("help")) for lv in c.levels]),
+        ]
+        write_guide(self.book, self.ws[GUIDE], c, "full_cost", self.org_name, reference)
+
+    def _start_here(self) -> None:
+        sheets = [
+            (ORG, "Name, fiscal year and backbone structure (with what that structure means for cost)."),
+            (ASSUME, "Benefits rate, growth rates, the typical indirect cap and how likely each confidence level is."),
+            (STAFF, "Every position, its FTE, salary, whether it is in-kind, and how its time splits across functions."),
+            (EXP, "Non-personnel costs, by category and function."),
+            (FULL, "The six areas of full cost and their inputs: unfunded costs, working capital, reserves, assets, debt, change capital."),
+            (REV, "Revenue sources for year 1, by stream and confidence."),
+            (CALC, "Every result as a formula, with its defined name."),
+            (SUMMARY, "The headline numbers in plain words, with charts."),
+            (GUIDE, "Guidance: backbone functions, structures, funding streams, full cost, indirect costs, staffing."),
+            (CHECKS, "Checks that the inputs hang together; the master check is shown on every output sheet."),
+        ]
+        write_start_here(
+            self.book, self.ws[START], "Full Cost Workbook", self.org_name or "Blank template: fill in the Organization sheet first",
+            [
+                "This workbook shows what it really costs to run your partnership's backbone for a year: not only this year's "
+                "expenses, but also the working capital, reserves, equipment, debt repayment and change capital that keep it healthy.",
+                "It sets that full cost against the revenue you can expect, shows the gap, and shows how cost splits across the "
+                "backbone's functions, so you can make the case to funders for support that covers the real cost.",
+            ],
+            [
+                "Fill in the Organization sheet and check the Assumptions.",
+                "List every position on Staffing (in-kind ones too) and split each one's time across the functions.",
+                "List non-personnel costs on Expenses, then the six areas' inputs on Full Cost.",
+                "List revenue sources on Revenue with their stream and confidence.",
+                "Read Summary. If the master check is red, the Checks sheet says what to fix.",
+            ],
+            [(n, w) for n, w in sheets], "FC_Checks_OK", self._all_checks_pass(),
+            [("Good to know", [
+                "To add a row, type into the next empty row of a table: the formulas already cover the spare rows.",
+                "Formulas are protected (no password) so they are not overwritten by accident; Review > Unprotect Sheet lifts that.",
+                "Amounts are in your own currency, per year, for the fiscal year shown on Organization.",
+            ])],
+        )
+
+
+def build_full_cost(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
+                    password: str | None = None, blank: bool = False) -> dict[str, str]:
+    """Write the Full Cost Workbook for a partnership; returns its defined names."""
+    return FullCostBuilder(p, Path(path), content, capacity, password, blank).build()

@@ -1,0 +1,241 @@
+"""Cell addressing for the workbooks: tables with spare rows, named cells, checked writes.
+
+Every cell the builders touch is addressed through `Table` (an input table with a fixed
+capacity) or through a defined name registered on `Book`; no builder spells a literal
+coordinate. `Book` also turns xlsxwriter's silent failures (non-zero return codes,
+warnings) into exceptions, so a broken file is never written quietly.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import xlsxwriter
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from .styles import Styles
+
+#: Fixed document date so the same input gives a byte-identical file.
+FIXED_CREATED = dt.datetime(2026, 1, 1, 0, 0, 0)
+_CELLISH = re.compile(r"^([A-Za-z]{1,3}\d+|[Rr]\d*[Cc]\d*|FY\d+)$")
+
+
+class WorkbookBuildError(RuntimeError):
+    """xlsxwriter refused a write, a name or a validation."""
+
+
+def abs_cell(sheet: str, row: int, col: int) -> str:
+    """'Sheet'!$C$6 for a zero-based row and column."""
+    return f"{quote_sheetname(sheet)}!{xl_rowcol_to_cell(row, col, True, True)}"
+
+
+def abs_range(sheet: str, r1: int, c1: int, r2: int, c2: int) -> str:
+    """'Sheet'!$C$6:$C$45."""
+    return f"{quote_sheetname(sheet)}!{xl_rowcol_to_cell(r1, c1, True, True)}:{xl_rowcol_to_cell(r2, c2, True, True)}"
+
+
+@dataclass
+class Column:
+    """One column of a table: key, header, width, style and input help."""
+
+    key: str
+    header: str
+    width: float = 14
+    style: str = "in_text"          # a Styles attribute name
+    help: str = ""                  # input message shown when the cell is selected
+    validation: dict[str, Any] | None = None
+    is_input: bool = True
+
+
+@dataclass
+class Table:
+    """A block of rows with a header, placed at (top, left) on a sheet, with `capacity` rows."""
+
+    sheet: str
+    name: str                       # prefix of the column names, e.g. 'Staff'
+    top: int                        # header row (zero-based)
+    left: int
+    columns: list[Column]
+    capacity: int
+
+    @property
+    def first(self) -> int:
+        """Zero-based row of the first data row."""
+        return self.top + 1
+
+    @property
+    def last(self) -> int:
+        """Zero-based row of the last data row (capacity included)."""
+        return self.top + self.capacity
+
+    def col(self, key: str) -> int:
+        """Zero-based column of a key."""
+        for n, c in enumerate(self.columns):
+            if c.key == key:
+                return self.left + n
+        raise KeyError(f"{self.name} has no column {key!r}")
+
+    def row(self, i: int) -> int:
+        """Zero-based sheet row of data row i (0-based)."""
+        if not 0 <= i < self.capacity:
+            raise IndexError(f"{self.name} row {i} outside capacity {self.capacity}")
+        return self.first + i
+
+    def cell(self, i: int, key: str, col_abs: bool = False) -> str:
+        """Relative address of data row i in a column, e.g. C6 (for same-sheet formulas)."""
+        return xl_rowcol_to_cell(self.row(i), self.col(key), False, col_abs)
+
+    def ref(self, key: str) -> str:
+        """Absolute, sheet-qualified range of a whole column across the capacity."""
+        c = self.col(key)
+        return abs_range(self.sheet, self.first, c, self.last, c)
+
+    def col_name(self, key: str) -> str:
+        """Defined name for a column, e.g. Staff_FTE."""
+        return f"{self.name}_{key}"
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+
+@dataclass
+class Book:
+    """An xlsxwriter workbook plus a registry of defined names and checked writes."""
+
+    path: str
+    styles: Styles = field(init=False)
+    wb: Workbook = field(init=False)
+    names: dict[str, str] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.wb = xlsxwriter.Workbook(
+            self.path,
+            {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+        )
+        self.styles = Styles(self.wb)
+        self.sheets: dict[str, Worksheet] = {}
+
+    # -- sheets and names
+
+    def sheet(self, name: str) -> Worksheet:
+        """Add a worksheet (checked name)."""
+        ws = self.wb.add_worksheet(name)
+        self.sheets[name] = ws
+        return ws
+
+    def define(self, name: str, ref: str) -> str:
+        """A workbook-scoped defined name for an absolute reference; returns the name."""
+        if _CELLISH.match(name):
+            raise WorkbookBuildError(f"defined name {name!r} looks like a cell reference")
+        if name in self.names:
+            raise WorkbookBuildError(f"defined name {name!r} defined twice")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                ret = self.wb.define_name(name, "=" + ref)
+            except Warning as w:  # xlsxwriter warns and skips bad names
+                raise WorkbookBuildError(f"define_name({name!r}): {w}") from None
+        if ret not in (0, None):
+            raise WorkbookBuildError(f"define_name({name!r}, {ref!r}) failed")
+        self.names[name] = ref
+        return name
+
+    def define_cell(self, name: str, sheet: str, row: int, col: int) -> str:
+        return self.define(name, abs_cell(sheet, row, col))
+
+    def define_table(self, table: Table) -> None:
+        """Names for every column of an input table (e.g. Staff_FTE)."""
+        for c in table.columns:
+            self.define(table.col_name(c.key), table.ref(c.key))
+
+    # -- checked writes
+
+    @staticmethod
+    def _ok(ret: Any, what: str) -> None:
+        if ret not in (0, None):
+            raise WorkbookBuildError(f"{what} failed with code {ret}")
+
+    def text(self, ws: Worksheet, row: int, col: int, value: str | None, fmt: Any = None) -> None:
+        """User text, always as a string (never a formula or a URL)."""
+        if value is None or value == "":
+            self._ok(ws.write_blank(row, col, None, fmt), f"{ws.name}!{xl_rowcol_to_cell(row, col)} blank")
+            return
+        self._ok(ws.write_string(row, col, str(value), fmt), f"{ws.name}!{xl_rowcol_to_cell(row, col)} text")
+
+    def number(self, ws: Worksheet, row: int, col: int, value: float | None, fmt: Any = None) -> None:
+        """A number input (blank when None)."""
+        if value is None:
+            self._ok(ws.write_blank(row, col, None, fmt), f"{ws.name}!{xl_rowcol_to_cell(row, col)} blank")
+            return
+        if isinstance(value, bool):
+            raise WorkbookBuildError(f"{ws.name}!{xl_rowcol_to_cell(row, col)}: bool where a number belongs")
+        self._ok(ws.write_number(row, col, value, fmt), f"{ws.name}!{xl_rowcol_to_cell(row, col)} number")
+
+    def date(self, ws: Worksheet, row: int, col: int, value: dt.date, fmt: Any) -> None:
+        self._ok(ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), fmt), f"{ws.name} date")
+
+    def formula(self, ws: Worksheet, row: int, col: int, formula: str, value: Any, fmt: Any = None) -> None:
+        """A live formula with the model's value cached."""
+        if isinstance(value, float) and value != value:  # NaN never cached
+            raise WorkbookBuildError(f"{ws.name}!{xl_rowcol_to_cell(row, col)}: NaN cached value")
+        if isinstance(value, bool):
+            value = "TRUE" if value else "FALSE"
+        self._ok(ws.write_formula(row, col, "=" + formula.lstrip("="), fmt, value), f"{ws.name}!{xl_rowcol_to_cell(row, col)} formula")
+
+    def blank(self, ws: Worksheet, row: int, col: int, fmt: Any) -> None:
+        self._ok(ws.write_blank(row, col, None, fmt), f"{ws.name} blank")
+
+    def link(self, ws: Worksheet, row: int, col: int, sheet: str, text: str, fmt: Any = None, tip: str | None = None) -> None:
+        """An internal hyperlink to A1 of another sheet."""
+        target = f"internal:{quote_sheetname(sheet)}!A1"
+        self._ok(ws.write_url(row, col, target, fmt, text, tip), f"{ws.name} link to {sheet}")
+
+    def validate(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, options: dict[str, Any]) -> None:
+        """Data validation on a range; warnings become errors."""
+        opts = dict(options)
+        for key in ("input_title", "error_title"):
+            if key in opts:
+                opts[key] = opts[key][:32]
+        if "input_message" in opts:
+            opts["input_message"] = opts["input_message"][:255]
+        if "error_message" in opts:
+            opts["error_message"] = opts["error_message"][:255]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                ret = ws.data_validation(r1, c1, r2, c2, opts)
+            except Warning as w:
+                raise WorkbookBuildError(f"data_validation on {ws.name}: {w}") from None
+        self._ok(ret, f"data_validation on {ws.name}")
+
+    def close(self, properties: dict[str, Any], custom: dict[str, str] | None = None) -> None:
+        """Fixed document properties (byte-identical output), then write the file."""
+        props = {"created": FIXED_CREATED, **properties}
+        self.wb.set_properties(props)
+        for k, v in (custom or {}).items():
+            self._ok(self.wb.set_custom_property(k, str(v)), f"custom property {k}")
+        self.wb.set_calc_mode("auto")
+        self.wb.close()
+
+
+def col_letter(col: int) -> str:
+    """Zero-based column -> letter(s)."""
+    return xl_col_to_name(col)
+
+
+def hide_zero(fmt_num: str) -> str:
+    """A number format that shows nothing for zero (spare rows stay quiet)."""
+    return f'{fmt_num};-{fmt_num};""'
+
+
+def plural_rows(values: Sequence[Any], capacity: int) -> list[Any]:
+    """Pad a list of row values to the capacity with None."""
+    if len(values) > capacity:
+        raise WorkbookBuildError(f"{len(values)} rows do not fit a capacity of {capacity}")
+    return list(values) + [None] * (capacity - len(values))

@@ -1,0 +1,97 @@
+"""Cell styles for both workbooks: one consistent look (FAST-style colour coding).
+
+Inputs are pale yellow and unlocked; calculations are white and locked; key outputs are
+pale blue and bold; checks turn green or red. A new `Styles` is made for every workbook
+(Format objects are never shared across workbooks).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from xlsxwriter.workbook import Workbook
+
+FONT = "Calibri"
+INPUT_FILL = "#FFF2CC"
+INPUT_FONT = "#1F3864"
+HEADER_FILL = "#1F4E5A"
+OUTPUT_FILL = "#DDEBF7"
+PASS_FILL = "#C6EFCE"
+PASS_FONT = "#006100"
+FAIL_FILL = "#FFC7CE"
+FAIL_FONT = "#9C0006"
+GREY = "#595959"
+BORDER = "#BFBFBF"
+
+MONEY = "#,##0"
+MONEY_HIDE0 = '#,##0;-#,##0;""'
+PCT = "0.0%"
+PCT_HIDE0 = '0.0%;-0.0%;""'
+DEC = "0.00"
+DEC_HIDE0 = '0.00;-0.00;""'
+DATE = "yyyy-mm-dd"
+
+#: (name, description) of the colour legend shown on Start Here.
+LEGEND = [
+    ("in_text", "Input: type or choose here (pale yellow)."),
+    ("calc_money", "Calculation: a formula; the sheet is protected so it is not overwritten."),
+    ("out_money", "Key result: read these (pale blue, bold)."),
+    ("pass_", "Check passes (green)."),
+    ("fail_", "Check fails: look at the Checks sheet (red)."),
+]
+
+
+class Styles:
+    """The Format objects of one workbook, by role."""
+
+    def __init__(self, wb: Workbook):
+        self._wb = wb
+        base = {"font_name": FONT, "font_size": 10, "valign": "top"}
+        inp = {**base, "bg_color": INPUT_FILL, "font_color": INPUT_FONT, "locked": False, "border": 1, "border_color": BORDER}
+        calc = {**base, "border": 1, "border_color": BORDER}
+        out = {**base, "bg_color": OUTPUT_FILL, "bold": True, "border": 1, "border_color": BORDER}
+
+        self.title = self._f({**base, "bold": True, "font_size": 16, "font_color": HEADER_FILL, "valign": "vcenter"})
+        self.subtitle = self._f({**base, "italic": True, "font_color": GREY})
+        self.h = self._f({**base, "bold": True, "font_size": 12, "font_color": HEADER_FILL, "bottom": 2, "bottom_color": HEADER_FILL})
+        self.th = self._f({**base, "bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL, "text_wrap": True, "valign": "vcenter", "border": 1, "border_color": BORDER})
+        self.label = self._f({**base})
+        self.label_b = self._f({**base, "bold": True})
+        self.note = self._f({**base, "italic": True, "font_color": GREY, "text_wrap": True})
+        self.wrap = self._f({**base, "text_wrap": True})
+        self.wrap_b = self._f({**base, "text_wrap": True, "bold": True})
+        self.link = self._f({**base, "font_color": "#0563C1", "underline": 1})
+
+        self.in_text = self._f({**inp, "text_wrap": False})
+        self.in_wrap = self._f({**inp, "text_wrap": True})
+        self.in_money = self._f({**inp, "num_format": MONEY})
+        self.in_signed = self._f({**inp, "num_format": MONEY})
+        self.in_dec = self._f({**inp, "num_format": DEC})
+        self.in_pct = self._f({**inp, "num_format": PCT})
+        self.in_int = self._f({**inp, "num_format": "0"})
+        self.in_date = self._f({**inp, "num_format": DATE})
+        self.in_flag = self._f({**inp, "align": "center"})
+
+        self.calc_money = self._f({**calc, "num_format": MONEY_HIDE0})
+        self.calc_money0 = self._f({**calc, "num_format": MONEY})
+        self.calc_pct = self._f({**calc, "num_format": PCT_HIDE0})
+        self.calc_pct0 = self._f({**calc, "num_format": PCT})
+        self.calc_dec = self._f({**calc, "num_format": DEC_HIDE0})
+        self.calc_dec0 = self._f({**calc, "num_format": DEC})
+        self.calc_text = self._f({**calc})
+        self.calc_wrap = self._f({**calc, "text_wrap": True})
+        self.calc_bool = self._f({**calc, "align": "center"})
+
+        self.out_money = self._f({**out, "num_format": MONEY})
+        self.out_pct = self._f({**out, "num_format": PCT})
+        self.out_dec = self._f({**out, "num_format": DEC})
+        self.out_text = self._f({**out})
+        self.out_wrap = self._f({**out, "text_wrap": True})
+
+        self.pass_ = self._f({**base, "bg_color": PASS_FILL, "font_color": PASS_FONT, "bold": True, "align": "center", "border": 1, "border_color": BORDER})
+        self.fail_ = self._f({**base, "bg_color": FAIL_FILL, "font_color": FAIL_FONT, "bold": True, "align": "center", "border": 1, "border_color": BORDER})
+        # conditional-format formats (dxf): only colours
+        self.cf_pass = self._f({"bg_color": PASS_FILL, "font_color": PASS_FONT})
+        self.cf_fail = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT})
+
+    def _f(self, props: dict[str, Any]) -> Any:
+        return self._wb.add_format(props)
