@@ -134,7 +134,7 @@ class FullCostBuilder:
 
     def _sheet_title(self, ws: Any, title: str, note: str) -> None:
         self.book.text(ws, 0, 0, title, self.s.title)
-        self.book.text(ws, 1, 0, note, self.s.note)
+        self.book.text(ws, 1, 0, note, self.s.subtitle)
 
     def _organization(self) -> None:
         b, s, ws, o = self.book, self.s, self.ws[ORG], self.p.organization
@@ -568,6 +568,7 @@ class FullCostBuilder:
         for label, name, style, note in lines:
             b.text(ws, r, 0, label, s.wrap)
             b.formula(ws, r, 1, name, m[name], style)
+            ws.set_row(r, 27)
             if note is not None:
                 b.text(ws, r, 2, note, s.note)
             elif name == "FC_Gap":
@@ -614,11 +615,15 @@ class FullCostBuilder:
         colours = ["#1F4E5A", "#2E75B6", "#70AD47", "#C55A11"]
         for n, ((title, first, last), (kind, sub)) in enumerate(zip(ranges, kinds)):
             chart = wb.add_chart({"type": kind})
+            points = None
+            if title.startswith("Expected revenue"):  # the two totals stand apart from the streams
+                points = [None] * (last - first - 1) + [{"fill": {"color": "#2E75B6"}}, {"fill": {"color": "#C00000"}}]
             chart.add_series({
                 "name": title,
                 "categories": [SUMMARY, first, 0, last, 0],
                 "values": [SUMMARY, first, 1, last, 1],
                 "fill": {"color": colours[n]},
+                "points": points,
                 "data_labels": {"value": True, "num_format": "0%" if "indirect" in title.lower() else "#,##0"},
             })
             chart.set_title({"name": title, "name_font": {"size": 11}})
@@ -627,6 +632,8 @@ class FullCostBuilder:
                 chart.set_y_axis({"num_format": "0%", "min": 0})
             else:
                 (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": "#,##0"})
+            if kind == "bar":  # list the categories top-down, as in the table
+                chart.set_y_axis({"reverse": True})
             chart.set_size({"width": 500, "height": 300})
             ws.insert_chart(data_top + (n // 2) * 16, 2 + 2 * (n % 2), chart, {"x_offset": 8, "y_offset": 4})
 

@@ -184,8 +184,6 @@ class Book:
         """A live formula with the model's value cached."""
         if isinstance(value, float) and value != value:  # NaN never cached
             raise WorkbookBuildError(f"{ws.name}!{xl_rowcol_to_cell(row, col)}: NaN cached value")
-        if isinstance(value, bool):
-            value = "TRUE" if value else "FALSE"
         self._ok(ws.write_formula(row, col, "=" + formula.lstrip("="), fmt, value), f"{ws.name}!{xl_rowcol_to_cell(row, col)} formula")
 
     def blank(self, ws: Worksheet, row: int, col: int, fmt: Any) -> None:

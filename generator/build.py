@@ -1,0 +1,114 @@
+"""Build workbooks from data files: the one code path behind the CLI and build.py.
+
+Files are written to a temporary name and renamed into place, so an interrupted build
+never leaves a half-written workbook behind, and nothing is written for invalid data.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .content import Content, load_content, templates_dir
+from .schema import Partnership, validate_data
+from .workbook.full_cost import Capacity, build_full_cost, slugify
+
+BLANK_SLUG = "blank"
+KINDS = ("full-cost", "scenario-projections")
+
+
+def examples_dir() -> Path:
+    return templates_dir() / "examples"
+
+
+def example_names() -> list[str]:
+    """Names of the shipped example data files (file stems)."""
+    return sorted(p.stem for p in examples_dir().glob("*.yaml"))
+
+
+def example_path(name: str) -> Path:
+    """The data file of an example, or a clear error listing the examples."""
+    path = examples_dir() / f"{name}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"no example named {name!r}; choose one of: {', '.join(example_names())}")
+    return path
+
+
+def blank_partnership(years: int = 5, content: Content | None = None) -> Partnership:
+    """The empty partnership behind the blank templates (its cells are written empty)."""
+    content = content or load_content()
+    return validate_data({
+        "organization": {"name": "Blank template", "backbone_structure": content.structure_ids[0], "fiscal_year_start": "2026-07-01"},
+        "projections": {"years": years},
+    }, "<blank>", content)
+
+
+def with_years(p: Partnership, years: int | None, content: Content | None = None) -> Partnership:
+    """The partnership with another projection horizon (amounts beyond it dropped)."""
+    if years is None or years == p.years:
+        return p
+    data = p.to_data()
+    data["projections"]["years"] = years
+    for item in data["staff"] + data["expenses"]:
+        if item.get("start_year", 1) > years:
+            raise ValueError(f"{item.get('title') or item.get('name')!r} starts in year {item['start_year']}, beyond --years {years}")
+        if item.get("end_year") and item["end_year"] > years:
+            item["end_year"] = years
+    for o in data["projections"]["one_time"]:
+        if o["year"] > years:
+            raise ValueError(f"one-time item {o['name']!r} falls in year {o['year']}, beyond --years {years}")
+    return validate_data(data, f"<{years}-year copy>", content)
+
+
+def _atomic(target: Path, write: Callable[[Path], object]) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+@dataclass
+class BuildOptions:
+    """What to build and how."""
+
+    kinds: tuple[str, ...] | None = None   # None = every workbook
+    capacity: Capacity | None = None
+    password: str | None = None
+    years: int | None = None
+
+
+def builders() -> dict[str, Callable[..., dict[str, str]]]:
+    """Workbook kind -> its build function."""
+    out: dict[str, Callable[..., dict[str, str]]] = {"full-cost": build_full_cost}
+    try:
+        from .workbook.projections import build_projections
+    except ImportError:  # pragma: no cover - only while the projections workbook is absent
+        return out
+    out["scenario-projections"] = build_projections
+    return out
+
+
+def build_workbooks(p: Partnership, outdir: Path, options: BuildOptions | None = None, blank: bool = False,
+                    slug: str | None = None, content: Content | None = None) -> list[Path]:
+    """Write the chosen workbooks for one partnership into outdir; returns their paths."""
+    options = options or BuildOptions()
+    content = content or load_content()
+    p = with_years(p, options.years, content)
+    slug = slug or (BLANK_SLUG if blank else slugify(p.organization.name))
+    made = []
+    available = builders()
+    for kind in options.kinds or tuple(available):
+        if kind not in available:
+            raise ValueError(f"unknown workbook {kind!r}; choose from {', '.join(available)}")
+        target = Path(outdir) / f"{slug}-{kind}.xlsx"
+        fn = available[kind]
+        made.append(_atomic(target, lambda tmp, fn=fn: fn(p, tmp, content=content, capacity=options.capacity, password=options.password, blank=blank)))
+    return made
