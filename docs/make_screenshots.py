@@ -1,0 +1,76 @@
+"""Make the README's screenshots: one sheet of an example workbook, as LibreOffice prints it.
+
+python docs/make_screenshots.py   (needs LibreOffice and pdftoppm from poppler-utils)
+
+A copy of the workbook is made with every other sheet hidden (LibreOffice does not print
+hidden sheets), printed to PDF through LibreOffice, and the first page turned into a PNG.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from generator.build import BuildOptions, build_workbooks, example_path  # noqa: E402
+from generator.libreoffice import to_pdf  # noqa: E402
+from generator.schema import load_partnership  # noqa: E402
+
+SHOTS = [
+    ("riverside-housing", "full-cost", "Summary", "summary.png"),
+    ("riverside-housing", "scenario-projections", "Compare", "compare.png"),
+]
+
+
+def only_sheet(src: Path, dst: Path, sheet: str) -> None:
+    """Copy an .xlsx with every sheet but `sheet` hidden and `sheet` active."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "xl/workbook.xml":
+                text = data.decode("utf-8")
+                names = re.findall(r'<sheet name="([^"]*)"', text)
+                if sheet not in names:
+                    raise SystemExit(f"{src.name} has no sheet {sheet!r}")
+
+                def hide(m: re.Match[str]) -> str:
+                    tag = m.group(0)
+                    if m.group(1) == sheet or 'state="' in tag:
+                        return tag
+                    return tag.replace("<sheet ", '<sheet state="hidden" ', 1)
+
+                text = re.sub(r'<sheet name="([^"]*)"[^>]*/>', hide, text)
+                text = re.sub(r'<workbookView ', f'<workbookView activeTab="{names.index(sheet)}" ', text)
+                data = text.encode("utf-8")
+            zout.writestr(item, data)
+
+
+def main() -> int:
+    out_dir = ROOT / "docs"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        for example, kind, sheet, png in SHOTS:
+            p = load_partnership(example_path(example))
+            try:
+                (book,) = build_workbooks(p, tmpdir, BuildOptions(kinds=(kind,)))
+            except ValueError as exc:
+                print(f"skip {png}: {exc}")
+                continue
+            single = tmpdir / f"{kind}-{sheet}.xlsx"
+            only_sheet(book, single, sheet)
+            pdf = to_pdf(single, tmpdir / f"{kind}-{sheet}.pdf")
+            stem = tmpdir / "page"
+            subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)], check=True)
+            shutil.copy(f"{stem}.png", out_dir / png)
+            print(f"wrote docs/{png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
