@@ -121,5 +121,38 @@ def pdf(workbook: Path, out_pdf: Path | None) -> None:
     click.echo(f"wrote {target}")
 
 
+@main.command()
+@click.argument("data_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), help="Keep the built and recalculated files in this folder.")
+def verify(data_file: Path, keep: Path | None) -> None:
+    """Build the workbooks for DATA_FILE and prove them: the Python model, the values cached
+    in each file and LibreOffice's recalculation must agree on every output, and no cell may
+    hold an error value. Exit status 0 when all agree, 1 otherwise."""
+    from .libreoffice import LibreOfficeError, find_soffice
+    from .verify import verify as run_verify
+
+    if find_soffice() is None:
+        _fail("LibreOffice (soffice) is needed to verify: install it (Debian: apt-get install libreoffice-calc-nogui).")
+    try:
+        p = load_partnership(data_file)
+    except DataFileError as exc:
+        _fail(str(exc), 1)
+    try:
+        verdicts = run_verify(p, keep)
+    except LibreOfficeError as exc:
+        _fail(f"LibreOffice failed: {exc}")
+    bad = 0
+    for v in verdicts:
+        status = "ok" if v.ok else "DIFFERS"
+        click.echo(f"{v.kind:22s} {status:8s} {v.outputs} outputs; cached mismatches {len(v.cached_mismatches)}, "
+                   f"recalculated mismatches {len(v.recalc_mismatches)}, error cells {len(v.errors)}")
+        for line in (v.cached_mismatches + v.recalc_mismatches)[:20]:
+            click.echo(f"    {line}")
+        for sheet, coord, err in v.errors[:20]:
+            click.echo(f"    {sheet}!{coord}: {err}")
+        bad += not v.ok
+    sys.exit(1 if bad else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

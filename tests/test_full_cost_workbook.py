@@ -254,3 +254,21 @@ def test_inputs_are_unlocked_and_sheets_protected(tmp_path: Path) -> None:
         c = cell(wb, name, 0)
         rules = [dv for dv in c.parent.data_validations.dataValidation if c.coordinate in dv.sqref]
         assert rules and rules[0].prompt, f"{name} has no validation with an input message"
+
+
+@pytest.mark.libreoffice
+def test_structure_notes_follow_the_dropdown(soffice: str, tmp_path: Path) -> None:
+    src = tmp_path / "fc.xlsx"
+    build_full_cost(load_partnership(example_path("riverside-housing")), src)
+    wb = openpyxl.load_workbook(src)
+    chosen = CONTENT.by_id(CONTENT.structures, "government_housed")
+    set_value(wb, "In_Structure", chosen.label)
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+    (r,) = recalc_and_read([edited], tmp_path / "out")
+    assert r.names["Org_StructureDescription"] == chosen.text("description")
+    assert r.names["Org_StructureBenefits"] == "\n".join(f"• {b}" for b in chosen.bullets("benefits"))
+    assert r.names["Org_StructureCostImplications"] == "\n".join(f"• {b}" for b in chosen.bullets("cost_implications"))
+    # and the cached notes in the original file are those of the file's own structure
+    own = CONTENT.by_id(CONTENT.structures, "hosted_nonprofit")
+    assert read_recalculated(src).names["Org_StructureChallenges"] == "\n".join(f"• {b}" for b in own.bullets("challenges"))

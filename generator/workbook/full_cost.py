@@ -182,7 +182,7 @@ class FullCostBuilder:
             ("Tips for funders", "FunderTips", lambda i: bullets_text(i.bullets("funder_tips"))),
         ]:
             value = field(item) if item else "Choose a backbone structure above."
-            r = f.formula(label, None,
+            r = f.formula(label, f"Org_Structure{key}",
                           f'IF(ISNA(MATCH(In_Structure,List_Structures,0)),"Choose a backbone structure above.",'
                           f'INDEX(List_Structures{key},MATCH(In_Structure,List_Structures,0)))', value, s.calc_wrap)
             ws.set_row(r, 15 * max(2, value.count("\n") + 1 + len(value) // 70))

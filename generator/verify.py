@@ -1,0 +1,93 @@
+"""Three numbers that must agree: the model, the values cached in a file, LibreOffice's recalculation.
+
+Used by `pbp-toolkit verify`, by the tests and by the benchmarks.
+"""
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .content import Content, load_content
+from .schema import Partnership
+
+REL_TOL, ABS_TOL = 1e-9, 1e-6
+
+
+def same(expected: Any, got: Any) -> bool:
+    """Equal within relative 1e-9 or absolute 1e-6 for numbers; exact for text and booleans."""
+    if isinstance(expected, bool) or isinstance(got, bool):
+        return isinstance(got, bool) and isinstance(expected, bool) and expected == got
+    if isinstance(expected, (int, float)):
+        if got is None or isinstance(got, str):
+            return False
+        return math.isclose(float(got), float(expected), rel_tol=REL_TOL, abs_tol=ABS_TOL)
+    if isinstance(expected, str):
+        return (got if got is not None else "") == expected
+    return expected == got
+
+
+def mismatches(model: dict[str, Any], names: dict[str, Any]) -> list[str]:
+    """Every model output whose workbook value differs (missing names included)."""
+    out = []
+    for key, expected in model.items():
+        if key not in names:
+            out.append(f"{key}: missing from the workbook")
+            continue
+        got = names[key]
+        if isinstance(expected, list):
+            got_list = got if isinstance(got, list) else [got]
+            if len(got_list) != len(expected) or not all(same(e, g) for e, g in zip(expected, got_list)):
+                out.append(f"{key}: expected {expected!r}, got {got!r}")
+        elif not same(expected, got):
+            out.append(f"{key}: expected {expected!r}, got {got!r}")
+    return out
+
+
+def model_for(kind: str) -> Callable[[Partnership, Content], dict[str, Any]]:
+    """The model function whose outputs a workbook kind must show."""
+    if kind == "full-cost":
+        from .model.full_cost import compute_full_cost
+        return compute_full_cost
+    if kind == "scenario-projections":
+        from .model.projections import compute_projections
+        return compute_projections
+    raise ValueError(f"unknown workbook kind {kind!r}")
+
+
+@dataclass
+class Verdict:
+    """What verification found for one workbook."""
+
+    kind: str
+    path: Path
+    outputs: int
+    cached_mismatches: list[str] = field(default_factory=list)
+    recalc_mismatches: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.cached_mismatches or self.recalc_mismatches or self.errors)
+
+
+def verify(p: Partnership, outdir: Path | None = None, kinds: tuple[str, ...] | None = None,
+           content: Content | None = None) -> list[Verdict]:
+    """Build the workbooks, recalculate them in LibreOffice, compare all three numbers."""
+    from .build import BuildOptions, build_workbooks
+    from .libreoffice import read_recalculated, recalc_and_read
+
+    content = content or load_content()
+    work = Path(outdir or tempfile.mkdtemp(prefix="pbp-verify-"))
+    made = build_workbooks(p, work, BuildOptions(kinds=kinds), content=content)
+    recalculated = recalc_and_read(made, work / "recalculated")
+    verdicts = []
+    for path, recalc in zip(made, recalculated):
+        kind_name = "scenario-projections" if path.stem.endswith("scenario-projections") else "full-cost"
+        expected = model_for(kind_name)(p, content)
+        cached = read_recalculated(path)
+        verdicts.append(Verdict(kind_name, path, len(expected), mismatches(expected, cached.names),
+                                mismatches(expected, recalc.names), recalc.errors))
+    return verdicts
