@@ -70,8 +70,8 @@ def format_loc(loc: tuple[Any, ...]) -> str:
 
 # ----------------------------------------------------------------------------- field types
 
-Num = Annotated[float, Strict()]  # int or float, never bool or text
-NonNeg = Annotated[float, Strict(), Field(ge=0)]
+Num = Annotated[float, Strict(), Field(allow_inf_nan=False)]  # int or float, never bool, text, inf or NaN
+NonNeg = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
 Share = Annotated[float, Strict(), Field(ge=0, le=1)]
 Text = Annotated[str, Strict(), Field(min_length=1)]
 OptText = Annotated[str | None, Strict()]
@@ -331,7 +331,7 @@ class Partnership(_Model):
     full_cost: FullCost = Field(default_factory=FullCost)
     projections: Projections = Field(default_factory=Projections)
 
-    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
 
     @field_validator("schema_")
     @classmethod
@@ -383,44 +383,82 @@ def default_scenarios(content: Content) -> list[Scenario]:
 # ----------------------------------------------------------------------------- cross-checks
 
 
-def _cross_check(p: Partnership, content: Content) -> list[Problem]:
-    """Checks that need the whole file: years within the horizon, scenario references."""
+def _int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _cross_check(data: dict[str, Any], content: Content) -> list[Problem]:
+    """Checks that need the whole file: years within the horizon, scenario references.
+
+    Works on the raw data (skipping values that are themselves invalid, which field
+    validation reports), so that these problems are listed together with every other one.
+    """
     problems: list[Problem] = []
-    years = p.projections.years
-    scenarios = p.scenario_list(content)
-    scenario_ids = [s.id for s in scenarios]
-    if p.projections.scenarios is not None:
-        if not p.projections.scenarios:
+
+    def section(value: Any, kind: type) -> Any:
+        return value if isinstance(value, kind) else kind()
+
+    proj = section(data.get("projections"), dict)
+    years = proj.get("years", Projections.model_fields["years"].default)
+    years_ok = _int(years) and MIN_YEARS <= years <= MAX_YEARS
+    raw_scenarios = proj.get("scenarios")
+    scenario_ids: list[str] | None
+    if raw_scenarios is None:
+        scenario_ids = [s.id for s in content.scenarios]
+    elif isinstance(raw_scenarios, list):
+        scenario_ids = [s["id"] for s in raw_scenarios if isinstance(s, dict) and isinstance(s.get("id"), str)]
+        if not raw_scenarios:
             problems.append(Problem("projections.scenarios", "give at least one scenario, or null for the defaults"))
         seen: set[str] = set()
-        for n, s in enumerate(p.projections.scenarios):
-            if s.id in seen:
-                problems.append(Problem(f"projections.scenarios[{n}].id", f"scenario id {s.id!r} appears twice"))
-            seen.add(s.id)
+        for n, s in enumerate(raw_scenarios):
+            sid = s.get("id") if isinstance(s, dict) else None
+            if isinstance(sid, str):
+                if sid in seen:
+                    problems.append(Problem(f"projections.scenarios[{n}].id", f"scenario id {sid!r} appears twice"))
+                seen.add(sid)
+    else:
+        scenario_ids = None  # wrong type, reported by field validation
+
+    def in_range(v: Any) -> bool:
+        return _int(v) and 1 <= v <= MAX_YEARS
 
     def span(kind: str, items: list[Any]) -> None:
+        if not years_ok:
+            return
         for n, it in enumerate(items):
-            if it.start_year > years:
-                problems.append(Problem(f"{kind}[{n}].start_year", f"expected 1..{years} (projections.years), got {it.start_year}"))
-            if it.end_year is not None:
-                if it.end_year > years:
-                    problems.append(Problem(f"{kind}[{n}].end_year", f"expected {it.start_year}..{years} or null, got {it.end_year}"))
-                elif it.end_year < it.start_year:
-                    problems.append(Problem(f"{kind}[{n}].end_year", f"must not be before start_year ({it.start_year}), got {it.end_year}"))
+            if not isinstance(it, dict):
+                continue
+            start = it.get("start_year", 1)
+            end = it.get("end_year")
+            if in_range(start) and start > years:
+                problems.append(Problem(f"{kind}[{n}].start_year", f"expected 1..{years} (projections.years), got {start}"))
+            if in_range(end):
+                if end > years:
+                    problems.append(Problem(f"{kind}[{n}].end_year", f"expected {start}..{years} or null, got {end}"))
+                elif in_range(start) and end < start:
+                    problems.append(Problem(f"{kind}[{n}].end_year", f"must not be before start_year ({start}), got {end}"))
 
     def refs(kind: str, items: list[Any]) -> None:
+        if scenario_ids is None:
+            return
         for n, it in enumerate(items):
-            for k, sid in enumerate(it.scenarios or []):
-                if sid not in scenario_ids:
+            listed = it.get("scenarios") if isinstance(it, dict) else None
+            for k, sid in enumerate(listed if isinstance(listed, list) else []):
+                if isinstance(sid, str) and sid not in scenario_ids:
                     problems.append(Problem(f"{kind}[{n}].scenarios[{k}]", f"unknown scenario {sid!r}; expected one of: {', '.join(scenario_ids)}"))
 
-    span("staff", p.staff)
-    span("expenses", p.expenses)
-    refs("staff", p.staff)
-    refs("projections.one_time", p.projections.one_time)
-    for n, ot in enumerate(p.projections.one_time):
-        if ot.year > years:
-            problems.append(Problem(f"projections.one_time[{n}].year", f"expected 1..{years} (projections.years), got {ot.year}"))
+    staff = section(data.get("staff"), list)
+    expenses = section(data.get("expenses"), list)
+    one_time = section(proj.get("one_time"), list)
+    span("staff", staff)
+    span("expenses", expenses)
+    refs("staff", staff)
+    refs("projections.one_time", one_time)
+    if years_ok:
+        for n, ot in enumerate(one_time):
+            year = ot.get("year") if isinstance(ot, dict) else None
+            if in_range(year) and year > years:
+                problems.append(Problem(f"projections.one_time[{n}].year", f"expected 1..{years} (projections.years), got {year}"))
     return problems
 
 
@@ -434,6 +472,8 @@ def _friendly(err: dict[str, Any]) -> str:
         return "unknown key; remove it or check its spelling"
     if kind == "missing":
         return "required field is missing"
+    if kind == "string_pattern_mismatch":
+        msg = "expected an id: a lower-case letter, then up to 19 lower-case letters, digits or underscores"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     if "input" in err and kind not in ("missing",):
@@ -441,7 +481,8 @@ def _friendly(err: dict[str, Any]) -> str:
         shown = repr(got)
         if len(shown) > 60:
             shown = shown[:57] + "..."
-        msg = f"{msg} (got {shown})"
+        if repr(got) not in msg:
+            msg = f"{msg} (got {shown})"
     return msg
 
 
@@ -450,13 +491,14 @@ def validate_data(data: Any, source: str = "<data>", content: Content | None = N
     content = content or load_content()
     if not isinstance(data, dict):
         raise DataFileError(source, [Problem("", "expected a mapping (key: value pairs) at the top level")])
+    problems: list[Problem] = []
+    p: Partnership | None = None
     try:
         p = Partnership.model_validate(data, context={"content": content})
     except ValidationError as exc:
-        problems = [Problem(format_loc(tuple("schema" if x == "schema_" else x for x in e["loc"])), _friendly(e)) for e in exc.errors()]
-        raise DataFileError(source, problems) from None
-    problems = _cross_check(p, content)
-    if problems:
+        problems = [Problem(format_loc(e["loc"]), _friendly(e)) for e in exc.errors()]
+    problems += _cross_check(data, content)
+    if problems or p is None:
         raise DataFileError(source, problems)
     return p
 
