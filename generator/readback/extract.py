@@ -1,0 +1,265 @@
+"""Read a filled workbook's inputs back into a SPEC data file.
+
+Everything is read by defined name (In_OrgName, Staff_salary, Rev_amount, ...), never by
+coordinate, so a workbook saved by Excel or LibreOffice, or edited with openpyxl, reads the
+same. Every value keeps the cell it came from (`Extracted.cells`, data path -> Cell), so a
+problem found later by the schema can be shown at its sheet and cell.
+
+Labels shown in dropdowns are turned back into ids with the workbook's own Lists sheet;
+a label that is not in the list is kept as typed, and the schema then reports it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from ..schema import SCHEMA_ID
+from .source import Cell, FileSource, SourceError, WorkbookSource
+
+FULL_COST_ID = "pbp-full-cost"
+PROJECTIONS_ID = "pbp-scenario-projections"
+YES, NO = "Yes", "No"
+
+
+@dataclass
+class Extracted:
+    """A workbook's inputs as a data file, with the cell behind every value."""
+
+    kind: str                                   # template id
+    data: dict[str, Any]
+    cells: dict[str, Cell] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def cell_for(self, path: str) -> Cell | None:
+        """The cell behind a data path, or behind its nearest parent path."""
+        probe = path
+        while probe:
+            if probe in self.cells:
+                return self.cells[probe]
+            cut = max(probe.rfind("."), probe.rfind("["))
+            probe = probe[:cut] if cut > 0 else ""
+        return None
+
+
+class _Reader:
+    """Shared plumbing: names, label->id maps, table rows, cell bookkeeping."""
+
+    def __init__(self, src: WorkbookSource):
+        self.src = src
+        self.cells: dict[str, Cell] = {}
+        self._maps: dict[str, dict[str, str]] = {}
+
+    def has(self, name: str) -> bool:
+        return name in self.src.names()
+
+    def one(self, name: str, path: str | None = None) -> Any:
+        c = self.src.cells(name)[0]
+        if path:
+            self.cells[path] = c
+        return c.value
+
+    def ids(self, key: str) -> dict[str, str]:
+        """label -> id for one of the workbook's lists (List_<key>, List_<key>Ids)."""
+        if key not in self._maps:
+            labels = [c.value for c in self.src.cells(f"List_{key}")]
+            ids = [c.value for c in self.src.cells(f"List_{key}Ids")]
+            self._maps[key] = {str(lab).strip().casefold(): str(i) for lab, i in zip(labels, ids) if lab is not None}
+        return self._maps[key]
+
+    def to_id(self, key: str, value: Any) -> Any:
+        """A dropdown label back to its id; anything else is returned unchanged."""
+        if isinstance(value, str):
+            return self.ids(key).get(value.strip().casefold(), value)
+        return value
+
+    def flag(self, value: Any) -> Any:
+        if value is None:
+            return False
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().casefold() in (YES.casefold(), NO.casefold()):
+            return value.strip().casefold() == YES.casefold()
+        return value
+
+    def rows(self, prefix: str, keys: Iterable[str], used_keys: Iterable[str]) -> list[dict[str, Cell]]:
+        """Rows of an input table (by column names prefix_key) with any used_keys cell filled in."""
+        keys = list(keys)
+        columns = {k: self.src.cells(f"{prefix}_{k}") for k in keys if self.has(f"{prefix}_{k}")}
+        length = max((len(v) for v in columns.values()), default=0)
+        out = []
+        for i in range(length):
+            row = {k: col[i] for k, col in columns.items() if i < len(col)}
+            if any(not row[k].empty for k in used_keys if k in row):
+                out.append(row)
+        return out
+
+    def note(self, path: str, c: Cell) -> Any:
+        self.cells[path] = c
+        return c.value
+
+
+def _text(value: Any) -> Any:
+    """Names typed as numbers stay names (a partnership called 2030 is text)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _organization(r: _Reader) -> dict[str, Any]:
+    org: dict[str, Any] = {"name": _text(r.one("In_OrgName", "organization.name"))}
+    for key, name in (("region", "In_Region"), ("focus", "In_Focus")):
+        value = _text(r.one(name, f"organization.{key}"))
+        if value is not None:
+            org[key] = value
+    org["backbone_structure"] = r.to_id("Structures", r.one("In_Structure", "organization.backbone_structure"))
+    org["fiscal_year_start"] = r.one("In_FYStart", "organization.fiscal_year_start")
+    return {k: v for k, v in org.items() if v is not None or k in ("name", "backbone_structure", "fiscal_year_start")}
+
+
+def _assumptions(r: _Reader) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, name in (("benefits_rate", "In_BenefitsRate"), ("salary_growth", "In_SalaryGrowth"),
+                      ("expense_inflation", "In_ExpenseInflation"), ("funder_indirect_cap", "In_IndirectCap")):
+        if r.has(name):
+            out[key] = r.one(name, f"assumptions.{key}")
+    if r.has("Conf_level"):
+        probs = {}
+        for lab, prob in zip(r.src.cells("Conf_level"), r.src.cells("Conf_prob")):
+            level = r.to_id("Levels", lab.value)
+            probs[level] = r.note(f"assumptions.confidence_probability.{level}", prob)
+        out["confidence_probability"] = probs
+    return out
+
+
+def _functions(r: _Reader, row: dict[str, Cell], path: str) -> dict[str, Any]:
+    shares = {}
+    for key, c in row.items():
+        if key.startswith("share_") and key != "share_total" and not c.empty:
+            fid = key[len("share_"):]
+            shares[fid] = c.value
+            r.cells[f"{path}.{fid}"] = c
+    first = next((c for k, c in row.items() if k.startswith("share_")), None)
+    if first is not None:
+        r.cells[path] = first
+    return shares
+
+
+def _staff(r: _Reader, function_ids: list[str], extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    keys = ["title", "fte", "salary", "in_kind", *[f"share_{f}" for f in function_ids], *extra]
+    used = ["title", "fte", "salary", *[f"share_{f}" for f in function_ids]]
+    out = []
+    for n, row in enumerate(r.rows("Staff", keys, used)):
+        path = f"staff[{n}]"
+        r.cells[path] = row["title"]
+        item: dict[str, Any] = {
+            "title": _text(r.note(f"{path}.title", row["title"])),
+            "fte": r.note(f"{path}.fte", row["fte"]),
+            "salary": r.note(f"{path}.salary", row["salary"]),
+            "functions": _functions(r, row, f"{path}.functions"),
+            "in_kind": r.flag(r.note(f"{path}.in_kind", row["in_kind"])),
+        }
+        out.append(item)
+    return out
+
+
+def _expenses(r: _Reader, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    out = []
+    for n, row in enumerate(r.rows("Exp", ["name", "category", "amount", "function", "in_kind", *extra], ["name", "category", "amount"])):
+        path = f"expenses[{n}]"
+        r.cells[path] = row["name"]
+        item = {
+            "name": _text(r.note(f"{path}.name", row["name"])),
+            "category": r.to_id("Categories", r.note(f"{path}.category", row["category"])),
+            "amount": r.note(f"{path}.amount", row["amount"]),
+            "function": r.to_id("FunctionsShared", r.note(f"{path}.function", row["function"])),
+            "in_kind": r.flag(r.note(f"{path}.in_kind", row["in_kind"])),
+        }
+        if item["function"] is None:
+            item["function"] = "shared"
+        out.append(item)
+    return out
+
+
+def _named_amounts(r: _Reader, prefix: str, path: str, with_function: bool = False, with_years: bool = False) -> list[dict[str, Any]]:
+    keys = ["name", "amount"] + (["function"] if with_function else []) + (["years"] if with_years else [])
+    out = []
+    for n, row in enumerate(r.rows(prefix, keys, keys)):
+        p = f"{path}[{n}]"
+        r.cells[p] = row["name"]
+        item = {"name": _text(r.note(f"{p}.name", row["name"])), "amount": r.note(f"{p}.amount", row["amount"])}
+        if with_function:
+            fn = r.to_id("FunctionsShared", r.note(f"{p}.function", row["function"]))
+            item["function"] = "shared" if fn is None else fn
+        if with_years:
+            item["years"] = r.note(f"{p}.years", row["years"])
+        out.append(item)
+    return out
+
+
+def _target(r: _Reader, key: str, path: str) -> dict[str, Any]:
+    return {"months": r.one(f"In_{key}Months", f"{path}.months"),
+            "current": r.one(f"In_{key}Current", f"{path}.current"),
+            "build_years": r.one(f"In_{key}Build", f"{path}.build_years")}
+
+
+def _function_ids(r: _Reader) -> list[str]:
+    return [str(c.value) for c in r.src.cells("List_FunctionsIds") if c.value is not None]
+
+
+def extract_full_cost(src: WorkbookSource) -> Extracted:
+    """Inputs of a Full Cost Workbook (year 1 only: no later hires, one revenue year, default projections)."""
+    r = _Reader(src)
+    revenue = []
+    for n, row in enumerate(r.rows("Rev", ["name", "stream", "confidence", "restricted", "amount"], ["name", "stream", "confidence", "amount"])):
+        path = f"revenue[{n}]"
+        r.cells[path] = row["name"]
+        amount = r.note(f"{path}.amounts[0]", row["amount"])
+        r.cells[f"{path}.amounts"] = row["amount"]
+        revenue.append({
+            "name": _text(r.note(f"{path}.name", row["name"])),
+            "stream": r.to_id("Streams", r.note(f"{path}.stream", row["stream"])),
+            "confidence": r.to_id("Levels", r.note(f"{path}.confidence", row["confidence"])),
+            "restricted": r.flag(r.note(f"{path}.restricted", row["restricted"])),
+            "amounts": [0 if amount is None else amount],
+        })
+    data = {
+        "schema": SCHEMA_ID,
+        "organization": _organization(r),
+        "assumptions": _assumptions(r),
+        "staff": _staff(r, _function_ids(r)),
+        "expenses": _expenses(r),
+        "revenue": revenue,
+        "full_cost": {
+            "depreciation": r.one("In_Depreciation", "full_cost.depreciation"),
+            "unfunded": _named_amounts(r, "Unf", "full_cost.unfunded", with_function=True),
+            "working_capital": _target(r, "WC", "full_cost.working_capital"),
+            "reserves": _target(r, "Res", "full_cost.reserves"),
+            "fixed_asset_additions": _named_amounts(r, "FA", "full_cost.fixed_asset_additions"),
+            "debt_principal": _named_amounts(r, "Debt", "full_cost.debt_principal"),
+            "change_capital": _named_amounts(r, "CC", "full_cost.change_capital", with_years=True),
+        },
+    }
+    return Extracted(FULL_COST_ID, data, r.cells, _meta(src))
+
+
+def _meta(src: WorkbookSource) -> dict[str, str]:
+    meta = getattr(src, "metadata", None)
+    return meta() if callable(meta) else {}
+
+
+def template_id(src: WorkbookSource) -> str | None:
+    """Which of our templates this is (None when it is not one of ours)."""
+    return _meta(src).get("template_id") or None
+
+
+def extract(src: WorkbookSource | str) -> Extracted:
+    """Extract any of our workbooks (a path or an open source)."""
+    if not hasattr(src, "cells"):
+        src = FileSource(src)  # type: ignore[arg-type]
+    kind = template_id(src)  # type: ignore[arg-type]
+    if kind == FULL_COST_ID:
+        return extract_full_cost(src)  # type: ignore[arg-type]
+    if kind == PROJECTIONS_ID:
+        from .extract_projections import extract_projections
+        return extract_projections(src)  # type: ignore[arg-type]
+    raise SourceError("not a Place-Based Partnerships Toolkit workbook (no template id in its metadata)")

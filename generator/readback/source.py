@@ -1,0 +1,159 @@
+"""Read a workbook by defined name: the small interface extract, validate and the add-in share.
+
+`WorkbookSource` is the interface (read a named range's cells, list names, read metadata).
+`FileSource` implements it over an .xlsx file: defined names from xl/workbook.xml (parsed
+with defusedxml: no DTDs, no entities), cell values from python-calamine (fast), with the
+real sheet coordinates kept so every value can be traced back to its cell.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from defusedxml import ElementTree as SafeET
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
+
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+_REF = re.compile(r"^=?(?:'((?:[^']|'')+)'|([^!'\s]+))!(\$?[A-Z]{1,3}\$?\d+)(?::(\$?[A-Z]{1,3}\$?\d+))?$")
+
+
+class SourceError(ValueError):
+    """The workbook cannot be read as one of ours (a name is missing or malformed)."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell's value and where it is."""
+
+    value: Any
+    sheet: str
+    row: int   # zero-based
+    col: int   # zero-based
+
+    @property
+    def address(self) -> str:
+        """'Sheet'!B5 style address for messages."""
+        return f"{self.sheet}!{xl_rowcol_to_cell(self.row, self.col)}"
+
+    @property
+    def empty(self) -> bool:
+        return self.value is None or (isinstance(self.value, str) and self.value.strip() == "")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A defined name's target: sheet and a rectangle (zero-based, inclusive)."""
+
+    sheet: str
+    r1: int
+    c1: int
+    r2: int
+    c2: int
+
+
+def parse_ref(text: str) -> Ref | None:
+    """'Sheet'!$B$5:$B$9 -> Ref; None for anything that is not a plain range."""
+    m = _REF.match(text.strip())
+    if not m:
+        return None
+    sheet = (m.group(1) or m.group(2)).replace("''", "'")
+    r1, c1 = xl_cell_to_rowcol(m.group(3).replace("$", ""))
+    r2, c2 = xl_cell_to_rowcol(m.group(4).replace("$", "")) if m.group(4) else (r1, c1)
+    return Ref(sheet, r1, c1, r2, c2)
+
+
+class WorkbookSource(Protocol):
+    """What extract and validate need from a workbook, whatever holds it (a file, Excel)."""
+
+    def names(self) -> dict[str, Ref]: ...
+
+    def cells(self, name: str) -> list[Cell]: ...
+
+    def sheet_names(self) -> list[str]: ...
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str) and value == "":
+        return None
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0, 0):
+        return value.date()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+class FileSource:
+    """A WorkbookSource over an .xlsx file (read-only; nothing is executed)."""
+
+    def __init__(self, path: str | Path):
+        import python_calamine
+
+        self.path = Path(path)
+        self._names = self._read_names()
+        try:
+            self._wb = python_calamine.CalamineWorkbook.from_path(str(self.path))
+        except Exception as exc:  # calamine raises its own error types
+            raise SourceError(f"{self.path.name}: cannot read the workbook: {exc}") from None
+        self._grids: dict[str, tuple[tuple[int, int], list[list[Any]]]] = {}
+
+    def _read_names(self) -> dict[str, Ref]:
+        try:
+            with zipfile.ZipFile(self.path) as z:
+                xml = z.read("xl/workbook.xml")
+        except (zipfile.BadZipFile, KeyError, OSError) as exc:
+            raise SourceError(f"{self.path.name}: not an Excel workbook ({exc})") from None
+        root = SafeET.fromstring(xml, forbid_dtd=True)
+        out: dict[str, Ref] = {}
+        for dn in root.iterfind("m:definedNames/m:definedName", NS):
+            if dn.get("localSheetId") is not None:
+                continue
+            ref = parse_ref(dn.text or "")
+            if ref is not None:
+                out[dn.get("name", "")] = ref
+        return out
+
+    def names(self) -> dict[str, Ref]:
+        return self._names
+
+    def sheet_names(self) -> list[str]:
+        return list(self._wb.sheet_names)
+
+    def _grid(self, sheet: str) -> tuple[tuple[int, int], list[list[Any]]]:
+        if sheet not in self._grids:
+            try:
+                sh = self._wb.get_sheet_by_name(sheet)
+            except Exception:
+                raise SourceError(f"{self.path.name}: the sheet {sheet!r} is missing") from None
+            start = sh.start or (0, 0)
+            self._grids[sheet] = (tuple(start), sh.to_python(skip_empty_area=False) if sh.height else [])  # type: ignore[assignment]
+        return self._grids[sheet]
+
+    def cells(self, name: str) -> list[Cell]:
+        """Every cell of a named range, row-major, with values normalised (empty -> None)."""
+        ref = self._names.get(name)
+        if ref is None:
+            raise SourceError(f"{self.path.name}: the defined name {name} is missing")
+        (r0, c0), grid = self._grid(ref.sheet)
+        out = []
+        for r in range(ref.r1, ref.r2 + 1):
+            row = grid[r - r0] if 0 <= r - r0 < len(grid) else []
+            for c in range(ref.c1, ref.c2 + 1):
+                value = row[c - c0] if 0 <= c - c0 < len(row) else None
+                out.append(Cell(_clean(value), ref.sheet, r, c))
+        return out
+
+    def value(self, name: str) -> Any:
+        """The value of a single-cell name."""
+        return self.cells(name)[0].value
+
+    def metadata(self) -> dict[str, str]:
+        """The hidden Metadata sheet's key/value pairs (empty when absent)."""
+        if "Meta_Table" not in self._names:
+            return {}
+        cells = self.cells("Meta_Table")
+        pairs = [cells[i:i + 2] for i in range(0, len(cells), 2)]
+        return {str(k.value): "" if v.value is None else str(v.value) for k, v in pairs if k.value is not None}
