@@ -2,6 +2,7 @@
 labelled input fields, input tables, print setup and protection."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -400,6 +401,27 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
             r += 1
         r += 1
     print_setup(ws, org_name, landscape=False)
+
+
+def identity(book: Book, template_id: str, template_version: str, partnership_id: str,
+             build_time: "dt.datetime | None", extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Identity and integrity of a workbook: template, versions, partnership, build time and
+    the fingerprint of every formula written so far (call it after the last formula)."""
+    from .. import __version__
+    from ..fingerprint import fingerprint
+    from ..schema import SCHEMA_ID
+
+    return {
+        "template_id": template_id,
+        "template_version": template_version,
+        "generator_version": __version__,
+        "data_schema": SCHEMA_ID,
+        "partnership_id": partnership_id,
+        "build_time": build_time.strftime("%Y-%m-%dT%H:%M:%SZ") if build_time else "",
+        "formula_fingerprint": fingerprint(book.formulas),
+        "formula_count": str(len(book.formulas)),
+        **(extra or {}),
+    }
 
 
 def write_metadata(book: Book, ws: Worksheet, meta: dict[str, str]) -> None:

@@ -6,7 +6,8 @@ cached; Summary reads those names in plain words and charts.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
 from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import SCHEMA_ID, Partnership
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, SHARED_LABEL, START, YES, Check, Form, Lists, bullets_text, dropdown,
+    CHECKS, GUIDE, LISTS, META, NO, SHARED_LABEL, START, YES, Check, Form, Lists, bullets_text, dropdown, identity,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_start_here, write_table,
 )
@@ -58,6 +59,21 @@ class Capacity:
         )
 
 
+def capacity_meta(cap: Capacity) -> dict[str, str]:
+    """Table capacities as metadata entries (capacity_staff, ...), so a rebuild matches the file."""
+    return {f"capacity_{k}": str(v) for k, v in asdict(cap).items()}
+
+
+def capacity_from_meta(meta: dict[str, str]) -> Capacity:
+    """The Capacity a workbook was built with (defaults where the metadata says nothing)."""
+    cap = Capacity()
+    for key in asdict(cap):
+        value = meta.get(f"capacity_{key}", "")
+        if value.isdigit():
+            setattr(cap, key, int(value))
+    return cap
+
+
 def slugify(name: str) -> str:
     """A file-name-safe id from an organisation name."""
     import re
@@ -74,8 +90,9 @@ class FullCostBuilder:
     """Writes one Full Cost Workbook."""
 
     def __init__(self, p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
-                 password: str | None = None, blank: bool = False):
+                 password: str | None = None, blank: bool = False, build_time: "dt.datetime | None" = None):
         self.p = p
+        self.build_time = build_time
         self.content = content or load_content()
         self.cap = (capacity or Capacity()).fit(p)
         self.password = password
@@ -108,27 +125,21 @@ class FullCostBuilder:
         self._full_cost_results()
         self._guide()
         self._start_here()
-        write_metadata(self.book, self.ws[META], self.metadata())
+        meta = self.metadata()
+        write_metadata(self.book, self.ws[META], meta)
         for name, ws in self.ws.items():
             protect(ws, self.password)
         self.book.close(
             {"title": f"Full Cost Workbook: {self.org_name}".strip(": ").strip(), "subject": "Backbone full cost",
              "author": "Place-Based Partnerships Toolkit", "company": "", "comments": f"generator {__version__}"},
-            {"pbp_template_id": TEMPLATE_ID, "pbp_template_version": TEMPLATE_VERSION, "pbp_generator_version": __version__},
+            {f"pbp_{k}": v for k, v in meta.items()},
         )
         return self.book.names
 
     def metadata(self) -> dict[str, str]:
-        return {
-            "template_id": TEMPLATE_ID,
-            "template_version": TEMPLATE_VERSION,
-            "generator_version": __version__,
-            "data_schema": SCHEMA_ID,
-            "partnership_id": "" if self.blank else slugify(self.p.organization.name),
-            "staff_capacity": str(self.cap.staff),
-            "expense_capacity": str(self.cap.expenses),
-            "revenue_capacity": str(self.cap.revenue),
-        }
+        """Identity, integrity and table capacities (written after the last formula)."""
+        return identity(self.book, TEMPLATE_ID, TEMPLATE_VERSION, "" if self.blank else slugify(self.p.organization.name),
+                        self.build_time, capacity_meta(self.cap))
 
     # ------------------------------------------------------------------ inputs
 
@@ -687,6 +698,10 @@ class FullCostBuilder:
 
 
 def build_full_cost(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
-                    password: str | None = None, blank: bool = False) -> dict[str, str]:
-    """Write the Full Cost Workbook for a partnership; returns its defined names."""
-    return FullCostBuilder(p, Path(path), content, capacity, password, blank).build()
+                    password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None) -> dict[str, str]:
+    """Write the Full Cost Workbook for a partnership; returns its defined names.
+
+    `build_time` is recorded in the metadata when given; without it the same data gives a
+    byte-identical file.
+    """
+    return FullCostBuilder(p, Path(path), content, capacity, password, blank, build_time).build()

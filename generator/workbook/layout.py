@@ -120,6 +120,7 @@ class Book:
         )
         self.styles = Styles(self.wb)
         self.sheets: dict[str, Worksheet] = {}
+        self.formulas: list[tuple[str, str, str]] = []  # (sheet, cell, formula) as written, for the fingerprint
 
     # -- sheets and names
 
@@ -184,7 +185,9 @@ class Book:
         """A live formula with the model's value cached."""
         if isinstance(value, float) and value != value:  # NaN never cached
             raise WorkbookBuildError(f"{ws.name}!{xl_rowcol_to_cell(row, col)}: NaN cached value")
-        self._ok(ws.write_formula(row, col, "=" + formula.lstrip("="), fmt, value), f"{ws.name}!{xl_rowcol_to_cell(row, col)} formula")
+        cell = xl_rowcol_to_cell(row, col)
+        self._ok(ws.write_formula(row, col, "=" + formula.lstrip("="), fmt, value), f"{ws.name}!{cell} formula")
+        self.formulas.append((ws.name, cell, formula.lstrip("=")))
 
     def blank(self, ws: Worksheet, row: int, col: int, fmt: Any) -> None:
         self._ok(ws.write_blank(row, col, None, fmt), f"{ws.name} blank")

@@ -1,0 +1,109 @@
+"""A fingerprint of a workbook's formulas, to tell whether a returned file's formulas are intact.
+
+At build time the workbook layer records every formula it writes; the SHA-256 of the
+normalised (sheet, cell, formula) lines goes into the hidden Metadata sheet and the
+document's custom properties. Reading back, the same lines are taken from the file's
+sheet XML (shared formulas expanded), so a formula a user overwrote or deleted changes
+the fingerprint, while Excel's and LibreOffice's harmless rewrites (case, spaces,
+_xlfn. prefixes, XML escaping) do not.
+"""
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+import zipfile
+from pathlib import Path
+from typing import Iterable
+
+from defusedxml import ElementTree as SafeET
+
+M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+PR = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_STRING = re.compile(r'("(?:[^"]|"")*")')
+
+
+def normalise(formula: str) -> str:
+    """Formula text without '=', spaces and _xlfn. prefixes, upper-cased outside strings."""
+    parts = _STRING.split(formula.lstrip("="))
+    out = []
+    for n, part in enumerate(parts):
+        if n % 2:  # a string literal: kept as is
+            out.append(part)
+        else:
+            part = re.sub(r"\s+", "", part).upper()
+            out.append(part.replace("_XLFN.", "").replace("_XLWS.", ""))
+    return "".join(out)
+
+
+def fingerprint(entries: Iterable[tuple[str, str, str]]) -> str:
+    """SHA-256 over sorted normalised (sheet, cell, formula) lines."""
+    lines = sorted(f"{sheet}!{cell}={normalise(f)}" for sheet, cell, f in entries)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def _sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
+    """sheet name -> part name of its XML."""
+    wb = SafeET.fromstring(z.read("xl/workbook.xml"), forbid_dtd=True)
+    rels = SafeET.fromstring(z.read("xl/_rels/workbook.xml.rels"), forbid_dtd=True)
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{PR}Relationship")}
+    out = {}
+    for sh in wb.iter(f"{M}sheet"):
+        target = targets.get(sh.get(f"{R}id"), "")
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        out[sh.get("name", "")] = path
+    return out
+
+
+def read_formulas(path: str | Path, max_part_bytes: int = 200 * 2**20) -> dict[tuple[str, str], str]:
+    """(sheet, cell) -> formula text for every formula cell in an .xlsx (shared formulas expanded)."""
+    from openpyxl.formula.translate import Translator
+
+    formulas: dict[tuple[str, str], str] = {}
+    with zipfile.ZipFile(path) as z:
+        for sheet, part in _sheet_paths(z).items():
+            try:
+                info = z.getinfo(part)
+            except KeyError:
+                continue
+            if info.file_size > max_part_bytes:
+                raise ValueError(f"sheet {sheet!r} is larger than {max_part_bytes} bytes")
+            shared: dict[str, tuple[str, str]] = {}
+            with z.open(part) as fh:
+                for _, el in SafeET.iterparse(fh, events=("end",), forbid_dtd=True):
+                    if el.tag != f"{M}c":
+                        if el.tag == f"{M}row":
+                            el.clear()
+                        continue
+                    f = el.find(f"{M}f")
+                    if f is not None:
+                        ref = el.get("r", "")
+                        text = f.text or ""
+                        if f.get("t") == "shared":
+                            si = f.get("si", "")
+                            if text:
+                                shared[si] = (ref, text)
+                            elif si in shared:
+                                origin, base = shared[si]
+                                text = Translator("=" + base, origin=origin).translate_formula(ref).lstrip("=")
+                        if text:
+                            formulas[(sheet, ref)] = text
+    return formulas
+
+
+def file_fingerprint(path: str | Path) -> str:
+    """The fingerprint of the formulas in a file (compare with the one stored in it)."""
+    return fingerprint((s, c, f) for (s, c), f in read_formulas(path).items())
+
+
+def changed_cells(expected: dict[tuple[str, str], str], actual: dict[tuple[str, str], str]) -> list[tuple[str, str, str, str]]:
+    """(sheet, cell, expected formula, what is there now) for every formula that differs."""
+    out = []
+    for key in sorted(set(expected) | set(actual)):
+        want, got = expected.get(key), actual.get(key)
+        if want is None:
+            out.append((key[0], key[1], "(no formula)", "=" + got if got else ""))
+        elif got is None or normalise(want) != normalise(got):
+            out.append((key[0], key[1], "=" + want.lstrip("="), "=" + got if got else "(formula gone)"))
+    return out
