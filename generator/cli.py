@@ -10,7 +10,7 @@ import click
 from . import __version__
 from .build import KINDS, BuildOptions, blank_partnership, build_workbooks, example_names, example_path
 from .content import ContentError, load_content
-from .schema import DataFileError, load_partnership
+from .schema import DataFileError, Partnership, load_partnership, validate_data
 from .workbook.full_cost import Capacity
 
 
@@ -152,6 +152,98 @@ def verify(data_file: Path, keep: Path | None) -> None:
             click.echo(f"    {sheet}!{coord}: {err}")
         bad += not v.ok
     sys.exit(1 if bad else 0)
+
+
+def _extract_partnership(files: tuple[Path, ...]) -> "tuple[Partnership, list[str]]":
+    """Extract and merge the inputs of one partnership's workbooks; exits with the problems when invalid."""
+    from .readback.merge import merge_extracted
+    from .readback.extract import extract as run_extract
+    from .readback.source import SourceError
+
+    extracted = []
+    for f in files:
+        try:
+            extracted.append(run_extract(f))
+        except (SourceError, OSError) as exc:
+            _fail(f"{f}: {exc}", 2)
+    data, notes = merge_extracted(extracted)
+    try:
+        return validate_data(data, " + ".join(str(f) for f in files)), notes
+    except DataFileError as exc:
+        lines = [f"{len(exc.problems)} problem(s) in the workbook inputs:"]
+        for prob in exc.problems:
+            cell = next((e.cell_for(prob.path) for e in extracted if e.cell_for(prob.path)), None)
+            lines.append(f"  {cell.address if cell else '?'}: {prob}")
+        _fail("\n".join(lines), 1)
+    raise AssertionError("unreachable")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Data file (.yaml) to write.")
+def extract(files: tuple[Path, ...], out_file: Path) -> None:
+    """Read the inputs of filled workbooks back into a partnership data file.
+
+    Give a partnership's Full Cost Workbook, its Scenario Projections Tool, or both. With
+    both, staff, expenses, revenue and projections come from the Scenario Projections Tool
+    (it holds every year) and the full-cost section from the Full Cost Workbook. Works on
+    files saved by Excel or LibreOffice. Nothing is written when an input is invalid: each
+    problem is listed with its sheet and cell.
+    """
+    from .schema import dump_partnership
+
+    p, notes = _extract_partnership(files)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(dump_partnership(p), encoding="utf-8")
+    click.echo(f"wrote {out_file}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+def validate(files: tuple[Path, ...], as_json: bool) -> None:
+    """Check returned workbooks: is each one of our templates (which, which version); are its
+    formulas intact (cells that changed are listed); are its inputs valid (sheet and cell of
+    each problem); do its cached values agree with the model run on its inputs (a file saved
+    without recalculation, or with a broken formula, shows up here).
+
+    Exit status: 0 all clean, 1 problems found, 2 a file could not be read.
+    """
+    import json
+
+    from .readback.validate import validate_file
+
+    reports = [validate_file(f) for f in files]
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in reports], indent=2, default=str))
+    else:
+        for r in reports:
+            click.echo(r.render())
+    sys.exit(max(r.exit_code for r in reports))
+
+
+@main.command()
+@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "new", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Workbook to write.")
+def upgrade(old: Path, new: Path) -> None:
+    """Carry a filled workbook's inputs into the current template version (same table sizes)."""
+    from .build import _atomic
+    from .readback.validate import validate_file
+    from .workbook.full_cost import capacity_from_meta
+
+    report = validate_file(old)
+    if report.status == "unreadable" or report.extracted is None:
+        _fail(report.render(), 2)
+    if report.partnership is None:
+        _fail(report.render() + "\nfix the inputs above, then upgrade again; nothing was written.", 1)
+    kind = {"pbp-full-cost": "full-cost", "pbp-scenario-projections": "scenario-projections"}[report.template_id]
+    from .build import builders
+    cap = capacity_from_meta(report.extracted.meta)
+    p = report.partnership
+    _atomic(new, lambda tmp: builders()[kind](p, tmp, capacity=cap))
+    click.echo(f"wrote {new}: {report.template_id} version {report.template_version} -> current")
 
 
 if __name__ == "__main__":  # pragma: no cover
