@@ -246,5 +246,40 @@ def upgrade(old: Path, new: Path) -> None:
     click.echo(f"wrote {new}: {report.template_id} version {report.template_version} -> current")
 
 
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Portfolio workbook to write.")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path), help="Also write portfolio.csv, benchmarks.csv and problems.csv here.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Parallel readers (default: one per core).")
+def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | None) -> None:
+    """Read every returned workbook under FOLDER and write one portfolio.
+
+    Every file is read safely (size, zip and XML limits before parsing; macros never run or
+    kept), validated and recomputed by the model. The Portfolio sheet has one row per
+    partnership; Benchmarks gives quartiles across the portfolio and by backbone structure;
+    Problems lists every file not used, or used with warnings, and why. Every file found
+    appears in Portfolio or Problems. Exit status 1 when any file could not be used.
+    """
+    import time
+
+    from .readback.collect import collect as run_collect
+    from .readback.portfolio import write_portfolio
+
+    started = time.perf_counter()
+
+    def progress(results, total):
+        with click.progressbar(results, length=total, label="Reading workbooks", file=sys.stderr) as bar:
+            yield from bar
+
+    port = run_collect(folder, workers, progress)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    write_portfolio(port, out_file, csv_dir)
+    unused = [p for p in port.problems if p["used"] == "no"]
+    click.echo(f"wrote {out_file}: {len(port.rows)} partnerships from {port.files_seen} files; "
+               f"{len(unused)} not used, {len(port.problems) - len(unused)} used with warnings "
+               f"({time.perf_counter() - started:.1f} s)")
+    sys.exit(1 if unused else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

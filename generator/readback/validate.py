@@ -15,6 +15,7 @@ from ..content import load_content
 from ..fingerprint import changed_cells, fingerprint, read_formulas
 from ..schema import DataFileError, Partnership, validate_data
 from .extract import FULL_COST_ID, PROJECTIONS_ID, Extracted, extract
+from .safety import UnsafeFile, inspect_package
 from .source import FileSource, SourceError
 
 #: Template versions this generator can read (and upgrade from).
@@ -195,15 +196,16 @@ def validate_file(path: str | Path) -> Report:
     path = Path(path)
     report = Report(str(path))
     try:
-        from .safety import UnsafeFile, inspect_package  # noqa: F401
-        inspect_package(path)
-    except ImportError:
-        pass
-    except Exception as exc:  # UnsafeFile and friends
-        report.status = "unreadable"
-        report.add("error", getattr(exc, "reason", "unreadable"), str(exc))
+        info = inspect_package(path)
+    except UnsafeFile as exc:
+        report.add("error", exc.reason, exc.message)
         report.status = "unreadable"
         return report
+    if info.had_macros:
+        report.add("warning", "macros", f"the file carries macros ({', '.join(info.macro_parts) or info.kind}); "
+                   "they were not run, and nothing of them is kept")
+    for w in info.warnings:
+        report.add("warning", "package", w)
     try:
         src = FileSource(path)
         meta = src.metadata()

@@ -1,0 +1,185 @@
+"""Collect returned workbooks from a folder tree into one portfolio.
+
+Every file found ends up exactly once in the Portfolio (as one of a partnership's files)
+or in Problems (with its reason). Files are read safely (readback.safety) in parallel
+processes; numbers are recomputed by the model from each file's inputs, not taken from
+its cached values.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ..content import load_content
+from .extract import FULL_COST_ID, PROJECTIONS_ID
+
+USABLE_ERRORS = {"formula_changed", "stale_values"}  # the inputs are still good: numbers are recomputed
+
+
+@dataclass
+class FileResult:
+    """What one file gave: its validation outcome and, when usable, the model's numbers."""
+
+    path: str
+    status: str
+    template_id: str = ""
+    partnership_id: str = ""
+    build_time: str = ""
+    findings: list[tuple[str, str, str]] = field(default_factory=list)  # (level, code, message with place)
+    org: dict[str, Any] = field(default_factory=dict)
+    numbers: dict[str, Any] = field(default_factory=dict)
+    usable: bool = False
+
+    @property
+    def warnings(self) -> list[str]:
+        return [m for lvl, _, m in self.findings]
+
+
+def _summarise(path: str) -> FileResult:
+    """Validate one file and compute what the portfolio needs from it (runs in a worker)."""
+    from ..model.full_cost import compute_full_cost, year1_staff
+    from ..model.projections import compute_projections, fy_labels
+    from .validate import validate_file
+
+    try:
+        r = validate_file(path)
+    except Exception as exc:  # never lose a file to an unexpected error
+        return FileResult(path, "unreadable", findings=[("error", "crash", f"could not be read: {type(exc).__name__}: {exc}")])
+    res = FileResult(path, r.status, r.template_id, r.partnership_id,
+                     (r.extracted.meta.get("build_time", "") if r.extracted else ""),
+                     [(f.level, f.code, str(f)) for f in r.findings])
+    p = r.partnership
+    blocking = [f for f in r.findings if f.level == "error" and f.code not in USABLE_ERRORS]
+    if p is None or blocking:
+        return res
+    content = load_content()
+    res.usable = True
+    o = p.organization
+    res.org = {"name": o.name, "region": o.region or "", "focus": o.focus or "", "structure": o.backbone_structure,
+               "fiscal_year": f"FY{o.first_fy}"}
+    if r.template_id == FULL_COST_ID:
+        fc = compute_full_cost(p, content)
+        res.numbers = {k: v for k, v in fc.items() if k != "FC_Checks_OK"}
+        res.numbers["FTE"] = sum(s.fte for s in year1_staff(p))
+        res.numbers["CashFTE"] = sum(s.fte for s in year1_staff(p) if not s.in_kind)
+    else:
+        sp = compute_projections(p, content)
+        labels = fy_labels(p)
+        res.numbers["years"] = p.years
+        res.numbers["final_year"] = labels[-1]
+        for s in p.scenario_list(content):
+            res.numbers[f"{s.id}|name"] = s.name
+            res.numbers[f"{s.id}|EndCash"] = sp[f"SP_{s.id}_EndCash"][-1]
+            months = sp[f"SP_{s.id}_MonthsCash"][-1]
+            res.numbers[f"{s.id}|MonthsCash"] = None if months == "" else months
+            res.numbers[f"{s.id}|RunwayCash"] = sp[f"SP_{s.id}_RunwayCash"]
+            res.numbers[f"{s.id}|RunwayReserve"] = sp[f"SP_{s.id}_RunwayReserve"]
+            res.numbers[f"{s.id}|FTE"] = sp[f"SP_{s.id}_FTE"][0]
+    return res
+
+
+def find_files(root: Path) -> list[Path]:
+    """Every file under root (links are not followed), in a stable order."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            out.append(Path(dirpath) / name)
+    return out
+
+
+@dataclass
+class Portfolio:
+    """The collected picture: one row per partnership, and every file not used or used with warnings."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[dict[str, str]] = field(default_factory=list)
+    scenarios: list[str] = field(default_factory=list)
+    files_seen: int = 0
+
+    def accounted(self) -> set[str]:
+        """Every file path that appears in the Portfolio or in Problems."""
+        used = {f for row in self.rows for f in row["files"].split("; ") if f}
+        return used | {p["file"] for p in self.problems if p["used"] == "no"}
+
+
+def _rows(results: list[FileResult]) -> Portfolio:
+    port = Portfolio(files_seen=len(results))
+    groups: dict[str, dict[str, FileResult]] = {}
+    order: list[str] = []
+    for res in results:
+        if not res.usable:
+            why = "; ".join(m for _, _, m in res.findings) or res.status
+            port.problems.append({"file": res.path, "used": "no", "status": res.status, "reason": why})
+            continue
+        key = res.partnership_id or res.org.get("name", "")
+        slot = groups.setdefault(key, {})
+        if key not in order:
+            order.append(key)
+        if res.template_id in slot:
+            first = slot[res.template_id]
+            keep, drop = (res, first) if res.build_time > first.build_time else (first, res)
+            slot[res.template_id] = keep
+            port.problems.append({"file": drop.path, "used": "no", "status": "duplicate",
+                                  "reason": f"duplicate partnership {key!r}: another {res.template_id} file for it is used ({keep.path})"})
+        else:
+            slot[res.template_id] = res
+    content = load_content()
+    scen_ids: list[str] = []
+    for key in order:
+        slot = groups[key]
+        fc, sp = slot.get(FULL_COST_ID), slot.get(PROJECTIONS_ID)
+        head = fc or sp
+        assert head is not None
+        row: dict[str, Any] = {
+            "partnership": head.org["name"], "partnership_id": key, "region": head.org["region"],
+            "structure": content.label(content.structures, head.org["structure"]), "fiscal_year": head.org["fiscal_year"],
+        }
+        if fc:
+            n = fc.numbers
+            row.update({"full_cost": n["FC_Total"], "total_expenses": n["FC_TotalExpenses"], "cash_need": n["FC_CashNeed"],
+                        "expected_revenue": n["FC_ExpectedRevenue"], "gap": n["FC_Gap"],
+                        "required_surplus_pct": n["FC_RequiredSurplusPct"], "indirect_rate": n["FC_IndirectRate"],
+                        "indirect_cap": n["FC_IndirectCap"], "indirect_above_cap": n["FC_IndirectRate"] > n["FC_IndirectCap"],
+                        "fte": n["FTE"]})
+            for f in content.function_ids:
+                row[f"cost_{f}"] = n[f"FC_Function_{f}"]
+        if sp:
+            row["final_year"] = sp.numbers["final_year"]
+            for k, v in sp.numbers.items():
+                if "|" in k:
+                    sid, what = k.split("|", 1)
+                    if sid not in scen_ids:
+                        scen_ids.append(sid)
+                    if what != "name":
+                        row[f"{sid}_{what}"] = v
+        files = [r for r in (fc, sp) if r]
+        warnings = [m for r in files for lvl, _, m in r.findings]
+        row["status"] = "clean" if not warnings else "used with warnings"
+        row["missing"] = ", ".join(w for w, r in (("full cost workbook", fc), ("scenario projections", sp)) if r is None)
+        row["files"] = "; ".join(r.path for r in files)
+        port.rows.append(row)
+        for r in files:
+            if r.findings:
+                port.problems.append({"file": r.path, "used": "yes, with warnings", "status": r.status,
+                                      "reason": "; ".join(m for _, _, m in r.findings)})
+    port.scenarios = scen_ids
+    return port
+
+
+def collect(root: Path, workers: int | None = None, progress: Callable[[Iterable[FileResult], int], Iterable[FileResult]] | None = None) -> Portfolio:
+    """Read every file under root and build the portfolio."""
+    files = [str(p) for p in find_files(Path(root))]
+    workers = max(1, workers or os.cpu_count() or 1)
+    results: list[FileResult] = []
+    if workers == 1 or len(files) < 4:
+        it: Iterable[FileResult] = (_summarise(f) for f in files)
+        results = list(progress(it, len(files)) if progress else it)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            it = pool.map(_summarise, files, chunksize=max(1, min(32, len(files) // (workers * 4) or 1)))
+            results = list(progress(it, len(files)) if progress else it)
+    return _rows(results)

@@ -1,0 +1,195 @@
+"""Write a collected Portfolio as an .xlsx report (and CSV tables for analysts)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..content import load_content
+from ..workbook.layout import Book
+from .collect import Portfolio
+
+MONEY = "#,##0"
+PCT = "0.0%"
+
+
+def portfolio_frame(port: Portfolio) -> pd.DataFrame:
+    """One row per partnership."""
+    return pd.DataFrame(port.rows)
+
+
+def _months_column(df: pd.DataFrame, scenarios: list[str]) -> str | None:
+    for sid in (["base"] if "base" in scenarios else []) + scenarios:
+        col = f"{sid}_MonthsCash"
+        if col in df:
+            return col
+    return None
+
+
+def benchmarks_frame(port: Portfolio) -> pd.DataFrame:
+    """Quartiles of the key measures across the portfolio, and by backbone structure."""
+    df = portfolio_frame(port)
+    content = load_content()
+    measures: list[tuple[str, str, str]] = [("full_cost", "Full cost", MONEY), ("cash_need", "Cash need", MONEY),
+                                            ("fte", "FTE (year 1)", "0.0")]
+    measures += [(f"cost_{f}", f"Cost: {content.label(content.functions, f)}", MONEY) for f in content.function_ids]
+    measures += [("indirect_rate", "True indirect rate", PCT), ("required_surplus_pct", "Required surplus %", PCT)]
+    months = _months_column(df, port.scenarios)
+    if months:
+        measures.append((months, f"Months of cash, final year ({months.split('_')[0]} scenario)", "0.0"))
+    rows = []
+    groups: list[tuple[str, pd.DataFrame]] = [("All partnerships", df)]
+    if "structure" in df:
+        groups += [(f"Structure: {s}", g) for s, g in df.groupby("structure", sort=True)]
+    for group, g in groups:
+        for col, label, fmt in measures:
+            if col not in g:
+                continue
+            values = pd.to_numeric(g[col], errors="coerce").dropna()
+            if values.empty:
+                continue
+            rows.append({"group": group, "measure": label, "count": int(values.size), "p25": values.quantile(0.25),
+                         "median": values.median(), "p75": values.quantile(0.75), "format": fmt})
+    return pd.DataFrame(rows, columns=["group", "measure", "count", "p25", "median", "p75", "format"])
+
+
+def problems_frame(port: Portfolio) -> pd.DataFrame:
+    return pd.DataFrame(port.problems, columns=["file", "used", "status", "reason"])
+
+
+COLUMN_LABELS = {
+    "partnership": "Partnership", "partnership_id": "Id", "region": "Region", "structure": "Backbone structure",
+    "fiscal_year": "Fiscal year", "full_cost": "Full cost", "total_expenses": "Total expenses", "cash_need": "Cash need",
+    "expected_revenue": "Expected revenue", "gap": "Gap (+ = shortfall)", "required_surplus_pct": "Required surplus %",
+    "indirect_rate": "True indirect rate", "indirect_cap": "Funder cap", "indirect_above_cap": "Above cap?", "fte": "FTE",
+    "final_year": "Final year", "status": "Validation", "missing": "Missing workbook", "files": "Files",
+}
+
+
+def _fmt_for(col: str) -> str | None:
+    if col in ("required_surplus_pct", "indirect_rate", "indirect_cap"):
+        return PCT
+    if col.endswith("MonthsCash") or col.endswith("FTE") or col == "fte":
+        return "0.0"
+    if col in ("full_cost", "total_expenses", "cash_need", "expected_revenue", "gap") or col.startswith("cost_") or col.endswith("EndCash"):
+        return MONEY
+    return None
+
+
+def _label(col: str, scenario_names: dict[str, str]) -> str:
+    content = load_content()
+    if col in COLUMN_LABELS:
+        return COLUMN_LABELS[col]
+    if col.startswith("cost_"):
+        return f"Cost: {content.label(content.functions, col[5:])}"
+    for sid in scenario_names:
+        if col.startswith(f"{sid}_"):
+            what = {"EndCash": "ending cash, final year", "MonthsCash": "months of cash, final year", "RunwayCash": "first year below zero",
+                    "RunwayReserve": "first year below reserve target", "FTE": "FTE, year 1"}.get(col[len(sid) + 1:], col)
+            return f"{scenario_names[sid]}: {what}"
+    return col
+
+
+def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) -> None:
+    """The Portfolio, Benchmarks and Problems sheets (and the same tables as CSV)."""
+    df, bench, probs = portfolio_frame(port), benchmarks_frame(port), problems_frame(port)
+    if csv_dir:
+        csv_dir.mkdir(parents=True, exist_ok=True)
+        df.to_csv(csv_dir / "portfolio.csv", index=False)
+        bench.drop(columns=["format"]).to_csv(csv_dir / "benchmarks.csv", index=False)
+        probs.to_csv(csv_dir / "problems.csv", index=False)
+    book = Book(str(path))
+    s = book.styles
+    wb = book.wb
+    names = {sid: sid for sid in port.scenarios}
+    fmts: dict[str, Any] = {}
+
+    def fmt(num: str | None) -> Any:
+        if num not in fmts:
+            fmts[num] = wb.add_format({"font_name": "Calibri", "font_size": 10, **({"num_format": num} if num else {})})
+        return fmts[num]
+
+    # Portfolio
+    ws = book.sheet("Portfolio")
+    book.text(ws, 0, 0, "Portfolio: one row per partnership", s.title)
+    book.text(ws, 1, 0, f"{len(df)} partnerships from {port.files_seen} files; {len(probs)} files listed on Problems. "
+                        "Numbers are recomputed by the toolkit's model from each workbook's inputs.", s.subtitle)
+    cols = list(df.columns)
+    for c, col in enumerate(cols):
+        book.text(ws, 3, c, _label(col, names), s.th)
+        ws.set_column(c, c, 28 if col in ("partnership", "files", "structure") else 14)
+    for r, rec in enumerate(df.itertuples(index=False), start=4):
+        for c, (col, value) in enumerate(zip(cols, rec)):
+            if value is None or (isinstance(value, float) and value != value):
+                continue
+            if isinstance(value, bool):
+                book.text(ws, r, c, "yes" if value else "no", fmt(None))
+            elif isinstance(value, (int, float)):
+                book.number(ws, r, c, float(value), fmt(_fmt_for(col)))
+            else:
+                book.text(ws, r, c, str(value), fmt(None))
+    ws.set_row(3, 45)
+    ws.freeze_panes(4, 1)
+    if len(df):
+        ws.autofilter(3, 0, 3 + len(df), len(cols) - 1)
+
+    # Benchmarks
+    wsb = book.sheet("Benchmarks")
+    book.text(wsb, 0, 0, "Benchmarks: quartiles across the portfolio", s.title)
+    book.text(wsb, 1, 0, "P25, median and P75 of each measure, for all partnerships and by backbone structure.", s.subtitle)
+    heads = ["Group", "Measure", "Count", "P25", "Median", "P75"]
+    for c, h in enumerate(heads):
+        book.text(wsb, 3, c, h, s.th)
+    wsb.set_column(0, 0, 34)
+    wsb.set_column(1, 1, 44)
+    wsb.set_column(2, 5, 14)
+    for r, rec in enumerate(bench.itertuples(index=False), start=4):
+        book.text(wsb, r, 0, rec.group, fmt(None))
+        book.text(wsb, r, 1, rec.measure, fmt(None))
+        book.number(wsb, r, 2, rec.count, fmt("0"))
+        for c, v in enumerate((rec.p25, rec.median, rec.p75), start=3):
+            book.number(wsb, r, c, float(v), fmt(rec.format))
+    wsb.freeze_panes(4, 0)
+    # charts, each over a small contiguous table to the right of the quartiles
+    def chart_table(top: int, title: str, pairs: list[tuple[str, float]], colour: str) -> None:
+        book.text(wsb, top, 7, title, s.h)
+        book.blank(wsb, top, 8, s.h)
+        for i, (label, value) in enumerate(pairs, start=1):
+            book.text(wsb, top + i, 7, label, fmt(None))
+            book.number(wsb, top + i, 8, float(value), fmt(MONEY))
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series({"name": title, "categories": ["Benchmarks", top + 1, 7, top + len(pairs), 7],
+                          "values": ["Benchmarks", top + 1, 8, top + len(pairs), 8], "fill": {"color": colour},
+                          "data_labels": {"value": True, "num_format": "#,##0"}})
+        chart.set_title({"name": title, "name_font": {"size": 11}})
+        chart.set_legend({"none": True})
+        chart.set_y_axis({"reverse": True})
+        chart.set_size({"width": 620, "height": 300})
+        wsb.insert_chart(top, 10, chart)
+
+    wsb.set_column(7, 7, 36)
+    wsb.set_column(8, 8, 14)
+    struct = [(rec.group.removeprefix("Structure: "), rec.median) for rec in bench.itertuples(index=False)
+              if rec.measure == "Full cost" and rec.group.startswith("Structure: ")]
+    if struct:
+        chart_table(3, "Median full cost by backbone structure", struct, "#1F4E5A")
+    funcs = [(rec.measure.removeprefix("Cost: "), rec.median) for rec in bench.itertuples(index=False)
+             if rec.group == "All partnerships" and rec.measure.startswith("Cost: ")]
+    if funcs:
+        chart_table(20, "Median cost by function (all partnerships)", funcs, "#2E75B6")
+
+    # Problems
+    wsp = book.sheet("Problems")
+    book.text(wsp, 0, 0, "Problems: files not used, or used with warnings", s.title)
+    book.text(wsp, 1, 0, "Every file found is either part of a Portfolio row or listed here (or both, when used with warnings).", s.subtitle)
+    for c, h in enumerate(["File", "Used?", "Status", "Reason"]):
+        book.text(wsp, 3, c, h, s.th)
+    wsp.set_column(0, 0, 60)
+    wsp.set_column(1, 2, 16)
+    wsp.set_column(3, 3, 120)
+    for r, rec in enumerate(probs.itertuples(index=False), start=4):
+        for c, v in enumerate(rec):
+            book.text(wsp, r, c, str(v)[:32000], s.wrap if c == 3 else fmt(None))
+    wsp.freeze_panes(4, 0)
+    book.close({"title": "Partnership portfolio", "author": "Place-Based Partnerships Toolkit"})
