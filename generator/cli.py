@@ -51,8 +51,10 @@ def main() -> None:
 @click.option("--expense-rows", type=click.IntRange(1, 2000), default=40, show_default=True, help="Rows in the expense tables.")
 @click.option("--revenue-rows", type=click.IntRange(1, 2000), default=50, show_default=True, help="Rows in the revenue tables.")
 @click.option("--password", default=None, help="Protect formula sheets with this password (default: protected, no password).")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "xlsm"]), default="xlsx", show_default=True,
+              help="xlsm: macro-enabled workbooks with the PBP Toolkit macros, ribbon tab and xlwings' config sheet (needs xlwings).")
 def build(data_file: Path | None, outdir: Path, blank: bool, example: str | None, kinds: tuple[str, ...], years: int | None,
-          staff_rows: int, expense_rows: int, revenue_rows: int, password: str | None) -> None:
+          staff_rows: int, expense_rows: int, revenue_rows: int, password: str | None, fmt: str) -> None:
     """Build the workbooks for DATA_FILE (a partnership .yaml), an --example, or --blank.
 
     Writes OUT/<slug>-full-cost.xlsx and OUT/<slug>-scenario-projections.xlsx, where the
@@ -78,6 +80,16 @@ def build(data_file: Path | None, outdir: Path, blank: bool, example: str | None
         made = build_workbooks(p, outdir, options, blank=blank, content=content)
     except (ValueError, DataFileError) as exc:
         _fail(str(exc), 1)
+    if fmt == "xlsm":
+        from macros.build_addin import AddinBuildError, make_xlsm
+        try:
+            converted = []
+            for path in made:
+                converted.append(make_xlsm(path, path.with_suffix(".xlsm")))
+                path.unlink()
+            made = converted
+        except AddinBuildError as exc:
+            _fail(str(exc), 1)
     for path in made:
         click.echo(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
     click.echo(f"built {len(made)} workbook(s) in {time.perf_counter() - started:.2f} s", err=True)
@@ -279,6 +291,33 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
                f"{len(unused)} not used, {len(port.problems) - len(unused)} used with warnings "
                f"({time.perf_counter() - started:.1f} s)")
     sys.exit(1 if unused else 0)
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Workbook to write (default: WORKBOOK-risk.xlsx beside the input).")
+@click.option("--runs", type=click.IntRange(1, 2_000_000), default=10_000, show_default=True, help="Monte Carlo runs.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Random seed, to repeat a run exactly (default: a new seed, printed).")
+@click.option("--scenario", "scenario_id", default=None, help="Scenario id (default: the first, normally base).")
+def risk(workbook: Path, out: Path | None, runs: int, seed: int | None, scenario_id: str | None) -> None:
+    """Risk analysis of a Scenario Projections Tool: a Monte Carlo over revenue.
+
+    Each revenue source arrives or not with the probability of its confidence level, the
+    same draw for all its years. Writes a copy of WORKBOOK with a Risk sheet: for each year
+    the chance that ending cash is below zero and below the reserve target, and the
+    P10/P50/P90 ending cash, with a fan chart.
+    """
+    from macros.actions import ActionError, run_risk_file
+
+    try:
+        target, result = run_risk_file(workbook, out, runs=runs, seed=seed, scenario_id=scenario_id)
+    except (ActionError, NotImplementedError) as exc:
+        _fail(f"{workbook}: {exc}", 1)
+    click.echo(f"wrote {target} (Risk sheet: {result.scenario_name} scenario, {result.runs:,} runs, seed {result.seed})")
+    for label, below_zero, below_reserve in zip(result.labels, result.p_below_zero, result.p_below_reserve):
+        click.echo(f"  {label}: P(cash < 0) {below_zero:6.1%}   P(cash < reserve target) {below_reserve:6.1%}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,415 @@
+"""The xlwings add-in and the .xlsm copies: VBA compiled on Linux, read back with oletools and LibreOffice.
+
+"Extracted exactly": a module's source as olevba extracts it from the built file equals
+the .bas file's text with every line ending turned into CRLF and exactly one CRLF at the
+end (`macros.build_addin.bas_source`), byte for byte, the `Attribute VB_Name` line included.
+xlwings' own modules equal the template's byte for byte, except the one PROJECT_NAME line.
+"""
+from __future__ import annotations
+
+import random
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import olefile
+import pytest
+
+from generator.build import build_workbooks, example_path
+from generator.libreoffice import make_profile
+from generator.model.risk import simulate
+from generator.schema import load_partnership
+from macros import build_addin as ba
+from macros.cfb import write_compound_file
+from macros.ovba import VbaProject, compress, decompress
+
+xlwings = pytest.importorskip("xlwings")
+olevba = pytest.importorskip("oletools.olevba")
+
+CUSTOMUI_NS = "{http://schemas.microsoft.com/office/2006/01/customui}"
+REPO = Path(__file__).resolve().parents[1]
+OUR_MODULES = {p.stem: p for p in (REPO / "macros" / "vba").glob("*.bas")}
+BUTTONS = ["Validate", "Recalculate with Python", "Risk analysis", "Upgrade"]
+
+
+def modules_of(path: Path) -> dict[str, str]:
+    """Module name -> source, as olevba extracts them."""
+    parser = olevba.VBA_Parser(str(path))
+    try:
+        return {Path(vba_name).stem: code for _, _, vba_name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def xml_part(path: Path, name: str) -> str:
+    with zipfile.ZipFile(path) as z:
+        return z.read(name).decode()
+
+
+def template_modules(name: str) -> dict[str, str]:
+    with zipfile.ZipFile(ba.xlwings_dir() / name) as z:
+        return {m.name: m.source for m in VbaProject.parse(z.read("xl/vbaProject.bin")).modules}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("addin")
+    xlsx = build_workbooks(load_partnership(example_path("riverside-housing")), out / "xlsx", slug="riverside")
+    addin = ba.build_addin(out)
+    xlsms = [ba.make_xlsm(x, out / f"{x.stem}.xlsm") for x in xlsx]
+    return {"dir": out, "addin": addin, "xlsx": xlsx, "xlsm": xlsms}
+
+
+# ----------------------------------------------------------------------------- package structure
+
+
+def test_addin_is_an_addin_with_a_vba_project(built: dict[str, Any]) -> None:
+    addin = built["addin"]
+    assert addin.name == "PBP Toolkit.xlam"
+    types = xml_part(addin, "[Content_Types].xml")
+    assert re.search(r'PartName="/xl/workbook.xml" ContentType="application/vnd.ms-excel.addin.macroEnabled.main\+xml"', types)
+    assert 'PartName="/xl/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"' in types
+    rels = xml_part(addin, "xl/_rels/workbook.xml.rels")
+    assert 'Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" Target="vbaProject.bin"' in rels
+    assert "felix" not in xml_part(addin, "xl/workbook.xml")  # template author's path removed
+    assert '<sheet name="_xlwings.conf"' in xml_part(addin, "xl/workbook.xml")
+
+
+def test_customui_part_its_relationship_and_buttons(built: dict[str, Any]) -> None:
+    for path in [built["addin"], *built["xlsm"]]:
+        root_rels = ET.fromstring(xml_part(path, "_rels/.rels"))
+        ui = [r for r in root_rels if r.get("Type") == ba.REL_UI]
+        assert [r.get("Target") for r in ui] == ["customUI/customUI.xml"], path
+        custom = ET.fromstring(xml_part(path, "customUI/customUI.xml"))
+        assert custom.tag == f"{CUSTOMUI_NS}customUI"
+        tabs = custom.findall(f".//{CUSTOMUI_NS}tab")
+        assert [t.get("label") for t in tabs] == ["PBP Toolkit"]
+        assert [b.get("label") for b in custom.iter(f"{CUSTOMUI_NS}button")] == BUTTONS
+
+
+def test_every_onaction_names_a_ribbon_sub_in_the_vba(built: dict[str, Any]) -> None:
+    custom = ET.fromstring((REPO / "macros" / "ribbon" / "customUI.xml").read_text())
+    actions = [b.get("onAction") for b in custom.iter(f"{CUSTOMUI_NS}button")]
+    assert len(actions) == len(BUTTONS)
+    for path in [built["addin"], *built["xlsm"]]:
+        modules = modules_of(path)
+        for action in actions:
+            module, _, sub = action.partition(".")
+            assert module in modules, (path.name, action)
+            assert re.search(rf"^Public Sub {re.escape(sub)}\(control As IRibbonControl\)\r$", modules[module], re.M), action
+
+
+def test_ribbon_subs_reach_python_actions_that_exist() -> None:
+    from macros import actions
+
+    ribbon = ba.read_bas(OUR_MODULES["PBPRibbon"]).source
+    acts = ba.read_bas(OUR_MODULES["PBPActions"]).source
+    called = re.findall(r"^    (PBP\w+)\r$", ribbon, re.M)
+    assert len(called) == 4
+    for sub in called:
+        body = re.search(rf"^Public Sub {sub}\(\)\r\n    RunAction \"(\w+)\"\r\nEnd Sub", acts, re.M)
+        assert body, sub
+        assert callable(actions.ACTIONS[body.group(1)])
+    assert 'RunPython "import " & PY_MODULE & " as pbp; pbp." & action & "()"' in acts
+    assert 'Private Const PY_MODULE As String = "macros.actions"' in acts
+
+
+# ----------------------------------------------------------------------------- VBA read back
+
+
+def test_our_modules_are_extracted_exactly(built: dict[str, Any]) -> None:
+    assert set(OUR_MODULES) == {"PBPActions", "PBPRibbon"}
+    for path in [built["addin"], *built["xlsm"]]:
+        modules = modules_of(path)
+        for name, bas in OUR_MODULES.items():
+            assert modules[name] == ba.bas_source(bas.read_text(encoding="ascii")), (path.name, name)
+            assert modules[name].startswith(f'Attribute VB_Name = "{name}"\r\n')
+
+
+def test_addin_keeps_xlwings_modules_and_licences(built: dict[str, Any]) -> None:
+    modules = modules_of(built["addin"])
+    template = template_modules(ba.ADDIN_TEMPLATE)
+    assert set(modules) == (set(template) - {"RibbonMyAddin"}) | set(OUR_MODULES)
+    for name in ("ThisWorkbook", "Sheet2", "Dictionary"):
+        assert modules[name] == template[name], name
+    xl, tpl = modules["xlwings"], template["xlwings"]
+    changed = [(a, b) for a, b in zip(xl.split("\n"), tpl.split("\n")) if a != b]
+    assert changed == [('Public Const PROJECT_NAME As String = "xlwings"', 'Public Const PROJECT_NAME As String = "myaddin"')]
+    assert len(xl) == len(tpl) - len("myaddin") + len("xlwings")
+    assert "xlwings is distributed under a BSD 3-clause license." in xl
+    assert "Copyright (C) 2014-present, Zoomer Analytics LLC." in xl
+    assert "License: MIT" in modules["Dictionary"] and "(c) Tim Hall" in modules["Dictionary"]
+
+
+def test_xlwings_version_in_the_vba_is_the_installed_one(built: dict[str, Any]) -> None:
+    for path in [built["addin"], *built["xlsm"]]:
+        code = modules_of(path)["xlwings"]
+        assert re.findall(r'^Public Const XLWINGS_VERSION As String = "([^"]+)"', code, re.M) == [xlwings.__version__]
+        assert f"'Version: {xlwings.__version__}" in code
+
+
+def test_project_streams(built: dict[str, Any]) -> None:
+    with zipfile.ZipFile(built["addin"]) as z:
+        data = z.read("xl/vbaProject.bin")
+    ole = olefile.OleFileIO(data, raise_defects=olefile.DEFECT_INCORRECT)
+    project = ole.openstream("PROJECT").read().decode("cp1252")
+    assert 'Name="PBPToolkit"' in project
+    assert "Module=PBPRibbon" in project and "Module=PBPActions" in project and "Class=Dictionary" in project
+    assert "RibbonMyAddin" not in project
+    assert ole.openstream("VBA/_VBA_PROJECT").read()[:4] == b"\xcc\x61\xff\xff"  # p-code cache invalidated
+    ole.close()
+    parsed = VbaProject.parse(data)
+    assert parsed.name == "PBPToolkit"
+    assert VbaProject.parse(parsed.to_bytes()) == parsed
+
+
+def test_builds_are_deterministic(built: dict[str, Any], tmp_path: Path) -> None:
+    again = ba.build_addin(tmp_path)
+    assert again.read_bytes() == built["addin"].read_bytes()
+    xlsx = built["xlsx"][0]
+    assert ba.make_xlsm(xlsx, tmp_path / "a.xlsm").read_bytes() == built["xlsm"][0].read_bytes()
+
+
+# ----------------------------------------------------------------------------- .xlsm
+
+
+def test_xlsm_is_the_same_workbook_macro_enabled(built: dict[str, Any]) -> None:
+    from openpyxl import load_workbook
+
+    for xlsx, xlsm in zip(built["xlsx"], built["xlsm"]):
+        types = xml_part(xlsm, "[Content_Types].xml")
+        assert "application/vnd.ms-excel.sheet.macroEnabled.main+xml" in types
+        assert "spreadsheetml.sheet.main+xml" not in types
+        modules = modules_of(xlsm)
+        workbook = xml_part(xlsm, "xl/workbook.xml")
+        assert '<workbookPr codeName="ThisWorkbook"' in workbook
+        a = load_workbook(xlsx)
+        b = load_workbook(xlsm, keep_vba=True)
+        assert b.sheetnames == a.sheetnames + ["_xlwings.conf"]
+        assert {n: d.attr_text for n, d in b.defined_names.items()} == {n: d.attr_text for n, d in a.defined_names.items()}
+        for i, name in enumerate(b.sheetnames, start=1):
+            assert b[name].sheet_properties.codeName == f"Sheet{i}"
+            assert modules[f"Sheet{i}"].startswith(f'Attribute VB_Name = "Sheet{i}"\r\n')
+            if name in a.sheetnames:
+                cells_a = [[c.value for c in row] for row in a[name].iter_rows()]
+                cells_b = [[c.value for c in row] for row in b[name].iter_rows()]
+                assert cells_a == cells_b, name
+        conf = [row[0] for row in b["_xlwings.conf"].iter_rows(values_only=True)]
+        assert "Interpreter_Win" in conf and "PYTHONPATH" in conf and "Conda Env" in conf
+        assert "Module1" not in modules  # xlwings' sample macro is not carried over
+        standalone = template_modules(ba.STANDALONE_TEMPLATE)
+        assert modules["xlwings"] == standalone["xlwings"] and modules["Dictionary"] == standalone["Dictionary"]
+
+
+def test_make_xlsm_refuses_bad_targets(built: dict[str, Any], tmp_path: Path) -> None:
+    xlsx = built["xlsx"][0]
+    with pytest.raises(ba.AddinBuildError, match="must end in .xlsm"):
+        ba.make_xlsm(xlsx, tmp_path / "x.xlsx")
+    with pytest.raises(ba.AddinBuildError, match="already holds a VBA project"):
+        ba.make_xlsm(built["xlsm"][0], tmp_path / "y.xlsm")
+
+
+def test_read_bas_rejects_bad_sources(tmp_path: Path) -> None:
+    bad = tmp_path / "Wrong.bas"
+    bad.write_text('Attribute VB_Name = "Other"\nSub A()\nEnd Sub\n')
+    with pytest.raises(ba.AddinBuildError, match="VB_Name"):
+        ba.read_bas(bad)
+    bad.write_bytes('Attribute VB_Name = "Wrong"\n\' caf\u00e9\n'.encode())
+    with pytest.raises(ba.AddinBuildError, match="ASCII"):
+        ba.read_bas(bad)
+    assert ba.bas_source("a\nb\r\nc\n\n") == "a\r\nb\r\nc\r\n"
+
+
+def test_no_template_binaries_in_the_repository() -> None:
+    binaries = [p for p in (REPO / "macros").rglob("*") if p.suffix.lower() in (".xlam", ".xlsm", ".bin", ".xlsx")]
+    assert binaries == []
+
+
+# ----------------------------------------------------------------------------- compression and compound files
+
+
+@pytest.mark.parametrize("size", [0, 1, 3, 100, 4095, 4096, 4097, 9000, 20000])
+def test_compression_round_trip(size: int) -> None:
+    rng = random.Random(size)
+    words = [b"Sub ", b"End Sub\r\n", b"Dim x As Long\r\n", b"    RunPython ", b"'", b"\r\n"]
+    text = b"".join(rng.choice(words) for _ in range(size))[:size]
+    noise = rng.randbytes(size // 4096 * 4096)  # incompressible whole chunks are stored raw
+    for data in (text, noise):
+        packed = compress(data)
+        assert decompress(packed) == data
+        assert bytes(olevba.decompress_stream(bytearray(packed))) == data
+
+
+def test_decompress_rejects_garbage() -> None:
+    with pytest.raises(ValueError):
+        decompress(b"\x02abc")
+
+
+def test_compound_file_read_back_strictly() -> None:
+    streams = {
+        "PROJECT": b"ID=x\r\n",
+        "VBA/dir": bytes(range(256)) * 3,
+        "VBA/big": b"y" * 70000,  # past the mini-stream cutoff
+        **{f"VBA/m{i}": bytes([i]) * (i * 37) for i in range(1, 40)},
+    }
+    data = write_compound_file(streams)
+    ole = olefile.OleFileIO(data, raise_defects=olefile.DEFECT_INCORRECT)
+    for name, content in streams.items():
+        assert ole.openstream(name).read() == content, name
+    assert sorted("/".join(e) for e in ole.listdir()) == sorted(streams)
+    ole.close()
+
+
+# ----------------------------------------------------------------------------- LibreOffice
+
+
+def lo_basic_modules(soffice: str, files: list[Path], outdir: Path) -> dict[str, dict[str, str]]:
+    """Open each file in headless LibreOffice (which imports its VBA as a Basic library), save as .ods,
+    and list the modules LibreOffice wrote: file stem -> {module name: its Basic source}."""
+    profile = make_profile(outdir / "profile")
+    cmd = [soffice, f"-env:UserInstallation={profile}", "--headless", "--invisible", "--nologo", "--nodefault",
+           "--nolockcheck", "--norestore", "--infilter=Calc MS Excel 2007 XML", "--convert-to", "ods",
+           "--outdir", str(outdir), *map(str, files)]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=300, start_new_session=True)
+    out: dict[str, dict[str, str]] = {}
+    for f in files:
+        with zipfile.ZipFile(outdir / f"{f.stem}.ods") as z:
+            mods = {}
+            for name in z.namelist():
+                m = re.fullmatch(r"Basic/PBPToolkit/(\w+)\.xml", name)
+                if m and m.group(1) != "script-lb":
+                    mods[m.group(1)] = z.read(name).decode()
+            out[f.stem] = mods
+    return out
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_the_addin_and_xlsm_and_lists_the_modules(built: dict[str, Any], soffice: str,
+                                                                   tmp_path: Path) -> None:
+    files = [built["addin"], *built["xlsm"]]
+    listed = lo_basic_modules(soffice, files, tmp_path)
+    for path in files:
+        expected = set(modules_of(path))
+        assert set(listed[path.stem]) == expected, path.name
+        ribbon = listed[path.stem]["PBPRibbon"]
+        for sub in ("OnValidate", "OnRecalculate", "OnRisk", "OnUpgrade"):
+            assert f"Public Sub {sub}(control As IRibbonControl)" in ribbon
+        assert "Public Const XLWINGS_VERSION As String = &quot;" + xlwings.__version__ in listed[path.stem]["xlwings"]
+
+
+# ----------------------------------------------------------------------------- the Python side of the actions
+
+
+def test_risk_report_over_a_file(built: dict[str, Any], tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from macros import actions
+
+    p = load_partnership(example_path("riverside-housing"))
+    source = built["xlsx"][-1]
+    out, result = actions.run_risk_file(source, tmp_path / "with-risk.xlsx", runs=2_000, seed=11, partnership=p)
+    assert result == simulate(p, runs=2_000, seed=11)
+    wb = load_workbook(out)
+    ws = wb["Risk"]
+    rows = {r[0]: list(r[1:1 + p.years]) for r in ws.iter_rows(values_only=True) if r and isinstance(r[0], str)}
+    # openpyxl writes floats to 15-16 significant digits
+    assert rows["P(ending cash < 0)"] == pytest.approx(result.p_below_zero, rel=1e-14)
+    assert rows["P50 ending cash (median)"] == pytest.approx(result.p50, rel=1e-14)
+    assert rows["Reserve target"] == pytest.approx(result.reserve_target, rel=1e-14)
+    assert len(ws._charts) == 1
+    assert wb.sheetnames[:-1] == load_workbook(source).sheetnames
+    # the settings written on the sheet repeat the run
+    settings = actions.risk_settings(actions.FileBook(out))
+    assert settings == {"runs": 2_000, "seed": 11, "scenario_id": "base"}
+    _, again = actions.run_risk_file(out, tmp_path / "again.xlsx", partnership=p, **settings)
+    assert again == result
+
+
+def test_actions_waiting_for_readback_say_so(built: dict[str, Any]) -> None:
+    from macros import actions
+
+    with pytest.raises(NotImplementedError, match="readback"):
+        actions.run_risk_file(built["xlsx"][0])
+    for name in ("validate", "recalculate", "upgrade"):
+        with pytest.raises(NotImplementedError, match="readback"):
+            actions.ACTIONS[name]()
+
+
+class _FakeRange:
+    def __init__(self, sheet: "_FakeSheet", row: int, col: int):
+        self.sheet, self.row, self.col = sheet, row, col
+        self.font = type("Font", (), {})()
+        self.left = self.top = 0.0
+
+    @property
+    def value(self) -> Any:
+        return self.sheet.values.get((self.row, self.col))
+
+    @value.setter
+    def value(self, v: Any) -> None:
+        self.sheet.values[(self.row, self.col)] = v
+
+
+class _FakeChart:
+    def __init__(self) -> None:
+        self.source = None
+
+    def set_source_data(self, rng: Any) -> None:
+        self.source = rng
+
+
+class _FakeCharts(list):
+    def add(self, **kw: Any) -> _FakeChart:
+        chart = _FakeChart()
+        self.append(chart)
+        return chart
+
+
+class _FakeSheet:
+    def __init__(self, name: str):
+        self.name, self.values, self.charts = name, {}, _FakeCharts()
+
+    def range(self, a: Any, b: Any = None) -> Any:
+        from openpyxl.utils.cell import coordinate_to_tuple
+
+        if isinstance(a, str):
+            a = coordinate_to_tuple(a)
+        return _FakeRange(self, *a) if b is None else (a, b)
+
+    def activate(self) -> None:
+        pass
+
+
+class _FakeSheets(list):
+    def add(self, name: str, after: Any = None) -> _FakeSheet:
+        sheet = _FakeSheet(name)
+        self.append(sheet)
+        return sheet
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return next(s for s in self if s.name == key)
+        return list.__getitem__(self, key)
+
+
+def test_xlwings_book_writes_the_same_cells_as_the_file_book() -> None:
+    """XlwingsBook over a stand-in for xlwings' objects (no Excel on Linux): same cells as the layout."""
+    from macros import actions
+    from macros.book import XlwingsBook, layout
+
+    p = load_partnership(example_path("northfield-shared-backbone"))
+    result = simulate(p, runs=500, seed=2)
+    report = actions.risk_sheet(p, result, seed_setting=2)
+    book = type("Book", (), {})()
+    book.sheets = _FakeSheets([_FakeSheet("Start Here")])
+    XlwingsBook(book).write_report(report)
+    risk = book.sheets["Risk"]
+    assert risk.values == {(c.row, c.col): c.value for c in layout(report).cells}
+    [chart] = risk.charts
+    lay = layout(report)
+    first_row = int(re.sub(r"[A-Z]", "", lay.chart_categories.split(":")[0]))
+    assert chart.source == ((first_row, 1), (first_row + 4, 1 + p.years))
+    assert chart.chart_type == "line"
