@@ -39,14 +39,19 @@ class ActionError(RuntimeError):
 
 
 def partnership_from_book(book: Book) -> Partnership:
-    """The partnership whose inputs the workbook holds.
+    """The partnership whose inputs the workbook holds (read by defined name, then validated)."""
+    from generator.readback.extract import extract
+    from generator.readback.merge import merge_extracted
+    from generator.readback.source import BookSource, SourceError
+    from generator.schema import DataFileError, validate_data
 
-    READBACK: to be written over generator.readback (extract the inputs through
-    `book.read_name`/`book.read_range`, then validate with generator.schema).
-    """
-    raise NotImplementedError(
-        "reading a partnership back from a workbook needs generator.readback, which is not written yet"
-    )
+    try:
+        data, _ = merge_extracted([extract(BookSource(book))])
+        return validate_data(data, "this workbook")
+    except SourceError as exc:
+        raise ActionError(f"this is not a toolkit workbook, or a part of it was deleted: {exc}") from None
+    except DataFileError as exc:
+        raise ActionError("the inputs have problems; run Validate first:\n" + "\n".join(str(p) for p in exc.problems[:10])) from None
 
 
 # ----------------------------------------------------------------------------- risk

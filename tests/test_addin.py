@@ -16,6 +16,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import olefile
+import openpyxl
 import pytest
 
 from generator.build import build_workbooks, example_path
@@ -328,14 +329,20 @@ def test_risk_report_over_a_file(built: dict[str, Any], tmp_path: Path) -> None:
     assert again == result
 
 
-def test_actions_waiting_for_readback_say_so(built: dict[str, Any]) -> None:
+def test_risk_from_a_workbook_reads_its_inputs_back(tmp_path: Path) -> None:
+    """run_risk_file reads the partnership from the file itself: same numbers as simulating the data file."""
+    from generator.build import BuildOptions, build_workbooks, example_path
+    from generator.model.risk import simulate
+    from generator.schema import load_partnership
     from macros import actions
 
-    with pytest.raises(NotImplementedError, match="readback"):
-        actions.run_risk_file(built["xlsx"][0])
-    for name in ("validate", "recalculate", "upgrade"):
-        with pytest.raises(NotImplementedError, match="readback"):
-            actions.ACTIONS[name]()
+    p = load_partnership(example_path("riverside-housing"))
+    (sp,) = build_workbooks(p, tmp_path, BuildOptions(kinds=("scenario-projections",)))
+    target, result = actions.run_risk_file(sp, tmp_path / "risk.xlsx", runs=2000, seed=11)
+    direct = simulate(p, runs=2000, seed=11)
+    assert list(result.p_below_zero) == list(direct.p_below_zero)
+    assert list(result.p50) == list(direct.p50)
+    assert "Risk" in openpyxl.load_workbook(target).sheetnames
 
 
 class _FakeRange:

@@ -157,3 +157,44 @@ class FileSource:
         cells = self.cells("Meta_Table")
         pairs = [cells[i:i + 2] for i in range(0, len(cells), 2)]
         return {str(k.value): "" if v.value is None else str(v.value) for k, v in pairs if k.value is not None}
+
+
+class BookSource:
+    """A WorkbookSource over any object with `defined_names()` and `read_name()` (the add-in's
+    Book interface: an open xlwings Book inside Excel, or macros.book.FileBook over a file),
+    so extract and validate serve every front end with the same code."""
+
+    def __init__(self, book: Any):
+        self.book = book
+        self._names = {n: r for n, t in book.defined_names().items() if (r := parse_ref(t or "")) is not None}
+        self._cache: dict[str, list[Cell]] = {}
+
+    def names(self) -> dict[str, Ref]:
+        return self._names
+
+    def sheet_names(self) -> list[str]:
+        return list(self.book.sheet_names())
+
+    def cells(self, name: str) -> list[Cell]:
+        if name not in self._cache:
+            ref = self._names.get(name)
+            if ref is None:
+                raise SourceError(f"the defined name {name} is missing")
+            rows = self.book.read_name(name)
+            out = []
+            for i, r in enumerate(range(ref.r1, ref.r2 + 1)):
+                row = rows[i] if i < len(rows) else []
+                for j, c in enumerate(range(ref.c1, ref.c2 + 1)):
+                    out.append(Cell(_clean(row[j] if j < len(row) else None), ref.sheet, r, c))
+            self._cache[name] = out
+        return self._cache[name]
+
+    def value(self, name: str) -> Any:
+        return self.cells(name)[0].value
+
+    def metadata(self) -> dict[str, str]:
+        if "Meta_Table" not in self._names:
+            return {}
+        cells = self.cells("Meta_Table")
+        pairs = [cells[i:i + 2] for i in range(0, len(cells), 2)]
+        return {str(k.value): "" if v.value is None else str(v.value) for k, v in pairs if k.value is not None}
