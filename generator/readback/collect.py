@@ -106,6 +106,11 @@ class Portfolio:
         return used | {p["file"] for p in self.problems if p["used"] == "no"}
 
 
+def _rank(res: FileResult) -> tuple[bool, str]:
+    """Which of two files for the same partnership and workbook to use."""
+    return (not res.findings, res.build_time)
+
+
 def _rows(results: list[FileResult]) -> Portfolio:
     port = Portfolio(files_seen=len(results))
     groups: dict[str, dict[str, FileResult]] = {}
@@ -121,10 +126,13 @@ def _rows(results: list[FileResult]) -> Portfolio:
             order.append(key)
         if res.template_id in slot:
             first = slot[res.template_id]
-            keep, drop = (res, first) if res.build_time > first.build_time else (first, res)
+            # prefer a file without warnings, then the later build; on a tie the first found stays
+            keep, drop = (res, first) if _rank(res) > _rank(first) else (first, res)
             slot[res.template_id] = keep
+            own = "; ".join(m for _, _, m in drop.findings)
             port.problems.append({"file": drop.path, "used": "no", "status": "duplicate",
-                                  "reason": f"duplicate partnership {key!r}: another {res.template_id} file for it is used ({keep.path})"})
+                                  "reason": f"duplicate partnership {key!r}: another {res.template_id} file for it is used ({keep.path})"
+                                            + (f"; this file also had: {own}" if own else "")})
         else:
             slot[res.template_id] = res
     content = load_content()

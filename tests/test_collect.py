@@ -1,0 +1,156 @@
+"""Collect: real returns (filled with openpyxl, saved by LibreOffice with recalculation) mixed
+with broken and hostile files; every file is accounted for and the numbers are the model's."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from generator.build import BuildOptions, build_workbooks, example_names, example_path
+from generator.cli import main
+from generator.libreoffice import recalculate
+from generator.model.full_cost import compute_full_cost
+from generator.model.projections import compute_projections
+from generator.readback.collect import collect
+from generator.schema import load_partnership, validate_data
+
+from . import hostile
+from .edit import cell, set_value
+
+
+def _filled(src: Path, dst: Path, salary: float) -> Path:
+    """A user types a new salary for the first position."""
+    wb = openpyxl.load_workbook(src)
+    set_value(wb, "Staff_salary", salary, 0)
+    wb.save(dst)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def returned(tmp_path_factory: pytest.TempPathFactory, soffice: str) -> dict:
+    """A folder of returned files: good ones, broken ones and hostile ones, and what to expect."""
+    base = tmp_path_factory.mktemp("collect")
+    built, filled, expected = base / "built", base / "filled", {}
+    filled.mkdir()
+    partnerships = []
+    for n, name in enumerate(example_names()):
+        p = load_partnership(example_path(name))
+        partnerships.append(p)
+        for kind_path in build_workbooks(p, built):
+            _filled(kind_path, filled / kind_path.name, 100_000 + 1000 * n)
+        data = p.to_data()
+        data["staff"][0]["salary"] = 100_000 + 1000 * n
+        expected[p.organization.name] = validate_data(data, name)
+    # one more partnership, renamed, so the portfolio has four rows
+    data = partnerships[0].to_data()
+    data["organization"]["name"] = "Lakeside Housing Coalition"
+    data["organization"]["backbone_structure"] = "fiscally_sponsored"
+    p4 = validate_data(data, "lakeside")
+    for kind_path in build_workbooks(p4, built):
+        shutil.copy(kind_path, filled / kind_path.name)
+    expected[p4.organization.name] = p4
+    inbox = base / "inbox"
+    saved = recalculate(sorted(filled.iterdir()), inbox / "returned")
+    # broken returns, made from a good one
+    good_fc = next(p for p in saved if p.name.startswith("riverside") and "full-cost" in p.name)
+    broken = inbox / "broken"
+    broken.mkdir()
+
+    def variant(name: str, edit) -> None:
+        wb = openpyxl.load_workbook(good_fc)
+        edit(wb)
+        wb.save(broken / name)
+
+    variant("deleted-sheet.xlsx", lambda wb: wb.remove(wb["Staffing"]))
+    variant("text-in-numbers.xlsx", lambda wb: set_value(wb, "Staff_fte", "full time", 1))
+    variant("saved-without-recalc.xlsx", lambda wb: set_value(wb, "Staff_salary", 1, 2))
+    shutil.copy(good_fc, broken / "duplicate-of-riverside.xlsx")
+    # an overwritten formula, recalculated by LibreOffice: inputs still good, so it is used with a warning
+    over = base / "overwritten.xlsx"
+    wb = openpyxl.load_workbook(next(p for p in saved if p.name.startswith("eastside") and "full-cost" in p.name))
+    cell(wb, "FC_Reserves").value = 1
+    wb.save(over)
+    # it replaces eastside's own full cost file, so it is not a duplicate
+    (east,) = [p for p in saved if p.name.startswith("eastside") and "full-cost" in p.name]
+    east.unlink()
+    recalculate([over], inbox / "returned")
+    # hostile files
+    hostile_dir = inbox / "hostile"
+    hostile_dir.mkdir()
+    seed = hostile.real_workbook(base / "seed")
+    made = {
+        "zip_bomb": hostile.zip_bomb(seed, hostile_dir), "entities": hostile.entity_expansion(seed, hostile_dir),
+        "truncated": hostile.truncated(seed, hostile_dir), "not_zip": hostile.not_a_zip(seed, hostile_dir),
+        "macros": hostile.xlsm_with_macros(seed, hostile_dir), "not_ours": hostile.not_ours(seed, hostile_dir),
+        "junk": hostile.huge_junk_sheet(seed, hostile_dir),
+    }
+    (inbox / "notes.txt").write_text("thanks for the toolkit!")
+    return {"inbox": inbox, "expected": expected, "hostile": made, "broken": broken}
+
+
+@pytest.mark.libreoffice
+def test_every_file_is_accounted_for_exactly_once(returned: dict) -> None:
+    started = time.perf_counter()
+    port = collect(returned["inbox"], workers=2)
+    elapsed = time.perf_counter() - started
+    files = {str(p) for p in returned["inbox"].rglob("*") if p.is_file()}
+    in_rows = [f for row in port.rows for f in row["files"].split("; ")]
+    not_used = [p["file"] for p in port.problems if p["used"] == "no"]
+    assert sorted(in_rows + not_used) == sorted(files)  # each exactly once
+    assert port.files_seen == len(files)
+    assert elapsed < 60
+
+
+@pytest.mark.libreoffice
+def test_portfolio_numbers_are_the_model_on_the_filled_inputs(returned: dict) -> None:
+    port = collect(returned["inbox"], workers=2)
+    rows = {r["partnership"]: r for r in port.rows}
+    assert set(rows) == set(returned["expected"])
+    for name, p in returned["expected"].items():
+        row = rows[name]
+        fc, sp = compute_full_cost(p), compute_projections(p)
+        assert row["full_cost"] == pytest.approx(fc["FC_Total"], rel=1e-9)
+        assert row["gap"] == pytest.approx(fc["FC_Gap"], rel=1e-9, abs=1e-6)
+        assert row["indirect_rate"] == pytest.approx(fc["FC_IndirectRate"], rel=1e-9, abs=1e-9)
+        assert row["base_EndCash"] == pytest.approx(sp["SP_base_EndCash"][-1], rel=1e-9, abs=1e-6)
+        assert row["base_RunwayCash"] == sp["SP_base_RunwayCash"]
+        assert row["missing"] == ""
+
+
+@pytest.mark.libreoffice
+def test_each_problem_has_its_reason(returned: dict) -> None:
+    port = collect(returned["inbox"], workers=1)
+    reasons = {Path(p["file"]).name: (p["used"], p["reason"], p["status"]) for p in port.problems}
+    h = returned["hostile"]
+    assert "zip" in reasons[h["zip_bomb"].name][1].lower() or "inflat" in reasons[h["zip_bomb"].name][1].lower()
+    assert "entit" in reasons[h["entities"].name][1].lower() or "dtd" in reasons[h["entities"].name][1].lower()
+    assert reasons[h["truncated"].name][0] == "no" and reasons[h["not_zip"].name][0] == "no"
+    assert "not_ours" in reasons[h["not_ours"].name][1] or "not a Place-Based" in reasons[h["not_ours"].name][1]
+    assert reasons[h["junk"].name][0] == "no"
+    assert reasons["deleted-sheet.xlsx"][0] == "no" and "Staffing" in reasons["deleted-sheet.xlsx"][1]
+    assert reasons["text-in-numbers.xlsx"][0] == "no" and "Staffing!B6" in reasons["text-in-numbers.xlsx"][1]
+    assert "recalculation" in reasons["saved-without-recalc.xlsx"][1]
+    # four Riverside full-cost files: one is used; the stale one, the .xlsm (ours, macros flagged) and
+    # one of two identical copies are duplicates, each with its own warnings kept in the reason
+    dups = sorted(k for k, v in reasons.items() if v[2] == "duplicate")
+    assert len(dups) == 3 and "saved-without-recalc.xlsx" in dups and h["macros"].name in dups
+    assert "macros" in reasons[h["macros"].name][1]
+    assert {"duplicate-of-riverside.xlsx", "riverside-housing-partnership-full-cost.xlsx"} & set(dups)
+    assert reasons["overwritten.xlsx"][0] == "yes, with warnings" and "formula changed" in reasons["overwritten.xlsx"][1]
+    assert reasons["notes.txt"][0] == "no"
+
+
+@pytest.mark.libreoffice
+def test_cli_collect_writes_portfolio_and_csv(returned: dict, tmp_path: Path) -> None:
+    out = tmp_path / "portfolio.xlsx"
+    res = CliRunner().invoke(main, ["collect", str(returned["inbox"]), "-o", str(out), "--csv", str(tmp_path / "csv")])
+    assert res.exit_code == 1  # some files could not be used
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Portfolio", "Benchmarks", "Problems"]
+    assert (tmp_path / "csv" / "portfolio.csv").read_text().count("\n") == 1 + len(returned["expected"])
+    bench = (tmp_path / "csv" / "benchmarks.csv").read_text()
+    assert "All partnerships,Full cost,4," in bench and "Structure: " in bench
