@@ -87,13 +87,9 @@ class BuildOptions:
 
 def builders() -> dict[str, Callable[..., dict[str, str]]]:
     """Workbook kind -> its build function."""
-    out: dict[str, Callable[..., dict[str, str]]] = {"full-cost": build_full_cost}
-    try:
-        from .workbook.projections import build_projections
-    except ImportError:  # pragma: no cover - only while the projections workbook is absent
-        return out
-    out["scenario-projections"] = build_projections
-    return out
+    from .workbook.projections import build_projections
+
+    return {"full-cost": build_full_cost, "scenario-projections": build_projections}
 
 
 def build_workbooks(p: Partnership, outdir: Path, options: BuildOptions | None = None, blank: bool = False,

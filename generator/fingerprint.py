@@ -56,6 +56,40 @@ def _sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
+_FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*?>\s*<f(?:\s([^>]*?))?(?:/>|>([^<]*)</f>)')
+_PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>]")
+
+
+def _unescape(raw: bytes) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape(raw.decode("utf-8"), {"&quot;": '"', "&apos;": "'"})
+
+
+def _attrs(raw: bytes | None) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in re.findall(rb'([\w:]+)="([^"]*)"', raw or b"")}
+
+
+def _scan_fast(data: bytes) -> list[tuple[str, dict[str, str], str]] | None:
+    """(cell, f attributes, formula) by a byte scan; None when the part uses namespace prefixes."""
+    if _PREFIXED.search(data):
+        return None
+    return [(m.group(1).decode(), _attrs(m.group(2)), _unescape(m.group(3) or b"")) for m in _FAST_CELL.finditer(data)]
+
+
+def _scan_xml(data: bytes) -> list[tuple[str, dict[str, str], str]]:
+    """The same by a full (safe) XML parse, for parts the byte scan does not handle."""
+    out = []
+    for _, el in SafeET.iterparse(__import__("io").BytesIO(data), events=("end",), forbid_dtd=True):
+        if el.tag == f"{M}c":
+            f = el.find(f"{M}f")
+            if f is not None:
+                out.append((el.get("r", ""), dict(f.attrib), f.text or ""))
+        elif el.tag == f"{M}row":
+            el.clear()
+    return out
+
+
 def read_formulas(path: str | Path, max_part_bytes: int = 200 * 2**20) -> dict[tuple[str, str], str]:
     """(sheet, cell) -> formula text for every formula cell in an .xlsx (shared formulas expanded)."""
     from openpyxl.formula.translate import Translator
@@ -69,26 +103,21 @@ def read_formulas(path: str | Path, max_part_bytes: int = 200 * 2**20) -> dict[t
                 continue
             if info.file_size > max_part_bytes:
                 raise ValueError(f"sheet {sheet!r} is larger than {max_part_bytes} bytes")
+            data = z.read(part)
+            cells = _scan_fast(data)
+            if cells is None:
+                cells = _scan_xml(data)
             shared: dict[str, tuple[str, str]] = {}
-            with z.open(part) as fh:
-                for _, el in SafeET.iterparse(fh, events=("end",), forbid_dtd=True):
-                    if el.tag != f"{M}c":
-                        if el.tag == f"{M}row":
-                            el.clear()
-                        continue
-                    f = el.find(f"{M}f")
-                    if f is not None:
-                        ref = el.get("r", "")
-                        text = f.text or ""
-                        if f.get("t") == "shared":
-                            si = f.get("si", "")
-                            if text:
-                                shared[si] = (ref, text)
-                            elif si in shared:
-                                origin, base = shared[si]
-                                text = Translator("=" + base, origin=origin).translate_formula(ref).lstrip("=")
-                        if text:
-                            formulas[(sheet, ref)] = text
+            for ref, attrs, text in cells:
+                if attrs.get("t") == "shared":
+                    si = attrs.get("si", "")
+                    if text:
+                        shared[si] = (ref, text)
+                    elif si in shared:
+                        origin, base = shared[si]
+                        text = Translator("=" + base, origin=origin).translate_formula(ref).lstrip("=")
+                if text:
+                    formulas[(sheet, ref)] = text
     return formulas
 
 

@@ -264,3 +264,10 @@ def test_comments_and_cdata_are_not_declarations(real: Path, tmp_path: Path) -> 
     body = b"<!-- a comment --><row r='1'><c r='A1' t='inlineStr'><is><t><![CDATA[a < b]]></t></is></c></row>"
     info = inspect_package(_sheet_file(real, tmp_path, body))
     assert info.sheet("Extra").cells == 1
+
+
+def test_cells_are_measured_in_every_part_not_only_declared_sheets(real: Path, tmp_path: Path) -> None:
+    """A reader could be pointed at any part as a sheet: far cells in workbook.xml count too."""
+    wb = hostile.entries_of(real)["xl/workbook.xml"].replace(b"</workbook>", b'<x><c r="A1"/><c r="XFD1048576"/></x></workbook>')
+    exc = _refusal(hostile.rebuild(real, tmp_path / "cells-in-workbook.xlsx", {"xl/workbook.xml": wb}))
+    assert exc.reason == "sheet_too_large" and "part 'xl/workbook.xml'" in exc.message

@@ -43,6 +43,16 @@ def active(start: int, end: int | None, t: int, years: int) -> bool:
     return start <= t <= (years if end is None else end)
 
 
+def scenario_names_ok(scenarios: list[Scenario]) -> bool:
+    """Every scenario has a name, and no two names are the same ignoring case.
+
+    The workbook's Scenario View picks a scenario by name (MATCH ignores case), so the
+    Checks sheet fails on repeated names; SP_Checks_OK mirrors that check.
+    """
+    names = [s.name.lower() for s in scenarios]
+    return all(names) and len(set(names)) == len(names)
+
+
 def in_scenario(scenarios: list[str] | None, sid: str) -> bool:
     """Is an item with this `scenarios` list in scenario sid?"""
     return scenarios is None or sid in scenarios
@@ -135,7 +145,8 @@ def compute_projections(p: Partnership, content: Content | None = None) -> dict[
     """Every SPEC section 4 output (and the extras), keyed by defined name."""
     content = content or load_content()
     out: dict[str, object] = {}
-    for s in p.scenario_list(content):
+    scenarios = p.scenario_list(content)
+    for s in scenarios:
         res = project_scenario(p, s, content)
         for k, row in res.revenue_by_stream.items():
             out[f"SP_{s.id}_Revenue_{k}"] = row
@@ -143,5 +154,5 @@ def compute_projections(p: Partnership, content: Content | None = None) -> dict[
             out[f"SP_{s.id}_{suffix}"] = row
         out[f"SP_{s.id}_RunwayCash"] = res.runway_cash
         out[f"SP_{s.id}_RunwayReserve"] = res.runway_reserve
-    out["SP_Checks_OK"] = True
+    out["SP_Checks_OK"] = scenario_names_ok(scenarios)
     return out

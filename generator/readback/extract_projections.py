@@ -68,6 +68,11 @@ def extract_projections(src: WorkbookSource) -> Extracted:
     r = _Reader(src)
     sids = _scenario_ids(r)
     years = r.one("In_Years", "projections.years")
+    if years is None and r.has("Yr_Index"):
+        # In_Years is =COLUMNS(Yr_Index): a file saved without results (openpyxl, some online
+        # editors) has no value there, but the width of the year columns is the same number
+        ref = src.names()["Yr_Index"]
+        years = ref.c2 - ref.c1 + 1
     n_years = years if isinstance(years, int) and years > 0 else 0
     inc = tuple(f"inc_{sid}" for sid in sids)
 

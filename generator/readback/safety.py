@@ -326,6 +326,7 @@ class _Package:
             raise UnsafeFile("corrupt", f"a damaged zip ({exc})") from None
         self.infos = self.zf.infolist()
         self.by_name: dict[str, zipfile.ZipInfo] = {}
+        self.scans: dict[str, _XmlScan] = {}  # parts already read whole by read_xml
         self._check_directory()
 
     # -- the central directory, before any byte is inflated
@@ -439,12 +440,13 @@ class _Package:
         info = self.by_name[name]
         if info.file_size > self.limits.max_xml_parse_bytes:
             raise UnsafeFile("too_large", f"the part {name!r} is {_human(info.file_size)}, more than the {_human(self.limits.max_xml_parse_bytes)} we parse")
-        scan = _XmlScan(name)
+        scan = _XmlScan(name, cells=True)
         parts = []
         for chunk in self.stream(name):
             scan.feed(chunk)
             parts.append(chunk)
         scan.close()
+        self.scans[name] = scan
         return b"".join(parts)
 
 
@@ -752,9 +754,6 @@ def _inspect(fp: BinaryIO, size: int, limits: Limits, path: str | None) -> Packa
                 info.custom_properties[prop.get("name") or ""] = (prop[0].text or "").strip()
 
     # every entry: sizes, CRC, DTD scan, cell counts; macros and embedded objects noted
-    parsed = {"[Content_Types].xml", "_rels/.rels", _rels_name(workbook), custom}
-    if info.kind != "xlsb":
-        parsed.add(workbook)
     by_part: dict[str, list[SheetInfo]] = {}
     total_cells = 0
     for s in info.sheets:
@@ -767,23 +766,26 @@ def _inspect(fp: BinaryIO, size: int, limits: Limits, path: str | None) -> Packa
             info.macro_parts.append(name)
         if "oleobject" in ct.lower() or "/embeddings/" in name.lower():
             info.embedded.append(name)
-        if name in parsed or name.endswith("/"):
+        if name.endswith("/"):
             continue
         # every XML part is scanned (and its <c> cells counted: a reader might take any part for a sheet)
-        scan = _XmlScan(name, cells=True) if (_is_xml(name, ct) or name in by_part) else None
-        label = " / ".join(repr(s.name) for s in by_part.get(name, [])) or repr(name)
-        first = True
-        for chunk in pkg.stream(name):
-            if first:
-                first = False
-                if scan is None and _looks_like_xml(chunk[:64]):
-                    scan = _XmlScan(name, cells=True)
+        label = ("sheet " + " / ".join(repr(s.name) for s in by_part[name])) if name in by_part else f"part {name!r}"
+        scan = pkg.scans.get(name)
+        if scan is None:
+            scan = _XmlScan(name, cells=True) if (_is_xml(name, ct) or name in by_part) else None
+            first = True
+            for chunk in pkg.stream(name):
+                if first:
+                    first = False
+                    if scan is None and _looks_like_xml(chunk[:64]):
+                        scan = _XmlScan(name, cells=True)
+                if scan is not None:
+                    scan.feed(chunk)
+                    if scan.n_cells > limits.max_sheet_cells:
+                        raise UnsafeFile("sheet_too_large", f"the {label} has more than {limits.max_sheet_cells:,} cells")
             if scan is not None:
-                scan.feed(chunk)
-                if scan.n_cells > limits.max_sheet_cells:
-                    raise UnsafeFile("sheet_too_large", f"the sheet {label} has more than {limits.max_sheet_cells:,} cells")
+                scan.close()
         if scan is not None:
-            scan.close()
             if scan.n_cells:
                 _measure(pkg, scan, label, by_part.get(name, []), limits)
                 total_cells += scan.n_cells
@@ -808,7 +810,7 @@ def _inspect(fp: BinaryIO, size: int, limits: Limits, path: str | None) -> Packa
 def _measure(pkg: _Package, scan: _XmlScan, label: str, sheets: list[SheetInfo], limits: Limits) -> None:
     """Extent of a part's cells; refuse it when the rectangle a reader would allocate is too large."""
     if scan.n_cells > limits.max_sheet_cells:
-        raise UnsafeFile("sheet_too_large", f"the sheet {label} has {scan.n_cells:,} cells, more than the {limits.max_sheet_cells:,} limit")
+        raise UnsafeFile("sheet_too_large", f"the {label} has {scan.n_cells:,} cells, more than the {limits.max_sheet_cells:,} limit")
     if scan.n_refs == scan.n_cells:
         first, last = (scan.min_row, scan.min_col), (scan.max_row, scan.max_col)
     else:  # some cells have no address: count positions the way a reader would
@@ -821,7 +823,7 @@ def _measure(pkg: _Package, scan: _XmlScan, label: str, sheets: list[SheetInfo],
             r, c = rc
             return xl_rowcol_to_cell(r, c) if r < 1_048_576 and c < 16_384 else f"row {r + 1:,} column {c + 1:,}"
 
-        raise UnsafeFile("sheet_too_large", f"the sheet {label} spans {ref(first)}:{ref(last)} "  # type: ignore[arg-type]
+        raise UnsafeFile("sheet_too_large", f"the {label} spans {ref(first)}:{ref(last)} "  # type: ignore[arg-type]
                          f"({probe.area:,} cells), more than the {limits.max_sheet_cells:,} limit")
     for s in sheets:
         s.cells, s.first, s.last = scan.n_cells, first, last  # type: ignore[assignment]

@@ -128,8 +128,8 @@ class FileSource:
                 sh = self._wb.get_sheet_by_name(sheet)
             except Exception:
                 raise SourceError(f"{self.path.name}: the sheet {sheet!r} is missing") from None
-            start = sh.start or (0, 0)
-            self._grids[sheet] = (tuple(start), sh.to_python(skip_empty_area=False) if sh.height else [])  # type: ignore[assignment]
+            # skip_empty_area=False gives the grid from A1 (not from sh.start), so the offset is (0, 0)
+            self._grids[sheet] = ((0, 0), sh.to_python(skip_empty_area=False) if sh.height else [])
         return self._grids[sheet]
 
     def cells(self, name: str) -> list[Cell]:

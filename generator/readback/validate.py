@@ -3,20 +3,29 @@ do its cached values agree with the model run on its inputs?
 
 `validate_file(path)` returns a `Report`; `Report.status` is 'clean', 'problems' or
 'unreadable' (exit codes 0, 1, 2 of `pbp-toolkit validate`).
+
+The checks themselves run over any `WorkbookSource` plus a mapping of the workbook's
+formulas (`validate_source`), so the add-in runs exactly the same checks over an open
+workbook in Excel (`BookSource`, formulas read through xlwings) as the command line runs
+over a file (`FileSource`, formulas read from the sheet XML).
 """
 from __future__ import annotations
 
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Mapping, Union
 
 from ..content import load_content
 from ..fingerprint import changed_cells, fingerprint, read_formulas
 from ..schema import DataFileError, Partnership, validate_data
 from .extract import FULL_COST_ID, PROJECTIONS_ID, Extracted, extract
-from .safety import UnsafeFile, inspect_package
-from .source import FileSource, SourceError
+from .safety import PackageInfo, UnsafeFile, inspect_package
+from .source import FileSource, SourceError, WorkbookSource
+
+#: A workbook's formulas, (sheet, cell) -> formula text ("=" optional), or a function giving them
+#: (called only when the formula check runs).
+Formulas = Union[Mapping[tuple[str, str], str], Callable[[], Mapping[tuple[str, str], str]]]
 
 #: Template versions this generator can read (and upgrade from).
 KNOWN_VERSIONS: dict[str, set[str]] = {FULL_COST_ID: {"1"}, PROJECTIONS_ID: {"1"}}
@@ -85,19 +94,24 @@ class Report:
         return "\n".join(lines)
 
 
-def _shape_partnership(ex: Extracted, p: Partnership | None) -> Partnership:
-    """A partnership with the same shape (years, scenarios) as the file, for rebuilding its formulas."""
+def _shape_partnership(ex: Extracted) -> Partnership:
+    """An empty partnership with the file's shape (years, scenario ids), for rebuilding its formulas.
+
+    Empty, so that no table grows past the capacity recorded in the file (a user who filled
+    the spare rows must not make the rebuild differ).
+    """
     from ..build import blank_partnership
 
-    if p is not None:
-        return p
     content = load_content()
-    years = ex.data.get("projections", {}).get("years")
-    base = blank_partnership(years if isinstance(years, int) and 3 <= years <= 10 else 5, content)
-    scen = ex.data.get("projections", {}).get("scenarios")
-    if scen:
+    years = ex.meta.get("years", "")
+    years_n = int(years) if years.isdigit() else ex.data.get("projections", {}).get("years")
+    base = blank_partnership(years_n if isinstance(years_n, int) and 3 <= years_n <= 10 else 5, content)
+    ids = [i for i in ex.meta.get("scenario_ids", "").split(",") if i]
+    if not ids:
+        ids = [s.get("id") for s in ex.data.get("projections", {}).get("scenarios") or [] if isinstance(s, dict)]
+    if ids:
         data = base.to_data()
-        data["projections"]["scenarios"] = [{"id": s.get("id"), "name": f"s{n}"} for n, s in enumerate(scen)]
+        data["projections"]["scenarios"] = [{"id": sid, "name": f"Scenario {n + 1}"} for n, sid in enumerate(ids)]
         try:
             return validate_data(data, "<shape>", content)
         except DataFileError:
@@ -105,32 +119,27 @@ def _shape_partnership(ex: Extracted, p: Partnership | None) -> Partnership:
     return base
 
 
-def _expected_formulas(ex: Extracted, p: Partnership | None) -> dict[tuple[str, str], str]:
+def _expected_formulas(ex: Extracted) -> dict[tuple[str, str], str]:
     """The formulas the file should hold: those of a fresh build of the same shape and capacity."""
-    from ..workbook.full_cost import build_full_cost, capacity_from_meta
+    from ..build import builders
+    from ..workbook.full_cost import capacity_from_meta
 
-    shape = _shape_partnership(ex, p)
-    cap = capacity_from_meta(ex.meta)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "expected.xlsx"
-        if ex.kind == FULL_COST_ID:
-            build_full_cost(shape, out, capacity=cap, blank=p is None)
-        else:
-            from ..workbook.projections import build_projections
-            build_projections(shape, out, capacity=cap, blank=p is None)
+        builders()[KIND_OF[ex.kind]](_shape_partnership(ex), out, capacity=capacity_from_meta(ex.meta), blank=True)
         return read_formulas(out)
 
 
-def _check_formulas(report: Report, path: Path, ex: Extracted, p: Partnership | None) -> None:
+def _check_formulas(report: Report, formulas: Formulas, ex: Extracted, p: Partnership | None) -> None:
     stored = ex.meta.get("formula_fingerprint", "")
-    actual = read_formulas(path)
+    actual = dict(formulas() if callable(formulas) else formulas)
     now = fingerprint((s, c, f) for (s, c), f in actual.items())
     if stored and now == stored:
         report.formulas_intact = True
         return
     report.formulas_intact = False
     try:
-        changes = changed_cells(_expected_formulas(ex, p), actual)
+        changes = changed_cells(_expected_formulas(ex), actual)
     except Exception as exc:  # a rebuild that fails still leaves the fingerprint verdict
         report.add("error", "formula_changed", f"formulas differ from the template (cells could not be listed: {exc})")
         return
@@ -162,7 +171,7 @@ def _check_inputs(report: Report, ex: Extracted) -> Partnership | None:
     return p
 
 
-def _check_cached(report: Report, src: FileSource, ex: Extracted, p: Partnership) -> None:
+def _check_cached(report: Report, src: WorkbookSource, ex: Extracted, p: Partnership) -> None:
     from ..verify import mismatches, model_for
 
     expected = model_for(KIND_OF[ex.kind])(p, load_content())
@@ -191,24 +200,17 @@ def _fix(value: Any, expected: Any) -> Any:
     return value
 
 
-def validate_file(path: str | Path) -> Report:
-    """Validate one returned workbook."""
-    path = Path(path)
-    report = Report(str(path))
+def _package_findings(report: Report, info: PackageInfo) -> None:
+    for w in info.warnings:  # safety's own words, macros included ("never run or kept")
+        report.add("warning", "macros" if w.startswith("macros") else "package", w)
+    if info.had_macros and not info.macro_parts:  # macro-enabled kind without a macro part
+        report.add("warning", "macros", f"a macro-enabled file ({info.kind}); macros are never run or kept")
+
+
+def _run_checks(report: Report, src: WorkbookSource, formulas: Formulas | None) -> Report:
+    """Template identity, inputs, formulas, cached values: every check after the source is open."""
     try:
-        info = inspect_package(path)
-    except UnsafeFile as exc:
-        report.add("error", exc.reason, exc.message)
-        report.status = "unreadable"
-        return report
-    if info.had_macros:
-        report.add("warning", "macros", f"the file carries macros ({', '.join(info.macro_parts) or info.kind}); "
-                   "they were not run, and nothing of them is kept")
-    for w in info.warnings:
-        report.add("warning", "package", w)
-    try:
-        src = FileSource(path)
-        meta = src.metadata()
+        meta = src.metadata()  # type: ignore[attr-defined]
     except (SourceError, OSError, ValueError) as exc:
         report.add("error", "unreadable", str(exc))
         report.status = "unreadable"
@@ -233,7 +235,43 @@ def validate_file(path: str | Path) -> Report:
     report.extracted = ex
     p = _check_inputs(report, ex)
     report.partnership = p
-    _check_formulas(report, path, ex, p)
+    if formulas is not None:
+        _check_formulas(report, formulas, ex, p)
     if p is not None:
         _check_cached(report, src, ex, p)
     return report
+
+
+def validate_source(src: WorkbookSource, formulas: Formulas | None, label: str,
+                    package_info: PackageInfo | None = None) -> Report:
+    """Validate a workbook opened as a `WorkbookSource` (a file, or an open workbook in Excel).
+
+    `formulas` is (sheet, cell) -> formula text for every formula cell of the workbook (or a
+    function returning it); None skips the formula check (`formulas_intact` stays None).
+    `label` names the workbook in the report; `package_info` (from `safety.inspect_package`)
+    adds its macro and package warnings.
+    """
+    report = Report(label)
+    if package_info is not None:
+        _package_findings(report, package_info)
+    return _run_checks(report, src, formulas)
+
+
+def validate_file(path: str | Path) -> Report:
+    """Validate one returned workbook: package safety first, then `validate_source` over the file."""
+    path = Path(path)
+    report = Report(str(path))
+    try:
+        info = inspect_package(path)
+    except UnsafeFile as exc:
+        report.add("error", exc.reason, exc.message)
+        report.status = "unreadable"
+        return report
+    _package_findings(report, info)
+    try:
+        src = FileSource(path)
+    except (SourceError, OSError, ValueError) as exc:
+        report.add("error", "unreadable", str(exc))
+        report.status = "unreadable"
+        return report
+    return _run_checks(report, src, lambda: read_formulas(path))

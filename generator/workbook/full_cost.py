@@ -44,6 +44,7 @@ class Capacity:
     fixed_assets: int = 15
     debt: int = 10
     change_capital: int = 15
+    one_time: int = 20          # Scenario Projections Tool only
 
     def fit(self, p: Partnership, spare: int = 10) -> "Capacity":
         """Grow any table that the data would overfill (always keep spare rows)."""
@@ -56,6 +57,7 @@ class Capacity:
             fixed_assets=max(self.fixed_assets, len(fc.fixed_asset_additions) + spare),
             debt=max(self.debt, len(fc.debt_principal) + spare),
             change_capital=max(self.change_capital, len(fc.change_capital) + spare),
+            one_time=self.one_time,
         )
 
 

@@ -17,6 +17,7 @@ import xlsxwriter
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.xmlwriter import XMLwriter
 
 from .styles import Styles
 
@@ -185,6 +186,10 @@ class Book:
         """A live formula with the model's value cached."""
         if isinstance(value, float) and value != value:  # NaN never cached
             raise WorkbookBuildError(f"{ws.name}!{xl_rowcol_to_cell(row, col)}: NaN cached value")
+        if isinstance(value, str):
+            # xlsxwriter writes a formula's cached text raw: escape control characters (and
+            # U+FFFE/U+FFFF) as _xHHHH_, as it does for shared strings, or the sheet XML breaks
+            value = XMLwriter._escape_control_characters(value)
         cell = xl_rowcol_to_cell(row, col)
         self._ok(ws.write_formula(row, col, "=" + formula.lstrip("="), fmt, value), f"{ws.name}!{cell} formula")
         self.formulas.append((ws.name, cell, formula.lstrip("=")))

@@ -1,0 +1,1169 @@
+"""The Scenario Projections Tool (SPEC section 4) as a formula-driven .xlsx.
+
+Inputs go on Organization, Assumptions (horizon, rates and the scenario table, one
+column per scenario), Revenue, Staffing Plan, Expenses and One-time Items. Calculations
+holds one block per scenario (one formula shape per row across the year columns), and
+every SPEC output is a 1 x N row there under its defined name, with the model's values
+cached. Scenario View shows one scenario picked from a dropdown; Compare puts every
+scenario side by side and answers "in which scenario and which year do we run out of cash?".
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
+
+from .. import __version__
+from ..content import Content, load_content
+from ..model.projections import (
+    NONE_LABEL, ScenarioResult, compute_projections, fy_labels, multiplier, project_scenario, realization,
+    salary_growth, scenario_names_ok,
+)
+from ..schema import Partnership, Scenario
+from .common import (
+    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, bullets_text, dropdown, identity, master_banner,
+    number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata, write_start_here,
+    write_table,
+)
+from .full_cost import Capacity, slugify
+from .layout import Book, Column, Table, WorkbookBuildError, abs_range, col_letter
+
+TEMPLATE_ID = "pbp-scenario-projections"
+TEMPLATE_VERSION = "1"
+TOLERANCE = 0.001
+MAX_FTE = 1.5
+ONE_TIME_CAPACITY = 20
+SPARE_ROWS = 10
+
+ORG, ASSUME, REV, STAFF, EXP, ONE, CALC, VIEW, CMP = (
+    "Organization", "Assumptions", "Revenue", "Staffing Plan", "Expenses", "One-time Items",
+    "Calculations", "Scenario View", "Compare",
+)
+SHEETS = [START, ORG, ASSUME, REV, STAFF, EXP, ONE, CALC, VIEW, CMP, GUIDE, CHECKS, LISTS, META]
+
+#: Per-scenario output rows: (suffix, label, kind) in the order they appear in a block.
+#: kind: money / key (key money) / pct / dec / flag.
+ROWS: list[tuple[str, str, str]] = [
+    ("Revenue", "Revenue, all streams", "key"),
+    ("Personnel", "Personnel (cash positions, salary and benefits)", "money"),
+    ("NonPersonnel", "Non-personnel expenses (cash)", "money"),
+    ("OneTime", "One-time items (negative = one-time income)", "money"),
+    ("Expenses", "Expenses, all", "key"),
+    ("Surplus", "Surplus (deficit when negative)", "key"),
+    ("EndCash", "Ending cash", "key"),
+    ("MonthsCash", "Months of cash (ending cash / a month of expenses)", "dec"),
+    ("ReserveTarget", "Reserve target (months x a month of expenses)", "money"),
+    ("ReserveGap", "Reserve gap (shortfall against the target)", "money"),
+    ("FTE", "FTE (cash positions)", "dec"),
+    ("TopSourceShare", "Share of revenue from the largest source", "pct"),
+    ("TopStreamShare", "Share of revenue from the largest stream", "pct"),
+    ("RestrictedShare", "Share of revenue that is restricted", "pct"),
+    ("FlagCash", "Ending cash below zero? (1 = yes)", "flag"),
+    ("FlagReserve", "Ending cash below the reserve target? (1 = yes)", "flag"),
+]
+
+#: Metrics on Compare: (suffix, title, kind).
+COMPARE: list[tuple[str, str, str]] = [
+    ("Revenue", "Revenue", "money"),
+    ("Expenses", "Expenses", "money"),
+    ("Surplus", "Surplus or deficit", "money"),
+    ("EndCash", "Ending cash", "money"),
+    ("MonthsCash", "Months of cash", "dec"),
+    ("ReserveGap", "Reserve gap", "money"),
+    ("FTE", "FTE", "dec"),
+]
+
+
+@dataclass(frozen=True)
+class PlanCapacity:
+    """Rows in each input table of this workbook (spare rows included)."""
+
+    staff: int
+    expenses: int
+    revenue: int
+    one_time: int
+
+
+def plan_capacity(p: Partnership, capacity: Capacity | None = None, spare: int = SPARE_ROWS) -> PlanCapacity:
+    """Capacities from a full_cost.Capacity (one_time read when it has one), grown to fit every item."""
+    cap = capacity or Capacity()
+    return PlanCapacity(
+        staff=max(cap.staff, len(p.staff) + spare),
+        expenses=max(cap.expenses, len(p.expenses) + spare),
+        revenue=max(cap.revenue, len(p.revenue) + spare),
+        one_time=max(cap.one_time, len(p.projections.one_time) + spare),
+    )
+
+
+def _flag(v: bool) -> str:
+    return YES if v else NO
+
+
+def _no_case_clash(names: Any) -> None:
+    """Excel names ignore case: two names that differ only in case would break the file
+    (possible only with contrived scenario ids, e.g. `a` and `a_revenue_earned`)."""
+    seen: dict[str, str] = {}
+    for name in names:
+        key = name.lower()
+        if key in seen:
+            raise WorkbookBuildError(f"defined names {seen[key]!r} and {name!r} differ only in case; rename a scenario id")
+        seen[key] = name
+
+
+class ProjectionsBuilder:
+    """Writes one Scenario Projections Tool workbook."""
+
+    def __init__(self, p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
+                 password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None):
+        self.p = p
+        self.build_time = build_time
+        self.content = content or load_content()
+        self.cap = plan_capacity(p, capacity)
+        self.password = password
+        self.blank = blank
+        self.n = p.years
+        self.scenarios: list[Scenario] = p.scenario_list(self.content)
+        self.model = compute_projections(p, self.content)
+        self.results: dict[str, ScenarioResult] = {s.id: project_scenario(p, s, self.content) for s in self.scenarios}
+        self.org_name = "" if blank else p.organization.name
+        model_labels = fy_labels(p)
+        self.labels = [f"Year {t}" for t in range(1, self.n + 1)] if blank else model_labels
+        self._label_of = dict(zip(model_labels, self.labels))
+        _no_case_clash(self.model)  # before any file is opened
+        self.book = Book(str(path))
+        self.s = self.book.styles
+        self.ws = {name: self.book.sheet(name) for name in SHEETS}
+        self.lists: Lists | None = None
+        self.checks: list[Check] = []
+        self.rows: dict[tuple[str, str], int] = {}  # (scenario id, suffix) -> Calculations row
+
+    # ------------------------------------------------------------------ entry point
+
+    def build(self) -> dict[str, str]:
+        """Write every sheet and close the file; returns the defined names."""
+        self.lists = write_lists(self.book, self.content, self.ws[LISTS])
+        self.book.define("Flag_Yes", self.lists.cell("YesNo", "yes"))
+        self.book.define("Flag_No", self.lists.cell("YesNo", "no"))
+        self._organization()
+        self._assumptions()
+        self._revenue()
+        self._staffing()
+        self._expenses()
+        self._one_time()
+        self._checks()
+        self._calculations()
+        self._view()
+        self._compare()
+        self._guide()
+        self._start_here()
+        meta = self.metadata()
+        write_metadata(self.book, self.ws[META], meta)
+        _no_case_clash(self.book.names)
+        for ws in self.ws.values():
+            protect(ws, self.password)
+        self.book.close(
+            {"title": f"Scenario Projections: {self.org_name}".strip(": ").strip(), "subject": "Backbone scenario projections",
+             "author": "Place-Based Partnerships Toolkit", "company": "", "comments": f"generator {__version__}"},
+            {f"pbp_{k}": v for k, v in meta.items()},
+        )
+        return self.book.names
+
+    def metadata(self) -> dict[str, str]:
+        """Identity, integrity (formula fingerprint), shape and table capacities (written after the last formula)."""
+        extra = {f"capacity_{k}": str(v) for k, v in asdict(self.cap).items()}
+        extra.update({"years": str(self.n), "scenario_ids": ",".join(s.id for s in self.scenarios)})
+        return identity(self.book, TEMPLATE_ID, TEMPLATE_VERSION, "" if self.blank else slugify(self.p.organization.name),
+                        self.build_time, extra)
+
+    # ------------------------------------------------------------------ small helpers
+
+    def _title(self, ws: Worksheet, title: str, note: str) -> None:
+        self.book.text(ws, 0, 0, title, self.s.title)
+        self.book.text(ws, 1, 0, note, self.s.subtitle)
+
+    def _all_checks_pass(self) -> bool:
+        """What the master check reads (the cached value of SP_Checks_OK and of every banner)."""
+        return all(c.value for c in self.checks)
+
+    def _style(self, kind: str) -> Any:
+        s = self.s
+        return {"money": s.calc_money0, "key": s.out_money, "pct": s.calc_pct0, "dec": s.calc_dec0, "flag": s.calc_text}[kind]
+
+    def _year_cols(self, first_col: int) -> list[int]:
+        return [first_col + t for t in range(self.n)]
+
+    def _label_formula(self, sheet: str, row: int, first_col: int, header_fmt: Any) -> None:
+        """A row of fiscal-year labels linked to Yr_Label (one shape across the row)."""
+        ws = self.ws[sheet]
+        for t, c in enumerate(self._year_cols(first_col)):
+            src = xl_rowcol_to_cell(self.yr_label_row, self.yr_first_col + t, row_abs=True)
+            self.book.formula(ws, row, c, f"{quote_sheetname(ASSUME)}!{src}", self.labels[t], header_fmt)
+
+    def _index_row(self, sheet: str, row: int, first_col: int) -> None:
+        """A row of year numbers 1..N linked to Yr_Index."""
+        ws = self.ws[sheet]
+        for t, c in enumerate(self._year_cols(first_col)):
+            src = xl_rowcol_to_cell(self.yr_index_row, self.yr_first_col + t, row_abs=True)
+            self.book.formula(ws, row, c, f"{quote_sheetname(ASSUME)}!{src}", t + 1, self.s.calc_text)
+
+    # ------------------------------------------------------------------ inputs
+
+    def _organization(self) -> None:
+        b, s, ws, o = self.book, self.s, self.ws[ORG], self.p.organization
+        ws.set_column(0, 0, 30)
+        ws.set_column(1, 1, 60)
+        ws.set_column(2, 2, 10)
+        ws.set_column(3, 3, 50)
+        self._title(ws, "Organization", "Who the partnership is and how its backbone is set up. Yellow cells are yours to fill in.")
+        f = Form(b, ws, row=3)
+        f.heading("The partnership", gap=0)
+        text_rule = {"validate": "length", "criteria": "<=", "value": 200}
+        f.text("Partnership name", "In_OrgName", self.org_name, s.in_text, note="Shown on every page footer.",
+               rule={**text_rule, "input_title": "Partnership name", "input_message": "The name of the partnership (any text)."})
+        f.text("Region", "In_Region", None if self.blank else o.region, s.in_text, note="Optional: the community or area served.",
+               rule={**text_rule, "input_title": "Region", "input_message": "Optional: the community, city or county served."})
+        f.text("Focus", "In_Focus", None if self.blank else o.focus, s.in_text, note="Optional: the problem the partnership works on.",
+               rule={**text_rule, "input_title": "Focus", "input_message": "Optional: e.g. ending homelessness, cradle to career."})
+        row = f.row
+        b.text(ws, row, 0, "Fiscal year starts on", s.label)
+        if self.blank:
+            b.blank(ws, row, 1, s.in_date)
+        else:
+            b.date(ws, row, 1, o.fiscal_year_start, s.in_date)
+        b.validate(ws, row, 1, row, 1, {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+                                         "maximum": dt.date(2100, 12, 31), "input_title": "Fiscal year start",
+                                         "input_message": "First day of projection year 1, e.g. 2026-07-01.",
+                                         "error_title": "Enter a date", "error_message": "Enter a date such as 2026-07-01."})
+        b.define_cell("In_FYStart", ORG, row, 1)
+        b.text(ws, row, 2, "date", s.subtitle)
+        b.text(ws, row, 3, "Year 1 of the projections starts on this day.", s.note)
+        f.row += 1
+        fy = "" if self.blank else f"FY{o.first_fy}"
+        f.formula("Fiscal year of year 1", "Org_FYLabel",
+                  'IF(In_FYStart="","",CONCATENATE("FY",YEAR(In_FYStart)+IF(AND(MONTH(In_FYStart)=1,DAY(In_FYStart)=1),0,1)))',
+                  fy, s.calc_text, note="Named after the calendar year in which the fiscal year ends.")
+        f.heading("Backbone structure")
+        struct_label = "" if self.blank else self.content.label(self.content.structures, o.backbone_structure)
+        row = f.text("Backbone structure", "In_Structure", struct_label or None, s.in_text, note="Choose from the list; the notes below change with it.")
+        dropdown(b, ws, row, 1, row, 1, "List_Structures", "Backbone structure", "How the backbone is set up. Choose one; its benefits, challenges and cost notes appear below.")
+        item = None if self.blank else self.content.by_id(self.content.structures, o.backbone_structure)
+        for label, key, field in [
+            ("What it is", "Description", lambda i: i.text("description")),
+            ("Benefits", "Benefits", lambda i: bullets_text(i.bullets("benefits"))),
+            ("Challenges", "Challenges", lambda i: bullets_text(i.bullets("challenges"))),
+            ("Cost implications", "CostImplications", lambda i: bullets_text(i.bullets("cost_implications"))),
+        ]:
+            value = field(item) if item else "Choose a backbone structure above."
+            r = f.formula(label, None,
+                          f'IF(ISNA(MATCH(In_Structure,List_Structures,0)),"Choose a backbone structure above.",'
+                          f'INDEX(List_Structures{key},MATCH(In_Structure,List_Structures,0)))', value, s.calc_wrap)
+            ws.set_row(r, 15 * max(2, value.count("\n") + 1 + len(value) // 70))
+        print_setup(ws, self.org_name, landscape=False)
+
+    def _assumptions(self) -> None:
+        b, s, ws, a, n = self.book, self.s, self.ws[ASSUME], self.p.assumptions, self.n
+        S = len(self.scenarios)
+        self._title(ws, "Assumptions", "The projection horizon, cash and rates, how likely each confidence level is, "
+                                       "and the scenarios (one column each: change a scenario in its column).")
+        f = Form(b, ws, row=3)
+
+        def note(row: int, text: str) -> None:
+            b.text(ws, row, 3, text, s.subtitle)
+
+        def note_line(form: Form, text: str) -> None:  # one line, not wrapped inside column A
+            b.text(ws, form.row, 0, text, s.subtitle)
+            form.row += 1
+
+        f.heading("Horizon", gap=0)
+        r = f.formula("Years in the projection", "In_Years", "COLUMNS(Yr_Index)", n, s.calc_text, "years")
+        note(r, "Fixed when the workbook is generated (a column per year); generate it again to change it.")
+        first_fy = "" if self.blank else self.p.organization.first_fy
+        r = f.formula("Fiscal year of year 1", "Yr_FirstFY",
+                      'IF(In_FYStart="","",YEAR(In_FYStart)+IF(AND(MONTH(In_FYStart)=1,DAY(In_FYStart)=1),0,1))',
+                      first_fy, s.calc_text, "year")
+        note(r, "From the fiscal year start on Organization: the calendar year in which year 1 ends.")
+        self.yr_first_col = 1
+        self.yr_index_row = f.row
+        b.text(ws, f.row, 0, "Projection year", s.label_b)
+        for t, c in enumerate(self._year_cols(1)):
+            b.number(ws, f.row, c, t + 1, s.calc_text)
+        b.define("Yr_Index", abs_range(ASSUME, f.row, 1, f.row, n))
+        f.row += 1
+        self.yr_label_row = f.row
+        b.text(ws, f.row, 0, "Fiscal year", s.label_b)
+        for t, c in enumerate(self._year_cols(1)):
+            idx = xl_rowcol_to_cell(self.yr_index_row, c, row_abs=True)
+            b.formula(ws, f.row, c, f'IF(Yr_FirstFY="","Year "&{idx},"FY"&(Yr_FirstFY+{idx}-1))', self.labels[t], s.out_text)
+        b.define("Yr_Label", abs_range(ASSUME, f.row, 1, f.row, n))
+        f.row += 1
+
+        f.heading("Cash and rates")
+        r = f.number("Starting cash", "In_StartingCash", self.p.projections.starting_cash, s.in_signed,
+                     number_rule("decimal", None, None, "Starting cash", "Unrestricted cash at the start of year 1 (may be negative)."), "amount")
+        note(r, "Unrestricted cash in hand at the start of year 1.")
+        r = f.number("Reserve target", "In_ReserveMonths", self.p.full_cost.reserves.months, s.in_dec,
+                     number_rule("decimal", 0, None, "Reserve target", "Months of expenses to hold as cash reserves."), "months")
+        note(r, "Months of a year's expenses to hold in cash. The same target as in the Full Cost Workbook.")
+        r = f.number("Benefits rate", "In_BenefitsRate", a.benefits_rate, s.in_pct,
+                     number_rule("decimal", 0, 2, "Benefits rate", "Payroll taxes and benefits as a share of salary, e.g. 25%."), "% of salary")
+        note(r, "Payroll taxes plus benefits (health, retirement) as a share of salary.")
+        r = f.number("Salary growth", "In_SalaryGrowth", a.salary_growth, s.in_pct,
+                     number_rule("decimal", -0.5, 1, "Salary growth", "Yearly raise, compounding. A scenario may set its own."), "% a year")
+        note(r, "Yearly raise, compounding from year 1. A scenario below may override it.")
+        r = f.number("Expense inflation", "In_ExpenseInflation", a.expense_inflation, s.in_pct,
+                     number_rule("decimal", -0.5, 1, "Expense inflation", "Yearly growth of non-personnel costs, compounding."), "% a year")
+        note(r, "Yearly growth of non-personnel expenses, compounding from year 1.")
+        r = f.number("Typical funder indirect cap", "In_IndirectCap", a.funder_indirect_cap, s.in_pct,
+                     number_rule("decimal", 0, 1, "Indirect cap", "The indirect-cost rate funders typically allow, e.g. 15%."), "% of direct")
+        note(r, "Not used in the projections; kept so both workbooks carry the same assumptions.")
+
+        f.heading("How likely is each revenue source?")
+        note_line(f, "Base counts each source at its amount times the probability of its confidence level; other scenarios may set their own shares.")
+        conf = Table(ASSUME, "Conf", f.row, 0, [
+            Column("level", "Confidence level", 34, "calc_text", is_input=False),
+            Column("prob", "Probability", 14, "in_pct", "Chance that money at this level arrives, 0% to 100%.",
+                   number_rule("decimal", 0, 1, "Probability", "Chance that money at this level arrives, 0% to 100%.")),
+            Column("help", "What it means", 14, "subtitle", is_input=False),
+        ], len(self.content.levels))
+        prob = self.p.probability()
+        write_table(b, ws, conf, [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help")} for lv in self.content.levels])
+        self.conf = conf
+
+        # ---- the scenario table: one column per scenario
+        f.row = conf.last + 1
+        f.heading("Scenarios")
+        note_line(f, "One column per scenario: change a scenario by editing its column. Blank realization = the level's probability "
+                     "above; blank salary growth = the general salary growth.")
+        note_line(f, "The number of scenarios is fixed when the workbook is generated; the Guide says how to add one.")
+        top = f.row
+        b.text(ws, top, 0, "Scenario", s.th)
+        cols = [1 + k for k in range(S)]
+        for k, c in enumerate(cols):
+            b.text(ws, top, c, f"Scenario {k + 1}", s.th)
+        r = top + 1
+        levels, streams = self.content.levels, self.content.streams
+        self.scen_rows: dict[str, int] = {}
+
+        def input_row(key: str, label: str, values: list[Any], style: Any, rule: dict[str, Any] | None,
+                      name: Callable[[str], str], label_style: Any = None) -> None:
+            nonlocal r
+            b.text(ws, r, 0, label, label_style or s.label)
+            for sc, c, v in zip(self.scenarios, cols, values):
+                if isinstance(v, str) or v is None:
+                    b.text(ws, r, c, v, style)
+                else:
+                    b.number(ws, r, c, v, style)
+                b.define_cell(name(sc.id), ASSUME, r, c)
+            if rule:
+                b.validate(ws, r, cols[0], r, cols[-1], rule)
+            self.scen_rows[key] = r
+            r += 1
+
+        def sub(label: str) -> None:
+            nonlocal r
+            b.text(ws, r, 0, label, s.label_b)
+            r += 1
+
+        input_row("id", "Id (used in the defined names; fixed)", [sc.id for sc in self.scenarios], s.calc_text, None,
+                  lambda sid: f"Scen_{sid}_Id")
+        b.define("Scen_Ids", abs_range(ASSUME, r - 1, cols[0], r - 1, cols[-1]))
+        input_row("name", "Name (shown in the Scenario View dropdown)", [sc.name for sc in self.scenarios], s.in_text,
+                  {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 200, "input_title": "Scenario name",
+                   "input_message": "A short name, different from the other scenarios' names. The Scenario View dropdown lists these."},
+                  lambda sid: f"Scen_{sid}_Name")
+        b.define("Scen_Names", abs_range(ASSUME, r - 1, cols[0], r - 1, cols[-1]))
+        descs = [sc.description for sc in self.scenarios]
+        input_row("desc", "Description", descs, s.in_wrap,
+                  {"validate": "any", "input_title": "Description", "input_message": "What this scenario assumes, in a sentence or two."},
+                  lambda sid: f"Scen_{sid}_Desc")
+        b.define("Scen_Descs", abs_range(ASSUME, r - 1, cols[0], r - 1, cols[-1]))
+        longest = max([len(d or "") for d in descs] + [1])
+        ws.set_row(r - 1, min(165, 14 * max(2, longest // 20 + 1)))
+        sub("Share of each confidence level received (blank = its probability)")
+        for lv in levels:
+            input_row(f"real_{lv.id}", f"    {lv.label}", [(sc.realization or {}).get(lv.id) for sc in self.scenarios], s.in_pct,
+                      number_rule("decimal", 0, 1, "Realization", f"Share of {lv.label.lower()} money received in this scenario, 0% to 100%. Blank = the probability above."),
+                      lambda sid, lv=lv: f"Scen_{sid}_Real_{lv.id}")
+        sub("Funding stream multipliers (100% = as planned)")
+        for st in streams:
+            input_row(f"mult_{st.id}", f"    {st.label}", [multiplier(sc, st.id) for sc in self.scenarios], s.in_pct,
+                      number_rule("decimal", 0, None, "Stream multiplier", f"Scales all {st.label.lower()} in this scenario, e.g. 90% for a 10% cut. Blank = 100%."),
+                      lambda sid, st=st: f"Scen_{sid}_Mult_{st.id}")
+        sub("Costs")
+        input_row("growth", "    Salary growth (blank = the general rate above)", [sc.salary_growth for sc in self.scenarios], s.in_pct,
+                  number_rule("decimal", -0.5, 1, "Salary growth", "This scenario's yearly raise. Blank = the general salary growth; 0% counts as given."),
+                  lambda sid: f"Scen_{sid}_SalaryGrowth")
+        input_row("expmult", "    Expense multiplier (100% = as planned)", [sc.expense_multiplier for sc in self.scenarios], s.in_pct,
+                  number_rule("decimal", 0, None, "Expense multiplier", "Scales non-personnel expenses in this scenario. Blank = 100%."),
+                  lambda sid: f"Scen_{sid}_ExpenseMult")
+        self.scen_input_block = (top + 1, r - 1)
+
+        # ---- what each scenario uses (calculated from the inputs above)
+        f.row = r
+        f.heading("What each scenario uses (calculated)")
+        r = f.row
+        b.text(ws, r, 0, "Scenario", s.th)
+        for sc, c in zip(self.scenarios, cols):
+            b.formula(ws, r, c, f"Scen_{sc.id}_Name", sc.name, s.th)
+        r += 1
+        par_first = r
+        for lv in levels:
+            b.text(ws, r, 0, f"Realization: {lv.label}", s.label)
+            prob_cell = xl_rowcol_to_cell(conf.row(self.content.level_ids.index(lv.id)), conf.col("prob"), True, True)
+            for sc, c in zip(self.scenarios, cols):
+                inp = xl_rowcol_to_cell(self.scen_rows[f"real_{lv.id}"], c)
+                b.formula(ws, r, c, f'IF({inp}="",{prob_cell},{inp})', realization(self.p, sc)[lv.id], s.calc_pct0)
+            r += 1
+        for sc, c in zip(self.scenarios, cols):
+            b.define(f"Par_{sc.id}_Real", abs_range(ASSUME, par_first, c, r - 1, c))
+        mult_first = r
+        for st in streams:
+            b.text(ws, r, 0, f"Multiplier: {st.label}", s.label)
+            for sc, c in zip(self.scenarios, cols):
+                inp = xl_rowcol_to_cell(self.scen_rows[f"mult_{st.id}"], c)
+                b.formula(ws, r, c, f'IF({inp}="",1,{inp})', multiplier(sc, st.id), s.calc_pct0)
+            r += 1
+        for sc, c in zip(self.scenarios, cols):
+            b.define(f"Par_{sc.id}_Mult", abs_range(ASSUME, mult_first, c, r - 1, c))
+        b.text(ws, r, 0, "Salary growth", s.label)
+        for sc, c in zip(self.scenarios, cols):
+            inp = xl_rowcol_to_cell(self.scen_rows["growth"], c)
+            b.formula(ws, r, c, f'IF({inp}="",In_SalaryGrowth,{inp})', salary_growth(self.p, sc), s.calc_pct0)
+            b.define_cell(f"Par_{sc.id}_Growth", ASSUME, r, c)
+        r += 1
+        b.text(ws, r, 0, "Expense multiplier", s.label)
+        for sc, c in zip(self.scenarios, cols):
+            inp = xl_rowcol_to_cell(self.scen_rows["expmult"], c)
+            b.formula(ws, r, c, f'IF({inp}="",1,{inp})', sc.expense_multiplier, s.calc_pct0)
+            b.define_cell(f"Par_{sc.id}_ExpMult", ASSUME, r, c)
+        r += 1
+        self.par_block = (par_first, r - 1)
+        ws.set_column(0, 0, 46)
+        ws.set_column(1, max(S, n, 3), 16)
+        ws.freeze_panes(0, 1)
+        print_setup(ws, self.org_name)
+
+    def _year_header(self, ws: Worksheet, table: Table, keys: list[str]) -> None:
+        """Replace the static headers of a table's year columns with live fiscal-year labels."""
+        for t, key in enumerate(keys):
+            src = xl_rowcol_to_cell(self.yr_label_row, self.yr_first_col + t, True, True)
+            self.book.formula(ws, table.top, table.col(key), f"{quote_sheetname(ASSUME)}!{src}", self.labels[t], self.s.th)
+
+    def _scenario_headers(self, ws: Worksheet, table: Table, prefix: str, group_label: str) -> None:
+        """Headers of the per-scenario Yes/No columns: live scenario names, with a group label above."""
+        first = table.col(f"{prefix}{self.scenarios[0].id}")
+        self.book.text(ws, table.top - 1, first, group_label, self.s.label_b)
+        for sc in self.scenarios:
+            self.book.formula(ws, table.top, table.col(f"{prefix}{sc.id}"), f"Scen_{sc.id}_Name", sc.name, self.s.th)
+
+    def _revenue(self) -> None:
+        b, s, ws, n = self.book, self.s, self.ws[REV], self.n
+        self._title(ws, "Revenue", "Every source of money for the backbone, with its funding stream, how sure it is, and the amount "
+                                   "expected in each year. Scenarios count each amount by its confidence level and stream.")
+        ykeys = [f"y{t}" for t in range(1, n + 1)]
+        cols = [
+            Column("name", "Source", 36, "in_text", "The funder or contract. Leave the row empty when not used."),
+            Column("stream", "Funding stream", 24, "in_text", None),
+            Column("confidence", "Confidence", 13, "in_text", None),
+            Column("restricted", "Restricted?", 11, "in_flag", None),
+        ]
+        for t, key in enumerate(ykeys, start=1):
+            cols.append(Column(key, f"Year {t}", 13, "in_money", None,
+                               number_rule("decimal", 0, None, "Amount", f"Amount expected in projection year {t} (0 or more), before confidence is applied.")))
+        cols.append(Column("total", "Total, all years", 14, "calc_money", is_input=False))
+        t_ = Table(REV, "Rev", 4, 0, cols, self.cap.revenue)
+        revs = self.p.revenue
+        rows = []
+        for src in revs:
+            row: dict[str, Any] = {"name": src.name, "stream": self.lists.label("Streams", src.stream),
+                                   "confidence": self.lists.label("Levels", src.confidence), "restricted": _flag(src.restricted)}
+            for t in range(1, min(n, len(src.amounts)) + 1):
+                row[f"y{t}"] = src.amounts[t - 1]
+            rows.append(row)
+        first, last = t_.col(ykeys[0]), t_.col(ykeys[-1])
+        write_table(b, ws, t_, rows, {
+            "total": (lambda i: f"SUM({xl_rowcol_to_cell(t_.row(i), first)}:{xl_rowcol_to_cell(t_.row(i), last)})",
+                      lambda i, d: sum(revs[i].amount(t) for t in range(1, n + 1)) if i < len(revs) else 0.0, s.calc_money),
+        })
+        self._year_header(ws, t_, ykeys)
+        b.text(ws, t_.top - 1, first, "Amount expected in each year (before confidence)", s.label_b)
+        b.define("Rev_Amounts", abs_range(REV, t_.first, first, t_.last, last))
+        dropdown(b, ws, t_.first, t_.col("stream"), t_.last, t_.col("stream"), "List_Streams", "Funding stream", "Where the money comes from.")
+        dropdown(b, ws, t_.first, t_.col("confidence"), t_.last, t_.col("confidence"), "List_Levels", "Confidence",
+                 "How sure the money is: committed, likely, possible or prospect.")
+        dropdown(b, ws, t_.first, t_.col("restricted"), t_.last, t_.col("restricted"), "List_YesNo", "Restricted?",
+                 "Yes when the funder limits what the money may pay for.")
+        ws.set_row(t_.top, 30)
+        ws.freeze_panes(t_.first, 1)
+        print_setup(ws, self.org_name, repeat_rows=(t_.top, t_.top))
+        self.rev = t_
+
+    def _span_formulas(self, t: Table, used: str, items: list[Any]) -> dict[str, Any]:
+        """'From year' / 'to year' helper columns: blank start = 1, blank end = the last year; 0 for an unused row
+        (`used` is the column that makes a row count: FTE for positions, amount for expenses)."""
+        s = self.s
+
+        def used_value(i: int) -> bool:
+            return i < len(items) and getattr(items[i], used) != 0
+
+        return {
+            "from": (lambda i: f'IF(N({t.cell(i, used)})=0,0,IF({t.cell(i, "start")}="",1,N({t.cell(i, "start")})))',
+                     lambda i, d: items[i].start_year if used_value(i) else 0, s.calc_dec),
+            "to": (lambda i: f'IF(N({t.cell(i, used)})=0,0,IF({t.cell(i, "end")}="",In_Years,N({t.cell(i, "end")})))',
+                   lambda i, d: (items[i].end_year or self.n) if used_value(i) else 0, s.calc_dec),
+        }
+
+    @staticmethod
+    def _year_rule(title: str, message: str) -> dict[str, Any]:
+        return {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": "=In_Years",
+                "input_title": title, "input_message": message, "error_title": "Check this year",
+                "error_message": "Enter a projection year from 1 to the number of years on Assumptions."}
+
+    def _staffing(self) -> None:
+        b, s, ws = self.book, self.s, self.ws[STAFF]
+        fids = self.content.function_ids
+        self._title(ws, "Staffing Plan", "Every position the backbone relies on over the projection, in-kind ones too, with the years it "
+                                         "is filled and the scenarios it belongs to. In-kind positions are left out of the cash projections.")
+        cols = [
+            Column("title", "Position title", 30, "in_text", "Job title. Leave the row empty when not used."),
+            Column("fte", "FTE", 7, "in_dec", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).",
+                   number_rule("decimal", 0, MAX_FTE, "FTE", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).")),
+            Column("salary", "Annual salary (1.0 FTE, year 1)", 13, "in_money", "Year-1 salary for a full-time person in this role.",
+                   number_rule("decimal", 0, None, "Salary", "Year-1 salary for a full-time person in this role; it grows by the scenario's salary growth.")),
+            Column("in_kind", "In-kind?", 8, "in_flag", None),
+        ]
+        for fn in self.content.functions:
+            cols.append(Column(f"share_{fn.id}", f"{fn.label} %", 11, "in_pct", f"Share of this position's time on {fn.label.lower()}.",
+                               number_rule("decimal", 0, 1, "Share of time", f"Share of this position's time on {fn.label.lower()} (0% to 100%).")))
+        cols += [
+            Column("share_total", "Shares total", 9, "calc_pct", is_input=False),
+            Column("start", "Start year", 8, "in_int", None, self._year_rule("Start year", "Projection year the position starts (1 = first year). Blank = year 1.")),
+            Column("end", "End year", 8, "in_int", None, self._year_rule("End year", "Last projection year of the position. Blank = to the end of the projection.")),
+        ]
+        cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag", None) for sc in self.scenarios]
+        cols += [Column("from", "From year (used)", 9, "calc_dec", is_input=False),
+                 Column("to", "To year (used)", 9, "calc_dec", is_input=False)]
+        t = Table(STAFF, "Staff", 4, 0, cols, self.cap.staff)
+        staff = self.p.staff
+        rows = []
+        for st in staff:
+            row: dict[str, Any] = {"title": st.title, "fte": st.fte, "salary": st.salary, "in_kind": _flag(st.in_kind),
+                                   "start": st.start_year, "end": st.end_year}
+            row.update({f"share_{f}": st.functions[f] for f in fids if f in st.functions})
+            row.update({f"inc_{sc.id}": _flag(st.scenarios is None or sc.id in st.scenarios) for sc in self.scenarios})
+            rows.append(row)
+        share_keys = [f"share_{f}" for f in fids]
+        first_share, last_share = t.col(share_keys[0]), t.col(share_keys[-1])
+        formulas = {
+            "share_total": (lambda i: f"SUM({xl_rowcol_to_cell(t.row(i), first_share)}:{xl_rowcol_to_cell(t.row(i), last_share)})",
+                            lambda i, d: sum(staff[i].functions.values()) if i < len(staff) else 0.0, s.calc_pct),
+            **self._span_formulas(t, "fte", staff),
+        }
+        write_table(b, ws, t, rows, formulas)
+        self._scenario_headers(ws, t, "inc_", "In scenario? (blank = Yes)")
+        b.text(ws, t.top - 1, first_share, "Share of time on each function (adds up to 100%)", s.label_b)
+        dropdown(b, ws, t.first, t.col("in_kind"), t.last, t.col("in_kind"), "List_YesNo", "In-kind?",
+                 "Yes when a partner or host pays this position, not the backbone. In-kind positions are not in the cash projections.")
+        for sc in self.scenarios:
+            c = t.col(f"inc_{sc.id}")
+            dropdown(b, ws, t.first, c, t.last, c, "List_YesNo", "In this scenario?", "Yes when this position is part of the scenario. Blank counts as Yes.")
+        c_title, c_tot = t.col("title"), t.col("share_total")
+        ws.conditional_format(t.first, c_tot, t.last, c_tot, {
+            "type": "formula",
+            "criteria": f'=AND({xl_rowcol_to_cell(t.first, c_title, col_abs=True)}<>"",ABS({xl_rowcol_to_cell(t.first, c_tot)}-1)>Chk_Tolerance)',
+            "format": s.cf_fail})
+        ws.set_row(t.top, 45)
+        ws.freeze_panes(t.first, 1)
+        print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        self.staff = t
+
+    def _expenses(self) -> None:
+        b, s, ws = self.book, self.s, self.ws[EXP]
+        self._title(ws, "Expenses", "Non-personnel costs as year-1 annual amounts, in-kind ones too, with the years they run. "
+                                    "They grow by expense inflation; in-kind costs are left out of the cash projections.")
+        t = Table(EXP, "Exp", 4, 0, [
+            Column("name", "Expense", 34, "in_text", "What the cost is. Leave the row empty when not used."),
+            Column("category", "Category", 24, "in_text", None),
+            Column("amount", "Year-1 amount", 13, "in_money", None,
+                   number_rule("decimal", 0, None, "Amount", "Annual amount at year-1 prices (0 or more).")),
+            Column("function", "Function", 28, "in_text", None),
+            Column("in_kind", "In-kind?", 8, "in_flag", None),
+            Column("start", "Start year", 8, "in_int", None, self._year_rule("Start year", "Projection year the cost starts. Blank = year 1.")),
+            Column("end", "End year", 8, "in_int", None, self._year_rule("End year", "Last projection year of the cost. Blank = to the end.")),
+            Column("from", "From year (used)", 9, "calc_dec", is_input=False),
+            Column("to", "To year (used)", 9, "calc_dec", is_input=False),
+        ], self.cap.expenses)
+        exps = self.p.expenses
+        rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
+                 "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind),
+                 "start": e.start_year, "end": e.end_year} for e in exps]
+        write_table(b, ws, t, rows, self._span_formulas(t, "amount", exps))
+        dropdown(b, ws, t.first, t.col("category"), t.last, t.col("category"), "List_Categories", "Category", "The kind of cost.")
+        dropdown(b, ws, t.first, t.col("function"), t.last, t.col("function"), "List_FunctionsShared", "Function",
+                 "The function this cost serves, or Shared. Used by the Full Cost Workbook.")
+        dropdown(b, ws, t.first, t.col("in_kind"), t.last, t.col("in_kind"), "List_YesNo", "In-kind?",
+                 "Yes when a partner or host provides this at no cost to the backbone.")
+        ws.set_row(t.top, 30)
+        ws.freeze_panes(t.first, 1)
+        print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        self.exp = t
+
+    def _one_time(self) -> None:
+        b, s, ws = self.book, self.s, self.ws[ONE]
+        self._title(ws, "One-time Items", "Costs that happen once, in one year (a strategic plan, a leadership transition, a repayment). "
+                                          "A negative amount is one-time income. Limit an item to some scenarios with the Yes/No columns.")
+        preset = self.content.presets[0] if self.content.presets else None
+        if preset is not None:
+            b.text(ws, 2, 0, f"Ready-made item: {preset.text('name') or preset.label}. {preset.text('typical_amount_note')} {preset.text('help')}", s.subtitle)
+        cols = [
+            Column("name", "Item", 36, "in_text", "What it is. Leave the row empty when not used."),
+            Column("year", "Year", 8, "in_int", None, self._year_rule("Year", "The projection year in which it happens.")),
+            Column("amount", "Amount", 13, "in_signed", None,
+                   number_rule("decimal", None, None, "Amount", "The cost in that year; a negative amount is one-time income.")),
+        ]
+        cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag", None) for sc in self.scenarios]
+        t = Table(ONE, "OT", 5, 0, cols, self.cap.one_time)
+        items = self.p.projections.one_time
+        rows = [{"name": o.name, "year": o.year, "amount": o.amount,
+                 **{f"inc_{sc.id}": _flag(o.scenarios is None or sc.id in o.scenarios) for sc in self.scenarios}} for o in items]
+        write_table(b, ws, t, rows)
+        self._scenario_headers(ws, t, "inc_", "In scenario? (blank = Yes)")
+        for sc in self.scenarios:
+            c = t.col(f"inc_{sc.id}")
+            dropdown(b, ws, t.first, c, t.last, c, "List_YesNo", "In this scenario?", "Yes when this item is part of the scenario. Blank counts as Yes.")
+        ws.set_row(t.top, 30)
+        ws.freeze_panes(t.first, 1)
+        print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        self.ot = t
+
+    # ------------------------------------------------------------------ calculations
+
+    def _calculations(self) -> None:
+        b, s, ws, n = self.book, self.s, self.ws[CALC], self.n
+        self.c_lab, self.c_aux, self.c_y0 = 0, 1, 2
+        self.c_name = self.c_y0 + n
+        ws.set_column(0, 0, 50)
+        ws.set_column(1, 1, 12)
+        ws.set_column(2, 1 + n, 13)
+        ws.set_column(self.c_name, self.c_name, 30)
+        self._title(ws, "Calculations", "One block per scenario; each row has one formula, the same in every year column. "
+                                        "The names in the last column are the workbook's defined names for the results.")
+        master_banner(b, ws, 2, 0, "SP_Checks_OK", self._all_checks_pass())
+        self.hdr_row, self.yr_row = 4, 5
+        b.text(ws, self.hdr_row, 0, "Fiscal year", s.th)
+        b.text(ws, self.hdr_row, 1, "Start / factor", s.th)
+        self._label_formula(CALC, self.hdr_row, self.c_y0, s.th)
+        b.text(ws, self.hdr_row, self.c_name, "Defined name", s.th)
+        b.text(ws, self.yr_row, 0, "Projection year", s.label)
+        self._index_row(CALC, self.yr_row, self.c_y0)
+        r = self.yr_row + 2
+        for k, sc in enumerate(self.scenarios, start=1):
+            r = self._block(k, sc, r) + 2
+        ws.freeze_panes(self.yr_row + 1, 2)
+        print_setup(ws, self.org_name, repeat_rows=(self.hdr_row, self.yr_row))
+
+    def _block(self, k: int, sc: Scenario, top: int) -> int:
+        """One scenario's block on Calculations; returns its last row."""
+        b, s, ws, n, sid = self.book, self.s, self.ws[CALC], self.n, sc.id
+        res = self.results[sid]
+        streams = self.content.stream_ids
+        rev = self.rev
+        keys = [f"Revenue_{st}" for st in streams] + [key for key, _, _ in ROWS] + ["RunwayCash", "RunwayReserve"]
+        row = {key: top + 1 + j for j, key in enumerate(keys)}
+        src_head = row["RunwayReserve"] + 2
+        src_first, src_last = src_head + 1, src_head + rev.capacity
+        for key, r in row.items():
+            self.rows[(sid, key)] = r
+        b.formula(ws, top, 0, f'"Scenario {k}: "&Scen_{sid}_Name', f"Scenario {k}: {sc.name}", s.h)
+        for c in range(1, self.c_name + 1):
+            b.blank(ws, top, c, s.h)
+        b.text(ws, top, self.c_name, f"scenario id: {sid}", s.h)
+
+        def L(c: int) -> str:
+            return col_letter(c)
+
+        def yr(c: int) -> str:
+            return f"{L(c)}${self.yr_row + 1}"
+
+        def at(key: str, c: int) -> str:
+            return f"{L(c)}{row[key] + 1}"
+
+        def line(key: str, label: str, style: Any, formula: Callable[[int], str], values: list[Any], name: str | None) -> None:
+            r = row[key]
+            b.text(ws, r, 0, label, s.label_b if style is s.out_money else s.label)
+            for t, c in enumerate(self._year_cols(self.c_y0)):
+                b.formula(ws, r, c, formula(c), values[t], style)
+            if name:
+                b.define(name, abs_range(CALC, r, self.c_y0, r, self.c_y0 + n - 1))
+                b.text(ws, r, self.c_name, name, s.subtitle)
+
+        src_range = lambda c: f"{L(c)}${src_first + 1}:{L(c)}${src_last + 1}"  # noqa: E731
+        for st in streams:
+            lab = self.lists.cell("Streams", st)
+            line(f"Revenue_{st}", f"Revenue: {self.lists.label('Streams', st)}", s.calc_money0,
+                 lambda c, lab=lab: f"SUMPRODUCT((Rev_stream={lab})*({src_range(c)}))",
+                 res.revenue_by_stream[st], f"SP_{sid}_Revenue_{st}")
+        first_st, last_st = row[f"Revenue_{streams[0]}"], row[f"Revenue_{streams[-1]}"]
+        stream_range = lambda c: f"{L(c)}{first_st + 1}:{L(c)}{last_st + 1}"  # noqa: E731
+        g, e = f"Par_{sid}_Growth", f"Par_{sid}_ExpMult"
+        staff_mask = lambda c: (f"(Staff_in_kind<>Flag_Yes)*(Staff_from<={yr(c)})*(Staff_to>={yr(c)})"  # noqa: E731
+                                f"*(Staff_inc_{sid}<>Flag_No)")
+        formulas: dict[str, Callable[[int], str]] = {
+            "Revenue": lambda c: f"SUM({stream_range(c)})",
+            "Personnel": lambda c: f"SUMPRODUCT(Staff_fte,Staff_salary,{staff_mask(c)})*(1+{g})^({yr(c)}-1)*(1+In_BenefitsRate)",
+            "NonPersonnel": lambda c: (f"SUMPRODUCT(Exp_amount,(Exp_in_kind<>Flag_Yes)*(Exp_from<={yr(c)})*(Exp_to>={yr(c)}))"
+                                       f"*(1+In_ExpenseInflation)^({yr(c)}-1)*{e}"),
+            "OneTime": lambda c: f"SUMPRODUCT(OT_amount,(OT_year={yr(c)})*(OT_inc_{sid}<>Flag_No))",
+            "Expenses": lambda c: f"{at('Personnel', c)}+{at('NonPersonnel', c)}+{at('OneTime', c)}",
+            "Surplus": lambda c: f"{at('Revenue', c)}-{at('Expenses', c)}",
+            "EndCash": lambda c: f"{at('EndCash', c - 1)}+{at('Surplus', c)}",
+            "MonthsCash": lambda c: f'IF({at("Expenses", c)}=0,"",{at("EndCash", c)}/({at("Expenses", c)}/12))',
+            "ReserveTarget": lambda c: f"In_ReserveMonths*{at('Expenses', c)}/12",
+            "ReserveGap": lambda c: f"MAX(0,{at('ReserveTarget', c)}-{at('EndCash', c)})",
+            "FTE": lambda c: f"SUMPRODUCT(Staff_fte,{staff_mask(c)})",
+            "TopSourceShare": lambda c: f"IF({at('Revenue', c)}=0,0,MAX({src_range(c)})/{at('Revenue', c)})",
+            "TopStreamShare": lambda c: f"IF({at('Revenue', c)}=0,0,MAX({stream_range(c)})/{at('Revenue', c)})",
+            "RestrictedShare": lambda c: f"IF({at('Revenue', c)}=0,0,SUMPRODUCT((Rev_restricted=Flag_Yes)*({src_range(c)}))/{at('Revenue', c)})",
+            "FlagCash": lambda c: f"IF({at('EndCash', c)}<0,1,0)",
+            "FlagReserve": lambda c: f"IF({at('EndCash', c)}<{at('ReserveTarget', c)},1,0)",
+        }
+        values = dict(res.rows)
+        values["FlagCash"] = [1 if v < 0 else 0 for v in res.rows["EndCash"]]
+        values["FlagReserve"] = [1 if v < tg else 0 for v, tg in zip(res.rows["EndCash"], res.rows["ReserveTarget"])]
+        for key, label, kind in ROWS:
+            name = None if key.startswith("Flag") else f"SP_{sid}_{key}"
+            line(key, label, self._style(kind), formulas[key], values[key], name)
+        # opening cash in the column before year 1, so EndCash has one shape across the years
+        b.formula(ws, row["EndCash"], self.c_aux, "In_StartingCash", self.p.projections.starting_cash, s.calc_money0)
+        # runway: first fiscal year with the flag set, "none" when never
+        for key, flag, label in [("RunwayCash", "FlagCash", "Cash runs out (first year below zero)"),
+                                 ("RunwayReserve", "FlagReserve", "First year below the reserve target")]:
+            r = row[key]
+            flags = f"{L(self.c_y0)}{row[flag] + 1}:{L(self.c_y0 + n - 1)}{row[flag] + 1}"
+            value = res.runway_cash if key == "RunwayCash" else res.runway_reserve
+            value = self._label_of.get(value, value)
+            b.text(ws, r, 0, label, s.label_b)
+            b.formula(ws, r, self.c_y0, f'IF(SUM({flags})=0,"{NONE_LABEL}",INDEX(Yr_Label,MATCH(1,{flags},0)))', value, s.out_text)
+            b.define_cell(f"SP_{sid}_{key}", CALC, r, self.c_y0)
+            b.text(ws, r, self.c_name, f"SP_{sid}_{key}", s.subtitle)
+        # realized revenue by source: amount x realization of its level x multiplier of its stream
+        b.text(ws, src_head, 0, "Realized revenue by source", s.label_b)
+        b.text(ws, src_head, 1, "Factor", s.label_b)
+        srcs = self.p.revenue
+        r_of = realization(self.p, sc)
+        rev_sheet = quote_sheetname(REV)
+        for i in range(rev.capacity):
+            r = src_first + i
+            name_cell = f"{rev_sheet}!{rev.cell(i, 'name')}"
+            conf = f"{rev_sheet}!{rev.cell(i, 'confidence')}"
+            strm = f"{rev_sheet}!{rev.cell(i, 'stream')}"
+            have = i < len(srcs)
+            b.formula(ws, r, 0, f'IF({name_cell}="","",{name_cell})', srcs[i].name if have else "", s.calc_text)
+            factor = r_of[srcs[i].confidence] * multiplier(sc, srcs[i].stream) if have else 0.0
+            b.formula(ws, r, 1, f"IF(ISNA(MATCH({conf},Conf_level,0))+ISNA(MATCH({strm},List_Streams,0)),0,"
+                                f"INDEX(Par_{sid}_Real,MATCH({conf},Conf_level,0))*INDEX(Par_{sid}_Mult,MATCH({strm},List_Streams,0)))",
+                      factor, s.calc_dec)
+            for t, c in enumerate(self._year_cols(self.c_y0)):
+                amount = f"{rev_sheet}!{xl_rowcol_to_cell(rev.row(i), rev.col(f'y{t + 1}'))}"
+                b.formula(ws, r, c, f"N({amount})*${L(1)}{r + 1}", res.revenue_by_source[i][t] if have else 0.0, s.calc_money)
+            ws.set_row(r, None, None, {"level": 1})
+        return src_last
+
+    # ------------------------------------------------------------------ checks
+
+    def _checks(self) -> None:
+        blank_ok = not self.blank
+        fids = self.content.function_ids
+        sids = [sc.id for sc in self.scenarios]
+        number_names = (["Staff_fte", "Staff_salary", "Staff_start", "Staff_end", *[f"Staff_share_{f}" for f in fids],
+                         "Exp_amount", "Exp_start", "Exp_end", "Rev_Amounts", "OT_year", "OT_amount", "Conf_prob"])
+        par_first, par_last = self.scen_rows[f"real_{self.content.level_ids[0]}"], self.scen_rows["expmult"]
+        scen_inputs = abs_range(ASSUME, par_first, 1, par_last, len(sids))
+        text_cols = [f"SUMPRODUCT(--ISTEXT({nm}))" for nm in number_names] + [f"SUMPRODUCT(--ISTEXT({scen_inputs}))"]
+        scalar_numbers = ["In_StartingCash", "In_ReserveMonths", "In_BenefitsRate", "In_SalaryGrowth", "In_ExpenseInflation"]
+
+        def flags_ok(prefix: str) -> str:
+            return "+".join(f"SUMPRODUCT(({prefix}{sid}<>\"\")*({prefix}{sid}<>Flag_Yes)*({prefix}{sid}<>Flag_No))" for sid in sids) + "=0"
+
+        real_rows = abs_range(ASSUME, self.scen_rows[f"real_{self.content.level_ids[0]}"], 1,
+                              self.scen_rows[f"real_{self.content.level_ids[-1]}"], len(sids))
+        mult_rows = abs_range(ASSUME, self.scen_rows[f"mult_{self.content.stream_ids[0]}"], 1,
+                              self.scen_rows[f"mult_{self.content.stream_ids[-1]}"], len(sids))
+        exp_row = abs_range(ASSUME, self.scen_rows["expmult"], 1, self.scen_rows["expmult"], len(sids))
+        unique = "AND(" + ",".join(f"SUMPRODUCT(--(Scen_Names=Scen_{sid}_Name))=1" for sid in sids) + ")"
+        span = ("SUMPRODUCT(({t}_{used}<>0)*(({t}_from<1)+({t}_from>In_Years)+({t}_to<{t}_from)+({t}_to>In_Years)))=0")
+        self.checks = [
+            Check("The partnership has a name", "LEN(In_OrgName)>0", blank_ok, ORG),
+            Check("A backbone structure from the list is chosen", "ISNUMBER(MATCH(In_Structure,List_Structures,0))", blank_ok, ORG),
+            Check("The fiscal year start is a date", "ISNUMBER(In_FYStart)", blank_ok, ORG),
+            Check("Every position with a title has function shares adding up to 100%",
+                  'SUMPRODUCT((Staff_title<>"")*(ABS(Staff_share_total-1)>Chk_Tolerance))=0', True, STAFF),
+            Check("Every position with a title has an FTE above 0 and at most the maximum",
+                  'SUMPRODUCT((Staff_title<>"")*((Staff_fte<=0)+(Staff_fte>Chk_MaxFTE)))=0', True, STAFF),
+            Check("No position has an FTE or salary but no title",
+                  'SUMPRODUCT((Staff_title="")*(((Staff_fte<>0)+(Staff_salary<>0))>0))=0', True, STAFF),
+            Check("Every position's start and end years are within the projection, start first",
+                  span.format(t="Staff", used="fte"), True, STAFF),
+            Check("Every in-kind flag and restricted flag is Yes, No or empty",
+                  'SUMPRODUCT((Staff_in_kind<>"")*(Staff_in_kind<>Flag_Yes)*(Staff_in_kind<>Flag_No))'
+                  '+SUMPRODUCT((Exp_in_kind<>"")*(Exp_in_kind<>Flag_Yes)*(Exp_in_kind<>Flag_No))'
+                  '+SUMPRODUCT((Rev_restricted<>"")*(Rev_restricted<>Flag_Yes)*(Rev_restricted<>Flag_No))=0', True, "Staffing Plan, Expenses, Revenue"),
+            Check("Every position's scenario flags are Yes, No or empty", flags_ok("Staff_inc_"), True, STAFF),
+            Check("Every expense with an amount has a name and a category",
+                  'SUMPRODUCT((Exp_amount<>0)*((Exp_name="")+(Exp_category="")))=0', True, EXP),
+            Check("Every expense's start and end years are within the projection, start first",
+                  span.format(t="Exp", used="amount"), True, EXP),
+            Check("Every revenue source with an amount has a stream and a confidence level from the lists",
+                  "SUMPRODUCT((Rev_total<>0)*(ISNA(MATCH(Rev_stream,List_Streams,0))+ISNA(MATCH(Rev_confidence,Conf_level,0))))=0", True, REV),
+            Check("Every one-time item with an amount has a year within the projection",
+                  "SUMPRODUCT((OT_amount<>0)*((OT_year<1)+(OT_year>In_Years)))=0", True, ONE),
+            Check("Every one-time item's scenario flags are Yes, No or empty", flags_ok("OT_inc_"), True, ONE),
+            Check("Confidence probabilities are between 0% and 100%", "SUMPRODUCT((Conf_prob<0)+(Conf_prob>1))=0", True, ASSUME),
+            Check("Scenario realization shares are between 0% and 100%",
+                  f"SUMPRODUCT(({real_rows}<0)+({real_rows}>1))=0", True, ASSUME),
+            Check("Scenario stream and expense multipliers are 0% or more",
+                  f"SUMPRODUCT(--({mult_rows}<0))+SUMPRODUCT(--({exp_row}<0))=0", True, ASSUME),
+            Check("Every scenario has a name of its own (the Scenario View dropdown needs it)",
+                  f"AND(SUMPRODUCT(--(LEN(Scen_Names)=0))=0,{unique})", scenario_names_ok(self.scenarios), ASSUME),
+            Check("Starting cash, reserve target and rates are numbers",
+                  "AND(" + ",".join(f"ISNUMBER({nm})" for nm in scalar_numbers) + ")", True, ASSUME),
+            Check("No text typed into a number cell", "+".join(text_cols) + "=0", True, "Every input sheet"),
+            Check("The scenario picked on Scenario View is one of the scenarios", "ISNUMBER(MATCH(View_Scenario,Scen_Names,0))",
+                  True, VIEW),
+        ]
+        for sc in self.scenarios:
+            end = f"INDEX(SP_{sc.id}_EndCash,In_Years)"
+            self.checks.append(Check(
+                f"Scenario {sc.id}: last ending cash = starting cash + every surplus",
+                f"ABS({end}-In_StartingCash-SUM(SP_{sc.id}_Surplus))<=Chk_Tolerance*MAX(1,ABS({end}))", True, CALC))
+        ws = self.ws[CHECKS]
+        write_checks(self.book, ws, self.checks, "SP_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE)
+        r = 7 + len(self.checks) + 1
+        self.book.text(ws, r, 0, "Largest FTE allowed for one position", self.s.label)
+        self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
+        self.book.define_cell("Chk_MaxFTE", CHECKS, r, 1)
+        if self._all_checks_pass() != self.model["SP_Checks_OK"] and not self.blank:
+            raise WorkbookBuildError("the Checks sheet and the model disagree on SP_Checks_OK")
+
+    # ------------------------------------------------------------------ outputs
+
+    def _output_top(self, ws: Worksheet, title: str) -> None:
+        b, s = self.book, self.s
+        b.text(ws, 0, 0, title, s.title)
+        b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Yr_FirstFY="",""," · "&INDEX(Yr_Label,1)&" to "&INDEX(Yr_Label,In_Years)))',
+                  "" if self.blank else f"{self.org_name} · {self.labels[0]} to {self.labels[-1]}", s.subtitle)
+        master_banner(b, ws, 2, 0, "SP_Checks_OK", self._all_checks_pass())
+
+    def _view(self) -> None:
+        b, s, ws, n = self.book, self.s, self.ws[VIEW], self.n
+        ws.set_column(0, 0, 46)
+        ws.set_column(1, n, 13)
+        self._output_top(ws, "Scenario View")
+        first = self.scenarios[0]
+        r = 4
+        b.text(ws, r, 0, "Pick a scenario", s.label_b)
+        ws.merge_range(r, 1, r, 3, "", s.in_text)
+        b.text(ws, r, 1, first.name, s.in_text)
+        b.validate(ws, r, 1, r, 3, {"validate": "list", "source": "=Scen_Names", "input_title": "Scenario",
+                                    "input_message": "Choose the scenario to show. The names come from the scenario table on Assumptions.",
+                                    "error_title": "Choose from the list", "error_message": "Pick one of the scenario names in the dropdown."})
+        b.define_cell("View_Scenario", VIEW, r, 1)
+        b.text(ws, r, 4, "Choose from the dropdown: every number below changes.", s.subtitle)
+        r += 1
+        b.text(ws, r, 0, "Position in the scenario table", s.label)
+        b.formula(ws, r, 1, "IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),1,MATCH(View_Scenario,Scen_Names,0))", 1, s.calc_text)
+        b.define_cell("View_Index", VIEW, r, 1)
+        b.formula(ws, r, 2, 'IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),"Not a scenario name: showing the first scenario","")', "", s.calc_text)
+        r += 1
+        b.text(ws, r, 0, "What this scenario assumes", s.label)
+        ws.merge_range(r, 1, r, n, "", s.calc_wrap)
+        b.formula(ws, r, 1, "INDEX(Scen_Descs,View_Index)&\"\"", first.description or "", s.calc_wrap)
+        ws.set_row(r, 30)
+        r += 2
+        hdr = r
+        b.text(ws, hdr, 0, "Fiscal year", s.th)
+        self._label_formula(VIEW, hdr, 1, s.th)
+        b.text(ws, hdr + 1, 0, "Projection year", s.label)
+        self._index_row(VIEW, hdr + 1, 1)
+        yrow = hdr + 1
+        r = hdr + 2
+        res = self.results[first.id]
+        vals = {**res.rows, **{f"Revenue_{k}": v for k, v in res.revenue_by_stream.items()}}
+        self.view_rows: dict[str, int] = {}
+
+        def view_line(key: str, label: str, style: Any) -> None:
+            nonlocal r
+            b.text(ws, r, 0, label, s.label_b if style is s.out_money else s.label)
+            for t, c in enumerate(self._year_cols(1)):
+                t_ref = f"{col_letter(c)}${yrow + 1}"
+                parts = ",".join(f"INDEX(SP_{sc.id}_{key},{t_ref})" for sc in self.scenarios)
+                b.formula(ws, r, c, f"CHOOSE(View_Index,{parts})", vals[key][t], style)
+            b.define(f"View_{key}", abs_range(VIEW, r, 1, r, n))
+            self.view_rows[key] = r
+            r += 1
+
+        def heading(text: str) -> None:
+            nonlocal r
+            b.text(ws, r, 0, text, s.h)
+            for c in range(1, n + 1):
+                b.blank(ws, r, c, s.h)
+            r += 1
+
+        heading("Revenue by funding stream (after the scenario's realization and multipliers)")
+        for st in self.content.streams:
+            view_line(f"Revenue_{st.id}", f"    {st.label}", s.calc_money0)
+        view_line("Revenue", "Revenue, all streams", s.out_money)
+        heading("Expenses (cash)")
+        view_line("Personnel", "    Personnel", s.calc_money0)
+        view_line("NonPersonnel", "    Non-personnel", s.calc_money0)
+        view_line("OneTime", "    One-time items", s.calc_money0)
+        view_line("Expenses", "Expenses, all", s.out_money)
+        heading("Result and cash")
+        view_line("Surplus", "Surplus (deficit when negative)", s.out_money)
+        view_line("EndCash", "Ending cash", s.out_money)
+        view_line("MonthsCash", "Months of cash", s.calc_dec0)
+        view_line("ReserveTarget", "Reserve target", s.calc_money0)
+        view_line("ReserveGap", "Reserve gap", s.calc_money0)
+        view_line("FTE", "FTE (cash positions)", s.calc_dec0)
+        heading("Risk")
+        view_line("TopSourceShare", "Share of revenue from the largest source", s.calc_pct0)
+        view_line("TopStreamShare", "Share of revenue from the largest stream", s.calc_pct0)
+        view_line("RestrictedShare", "Share of revenue that is restricted", s.calc_pct0)
+        for key, label in [("RunwayCash", "Cash runs out in (first year below zero)"),
+                           ("RunwayReserve", "Cash first falls below the reserve target in")]:
+            b.text(ws, r, 0, label, s.label_b)
+            parts = ",".join(f"SP_{sc.id}_{key}" for sc in self.scenarios)
+            value = res.runway_cash if key == "RunwayCash" else res.runway_reserve
+            b.formula(ws, r, 1, f"CHOOSE(View_Index,{parts})", self._label_of.get(value, value), s.out_text)
+            b.define_cell(f"View_{key}", VIEW, r, 1)
+            ws.conditional_format(r, 1, r, 1, {"type": "formula", "criteria": f'={col_letter(1)}{r + 1}<>"{NONE_LABEL}"', "format": s.cf_fail})
+            ws.conditional_format(r, 1, r, 1, {"type": "formula", "criteria": f'={col_letter(1)}{r + 1}="{NONE_LABEL}"', "format": s.cf_pass})
+            r += 1
+        for key in ("Surplus", "EndCash"):
+            rr = self.view_rows[key]
+            ws.conditional_format(rr, 1, rr, n, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
+        # chart: revenue and expenses as columns, ending cash as a line
+        wb = b.wb
+        chart = wb.add_chart({"type": "column"})
+        for key, colour in [("Revenue", "#2E75B6"), ("Expenses", "#C55A11")]:
+            rr = self.view_rows[key]
+            chart.add_series({"name": [VIEW, rr, 0], "categories": [VIEW, hdr, 1, hdr, n], "values": [VIEW, rr, 1, rr, n],
+                              "fill": {"color": colour}})
+        line = wb.add_chart({"type": "line"})
+        rr = self.view_rows["EndCash"]
+        line.add_series({"name": [VIEW, rr, 0], "categories": [VIEW, hdr, 1, hdr, n], "values": [VIEW, rr, 1, rr, n],
+                         "line": {"color": "#1F4E5A", "width": 2.5}, "marker": {"type": "circle"}})
+        chart.combine(line)
+        chart.set_title({"name": "Revenue, expenses and ending cash", "name_font": {"size": 11}})
+        chart.set_y_axis({"num_format": "#,##0"})
+        chart.set_x_axis({"label_position": "low"})
+        chart.set_legend({"position": "bottom"})
+        chart.set_size({"width": max(700, 200 + 80 * n), "height": 340})
+        ws.set_h_pagebreaks([r])
+        ws.insert_chart(r + 1, 0, chart, {"x_offset": 8, "y_offset": 4})
+        ws.freeze_panes(yrow + 1, 1)
+        print_setup(ws, self.org_name)
+
+    def _compare(self) -> None:
+        b, s, ws, n = self.book, self.s, self.ws[CMP], self.n
+        S = len(self.scenarios)
+        ws.set_column(0, 0, 40)
+        ws.set_column(1, max(n, 5), 14)
+        self._output_top(ws, "Compare the scenarios")
+        b.text(ws, 3, 0, "In which scenario, and in which year, does cash run out? Red marks a year with negative ending cash.", s.subtitle)
+        # runway table
+        r = 5
+        b.text(ws, r, 0, "Runway", s.h)
+        for c in range(1, 6):
+            b.blank(ws, r, c, s.h)
+        r += 1
+        for c, h in enumerate(["Scenario", "Cash runs out in", "Below reserve target from", "Lowest ending cash", "Ending cash, last year"]):
+            b.text(ws, r, c, h, s.th)
+        ws.set_row(r, 30)
+        r += 1
+        run_first = r
+        for sc in self.scenarios:
+            res = self.results[sc.id]
+            ends = res.rows["EndCash"]
+            b.formula(ws, r, 0, f"Scen_{sc.id}_Name", sc.name, s.label_b)
+            b.formula(ws, r, 1, f"SP_{sc.id}_RunwayCash", self._label_of.get(res.runway_cash, res.runway_cash), s.out_text)
+            b.formula(ws, r, 2, f"SP_{sc.id}_RunwayReserve", self._label_of.get(res.runway_reserve, res.runway_reserve), s.calc_text)
+            b.formula(ws, r, 3, f"MIN(SP_{sc.id}_EndCash)", min(ends), s.calc_money0)
+            b.formula(ws, r, 4, f"INDEX(SP_{sc.id}_EndCash,In_Years)", ends[-1], s.calc_money0)
+            r += 1
+        run_last = r - 1
+        for c in (1, 2):
+            cell = xl_rowcol_to_cell(run_first, c)
+            ws.conditional_format(run_first, c, run_last, c, {"type": "formula", "criteria": f'={cell}<>"{NONE_LABEL}"', "format": s.cf_fail})
+            ws.conditional_format(run_first, c, run_last, c, {"type": "formula", "criteria": f'={cell}="{NONE_LABEL}"', "format": s.cf_pass})
+        ws.conditional_format(run_first, 3, run_last, 4, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
+        b.text(ws, r, 0, '"none" means the scenario never falls that low within the projection.', s.subtitle)
+        chart_row = r + 2
+        r = chart_row + 19
+        # metric tables: one row per scenario, one column per year
+        b.text(ws, r, 0, "Projection year", s.label)
+        self._index_row(CMP, r, 1)
+        yrow = r
+        r += 2
+        tables: dict[str, tuple[int, int, int]] = {}
+        for key, title, kind in COMPARE:
+            b.text(ws, r, 0, title, s.th)
+            self._label_formula(CMP, r, 1, s.th)
+            hdr = r
+            r += 1
+            first = r
+            for sc in self.scenarios:
+                vals = self.results[sc.id].rows[key]
+                b.formula(ws, r, 0, f"Scen_{sc.id}_Name", sc.name, s.label)
+                for t, c in enumerate(self._year_cols(1)):
+                    b.formula(ws, r, c, f"INDEX(SP_{sc.id}_{key},{col_letter(c)}${yrow + 1})", vals[t],
+                              s.calc_dec0 if kind == "dec" else s.calc_money0)
+                r += 1
+            tables[key] = (hdr, first, r - 1)
+            if key in ("Surplus", "EndCash"):
+                ws.conditional_format(first, 1, r - 1, n, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
+            if key == "EndCash":
+                b.text(ws, r, 0, "Zero line (cash runs out below it)", s.subtitle)
+                for c in self._year_cols(1):
+                    b.number(ws, r, c, 0, s.calc_money0)
+                zero_row = r
+                r += 1
+            r += 1
+        # charts: ending cash by scenario (with a zero line), surplus or deficit by scenario
+        wb = b.wb
+        palette = ["#1F4E5A", "#C55A11", "#70AD47", "#7030A0", "#2E75B6", "#BF9000"]
+        hdr, first, _ = tables["EndCash"]
+        line = wb.add_chart({"type": "line"})
+        for j in range(S):
+            line.add_series({"name": [CMP, first + j, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, first + j, 1, first + j, n],
+                             "line": {"color": palette[j % len(palette)], "width": 2.25}, "marker": {"type": "circle", "size": 5,
+                             "fill": {"color": palette[j % len(palette)]}, "border": {"color": palette[j % len(palette)]}}})
+        line.add_series({"name": [CMP, zero_row, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, zero_row, 1, zero_row, n],
+                         "line": {"color": "#C00000", "width": 1.5, "dash_type": "dash"}})
+        line.set_title({"name": "Ending cash by scenario", "name_font": {"size": 11}})
+        line.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        line.set_x_axis({"label_position": "low"})
+        line.set_legend({"position": "bottom"})
+        width = max(520, (285 + 103 * n) // 2 - 24)  # two charts side by side, about the tables' width
+        line.set_size({"width": width, "height": 360})
+        ws.insert_chart(chart_row, 0, line, {"x_offset": 8, "y_offset": 4})
+        hdr, first, _ = tables["Surplus"]
+        col = wb.add_chart({"type": "column"})
+        for j in range(S):
+            col.add_series({"name": [CMP, first + j, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, first + j, 1, first + j, n],
+                            "fill": {"color": palette[j % len(palette)]}})
+        col.set_title({"name": "Surplus or deficit by scenario", "name_font": {"size": 11}})
+        col.set_y_axis({"num_format": "#,##0"})
+        col.set_x_axis({"label_position": "low"})
+        col.set_legend({"position": "bottom"})
+        col.set_size({"width": width, "height": 360})
+        ws.insert_chart(chart_row, 0, col, {"x_offset": 8 + width + 16, "y_offset": 4})
+        ws.freeze_panes(5, 1)
+        print_setup(ws, self.org_name)
+
+    # ------------------------------------------------------------------ guide and start
+
+    def _guide(self) -> None:
+        c = self.content
+        preset = c.presets[0] if c.presets else None
+        preset_name = (preset.text("name") or preset.label) if preset else "Leadership transition overlap"
+        transition = [
+            ("1. A scenario for it", "Scenarios are fixed when the workbook is generated. Add one (e.g. id ed_transition, name Director "
+                                     "transition) to the data file's projections.scenarios and generate again, or re-purpose a scenario "
+                                     "column on Assumptions by renaming it and setting its shares."),
+            ("2. The departing director", "On Staffing Plan, set the current director's End year to the last year before the change."),
+            ("3. Business as usual", "Add a copy of the director starting in the change year, with Yes for every scenario except the transition one."),
+            ("4. The successor", "Add the successor position from the change year (often at a higher salary), with Yes only under the transition scenario."),
+            ("5. The one-time cost", f"On One-time Items, add '{preset_name}' in the change year, Yes only under the transition scenario. "
+                                     + (preset.text("typical_amount_note") if preset else "")),
+            ("6. Read the result", "On Compare, read the transition scenario's ending cash and runway against the others; "
+                                   "on Scenario View, pick it to see every line."),
+        ]
+        names = [
+            ("SP_<scenario>_Revenue_<stream>", "Revenue from one funding stream in each year, after realization and the stream multiplier."),
+            ("SP_<scenario>_Revenue / _Personnel / _NonPersonnel / _OneTime / _Expenses", "Revenue and cash expenses in each year."),
+            ("SP_<scenario>_Surplus / _EndCash / _MonthsCash", "Surplus, ending cash, and months of expenses the ending cash covers."),
+            ("SP_<scenario>_ReserveTarget / _ReserveGap", "The reserve target (months x a month of expenses) and the shortfall against it."),
+            ("SP_<scenario>_FTE", "FTE of the cash positions in each year."),
+            ("SP_<scenario>_TopSourceShare / _TopStreamShare / _RestrictedShare", "Share of revenue from the largest source, the largest stream, and restricted sources."),
+            ("SP_<scenario>_RunwayCash / _RunwayReserve", "First fiscal year with ending cash below zero / below the reserve target (\"none\" when never)."),
+            ("SP_Checks_OK", "TRUE when every check on the Checks sheet passes."),
+        ]
+        reference = [
+            ("Modelling a leadership transition", transition),
+            ("Ready-made one-time items", [((p.text("name") or p.label), f"{p.text('typical_amount_note')} {p.text('help')}") for p in c.presets]),
+            ("Default scenarios", [((sc.text("name") or sc.label), sc.text("description")) for sc in c.scenarios]),
+            ("Funding streams", [(sm.label, sm.text("description")) for sm in c.streams]),
+            ("Confidence levels", [(lv.label, lv.text("help")) for lv in c.levels]),
+            ("Backbone functions", [(fn.label, fn.text("covers")) for fn in c.functions]),
+            ("Expense categories", [(cat.label, cat.text("help")) for cat in c.categories]),
+            ("Results and their defined names", names),
+        ]
+        write_guide(self.book, self.ws[GUIDE], c, "projections", self.org_name, reference)
+
+    def _start_here(self) -> None:
+        sheets = [
+            (ORG, "Name, fiscal year start and backbone structure."),
+            (ASSUME, "Horizon, starting cash, reserve target, rates, confidence probabilities and the scenario table (one column per scenario)."),
+            (REV, "Revenue sources with their stream, confidence, restricted flag and the amount in each year."),
+            (STAFF, "Positions with FTE, salary, function shares, start and end years, in-kind flag and the scenarios they belong to."),
+            (EXP, "Non-personnel costs with their start and end years and in-kind flag."),
+            (ONE, "One-time costs (or income) in one year, limited to some scenarios if you like."),
+            (CALC, "Every result as a formula: one block per scenario, with the defined names."),
+            (VIEW, "Pick one scenario and read every line for each year, with a chart."),
+            (CMP, "Every scenario side by side: runway, ending cash, surplus, months of cash, reserve gap and FTE, with charts."),
+            (GUIDE, "Guidance: scenario planning, funding streams, staffing, leadership transitions; reference tables."),
+            (CHECKS, "Checks that the inputs hang together; the master check is shown on every output sheet."),
+        ]
+        write_start_here(
+            self.book, self.ws[START], "Scenario Projections Tool", self.org_name or "Blank template: fill in the Organization sheet first",
+            [
+                "This workbook projects the backbone's revenue, expenses and cash year by year under several scenarios, so you can see "
+                "how much the plan depends on money that is not yet secured, and when cash would run short.",
+                "Every scenario uses the same plan (revenue sources, staff, expenses) but counts it differently: how much of each "
+                "confidence level arrives, how each funding stream moves, and which positions and one-time items it includes.",
+            ],
+            [
+                "Fill in Organization, then check the horizon, starting cash and rates on Assumptions.",
+                "Review the scenario table on Assumptions: one column per scenario. Change a scenario in its own column.",
+                "List revenue sources on Revenue with an amount for each year, and positions on Staffing Plan with their years.",
+                "Add non-personnel costs on Expenses and one-time costs on One-time Items.",
+                "Read Compare for the runway of every scenario, and Scenario View for the detail of one. If the master check is red, see Checks.",
+            ],
+            sheets, "SP_Checks_OK", self._all_checks_pass(),
+            [
+                ("How to read a scenario", [
+                    "Revenue: each source's amount times the share of its confidence level the scenario receives, times its stream multiplier.",
+                    "Expenses: cash positions active that year (with salary growth and benefits), inflated non-personnel costs, one-time items.",
+                    "Surplus = revenue - expenses. Ending cash = starting cash + every surplus so far.",
+                    "Months of cash: how many months of that year's expenses the ending cash would cover. Under two months is a warning sign.",
+                    "Reserve gap: how far ending cash falls short of the reserve target. Zero means the target is met.",
+                    "Runway: the first fiscal year in which ending cash falls below zero, or \"none\" when it never does within the projection.",
+                    "Read each scenario as one possible future; do not add or average them.",
+                ]),
+                ("Good to know", [
+                    "To add a row, type into the next empty row of a table: the formulas already cover the spare rows.",
+                    "The number of years and of scenarios is fixed when the workbook is generated; everything else can be changed here.",
+                    "Formulas are protected (no password) so they are not overwritten by accident; Review > Unprotect Sheet lifts that.",
+                    "In-kind positions and costs are listed for completeness but left out of every cash projection line.",
+                ]),
+            ],
+        )
+
+
+def build_projections(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
+                      password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None) -> dict[str, str]:
+    """Write the Scenario Projections Tool for a partnership; returns its defined names.
+
+    `build_time` is recorded in the metadata when given; without it the same data gives a
+    byte-identical file.
+    """
+    return ProjectionsBuilder(p, Path(path), content, capacity, password, blank, build_time).build()
+
+
+__all__ = ["TEMPLATE_ID", "TEMPLATE_VERSION", "build_projections", "plan_capacity", "PlanCapacity", "ProjectionsBuilder",
+           "Capacity", "slugify"]
