@@ -215,7 +215,10 @@ def extract(files: tuple[Path, ...], out_file: Path) -> None:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
-def validate(files: tuple[Path, ...], as_json: bool) -> None:
+@click.option("--annotate", "annotate", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a copy of the (single) FILE with a Toolkit Check sheet, a link to each problem "
+                   "cell and the problem cells filled red, as the add-in's Validate button does.")
+def validate(files: tuple[Path, ...], as_json: bool, annotate: Path | None) -> None:
     """Check returned workbooks: is each one of our templates (which, which version); are its
     formulas intact (cells that changed are listed); are its inputs valid (sheet and cell of
     each problem); do its cached values agree with the model run on its inputs (a file saved
@@ -227,12 +230,22 @@ def validate(files: tuple[Path, ...], as_json: bool) -> None:
 
     from .readback.validate import validate_file
 
+    if annotate is not None and len(files) != 1:
+        _fail("--annotate takes exactly one FILE.")
     reports = [validate_file(f) for f in files]
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], indent=2, default=str))
     else:
         for r in reports:
             click.echo(r.render())
+    if annotate is not None:
+        if reports[0].status == "unreadable":
+            click.echo(f"{files[0]}: not annotated: the file could not be read", err=True)
+        else:
+            from macros.actions import run_validate_file
+
+            target, result = run_validate_file(files[0], annotate)
+            click.echo(f"wrote {target} (Toolkit Check sheet, {len(result.highlighted)} cell(s) filled)", err=True)
     sys.exit(max(r.exit_code for r in reports))
 
 
@@ -241,21 +254,15 @@ def validate(files: tuple[Path, ...], as_json: bool) -> None:
 @click.option("-o", "--out", "new", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Workbook to write.")
 def upgrade(old: Path, new: Path) -> None:
     """Carry a filled workbook's inputs into the current template version (same table sizes)."""
-    from .build import _atomic
+    from .readback.upgrade import UpgradeError, describe, upgrade_validated
     from .readback.validate import validate_file
-    from .workbook.full_cost import capacity_from_meta
 
     report = validate_file(old)
-    if report.status == "unreadable" or report.extracted is None:
-        _fail(report.render(), 2)
-    if report.partnership is None:
-        _fail(report.render() + "\nfix the inputs above, then upgrade again; nothing was written.", 1)
-    kind = {"pbp-full-cost": "full-cost", "pbp-scenario-projections": "scenario-projections"}[report.template_id]
-    from .build import builders
-    cap = capacity_from_meta(report.extracted.meta)
-    p = report.partnership
-    _atomic(new, lambda tmp: builders()[kind](p, tmp, capacity=cap))
-    click.echo(f"wrote {new}: {report.template_id} version {report.template_version} -> current")
+    try:
+        upgrade_validated(report, new)
+    except UpgradeError as exc:
+        _fail(str(exc), exc.exit_code)
+    click.echo(describe(report, new))
 
 
 @main.command()
@@ -318,6 +325,47 @@ def risk(workbook: Path, out: Path | None, runs: int, seed: int | None, scenario
     click.echo(f"wrote {target} (Risk sheet: {result.scenario_name} scenario, {result.runs:,} runs, seed {result.seed})")
     for label, below_zero, below_reserve in zip(result.labels, result.p_below_zero, result.p_below_reserve):
         click.echo(f"  {label}: P(cash < 0) {below_zero:6.1%}   P(cash < reserve target) {below_reserve:6.1%}")
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Workbook to write (default: WORKBOOK-recalc.xlsx beside the input).")
+def recalc(workbook: Path, out: Path | None) -> None:
+    """Recalculate with Python: run the Python model on WORKBOOK's inputs and set its numbers
+    beside the workbook's own (the values it was last saved with) for every output, one line
+    per year for row outputs. Writes a copy of WORKBOOK with a Python Recalculation sheet.
+
+    A broken or overwritten formula shows up here, as does a file saved without recalculating
+    (openpyxl and some other tools save no results: open and save it in Excel or LibreOffice first).
+
+    Exit status: 0 every value agrees, 1 some differ, 2 the workbook could not be read or its
+    inputs are invalid (run `pbp-toolkit validate`).
+    """
+    from macros.actions import ActionError, run_recalc_file
+
+    from .readback.safety import UnsafeFile, inspect_package
+
+    try:
+        inspect_package(workbook)
+    except UnsafeFile as exc:
+        _fail(f"{workbook}: {exc.message}", 2)
+    try:
+        target, result = run_recalc_file(workbook, out)
+    except ActionError as exc:
+        _fail(f"{workbook}: {exc}", 2)
+    click.echo(f"wrote {target} (Python Recalculation sheet)")
+    click.echo(f"  {result.summary()}")
+    for line in result.differing[:20]:
+        click.echo(f"  {line.label}: workbook {line.excel!r}, Python {line.python!r}")
+    if len(result.differing) > 20:
+        click.echo(f"  ... and {len(result.differing) - 20} more")
+    sys.exit(1 if result.differing else 0)
+
+
+from .batch import batch_command  # noqa: E402
+
+main.add_command(batch_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

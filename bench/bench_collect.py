@@ -1,0 +1,162 @@
+"""Benchmark: collect 1,000 returned workbooks; calamine against plain openpyxl; Python against LibreOffice.
+
+python bench/bench_collect.py [--files 1000] [--workers N] [--keep DIR]
+
+Prints:
+- collect of N returned workbooks (half Full Cost, half Scenario Projections): wall time,
+  files per second, peak memory (this process and its workers);
+- the same read-and-recompute done with plain openpyxl instead of python-calamine, as a ratio
+  (a sample of the files, single process, both readers on the same files);
+- the Python recalculation of one filled workbook (extract + model) against LibreOffice's
+  headless recalculation of the same file, as a ratio.
+Targets on the 2-core machine: collect 1,000 in at most 30 s and 500 MB.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from generator.build import build_workbooks, example_names, example_path  # noqa: E402
+from generator.readback.collect import collect  # noqa: E402
+from generator.readback.extract import extract  # noqa: E402
+from generator.readback.source import Cell, Ref, parse_ref  # noqa: E402
+from generator.schema import load_partnership, validate_data  # noqa: E402
+from generator.verify import model_for  # noqa: E402
+
+
+def _build_one(args: tuple[int, str, str]) -> int:
+    n, example, outdir = args
+    p = load_partnership(example_path(example))
+    data = p.to_data()
+    data["organization"]["name"] = f"{data['organization']['name']} {n:04d}"
+    data["staff"][0]["salary"] = data["staff"][0]["salary"] + n
+    build_workbooks(validate_data(data, f"bench-{n}"), Path(outdir))
+    return n
+
+
+def make_returns(outdir: Path, files: int, workers: int) -> None:
+    names = example_names()
+    jobs = [(n, names[n % len(names)], str(outdir / f"batch-{n // 100:02d}")) for n in range(files // 2)]
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_build_one, jobs, chunksize=16))
+
+
+class OpenpyxlSource:
+    """The same WorkbookSource read with plain openpyxl (for the comparison only)."""
+
+    def __init__(self, path: Path):
+        import openpyxl
+
+        self.wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
+        self._names = {n: r for n, dn in self.wb.defined_names.items() if (r := parse_ref(dn.attr_text or "")) is not None}
+        self._grids: dict[str, list[tuple[Any, ...]]] = {}
+
+    def names(self) -> dict[str, Ref]:
+        return self._names
+
+    def sheet_names(self) -> list[str]:
+        return list(self.wb.sheetnames)
+
+    def cells(self, name: str) -> list[Cell]:
+        from generator.readback.source import _clean
+
+        ref = self._names[name]
+        if ref.sheet not in self._grids:
+            self._grids[ref.sheet] = list(self.wb[ref.sheet].iter_rows(values_only=True))
+        grid = self._grids[ref.sheet]
+        out = []
+        for r in range(ref.r1, ref.r2 + 1):
+            row = grid[r] if r < len(grid) else ()
+            for c in range(ref.c1, ref.c2 + 1):
+                out.append(Cell(_clean(row[c] if c < len(row) else None), ref.sheet, r, c))
+        return out
+
+    def metadata(self) -> dict[str, str]:
+        cells = self.cells("Meta_Table")
+        return {str(cells[i].value): str(cells[i + 1].value or "") for i in range(0, len(cells), 2) if cells[i].value}
+
+
+def recompute(path: Path, reader: str) -> None:
+    """Read a workbook's inputs and run the model on them."""
+    from generator.readback.source import FileSource
+
+    src = FileSource(path) if reader == "calamine" else OpenpyxlSource(path)
+    ex = extract(src)
+    p = validate_data(ex.data, str(path))
+    model_for("full-cost" if ex.kind == "pbp-full-cost" else "scenario-projections")(p, None)
+
+
+def peak_mb() -> tuple[float, float]:
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return me, kids
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=int, default=1000)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--sample", type=int, default=60, help="files for the openpyxl comparison")
+    ap.add_argument("--keep", type=Path, help="keep the generated files here")
+    args = ap.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="pbp-bench-collect-"))
+    inbox = work / "inbox"
+    print(f"machine: {os.cpu_count()} cores; workers {args.workers}")
+    t = time.perf_counter()
+    if not inbox.exists() or sum(1 for _ in inbox.rglob("*.xlsx")) < args.files:
+        shutil.rmtree(inbox, ignore_errors=True)
+        make_returns(inbox, args.files, args.workers)
+    files = sorted(inbox.rglob("*.xlsx"))
+    print(f"prepared {len(files)} returned workbooks in {time.perf_counter() - t:.1f} s")
+
+    t = time.perf_counter()
+    port = collect(inbox, workers=args.workers)
+    wall = time.perf_counter() - t
+    me, kids = peak_mb()
+    print(f"collect: {len(files)} files -> {len(port.rows)} partnerships, {len(port.problems)} problems; "
+          f"wall {wall:.1f} s, {len(files) / wall:.0f} files/s; peak memory: main {me:.0f} MB, largest worker {kids:.0f} MB "
+          f"(target 30 s, 500 MB)")
+
+    sample = files[: args.sample]
+    timings = {}
+    for reader in ("calamine", "openpyxl"):
+        t = time.perf_counter()
+        for f in sample:
+            recompute(f, reader)
+        timings[reader] = (time.perf_counter() - t) / len(sample)
+    print(f"read inputs + recompute, per file ({len(sample)} files): python-calamine {timings['calamine'] * 1000:.0f} ms, "
+          f"plain openpyxl {timings['openpyxl'] * 1000:.0f} ms -> openpyxl/calamine = {timings['openpyxl'] / timings['calamine']:.1f}x")
+
+    from generator.libreoffice import find_soffice, recalculate
+
+    one = next(f for f in files if f.name.endswith("scenario-projections.xlsx"))
+    t = time.perf_counter()
+    for _ in range(20):
+        recompute(one, "calamine")
+    py = (time.perf_counter() - t) / 20
+    if find_soffice():
+        t = time.perf_counter()
+        recalculate([one], work / "lo")
+        lo = time.perf_counter() - t
+        print(f"one filled workbook: Python recalculation (extract + model) {py * 1000:.0f} ms, LibreOffice headless "
+              f"recalculation {lo * 1000:.0f} ms -> LibreOffice/Python = {lo / py:.0f}x")
+    else:
+        print(f"one filled workbook: Python recalculation {py * 1000:.0f} ms (LibreOffice not installed: no comparison)")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
