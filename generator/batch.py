@@ -458,16 +458,12 @@ def fast_formulas() -> Iterator[None]:
 
 
 def _init_worker() -> None:
-    """Once per worker process: content loaded, fast formulas on, and xlsxwriter's scratch
-    files (it writes each part to a temporary file, then deletes it) put in memory-backed
-    /dev/shm when there is one: deleting files on some disks costs milliseconds each."""
+    """Once per worker process: content loaded and fast formulas on (xlsxwriter writes in
+    memory in every build, see layout.Book, so no scratch files are involved)."""
     _WORKER["content"] = load_content()
     fast = fast_formulas()
     fast.__enter__()          # for the life of the worker
     _WORKER["fast"] = fast
-    shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
-        tempfile.tempdir = str(shm)
 
 
 def _sha256(path: Path) -> str:

@@ -24,17 +24,20 @@ PR = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _STRING = re.compile(r'("(?:[^"]|"")*")')
 
 
+_SPACE = str.maketrans("", "", " \t\r\n")
+
+
+def _plain(part: str) -> str:
+    out = part.translate(_SPACE).upper()
+    return out.replace("_XLFN.", "").replace("_XLWS.", "") if "_XL" in out else out
+
+
 def normalise(formula: str) -> str:
     """Formula text without '=', spaces and _xlfn. prefixes, upper-cased outside strings."""
-    parts = _STRING.split(formula.lstrip("="))
-    out = []
-    for n, part in enumerate(parts):
-        if n % 2:  # a string literal: kept as is
-            out.append(part)
-        else:
-            part = re.sub(r"\s+", "", part).upper()
-            out.append(part.replace("_XLFN.", "").replace("_XLWS.", ""))
-    return "".join(out)
+    f = formula.lstrip("=")
+    if '"' not in f:
+        return _plain(f)
+    return "".join(part if n % 2 else _plain(part) for n, part in enumerate(_STRING.split(f)))
 
 
 def fingerprint(entries: Iterable[tuple[str, str, str]]) -> str:

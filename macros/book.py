@@ -1,8 +1,8 @@
 """The small workbook interface every action works through, and its two implementations.
 
 An action (validate, recalculate, risk, upgrade) never talks to Excel or to a file
-directly: it reads defined names and ranges, writes a report sheet and colours cells
-through a `Book`. Two implementations:
+directly: it reads defined names, ranges and formulas, writes a report sheet (with links
+to cells) and colours cells through a `Book`. Two implementations:
 
 - `FileBook`: a workbook file opened with openpyxl; used by the command line and the tests.
 - `XlwingsBook`: an open workbook in desktop Excel (Windows or Mac) through xlwings'
@@ -27,6 +27,8 @@ INPUT_FILL = "FFF2CC"   # the toolkit's pale yellow input colour
 HEADER_FILL = "1F3864"
 PASS_FILL = "C6EFCE"
 FAIL_FILL = "FFC7CE"
+WARN_FILL = "FFEB9C"
+HIDDEN_COL = 30   # first column (AD) of a report's hidden block: data an action keeps for its next run
 
 
 # ----------------------------------------------------------------------------- reports
@@ -37,6 +39,13 @@ class Row:
     label: str
     values: list[Any]
     number_format: str = MONEY
+    link: str | None = None    # the label links to this cell of the workbook: "'Staffing'!B5"
+    fill: str | None = None    # fill of the whole row (label and values), e.g. FAIL_FILL
+
+
+def location(sheet: str, cell: str = "A1") -> str:
+    """A link target inside the workbook: 'Sheet name'!B5 (quotes always, doubled inside)."""
+    return "'" + sheet.replace("'", "''") + "'!" + cell.replace("$", "")
 
 
 @dataclass
@@ -69,6 +78,10 @@ class Report:
     rows: list[Row]
     chart: FanChart | None = None
     chart_rows: list[Row] = field(default_factory=list)  # the rows the chart plots, in a block of their own under the table
+    status: tuple[str, str | None] | None = None  # (text, fill): a bold headline under the title (all good / problems)
+    label_header: str = ""                 # header of the label column (column A)
+    widths: dict[int, float] | None = None  # column widths (1-based column -> width) replacing the defaults
+    hidden: list[list[Any]] = field(default_factory=list)  # rows written from column HIDDEN_COL on, in hidden columns
 
 
 @dataclass
@@ -81,6 +94,7 @@ class Cell:
     fill: str | None = None
     font_color: str | None = None
     size: float | None = None
+    link: str | None = None    # an internal link target ("'Staffing'!B5"); the value is the text shown
 
 
 @dataclass
@@ -93,12 +107,17 @@ class Layout:
     chart_categories: str                  # address of the year labels of the chart data block
     chart_anchor: str                      # top-left cell of the chart
     widths: dict[int, float]
+    hidden_cols: list[int] = field(default_factory=list)
 
 
 def layout(report: Report) -> Layout:
     """Where every part of a report goes on its sheet."""
     cells: list[Cell] = [Cell(1, 1, report.title, bold=True, size=14)]
     r = 2
+    if report.status is not None:
+        text, fill = report.status
+        cells.append(Cell(r, 1, text, bold=True, fill=fill))
+        r += 1
     for note in report.notes:
         cells.append(Cell(r, 1, note))
         r += 1
@@ -114,7 +133,8 @@ def layout(report: Report) -> Layout:
             r += 1
         r += 1
     n = len(report.header)
-    cells.append(Cell(r, 1, "", fill=HEADER_FILL))
+    cells.append(Cell(r, 1, report.label_header, bold=bool(report.label_header), fill=HEADER_FILL,
+                      font_color="FFFFFF" if report.label_header else None))
     for j, label in enumerate(report.header):
         cells.append(Cell(r, 2 + j, label, bold=True, fill=HEADER_FILL, font_color="FFFFFF"))
     categories = f"B{r}:{get_column_letter(1 + n)}{r}"
@@ -124,9 +144,9 @@ def layout(report: Report) -> Layout:
         nonlocal r
         for row in rows:
             r += 1
-            cells.append(Cell(r, 1, row.label))
+            cells.append(Cell(r, 1, row.label, fill=row.fill, link=row.link))
             for j, v in enumerate(row.values):
-                cells.append(Cell(r, 2 + j, v, number_format=row.number_format))
+                cells.append(Cell(r, 2 + j, v, number_format=row.number_format, fill=row.fill))
             where[row.label] = f"B{r}:{get_column_letter(1 + n)}{r}"
 
     put(report.rows, table)
@@ -139,8 +159,15 @@ def layout(report: Report) -> Layout:
             cells.append(Cell(r, 2 + j, label, bold=True))
         chart_categories = f"B{r}:{get_column_letter(1 + n)}{r}"
         put(report.chart_rows, chart)
+    hidden_cols: list[int] = []
+    for i, values in enumerate(report.hidden):
+        for j, v in enumerate(values):
+            cells.append(Cell(1 + i, HIDDEN_COL + j, v))
+    if report.hidden:
+        hidden_cols = list(range(HIDDEN_COL, HIDDEN_COL + max(len(v) for v in report.hidden)))
+    widths = report.widths if report.widths is not None else {1: 38, **{2 + j: 14 for j in range(n)}}
     return Layout(cells, settings, table, chart, categories, chart_categories, chart_anchor=f"A{r + 3}",
-                  widths={1: 38, **{2 + j: 14 for j in range(n)}})
+                  widths=dict(widths), hidden_cols=hidden_cols)
 
 
 # ----------------------------------------------------------------------------- interface
@@ -171,6 +198,26 @@ class Book(Protocol):
         """Fill a cell or range with a colour ("FFC7CE"), or clear the fill (None)."""
         ...
 
+    def fill(self, sheet: str, address: str) -> str | None:
+        """The solid fill of a cell as "RRGGBB", or None when it has none."""
+        ...
+
+    def read_formulas(self) -> dict[tuple[str, str], str]:
+        """(sheet, "B5") -> formula text ("=..."), for every formula cell of every sheet."""
+        ...
+
+    def name(self) -> str:
+        """The workbook's file name, for messages."""
+        ...
+
+    def saved_path(self) -> Path | None:
+        """Where the workbook is saved, or None when it has never been saved."""
+        ...
+
+    def calculate(self) -> None:
+        """Bring every formula's value up to date (Excel in manual calculation mode); a file: nothing to do."""
+        ...
+
 
 def _rows(values: Any, address: str) -> list[list[Any]]:
     """Normalise a value read from a range into rows."""
@@ -198,7 +245,8 @@ class FileBook:
     """A workbook file through openpyxl (the command line and the tests).
 
     `read_name`/`read_range` give the values cached in the file (what Excel last
-    calculated, or what the generator wrote); `save` writes a copy. openpyxl keeps
+    calculated, or what the generator wrote), except on sheets written by `write_report`
+    in this session, which are read as written; `save` writes a copy. openpyxl keeps
     formulas, names, validation and charts, but drops the cached values of formulas:
     Excel and LibreOffice recalculate them on open.
     """
@@ -210,6 +258,7 @@ class FileBook:
         keep_vba = self.path.suffix.lower() in (".xlsm", ".xlam")
         self.wb = load_workbook(self.path, keep_vba=keep_vba)
         self._values = None
+        self._written: set[str] = set()
 
     def _value_book(self) -> Any:
         if self._values is None:
@@ -232,7 +281,7 @@ class FileBook:
         return self.read_range(sheet, address)
 
     def read_range(self, sheet: str, address: str) -> list[list[Any]]:
-        ws = self._value_book()[sheet]
+        ws = self.wb[sheet] if sheet in self._written else self._value_book()[sheet]
         cells = ws[address]
         if not isinstance(cells, tuple):
             return [[cells.value]]
@@ -242,21 +291,28 @@ class FileBook:
 
     def write_report(self, report: Report) -> Layout:
         from openpyxl.styles import Font, PatternFill
+        from openpyxl.worksheet.hyperlink import Hyperlink
 
         if report.sheet in self.wb.sheetnames:
             del self.wb[report.sheet]
         ws = self.wb.create_sheet(report.sheet)
+        self._written.add(report.sheet)
         lay = layout(report)
         for c in lay.cells:
             cell = ws.cell(row=c.row, column=c.col, value=c.value)
             if c.number_format:
                 cell.number_format = c.number_format
-            if c.bold or c.font_color or c.size:
+            if c.link:
+                cell.hyperlink = Hyperlink(ref=cell.coordinate, location=c.link, display=str(c.value))
+                cell.font = Font(color="0563C1", underline="single", bold=c.bold)
+            elif c.bold or c.font_color or c.size:
                 cell.font = Font(bold=c.bold, color=c.font_color, size=c.size)
             if c.fill:
                 cell.fill = PatternFill("solid", start_color=c.fill, end_color=c.fill)
         for col, width in lay.widths.items():
             ws.column_dimensions[get_column_letter(col)].width = width
+        for col in lay.hidden_cols:
+            ws.column_dimensions[get_column_letter(col)].hidden = True
         if report.chart is not None:
             ws.add_chart(self._fan_chart(ws, report.chart, lay), lay.chart_anchor)
         return lay
@@ -315,6 +371,39 @@ class FileBook:
             for cell in row if isinstance(row, tuple) else (row,):
                 cell.fill = PatternFill("solid", start_color=rgb, end_color=rgb) if rgb else PatternFill(fill_type=None)
 
+    def fill(self, sheet: str, address: str) -> str | None:
+        cell = self.wb[sheet][address.replace("$", "").split(":")[0]]
+        f = cell.fill
+        if f is None or f.fill_type != "solid":
+            return None
+        rgb = getattr(f.fgColor, "rgb", None)
+        if not isinstance(rgb, str) or f.fgColor.type != "rgb":
+            return None  # a theme or indexed colour: not one the toolkit writes
+        return rgb[-6:].upper()
+
+    def read_formulas(self) -> dict[tuple[str, str], str]:
+        from openpyxl.worksheet.formula import ArrayFormula
+
+        out: dict[tuple[str, str], str] = {}
+        for ws in self.wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    v = cell.value
+                    if isinstance(v, ArrayFormula):
+                        v = v.text
+                    if cell.data_type == "f" and isinstance(v, str) and v.startswith("="):
+                        out[(ws.title, cell.coordinate)] = v
+        return out
+
+    def name(self) -> str:
+        return self.path.name
+
+    def saved_path(self) -> Path | None:
+        return self.path
+
+    def calculate(self) -> None:
+        """Nothing to do: a file's values are those cached when it was last saved."""
+
     def save(self, path: str | Path | None = None) -> Path:
         target = Path(path) if path is not None else self.path
         self.wb.save(target)
@@ -327,9 +416,13 @@ class FileBook:
 class XlwingsBook:
     """An open workbook in desktop Excel through xlwings (Windows and Mac).
 
-    Only xlwings' cross-platform API is used (no `.api` calls), so the same code runs on
-    both. Not exercised on Linux (no Excel there): see macros/README.md for the manual
-    acceptance checklist.
+    Only xlwings' cross-platform API is used, so the same code runs on both, with one
+    exception: to fill a cell on a protected sheet (the toolkit protects its sheets without a
+    password), `colour` lifts the protection for the moment of the change and puts it back
+    with the same options, through Excel's object model (`.api`; Windows only, see
+    `_unprotected`). Links to cells are HYPERLINK formulas: xlwings' `add_hyperlink` has
+    no sub-address, so it cannot link inside the workbook. Exercised on Linux only against
+    stand-ins (tests/test_addin.py): see macros/README.md for the manual acceptance checklist.
     """
 
     def __init__(self, book: Any):
@@ -371,21 +464,45 @@ class XlwingsBook:
         else:
             ws = self.book.sheets.add(report.sheet, after=self.book.sheets[len(names) - 1])
         lay = layout(report)
+        # few calls: each is a round trip to Excel (slow through AppleScript on a Mac). Values go in
+        # one block per area, formats one rectangle at a time, links one cell at a time.
+        for block in ([c for c in lay.cells if c.col < HIDDEN_COL], [c for c in lay.cells if c.col >= HIDDEN_COL]):
+            if not block:
+                continue
+            r0, c0 = min(c.row for c in block), min(c.col for c in block)
+            grid: list[list[Any]] = [[None] * (max(c.col for c in block) - c0 + 1)
+                                     for _ in range(max(c.row for c in block) - r0 + 1)]
+            for c in block:
+                if not c.link:
+                    grid[c.row - r0][c.col - c0] = _literal(c.value)
+            ws.range((r0, c0)).value = grid
         for c in lay.cells:
-            rng = ws.range((c.row, c.col))
-            rng.value = c.value
-            if c.number_format:
-                rng.number_format = c.number_format
-            if c.bold:
-                rng.font.bold = True
-            if c.size:
-                rng.font.size = c.size
-            if c.font_color:
-                rng.font.color = "#" + c.font_color
-            if c.fill:
-                rng.color = "#" + c.fill
+            if c.link:
+                ws.range((c.row, c.col)).formula = hyperlink_formula(c.link, str(c.value))
+        styles: list[tuple[str, Any]] = [
+            ("number_format", lambda c: c.number_format),
+            ("bold", lambda c: True if c.bold else None),
+            ("size", lambda c: c.size),
+            ("font_color", lambda c: c.font_color or (LINK_COLOR if c.link else None)),
+            ("fill", lambda c: c.fill),
+        ]
+        for attr, get in styles:
+            for (r1, c1, r2, c2), value in _rectangles({(c.row, c.col): get(c) for c in lay.cells if get(c) is not None}):
+                rng = ws.range((r1, c1)) if (r1, c1) == (r2, c2) else ws.range((r1, c1)).resize(r2 - r1 + 1, c2 - c1 + 1)
+                if attr == "number_format":
+                    rng.number_format = value
+                elif attr == "bold":
+                    rng.font.bold = True
+                elif attr == "size":
+                    rng.font.size = value
+                elif attr == "font_color":
+                    rng.font.color = "#" + value
+                else:
+                    rng.color = "#" + value
         for col, width in lay.widths.items():
             ws.range((1, col)).column_width = width
+        for col in lay.hidden_cols:
+            ws.range((1, col)).column_width = 0   # a width of 0 hides the column (Windows and Mac)
         if report.chart is not None:
             # a line chart of the first rows of the chart block (low, mid, high, reference): xlwings'
             # cross-platform chart API has no per-series fill, so the band is drawn as its two edges
@@ -403,4 +520,145 @@ class XlwingsBook:
         return lay
 
     def colour(self, sheet: str, address: str, rgb: str | None) -> None:
-        self.book.sheets[sheet].range(address).color = ("#" + rgb) if rgb else None
+        ws = self.book.sheets[sheet]
+        value = ("#" + rgb) if rgb else None
+        try:
+            ws.range(address).color = value
+        except Exception:
+            with _unprotected(ws):        # a protected sheet: lift it for the change, then put it back
+                ws.range(address).color = value
+
+    def fill(self, sheet: str, address: str) -> str | None:
+        color = self.book.sheets[sheet].range(address.split(":")[0]).color
+        if color is None:
+            return None
+        if isinstance(color, str):
+            return color.lstrip("#").upper()
+        return "".join(f"{int(v):02X}" for v in color[:3])
+
+    def read_formulas(self) -> dict[tuple[str, str], str]:
+        out: dict[tuple[str, str], str] = {}
+        for ws in self.book.sheets:
+            used = ws.used_range
+            rows = _grid(used.formula, used.shape)
+            for i, row in enumerate(rows):
+                for j, f in enumerate(row):
+                    if isinstance(f, str) and f.startswith("=") and len(f) > 1:
+                        out[(ws.name, f"{get_column_letter(used.column + j)}{used.row + i}")] = f
+        return out
+
+    def name(self) -> str:
+        return str(self.book.name)
+
+    def saved_path(self) -> Path | None:
+        """The workbook's file (xlwings maps OneDrive and SharePoint addresses to the local copy)."""
+        full = Path(str(self.book.fullname))
+        return full if full.is_absolute() and full.parent != full else None
+
+    def calculate(self) -> None:
+        self.book.app.calculate()
+
+
+LINK_COLOR = "0563C1"   # Excel's hyperlink blue
+
+
+def hyperlink_formula(target: str, text: str) -> str:
+    """=HYPERLINK("#'Sheet'!B5","text"): a link inside the workbook that Excel (Windows, Mac,
+    web), LibreOffice and Google Sheets all follow."""
+    return '=HYPERLINK("#' + target.replace('"', '""') + '","' + text.replace('"', '""') + '")'
+
+
+def _literal(value: Any) -> Any:
+    """Text Excel would read as a formula (or a sign) when assigned as a value is kept as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def _rectangles(cells: dict[tuple[int, int], Any]) -> list[tuple[tuple[int, int, int, int], Any]]:
+    """Cells with the same value grouped into rectangles ((row1, col1, row2, col2), value): runs
+    along each row, then runs that repeat over consecutive rows merged."""
+    runs: dict[int, list[tuple[int, int, Any]]] = {}
+    for (r, c) in sorted(cells):
+        v = cells[(r, c)]
+        row = runs.setdefault(r, [])
+        if row and row[-1][1] == c - 1 and row[-1][2] == v:
+            row[-1] = (row[-1][0], c, v)
+        else:
+            row.append((c, c, v))
+    out: list[tuple[tuple[int, int, int, int], Any]] = []
+    open_: dict[tuple[int, int, Any], int] = {}     # run -> index in out of the rectangle it extends
+    last_row = None
+    for r in sorted(runs):
+        still: dict[tuple[int, int, Any], int] = {}
+        for run in runs[r]:
+            i = open_.get(run) if last_row == r - 1 else None
+            if i is not None:
+                (r1, c1, _, c2), v = out[i]
+                out[i] = ((r1, c1, r, c2), v)
+            else:
+                out.append(((r, run[0], r, run[1]), run[2]))
+                i = len(out) - 1
+            still[run] = i
+        open_, last_row = still, r
+    return out
+
+
+def _grid(values: Any, shape: tuple[int, int]) -> list[list[Any]]:
+    """xlwings' value/formula of a range as rows: a single cell gives a scalar, one row or
+    one column may give a flat list, more give a list of rows (tuples on Windows)."""
+    n_rows, n_cols = shape
+    if not isinstance(values, (list, tuple)):
+        return [[values]]
+    if values and not isinstance(values[0], (list, tuple)):
+        return [list(values)] if n_rows == 1 else [[v] for v in values]
+    return [list(r) for r in values]
+
+
+class _unprotected:
+    """Lift a sheet's password-less protection for a change, then protect it again with the same
+    options. Windows only (Excel's COM object model through `sheet.api`); elsewhere, or when the
+    sheet has a password, the original error stands (`SheetProtected`)."""
+
+    OPTIONS = ("AllowFormattingCells", "AllowFormattingColumns", "AllowFormattingRows", "AllowInsertingColumns",
+               "AllowInsertingRows", "AllowInsertingHyperlinks", "AllowDeletingColumns", "AllowDeletingRows",
+               "AllowSorting", "AllowFiltering", "AllowUsingPivotTables")
+
+    def __init__(self, ws: Any):
+        self.ws = ws
+        self.api: Any = None
+        self.options: dict[str, Any] = {}
+
+    def __enter__(self) -> "_unprotected":
+        import sys
+
+        if not sys.platform.startswith("win"):
+            raise SheetProtected(self.ws.name)
+        try:
+            api = self.ws.api
+            if not api.ProtectContents:
+                raise SheetProtected(self.ws.name)
+            prot = api.Protection
+            self.options = {"DrawingObjects": bool(api.ProtectDrawingObjects), "Contents": True,
+                            "Scenarios": bool(api.ProtectScenarios),
+                            **{k: bool(getattr(prot, k)) for k in self.OPTIONS}}
+            self.selection = api.EnableSelection
+            api.Unprotect("")          # fails when the sheet has a password
+        except SheetProtected:
+            raise
+        except Exception:
+            raise SheetProtected(self.ws.name) from None
+        self.api = api
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.api.Protect(Password="", **self.options)
+        self.api.EnableSelection = self.selection
+
+
+class SheetProtected(RuntimeError):
+    """A cell could not be formatted: its sheet is protected (with a password, or not on Windows)."""
+
+    def __init__(self, sheet: str):
+        super().__init__(f"the sheet {sheet!r} is protected: Review > Unprotect Sheet, then run the action again")
+        self.sheet = sheet

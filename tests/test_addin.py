@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import olefile
 import openpyxl
 import pytest
 
-from generator.build import build_workbooks, example_path
+from generator.build import BuildOptions, build_workbooks, example_path
 from generator.libreoffice import make_profile
 from generator.model.risk import simulate
 from generator.schema import load_partnership
@@ -346,18 +347,109 @@ def test_risk_from_a_workbook_reads_its_inputs_back(tmp_path: Path) -> None:
 
 
 class _FakeRange:
-    def __init__(self, sheet: "_FakeSheet", row: int, col: int):
-        self.sheet, self.row, self.col = sheet, row, col
-        self.font = type("Font", (), {})()
-        self.left = self.top = 0.0
+    """A stand-in for xlwings.Range over a _FakeSheet, following xlwings' conventions: a single
+    cell's value is a scalar, one row or one column a flat list, more a list of rows; a nested
+    list written to a cell fills the block from that cell. Formats are recorded per cell."""
+
+    def __init__(self, sheet: "_FakeSheet", row: int, col: int, row2: int | None = None, col2: int | None = None):
+        object.__setattr__(self, "sheet", sheet)
+        object.__setattr__(self, "row", row)
+        object.__setattr__(self, "column", col)
+        object.__setattr__(self, "last", (row2 or row, col2 or col))
+        object.__setattr__(self, "font", _FakeFont(self))
+        object.__setattr__(self, "left", 0.0)
+        object.__setattr__(self, "top", 0.0)
+
+    @property
+    def col(self) -> int:
+        return self.column
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.last[0] - self.row + 1, self.last[1] - self.column + 1
+
+    @property
+    def address(self) -> str:
+        from openpyxl.utils.cell import get_column_letter
+
+        a = f"${get_column_letter(self.column)}${self.row}"
+        b = f"${get_column_letter(self.last[1])}${self.last[0]}"
+        return a if a == b else f"{a}:{b}"
+
+    def cells(self) -> list[tuple[int, int]]:
+        return [(r, c) for r in range(self.row, self.last[0] + 1) for c in range(self.column, self.last[1] + 1)]
+
+    def _shaped(self, get: Any) -> Any:
+        rows = [[get((r, c)) for c in range(self.column, self.last[1] + 1)] for r in range(self.row, self.last[0] + 1)]
+        n_rows, n_cols = self.shape
+        if (n_rows, n_cols) == (1, 1):
+            return rows[0][0]
+        if n_rows == 1:
+            return rows[0]
+        if n_cols == 1:
+            return [r[0] for r in rows]
+        return rows
 
     @property
     def value(self) -> Any:
-        return self.sheet.values.get((self.row, self.col))
+        return self._shaped(self.sheet.values.get)
 
     @value.setter
     def value(self, v: Any) -> None:
-        self.sheet.values[(self.row, self.col)] = v
+        rows = v if isinstance(v, list) and v and isinstance(v[0], list) else [v] if isinstance(v, list) else [[v]]
+        for i, row in enumerate(rows):
+            for j, x in enumerate(row):
+                self.sheet.put((self.row + i, self.column + j), x)
+
+    @property
+    def formula(self) -> Any:
+        """Like Excel's Range.Formula on Windows: constants as text, tuples of tuples for a block."""
+        def one(key: tuple[int, int]) -> str:
+            if key in self.sheet.formulas:
+                return self.sheet.formulas[key]
+            v = self.sheet.values.get(key)
+            return "" if v is None else str(v)
+        if self.shape == (1, 1):
+            return one((self.row, self.column))
+        return tuple(tuple(one((r, c)) for c in range(self.column, self.last[1] + 1)) for r in range(self.row, self.last[0] + 1))
+
+    @formula.setter
+    def formula(self, f: str) -> None:
+        self.sheet.put((self.row, self.column), f)
+
+    @property
+    def color(self) -> Any:
+        return self.sheet.colors.get((self.row, self.column))
+
+    @color.setter
+    def color(self, value: Any) -> None:
+        if self.sheet.protected:
+            raise RuntimeError("The cell or chart you're trying to change is on a protected sheet.")
+        for key in self.cells():
+            if value is None:
+                self.sheet.colors.pop(key, None)
+            else:
+                h = value.lstrip("#")
+                self.sheet.colors[key] = tuple(int(h[i:i + 2], 16) for i in (0, 2, 4))
+
+    def resize(self, rows: int, cols: int) -> "_FakeRange":
+        return _FakeRange(self.sheet, self.row, self.column, self.row + rows - 1, self.column + cols - 1)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("value", "formula", "color"):
+            object.__setattr__(self, name, value)      # the property's setter
+            return
+        for key in self.cells():           # number_format, column_width, ...
+            self.sheet.styles.setdefault(key, {})[name] = value
+
+
+class _FakeFont:
+    def __init__(self, rng: _FakeRange):
+        object.__setattr__(self, "rng", rng)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        for key in self.rng.cells():
+            self.rng.sheet.styles.setdefault(key, {})[f"font.{name}"] = value
 
 
 class _FakeChart:
@@ -366,6 +458,9 @@ class _FakeChart:
 
     def set_source_data(self, rng: Any) -> None:
         self.source = rng
+
+    def delete(self) -> None:
+        pass
 
 
 class _FakeCharts(list):
@@ -378,13 +473,40 @@ class _FakeCharts(list):
 class _FakeSheet:
     def __init__(self, name: str):
         self.name, self.values, self.charts = name, {}, _FakeCharts()
+        self.formulas: dict[tuple[int, int], str] = {}
+        self.colors: dict[tuple[int, int], tuple[int, int, int]] = {}
+        self.styles: dict[tuple[int, int], dict[str, Any]] = {}
+        self.protected = False
+
+    def put(self, key: tuple[int, int], v: Any) -> None:
+        """Type into a cell: a formula (text starting with =), a value, or nothing (None)."""
+        self.formulas.pop(key, None)
+        self.values.pop(key, None)
+        if isinstance(v, str) and v.startswith("=") and len(v) > 1:
+            self.formulas[key] = v
+            m = re.fullmatch(r'=HYPERLINK\("(?:[^"]|"")*","((?:[^"]|"")*)"\)', v)
+            self.values[key] = m.group(1).replace('""', '"') if m else None
+        elif v is not None:
+            self.values[key] = v[1:] if isinstance(v, str) and v.startswith("'") else v
 
     def range(self, a: Any, b: Any = None) -> Any:
-        from openpyxl.utils.cell import coordinate_to_tuple
+        from openpyxl.utils.cell import range_boundaries
 
         if isinstance(a, str):
-            a = coordinate_to_tuple(a)
+            c1, r1, c2, r2 = range_boundaries(a.replace("$", ""))
+            return _FakeRange(self, r1, c1, r2, c2)
         return _FakeRange(self, *a) if b is None else (a, b)
+
+    @property
+    def used_range(self) -> _FakeRange:
+        keys = set(self.values) | set(self.formulas)
+        if not keys:
+            return _FakeRange(self, 1, 1)
+        rows, cols = [k[0] for k in keys], [k[1] for k in keys]
+        return _FakeRange(self, min(rows), min(cols), max(rows), max(cols))
+
+    def clear(self) -> None:
+        self.values.clear(), self.formulas.clear(), self.colors.clear(), self.styles.clear()
 
     def activate(self) -> None:
         pass
@@ -402,6 +524,52 @@ class _FakeSheets(list):
         return list.__getitem__(self, key)
 
 
+class _FakeName:
+    def __init__(self, book: Any, name: str, refers_to: str):
+        self.book, self.name, self.refers_to = book, name, refers_to
+
+    @property
+    def refers_to_range(self) -> _FakeRange:
+        from macros.book import split_ref
+
+        sheet, address = split_ref(self.refers_to)
+        return self.book.sheets[sheet].range(address)
+
+
+class _FakeNames(list):
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return next(n for n in self if n.name == key)
+        return list.__getitem__(self, key)
+
+
+def fake_excel(path: Path) -> Any:
+    """A stand-in for an xlwings Book holding `path` open in Excel: its values (as last
+    calculated), formulas, fills and workbook-scoped names."""
+    formulas = openpyxl.load_workbook(path)
+    values = openpyxl.load_workbook(path, data_only=True)
+    book = type("Book", (), {})()
+    book.name, book.fullname = path.name, str(path)
+    book.app = type("App", (), {"calculate": lambda self: None})()
+    book.sheets = _FakeSheets()
+    for ws in formulas.worksheets:
+        sheet = _FakeSheet(ws.title)
+        for row in ws.iter_rows():
+            for c in row:
+                key = (c.row, c.column)
+                if c.data_type == "f":
+                    sheet.formulas[key] = str(c.value)
+                v = values[ws.title].cell(c.row, c.column).value
+                if v is not None:
+                    sheet.values[key] = float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                if c.fill is not None and c.fill.fill_type == "solid" and c.fill.fgColor.type == "rgb":
+                    h = c.fill.fgColor.rgb[-6:]
+                    sheet.colors[key] = tuple(int(h[i:i + 2], 16) for i in (0, 2, 4))
+        book.sheets.append(sheet)
+    book.names = _FakeNames(_FakeName(book, n, "=" + dn.attr_text) for n, dn in formulas.defined_names.items())
+    return book
+
+
 def test_xlwings_book_writes_the_same_cells_as_the_file_book() -> None:
     """XlwingsBook over a stand-in for xlwings' objects (no Excel on Linux): same cells as the layout."""
     from macros import actions
@@ -414,9 +582,204 @@ def test_xlwings_book_writes_the_same_cells_as_the_file_book() -> None:
     book.sheets = _FakeSheets([_FakeSheet("Start Here")])
     XlwingsBook(book).write_report(report)
     risk = book.sheets["Risk"]
-    assert risk.values == {(c.row, c.col): c.value for c in layout(report).cells}
+    assert risk.values == {(c.row, c.col): c.value for c in layout(report).cells if c.value is not None}
     [chart] = risk.charts
     lay = layout(report)
     first_row = int(re.sub(r"[A-Z]", "", lay.chart_categories.split(":")[0]))
     assert chart.source == ((first_row, 1), (first_row + 4, 1 + p.years))
     assert chart.chart_type == "line"
+
+
+# ----------------------------------------------------------------------------- XlwingsBook: formulas, links, fills
+
+
+def test_xlwings_book_reads_formulas_of_every_shape() -> None:
+    """Range.formula of a used range is a scalar (one cell), a flat list (one row or column on a
+    Mac) or rows (tuples on Windows); the used range need not start at A1."""
+    from macros.book import XlwingsBook
+
+    class Used:
+        def __init__(self, formula: Any, row: int, column: int, shape: tuple[int, int]):
+            self.formula, self.row, self.column, self.shape = formula, row, column, shape
+
+    class Sheet:
+        def __init__(self, name: str, used: Used):
+            self.name, self.used_range = name, used
+
+    book = type("Book", (), {})()
+    book.sheets = [
+        Sheet("One", Used("=1+1", 3, 2, (1, 1))),
+        Sheet("Row", Used(["=A1", "text", "=SUM(1,2)", 5.0], 2, 3, (1, 4))),
+        Sheet("Column", Used(["=B1*2", "", "=B3"], 4, 4, (3, 1))),
+        Sheet("Block", Used((("=A1", "x"), ("", "=NOW()")), 2, 2, (2, 2))),
+        Sheet("Empty", Used("", 1, 1, (1, 1))),
+        Sheet("Text with =", Used("=", 1, 1, (1, 1))),
+    ]
+    assert XlwingsBook(book).read_formulas() == {
+        ("One", "B3"): "=1+1",
+        ("Row", "C2"): "=A1", ("Row", "E2"): "=SUM(1,2)",
+        ("Column", "D4"): "=B1*2", ("Column", "D6"): "=B3",
+        ("Block", "B2"): "=A1", ("Block", "C3"): "=NOW()",
+    }
+
+
+def test_xlwings_book_reads_the_same_formulas_as_the_file_book(tmp_path: Path) -> None:
+    from macros.book import FileBook, XlwingsBook
+
+    (path,) = build_workbooks(load_partnership(example_path("northfield-shared-backbone")), tmp_path,
+                              BuildOptions(kinds=("full-cost",)))
+    assert XlwingsBook(fake_excel(path)).read_formulas() == FileBook(path).read_formulas()
+
+
+def test_xlwings_book_writes_links_as_hyperlink_formulas() -> None:
+    from macros.book import Report, Row, XlwingsBook, hyperlink_formula, layout, location
+
+    report = Report(sheet="Toolkit Check", title="Check", notes=["=not a formula", "-5 is text here"], settings=[],
+                    header=["Level", "What"], label_header="Cell", rows=[
+                        Row("Staffing Plan!B6", ["error", "bad"], "General", link=location("Staffing Plan", "B6")),
+                        Row("O'Brien's \"sheet\"!C3", ["warning", "odd"], "General", link=location("O'Brien's \"sheet\"", "C3"),
+                            fill="FFC7CE"),
+                        Row("(whole workbook)", ["error", "no link"], "General")],
+                    hidden=[["mark", 1, ""], ["Staffing Plan", "B6", "FFF2CC"]])
+    book = type("Book", (), {})()
+    book.sheets = _FakeSheets([_FakeSheet("Start Here")])
+    XlwingsBook(book).write_report(report)
+    ws = book.sheets["Toolkit Check"]
+    lay = layout(report)
+    links = {(c.row, c.col): c for c in lay.cells if c.link}
+    assert len(links) == 2
+    assert ws.formulas == {k: hyperlink_formula(c.link, c.value) for k, c in links.items()}
+    first = min(links)
+    assert ws.formulas[first] == """=HYPERLINK("#'Staffing Plan'!B6","Staffing Plan!B6")"""
+    assert ws.formulas[max(links)] == """=HYPERLINK("#'O''Brien''s ""sheet""'!C3","O'Brien's ""sheet""!C3")"""
+    # every cell shows what the layout says (text that looks like a formula stays text)
+    assert ws.values == {(c.row, c.col): c.value for c in lay.cells if c.value is not None}
+    assert ws.styles[first]["font.color"] == "#0563C1"
+    assert ws.colors[(max(links)[0], 3)] == (255, 199, 206) and (first[0], 3) not in ws.colors
+    assert ws.values[(2, 30)] == "Staffing Plan" and ws.styles[(1, 30)]["column_width"] == 0
+
+
+def test_xlwings_book_colour_and_fill() -> None:
+    from macros.book import SheetProtected, XlwingsBook
+
+    book = type("Book", (), {})()
+    book.sheets = _FakeSheets([_FakeSheet("Staffing")])
+    xb = XlwingsBook(book)
+    assert xb.fill("Staffing", "B5") is None
+    xb.colour("Staffing", "B5", "FFC7CE")
+    assert xb.fill("Staffing", "B5") == "FFC7CE"
+    xb.colour("Staffing", "B5", None)
+    assert xb.fill("Staffing", "B5") is None
+    book.sheets["Staffing"].protected = True
+    if not sys.platform.startswith("win"):
+        with pytest.raises(SheetProtected, match="Unprotect Sheet"):
+            xb.colour("Staffing", "B5", "FFC7CE")
+
+
+def test_xlwings_book_lifts_and_restores_protection_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows: a sheet protected without a password is unprotected for the change and protected
+    again with the same options (Excel's object model, here a stand-in)."""
+    from macros.book import SheetProtected, XlwingsBook, _unprotected
+
+    calls: list[Any] = []
+    sheet = _FakeSheet("Staffing")
+    sheet.protected = True
+
+    class Api:
+        ProtectContents, ProtectDrawingObjects, ProtectScenarios, EnableSelection = True, True, False, 0
+        Protection = type("P", (), {k: k in ("AllowFormattingColumns", "AllowFormattingRows", "AllowFiltering")
+                                    for k in _unprotected.OPTIONS})()
+
+        def Unprotect(self, password: str = "") -> None:
+            calls.append(("Unprotect", password))
+            sheet.protected = False
+
+        def Protect(self, Password: str = "", **options: Any) -> None:
+            calls.append(("Protect", Password, options))
+            sheet.protected = True
+
+    sheet.api = Api()
+    book = type("Book", (), {})()
+    book.sheets = _FakeSheets([sheet])
+    monkeypatch.setattr(sys, "platform", "win32")
+    XlwingsBook(book).colour("Staffing", "B5", "FFC7CE")
+    assert sheet.colors[(5, 2)] == (255, 199, 206) and sheet.protected
+    assert calls[0] == ("Unprotect", "")
+    name, password, options = calls[1]
+    assert (name, password) == ("Protect", "")
+    assert options == {"DrawingObjects": True, "Contents": True, "Scenarios": False,
+                       **{k: k in ("AllowFormattingColumns", "AllowFormattingRows", "AllowFiltering") for k in _unprotected.OPTIONS}}
+    # with a password, Unprotect fails: the cell is reported, the sheet stays protected
+    def refuse(self: Any, password: str = "") -> None:
+        raise RuntimeError("The password you supplied is not correct.")
+    monkeypatch.setattr(Api, "Unprotect", refuse)
+    with pytest.raises(SheetProtected):
+        XlwingsBook(book).colour("Staffing", "B6", "FFC7CE")
+    assert sheet.protected and (6, 2) not in sheet.colors
+
+
+def test_validate_and_recalc_through_xlwings_book_match_the_file_book(tmp_path: Path) -> None:
+    """The actions over XlwingsBook (a stand-in for Excel holding the file open) find the same
+    problems at the same cells as over FileBook, link to them and fill them; a second run after
+    fixing takes the fills off; Recalculate agrees on every value of a clean workbook."""
+    from macros import actions
+    from macros.book import FAIL_FILL, FileBook, XlwingsBook, location
+
+    p = load_partnership(example_path("riverside-housing"))
+    fc, sp = build_workbooks(p, tmp_path)
+    wb = openpyxl.load_workbook(sp)
+    target = wb.defined_names["SP_base_Expenses"].attr_text      # 'Calculations'!$C$..:$G$..
+    out_ws, out_cell = target.split("!")[0].strip("'"), target.split("!")[1].split(":")[0].replace("$", "")
+    formula = wb[out_ws][out_cell].value
+    wb[out_ws][out_cell] = 1
+    wb["Staffing Plan"]["B6"] = "full time"
+    broken = tmp_path / "broken.xlsx"
+    wb.save(broken)
+
+    excel = fake_excel(broken)
+    book = XlwingsBook(excel)
+    result = actions.validate_action(book)
+    file_result = actions.validate_action(FileBook(broken))
+    assert [str(f) for f in result.report.findings] == [str(f) for f in file_result.report.findings]
+    assert set(result.highlighted) == {("Staffing Plan", "B6"), (out_ws, out_cell)} == set(file_result.highlighted)
+    check = excel.sheets[actions.CHECK_SHEET]
+    links = {f for f in check.formulas.values() if f.startswith("=HYPERLINK")}
+    assert {f'=HYPERLINK("#{location(s, c)}","{s}!{c}")' for s, c in result.highlighted} == links
+    red = tuple(int(FAIL_FILL[i:i + 2], 16) for i in (0, 2, 4))
+    assert excel.sheets["Staffing Plan"].colors[(6, 2)] == red
+    before = fake_excel(sp).sheets["Staffing Plan"].colors.get((6, 2))
+
+    # the user fixes both cells in Excel and presses Validate again
+    excel.sheets["Staffing Plan"].put((6, 2), 1.0)
+    excel.sheets[out_ws].put(openpyxl.utils.cell.coordinate_to_tuple(out_cell), formula)
+    again = actions.validate_action(book)
+    assert set(again.restored) == set(result.highlighted) and again.highlighted == []
+    assert excel.sheets["Staffing Plan"].colors.get((6, 2)) == before
+    assert not any(f.startswith("=HYPERLINK") for f in check.formulas.values())
+
+    clean = actions.recalculate_action(XlwingsBook(fake_excel(fc)))
+    assert clean.differing == [] and len(clean.lines) == len(clean.outputs) == 32
+    rows = actions.recalculate_action(XlwingsBook(fake_excel(sp)))
+    assert rows.differing == [] and len(rows.lines) > len(rows.outputs)
+
+
+def test_validate_through_xlwings_book_on_a_sheet_that_stays_protected(tmp_path: Path) -> None:
+    """A sheet whose protection cannot be lifted (a password; or a Mac): the problem is still listed
+    and linked, the Check sheet says the cell could not be coloured, and the next run tries again."""
+    from macros import actions
+    from macros.book import XlwingsBook
+
+    (fc,) = build_workbooks(load_partnership(example_path("northfield-shared-backbone")), tmp_path,
+                            BuildOptions(kinds=("full-cost",)))
+    wb = openpyxl.load_workbook(fc)
+    wb["Staffing"]["B5"] = "lots"
+    broken = tmp_path / "broken.xlsx"
+    wb.save(broken)
+    excel = fake_excel(broken)
+    excel.sheets["Staffing"].protected = True
+    excel.sheets["Staffing"].api = None          # no object model to unprotect with
+    result = actions.validate_action(XlwingsBook(excel))
+    assert result.highlighted == [] and result.not_filled == [("Staffing", "B5")]
+    check = excel.sheets[actions.CHECK_SHEET]
+    assert any("could not be coloured" in str(v) and "Staffing!B5" in str(v) for v in check.values.values())
+    assert """=HYPERLINK("#'Staffing'!B5","Staffing!B5")""" in check.formulas.values()

@@ -9,7 +9,7 @@ from typing import Any, Callable, Sequence
 from xlsxwriter.worksheet import Worksheet
 
 from ..content import SHARED, Content, Item
-from .layout import Book, Column, Table, abs_cell, abs_range
+from .layout import Book, Table, abs_cell, abs_range
 from .styles import LEGEND
 
 LISTS = "Lists"

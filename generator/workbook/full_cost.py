@@ -14,13 +14,13 @@ from typing import Any
 from .. import __version__
 from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
 from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
-from ..schema import SCHEMA_ID, Partnership
+from ..schema import Partnership
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, SHARED_LABEL, START, YES, Check, Form, Lists, bullets_text, dropdown, identity,
+    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, bullets_text, dropdown, identity,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_start_here, write_table,
 )
-from .layout import Book, Column, Table, abs_range
+from .layout import Book, Column, Table
 
 TEMPLATE_ID = "pbp-full-cost"
 TEMPLATE_VERSION = "1"
@@ -283,7 +283,7 @@ class FullCostBuilder:
         self.staff = t
 
     def _expenses(self) -> None:
-        b, s, ws = self.book, self.s, self.ws[EXP]
+        b, ws = self.book, self.ws[EXP]
         self._sheet_title(ws, "Expenses", "Non-personnel costs for year 1, in-kind ones (donated space, a host's back office) too. Give a function when a cost serves one function; otherwise choose Shared.")
         t = Table(EXP, "Exp", 3, 0, [
             Column("name", "Expense", 34, "in_text", "What the cost is. Leave the row empty when not used."),

@@ -76,10 +76,13 @@ class Table:
 
     def col(self, key: str) -> int:
         """Zero-based column of a key."""
-        for n, c in enumerate(self.columns):
-            if c.key == key:
-                return self.left + n
-        raise KeyError(f"{self.name} has no column {key!r}")
+        index = self.__dict__.get("_index")
+        if index is None or len(index) != len(self.columns):
+            index = self.__dict__["_index"] = {c.key: self.left + n for n, c in enumerate(self.columns)}
+        try:
+            return index[key]
+        except KeyError:
+            raise KeyError(f"{self.name} has no column {key!r}") from None
 
     def row(self, i: int) -> int:
         """Zero-based sheet row of data row i (0-based)."""
@@ -117,7 +120,8 @@ class Book:
     def __post_init__(self) -> None:
         self.wb = xlsxwriter.Workbook(
             self.path,
-            {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+            # in_memory: no scratch files (faster, and nothing left behind in /tmp)
+            {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False, "in_memory": True},
         )
         self.styles = Styles(self.wb)
         self.sheets: dict[str, Worksheet] = {}
