@@ -25,6 +25,8 @@ from generator.schema import load_partnership  # noqa: E402
 SHOTS = [
     ("riverside-housing", "full-cost", "Summary", "summary.png"),
     ("riverside-housing", "scenario-projections", "Compare", "compare.png"),
+    ("portfolio", "portfolio", "Benchmarks", "benchmarks.png"),
+    ("portfolio", "portfolio", "Portfolio", "portfolio.png"),
 ]
 
 
@@ -51,17 +53,39 @@ def only_sheet(src: Path, dst: Path, sheet: str) -> None:
             zout.writestr(item, data)
 
 
+def portfolio_workbook(tmpdir: Path) -> Path:
+    """A small real portfolio: the examples and some variations, built, collected, written."""
+    from generator.build import example_names
+    from generator.readback.collect import collect
+    from generator.readback.portfolio import write_portfolio
+    from generator.schema import validate_data
+
+    inbox = tmpdir / "returned"
+    towns = ["Millbrook", "Harbor City", "Cedar Falls", "Pine Ridge", "Westgate"]
+    for n, name in enumerate(example_names()):
+        p = load_partnership(example_path(name))
+        build_workbooks(p, inbox)
+        for k, town in enumerate(towns[n::3]):
+            data = p.to_data()
+            data["organization"]["name"] = f"{town} {p.organization.name.split(' ', 1)[1]}"
+            data["staff"][0]["salary"] = round(data["staff"][0]["salary"] * (0.9 + 0.1 * k))
+            build_workbooks(validate_data(data, town), inbox)
+    (inbox / "budget-notes.xlsx").write_text("not a workbook")
+    out = tmpdir / "portfolio.xlsx"
+    write_portfolio(collect(inbox), out)
+    return out
+
+
 def main() -> int:
     out_dir = ROOT / "docs"
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         for example, kind, sheet, png in SHOTS:
-            p = load_partnership(example_path(example))
-            try:
+            if example == "portfolio":
+                book = portfolio_workbook(tmpdir)
+            else:
+                p = load_partnership(example_path(example))
                 (book,) = build_workbooks(p, tmpdir, BuildOptions(kinds=(kind,)))
-            except ValueError as exc:
-                print(f"skip {png}: {exc}")
-                continue
             single = tmpdir / f"{kind}-{sheet}.xlsx"
             only_sheet(book, single, sheet)
             pdf = to_pdf(single, tmpdir / f"{kind}-{sheet}.pdf")

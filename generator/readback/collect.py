@@ -98,6 +98,7 @@ class Portfolio:
     rows: list[dict[str, Any]] = field(default_factory=list)
     problems: list[dict[str, str]] = field(default_factory=list)
     scenarios: list[str] = field(default_factory=list)
+    scenario_names: dict[str, str] = field(default_factory=dict)
     files_seen: int = 0
 
     def accounted(self) -> set[str]:
@@ -162,7 +163,9 @@ def _rows(results: list[FileResult]) -> Portfolio:
                     sid, what = k.split("|", 1)
                     if sid not in scen_ids:
                         scen_ids.append(sid)
-                    if what != "name":
+                    if what == "name":
+                        port.scenario_names.setdefault(sid, str(v))
+                    else:
                         row[f"{sid}_{what}"] = v
         files = [r for r in (fc, sp) if r]
         warnings = [m for r in files for lvl, _, m in r.findings]

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from ..content import load_content
+from ..workbook.common import print_setup
 from ..workbook.layout import Book
 from .collect import Portfolio
 
@@ -14,9 +15,28 @@ MONEY = "#,##0"
 PCT = "0.0%"
 
 
+HEADLINE = ["partnership", "structure", "status", "full_cost", "cash_need", "expected_revenue", "gap",
+            "required_surplus_pct", "indirect_rate", "indirect_cap"]
+HEADLINE_SCENARIO = ["EndCash", "MonthsCash", "RunwayCash"]
+
+
+def _first_scenario(scenarios: list[str]) -> str | None:
+    return "base" if "base" in scenarios else (scenarios[0] if scenarios else None)
+
+
 def portfolio_frame(port: Portfolio) -> pd.DataFrame:
-    """One row per partnership."""
-    return pd.DataFrame(port.rows)
+    """One row per partnership, the headline columns first."""
+    df = pd.DataFrame(port.rows)
+    sid = _first_scenario(port.scenarios)
+    head = [c for c in HEADLINE + ([f"{sid}_{w}" for w in HEADLINE_SCENARIO] if sid else []) if c in df]
+    return df[head + [c for c in df.columns if c not in head]]
+
+
+def headline_width(df: pd.DataFrame, scenarios: list[str]) -> int:
+    """How many leading columns are the headline ones (the printed page shows those)."""
+    sid = _first_scenario(scenarios)
+    head = HEADLINE + ([f"{sid}_{w}" for w in HEADLINE_SCENARIO] if sid else [])
+    return sum(1 for c in df.columns[: len(head)] if c in head)
 
 
 def _months_column(df: pd.DataFrame, scenarios: list[str]) -> str | None:
@@ -102,7 +122,7 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
     book = Book(str(path))
     s = book.styles
     wb = book.wb
-    names = {sid: sid for sid in port.scenarios}
+    names = {sid: port.scenario_names.get(sid, sid) for sid in port.scenarios}
     fmts: dict[str, Any] = {}
 
     def fmt(num: str | None) -> Any:
@@ -113,7 +133,7 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
     # Portfolio
     ws = book.sheet("Portfolio")
     book.text(ws, 0, 0, "Portfolio: one row per partnership", s.title)
-    book.text(ws, 1, 0, f"{len(df)} partnerships from {port.files_seen} files; {len(probs)} files listed on Problems. "
+    book.text(ws, 1, 0, f"{len(df)} partnership(s) from {port.files_seen} file(s); {len(probs)} file(s) listed on Problems. "
                         "Numbers are recomputed by the toolkit's model from each workbook's inputs.", s.subtitle)
     cols = list(df.columns)
     for c, col in enumerate(cols):
@@ -165,6 +185,7 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
         chart.set_title({"name": title, "name_font": {"size": 11}})
         chart.set_legend({"none": True})
         chart.set_y_axis({"reverse": True})
+        chart.set_x_axis({"num_format": "#,##0"})
         chart.set_size({"width": 620, "height": 300})
         wsb.insert_chart(top, 10, chart)
 
@@ -192,4 +213,8 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
         for c, v in enumerate(rec):
             book.text(wsp, r, c, str(v)[:32000], s.wrap if c == 3 else fmt(None))
     wsp.freeze_panes(4, 0)
+    for sheet, header in ((ws, 3), (wsb, 3), (wsp, 3)):
+        print_setup(sheet, "Partnership portfolio", repeat_rows=(header, header))
+    if len(df):  # the printed Portfolio shows the headline columns; the whole table is on screen and in CSV
+        ws.print_area(0, 0, 3 + len(df), max(1, headline_width(df, port.scenarios)) - 1)
     book.close({"title": "Partnership portfolio", "author": "Place-Based Partnerships Toolkit"})
