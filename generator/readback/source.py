@@ -76,6 +76,15 @@ class WorkbookSource(Protocol):
     def sheet_names(self) -> list[str]: ...
 
 
+def read_metadata(src: "WorkbookSource") -> dict[str, str]:
+    """The hidden Metadata sheet's key/value pairs, through the Meta_Table name (empty when absent)."""
+    if "Meta_Table" not in src.names():
+        return {}
+    cells = src.cells("Meta_Table")
+    pairs = [cells[i:i + 2] for i in range(0, len(cells), 2)]
+    return {str(k.value): "" if v.value is None else str(v.value) for k, v in pairs if k.value is not None}
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, str) and value == "":
         return None
@@ -152,11 +161,7 @@ class FileSource:
 
     def metadata(self) -> dict[str, str]:
         """The hidden Metadata sheet's key/value pairs (empty when absent)."""
-        if "Meta_Table" not in self._names:
-            return {}
-        cells = self.cells("Meta_Table")
-        pairs = [cells[i:i + 2] for i in range(0, len(cells), 2)]
-        return {str(k.value): "" if v.value is None else str(v.value) for k, v in pairs if k.value is not None}
+        return read_metadata(self)
 
 
 class BookSource:
@@ -193,8 +198,4 @@ class BookSource:
         return self.cells(name)[0].value
 
     def metadata(self) -> dict[str, str]:
-        if "Meta_Table" not in self._names:
-            return {}
-        cells = self.cells("Meta_Table")
-        pairs = [cells[i:i + 2] for i in range(0, len(cells), 2)]
-        return {str(k.value): "" if v.value is None else str(v.value) for k, v in pairs if k.value is not None}
+        return read_metadata(self)
