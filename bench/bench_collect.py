@@ -83,8 +83,9 @@ class OpenpyxlSource:
         return out
 
     def metadata(self) -> dict[str, str]:
-        cells = self.cells("Meta_Table")
-        return {str(cells[i].value): str(cells[i + 1].value or "") for i in range(0, len(cells), 2) if cells[i].value}
+        from generator.readback.source import read_metadata
+
+        return read_metadata(self)
 
 
 def recompute(path: Path, reader: str) -> None:
