@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from generator.build import blank_partnership, build_workbooks, example_names, example_path
+from generator.build import BuildOptions, blank_partnership, build_workbooks, example_names, example_path, stamp_time
 from generator.content import load_content
 from generator.schema import load_partnership
 
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     all_made: list[Path] = []
     for name, p, blank in jobs:
         started = time.perf_counter()
-        made = build_workbooks(p, args.out, blank=blank, slug=name, content=content)
+        made = build_workbooks(p, args.out, BuildOptions(build_time=stamp_time()), blank=blank, slug=name, content=content)
         for path in made:
             print(f"{path}  {path.stat().st_size / 1024:6.0f} KiB")
         print(f"  {name}: {time.perf_counter() - started:.2f} s")

@@ -40,7 +40,7 @@ from typing import Any, Iterator, Sequence
 import click
 import yaml
 
-from .build import BuildOptions, build_workbooks, builders
+from .build import BuildOptions, build_workbooks, builders, stamp_time
 from .content import Content, load_content
 from .schema import DataFileError, Partnership, validate_data
 from .workbook.full_cost import slugify
@@ -478,7 +478,7 @@ def _build_one(item: tuple[int, str, str, Partnership], outdir: Path, kinds: tup
     row, label, slug, p = item
     result = RowResult(row, label, slug)
     try:
-        paths = build_workbooks(p, outdir, BuildOptions(kinds=kinds), slug=slug, content=content)
+        paths = build_workbooks(p, outdir, BuildOptions(kinds=kinds, build_time=stamp_time()), slug=slug, content=content)
         for kind, path in zip(kinds, paths):
             result.files.append(Built(kind, path.name, path.stat().st_size, _sha256(path)))
         result.status = "built"

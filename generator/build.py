@@ -5,6 +5,7 @@ never leaves a half-written workbook behind, and nothing is written for invalid 
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from dataclasses import dataclass
@@ -83,6 +84,15 @@ class BuildOptions:
     capacity: Capacity | None = None
     password: str | None = None
     years: int | None = None
+    build_time: dt.datetime | None = None  # recorded in the metadata; None = not recorded (byte-identical builds)
+
+
+def stamp_time() -> dt.datetime:
+    """The build time to record: $SOURCE_DATE_EPOCH when set (reproducible builds), else now (UTC)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 def builders() -> dict[str, Callable[..., dict[str, str]]]:
@@ -106,5 +116,6 @@ def build_workbooks(p: Partnership, outdir: Path, options: BuildOptions | None =
             raise ValueError(f"unknown workbook {kind!r}; choose from {', '.join(available)}")
         target = Path(outdir) / f"{slug}-{kind}.xlsx"
         fn = available[kind]
-        made.append(_atomic(target, lambda tmp, fn=fn: fn(p, tmp, content=content, capacity=options.capacity, password=options.password, blank=blank)))
+        made.append(_atomic(target, lambda tmp, fn=fn: fn(p, tmp, content=content, capacity=options.capacity,
+                                                          password=options.password, blank=blank, build_time=options.build_time)))
     return made

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .build import KINDS, BuildOptions, blank_partnership, build_workbooks, example_names, example_path
+from .build import KINDS, BuildOptions, blank_partnership, build_workbooks, example_names, example_path, stamp_time
 from .content import ContentError, load_content
 from .schema import DataFileError, Partnership, load_partnership, validate_data
 from .workbook.full_cost import Capacity
@@ -73,7 +73,7 @@ def build(data_file: Path | None, outdir: Path, blank: bool, example: str | None
             p = load_partnership(path, content)
     except (DataFileError, ContentError, FileNotFoundError) as exc:
         _fail(str(exc), 1)
-    options = BuildOptions(kinds=tuple(kinds) or None, password=password, years=years,
+    options = BuildOptions(kinds=tuple(kinds) or None, password=password, years=years, build_time=stamp_time(),
                            capacity=Capacity(staff=staff_rows, expenses=expense_rows, revenue=revenue_rows))
     started = time.perf_counter()
     try:

@@ -92,3 +92,45 @@ def test_not_our_workbook_is_refused(tmp_path: Path) -> None:
         extract(path)
     with pytest.raises(SourceError, match="defined name Staff_title is missing"):
         FileSource(path).cells("Staff_title")
+
+
+def _both(p: Partnership, outdir: Path) -> Partnership:
+    from generator.build import build_workbooks
+    from generator.readback.merge import merge_extracted
+
+    data, notes = merge_extracted([extract(f) for f in build_workbooks(p, outdir)])
+    assert notes == []
+    return validate_data(data, "both")
+
+
+@pytest.mark.parametrize("name", example_names())
+def test_both_workbooks_round_trip_to_the_same_numbers(name: str, tmp_path: Path) -> None:
+    from generator.model.full_cost import compute_full_cost
+    from generator.model.projections import compute_projections
+    from generator.verify import mismatches
+
+    p = load_partnership(example_path(name))
+    back = _both(p, tmp_path)
+    assert mismatches(compute_projections(p), compute_projections(back)) == []
+    assert mismatches(compute_full_cost(p), compute_full_cost(back)) == []
+    d, b = p.to_data(), back.to_data()
+    assert b["organization"] == d["organization"] and b["full_cost"] == d["full_cost"]
+    assert [s["title"] for s in b["staff"]] == [s["title"] for s in d["staff"]]
+    assert [(s["start_year"], s["end_year"]) for s in b["staff"]] == [(s["start_year"], s["end_year"]) for s in d["staff"]]
+    assert b["projections"]["one_time"] == [{**o, "scenarios": o["scenarios"]} for o in d["projections"]["one_time"]]
+
+
+@settings(max_examples=25, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+@given(partnership_data())
+def test_generated_files_round_trip_through_both_workbooks(data: dict) -> None:
+    import tempfile
+
+    from generator.model.full_cost import compute_full_cost
+    from generator.model.projections import compute_projections
+    from generator.verify import mismatches
+
+    p = validate_data(data, "generated")
+    with tempfile.TemporaryDirectory() as tmp:
+        back = _both(p, Path(tmp))
+    assert mismatches(compute_projections(p), compute_projections(back)) == []
+    assert mismatches(compute_full_cost(p), compute_full_cost(back)) == []
