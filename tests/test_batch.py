@@ -39,6 +39,15 @@ BUILT_ROWS = [n + 2 for n, (_, want) in enumerate(ROWS) if want == "built"]
 FAILED_ROWS = {n + 2: want for n, (_, want) in enumerate(ROWS) if want != "built"}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def fixed_build_time():
+    """Workbooks record their build time; fix it so two runs can be compared byte for byte."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="module")
 def roster_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("roster")
