@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import csv
 import datetime as dt
+import gc
 import hashlib
 import io
 import math
@@ -422,7 +423,7 @@ EOMONTH FALSE HLOOKUP IF IFERROR INDEX INDIRECT INT ISBLANK ISERROR ISNUMBER IST
 MAX MID MIN MOD MONTH NOT OFFSET OR POWER PRODUCT RIGHT ROUND ROUNDDOWN ROUNDUP ROW ROWS SMALL SUBSTITUTE SUM SUMIF
 SUMIFS SUMPRODUCT TEXT TRIM TRUE UPPER VALUE VLOOKUP YEAR N NA ISNA ISERR EXACT FIND SEARCH REPT CONCATENATE
 """.split())
-_FUNCTION_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
+_FUNCTION_NAME = re.compile(r"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.]*)\(")  # linear: no backtracking inside long names
 
 
 @contextmanager
@@ -464,6 +465,9 @@ def _init_worker() -> None:
     fast = fast_formulas()
     fast.__enter__()          # for the life of the worker
     _WORKER["fast"] = fast
+    # the forked worker inherits the parent's heap (the whole roster); freezing it keeps
+    # every garbage collection from walking those objects again
+    gc.freeze()
 
 
 def _sha256(path: Path) -> str:

@@ -4,8 +4,12 @@ Inputs go on Organization, Assumptions (horizon, rates and the scenario table, o
 column per scenario), Revenue, Staffing Plan, Expenses and One-time Items. Calculations
 holds one block per scenario (one formula shape per row across the year columns), and
 every SPEC output is a 1 x N row there under its defined name, with the model's values
-cached. Scenario View shows one scenario picked from a dropdown; Compare puts every
-scenario side by side and answers "in which scenario and which year do we run out of cash?".
+cached. Below the blocks, one table gives every revenue source's factor in each scenario
+(realization of its confidence level x multiplier of its stream); a block's revenue lines
+multiply a year's column of Rev_Amounts by its scenario's factor column inside SUMPRODUCT,
+so no per-source, per-year, per-scenario cells are needed. Scenario View shows one scenario
+picked from a dropdown; Compare puts every scenario side by side and answers "in which
+scenario and which year do we run out of cash?".
 """
 from __future__ import annotations
 
@@ -46,7 +50,7 @@ ORG, ASSUME, REV, STAFF, EXP, ONE, CALC, VIEW, CMP = (
 SHEETS = [START, ORG, ASSUME, REV, STAFF, EXP, ONE, CALC, VIEW, CMP, GUIDE, CHECKS, LISTS, META]
 
 #: Per-scenario output rows: (suffix, label, kind) in the order they appear in a block.
-#: kind: money / key (key money) / pct / dec / flag.
+#: kind: money / key (key money) / pct / dec.
 ROWS: list[tuple[str, str, str]] = [
     ("Revenue", "Revenue, all streams", "key"),
     ("Personnel", "Personnel (cash positions, salary and benefits)", "money"),
@@ -62,8 +66,6 @@ ROWS: list[tuple[str, str, str]] = [
     ("TopSourceShare", "Share of revenue from the largest source", "pct"),
     ("TopStreamShare", "Share of revenue from the largest stream", "pct"),
     ("RestrictedShare", "Share of revenue that is restricted", "pct"),
-    ("FlagCash", "Ending cash below zero? (1 = yes)", "flag"),
-    ("FlagReserve", "Ending cash below the reserve target? (1 = yes)", "flag"),
 ]
 
 #: Metrics on Compare: (suffix, title, kind).
@@ -191,7 +193,7 @@ class ProjectionsBuilder:
 
     def _style(self, kind: str) -> Any:
         s = self.s
-        return {"money": s.calc_money0, "key": s.out_money, "pct": s.calc_pct0, "dec": s.calc_dec0, "flag": s.calc_text}[kind]
+        return {"money": s.calc_money0, "key": s.out_money, "pct": s.calc_pct0, "dec": s.calc_dec0}[kind]
 
     def _year_cols(self, first_col: int) -> list[int]:
         return [first_col + t for t in range(self.n)]
@@ -650,41 +652,83 @@ class ProjectionsBuilder:
         ws.set_column(1, 1, 12)
         ws.set_column(2, 1 + n, 13)
         ws.set_column(self.c_name, self.c_name, 30)
+        if len(self.scenarios) > n + 1:  # the factor table's scenario columns reach past the names
+            ws.set_column(self.c_name + 1, 1 + len(self.scenarios), 13)
         self._title(ws, "Calculations", "One block per scenario; each row has one formula, the same in every year column. "
-                                        "The names in the last column are the workbook's defined names for the results.")
+                                        "The names in the last column are the workbook's defined names for the results. "
+                                        "Below the blocks: each revenue source's factor in every scenario (one column per scenario).")
         master_banner(b, ws, 2, 0, "SP_Checks_OK", self._all_checks_pass())
         self.hdr_row, self.yr_row = 4, 5
         b.text(ws, self.hdr_row, 0, "Fiscal year", s.th)
-        b.text(ws, self.hdr_row, 1, "Start / factor", s.th)
+        b.text(ws, self.hdr_row, 1, "Start", s.th)
         self._label_formula(CALC, self.hdr_row, self.c_y0, s.th)
         b.text(ws, self.hdr_row, self.c_name, "Defined name", s.th)
         b.text(ws, self.yr_row, 0, "Projection year", s.label)
         self._index_row(CALC, self.yr_row, self.c_y0)
-        r = self.yr_row + 2
-        for k, sc in enumerate(self.scenarios, start=1):
-            r = self._block(k, sc, r) + 2
+        # the revenue factor table (one column per scenario) comes after the blocks; every
+        # block reads it, so its place is fixed first (a block is a title row and its lines)
+        lines = len(self.content.stream_ids) + len(ROWS) + 2
+        tops = [self.yr_row + 2 + k * (lines + 2) for k in range(len(self.scenarios))]
+        self.fac_head = tops[-1] + lines + 2
+        self.fac_first = self.fac_head + 2
+        self.fac_col = {sc.id: self.c_y0 + j for j, sc in enumerate(self.scenarios)}
+        for k, (sc, top) in enumerate(zip(self.scenarios, tops), start=1):
+            self._block(k, sc, top)
+        self._factors()
         ws.freeze_panes(self.yr_row + 1, 2)
         print_setup(ws, self.org_name, repeat_rows=(self.hdr_row, self.yr_row))
+
+    def _factor_range(self, sid: str) -> str:
+        """Absolute range of a scenario's factor column (one cell per revenue row, spare rows included)."""
+        c = self.fac_col[sid]
+        return f"${col_letter(c)}${self.fac_first + 1}:${col_letter(c)}${self.fac_first + self.rev.capacity}"
+
+    def _factors(self) -> None:
+        """What a scenario counts of each revenue source: the realization of its confidence level times the
+        multiplier of its stream (0 for a row without a level or stream from the lists). One column per
+        scenario, one row per row of the Revenue table; the blocks multiply it by the year's amounts."""
+        b, s, ws, rev = self.book, self.s, self.ws[CALC], self.rev
+        head, first = self.fac_head, self.fac_first
+        last_col = max(self.c_name, max(self.fac_col.values()))
+        b.text(ws, head, 0, "Revenue factor by source (share of its confidence level received x its stream multiplier)", s.h)
+        for c in range(1, last_col + 1):
+            b.blank(ws, head, c, s.h)
+        b.text(ws, head + 1, 0, "Source (a row of the Revenue sheet)", s.th)
+        b.blank(ws, head + 1, 1, s.th)
+        for sc in self.scenarios:
+            b.formula(ws, head + 1, self.fac_col[sc.id], f"Scen_{sc.id}_Name", sc.name, s.th)
+        srcs = self.p.revenue
+        rev_sheet = quote_sheetname(REV)
+        factor = {sc.id: (realization(self.p, sc), sc) for sc in self.scenarios}
+        for i in range(rev.capacity):
+            r = first + i
+            name_cell = f"{rev_sheet}!{rev.cell(i, 'name')}"
+            conf = f"{rev_sheet}!{rev.cell(i, 'confidence')}"
+            strm = f"{rev_sheet}!{rev.cell(i, 'stream')}"
+            have = i < len(srcs)
+            b.formula(ws, r, 0, f'IF({name_cell}="","",{name_cell})', srcs[i].name if have else "", s.calc_text)
+            level, stream = f"MATCH({conf},Conf_level,0)", f"MATCH({strm},List_Streams,0)"
+            for sid, (r_of, sc) in factor.items():
+                value = r_of[srcs[i].confidence] * multiplier(sc, srcs[i].stream) if have else 0.0
+                b.formula(ws, r, self.fac_col[sid], f"IF(ISNA({level})+ISNA({stream}),0,"
+                                                    f"INDEX(Par_{sid}_Real,{level})*INDEX(Par_{sid}_Mult,{stream}))", value, s.calc_dec)
+            ws.set_row(r, None, None, {"level": 1})
 
     def _block(self, k: int, sc: Scenario, top: int) -> int:
         """One scenario's block on Calculations; returns its last row."""
         b, s, ws, n, sid = self.book, self.s, self.ws[CALC], self.n, sc.id
         res = self.results[sid]
         streams = self.content.stream_ids
-        rev = self.rev
         keys = [f"Revenue_{st}" for st in streams] + [key for key, _, _ in ROWS] + ["RunwayCash", "RunwayReserve"]
         row = {key: top + 1 + j for j, key in enumerate(keys)}
-        src_head = row["RunwayReserve"] + 2
-        src_first, src_last = src_head + 1, src_head + rev.capacity
         for key, r in row.items():
             self.rows[(sid, key)] = r
         b.formula(ws, top, 0, f'"Scenario {k}: "&Scen_{sid}_Name', f"Scenario {k}: {sc.name}", s.h)
-        for c in range(1, self.c_name + 1):
+        for c in range(1, self.c_name):
             b.blank(ws, top, c, s.h)
         b.text(ws, top, self.c_name, f"scenario id: {sid}", s.h)
 
-        def L(c: int) -> str:
-            return col_letter(c)
+        L = {c: col_letter(c) for c in range(self.c_aux, self.c_y0 + n)}.__getitem__  # column letters, looked up once
 
         def yr(c: int) -> str:
             return f"{L(c)}${self.yr_row + 1}"
@@ -701,11 +745,13 @@ class ProjectionsBuilder:
                 b.define(name, abs_range(CALC, r, self.c_y0, r, self.c_y0 + n - 1))
                 b.text(ws, r, self.c_name, name, s.subtitle)
 
-        src_range = lambda c: f"{L(c)}${src_first + 1}:{L(c)}${src_last + 1}"  # noqa: E731
+        # realized revenue of year t: the year's amounts (a column of Rev_Amounts) times the scenario's factors
+        fac = self._factor_range(sid)
+        amounts = lambda c: f"INDEX(Rev_Amounts,0,{yr(c)})"  # noqa: E731
         for st in streams:
             lab = self.lists.cell("Streams", st)
             line(f"Revenue_{st}", f"Revenue: {self.lists.label('Streams', st)}", s.calc_money0,
-                 lambda c, lab=lab: f"SUMPRODUCT((Rev_stream={lab})*({src_range(c)}))",
+                 lambda c, lab=lab: f"SUMPRODUCT((Rev_stream={lab})*{fac},{amounts(c)})",
                  res.revenue_by_stream[st], f"SP_{sid}_Revenue_{st}")
         first_st, last_st = row[f"Revenue_{streams[0]}"], row[f"Revenue_{streams[-1]}"]
         stream_range = lambda c: f"{L(c)}{first_st + 1}:{L(c)}{last_st + 1}"  # noqa: E731
@@ -725,53 +771,31 @@ class ProjectionsBuilder:
             "ReserveTarget": lambda c: f"In_ReserveMonths*{at('Expenses', c)}/12",
             "ReserveGap": lambda c: f"MAX(0,{at('ReserveTarget', c)}-{at('EndCash', c)})",
             "FTE": lambda c: f"SUMPRODUCT(Staff_fte,{staff_mask(c)})",
-            "TopSourceShare": lambda c: f"IF({at('Revenue', c)}=0,0,MAX({src_range(c)})/{at('Revenue', c)})",
+            # SUMPRODUCT makes MAX take the products row by row (no array entry) in Excel, LibreOffice and Google Sheets
+            "TopSourceShare": lambda c: f"IF({at('Revenue', c)}=0,0,SUMPRODUCT(MAX({amounts(c)}*{fac}))/{at('Revenue', c)})",
             "TopStreamShare": lambda c: f"IF({at('Revenue', c)}=0,0,MAX({stream_range(c)})/{at('Revenue', c)})",
-            "RestrictedShare": lambda c: f"IF({at('Revenue', c)}=0,0,SUMPRODUCT((Rev_restricted=Flag_Yes)*({src_range(c)}))/{at('Revenue', c)})",
-            "FlagCash": lambda c: f"IF({at('EndCash', c)}<0,1,0)",
-            "FlagReserve": lambda c: f"IF({at('EndCash', c)}<{at('ReserveTarget', c)},1,0)",
+            "RestrictedShare": lambda c: (f"IF({at('Revenue', c)}=0,0,SUMPRODUCT((Rev_restricted=Flag_Yes)*{fac},{amounts(c)})"
+                                          f"/{at('Revenue', c)})"),
         }
-        values = dict(res.rows)
-        values["FlagCash"] = [1 if v < 0 else 0 for v in res.rows["EndCash"]]
-        values["FlagReserve"] = [1 if v < tg else 0 for v, tg in zip(res.rows["EndCash"], res.rows["ReserveTarget"])]
         for key, label, kind in ROWS:
-            name = None if key.startswith("Flag") else f"SP_{sid}_{key}"
-            line(key, label, self._style(kind), formulas[key], values[key], name)
+            line(key, label, self._style(kind), formulas[key], res.rows[key], f"SP_{sid}_{key}")
         # opening cash in the column before year 1, so EndCash has one shape across the years
         b.formula(ws, row["EndCash"], self.c_aux, "In_StartingCash", self.p.projections.starting_cash, s.calc_money0)
-        # runway: first fiscal year with the flag set, "none" when never
-        for key, flag, label in [("RunwayCash", "FlagCash", "Cash runs out (first year below zero)"),
-                                 ("RunwayReserve", "FlagReserve", "First year below the reserve target")]:
+        # runway: the first year that falls short, "none" when none does (a year that does not fall short
+        # counts as its index + In_Years, beyond every year that does, so MIN gives the first short one)
+        cash, target = f"SP_{sid}_EndCash", f"SP_{sid}_ReserveTarget"
+        for key, short, ok, label in [("RunwayCash", f'COUNTIF({cash},"<0")', f"{cash}>=0", "Cash runs out (first year below zero)"),
+                                      ("RunwayReserve", f"SUMPRODUCT(--({cash}<{target}))", f"{cash}>={target}",
+                                       "First year below the reserve target")]:
             r = row[key]
-            flags = f"{L(self.c_y0)}{row[flag] + 1}:{L(self.c_y0 + n - 1)}{row[flag] + 1}"
             value = res.runway_cash if key == "RunwayCash" else res.runway_reserve
             value = self._label_of.get(value, value)
             b.text(ws, r, 0, label, s.label_b)
-            b.formula(ws, r, self.c_y0, f'IF(SUM({flags})=0,"{NONE_LABEL}",INDEX(Yr_Label,MATCH(1,{flags},0)))', value, s.out_text)
+            b.formula(ws, r, self.c_y0, f'IF({short}=0,"{NONE_LABEL}",INDEX(Yr_Label,SUMPRODUCT(MIN(Yr_Index+({ok})*In_Years))))',
+                      value, s.out_text)
             b.define_cell(f"SP_{sid}_{key}", CALC, r, self.c_y0)
             b.text(ws, r, self.c_name, f"SP_{sid}_{key}", s.subtitle)
-        # realized revenue by source: amount x realization of its level x multiplier of its stream
-        b.text(ws, src_head, 0, "Realized revenue by source", s.label_b)
-        b.text(ws, src_head, 1, "Factor", s.label_b)
-        srcs = self.p.revenue
-        r_of = realization(self.p, sc)
-        rev_sheet = quote_sheetname(REV)
-        for i in range(rev.capacity):
-            r = src_first + i
-            name_cell = f"{rev_sheet}!{rev.cell(i, 'name')}"
-            conf = f"{rev_sheet}!{rev.cell(i, 'confidence')}"
-            strm = f"{rev_sheet}!{rev.cell(i, 'stream')}"
-            have = i < len(srcs)
-            b.formula(ws, r, 0, f'IF({name_cell}="","",{name_cell})', srcs[i].name if have else "", s.calc_text)
-            factor = r_of[srcs[i].confidence] * multiplier(sc, srcs[i].stream) if have else 0.0
-            b.formula(ws, r, 1, f"IF(ISNA(MATCH({conf},Conf_level,0))+ISNA(MATCH({strm},List_Streams,0)),0,"
-                                f"INDEX(Par_{sid}_Real,MATCH({conf},Conf_level,0))*INDEX(Par_{sid}_Mult,MATCH({strm},List_Streams,0)))",
-                      factor, s.calc_dec)
-            for t, c in enumerate(self._year_cols(self.c_y0)):
-                amount = f"{rev_sheet}!{xl_rowcol_to_cell(rev.row(i), rev.col(f'y{t + 1}'))}"
-                b.formula(ws, r, c, f"N({amount})*${L(1)}{r + 1}", res.revenue_by_source[i][t] if have else 0.0, s.calc_money)
-            ws.set_row(r, None, None, {"level": 1})
-        return src_last
+        return row["RunwayReserve"]
 
     # ------------------------------------------------------------------ checks
 
