@@ -435,3 +435,66 @@ def write_metadata(book: Book, ws: Worksheet, meta: dict[str, str]) -> None:
     book.define("Meta_Table", abs_range(META, 1, 0, len(meta), 1))
     ws.set_column(0, 1, 28)
     ws.hide()
+
+
+STRUCTURE_NOTES = [
+    ("What it is", "Description", lambda i: i.text("description")),
+    ("Benefits", "Benefits", lambda i: bullets_text(i.bullets("benefits"))),
+    ("Challenges", "Challenges", lambda i: bullets_text(i.bullets("challenges"))),
+    ("Cost implications", "CostImplications", lambda i: bullets_text(i.bullets("cost_implications"))),
+    ("Tips for funders", "FunderTips", lambda i: bullets_text(i.bullets("funder_tips"))),
+]
+
+
+def write_organization(book: Book, ws: Worksheet, content: Content, org: Any, blank: bool, org_name: str,
+                       fy_message: str, fy_note: str, fy_label: str) -> None:
+    """The Organization sheet both workbooks share: name, region, focus, fiscal year start and
+    label, and the backbone structure dropdown with its notes (named Org_Structure<Key>),
+    which follow the dropdown through INDEX/MATCH over the Lists sheet."""
+    s = book.styles
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 1, 60)
+    ws.set_column(2, 2, 10)
+    ws.set_column(3, 3, 50)
+    book.text(ws, 0, 0, "Organization", s.title)
+    book.text(ws, 1, 0, "Who the partnership is and how its backbone is set up. Yellow cells are yours to fill in.", s.subtitle)
+    f = Form(book, ws, row=3)
+    f.heading("The partnership", gap=0)
+    text_rule = {"validate": "length", "criteria": "<=", "value": 200}
+    f.text("Partnership name", "In_OrgName", org_name, s.in_text, note="Shown on every page footer.",
+           rule={**text_rule, "input_title": "Partnership name", "input_message": "The name of the partnership (any text)."})
+    f.text("Region", "In_Region", None if blank else org.region, s.in_text, note="Optional: the community or area served.",
+           rule={**text_rule, "input_title": "Region", "input_message": "Optional: the community, city or county served."})
+    f.text("Focus", "In_Focus", None if blank else org.focus, s.in_text, note="Optional: the problem the partnership works on.",
+           rule={**text_rule, "input_title": "Focus", "input_message": "Optional: e.g. ending homelessness, cradle to career."})
+    row = f.row
+    book.text(ws, row, 0, "Fiscal year starts on", s.label)
+    if blank:
+        book.blank(ws, row, 1, s.in_date)
+    else:
+        book.date(ws, row, 1, org.fiscal_year_start, s.in_date)
+    book.validate(ws, row, 1, row, 1, {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+                                       "maximum": dt.date(2100, 12, 31), "input_title": "Fiscal year start",
+                                       "input_message": fy_message,
+                                       "error_title": "Enter a date", "error_message": "Enter a date such as 2026-07-01."})
+    book.define_cell("In_FYStart", ws.name, row, 1)
+    book.text(ws, row, 2, "date", s.subtitle)
+    if fy_note:
+        book.text(ws, row, 3, fy_note, s.note)
+    f.row += 1
+    f.formula(fy_label, "Org_FYLabel",
+              'IF(In_FYStart="","",CONCATENATE("FY",YEAR(In_FYStart)+IF(AND(MONTH(In_FYStart)=1,DAY(In_FYStart)=1),0,1)))',
+              "" if blank else f"FY{org.first_fy}", s.calc_text, note="Named after the calendar year in which the fiscal year ends.")
+    f.heading("Backbone structure")
+    label = "" if blank else content.label(content.structures, org.backbone_structure)
+    row = f.text("Backbone structure", "In_Structure", label or None, s.in_text, note="Choose from the list; the notes below change with it.")
+    dropdown(book, ws, row, 1, row, 1, "List_Structures", "Backbone structure",
+             "How the backbone is set up. Choose one; its benefits, challenges and cost notes appear below.")
+    item = None if blank else content.by_id(content.structures, org.backbone_structure)
+    for note_label, key, text_of in STRUCTURE_NOTES:
+        value = text_of(item) if item else "Choose a backbone structure above."
+        r = f.formula(note_label, f"Org_Structure{key}",
+                      f'IF(ISNA(MATCH(In_Structure,List_Structures,0)),"Choose a backbone structure above.",'
+                      f'INDEX(List_Structures{key},MATCH(In_Structure,List_Structures,0)))', value, s.calc_wrap)
+        ws.set_row(r, 15 * max(2, value.count("\n") + 1 + len(value) // 70))
+    print_setup(ws, org_name, landscape=False)

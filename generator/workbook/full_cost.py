@@ -16,9 +16,9 @@ from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
 from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import Partnership
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, bullets_text, dropdown, identity,
+    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, dropdown, identity,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
-    write_start_here, write_table,
+    write_start_here, write_table, write_organization,
 )
 from .layout import Book, Column, Table
 
@@ -150,56 +150,8 @@ class FullCostBuilder:
         self.book.text(ws, 1, 0, note, self.s.subtitle)
 
     def _organization(self) -> None:
-        b, s, ws, o = self.book, self.s, self.ws[ORG], self.p.organization
-        ws.set_column(0, 0, 30)
-        ws.set_column(1, 1, 60)
-        ws.set_column(2, 2, 10)
-        ws.set_column(3, 3, 50)
-        self._sheet_title(ws, "Organization", "Who the partnership is and how its backbone is set up. Yellow cells are yours to fill in.")
-        f = Form(b, ws, row=3)
-        f.heading("The partnership", gap=0)
-        text_rule = {"validate": "length", "criteria": "<=", "value": 200, "input_title": "", "input_message": ""}
-        f.text("Partnership name", "In_OrgName", self.org_name, s.in_text, note="Shown on every page footer.",
-               rule={**text_rule, "input_title": "Partnership name", "input_message": "The name of the partnership (any text)."})
-        f.text("Region", "In_Region", None if self.blank else o.region, s.in_text, note="Optional: the community or area served.",
-               rule={**text_rule, "input_title": "Region", "input_message": "Optional: the community, city or county served."})
-        f.text("Focus", "In_Focus", None if self.blank else o.focus, s.in_text, note="Optional: the problem the partnership works on.",
-               rule={**text_rule, "input_title": "Focus", "input_message": "Optional: e.g. ending homelessness, cradle to career."})
-        row = f.row
-        b.text(ws, row, 0, "Fiscal year starts on", s.label)
-        if self.blank:
-            b.blank(ws, row, 1, s.in_date)
-        else:
-            b.date(ws, row, 1, o.fiscal_year_start, s.in_date)
-        b.validate(ws, row, 1, row, 1, {"validate": "date", "criteria": "between", "minimum": __import__("datetime").date(2000, 1, 1),
-                                         "maximum": __import__("datetime").date(2100, 12, 31), "input_title": "Fiscal year start",
-                                         "input_message": "First day of the fiscal year this workbook covers, e.g. 2026-07-01.",
-                                         "error_title": "Enter a date", "error_message": "Enter a date such as 2026-07-01."})
-        b.define_cell("In_FYStart", ORG, row, 1)
-        b.text(ws, row, 2, "date", s.subtitle)
-        f.row += 1
-        fy = "" if self.blank else f"FY{o.first_fy}"
-        f.formula("Fiscal year", "Org_FYLabel",
-                  'IF(In_FYStart="","",CONCATENATE("FY",YEAR(In_FYStart)+IF(AND(MONTH(In_FYStart)=1,DAY(In_FYStart)=1),0,1)))',
-                  fy, s.calc_text, note="Named after the calendar year in which the fiscal year ends.")
-        f.heading("Backbone structure")
-        struct_label = "" if self.blank else self.content.label(self.content.structures, o.backbone_structure)
-        row = f.text("Backbone structure", "In_Structure", struct_label or None, s.in_text, note="Choose from the list; the notes below change with it.")
-        dropdown(b, ws, row, 1, row, 1, "List_Structures", "Backbone structure", "How the backbone is set up. Choose one; its benefits, challenges and cost notes appear below.")
-        item = None if self.blank else self.content.by_id(self.content.structures, o.backbone_structure)
-        for label, key, field in [
-            ("What it is", "Description", lambda i: i.text("description")),
-            ("Benefits", "Benefits", lambda i: bullets_text(i.bullets("benefits"))),
-            ("Challenges", "Challenges", lambda i: bullets_text(i.bullets("challenges"))),
-            ("Cost implications", "CostImplications", lambda i: bullets_text(i.bullets("cost_implications"))),
-            ("Tips for funders", "FunderTips", lambda i: bullets_text(i.bullets("funder_tips"))),
-        ]:
-            value = field(item) if item else "Choose a backbone structure above."
-            r = f.formula(label, f"Org_Structure{key}",
-                          f'IF(ISNA(MATCH(In_Structure,List_Structures,0)),"Choose a backbone structure above.",'
-                          f'INDEX(List_Structures{key},MATCH(In_Structure,List_Structures,0)))', value, s.calc_wrap)
-            ws.set_row(r, 15 * max(2, value.count("\n") + 1 + len(value) // 70))
-        print_setup(ws, self.org_name, landscape=False)
+        write_organization(self.book, self.ws[ORG], self.content, self.p.organization, self.blank, self.org_name,
+                           "First day of the fiscal year this workbook covers, e.g. 2026-07-01.", "", "Fiscal year")
 
     def _assumptions(self) -> None:
         b, s, ws, a = self.book, self.s, self.ws[ASSUME], self.p.assumptions
