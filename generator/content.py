@@ -66,6 +66,7 @@ class Content:
     guidance: tuple[Item, ...]
     scenarios: tuple[Item, ...]
     presets: tuple[Item, ...]
+    start_pages: tuple[Item, ...]
 
     @staticmethod
     def ids(items: tuple[Item, ...]) -> list[str]:
@@ -125,6 +126,7 @@ _FILES = {
     "guidance": ("guidance.yaml", "sections"),
     "scenarios": ("scenarios.yaml", "scenarios"),
     "presets": ("presets.yaml", "one_time_presets"),
+    "start_pages": ("start_here.yaml", "pages"),
 }
 
 

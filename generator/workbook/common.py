@@ -498,3 +498,20 @@ def write_organization(book: Book, ws: Worksheet, content: Content, org: Any, bl
                       f'INDEX(List_Structures{key},MATCH(In_Structure,List_Structures,0)))', value, s.calc_wrap)
         ws.set_row(r, 15 * max(2, value.count("\n") + 1 + len(value) // 70))
     print_setup(ws, org_name, landscape=False)
+
+
+def write_start_page(book: Book, ws: Worksheet, content: Content, page_id: str, visible_sheets: list[str], org_name: str,
+                     master_name: str, master_value: bool) -> None:
+    """Start Here from templates/content/start_here.yaml: the page's purpose, steps, a line
+    for every visible sheet (an error when one is missing), its sections and the notes."""
+    page = content.by_id(content.start_pages, page_id)
+    described: dict[str, str] = dict(page.data.get("sheets") or {})
+    missing = [name for name in visible_sheets if name not in described]
+    if missing:
+        raise ValueError(f"templates/content/start_here.yaml: page {page_id!r} describes no sheet {', '.join(missing)}")
+    sections = [(str(sec["heading"]), [str(x) for x in sec.get("lines") or []]) for sec in page.data.get("sections") or []]
+    shared = content.by_id(content.start_pages, "shared").bullets("good_to_know") if "shared" in content.ids(content.start_pages) else []
+    sections.append(("Good to know", shared + page.bullets("good_to_know")))
+    write_start_here(book, ws, page.label, org_name or "Blank template: fill in the Organization sheet first",
+                     page.bullets("purpose"), page.bullets("steps"), [(name, described[name]) for name in visible_sheets],
+                     master_name, master_value, sections)

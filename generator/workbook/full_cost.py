@@ -18,7 +18,7 @@ from ..schema import Partnership
 from .common import (
     CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, dropdown, identity,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
-    write_start_here, write_table, write_organization,
+    write_table, write_organization, write_start_page,
 )
 from .layout import Book, Column, Table
 
@@ -615,41 +615,8 @@ class FullCostBuilder:
         write_guide(self.book, self.ws[GUIDE], c, "full_cost", self.org_name, reference)
 
     def _start_here(self) -> None:
-        sheets = [
-            (ORG, "Name, fiscal year and backbone structure (with what that structure means for cost)."),
-            (ASSUME, "Benefits rate, growth rates, the typical indirect cap and how likely each confidence level is."),
-            (STAFF, "Every position, its FTE, salary, whether it is in-kind, and how its time splits across functions."),
-            (EXP, "Non-personnel costs, by category and function."),
-            (FULL, "The six areas of full cost and their inputs: unfunded costs, working capital, reserves, assets, debt, change capital."),
-            (REV, "Revenue sources for year 1, by stream and confidence."),
-            (CALC, "Every result as a formula, with its defined name."),
-            (SUMMARY, "The headline numbers in plain words, with charts."),
-            (GUIDE, "Guidance: backbone functions, structures, funding streams, full cost, indirect costs, staffing."),
-            (CHECKS, "Checks that the inputs hang together; the master check is shown on every output sheet."),
-        ]
-        write_start_here(
-            self.book, self.ws[START], "Full Cost Workbook", self.org_name or "Blank template: fill in the Organization sheet first",
-            [
-                "This workbook shows what it really costs to run your partnership's backbone for a year: not only this year's "
-                "expenses, but also the working capital, reserves, equipment, debt repayment and change capital that keep it healthy.",
-                "It sets that full cost against the revenue you can expect, shows the gap, and shows how cost splits across the "
-                "backbone's functions, so you can make the case to funders for support that covers the real cost.",
-            ],
-            [
-                "Fill in the Organization sheet and check the Assumptions.",
-                "List every position on Staffing (in-kind ones too) and split each one's time across the functions.",
-                "List non-personnel costs on Expenses, then the six areas' inputs on Full Cost.",
-                "List revenue sources on Revenue with their stream and confidence.",
-                "Read Summary. If the master check is red, the Checks sheet says what to fix.",
-            ],
-            [(n, w) for n, w in sheets], "FC_Checks_OK", self._all_checks_pass(),
-            [("Good to know", [
-                "To add a row, type into the next empty row of a table: the formulas already cover the spare rows.",
-                "Formulas are protected (no password) so they are not overwritten by accident; Review > Unprotect Sheet lifts that.",
-                "Amounts are in your own currency, per year, for the fiscal year shown on Organization.",
-            ])],
-        )
-
+        write_start_page(self.book, self.ws[START], self.content, "full_cost", [n for n in SHEETS if n not in (START, LISTS, META)],
+                         self.org_name, "FC_Checks_OK", self._all_checks_pass())
 
 def build_full_cost(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
                     password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None) -> dict[str, str]:

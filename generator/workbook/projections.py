@@ -30,8 +30,8 @@ from ..model.projections import (
 from ..schema import Partnership, Scenario
 from .common import (
     CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, dropdown, identity, master_banner,
-    number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata, write_start_here,
-    write_table, write_organization,
+    number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
+    write_table, write_organization, write_start_page,
 )
 from .full_cost import Capacity, slugify
 from .layout import Book, Column, Table, WorkbookBuildError, abs_range, col_letter
@@ -1083,54 +1083,8 @@ class ProjectionsBuilder:
         write_guide(self.book, self.ws[GUIDE], c, "projections", self.org_name, reference)
 
     def _start_here(self) -> None:
-        sheets = [
-            (ORG, "Name, fiscal year start and backbone structure."),
-            (ASSUME, "Horizon, starting cash, reserve target, rates, confidence probabilities and the scenario table (one column per scenario)."),
-            (REV, "Revenue sources with their stream, confidence, restricted flag and the amount in each year."),
-            (STAFF, "Positions with FTE, salary, function shares, start and end years, in-kind flag and the scenarios they belong to."),
-            (EXP, "Non-personnel costs with their start and end years and in-kind flag."),
-            (ONE, "One-time costs (or income) in one year, limited to some scenarios if you like."),
-            (CALC, "Every result as a formula: one block per scenario, with the defined names."),
-            (VIEW, "Pick one scenario and read every line for each year, with a chart."),
-            (CMP, "Every scenario side by side: runway, ending cash, surplus, months of cash, reserve gap and FTE, with charts."),
-            (GUIDE, "Guidance: scenario planning, funding streams, staffing, leadership transitions; reference tables."),
-            (CHECKS, "Checks that the inputs hang together; the master check is shown on every output sheet."),
-        ]
-        write_start_here(
-            self.book, self.ws[START], "Scenario Projections Tool", self.org_name or "Blank template: fill in the Organization sheet first",
-            [
-                "This workbook projects the backbone's revenue, expenses and cash year by year under several scenarios, so you can see "
-                "how much the plan depends on money that is not yet secured, and when cash would run short.",
-                "Every scenario uses the same plan (revenue sources, staff, expenses) but counts it differently: how much of each "
-                "confidence level arrives, how each funding stream moves, and which positions and one-time items it includes.",
-            ],
-            [
-                "Fill in Organization, then check the horizon, starting cash and rates on Assumptions.",
-                "Review the scenario table on Assumptions: one column per scenario. Change a scenario in its own column.",
-                "List revenue sources on Revenue with an amount for each year, and positions on Staffing Plan with their years.",
-                "Add non-personnel costs on Expenses and one-time costs on One-time Items.",
-                "Read Compare for the runway of every scenario, and Scenario View for the detail of one. If the master check is red, see Checks.",
-            ],
-            sheets, "SP_Checks_OK", self._all_checks_pass(),
-            [
-                ("How to read a scenario", [
-                    "Revenue: each source's amount times the share of its confidence level the scenario receives, times its stream multiplier.",
-                    "Expenses: cash positions active that year (with salary growth and benefits), inflated non-personnel costs, one-time items.",
-                    "Surplus = revenue - expenses. Ending cash = starting cash + every surplus so far.",
-                    "Months of cash: how many months of that year's expenses the ending cash would cover. Under two months is a warning sign.",
-                    "Reserve gap: how far ending cash falls short of the reserve target. Zero means the target is met.",
-                    "Runway: the first fiscal year in which ending cash falls below zero, or \"none\" when it never does within the projection.",
-                    "Read each scenario as one possible future; do not add or average them.",
-                ]),
-                ("Good to know", [
-                    "To add a row, type into the next empty row of a table: the formulas already cover the spare rows.",
-                    "The number of years and of scenarios is fixed when the workbook is generated; everything else can be changed here.",
-                    "Formulas are protected (no password) so they are not overwritten by accident; Review > Unprotect Sheet lifts that.",
-                    "In-kind positions and costs are listed for completeness but left out of every cash projection line.",
-                ]),
-            ],
-        )
-
+        write_start_page(self.book, self.ws[START], self.content, "projections", [n for n in SHEETS if n not in (START, LISTS, META)],
+                         self.org_name, "SP_Checks_OK", self._all_checks_pass())
 
 def build_projections(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
                       password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None) -> dict[str, str]:
