@@ -133,6 +133,12 @@ def dropdown(book: Book, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, list
     })
 
 
+def table_dropdown(book: Book, ws: Worksheet, table: Table, key: str, list_name: str, title: str, message: str) -> None:
+    """A dropdown over one column of a table, across its whole capacity."""
+    c = table.col(key)
+    dropdown(book, ws, table.first, c, table.last, c, list_name, title, message)
+
+
 def number_rule(kind: str, minimum: float | None = None, maximum: float | None = None, title: str = "", message: str = "") -> dict[str, Any]:
     """Data validation options for a number input ('decimal' or 'integer')."""
     opts: dict[str, Any] = {"validate": kind, "input_title": title, "input_message": message, "error_title": "Check this value"}
@@ -503,8 +509,10 @@ def write_organization(book: Book, ws: Worksheet, content: Content, org: Any, bl
 def write_start_page(book: Book, ws: Worksheet, content: Content, page_id: str, visible_sheets: list[str], org_name: str,
                      master_name: str, master_value: bool) -> None:
     """Start Here from templates/content/start_here.yaml: the page's purpose, steps, a line
-    for every visible sheet (an error when one is missing), its sections and the notes."""
+    for every sheet of the workbook but Start Here and the hidden ones (an error when one is
+    missing), its sections and the notes."""
     page = content.by_id(content.start_pages, page_id)
+    visible_sheets = [n for n in visible_sheets if n not in (START, LISTS, META)]
     described: dict[str, str] = dict(page.data.get("sheets") or {})
     missing = [name for name in visible_sheets if name not in described]
     if missing:

@@ -16,7 +16,7 @@ from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
 from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import Partnership
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, dropdown, identity,
+    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, identity, table_dropdown,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
@@ -224,7 +224,7 @@ class FullCostBuilder:
             "share_total": (lambda i: f"SUM({rc(t.row(i), first_share)}:{rc(t.row(i), last_share)})", total, s.calc_pct),
             "cost": (lambda i: f"{t.cell(i, 'fte')}*{t.cell(i, 'salary')}*(1+In_BenefitsRate)", cost, s.calc_money),
         })
-        dropdown(b, ws, t.first, t.col("in_kind"), t.last, t.col("in_kind"), "List_YesNo", "In-kind?", "Yes when a partner or host pays this position, not the backbone.")
+        table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?", "Yes when a partner or host pays this position, not the backbone.")
         c_title, c_tot = t.col("title"), t.col("share_total")
         ws.conditional_format(t.first, c_tot, t.last, c_tot, {
             "type": "formula", "criteria": f'=AND(${rc(t.first, c_title)[0]}{t.first + 1}<>"",ABS({rc(t.first, c_tot)}-1)>Chk_Tolerance)',
@@ -249,9 +249,9 @@ class FullCostBuilder:
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind)}
                 for e in year1_expenses(self.p)]
         write_table(b, ws, t, rows)
-        dropdown(b, ws, t.first, t.col("category"), t.last, t.col("category"), "List_Categories", "Category", "The kind of cost.")
-        dropdown(b, ws, t.first, t.col("function"), t.last, t.col("function"), "List_FunctionsShared", "Function", "The function this cost serves, or Shared to spread it in proportion to staff time.")
-        dropdown(b, ws, t.first, t.col("in_kind"), t.last, t.col("in_kind"), "List_YesNo", "In-kind?", "Yes when a partner or host provides this at no cost to the backbone.")
+        table_dropdown(b, ws, t, "category", "List_Categories", "Category", "The kind of cost.")
+        table_dropdown(b, ws, t, "function", "List_FunctionsShared", "Function", "The function this cost serves, or Shared to spread it in proportion to staff time.")
+        table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?", "Yes when a partner or host provides this at no cost to the backbone.")
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
         self.exp = t
@@ -278,7 +278,7 @@ class FullCostBuilder:
             Column("function", "Function", 30, "in_text", None),
         ], self.cap.unfunded)
         write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": opts_fn.label("FunctionsShared", u.function)} for u in fc.unfunded])
-        dropdown(b, ws, unf.first, unf.col("function"), unf.last, unf.col("function"), "List_FunctionsShared", "Function", "The function this cost serves, or Shared.")
+        table_dropdown(b, ws, unf, "function", "List_FunctionsShared", "Function", "The function this cost serves, or Shared.")
         self.unf = unf
         f.row = unf.last + 1
         for key, area, target in [("WC", "Area 2: working capital", fc.working_capital), ("Res", "Area 3: reserves", fc.reserves)]:
@@ -336,9 +336,9 @@ class FullCostBuilder:
             "expected": (lambda i: f"{t.cell(i, 'amount')}*{t.cell(i, 'prob')}",
                          lambda i, d: revs[i].amount(1) * prob[revs[i].confidence] if i < len(revs) else 0.0, s.calc_money),
         })
-        dropdown(b, ws, t.first, t.col("stream"), t.last, t.col("stream"), "List_Streams", "Funding stream", "Where the money comes from.")
-        dropdown(b, ws, t.first, t.col("confidence"), t.last, t.col("confidence"), "List_Levels", "Confidence", "How sure the money is: committed, likely, possible or prospect.")
-        dropdown(b, ws, t.first, t.col("restricted"), t.last, t.col("restricted"), "List_YesNo", "Restricted?", "Yes when the funder limits what the money may pay for.")
+        table_dropdown(b, ws, t, "stream", "List_Streams", "Funding stream", "Where the money comes from.")
+        table_dropdown(b, ws, t, "confidence", "List_Levels", "Confidence", "How sure the money is: committed, likely, possible or prospect.")
+        table_dropdown(b, ws, t, "restricted", "List_YesNo", "Restricted?", "Yes when the funder limits what the money may pay for.")
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
         self.rev = t
@@ -615,8 +615,9 @@ class FullCostBuilder:
         write_guide(self.book, self.ws[GUIDE], c, "full_cost", self.org_name, reference)
 
     def _start_here(self) -> None:
-        write_start_page(self.book, self.ws[START], self.content, "full_cost", [n for n in SHEETS if n not in (START, LISTS, META)],
+        write_start_page(self.book, self.ws[START], self.content, "full_cost", SHEETS,
                          self.org_name, "FC_Checks_OK", self._all_checks_pass())
+
 
 def build_full_cost(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
                     password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None) -> dict[str, str]:

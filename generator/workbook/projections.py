@@ -29,7 +29,7 @@ from ..model.projections import (
 )
 from ..schema import Partnership, Scenario
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, dropdown, identity, master_banner,
+    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, identity, table_dropdown, master_banner,
     number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
@@ -447,11 +447,11 @@ class ProjectionsBuilder:
         self._year_header(ws, t_, ykeys)
         b.text(ws, t_.top - 1, first, "Amount expected in each year (before confidence)", s.label_b)
         b.define("Rev_Amounts", abs_range(REV, t_.first, first, t_.last, last))
-        dropdown(b, ws, t_.first, t_.col("stream"), t_.last, t_.col("stream"), "List_Streams", "Funding stream", "Where the money comes from.")
-        dropdown(b, ws, t_.first, t_.col("confidence"), t_.last, t_.col("confidence"), "List_Levels", "Confidence",
-                 "How sure the money is: committed, likely, possible or prospect.")
-        dropdown(b, ws, t_.first, t_.col("restricted"), t_.last, t_.col("restricted"), "List_YesNo", "Restricted?",
-                 "Yes when the funder limits what the money may pay for.")
+        table_dropdown(b, ws, t_, "stream", "List_Streams", "Funding stream", "Where the money comes from.")
+        table_dropdown(b, ws, t_, "confidence", "List_Levels", "Confidence",
+                       "How sure the money is: committed, likely, possible or prospect.")
+        table_dropdown(b, ws, t_, "restricted", "List_YesNo", "Restricted?",
+                       "Yes when the funder limits what the money may pay for.")
         ws.set_row(t_.top, 30)
         ws.freeze_panes(t_.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t_.top, t_.top))
@@ -521,11 +521,10 @@ class ProjectionsBuilder:
         write_table(b, ws, t, rows, formulas)
         self._scenario_headers(ws, t, "inc_", "In scenario? (blank = Yes)")
         b.text(ws, t.top - 1, first_share, "Share of time on each function (adds up to 100%)", s.label_b)
-        dropdown(b, ws, t.first, t.col("in_kind"), t.last, t.col("in_kind"), "List_YesNo", "In-kind?",
-                 "Yes when a partner or host pays this position, not the backbone. In-kind positions are not in the cash projections.")
+        table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?",
+                       "Yes when a partner or host pays this position, not the backbone. In-kind positions are not in the cash projections.")
         for sc in self.scenarios:
-            c = t.col(f"inc_{sc.id}")
-            dropdown(b, ws, t.first, c, t.last, c, "List_YesNo", "In this scenario?", "Yes when this position is part of the scenario. Blank counts as Yes.")
+            table_dropdown(b, ws, t, f"inc_{sc.id}", "List_YesNo", "In this scenario?", "Yes when this position is part of the scenario. Blank counts as Yes.")
         c_title, c_tot = t.col("title"), t.col("share_total")
         ws.conditional_format(t.first, c_tot, t.last, c_tot, {
             "type": "formula",
@@ -557,11 +556,11 @@ class ProjectionsBuilder:
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind),
                  "start": e.start_year, "end": e.end_year} for e in exps]
         write_table(b, ws, t, rows, self._span_formulas(t, "amount", exps))
-        dropdown(b, ws, t.first, t.col("category"), t.last, t.col("category"), "List_Categories", "Category", "The kind of cost.")
-        dropdown(b, ws, t.first, t.col("function"), t.last, t.col("function"), "List_FunctionsShared", "Function",
-                 "The function this cost serves, or Shared. Used by the Full Cost Workbook.")
-        dropdown(b, ws, t.first, t.col("in_kind"), t.last, t.col("in_kind"), "List_YesNo", "In-kind?",
-                 "Yes when a partner or host provides this at no cost to the backbone.")
+        table_dropdown(b, ws, t, "category", "List_Categories", "Category", "The kind of cost.")
+        table_dropdown(b, ws, t, "function", "List_FunctionsShared", "Function",
+                       "The function this cost serves, or Shared. Used by the Full Cost Workbook.")
+        table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?",
+                       "Yes when a partner or host provides this at no cost to the backbone.")
         ws.set_row(t.top, 30)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
@@ -588,8 +587,7 @@ class ProjectionsBuilder:
         write_table(b, ws, t, rows)
         self._scenario_headers(ws, t, "inc_", "In scenario? (blank = Yes)")
         for sc in self.scenarios:
-            c = t.col(f"inc_{sc.id}")
-            dropdown(b, ws, t.first, c, t.last, c, "List_YesNo", "In this scenario?", "Yes when this item is part of the scenario. Blank counts as Yes.")
+            table_dropdown(b, ws, t, f"inc_{sc.id}", "List_YesNo", "In this scenario?", "Yes when this item is part of the scenario. Blank counts as Yes.")
         ws.set_row(t.top, 30)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
@@ -1083,8 +1081,9 @@ class ProjectionsBuilder:
         write_guide(self.book, self.ws[GUIDE], c, "projections", self.org_name, reference)
 
     def _start_here(self) -> None:
-        write_start_page(self.book, self.ws[START], self.content, "projections", [n for n in SHEETS if n not in (START, LISTS, META)],
+        write_start_page(self.book, self.ws[START], self.content, "projections", SHEETS,
                          self.org_name, "SP_Checks_OK", self._all_checks_pass())
+
 
 def build_projections(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
                       password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None) -> dict[str, str]:
