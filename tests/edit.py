@@ -30,3 +30,13 @@ def cell(wb: Any, name: str, index: int = 0) -> Any:
 def set_value(wb: Any, name: str, value: Any, index: int = 0) -> None:
     """Type a value into a named input cell (or the index-th cell of a named column)."""
     cell(wb, name, index).value = value
+
+
+def foreign_workbook(path: Any) -> Any:
+    """A plain spreadsheet that is not one of the toolkit's workbooks."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Budget"
+    wb.save(path)
+    return path

@@ -20,7 +20,7 @@ from generator.verify import model_for
 from macros import actions
 from macros.book import FAIL_FILL, FileBook, location
 
-from .edit import cell, set_value
+from .edit import cell, set_value, foreign_workbook
 
 KINDS = ("full-cost", "scenario-projections")
 CASES = [(e, k) for e in example_names() for k in KINDS]
@@ -159,10 +159,7 @@ def test_validate_action_leaves_a_colour_the_user_changed(built, tmp_path: Path)
 
 
 def test_validate_action_on_a_workbook_that_is_not_ours(tmp_path: Path) -> None:
-    path = tmp_path / "budget.xlsx"
-    wb = openpyxl.Workbook()
-    wb.active["A1"] = "Budget"
-    wb.save(path)
+    path = foreign_workbook(tmp_path / "budget.xlsx")
     book = FileBook(path)
     result = actions.validate_action(book)
     assert [f.code for f in result.report.findings] == ["not_ours"] and result.highlighted == []

@@ -14,7 +14,7 @@ from generator.readback.source import FileSource, SourceError
 from generator.schema import Partnership, load_partnership, validate_data
 from generator.workbook.full_cost import build_full_cost
 
-from .edit import set_value
+from .edit import set_value, foreign_workbook
 from .strategies import partnership_data
 
 
@@ -84,10 +84,7 @@ def test_values_keep_their_cells_and_user_edits_are_read(tmp_path: Path) -> None
 
 
 def test_not_our_workbook_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "other.xlsx"
-    wb = openpyxl.Workbook()
-    wb.active["A1"] = "hello"
-    wb.save(path)
+    path = foreign_workbook(tmp_path / "other.xlsx")
     with pytest.raises(SourceError, match="not a Place-Based Partnerships Toolkit workbook"):
         extract(path)
     with pytest.raises(SourceError, match="defined name Staff_title is missing"):

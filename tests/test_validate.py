@@ -16,7 +16,7 @@ from generator.readback.validate import validate_file
 from generator.schema import load_partnership
 from generator.workbook.full_cost import build_full_cost
 
-from .edit import cell, set_value
+from .edit import cell, set_value, foreign_workbook
 
 
 @pytest.fixture()
@@ -89,10 +89,7 @@ def test_deleted_sheet_is_reported(built: Path) -> None:
 
 
 def test_workbook_that_is_not_ours(tmp_path: Path) -> None:
-    path = tmp_path / "budget.xlsx"
-    wb = openpyxl.Workbook()
-    wb.active["A1"] = "Budget"
-    wb.save(path)
+    path = foreign_workbook(tmp_path / "budget.xlsx")
     r = validate_file(path)
     assert codes(r) == ["not_ours"] and r.exit_code == 1
 
