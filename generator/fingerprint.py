@@ -63,10 +63,23 @@ _FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*?>\s*<f(?:\s([^>]*?))?(
 _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>]")
 
 
-def _unescape(raw: bytes) -> str:
-    from xml.sax.saxutils import unescape
+_ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|lt|gt|amp|quot|apos);")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
-    return unescape(raw.decode("utf-8"), {"&quot;": '"', "&apos;": "'"})
+
+def _entity(m: "re.Match[str]") -> str:
+    ref = m.group(1)
+    if ref.startswith("#x"):
+        return chr(int(ref[2:], 16))
+    if ref.startswith("#"):
+        return chr(int(ref[1:]))
+    return _NAMED[ref]
+
+
+def _unescape(raw: bytes) -> str:
+    """XML text to str in one pass: the five named entities and numeric character references
+    (writers such as openpyxl save non-ASCII formula text as `&#183;`)."""
+    return _ENTITY.sub(_entity, raw.decode("utf-8"))
 
 
 def _attrs(raw: bytes | None) -> dict[str, str]:

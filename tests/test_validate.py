@@ -155,3 +155,11 @@ def test_rebuild_reproduces_every_formula_even_with_spare_rows_filled(name: str,
         filled = tmp_path / f"filled-{path.name}"
         wb.save(filled)
         assert _expected_formulas(extract(filled)) == read_formulas(path), path.name
+
+
+def test_formula_text_is_read_with_character_references_decoded() -> None:
+    """A writer may store ' · ' as '&#183;' (openpyxl does); '&amp;#183;' stays the literal text '&#183;'."""
+    from generator.fingerprint import _unescape
+
+    assert _unescape('IF(A1="",""," &#183; "&amp;B1&amp;"&amp;#183;"&#x41;&lt;&gt;&quot;&apos;)'.encode()) == \
+        'IF(A1="",""," \u00b7 "&B1&"&#183;"A<>"\')'
