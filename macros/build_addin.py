@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from generator.fileio import atomic_write
+
 from .ovba import WORKBOOK_BASE, WORKSHEET_BASE, Module, VbaProject, document_module
 
 HERE = Path(__file__).resolve().parent
@@ -121,20 +123,17 @@ def _read_zip(path: Path) -> dict[str, bytes]:
 
 def _write_zip(parts: dict[str, bytes], target: Path) -> Path:
     """Write the package deterministically ([Content_Types].xml first, fixed timestamps)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     order = ["[Content_Types].xml"] + sorted(k for k in parts if k != "[Content_Types].xml")
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
+
+    def write(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
             for name in order:
                 info = zipfile.ZipInfo(name, FIXED_DATE)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
                 z.writestr(info, parts[name])
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+
+    return atomic_write(target, write)
 
 
 def _sub_once(pattern: str, repl: str, text: str, what: str, flags: int = 0) -> str:
