@@ -37,6 +37,7 @@ def content_option(command: FC) -> FC:
         try:
             load_content()
         except ContentError as exc:
+            use_content_dir(None)  # the command never runs, so its close callback does not either
             raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
     return click.option("--content", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -437,6 +438,8 @@ def content(outdir: Path) -> None:
     from .fileio import write_bytes
 
     source = content_dir()
+    if not list(source.glob("*.yaml")):
+        _fail(f"{source}: no content files (*.yaml) to copy", 2)
     outdir.mkdir(parents=True, exist_ok=True)
     copied = kept = 0
     for path in sorted(source.glob("*.yaml")):
