@@ -1,6 +1,7 @@
 """The `pbp-toolkit` command line."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -31,6 +32,11 @@ def content_option(command: FC) -> FC:
 
     def take(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
         if value is None:
+            if os.environ.get("PBP_TEMPLATES"):  # a wrong folder there: say so before the command runs
+                try:
+                    load_content()
+                except ContentError as exc:
+                    raise click.UsageError(f"PBP_TEMPLATES={os.environ['PBP_TEMPLATES']}: {exc}", ctx=ctx) from None
             return
         use_content_dir(value)
         ctx.call_on_close(lambda: use_content_dir(None))

@@ -84,6 +84,7 @@ def test_examples_lists_each_example_and_never_prints_nothing(tmp_path: Path) ->
     shipped = sorted(p.stem for p in (TEMPLATES / "examples").glob("*.yaml"))
     assert [line.split()[0] for line in out.splitlines()] == shipped
     # a templates folder with an empty examples/ folder: a message and exit status 2, not silence
+    shutil.copytree(TEMPLATES / "content", tmp_path / "content")
     (tmp_path / "examples").mkdir()
     code, out, err = run("examples", env={"PBP_TEMPLATES": str(tmp_path)})
     assert (code, out) == (2, "")
@@ -143,6 +144,11 @@ def test_unusable_content_folder_is_one_clear_line(tmp_path: Path) -> None:
     code, out, err = run("check", str(TEMPLATES / "examples" / "riverside-housing.yaml"), "--content", str(tmp_path))
     assert code == 2
     assert f"{tmp_path / 'functions.yaml'}: content file is missing" in err
+    assert "Traceback" not in err
+    code, out, err = run("validate", str(TEMPLATES / "examples" / "riverside-housing.yaml"),
+                         env={"PBP_TEMPLATES": str(tmp_path / "nowhere")})
+    assert code == 2
+    assert f"PBP_TEMPLATES={tmp_path / 'nowhere'}: {tmp_path / 'nowhere' / 'content'}: the content folder does not exist" in err
     assert "Traceback" not in err
 
 
