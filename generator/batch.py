@@ -30,7 +30,6 @@ import multiprocessing
 import os
 import re
 import sys
-import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -42,7 +41,8 @@ import click
 import yaml
 
 from .build import BuildOptions, build_workbooks, builders, stamp_time
-from .content import Content, load_content
+from .content import Content, content_dir, load_content, use_content_dir
+from .fileio import atomic_write
 from .schema import DataFileError, Partnership, validate_data
 from .workbook.full_cost import slugify
 
@@ -458,9 +458,11 @@ def fast_formulas() -> Iterator[None]:
         Worksheet._prepare_formula = original
 
 
-def _init_worker() -> None:
-    """Once per worker process: content loaded and fast formulas on (xlsxwriter writes in
+def _init_worker(content_folder: str) -> None:
+    """Once per worker process: content loaded (from the parent's content folder, which a
+    spawned worker would not otherwise know) and fast formulas on (xlsxwriter writes in
     memory in every build, see layout.Book, so no scratch files are involved)."""
+    use_content_dir(content_folder)
     _WORKER["content"] = load_content()
     fast = fast_formulas()
     fast.__enter__()          # for the life of the worker
@@ -593,7 +595,8 @@ def _build_all(todo: list[tuple[int, str, str, Partnership]], outdir: Path, kind
                         break
                     take([_build_one(item, outdir, kinds, content) for item in items])
         else:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_init_worker) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_init_worker,
+                                     initargs=(str(content_dir()),)) as pool:
                 chunk_of: dict[Future[list[RowResult]], list[tuple[int, str, str, Partnership]]] = {
                     pool.submit(_build_chunk, c, str(outdir), kinds): c for c in chunks}
                 pending = set(chunk_of)
@@ -641,16 +644,13 @@ def _note_stale(batch: BatchResult, kinds: tuple[str, ...]) -> None:
 
 
 def _atomic_csv(path: Path, header: Sequence[str], rows: list[Sequence[Any]]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".csv", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(header)
             w.writerows(rows)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    atomic_write(path, write)
 
 
 def write_manifest(batch: BatchResult) -> tuple[Path, Path]:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .content import Content, load_content, templates_dir
+from .content import Content, load_content, packaged_templates, templates_dir
+from .fileio import atomic_write
+
+_atomic = atomic_write  # the old name, for callers elsewhere
 from .schema import Partnership, validate_data
 from .workbook.full_cost import Capacity, build_full_cost, slugify
 
@@ -21,7 +23,9 @@ KINDS = ("full-cost", "scenario-projections")
 
 
 def examples_dir() -> Path:
-    return templates_dir() / "examples"
+    """$PBP_TEMPLATES/examples when that folder exists, else the examples shipped with the toolkit."""
+    own = templates_dir() / "examples"
+    return own if own.is_dir() else packaged_templates() / "examples"
 
 
 def example_names() -> list[str]:
@@ -61,19 +65,6 @@ def with_years(p: Partnership, years: int | None, content: Content | None = None
         if o["year"] > years:
             raise ValueError(f"one-time item {o['name']!r} falls in year {o['year']}, beyond --years {years}")
     return validate_data(data, f"<{years}-year copy>", content)
-
-
-def _atomic(target: Path, write: Callable[[Path], object]) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
 
 
 @dataclass
@@ -116,6 +107,6 @@ def build_workbooks(p: Partnership, outdir: Path, options: BuildOptions | None =
             raise ValueError(f"unknown workbook {kind!r}; choose from {', '.join(available)}")
         target = Path(outdir) / f"{slug}-{kind}.xlsx"
         fn = available[kind]
-        made.append(_atomic(target, lambda tmp, fn=fn: fn(p, tmp, content=content, capacity=options.capacity,
+        made.append(atomic_write(target, lambda tmp, fn=fn: fn(p, tmp, content=content, capacity=options.capacity,
                                                           password=options.password, blank=blank, build_time=options.build_time)))
     return made

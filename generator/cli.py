@@ -1,15 +1,17 @@
 """The `pbp-toolkit` command line."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
 
 import click
+from click.decorators import FC
 
 from . import __version__
-from .build import KINDS, BuildOptions, blank_partnership, build_workbooks, example_names, example_path, stamp_time
-from .content import ContentError, load_content
+from .build import KINDS, BuildOptions, blank_partnership, build_workbooks, example_names, example_path, examples_dir, stamp_time
+from .content import ContentError, load_content, use_content_dir
 from .schema import DataFileError, Partnership, load_partnership, validate_data
 from .workbook.full_cost import Capacity
 
@@ -17,6 +19,35 @@ from .workbook.full_cost import Capacity
 def _fail(message: str, code: int = 2) -> None:
     click.echo(message, err=True)
     sys.exit(code)
+
+
+CONTENT_HELP = ("Folder with your own content files (labels, ids, guidance: a copy of the toolkit's content "
+                "folder, see `pbp-toolkit content`). Default: $PBP_TEMPLATES/content, else the content shipped "
+                "with the toolkit.")
+
+
+def content_option(command: FC) -> FC:
+    """`--content DIR` for a command that builds or reads workbooks: the whole command (and any
+    worker process it starts) uses that content, checked before anything else runs."""
+
+    def take(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+        if value is None:
+            if os.environ.get("PBP_TEMPLATES"):  # a wrong folder there: say so before the command runs
+                try:
+                    load_content()
+                except ContentError as exc:
+                    raise click.UsageError(f"PBP_TEMPLATES={os.environ['PBP_TEMPLATES']}: {exc}", ctx=ctx) from None
+            return
+        use_content_dir(value)
+        ctx.call_on_close(lambda: use_content_dir(None))
+        try:
+            load_content()
+        except ContentError as exc:
+            use_content_dir(None)  # the command never runs, so its close callback does not either
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+    return click.option("--content", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                        expose_value=False, is_eager=True, callback=take, help=CONTENT_HELP)(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -35,6 +66,10 @@ def main() -> None:
       pbp-toolkit build --example riverside-housing -o out/
       pbp-toolkit build my-partnership.yaml -o out/
       pbp-toolkit build --blank -o out/            empty templates to fill in by hand
+
+    \b
+    Every command that builds or reads workbooks takes --content DIR (your own content
+    folder); the PBP_TEMPLATES environment variable sets a templates folder for all of them.
     """
 
 
@@ -53,6 +88,7 @@ def main() -> None:
 @click.option("--password", default=None, help="Protect formula sheets with this password (default: protected, no password).")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "xlsm"]), default="xlsx", show_default=True,
               help="xlsm: macro-enabled workbooks with the PBP Toolkit macros, ribbon tab and xlwings' config sheet (needs xlwings).")
+@content_option
 def build(data_file: Path | None, outdir: Path, blank: bool, example: str | None, kinds: tuple[str, ...], years: int | None,
           staff_rows: int, expense_rows: int, revenue_rows: int, password: str | None, fmt: str) -> None:
     """Build the workbooks for DATA_FILE (a partnership .yaml), an --example, or --blank.
@@ -96,16 +132,30 @@ def build(data_file: Path | None, outdir: Path, blank: bool, example: str | None
 
 
 @main.command()
+@content_option
 def examples() -> None:
-    """List the example partnership data files shipped in templates/examples."""
-    for name in example_names():
-        p = load_partnership(example_path(name))
+    """List the example partnership data files shipped with the toolkit (build one with
+    `pbp-toolkit build --example NAME -o OUT/`)."""
+    names = example_names()
+    if not names:
+        _fail(f"no example data files (*.yaml) in {examples_dir()}", 2)
+    bad = 0
+    for name in names:
+        try:
+            p = load_partnership(example_path(name))
+        except (DataFileError, ContentError) as exc:
+            click.echo(f"{name:32s} cannot be used: {str(exc).splitlines()[0]}", err=True)
+            bad += 1
+            continue
         o = p.organization
         click.echo(f"{name:32s} {o.name} ({o.backbone_structure}, {len(p.staff)} positions, {p.years} years)")
+    click.echo(f"{len(names)} example(s) in {examples_dir()}", err=True)
+    sys.exit(1 if bad else 0)
 
 
 @main.command()
 @click.argument("data_file", type=click.Path(dir_okay=False, path_type=Path))
+@content_option
 def check(data_file: Path) -> None:
     """Validate a partnership data file without building anything."""
     try:
@@ -136,6 +186,7 @@ def pdf(workbook: Path, out_pdf: Path | None) -> None:
 @main.command()
 @click.argument("data_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), help="Keep the built and recalculated files in this folder.")
+@content_option
 def verify(data_file: Path, keep: Path | None) -> None:
     """Build the workbooks for DATA_FILE and prove them: the Python model, the values cached
     in each file and LibreOffice's recalculation must agree on every output, and no cell may
@@ -193,6 +244,7 @@ def _extract_partnership(files: tuple[Path, ...]) -> "tuple[Partnership, list[st
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Data file (.yaml) to write.")
+@content_option
 def extract(files: tuple[Path, ...], out_file: Path) -> None:
     """Read the inputs of filled workbooks back into a partnership data file.
 
@@ -202,13 +254,13 @@ def extract(files: tuple[Path, ...], out_file: Path) -> None:
     files saved by Excel or LibreOffice. Nothing is written when an input is invalid: each
     problem is listed with its sheet and cell.
     """
+    from .fileio import write_text
     from .schema import dump_partnership
 
     p, notes = _extract_partnership(files)
     for note in notes:
         click.echo(f"note: {note}", err=True)
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    out_file.write_text(dump_partnership(p), encoding="utf-8")
+    write_text(out_file, dump_partnership(p))
     click.echo(f"wrote {out_file}")
 
 
@@ -218,6 +270,7 @@ def extract(files: tuple[Path, ...], out_file: Path) -> None:
 @click.option("--annotate", "annotate", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a copy of the (single) FILE with a Toolkit Check sheet, a link to each problem "
                    "cell and the problem cells filled red, as the add-in's Validate button does.")
+@content_option
 def validate(files: tuple[Path, ...], as_json: bool, annotate: Path | None) -> None:
     """Check returned workbooks: is each one of our templates (which, which version); are its
     formulas intact (cells that changed are listed); are its inputs valid (sheet and cell of
@@ -252,6 +305,7 @@ def validate(files: tuple[Path, ...], as_json: bool, annotate: Path | None) -> N
 @main.command()
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "new", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Workbook to write.")
+@content_option
 def upgrade(old: Path, new: Path) -> None:
     """Carry a filled workbook's inputs into the current template version (same table sizes)."""
     from .readback.upgrade import UpgradeError, describe, upgrade_validated
@@ -270,6 +324,7 @@ def upgrade(old: Path, new: Path) -> None:
 @click.option("-o", "--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Portfolio workbook to write.")
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path), help="Also write portfolio.csv, benchmarks.csv and problems.csv here.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Parallel readers (default: one per core).")
+@content_option
 def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | None) -> None:
     """Read every returned workbook under FOLDER and write one portfolio.
 
@@ -308,6 +363,7 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Random seed, to repeat a run exactly (default: a new seed, printed).")
 @click.option("--scenario", "scenario_id", default=None, help="Scenario id (default: the first, normally base).")
+@content_option
 def risk(workbook: Path, out: Path | None, runs: int, seed: int | None, scenario_id: str | None) -> None:
     """Risk analysis of a Scenario Projections Tool: a Monte Carlo over revenue.
 
@@ -331,6 +387,7 @@ def risk(workbook: Path, out: Path | None, runs: int, seed: int | None, scenario
 @click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Workbook to write (default: WORKBOOK-recalc.xlsx beside the input).")
+@content_option
 def recalc(workbook: Path, out: Path | None) -> None:
     """Recalculate with Python: run the Python model on WORKBOOK's inputs and set its numbers
     beside the workbook's own (the values it was last saved with) for every output, one line
@@ -363,9 +420,67 @@ def recalc(workbook: Path, out: Path | None) -> None:
     sys.exit(1 if result.differing else 0)
 
 
+@main.command()
+@content_option
+def schema() -> None:
+    """Print the JSON Schema of the partnership data file, for completion and checking in an
+    editor: save it (pbp-toolkit schema > partnership.schema.json) and put
+    `# yaml-language-server: $schema=partnership.schema.json` on the first line of the data file.
+    The ids it offers (structures, functions, streams...) come from the content in force."""
+    import json
+
+    from .schema import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command()
+@click.option("-o", "--out", "outdir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to copy the content files into (created if missing; existing files are kept).")
+def content(outdir: Path) -> None:
+    """Copy the toolkit's content files (ids, labels, guidance) into OUT to edit them; then
+    build with `--content OUT` or set PBP_TEMPLATES to the folder above OUT/content."""
+    from .content import content_dir
+    from .fileio import write_bytes
+
+    source = content_dir()
+    if not list(source.glob("*.yaml")):
+        _fail(f"{source}: no content files (*.yaml) to copy", 2)
+    outdir.mkdir(parents=True, exist_ok=True)
+    copied = kept = 0
+    for path in sorted(source.glob("*.yaml")):
+        target = outdir / path.name
+        if target.exists():
+            kept += 1
+            continue
+        write_bytes(target, path.read_bytes())
+        copied += 1
+    click.echo(f"copied {copied} content file(s) from {source} to {outdir}" + (f"; kept {kept} already there" if kept else ""))
+
+
+@main.command()
+@click.option("-o", "--out", "outdir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write PBP Toolkit.xlam into (created if missing).")
+def addin(outdir: Path) -> None:
+    """Build the Excel add-in (PBP Toolkit.xlam) from the installed package and xlwings.
+
+    The add-in calls xlwings by the exact version it is built with: build it in the Python
+    environment Excel will use (needs the addin extra: pip install 'pbp-toolkit[addin]').
+    """
+    try:
+        from macros.build_addin import AddinBuildError, build_addin, xlwings_version
+    except ModuleNotFoundError as exc:
+        _fail(f"the add-in needs the addin extra: pip install 'pbp-toolkit[addin]' ({exc.name} is not installed)", 2)
+    try:
+        path = build_addin(outdir)
+    except AddinBuildError as exc:
+        _fail(str(exc), 2)
+    click.echo(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB), built with xlwings {xlwings_version()}")
+
+
 from .batch import batch_command  # noqa: E402
 
-main.add_command(batch_command)
+main.add_command(content_option(batch_command))
 
 
 if __name__ == "__main__":  # pragma: no cover

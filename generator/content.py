@@ -1,10 +1,19 @@
-"""Load the toolkit's content (ids, labels, guidance) from templates/content/*.yaml.
+"""Load the toolkit's content (ids, labels, guidance) from the content YAML files.
 
 Content lives in YAML so that an organisation can edit labels and guidance, or add ids,
 without touching code. Every other module asks this one for ids and text.
+
+Where the files come from, first match wins:
+
+1. a folder given with `--content DIR` on the command line (`use_content_dir`);
+2. `$PBP_TEMPLATES/content` when the PBP_TEMPLATES environment variable is set;
+3. the copy inside the installed package (`generator.templates`, which is the repository's
+   top-level templates/ folder, mapped into the package by pyproject.toml), found with
+   importlib.resources so that an installed wheel works from any folder.
 """
 from __future__ import annotations
 
+import importlib.resources
 import os
 import re
 from dataclasses import dataclass, field
@@ -20,18 +29,52 @@ ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 INDIRECT_FUNCTION = "operations"
 #: Expense and unfunded items may name this instead of a function.
 SHARED = "shared"
+#: The content file every content folder must hold (used to recognise one).
+_MARKER = "functions.yaml"
+
+_content_override: Path | None = None
+
+
+def packaged_templates() -> Path:
+    """The templates shipped with the package (content/, examples/, rosters/)."""
+    try:
+        root = importlib.resources.files("generator.templates")
+    except ModuleNotFoundError:  # running from a clone that was never installed
+        return Path(__file__).resolve().parent.parent / "templates"
+    return Path(str(root))
 
 
 def templates_dir() -> Path:
-    """Where templates/ lives: $PBP_TEMPLATES, else the repository's templates/ folder."""
+    """The templates folder in force: $PBP_TEMPLATES, else the package's own."""
     env = os.environ.get("PBP_TEMPLATES")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "templates"
+    return packaged_templates()
+
+
+def resolve_content_dir(directory: str | Path) -> Path:
+    """The folder holding the content files, given it or a templates folder around it."""
+    base = Path(directory)
+    if not (base / _MARKER).is_file() and (base / "content" / _MARKER).is_file():
+        return base / "content"
+    return base
+
+
+def use_content_dir(directory: str | Path | None) -> None:
+    """Take content from `directory` from now on in this process (None: back to the default)."""
+    global _content_override
+    _content_override = None if directory is None else resolve_content_dir(directory)
+
+
+def content_dir() -> Path:
+    """The content folder in force (see the module docstring for the order)."""
+    if _content_override is not None:
+        return _content_override
+    return templates_dir() / "content"
 
 
 class ContentError(ValueError):
-    """A content file in templates/ is missing or malformed."""
+    """A content file is missing or malformed."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +98,7 @@ class Item:
 
 @dataclass(frozen=True)
 class Content:
-    """Everything in templates/content, as ordered lists of Items."""
+    """Everything in the content folder, as ordered lists of Items."""
 
     functions: tuple[Item, ...]
     structures: tuple[Item, ...]
@@ -155,11 +198,18 @@ def _load_items(path: Path, key: str) -> tuple[Item, ...]:
     return tuple(items)
 
 
+def load_content(directory: str | Path | None = None) -> Content:
+    """Load and check the content (cached per folder): from `directory` (a content folder, or
+    a templates folder holding content/) or, when None, from the folder in force."""
+    base = resolve_content_dir(directory) if directory is not None else content_dir()
+    return _load_content(str(base.resolve()))
+
+
 @lru_cache(maxsize=8)
-def load_content(directory: str | None = None) -> Content:
-    """Load and check templates/content (cached per directory)."""
-    base = Path(directory) if directory else templates_dir()
-    base = base / "content"
+def _load_content(directory: str) -> Content:
+    base = Path(directory)
+    if not base.is_dir():
+        raise ContentError(f"{base}: the content folder does not exist")
     loaded = {attr: _load_items(base / fname, key) for attr, (fname, key) in _FILES.items()}
     content = Content(**loaded)
     if INDIRECT_FUNCTION not in content.function_ids:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from .fileio import atomic_write
+
 __all__ = [
     "LibreOfficeError",
     "Recalculated",
@@ -372,6 +374,5 @@ def to_pdf(file: Path, out_pdf: Path, timeout: float = 600) -> Path:
     out_pdf = Path(out_pdf)
     with tempfile.TemporaryDirectory(prefix="pbp-pdf-") as tmp:
         [pdf] = convert([file], Path(tmp), fmt="pdf", timeout=timeout, recalc=True)
-        out_pdf.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(pdf), str(out_pdf))
+        atomic_write(out_pdf, lambda target: shutil.copyfile(pdf, target))
     return out_pdf

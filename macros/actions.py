@@ -21,6 +21,7 @@ The actions:
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -522,6 +523,34 @@ def upgrade_action(target: Book | str | Path, out: str | Path | None = None) -> 
 
 
 # ----------------------------------------------------------------------------- entry points for Excel
+
+
+def xlwings_mismatch(built_with: str, installed: str | None) -> str | None:
+    """What to tell the user when Python's xlwings is not the version the add-in was built
+    with (the add-in calls xlwings' DLL and AppleScript by that exact version), else None."""
+    if installed == built_with:
+        return None
+    found = f"xlwings {installed}" if installed else "no xlwings"
+    return (f"PBP Toolkit: this add-in was built with xlwings {built_with}, but the Python environment Excel "
+            f"runs has {found}. Either install that version there:\n"
+            f"    pip install xlwings=={built_with}\n"
+            "or rebuild the add-in in that environment and install the new file in place of this one:\n"
+            "    pbp-toolkit addin -o FOLDER\n"
+            "(on a Mac, then run: xlwings runpython install)")
+
+
+def check_xlwings(built_with: str) -> None:
+    """Every button calls this first, with the version the add-in was built with: a mismatch
+    stops with a message (xlwings shows what Python writes to stderr), not a traceback."""
+    try:
+        import xlwings
+        installed: str | None = xlwings.__version__
+    except ImportError:
+        installed = None
+    message = xlwings_mismatch(built_with, installed)
+    if message:
+        sys.stderr.write(message + "\n")
+        raise SystemExit(1)
 
 
 def _caller() -> Book:

@@ -405,9 +405,11 @@ class FileBook:
         """Nothing to do: a file's values are those cached when it was last saved."""
 
     def save(self, path: str | Path | None = None) -> Path:
+        """Save (atomically: an interrupted save leaves the old file as it was)."""
+        from generator.fileio import atomic_write
+
         target = Path(path) if path is not None else self.path
-        self.wb.save(target)
-        return target
+        return atomic_write(target, self.wb.save)
 
 
 # ----------------------------------------------------------------------------- xlwings

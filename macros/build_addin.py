@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from generator.fileio import atomic_write
+
 from .ovba import WORKBOOK_BASE, WORKSHEET_BASE, Module, VbaProject, document_module
 
 HERE = Path(__file__).resolve().parent
@@ -51,7 +53,10 @@ CT_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.mai
 CT_VBA = "application/vnd.ms-office.vbaProject"
 CT_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 REL_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
-REL_UI = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
+REL_UI = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"  # for a 2006/01 customUI part
+#: Every ribbon relationship type: Office 2007's, which our customUI part needs, and Office 2010's,
+#: which xlwings' template uses; a package must keep only one, or Excel may load two ribbons.
+REL_UI_ANY = re.compile(r"http://schemas\.microsoft\.com/office/\d{4}/relationships/ui/extensibility")
 REL_SHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -121,20 +126,17 @@ def _read_zip(path: Path) -> dict[str, bytes]:
 
 def _write_zip(parts: dict[str, bytes], target: Path) -> Path:
     """Write the package deterministically ([Content_Types].xml first, fixed timestamps)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     order = ["[Content_Types].xml"] + sorted(k for k in parts if k != "[Content_Types].xml")
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
+
+    def write(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
             for name in order:
                 info = zipfile.ZipInfo(name, FIXED_DATE)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
                 z.writestr(info, parts[name])
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+
+    return atomic_write(target, write)
 
 
 def _sub_once(pattern: str, repl: str, text: str, what: str, flags: int = 0) -> str:
@@ -165,12 +167,15 @@ def _set_override(types: str, part: str, content_type: str) -> str:
 
 
 def _core_xml(title: str) -> bytes:
+    """Document properties; the description records the xlwings version the VBA calls."""
+    description = f"Built with xlwings {xlwings_version()}: install that version in the Python environment Excel uses."
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
         'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
         'xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
         f"<dc:title>{escape(title)}</dc:title><dc:creator>Place-Based Partnerships Toolkit</dc:creator>"
+        f"<dc:description>{escape(description)}</dc:description>"
         '<dcterms:created xsi:type="dcterms:W3CDTF">2026-01-01T00:00:00Z</dcterms:created>'
         '<dcterms:modified xsi:type="dcterms:W3CDTF">2026-01-01T00:00:00Z</dcterms:modified>'
         "</cp:coreProperties>"
@@ -180,7 +185,7 @@ def _core_xml(title: str) -> bytes:
 def _with_customui(parts: dict[str, bytes]) -> None:
     parts["customUI/customUI.xml"] = ribbon_xml()
     rels = parts["_rels/.rels"].decode()
-    rels = re.sub(r'<Relationship [^>]*Type="' + re.escape(REL_UI) + r'"[^>]*/>', "", rels)
+    rels = re.sub(r'<Relationship [^>]*Type="' + REL_UI_ANY.pattern + r'"[^>]*/>', "", rels)
     parts["_rels/.rels"] = _add_relationship(rels, REL_UI, "customUI/customUI.xml").encode()
 
 

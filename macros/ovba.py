@@ -119,17 +119,21 @@ def _compress_chunk(chunk: bytes) -> bytes:
 
 
 def compress(data: bytes) -> bytes:
-    """Compress bytes into a CompressedContainer that `decompress` (and Office) reads back."""
+    """Compress bytes into a CompressedContainer that `decompress` (and Office) reads back.
+
+    A chunk whose tokens would not fit in 4096 bytes is stored raw ([MS-OVBA] 2.4.1.3.10):
+    a raw chunk always holds 4096 bytes, so a short final chunk is padded with 0x00 bytes,
+    which a reader gets back after the data. Source text compresses, so this happens only
+    to text with almost no repeated three-byte sequences.
+    """
     out = bytearray(b"\x01")
     for start in range(0, len(data), CHUNK):
         chunk = data[start:start + CHUNK]
         body = _compress_chunk(chunk)
         if len(body) <= CHUNK:
             out += struct.pack("<H", 0xB000 | (len(body) + 2 - 3)) + body
-        elif len(chunk) == CHUNK:  # incompressible: a raw chunk holds exactly 4096 bytes
-            out += struct.pack("<H", 0x3000 | (CHUNK + 2 - 3)) + chunk
-        else:
-            raise ValueError("a final chunk that does not compress cannot be stored raw")
+        else:  # incompressible: raw, padded to the 4096 bytes a raw chunk holds
+            out += struct.pack("<H", 0x3000 | (CHUNK + 2 - 3)) + chunk.ljust(CHUNK, b"\x00")
     return bytes(out)
 
 

@@ -83,8 +83,10 @@ def test_addin_is_an_addin_with_a_vba_project(built: dict[str, Any]) -> None:
 def test_customui_part_its_relationship_and_buttons(built: dict[str, Any]) -> None:
     for path in [built["addin"], *built["xlsm"]]:
         root_rels = ET.fromstring(xml_part(path, "_rels/.rels"))
-        ui = [r for r in root_rels if r.get("Type") == ba.REL_UI]
-        assert [r.get("Target") for r in ui] == ["customUI/customUI.xml"], path
+        # exactly one ribbon relationship of any Office version (xlwings' template brings its own)
+        ui = [r for r in root_rels if (r.get("Type") or "").endswith("/relationships/ui/extensibility")]
+        assert [(r.get("Type"), r.get("Target")) for r in ui] == [(ba.REL_UI, "customUI/customUI.xml")], path
+        assert len({r.get("Id") for r in root_rels}) == len(root_rels)
         custom = ET.fromstring(xml_part(path, "customUI/customUI.xml"))
         assert custom.tag == f"{CUSTOMUI_NS}customUI"
         tabs = custom.findall(f".//{CUSTOMUI_NS}tab")
@@ -115,7 +117,8 @@ def test_ribbon_subs_reach_python_actions_that_exist() -> None:
         body = re.search(rf"^Public Sub {sub}\(\)\r\n    RunAction \"(\w+)\"\r\nEnd Sub", acts, re.M)
         assert body, sub
         assert callable(actions.ACTIONS[body.group(1)])
-    assert 'RunPython "import " & PY_MODULE & " as pbp; pbp." & action & "()"' in acts
+    assert ('RunPython "import " & PY_MODULE & " as pbp; pbp.check_xlwings(\'" & XLWINGS_VERSION & "\'); pbp." '
+            '& action & "()"') in acts
     assert 'Private Const PY_MODULE As String = "macros.actions"' in acts
 
 
@@ -243,6 +246,73 @@ def test_compression_round_trip(size: int) -> None:
         packed = compress(data)
         assert decompress(packed) == data
         assert bytes(olevba.decompress_stream(bytearray(packed))) == data
+
+
+def _chunks(packed: bytes) -> list[tuple[bool, int]]:
+    """(compressed?, stored size) of each chunk of a CompressedContainer."""
+    out, pos = [], 1
+    while pos < len(packed):
+        header = int.from_bytes(packed[pos:pos + 2], "little")
+        size = (header & 0x0FFF) + 3
+        out.append((bool(header >> 15), size - 2))
+        pos += size
+    return out
+
+
+@pytest.mark.parametrize("whole", [0, 1, 2])
+def test_incompressible_final_chunk_is_stored_raw(whole: int) -> None:
+    """Text with (almost) no repeated three-byte run cannot be compressed; a final chunk of it
+    longer than about 3640 bytes used to raise ValueError. Around the 4096-byte chunk
+    boundary, every length now round-trips through our decompressor and oletools', the raw
+    final chunk padded with zeros to 4096 bytes as [MS-OVBA] 2.4.1.3.10 writes it."""
+    rng = random.Random(whole)
+    printable = bytes(range(0x21, 0x7F))
+    raw_finals = 0
+    for tail in (1, 3000, 3639, 3641, 3700, 4000, 4094, 4095, 4096, 4097):
+        size = whole * 4096 + tail
+        data = bytes(rng.choice(printable) for _ in range(size))
+        packed = compress(data)
+        chunks = _chunks(packed)
+        assert len(chunks) == -(-size // 4096)
+        compressed, stored = chunks[-1]
+        if not compressed:
+            raw_finals += 1
+            assert stored == 4096
+        for unpacked in (decompress(packed), bytes(olevba.decompress_stream(bytearray(packed)))):
+            assert unpacked[:size] == data, (whole, tail)
+            padding = unpacked[size:]
+            assert padding == (b"" if compressed else b"\x00" * (len(chunks) * 4096 - size)), (whole, tail)
+    assert raw_finals >= 5  # the lengths past ~3640 bytes of random text are the ones stored raw
+
+
+def test_addin_records_and_checks_its_xlwings_version(built: dict[str, Any], capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import requires
+
+    from macros import actions
+
+    version = xlwings.__version__
+    # recorded: xlwings' module constant (which the VBA uses) and the document properties
+    modules = modules_of(built["addin"])
+    assert f'Public Const XLWINGS_VERSION As String = "{version}"' in modules["xlwings"]
+    assert f"Built with xlwings {version}" in xml_part(built["addin"], "docProps/core.xml")
+    # the addin extra pins exactly the version the add-in is built with
+    pins = [r for r in requires("pbp-toolkit") or [] if r.startswith("xlwings") and "addin" in r]
+    assert pins and all(r.startswith(f"xlwings=={version};") for r in pins), pins
+    # the check: silent when the versions agree; one clear message and exit status 1 otherwise
+    actions.check_xlwings(version)
+    assert capsys.readouterr().err == ""
+    with pytest.raises(SystemExit) as stop:
+        actions.check_xlwings("0.30.0")
+    assert stop.value.code == 1
+    err = capsys.readouterr().err
+    assert f"built with xlwings 0.30.0" in err and f"has xlwings {version}" in err
+    assert "pip install xlwings==0.30.0" in err and "pbp-toolkit addin -o FOLDER" in err
+    assert "Traceback" not in err
+    monkeypatch.setitem(sys.modules, "xlwings", None)  # no xlwings at all
+    with pytest.raises(SystemExit):
+        actions.check_xlwings(version)
+    assert "has no xlwings" in capsys.readouterr().err
 
 
 def test_decompress_rejects_garbage() -> None:

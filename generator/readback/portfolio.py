@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from ..content import load_content
+from ..fileio import atomic_write
 from ..workbook.common import print_setup
 from ..workbook.layout import Book
 from .collect import Portfolio
@@ -112,13 +113,16 @@ def _label(col: str, scenario_names: dict[str, str]) -> str:
 
 
 def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) -> None:
-    """The Portfolio, Benchmarks and Problems sheets (and the same tables as CSV)."""
+    """The Portfolio, Benchmarks and Problems sheets (and the same tables as CSV), each file written atomically."""
     df, bench, probs = portfolio_frame(port), benchmarks_frame(port), problems_frame(port)
     if csv_dir:
-        csv_dir.mkdir(parents=True, exist_ok=True)
-        df.to_csv(csv_dir / "portfolio.csv", index=False)
-        bench.drop(columns=["format"]).to_csv(csv_dir / "benchmarks.csv", index=False)
-        probs.to_csv(csv_dir / "problems.csv", index=False)
+        atomic_write(csv_dir / "portfolio.csv", lambda tmp: df.to_csv(tmp, index=False))
+        atomic_write(csv_dir / "benchmarks.csv", lambda tmp: bench.drop(columns=["format"]).to_csv(tmp, index=False))
+        atomic_write(csv_dir / "problems.csv", lambda tmp: probs.to_csv(tmp, index=False))
+    atomic_write(path, lambda tmp: _write_book(port, tmp, df, bench, probs))
+
+
+def _write_book(port: Portfolio, path: Path, df: Any, bench: Any, probs: Any) -> None:
     book = Book(str(path))
     s = book.styles
     wb = book.wb

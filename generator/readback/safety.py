@@ -38,7 +38,6 @@ import os
 import re
 import stat
 import struct
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -48,6 +47,8 @@ from typing import Any, BinaryIO, Iterator
 
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
+
+from ..fileio import atomic_write
 
 MiB = 1024 * 1024
 
@@ -870,31 +871,29 @@ def strip_macros(src: str | os.PathLike[str], dst: str | os.PathLike[str], limit
             xml = xml.replace(macro.encode(), plain.encode())
         return xml
 
-    with zipfile.ZipFile(io.BytesIO(data)) as zin:
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dst.stem}-", suffix=".xlsx", dir=dst.parent)
-        os.close(fd)
-        try:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-                for zi in zin.infolist():
-                    if zi.filename in drop:
-                        continue
-                    body = zin.read(zi)  # already inspected: bounded and CRC-checked
-                    if zi.filename == "[Content_Types].xml":
-                        body = clean_ct(body)
-                    elif zi.filename.endswith(".rels"):
-                        body = clean_rels(body)
-                    out = zipfile.ZipInfo(zi.filename, date_time=zi.date_time)
-                    out.compress_type = zipfile.ZIP_DEFLATED
-                    out.external_attr = zi.external_attr
-                    zout.writestr(out, body)
-            clean = inspect_package(tmp, limits)
-            if clean.had_macros:  # pragma: no cover - defensive
-                raise UnsafeFile("macros", f"macros remain after stripping: {', '.join(clean.macro_parts)}", src)
-            os.replace(tmp, dst)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    clean: PackageInfo | None = None
+
+    def write(tmp: Path) -> None:
+        nonlocal clean
+        with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+            for zi in zin.infolist():
+                if zi.filename in drop:
+                    continue
+                body = zin.read(zi)  # already inspected: bounded and CRC-checked
+                if zi.filename == "[Content_Types].xml":
+                    body = clean_ct(body)
+                elif zi.filename.endswith(".rels"):
+                    body = clean_rels(body)
+                out = zipfile.ZipInfo(zi.filename, date_time=zi.date_time)
+                out.compress_type = zipfile.ZIP_DEFLATED
+                out.external_attr = zi.external_attr
+                zout.writestr(out, body)
+        clean = inspect_package(tmp, limits)
+        if clean.had_macros:  # pragma: no cover - defensive
+            raise UnsafeFile("macros", f"macros remain after stripping: {', '.join(clean.macro_parts)}", src)
+
+    atomic_write(dst, write)
+    assert clean is not None
     clean.path = str(dst)
     return clean
 

@@ -24,7 +24,8 @@ class UpgradeError(RuntimeError):
 
 def upgrade_validated(report: Report, new: str | Path) -> Path:
     """Build the current template at `new` from a validated workbook's inputs (written atomically)."""
-    from ..build import _atomic, builders
+    from ..build import builders
+    from ..fileio import atomic_write
     from ..workbook.full_cost import capacity_from_meta
 
     if report.status == "unreadable" or report.extracted is None:
@@ -34,7 +35,7 @@ def upgrade_validated(report: Report, new: str | Path) -> Path:
     kind = KIND_OF[report.template_id]
     cap = capacity_from_meta(report.extracted.meta)
     p = report.partnership
-    return _atomic(Path(new), lambda tmp: builders()[kind](p, tmp, capacity=cap))
+    return atomic_write(Path(new), lambda tmp: builders()[kind](p, tmp, capacity=cap))
 
 
 def upgrade_file(old: str | Path, new: str | Path) -> Path:

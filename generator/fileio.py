@@ -1,0 +1,67 @@
+"""Writing files: atomically, and readable by others as any new file would be.
+
+Every file the toolkit writes (workbooks, CSVs, data files, PDFs, the add-in) goes through
+`atomic_write`: the content is written to a temporary file in the target's folder and
+renamed into place, so an interrupted run never leaves a half-written file behind. A
+temporary file is created owner-only (mode 0600), so before the rename it gets the mode a
+plain `open(path, "w")` would give: the existing file's mode when replacing one, else
+0666 minus the umask (0644 under the usual umask 022), so colleagues on a shared drive can
+open what the toolkit wrote.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and put back at once
+    os.umask(mask)
+    return mask
+
+
+def new_file_mode(target: Path) -> int:
+    """The mode `open(target, "w")` would leave: the existing file's, else 0666 minus the umask."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return 0o666 & ~current_umask()
+
+
+def atomic_write(target: str | Path, write: Callable[[Path], object]) -> Path:
+    """Call `write(tmp)` to fill a temporary file beside `target`, then rename it into place.
+    When `write` raises, `target` is left as it was and the temporary file is removed."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.chmod(tmp, new_file_mode(target))
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return target
+
+
+def write_bytes(target: str | Path, data: bytes) -> Path:
+    """`data` into `target`, atomically."""
+    return atomic_write(target, lambda tmp: tmp.write_bytes(data))
+
+
+def write_text(target: str | Path, text: str) -> Path:
+    """`text` (UTF-8) into `target`, atomically."""
+    return atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
