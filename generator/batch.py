@@ -50,6 +50,7 @@ ORG_COLUMNS = ("name", "region", "focus", "backbone_structure", "fiscal_year_sta
 COLUMNS = ORG_COLUMNS + ("data_file",)
 REQUIRED_COLUMNS = ("name",)
 MAX_DATA_FILE_BYTES = 5 * 1024 * 1024
+MAX_ROSTER_BYTES = 50 * 1024 * 1024   # a CSV roster (an .xlsx roster has the returned-workbook limits)
 MANIFEST = "manifest.csv"
 PROBLEMS = "problems.csv"
 MANIFEST_COLUMNS = ("row", "partnership", "slug", "status", "workbook", "file", "bytes", "sha256", "problem")
@@ -215,7 +216,10 @@ def _rows_from_grid(grid: list[tuple[int, list[Any]]]) -> tuple[list[str | None]
 
 def _read_csv(path: Path) -> tuple[list[tuple[int, list[Any]]], list[str]]:
     notes = []
-    raw = path.read_bytes()
+    with open(path, "rb") as fh:
+        raw = fh.read(MAX_ROSTER_BYTES + 1)
+    if len(raw) > MAX_ROSTER_BYTES:
+        raise RosterError(f"larger than {MAX_ROSTER_BYTES // (1024 * 1024)} MB, more than a roster can be")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -344,13 +348,14 @@ class DataFiles:
             return ValueError(f"data_file {path.name} is not a UTF-8 text file")
         except OSError as exc:
             return ValueError(f"data_file {path.name} cannot be read ({exc.strerror})")
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        try:
-            data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            return ValueError(f"data_file {path.name} is not valid YAML{where}: {getattr(exc, 'problem', exc)}")
+        from .schema import parse_yaml
+
+        try:  # no aliases, bounded nesting: a 600-byte alias bomb must not hold up the good rows
+            data = parse_yaml(text, path.name)
+        except DataFileError as exc:
+            prob = exc.problems[0]
+            where = f" at {prob.path}" if prob.path else ""
+            return ValueError(f"data_file {path.name}{where}: {prob.message}")
         if not isinstance(data, dict):
             return ValueError(f"data_file {path.name} does not hold a partnership (expected key: value pairs at the top level)")
         return data
@@ -641,16 +646,10 @@ def _note_stale(batch: BatchResult, kinds: tuple[str, ...]) -> None:
 
 
 def _atomic_csv(path: Path, header: Sequence[str], rows: list[Sequence[Any]]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".csv", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(header)
-            w.writerows(rows)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Written atomically, every field safe to open in a spreadsheet program (generator.safecsv)."""
+    from .safecsv import write_csv
+
+    write_csv(path, header, rows)
 
 
 def write_manifest(batch: BatchResult) -> tuple[Path, Path]:

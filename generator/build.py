@@ -109,13 +109,34 @@ def build_workbooks(p: Partnership, outdir: Path, options: BuildOptions | None =
     content = content or load_content()
     p = with_years(p, options.years, content)
     slug = slug or (BLANK_SLUG if blank else slugify(p.organization.name))
-    made = []
     available = builders()
+    jobs: list[tuple[Path, Callable[[Path], object]]] = []
     for kind in options.kinds or tuple(available):
         if kind not in available:
             raise ValueError(f"unknown workbook {kind!r}; choose from {', '.join(available)}")
         target = Path(outdir) / f"{slug}-{kind}.xlsx"
         fn = available[kind]
-        made.append(_atomic(target, lambda tmp, fn=fn: fn(p, tmp, content=content, capacity=options.capacity,
-                                                          password=options.password, blank=blank, build_time=options.build_time)))
-    return made
+        jobs.append((target, lambda tmp, fn=fn: fn(p, tmp, content=content, capacity=options.capacity,
+                                                   password=options.password, blank=blank, build_time=options.build_time)))
+    return write_set(jobs)
+
+
+def write_set(jobs: list[tuple[Path, Callable[[Path], object]]]) -> list[Path]:
+    """Write several files as a set: each to a hidden temporary name beside its target, and all
+    renamed into place only when every one was written. On any failure (a full disk included)
+    the temporary files are removed and no target is created or replaced."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, write in jobs:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
+            os.close(fd)
+            staged.append((Path(tmp), target))
+            write(Path(tmp))
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in staged:
+            if tmp.exists():
+                tmp.unlink()
+    return [target for _, target in staged]

@@ -1,6 +1,7 @@
 """Write a collected Portfolio as an .xlsx report (and CSV tables for analysts)."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -113,12 +114,45 @@ def _label(col: str, scenario_names: dict[str, str]) -> str:
 
 def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) -> None:
     """The Portfolio, Benchmarks and Problems sheets (and the same tables as CSV)."""
+    """Written as a set: every file goes to a temporary name first and all are renamed into
+    place only when all were written, so a failure (a full disk included) leaves none of
+    them half-written and none of the earlier ones replaced."""
+    import os
+    import tempfile
+
+    from ..safecsv import write_csv
+
     df, bench, probs = portfolio_frame(port), benchmarks_frame(port), problems_frame(port)
-    if csv_dir:
-        csv_dir.mkdir(parents=True, exist_ok=True)
-        df.to_csv(csv_dir / "portfolio.csv", index=False)
-        bench.drop(columns=["format"]).to_csv(csv_dir / "benchmarks.csv", index=False)
-        probs.to_csv(csv_dir / "problems.csv", index=False)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []   # (temporary, final)
+
+    def stage(final: Path) -> Path:
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}-", suffix=final.suffix + ".tmp", dir=final.parent)
+        os.close(fd)
+        staged.append((Path(tmp), final))
+        return Path(tmp)
+
+    try:
+        if csv_dir:
+            csv_dir = Path(csv_dir)
+            csv_dir.mkdir(parents=True, exist_ok=True)
+            for name, frame in (("portfolio.csv", df), ("benchmarks.csv", bench.drop(columns=["format"])), ("problems.csv", probs)):
+                write_csv(stage(csv_dir / name), list(frame.columns), frame.itertuples(index=False, name=None))
+        _write_book(port, stage(path), df, bench, probs)
+        for tmp, final in staged:
+            os.replace(tmp, final)
+    finally:
+        for tmp, _ in staged:
+            if tmp.exists():
+                tmp.unlink()
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _write_book(port: Portfolio, path: Path, df: pd.DataFrame, bench: pd.DataFrame, probs: pd.DataFrame) -> None:
     book = Book(str(path))
     s = book.styles
     wb = book.wb
@@ -145,8 +179,10 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
                 continue
             if isinstance(value, bool):
                 book.text(ws, r, c, "yes" if value else "no", fmt(None))
-            elif isinstance(value, (int, float)):
+            elif _finite(value):
                 book.number(ws, r, c, float(value), fmt(_fmt_for(col)))
+            elif isinstance(value, (int, float)):  # an infinity: shown as text, never given to write_number
+                book.text(ws, r, c, str(value), fmt(None))
             else:
                 book.text(ws, r, c, str(value), fmt(None))
     ws.set_row(3, 45)
@@ -169,7 +205,10 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
         book.text(wsb, r, 1, rec.measure, fmt(None))
         book.number(wsb, r, 2, rec.count, fmt("0"))
         for c, v in enumerate((rec.p25, rec.median, rec.p75), start=3):
-            book.number(wsb, r, c, float(v), fmt(rec.format))
+            if _finite(v):
+                book.number(wsb, r, c, float(v), fmt(rec.format))
+            else:
+                book.text(wsb, r, c, str(v), fmt(None))
     wsb.freeze_panes(4, 0)
     # charts, each over a small contiguous table to the right of the quartiles
     def chart_table(top: int, title: str, pairs: list[tuple[str, float]], colour: str) -> None:
@@ -177,7 +216,8 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
         book.blank(wsb, top, 8, s.h)
         for i, (label, value) in enumerate(pairs, start=1):
             book.text(wsb, top + i, 7, label, fmt(None))
-            book.number(wsb, top + i, 8, float(value), fmt(MONEY))
+            if _finite(value):
+                book.number(wsb, top + i, 8, float(value), fmt(MONEY))
         chart = wb.add_chart({"type": "bar"})
         chart.add_series({"name": title, "categories": ["Benchmarks", top + 1, 7, top + len(pairs), 7],
                           "values": ["Benchmarks", top + 1, 8, top + len(pairs), 8], "fill": {"color": colour},

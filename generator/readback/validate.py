@@ -20,7 +20,7 @@ from ..content import load_content
 from ..fingerprint import changed_cells, fingerprint, read_formulas
 from ..schema import DataFileError, Partnership, validate_data
 from .extract import FULL_COST_ID, PROJECTIONS_ID, Extracted, extract
-from .safety import PackageInfo, UnsafeFile, inspect_package
+from .safety import PackageInfo, UnsafeFile, inspect_file
 from .source import FileSource, SourceError, WorkbookSource
 
 #: A workbook's formulas, (sheet, cell) -> formula text ("=" optional), or a function giving them
@@ -32,6 +32,8 @@ KNOWN_VERSIONS: dict[str, set[str]] = {FULL_COST_ID: {"1"}, PROJECTIONS_ID: {"1"
 CURRENT_VERSION: dict[str, str] = {FULL_COST_ID: "1", PROJECTIONS_ID: "1"}
 KIND_OF: dict[str, str] = {FULL_COST_ID: "full-cost", PROJECTIONS_ID: "scenario-projections"}
 MAX_LISTED = 50
+#: Findings that make a file unusable for every command (exit status 2, like an unreadable file).
+UNUSABLE = frozenset({"not_ours", "unknown_version"})
 
 
 @dataclass
@@ -72,7 +74,11 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        return {"clean": 0, "problems": 1, "unreadable": 2}[self.status]
+        """0 clean, 1 problems found in the file, 2 the file cannot be used at all (unreadable,
+        not a toolkit workbook, a template version this generator does not know)."""
+        if self.status == "unreadable" or any(f.code in UNUSABLE for f in self.findings):
+            return 2
+        return {"clean": 0, "problems": 1}[self.status]
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if k not in ("partnership", "extracted")}
@@ -258,20 +264,26 @@ def validate_source(src: WorkbookSource, formulas: Formulas | None, label: str,
 
 
 def validate_file(path: str | Path) -> Report:
-    """Validate one returned workbook: package safety first, then `validate_source` over the file."""
+    """Validate one returned workbook: package safety first, then `validate_source` over the
+    very bytes that were inspected. Never raises for a bad file: whatever a reader throws
+    (a Rust panic included) becomes an 'unreadable' report for this one file."""
     path = Path(path)
     report = Report(str(path))
     try:
-        info = inspect_package(path)
+        data, info = inspect_file(path)
     except UnsafeFile as exc:
         report.add("error", exc.reason, exc.message)
         report.status = "unreadable"
         return report
     _package_findings(report, info)
     try:
-        src = FileSource(path)
+        src = FileSource(path, data)
+        return _run_checks(report, src, lambda: read_formulas(data))
+    except (KeyboardInterrupt, SystemExit):
+        raise
     except (SourceError, OSError, ValueError) as exc:
         report.add("error", "unreadable", str(exc))
-        report.status = "unreadable"
-        return report
-    return _run_checks(report, src, lambda: read_formulas(path))
+    except BaseException as exc:  # a reader's own error or a Rust panic: this file only
+        report.add("error", "unreadable", f"cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})")
+    report.status = "unreadable"
+    return report
