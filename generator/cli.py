@@ -351,8 +351,9 @@ def validate(files: tuple[Path, ...], as_json: bool, annotate: Path | None) -> N
         for r in reports:
             click.echo(r.render())
     if annotate is not None:
-        if reports[0].status == "unreadable":
-            click.echo(f"{files[0]}: not annotated: the file could not be read", err=True)
+        if reports[0].exit_code == EXIT_UNUSABLE:
+            why = "the file could not be read" if reports[0].status == "unreadable" else "not a toolkit workbook"
+            click.echo(f"{files[0]}: not annotated: {why}", err=True)
         else:
             from macros.actions import ActionError, run_validate_file
 
