@@ -24,7 +24,7 @@ SHARED_LABEL = "Shared (spread over all functions)"
 
 def footer_text(org_name: str) -> str:
     """Print footer: organisation, sheet, page (ampersands escaped)."""
-    org = (org_name or "").replace("&", "&&")[:80]
+    org = (org_name or "")[:80].replace("&", "&&")  # cut first: a cut after escaping could leave a lone '&' control code
     return f"&L{org}&C&A&RPage &P of &N"
 
 
