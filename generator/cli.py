@@ -292,7 +292,7 @@ def _extract_partnership(files: tuple[Path, ...]) -> "tuple[Partnership, list[st
     try:
         return validate_data(data, " + ".join(str(f) for f in files)), notes
     except DataFileError as exc:
-        lines = [f"{len(exc.problems)} problem(s) in the workbook inputs:"]
+        lines = [f"{', '.join(str(f) for f in files)}: {len(exc.problems)} problem(s) in the workbook inputs; nothing was written:"]
         for prob in exc.problems:
             cell = next((e.cell_for(prob.path) for e in extracted if e.cell_for(prob.path)), None)
             lines.append(f"  {cell.address if cell else '?'}: {prob}")

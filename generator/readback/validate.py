@@ -127,13 +127,53 @@ def _shape_partnership(ex: Extracted) -> Partnership:
 
 def _expected_formulas(ex: Extracted) -> dict[tuple[str, str], str]:
     """The formulas the file should hold: those of a fresh build of the same shape and capacity."""
+    return _expected(ex)[0]
+
+
+def _shape_key(ex: Extracted) -> tuple[str, ...]:
+    keys = ("years", "scenario_ids", "staff_rows", "expense_rows", "revenue_rows", "capacity")
+    return (ex.kind,) + tuple(ex.meta.get(k, "") for k in keys) + tuple(sorted(f"{k}={v}" for k, v in ex.meta.items() if k.startswith("cap")))
+
+
+_EXPECTED: dict[tuple[str, ...], tuple[dict[tuple[str, str], str], dict[str, Any]]] = {}
+
+
+def _expected(ex: Extracted) -> tuple[dict[tuple[str, str], str], dict[str, Any]]:
+    """(formulas, defined names) of a fresh build of the file's shape and capacity; built once per
+    shape in a process (collect reads many files of the same shape)."""
     from ..build import builders
     from ..workbook.full_cost import capacity_from_meta
 
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "expected.xlsx"
-        builders()[KIND_OF[ex.kind]](_shape_partnership(ex), out, capacity=capacity_from_meta(ex.meta), blank=True)
-        return read_formulas(out)
+    key = _shape_key(ex)
+    if key not in _EXPECTED:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "expected.xlsx"
+            builders()[KIND_OF[ex.kind]](_shape_partnership(ex), out, capacity=capacity_from_meta(ex.meta), blank=True)
+            data = out.read_bytes()
+        _EXPECTED.clear() if len(_EXPECTED) > 8 else None
+        _EXPECTED[key] = (read_formulas(data), FileSource(out, data).names())
+    return _EXPECTED[key]
+
+
+def _check_names(report: Report, src: WorkbookSource, ex: Extracted) -> None:
+    """Every defined name of the template still points where the template has it: a name
+    re-pointed at other cells would make every check read the wrong cells."""
+    try:
+        expected = _expected(ex)[1]
+    except Exception as exc:  # a rebuild that fails leaves the other checks standing
+        report.add("warning", "names_unchecked", f"the defined names could not be compared with the template ({exc})")
+        return
+    have = src.names()
+    moved = [n for n, ref in expected.items() if n in have and have[n] != ref]
+    for n in moved[:MAX_LISTED]:
+        r = have[n]
+        want = expected[n]
+        from xlsxwriter.utility import xl_rowcol_to_cell as cell
+
+        report.add("error", "name_changed", f"the defined name {n} points at {r.sheet}!{cell(r.r1, r.c1)}:{cell(r.r2, r.c2)}, "
+                   f"not {want.sheet}!{cell(want.r1, want.c1)}:{cell(want.r2, want.c2)} as the template has it")
+    if len(moved) > MAX_LISTED:
+        report.add("error", "name_changed", f"... and {len(moved) - MAX_LISTED} more re-pointed defined names")
 
 
 def _check_formulas(report: Report, formulas: Formulas, ex: Extracted, p: Partnership | None) -> None:
@@ -239,6 +279,7 @@ def _run_checks(report: Report, src: WorkbookSource, formulas: Formulas | None) 
         report.add("error", "missing_part", f"{exc} (a sheet or named range was deleted?)")
         return report
     report.extracted = ex
+    _check_names(report, src, ex)
     p = _check_inputs(report, ex)
     report.partnership = p
     if formulas is not None:
