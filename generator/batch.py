@@ -463,9 +463,38 @@ def fast_formulas() -> Iterator[None]:
         Worksheet._prepare_formula = original
 
 
-def _init_worker() -> None:
-    """Once per worker process: content loaded and fast formulas on (xlsxwriter writes in
-    memory in every build, see layout.Book, so no scratch files are involved)."""
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive the batch: on Linux the kernel sends it SIGKILL when its parent
+    dies (prctl PR_SET_PDEATHSIG); elsewhere a watchdog thread notices the parent is gone."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            PR_SET_PDEATHSIG = 1
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl: the watchdog below still runs
+            pass
+    if os.getppid() != parent:   # the parent died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    import threading
+
+    threading.Thread(target=watch, name="pbp-parent-watchdog", daemon=True).start()
+
+
+def _init_worker(parent: int | None = None) -> None:
+    """Once per worker process: dies with its parent, content loaded and fast formulas on
+    (xlsxwriter writes in memory in every build, see layout.Book, so no scratch files are involved)."""
+    if parent is not None:
+        _die_with_parent(parent)
     _WORKER["content"] = load_content()
     fast = fast_formulas()
     fast.__enter__()          # for the life of the worker
@@ -531,6 +560,9 @@ def run_batch(roster: str | Path, outdir: str | Path, workers: int | None = None
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RosterError(f"{outdir}: cannot create the output folder ({exc.strerror})") from None
+    left = clear_unfinished(outdir)
+    if left:
+        notes.append(f"removed {left} unfinished file(s) that an earlier, interrupted run left in {outdir}")
 
     files = DataFiles(roster.parent)
     results: dict[int, RowResult] = {}
@@ -569,6 +601,28 @@ def run_batch(roster: str | Path, outdir: str | Path, workers: int | None = None
     return batch
 
 
+#: The hidden temporary names the toolkit writes before renaming into place (tempfile.mkstemp's
+#: eight random characters): ".<slug>-full-cost-a1b2c3d4.xlsx", ".manifest-a1b2c3d4.csv.tmp".
+_UNFINISHED = re.compile(r"^\..+-[a-z0-9_]{8}\.(?:xlsx|xlsm|csv|csv\.tmp|xlsx\.tmp)$")
+
+
+def clear_unfinished(outdir: Path) -> int:
+    """Remove the hidden temporary files a killed run left in outdir (never anything else); returns how many."""
+    removed = 0
+    try:
+        entries = list(os.scandir(outdir))
+    except OSError:
+        return 0
+    for entry in entries:
+        if _UNFINISHED.match(entry.name) and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
 def _build_all(todo: list[tuple[int, str, str, Partnership]], outdir: Path, kinds: tuple[str, ...], workers: int | None,
                fail_fast: bool, progress: bool, results: dict[int, RowResult]) -> None:
     if not todo:
@@ -598,7 +652,8 @@ def _build_all(todo: list[tuple[int, str, str, Partnership]], outdir: Path, kind
                         break
                     take([_build_one(item, outdir, kinds, content) for item in items])
         else:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_init_worker) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_init_worker,
+                                     initargs=(os.getpid(),)) as pool:
                 chunk_of: dict[Future[list[RowResult]], list[tuple[int, str, str, Partnership]]] = {
                     pool.submit(_build_chunk, c, str(outdir), kinds): c for c in chunks}
                 pending = set(chunk_of)

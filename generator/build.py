@@ -132,7 +132,13 @@ def write_set(jobs: list[tuple[Path, Callable[[Path], object]]]) -> list[Path]:
             fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
             os.close(fd)
             staged.append((Path(tmp), target))
-            write(Path(tmp))
+            try:
+                write(Path(tmp))
+            except Exception as exc:  # a writer's own wrapper round an OSError (xlsxwriter's FileCreateError): say so plainly
+                cause = exc if isinstance(exc, OSError) else (exc.__cause__ or exc.__context__)
+                if isinstance(cause, OSError) and not isinstance(exc, OSError):
+                    raise OSError(cause.errno, cause.strerror or str(cause), str(target)) from exc
+                raise
         for tmp, target in staged:
             os.replace(tmp, target)
     finally:
