@@ -279,3 +279,29 @@ def test_collect_skips_the_toolkit_own_csv_files(projections: Path, tmp_path: Pa
 
     port = collect(folder, workers=1)
     assert [Path(p["file"]).name for p in port.problems] == ["notes.csv"] and len(port.rows) == 1
+
+
+def test_a_re_pointed_defined_name_is_found(real: Path, tmp_path: Path) -> None:
+    """A name moved to other cells within the sheet (so every size bound holds) no longer validates clean."""
+    from generator.readback.validate import validate_file
+
+    moved = hostile._with_name(real, tmp_path / "moved.xlsx", "Staff_salary", "Staffing!$D$5:$D$44")
+    report = validate_file(moved)
+    found = [f for f in report.findings if f.code == "name_changed"]
+    assert report.status == "problems" and found, report.render()
+    assert "Staff_salary" in found[0].message and "Staffing!C5:C44" in found[0].message
+
+
+def test_portfolio_never_hands_a_non_finite_number_to_xlsxwriter(tmp_path: Path) -> None:
+    """Defence in depth behind the schema's bound: an infinity is shown as text, never written as a number."""
+    import openpyxl
+
+    from generator.readback.collect import Portfolio
+    from generator.readback.portfolio import write_portfolio
+
+    port = Portfolio(rows=[{"partnership": "Overflow", "partnership_id": "x", "region": "", "structure": "Hosted",
+                            "fiscal_year": "FY2027", "full_cost": float("inf"), "cash_need": 1.0, "status": "clean",
+                            "missing": "", "files": "a.xlsx"}], files_seen=1)
+    write_portfolio(port, tmp_path / "p.xlsx", tmp_path / "csv")
+    ws = openpyxl.load_workbook(tmp_path / "p.xlsx")["Portfolio"]
+    assert "inf" in [str(c.value) for c in ws[5]]

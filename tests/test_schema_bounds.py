@@ -192,3 +192,17 @@ def test_the_property_test_built_some() -> None:
     if not BUILT:
         pytest.skip("run together with test_check_passing_means_build_succeeds")
     assert len(BUILT) >= 3
+
+
+def test_an_alias_bomb_in_a_batch_row_costs_only_that_row(tmp_path: Path) -> None:
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [{','.join(['*a' + str(i - 1)] * 9)}]" for i in range(1, 9)]
+    (tmp_path / "bomb.yaml").write_text("\n".join(lines) + "\norganization: *a8\n", encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,backbone_structure,fiscal_year_start,data_file\nGood,hosted_nonprofit,2026-07-01,\n"
+                      "Bomb,hosted_nonprofit,2026-07-01,bomb.yaml\n", encoding="utf-8")
+    started = time.perf_counter()
+    res = CliRunner().invoke(main, ["batch", str(roster), "-o", str(tmp_path / "out"), "--workers", "1"])
+    assert time.perf_counter() - started < 30
+    assert res.exit_code == 1 and "aliases" in res.output
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.xlsx")) == ["good-full-cost.xlsx", "good-scenario-projections.xlsx"]
