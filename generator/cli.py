@@ -47,6 +47,9 @@ class _Toolkit(click.Group):
         except click.Abort:
             click.echo("pbp-toolkit: stopped", err=True)
             sys.exit(130)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `pbp-toolkit` alone: the help, as click gives it
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+            sys.exit(EXIT_UNUSABLE)
         except click.ClickException as exc:  # usage errors: a missing file, a wrong option
             ctx = getattr(exc, "ctx", None)
             where = ctx.command_path if ctx is not None else "pbp-toolkit"

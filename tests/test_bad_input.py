@@ -164,3 +164,23 @@ def test_no_traceback_from_the_installed_command(corpus: dict[str, Path], tmp_pa
         assert proc.returncode == UNUSABLE, proc.stderr
         assert "Traceback" not in proc.stderr + proc.stdout
         assert len((proc.stderr + proc.stdout).strip().splitlines()) == 1, proc.stderr
+
+
+def test_build_xlsm_without_the_addin_extra_writes_nothing(tmp_path: Path, monkeypatch) -> None:
+    import importlib.util
+
+    real_find = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "olefile" else real_find(name, *a))
+    status, lines = run(["build", "--example", "riverside-housing", "-o", str(tmp_path / "out"), "--format", "xlsm"])
+    assert status == UNUSABLE
+    assert len(lines) == 1 and "olefile" in lines[0] and "pbp-toolkit[addin]" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_build_xlsm_writes_the_set(tmp_path: Path) -> None:
+    pytest.importorskip("olefile")
+    pytest.importorskip("xlwings")
+    status, lines = run(["build", "--example", "riverside-housing", "-o", str(tmp_path / "out"), "--format", "xlsm"])
+    assert status == OK, lines
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "riverside-housing-partnership-full-cost.xlsm", "riverside-housing-partnership-scenario-projections.xlsm"]
