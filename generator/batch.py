@@ -38,11 +38,10 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import click
-import yaml
 
 from .build import BuildOptions, build_workbooks, builders, stamp_time
 from .content import Content, content_dir, load_content, use_content_dir
-from .fileio import atomic_write
+
 from .schema import DataFileError, Partnership, validate_data
 from .workbook.full_cost import slugify
 
@@ -50,6 +49,7 @@ ORG_COLUMNS = ("name", "region", "focus", "backbone_structure", "fiscal_year_sta
 COLUMNS = ORG_COLUMNS + ("data_file",)
 REQUIRED_COLUMNS = ("name",)
 MAX_DATA_FILE_BYTES = 5 * 1024 * 1024
+MAX_ROSTER_BYTES = 50 * 1024 * 1024   # a CSV roster (an .xlsx roster has the returned-workbook limits)
 MANIFEST = "manifest.csv"
 PROBLEMS = "problems.csv"
 MANIFEST_COLUMNS = ("row", "partnership", "slug", "status", "workbook", "file", "bytes", "sha256", "problem")
@@ -215,7 +215,10 @@ def _rows_from_grid(grid: list[tuple[int, list[Any]]]) -> tuple[list[str | None]
 
 def _read_csv(path: Path) -> tuple[list[tuple[int, list[Any]]], list[str]]:
     notes = []
-    raw = path.read_bytes()
+    with open(path, "rb") as fh:
+        raw = fh.read(MAX_ROSTER_BYTES + 1)
+    if len(raw) > MAX_ROSTER_BYTES:
+        raise RosterError(f"larger than {MAX_ROSTER_BYTES // (1024 * 1024)} MB, more than a roster can be")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -344,13 +347,14 @@ class DataFiles:
             return ValueError(f"data_file {path.name} is not a UTF-8 text file")
         except OSError as exc:
             return ValueError(f"data_file {path.name} cannot be read ({exc.strerror})")
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        try:
-            data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            return ValueError(f"data_file {path.name} is not valid YAML{where}: {getattr(exc, 'problem', exc)}")
+        from .schema import parse_yaml
+
+        try:  # no aliases, bounded nesting: a 600-byte alias bomb must not hold up the good rows
+            data = parse_yaml(text, path.name)
+        except DataFileError as exc:
+            prob = exc.problems[0]
+            where = f" at {prob.path}" if prob.path else ""
+            return ValueError(f"data_file {path.name}{where}: {prob.message}")
         if not isinstance(data, dict):
             return ValueError(f"data_file {path.name} does not hold a partnership (expected key: value pairs at the top level)")
         return data
@@ -458,10 +462,39 @@ def fast_formulas() -> Iterator[None]:
         Worksheet._prepare_formula = original
 
 
-def _init_worker(content_folder: str) -> None:
-    """Once per worker process: content loaded (from the parent's content folder, which a
-    spawned worker would not otherwise know) and fast formulas on (xlsxwriter writes in
-    memory in every build, see layout.Book, so no scratch files are involved)."""
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive the batch: on Linux the kernel sends it SIGKILL when its parent
+    dies (prctl PR_SET_PDEATHSIG); elsewhere a watchdog thread notices the parent is gone."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            PR_SET_PDEATHSIG = 1
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl: the watchdog below still runs
+            pass
+    if os.getppid() != parent:   # the parent died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    import threading
+
+    threading.Thread(target=watch, name="pbp-parent-watchdog", daemon=True).start()
+
+
+def _init_worker(content_folder: str, parent: int | None = None) -> None:
+    """Once per worker process: dies with its parent, content loaded (from the parent's content
+    folder, which a spawned worker would not otherwise know) and fast formulas on (xlsxwriter
+    writes in memory in every build, see layout.Book, so no scratch files are involved)."""
+    if parent is not None:
+        _die_with_parent(parent)
     use_content_dir(content_folder)
     _WORKER["content"] = load_content()
     fast = fast_formulas()
@@ -528,6 +561,9 @@ def run_batch(roster: str | Path, outdir: str | Path, workers: int | None = None
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RosterError(f"{outdir}: cannot create the output folder ({exc.strerror})") from None
+    left = clear_unfinished(outdir)
+    if left:
+        notes.append(f"removed {left} unfinished file(s) that an earlier, interrupted run left in {outdir}")
 
     files = DataFiles(roster.parent)
     results: dict[int, RowResult] = {}
@@ -566,6 +602,28 @@ def run_batch(roster: str | Path, outdir: str | Path, workers: int | None = None
     return batch
 
 
+#: The hidden temporary names the toolkit writes before renaming into place (tempfile.mkstemp's
+#: eight random characters): ".<slug>-full-cost-a1b2c3d4.xlsx", ".manifest-a1b2c3d4.csv.tmp".
+_UNFINISHED = re.compile(r"^\..+-[a-z0-9_]{8}\.(?:xlsx|xlsm|csv|csv\.tmp|xlsx\.tmp)$")
+
+
+def clear_unfinished(outdir: Path) -> int:
+    """Remove the hidden temporary files a killed run left in outdir (never anything else); returns how many."""
+    removed = 0
+    try:
+        entries = list(os.scandir(outdir))
+    except OSError:
+        return 0
+    for entry in entries:
+        if _UNFINISHED.match(entry.name) and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
 def _build_all(todo: list[tuple[int, str, str, Partnership]], outdir: Path, kinds: tuple[str, ...], workers: int | None,
                fail_fast: bool, progress: bool, results: dict[int, RowResult]) -> None:
     if not todo:
@@ -596,7 +654,7 @@ def _build_all(todo: list[tuple[int, str, str, Partnership]], outdir: Path, kind
                     take([_build_one(item, outdir, kinds, content) for item in items])
         else:
             with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_init_worker,
-                                     initargs=(str(content_dir()),)) as pool:
+                                     initargs=(str(content_dir()), os.getpid())) as pool:
                 chunk_of: dict[Future[list[RowResult]], list[tuple[int, str, str, Partnership]]] = {
                     pool.submit(_build_chunk, c, str(outdir), kinds): c for c in chunks}
                 pending = set(chunk_of)
@@ -644,13 +702,10 @@ def _note_stale(batch: BatchResult, kinds: tuple[str, ...]) -> None:
 
 
 def _atomic_csv(path: Path, header: Sequence[str], rows: list[Sequence[Any]]) -> None:
-    def write(tmp: Path) -> None:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(header)
-            w.writerows(rows)
+    """Written atomically, every field safe to open in a spreadsheet program (generator.safecsv)."""
+    from .safecsv import write_csv
 
-    atomic_write(path, write)
+    write_csv(path, header, rows)
 
 
 def write_manifest(batch: BatchResult) -> tuple[Path, Path]:

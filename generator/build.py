@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from .content import Content, load_content, packaged_templates, templates_dir
-from .fileio import atomic_write
+from .fileio import atomic_write, write_set
 
 _atomic = atomic_write  # the old name, for callers elsewhere
 from .schema import Partnership, validate_data
@@ -100,13 +100,14 @@ def build_workbooks(p: Partnership, outdir: Path, options: BuildOptions | None =
     content = content or load_content()
     p = with_years(p, options.years, content)
     slug = slug or (BLANK_SLUG if blank else slugify(p.organization.name))
-    made = []
     available = builders()
+    jobs: list[tuple[Path, Callable[[Path], object]]] = []
     for kind in options.kinds or tuple(available):
         if kind not in available:
             raise ValueError(f"unknown workbook {kind!r}; choose from {', '.join(available)}")
         target = Path(outdir) / f"{slug}-{kind}.xlsx"
         fn = available[kind]
-        made.append(atomic_write(target, lambda tmp, fn=fn: fn(p, tmp, content=content, capacity=options.capacity,
-                                                          password=options.password, blank=blank, build_time=options.build_time)))
-    return made
+        jobs.append((target, lambda tmp, fn=fn: fn(p, tmp, content=content, capacity=options.capacity,
+                                                   password=options.password, blank=blank, build_time=options.build_time)))
+    return write_set(jobs)
+

@@ -5,6 +5,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from click.decorators import FC
@@ -16,7 +17,14 @@ from .schema import DataFileError, Partnership, load_partnership, validate_data
 from .workbook.full_cost import Capacity
 
 
-def _fail(message: str, code: int = 2) -> None:
+#: Exit statuses, the same for every command (README, "Exit status").
+EXIT_OK = 0          # done; nothing wrong found
+EXIT_PROBLEMS = 1    # the files were read and problems were found in them (invalid inputs, changed formulas, ...)
+EXIT_UNUSABLE = 2    # an input could not be used at all (missing, unreadable, not a workbook, not ours, the wrong
+                     # kind), a command line that makes no sense, or an output that could not be written
+
+
+def _fail(message: str, code: int = EXIT_UNUSABLE) -> None:
     click.echo(message, err=True)
     sys.exit(code)
 
@@ -50,7 +58,51 @@ def content_option(command: FC) -> FC:
                         expose_value=False, is_eager=True, callback=take, help=CONTENT_HELP)(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _Toolkit(click.Group):
+    """The command group, with one handler for everything a command did not catch itself:
+    one line on stderr naming what went wrong and the documented exit status, never a traceback."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("pbp-toolkit: stopped", err=True)
+            sys.exit(130)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `pbp-toolkit` alone: the help, as click gives it
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+            sys.exit(EXIT_UNUSABLE)
+        except click.ClickException as exc:  # usage errors: a missing file, a wrong option
+            ctx = getattr(exc, "ctx", None)
+            where = ctx.command_path if ctx is not None else "pbp-toolkit"
+            click.echo(f"{where}: {_one_line(exc.format_message())} (see {where} --help)", err=True)
+            sys.exit(EXIT_UNUSABLE)
+        except KeyboardInterrupt:
+            click.echo("pbp-toolkit: stopped", err=True)
+            sys.exit(130)
+        except SystemExit:
+            raise
+        except OSError as exc:  # a full disk, a folder we may not write to
+            name = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            click.echo(f"pbp-toolkit: {name}{_one_line(exc.strerror or str(exc))}; nothing was left half-written", err=True)
+            sys.exit(EXIT_UNUSABLE)
+        except BaseException as exc:  # anything else, a Rust panic included: one line, never a traceback
+            click.echo(f"pbp-toolkit: unexpected error ({type(exc).__name__}: {_one_line(str(exc), 200)}); "
+                       "please report it with the command you ran", err=True)
+            sys.exit(EXIT_UNUSABLE)
+        sys.exit(EXIT_OK)
+
+
+@click.group(cls=_Toolkit, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="pbp-toolkit")
 def main() -> None:
     """Place-Based Partnerships Toolkit.
@@ -100,6 +152,13 @@ def build(data_file: Path | None, outdir: Path, blank: bool, example: str | None
     chosen = [x for x in (data_file is not None, blank, example is not None) if x]
     if len(chosen) != 1:
         _fail("Give exactly one of: a DATA_FILE, --example NAME or --blank. See `pbp-toolkit build --help`.")
+    if fmt == "xlsm":  # checked before anything is written
+        import importlib.util
+
+        missing = [m for m in ("olefile", "xlwings") if importlib.util.find_spec(m) is None]
+        if missing:
+            _fail(f"--format xlsm needs {' and '.join(missing)}, which come with the add-in extra: "
+                  "pip install 'pbp-toolkit[addin]'; nothing was written", EXIT_UNUSABLE)
     try:
         content = load_content()
         if blank:
@@ -107,28 +166,53 @@ def build(data_file: Path | None, outdir: Path, blank: bool, example: str | None
         else:
             path = example_path(example) if example else data_file
             p = load_partnership(path, content)
-    except (DataFileError, ContentError, FileNotFoundError) as exc:
-        _fail(str(exc), 1)
+    except DataFileError as exc:
+        _fail(str(exc), EXIT_UNUSABLE if _missing(exc) else EXIT_PROBLEMS)
+    except (ContentError, FileNotFoundError) as exc:
+        _fail(str(exc), EXIT_UNUSABLE)
     options = BuildOptions(kinds=tuple(kinds) or None, password=password, years=years, build_time=stamp_time(),
                            capacity=Capacity(staff=staff_rows, expenses=expense_rows, revenue=revenue_rows))
     started = time.perf_counter()
-    try:
-        made = build_workbooks(p, outdir, options, blank=blank, content=content)
-    except (ValueError, DataFileError) as exc:
-        _fail(str(exc), 1)
     if fmt == "xlsm":
-        from macros.build_addin import AddinBuildError, make_xlsm
+        made = _build_xlsm(p, outdir, options, blank, content)
+    else:
         try:
-            converted = []
-            for path in made:
-                converted.append(make_xlsm(path, path.with_suffix(".xlsm")))
-                path.unlink()
-            made = converted
-        except AddinBuildError as exc:
-            _fail(str(exc), 1)
+            made = build_workbooks(p, outdir, options, blank=blank, content=content)
+        except (ValueError, DataFileError) as exc:
+            _fail(f"{data_file or example or 'blank'}: {exc}; nothing was written", EXIT_PROBLEMS)
     for path in made:
         click.echo(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
     click.echo(f"built {len(made)} workbook(s) in {time.perf_counter() - started:.2f} s", err=True)
+
+
+def _missing(exc: DataFileError) -> bool:
+    """A data file that is not there (exit 2), as against one with problems in it (exit 1)."""
+    return any(p.path == "" and p.message.startswith(("file not found", "not a file", "cannot be read", "not a UTF-8"))
+               for p in exc.problems)
+
+
+def _build_xlsm(p: Partnership, outdir: Path, options: BuildOptions, blank: bool, content: Any) -> list[Path]:
+    """The .xlsm workbooks, written as a set: built and converted in a hidden scratch folder,
+    then moved into place together; nothing is left on any failure."""
+    import shutil
+    import tempfile
+
+    from macros.build_addin import AddinBuildError, make_xlsm
+
+    from .fileio import write_set
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".pbp-build-", dir=outdir))
+    try:
+        try:
+            built = build_workbooks(p, scratch, options, blank=blank, content=content)
+            return write_set([(outdir / path.with_suffix(".xlsm").name,
+                               lambda tmp, path=path: make_xlsm(path, tmp)) for path in built])
+        except (ValueError, DataFileError, AddinBuildError) as exc:
+            _fail(f"{exc}; nothing was written", EXIT_PROBLEMS)
+        raise AssertionError("unreachable")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @main.command()
@@ -161,7 +245,7 @@ def check(data_file: Path) -> None:
     try:
         p = load_partnership(data_file)
     except DataFileError as exc:
-        _fail(str(exc), 1)
+        _fail(str(exc), EXIT_UNUSABLE if _missing(exc) else EXIT_PROBLEMS)
     click.echo(f"{data_file}: valid ({p.organization.name}, {len(p.staff)} positions, {len(p.revenue)} revenue sources)")
 
 
@@ -175,11 +259,33 @@ def pdf(workbook: Path, out_pdf: Path | None) -> None:
 
     if find_soffice() is None:
         _fail("LibreOffice (soffice) is needed for PDF export: install it (Debian: apt-get install libreoffice-calc-nogui).")
+    from .readback.safety import UnsafeFile, inspect_file
+
+    try:  # only a workbook that passes the safety checks goes to LibreOffice, and only the bytes checked
+        data, info = inspect_file(workbook)
+    except UnsafeFile as exc:
+        _fail(f"{workbook}: {exc.message}; no PDF was written", EXIT_UNUSABLE)
+    if info.kind == "xlsb":
+        _fail(f"{workbook}: an .xlsb binary workbook: save it as an Excel Workbook (.xlsx); no PDF was written", EXIT_UNUSABLE)
     target = out_pdf or workbook.with_suffix(".pdf")
+    import tempfile
+
     try:
-        to_pdf(workbook, target)
+        with tempfile.TemporaryDirectory(prefix="pbp-pdf-in-") as tmp:
+            copy = Path(tmp) / (workbook.stem + ".xlsx")
+            if info.had_macros:  # macros never travel, not even into LibreOffice
+                from .readback.safety import strip_macros
+
+                src = Path(tmp) / ("src" + workbook.suffix)
+                src.write_bytes(data)
+                strip_macros(src, copy)
+            else:
+                copy.write_bytes(data)
+            to_pdf(copy, target)
+    except UnsafeFile as exc:
+        _fail(f"{workbook}: {exc.message}; no PDF was written", EXIT_UNUSABLE)
     except LibreOfficeError as exc:
-        _fail(f"{workbook}: PDF export failed: {exc}")
+        _fail(f"{workbook}: PDF export failed: {_one_line(str(exc))}", EXIT_UNUSABLE)
     click.echo(f"wrote {target}")
 
 
@@ -199,7 +305,7 @@ def verify(data_file: Path, keep: Path | None) -> None:
     try:
         p = load_partnership(data_file)
     except DataFileError as exc:
-        _fail(str(exc), 1)
+        _fail(str(exc), EXIT_UNUSABLE if _missing(exc) else EXIT_PROBLEMS)
     try:
         verdicts = run_verify(p, keep)
     except LibreOfficeError as exc:
@@ -228,16 +334,23 @@ def _extract_partnership(files: tuple[Path, ...]) -> "tuple[Partnership, list[st
         try:
             extracted.append(run_extract(f))
         except (SourceError, OSError) as exc:
-            _fail(f"{f}: {exc}", 2)
+            _fail(f"{f}: {_one_line(str(exc))}", EXIT_UNUSABLE)
+    kinds = [e.kind for e in extracted]
+    for kind in set(kinds):
+        if kinds.count(kind) > 1:
+            same = [str(f) for f, e in zip(files, extracted) if e.kind == kind]
+            what = "Full Cost Workbooks" if kind == "pbp-full-cost" else "Scenario Projections Tools"
+            _fail(f"{', '.join(same)}: two {what}; give one partnership's Full Cost Workbook, its Scenario "
+                  "Projections Tool, or one of each", EXIT_UNUSABLE)
     data, notes = merge_extracted(extracted)
     try:
         return validate_data(data, " + ".join(str(f) for f in files)), notes
     except DataFileError as exc:
-        lines = [f"{len(exc.problems)} problem(s) in the workbook inputs:"]
+        lines = [f"{', '.join(str(f) for f in files)}: {len(exc.problems)} problem(s) in the workbook inputs; nothing was written:"]
         for prob in exc.problems:
             cell = next((e.cell_for(prob.path) for e in extracted if e.cell_for(prob.path)), None)
             lines.append(f"  {cell.address if cell else '?'}: {prob}")
-        _fail("\n".join(lines), 1)
+        _fail("\n".join(lines), EXIT_PROBLEMS)
     raise AssertionError("unreachable")
 
 
@@ -277,7 +390,7 @@ def validate(files: tuple[Path, ...], as_json: bool, annotate: Path | None) -> N
     each problem); do its cached values agree with the model run on its inputs (a file saved
     without recalculation, or with a broken formula, shows up here).
 
-    Exit status: 0 all clean, 1 problems found, 2 a file could not be read.
+    Exit status: 0 all clean, 1 problems found, 2 a file could not be read or is not a toolkit workbook.
     """
     import json
 
@@ -292,12 +405,16 @@ def validate(files: tuple[Path, ...], as_json: bool, annotate: Path | None) -> N
         for r in reports:
             click.echo(r.render())
     if annotate is not None:
-        if reports[0].status == "unreadable":
-            click.echo(f"{files[0]}: not annotated: the file could not be read", err=True)
+        if reports[0].exit_code == EXIT_UNUSABLE:
+            why = "the file could not be read" if reports[0].status == "unreadable" else "not a toolkit workbook"
+            click.echo(f"{files[0]}: not annotated: {why}", err=True)
         else:
-            from macros.actions import run_validate_file
+            from macros.actions import ActionError, run_validate_file
 
-            target, result = run_validate_file(files[0], annotate)
+            try:
+                target, result = run_validate_file(files[0], annotate)
+            except ActionError as exc:
+                _fail(f"{files[0]}: not annotated: {_one_line(str(exc))}", exc.exit_code)
             click.echo(f"wrote {target} (Toolkit Check sheet, {len(result.highlighted)} cell(s) filled)", err=True)
     sys.exit(max(r.exit_code for r in reports))
 
@@ -346,7 +463,11 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
             yield from bar
 
     port = run_collect(folder, workers, progress)
-    out_file.parent.mkdir(parents=True, exist_ok=True)
+    if port.skipped:
+        click.echo(f"note: skipped {len(port.skipped)} file(s) the toolkit itself wrote (batch or collect lists): "
+                   + ", ".join(Path(p).name for p in port.skipped[:5]) + (" ..." if len(port.skipped) > 5 else ""), err=True)
+    if port.files_seen == 0 and not port.problems:
+        _fail(f"{folder}: no workbook found in this folder or its subfolders; nothing was written", EXIT_PROBLEMS)
     write_portfolio(port, out_file, csv_dir)
     unused = [p for p in port.problems if p["used"] == "no"]
     click.echo(f"wrote {out_file}: {len(port.rows)} partnerships from {port.files_seen} files; "
@@ -376,8 +497,10 @@ def risk(workbook: Path, out: Path | None, runs: int, seed: int | None, scenario
 
     try:
         target, result = run_risk_file(workbook, out, runs=runs, seed=seed, scenario_id=scenario_id)
-    except (ActionError, NotImplementedError) as exc:
-        _fail(f"{workbook}: {exc}", 1)
+    except ActionError as exc:
+        _fail(f"{workbook}: {exc}", exc.exit_code)
+    except NotImplementedError as exc:
+        _fail(f"{workbook}: {_one_line(str(exc))}", EXIT_UNUSABLE)
     click.echo(f"wrote {target} (Risk sheet: {result.scenario_name} scenario, {result.runs:,} runs, seed {result.seed})")
     for label, below_zero, below_reserve in zip(result.labels, result.p_below_zero, result.p_below_reserve):
         click.echo(f"  {label}: P(cash < 0) {below_zero:6.1%}   P(cash < reserve target) {below_reserve:6.1%}")
@@ -396,21 +519,15 @@ def recalc(workbook: Path, out: Path | None) -> None:
     A broken or overwritten formula shows up here, as does a file saved without recalculating
     (openpyxl and some other tools save no results: open and save it in Excel or LibreOffice first).
 
-    Exit status: 0 every value agrees, 1 some differ, 2 the workbook could not be read or its
-    inputs are invalid (run `pbp-toolkit validate`).
+    Exit status: 0 every value agrees, 1 some differ or the inputs are invalid (run
+    `pbp-toolkit validate`), 2 the workbook could not be read or is not a toolkit workbook.
     """
     from macros.actions import ActionError, run_recalc_file
 
-    from .readback.safety import UnsafeFile, inspect_package
-
-    try:
-        inspect_package(workbook)
-    except UnsafeFile as exc:
-        _fail(f"{workbook}: {exc.message}", 2)
-    try:
+    try:  # FileBook reads the workbook through the safety checks (macros/book.py)
         target, result = run_recalc_file(workbook, out)
     except ActionError as exc:
-        _fail(f"{workbook}: {exc}", 2)
+        _fail(f"{workbook}: {exc}", exc.exit_code)
     click.echo(f"wrote {target} (Python Recalculation sheet)")
     click.echo(f"  {result.summary()}")
     for line in result.differing[:20]:

@@ -65,3 +65,31 @@ def write_bytes(target: str | Path, data: bytes) -> Path:
 def write_text(target: str | Path, text: str) -> Path:
     """`text` (UTF-8) into `target`, atomically."""
     return atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_set(jobs: list[tuple[Path, Callable[[Path], object]]]) -> list[Path]:
+    """Write several files as a set: each to a hidden temporary name beside its target, and all
+    renamed into place only when every one was written. On any failure (a full disk included)
+    the temporary files are removed and no target is created or replaced."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, write in jobs:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
+            os.close(fd)
+            staged.append((Path(tmp), target))
+            try:
+                write(Path(tmp))
+                os.chmod(tmp, new_file_mode(target))
+            except Exception as exc:  # a writer's own wrapper round an OSError (xlsxwriter's FileCreateError): say so plainly
+                cause = exc if isinstance(exc, OSError) else (exc.__cause__ or exc.__context__)
+                if isinstance(cause, OSError) and not isinstance(exc, OSError):
+                    raise OSError(cause.errno, cause.strerror or str(cause), str(target)) from exc
+                raise
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in staged:
+            if tmp.exists():
+                tmp.unlink()
+    return [target for _, target in staged]

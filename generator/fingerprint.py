@@ -106,12 +106,17 @@ def _scan_xml(data: bytes) -> list[tuple[str, dict[str, str], str]]:
     return out
 
 
-def read_formulas(path: str | Path, max_part_bytes: int = 200 * 2**20) -> dict[tuple[str, str], str]:
-    """(sheet, cell) -> formula text for every formula cell in an .xlsx (shared formulas expanded)."""
+def read_formulas(path: str | Path | bytes, max_part_bytes: int = 200 * 2**20) -> dict[tuple[str, str], str]:
+    """(sheet, cell) -> formula text for every formula cell in an .xlsx (shared formulas expanded).
+
+    `path` may be the file's bytes (a returned workbook is read from the bytes that were inspected).
+    """
+    import io
+
     from openpyxl.formula.translate import Translator
 
     formulas: dict[tuple[str, str], str] = {}
-    with zipfile.ZipFile(path) as z:
+    with zipfile.ZipFile(io.BytesIO(path) if isinstance(path, (bytes, bytearray)) else path) as z:
         for sheet, part in _sheet_paths(z).items():
             try:
                 info = z.getinfo(part)

@@ -365,7 +365,12 @@ def read_recalculated(path: Path) -> Recalculated:
 
 
 def recalc_and_read(files: Sequence[Path], outdir: Path | None = None) -> list[Recalculated]:
-    """Recalculate ``files`` in one soffice call, then read each copy back (input order)."""
+    """Recalculate ``files`` in one soffice call, then read each copy back (input order).
+
+    Without ``outdir`` the copies go to a temporary folder that is removed once they are read."""
+    if outdir is None:
+        with tempfile.TemporaryDirectory(prefix="pbp-recalc-") as tmp:
+            return [read_recalculated(p) for p in recalculate(files, Path(tmp))]
     return [read_recalculated(p) for p in recalculate(files, outdir)]
 
 

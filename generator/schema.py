@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     Strict,
     ValidationError,
+    AfterValidator,
     ValidationInfo,
     field_validator,
 )
@@ -52,6 +53,9 @@ class DataFileError(ValueError):
     def __init__(self, source: str, problems: list[Problem]):
         self.source = source
         self.problems = problems
+        if len(problems) == 1 and not problems[0].path:  # the file as a whole: one line
+            super().__init__(f"{source}: {problems[0].message}")
+            return
         lines = [f"{source}: {len(problems)} problem(s) in the partnership data file:"]
         lines += [f"  {source}: {p}" for p in problems]
         super().__init__("\n".join(lines))
@@ -70,11 +74,35 @@ def format_loc(loc: tuple[Any, ...]) -> str:
 
 # ----------------------------------------------------------------------------- field types
 
+#: What a workbook can hold (documented in docs/data-file.md and the README):
+MAX_TEXT = 32_767            # characters in one cell (Excel's limit)
+MAX_MONEY = 1e12             # the largest amount accepted: a trillion (a backbone budget is far below it)
+MIN_MONEY = 0.01             # an amount is 0 or at least one cent: smaller ones are typing slips
+MAX_FACTOR = 1e6             # multipliers and months
+MIN_DATE, MAX_DATE = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
+MAX_FILE_BYTES = 5 * 1024 * 1024   # a partnership data file
+MAX_DEPTH = 20               # nesting of a data file (real ones use 4)
+
+
+def _money(v: float) -> float:
+    if v != 0 and abs(v) < MIN_MONEY:
+        raise ValueError(f"expected 0 or an amount of at least {MIN_MONEY} (one cent)")
+    return v
+
+
+def _no_subnormal(v: float) -> float:
+    if v != 0 and abs(v) < 1e-9:
+        raise ValueError("expected 0 or a number of at least 0.000000001")
+    return v
+
+
 Num = Annotated[float, Strict(), Field(allow_inf_nan=False)]  # int or float, never bool, text, inf or NaN
-NonNeg = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
-Share = Annotated[float, Strict(), Field(ge=0, le=1)]
-Text = Annotated[str, Strict(), Field(min_length=1)]
-OptText = Annotated[str | None, Strict()]
+Money = Annotated[float, Strict(), Field(ge=-MAX_MONEY, le=MAX_MONEY, allow_inf_nan=False), AfterValidator(_money)]
+NonNeg = Annotated[float, Strict(), Field(ge=0, le=MAX_FACTOR, allow_inf_nan=False), AfterValidator(_no_subnormal)]
+NonNegMoney = Annotated[float, Strict(), Field(ge=0, le=MAX_MONEY, allow_inf_nan=False), AfterValidator(_money)]
+Share = Annotated[float, Strict(), Field(ge=0, le=1), AfterValidator(_no_subnormal)]
+Text = Annotated[str, Strict(), Field(min_length=1, max_length=MAX_TEXT)]
+OptText = Annotated[str | None, Strict(), Field(max_length=MAX_TEXT)]
 Bool = Annotated[bool, Strict()]
 Year = Annotated[int, Strict(), Field(ge=1, le=MAX_YEARS)]
 
@@ -126,6 +154,13 @@ class Organization(_Model):
             raise ValueError("expected a date such as 2026-07-01")
         return v
 
+    @field_validator("fiscal_year_start")
+    @classmethod
+    def _date_range(cls, v: dt.date) -> dt.date:
+        if not MIN_DATE <= v <= MAX_DATE:
+            raise ValueError(f"expected a date between {MIN_DATE.year} and {MAX_DATE.year}, got {v.isoformat()}")
+        return v
+
     @property
     def first_fy(self) -> int:
         """FY label of year 1: the calendar year in which the fiscal year ends."""
@@ -163,8 +198,8 @@ class Staff(_Model):
     """One position (SPEC: staff)."""
 
     title: Text
-    fte: Annotated[float, Strict(), Field(gt=0, le=1.5)]
-    salary: NonNeg
+    fte: Annotated[float, Strict(), Field(gt=0, le=1.5), AfterValidator(_no_subnormal)]
+    salary: NonNegMoney
     functions: dict[str, NonNeg]
     in_kind: Bool = False
     start_year: Year = 1
@@ -198,7 +233,7 @@ class Expense(_Model):
 
     name: Text
     category: str
-    amount: NonNeg
+    amount: NonNegMoney
     function: str = SHARED
     in_kind: Bool = False
     start_year: Year = 1
@@ -222,7 +257,7 @@ class Revenue(_Model):
     stream: str
     confidence: str
     restricted: Bool = False
-    amounts: list[NonNeg] = Field(default_factory=list)
+    amounts: Annotated[list[NonNegMoney], Field(max_length=MAX_YEARS)] = Field(default_factory=list)
 
     @field_validator("stream")
     @classmethod
@@ -241,7 +276,7 @@ class Revenue(_Model):
 
 class Unfunded(_Model):
     name: Text
-    amount: NonNeg
+    amount: NonNegMoney
     function: str = SHARED
 
     @field_validator("function")
@@ -251,26 +286,26 @@ class Unfunded(_Model):
 
 
 class CashTarget(_Model):
-    months: NonNeg
-    current: NonNeg = 0.0
+    months: Annotated[float, Strict(), Field(ge=0, le=120, allow_inf_nan=False), AfterValidator(_no_subnormal)]
+    current: NonNegMoney = 0.0
     build_years: Annotated[int, Strict(), Field(ge=1, le=50)] = 1
 
 
 class NamedAmount(_Model):
     name: Text
-    amount: NonNeg
+    amount: NonNegMoney
 
 
 class ChangeCapital(_Model):
     name: Text
-    amount: NonNeg
+    amount: NonNegMoney
     years: Annotated[int, Strict(), Field(ge=1, le=50)] = 1
 
 
 class FullCost(_Model):
     """The six areas of full cost beyond today's expenses."""
 
-    depreciation: NonNeg = 0.0
+    depreciation: NonNegMoney = 0.0
     unfunded: list[Unfunded] = Field(default_factory=list)
     working_capital: CashTarget = Field(default_factory=lambda: CashTarget(months=2, current=0, build_years=1))
     reserves: CashTarget = Field(default_factory=lambda: CashTarget(months=3, current=0, build_years=3))
@@ -308,13 +343,13 @@ class Scenario(_Model):
 class OneTime(_Model):
     name: Text
     year: Year
-    amount: Num
+    amount: Money
     scenarios: list[str] | None = None
 
 
 class Projections(_Model):
     years: Annotated[int, Strict(), Field(ge=MIN_YEARS, le=MAX_YEARS)] = 5
-    starting_cash: Num = 0.0
+    starting_cash: Money = 0.0
     one_time: list[OneTime] = Field(default_factory=list)
     scenarios: Annotated[list[Scenario] | None, Field(max_length=MAX_SCENARIOS)] = None
 
@@ -416,6 +451,16 @@ def _cross_check(data: dict[str, Any], content: Content) -> list[Problem]:
                 if sid in seen:
                     problems.append(Problem(f"projections.scenarios[{n}].id", f"scenario id {sid!r} appears twice"))
                 seen.add(sid)
+        # the workbook names its results SP_<id>_<what> (SP_base_EndCash, SP_base_Revenue_grants, ...):
+        # an id that begins with another id and an underscore could give the same name twice
+        for n, s in enumerate(raw_scenarios):
+            sid = s.get("id") if isinstance(s, dict) else None
+            if isinstance(sid, str):
+                clash = next((o for o in sorted(seen) if o != sid and sid.lower().startswith(o.lower() + "_")), None)
+                if clash is not None:
+                    problems.append(Problem(f"projections.scenarios[{n}].id",
+                                            f"scenario id {sid!r} begins with another scenario's id and an underscore "
+                                            f"({clash!r}): their names in the workbook could collide; choose another id"))
     else:
         scenario_ids = None  # wrong type, reported by field validation
 
@@ -477,13 +522,20 @@ def _friendly(err: dict[str, Any]) -> str:
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     if "input" in err and kind not in ("missing",):
-        got = err["input"]
-        shown = repr(got)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        if repr(got) not in msg:
+        shown = excerpt(err["input"])
+        if shown not in msg:
             msg = f"{msg} (got {shown})"
     return msg
+
+
+def excerpt(value: Any, limit: int = 60) -> str:
+    """A bounded repr of a value for a message: never the whole of a huge or deeply nested value."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxstring, r.maxother, r.maxlist, r.maxdict, r.maxlevel = limit, limit, 4, 4, 2
+    shown = r.repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 def validate_data(data: Any, source: str = "<data>", content: Content | None = None) -> Partnership:
@@ -503,21 +555,58 @@ def validate_data(data: Any, source: str = "<data>", content: Content | None = N
     return p
 
 
-def load_partnership(path: str | Path, content: Content | None = None) -> Partnership:
-    """Read, parse and validate a partnership data file."""
-    path = Path(path)
+class _Loader(yaml.SafeLoader):
+    """yaml.SafeLoader without aliases (a few hundred bytes of aliases can expand to gigabytes)
+    and with a nesting limit (deep nesting would exhaust Python's recursion)."""
+
+    depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a data file: write the value out",
+                                              event.start_mark)
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def parse_yaml(text: str, source: str, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """Parse data-file YAML safely (no aliases, bounded nesting and size); DataFileError otherwise."""
+    if len(text) > max_bytes:
+        raise DataFileError(source, [Problem("", f"the file is larger than {max_bytes // (1024 * 1024)} MB; a data file is far smaller")])
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataFileError(str(path), [Problem("", "file not found")]) from None
-    except UnicodeDecodeError:
-        raise DataFileError(str(path), [Problem("", "not a UTF-8 text file")]) from None
-    try:
-        data = yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise DataFileError(str(path), [Problem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+        raise DataFileError(source, [Problem(where, f"not valid YAML: {excerpt(getattr(exc, 'problem', None) or str(exc), 200)}")]) from None
+    except RecursionError:
+        raise DataFileError(source, [Problem("", f"nested more than {MAX_DEPTH} levels deep")]) from None
+
+
+def load_partnership(path: str | Path, content: Content | None = None) -> Partnership:
+    """Read, parse and validate a partnership data file (at most 5 MB)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+        text = raw.decode("utf-8")
+    except FileNotFoundError:
+        raise DataFileError(str(path), [Problem("", "file not found")]) from None
+    except (IsADirectoryError, PermissionError, OSError) as exc:
+        raise DataFileError(str(path), [Problem("", "not a file" if isinstance(exc, IsADirectoryError) else
+                                                f"cannot be read ({exc.strerror or exc})")]) from None
+    except UnicodeDecodeError:
+        raise DataFileError(str(path), [Problem("", "not a UTF-8 text file")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise DataFileError(str(path), [Problem("", f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; a data file is far smaller")])
+    data = parse_yaml(text, str(path))
     return validate_data(data, str(path), content)
 
 

@@ -80,7 +80,16 @@ def verify(p: Partnership, outdir: Path | None = None, kinds: tuple[str, ...] | 
     from .libreoffice import read_recalculated, recalc_and_read
 
     content = content or load_content()
-    work = Path(outdir or tempfile.mkdtemp(prefix="pbp-verify-"))
+    if outdir is None:  # nothing kept: the scratch folder goes when the verdicts are in
+        with tempfile.TemporaryDirectory(prefix="pbp-verify-") as tmp:
+            return _verify_in(p, Path(tmp), kinds, content)
+    return _verify_in(p, Path(outdir), kinds, content)
+
+
+def _verify_in(p: Partnership, work: Path, kinds: tuple[str, ...] | None, content: Content) -> list[Verdict]:
+    from .build import BuildOptions, build_workbooks
+    from .libreoffice import read_recalculated, recalc_and_read
+
     made = build_workbooks(p, work, BuildOptions(kinds=kinds), content=content)
     recalculated = recalc_and_read(made, work / "recalculated")
     verdicts = []

@@ -45,7 +45,43 @@ SETTING_SCENARIO = "Scenario id (blank = the first, normally base)"
 
 
 class ActionError(RuntimeError):
-    """An action cannot run on this workbook; the message is meant for the user."""
+    """An action cannot run on this workbook; the message is meant for the user.
+
+    `exit_code` follows the command line's rule: 2 the workbook cannot be used (unreadable,
+    not a toolkit workbook, the wrong kind), 1 problems found in it (invalid inputs).
+    """
+
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _open_file(path: Path) -> FileBook:
+    """A returned workbook file through the safety checks; ActionError (exit 2) when it cannot be used."""
+    from .book import BookError
+
+    try:
+        return FileBook(path)
+    except BookError as exc:
+        raise ActionError(str(exc)) from None
+
+
+def _copy_name(path: Path, tag: str, out: Path | None) -> Path:
+    """Where an action writes its copy: OUT, or FILE-<tag>.xlsx beside the input (always .xlsx: macros never travel)."""
+    if out is not None:
+        if Path(out).suffix.lower() != ".xlsx":
+            raise ActionError(f"{Path(out).name}: the copy is a plain workbook without macros; name it .xlsx")
+        return Path(out)
+    return path.with_name(f"{path.stem}-{tag}.xlsx")
+
+
+def _save(book: FileBook, target: Path) -> Path:
+    from .book import BookError
+
+    try:
+        return book.save(target)
+    except BookError as exc:
+        raise ActionError(str(exc)) from None
 
 
 # ----------------------------------------------------------------------------- inputs read back
@@ -64,7 +100,27 @@ def partnership_from_book(book: Book) -> Partnership:
     except SourceError as exc:
         raise ActionError(f"this is not a toolkit workbook, or a part of it was deleted: {exc}") from None
     except DataFileError as exc:
-        raise ActionError("the inputs have problems; run Validate first:\n" + "\n".join(str(p) for p in exc.problems[:10])) from None
+        raise ActionError("the inputs have problems; run Validate first:\n" + "\n".join(str(p) for p in exc.problems[:10]), 1) from None
+    except (KeyError, IndexError, TypeError, ValueError) as exc:  # a name pointing at a sheet that is gone, ...
+        raise ActionError(f"this workbook cannot be read as a toolkit workbook ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+def require_projections(book: Book) -> None:
+    """Risk needs a Scenario Projections Tool: refuse any other workbook, naming the one it needs."""
+    from generator.readback.extract import FULL_COST_ID, PROJECTIONS_ID
+    from generator.readback.source import BookSource, SourceError
+
+    try:
+        kind = BookSource(book).metadata().get("template_id", "")
+    except (SourceError, KeyError, IndexError, TypeError, ValueError):
+        kind = ""
+    if kind == PROJECTIONS_ID:
+        return
+    if kind == FULL_COST_ID:
+        raise ActionError("this is a Full Cost Workbook; risk analysis runs on the partnership's Scenario Projections Tool "
+                          "(the ...-scenario-projections.xlsx built with it)")
+    raise ActionError("this is not a toolkit Scenario Projections Tool; risk analysis runs on the "
+                      "...-scenario-projections.xlsx that pbp-toolkit build writes")
 
 
 # ----------------------------------------------------------------------------- risk
@@ -160,11 +216,12 @@ def run_risk_file(path: Path, out: Path | None = None, runs: int | None = None, 
     unless `out` names it). `partnership` skips reading the inputs back from the file.
     """
     path = Path(path)
-    book = FileBook(path)
+    target = _copy_name(path, "risk", out)
+    book = _open_file(path)
+    require_projections(book)
     p = partnership if partnership is not None else partnership_from_book(book)
     result = risk_report(book, p, runs, seed, scenario_id)
-    target = Path(out) if out is not None else path.with_name(f"{path.stem}-risk{path.suffix}")
-    return book.save(target), result
+    return _save(book, target), result
 
 
 # ----------------------------------------------------------------------------- validate
@@ -377,6 +434,8 @@ def _inputs(book: Book) -> tuple[Any, Any, Partnership]:
         ex = extract(src)
     except SourceError as exc:
         raise ActionError(f"this is not a toolkit workbook, or a part of it was deleted: {exc}") from None
+    except (KeyError, IndexError, TypeError, ValueError) as exc:  # a name pointing at a sheet that is gone, ...
+        raise ActionError(f"this workbook cannot be read as a toolkit workbook ({type(exc).__name__}: {str(exc)[:200]})") from None
     try:
         p = validate_data(ex.data, book.name())
     except DataFileError as exc:
@@ -385,7 +444,7 @@ def _inputs(book: Book) -> tuple[Any, Any, Partnership]:
             c = ex.cell_for(prob.path)
             lines.append(f"{c.address if c else '?'}: {prob}")
         more = f"\n... and {len(exc.problems) - 10} more" if len(exc.problems) > 10 else ""
-        raise ActionError("the inputs have problems; run Validate to see them all:\n" + "\n".join(lines) + more) from None
+        raise ActionError("the inputs have problems; run Validate to see them all:\n" + "\n".join(lines) + more, 1) from None
     return src, ex, p
 
 
@@ -458,17 +517,18 @@ def run_recalc_file(path: Path, out: Path | None = None) -> tuple[Path, RecalcRe
     """The command line's `pbp-toolkit recalc FILE.xlsx`: a copy with the Python Recalculation sheet
     (default FILE-recalc.xlsx beside the input)."""
     path = Path(path)
-    book = FileBook(path)
+    target = _copy_name(path, "recalc", out)
+    book = _open_file(path)
     result = recalculate_action(book)
-    target = Path(out) if out is not None else path.with_name(f"{path.stem}-recalc{path.suffix}")
-    return book.save(target), result
+    return _save(book, target), result
 
 
 def run_validate_file(path: Path, out: Path) -> tuple[Path, CheckResult]:
     """`pbp-toolkit validate --annotate OUT`: a copy with the Toolkit Check sheet and the problem cells filled."""
-    book = FileBook(Path(path))
+    target = _copy_name(Path(path), "checked", out)
+    book = _open_file(Path(path))
     result = validate_action(book)
-    return book.save(Path(out)), result
+    return _save(book, target), result
 
 
 # ----------------------------------------------------------------------------- upgrade
@@ -495,7 +555,7 @@ def upgrade_action(target: Book | str | Path, out: str | Path | None = None) -> 
         try:
             return upgrade_file(old, new)
         except UpgradeError as exc:
-            raise ActionError(str(exc)) from None
+            raise ActionError(str(exc), exc.exit_code) from None
     from generator.readback.source import BookSource
     from generator.readback.validate import validate_source
 
@@ -562,6 +622,7 @@ def _caller() -> Book:
 def risk() -> None:
     """Ribbon: Risk analysis. Settings come from the Risk sheet of an earlier run, if any."""
     book = _caller()
+    require_projections(book)
     settings = risk_settings(book)
     risk_report(book, partnership_from_book(book), **settings)
 

@@ -251,20 +251,48 @@ class FileBook:
     Excel and LibreOffice recalculate them on open.
     """
 
-    def __init__(self, path: str | Path):
+    #: openpyxl builds an object per cell, slowly: a returned file it reads may hold at most this
+    #: many cells (a toolkit workbook at its largest, 2,000-row tables, holds about 140,000)
+    MAX_CELLS = 400_000
+
+    def __init__(self, path: str | Path, data: bytes | None = None):
+        """Open a returned workbook: read once, inspected (generator.readback.safety), then
+        parsed by openpyxl from those very bytes. Macros are never loaded, so never kept:
+        `save` writes a plain .xlsx. Raises `BookError` for a file that cannot be used."""
+        import io
+
         from openpyxl import load_workbook
 
+        from generator.readback.safety import Limits, UnsafeFile, inspect_file, inspect_package
+
         self.path = Path(path)
-        keep_vba = self.path.suffix.lower() in (".xlsm", ".xlam")
-        self.wb = load_workbook(self.path, keep_vba=keep_vba)
+        limits = Limits(max_sheet_cells=self.MAX_CELLS, max_total_cells=self.MAX_CELLS)
+        try:
+            if data is None:
+                data, info = inspect_file(self.path, limits)
+            else:
+                info = inspect_package(data, limits)
+        except UnsafeFile as exc:
+            raise BookError(exc.message) from None
+        if info.kind not in ("xlsx", "xlsm", "xltx", "xltm"):
+            raise BookError(f"an .{info.kind} file: save it as an Excel Workbook (.xlsx)")
+        self._data = data
+        try:
+            self.wb = load_workbook(io.BytesIO(data), keep_vba=False)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # openpyxl's own errors on a damaged but well-formed package
+            raise BookError(f"cannot be read as a workbook ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
         self._values = None
         self._written: set[str] = set()
 
     def _value_book(self) -> Any:
         if self._values is None:
+            import io
+
             from openpyxl import load_workbook
 
-            self._values = load_workbook(self.path, data_only=True, read_only=False)
+            self._values = load_workbook(io.BytesIO(self._data), data_only=True, read_only=False, keep_vba=False)
         return self._values
 
     def sheet_names(self) -> list[str]:
@@ -300,6 +328,8 @@ class FileBook:
         lay = layout(report)
         for c in lay.cells:
             cell = ws.cell(row=c.row, column=c.col, value=c.value)
+            if isinstance(c.value, str) and cell.data_type == "f":
+                cell.data_type = "s"   # openpyxl takes any text starting with '=' for a formula: report text stays text
             if c.number_format:
                 cell.number_format = c.number_format
             if c.link:
@@ -405,11 +435,15 @@ class FileBook:
         """Nothing to do: a file's values are those cached when it was last saved."""
 
     def save(self, path: str | Path | None = None) -> Path:
-        """Save (atomically: an interrupted save leaves the old file as it was)."""
-        from generator.fileio import atomic_write
+        """Write the workbook, atomically, as a plain .xlsx: macros are never kept."""
+        from generator.fileio import write_set
 
         target = Path(path) if path is not None else self.path
-        return atomic_write(target, self.wb.save)
+        if target.suffix.lower() != ".xlsx":
+            raise BookError(f"{target.name}: the copy is written as a plain workbook without macros; name it .xlsx")
+        self.wb.template = False
+        write_set([(target, lambda tmp: self.wb.save(tmp))])
+        return target
 
 
 # ----------------------------------------------------------------------------- xlwings
@@ -656,6 +690,10 @@ class _unprotected:
     def __exit__(self, *exc: Any) -> None:
         self.api.Protect(Password="", **self.options)
         self.api.EnableSelection = self.selection
+
+
+class BookError(RuntimeError):
+    """A workbook file that cannot be opened (refused by the safety checks, or unreadable)."""
 
 
 class SheetProtected(RuntimeError):

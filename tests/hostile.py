@@ -8,6 +8,7 @@ stay small: the 1 GiB zip bomb is ~1 MB of repeated deflate blocks, never 1 GiB 
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -298,6 +299,47 @@ def far_cell(workbook: Path, outdir: Path) -> Path:
     return add_sheet(workbook, outdir / "far-cell.xlsx", "Far", RawEntry.of("xl/worksheets/sheet99.xml", body))
 
 
+def _with_name(workbook: Path, target: Path, name: str, ref: str, sheet: RawEntry | None = None, sheet_name: str = "") -> Path:
+    """The real workbook (plus a sheet, if given) with one more defined name, or an existing one re-pointed."""
+    if sheet is not None:
+        add_sheet(workbook, target, sheet_name, sheet)
+        workbook = target
+    parts = entries_of(workbook)
+    wb = parts["xl/workbook.xml"].decode()
+    tag = re.search(rf'<definedName name="{name}">[^<]*</definedName>', wb)
+    new = f'<definedName name="{name}">{ref}</definedName>'
+    wb = wb.replace(tag.group(0), new) if tag else wb.replace("</definedNames>", new + "</definedNames>")
+    return rebuild(workbook, target, {"xl/workbook.xml": wb.encode()})
+
+
+def far_single_cell(workbook: Path, outdir: Path) -> Path:
+    """One cell only, at XFD1048576, and a defined name pointed at it: measured from its first used
+    cell the sheet is one cell, but calamine builds its grid from A1 (a Rust panic, or an abort)."""
+    body = SHEET_HEAD + b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>' + SHEET_TAIL
+    return _with_name(workbook, outdir / "far-single-cell.xlsx", "Far_Cell", "Far!$XFD$1048576",
+                      RawEntry.of("xl/worksheets/sheet99.xml", body), "Far")
+
+
+def far_cell_20000(workbook: Path, outdir: Path) -> Path:
+    """One cell at XFD20000: a grid from A1 of 327 million cells (a 10 GB allocation)."""
+    body = SHEET_HEAD + b'<row r="20000"><c r="XFD20000"><v>1</v></c></row>' + SHEET_TAIL
+    return add_sheet(workbook, outdir / "far-cell-20000.xlsx", "Far", RawEntry.of("xl/worksheets/sheet99.xml", body))
+
+
+def widened_name(workbook: Path, outdir: Path) -> Path:
+    """Meta_Table re-pointed at the whole Metadata sheet (17 billion cells by name)."""
+    return _with_name(workbook, outdir / "widened-name.xlsx", "Meta_Table", "Metadata!$A$1:$XFD$1048576")
+
+
+def huge_salary(workbook: Path, outdir: Path) -> Path:
+    """A salary of 1E+308, typed in the first staff row: finite, but the model's sums overflow to infinity."""
+    parts = entries_of(workbook)
+    sheet = "xl/worksheets/sheet4.xml"   # Staffing; Staff_salary is Staffing!$C$5:...
+    xml, n = re.subn(rb'(<c r="C5"[^>]*?)(?:/>|>.*?</c>)', rb'\1><v>1E+308</v></c>', parts[sheet], count=1)
+    assert n == 1
+    return rebuild(workbook, outdir / "huge-salary.xlsx", {sheet: xml})
+
+
 def path_traversal(workbook: Path, outdir: Path) -> Path:
     """A real workbook with an extra entry named ../../evil.sh."""
     return rebuild(workbook, outdir / "path-traversal.xlsx", extra=[RawEntry.of("../../evil.sh", b"#!/bin/sh\nrm -rf ~\n")])
@@ -358,6 +400,10 @@ HOSTILE: list[tuple[Callable[[Path, Path], Path], str | None]] = [
     (utf16_part, "bad_xml"),
     (xlsm_with_macros, None),   # flagged by default; refused ('macros') under Limits(refuse_macros=True)
     (not_ours, None),           # a safe file: refused as 'not_ours' by SafeWorkbook.require_ours
+    (far_single_cell, "sheet_too_large"),
+    (far_cell_20000, "sheet_too_large"),
+    (widened_name, None),       # a safe package: its re-pointed name is refused when read by name
+    (huge_salary, None),        # a safe package: its salary is refused by the schema
 ]
 
 

@@ -91,7 +91,7 @@ def test_deleted_sheet_is_reported(built: Path) -> None:
 def test_workbook_that_is_not_ours(tmp_path: Path) -> None:
     path = foreign_workbook(tmp_path / "budget.xlsx")
     r = validate_file(path)
-    assert codes(r) == ["not_ours"] and r.exit_code == 1
+    assert codes(r) == ["not_ours"] and r.exit_code == 2  # not ours: unusable, like an unreadable file
 
 
 def test_not_a_workbook_is_unreadable(tmp_path: Path) -> None:

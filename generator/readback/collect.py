@@ -11,7 +11,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from ..content import load_content
 from .extract import FULL_COST_ID, PROJECTIONS_ID
@@ -40,14 +40,21 @@ class FileResult:
 
 def _summarise(path: str) -> FileResult:
     """Validate one file and compute what the portfolio needs from it (runs in a worker)."""
-    from ..model.full_cost import compute_full_cost, year1_staff
-    from ..model.projections import compute_projections, fy_labels
     from .validate import validate_file
 
     try:
-        r = validate_file(path)
-    except Exception as exc:  # never lose a file to an unexpected error
-        return FileResult(path, "unreadable", findings=[("error", "crash", f"could not be read: {type(exc).__name__}: {exc}")])
+        return _summarise_checked(path, validate_file(path))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # never lose a file to an unexpected error (a Rust panic is a BaseException)
+        text = " ".join(str(exc).split())[:200]
+        return FileResult(path, "unreadable", findings=[("error", "crash", f"could not be read: {type(exc).__name__}: {text}")])
+
+
+def _summarise_checked(path: str, r: Any) -> FileResult:
+    from ..model.full_cost import compute_full_cost, year1_staff
+    from ..model.projections import compute_projections, fy_labels
+
     res = FileResult(path, r.status, r.template_id, r.partnership_id,
                      (r.extracted.meta.get("build_time", "") if r.extracted else ""),
                      [(f.level, f.code, str(f)) for f in r.findings])
@@ -81,14 +88,57 @@ def _summarise(path: str) -> FileResult:
     return res
 
 
-def find_files(root: Path) -> list[Path]:
-    """Every file under root (links are not followed), in a stable order."""
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+#: Files the toolkit itself writes into folders (batch's manifest.csv and problems.csv, collect's
+#: --csv tables), recognised by name and header line: collect skips them and says so.
+OWN_FILES: dict[str, tuple[str, ...]] = {
+    "manifest.csv": ("row,partnership,slug,status,workbook,file,bytes,sha256,problem",),
+    "problems.csv": ("row,partnership,column,reason,message", "file,used,status,reason"),
+    "portfolio.csv": ("partnership,",),
+    "benchmarks.csv": ("group,measure,count,p25,median,p75",),
+}
+
+
+def is_own_file(path: Path) -> bool:
+    """A CSV the toolkit wrote (a batch manifest, a problems list, collect's tables)."""
+    heads = OWN_FILES.get(path.name)
+    if not heads:
+        return False
+    try:
+        with open(path, "rb") as fh:
+            first = fh.read(512).split(b"\n", 1)[0].decode("utf-8-sig", "replace").strip()
+    except OSError:
+        return False
+    return any(first.startswith(h) for h in heads)
+
+
+@dataclass
+class Found:
+    """What walking a folder found: files to read, the toolkit's own files skipped, folders that could not be read."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)   # (folder, reason)
+
+
+def walk(root: Path) -> Found:
+    """Every file under root (links are not followed), in a stable order; an unreadable
+    subfolder is recorded, never dropped silently."""
+    found = Found()
+
+    def onerror(exc: OSError) -> None:
+        found.unreadable.append((str(exc.filename or root), exc.strerror or type(exc).__name__))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=onerror):
         dirnames.sort()
         for name in sorted(filenames):
-            out.append(Path(dirpath) / name)
-    return out
+            path = Path(dirpath) / name
+            (found.skipped if is_own_file(path) else found.files).append(path)
+    return found
+
+
+def find_files(root: Path) -> list[Path]:
+    """Every file under root (links are not followed), in a stable order."""
+    return walk(root).files
 
 
 @dataclass
@@ -100,6 +150,7 @@ class Portfolio:
     scenarios: list[str] = field(default_factory=list)
     scenario_names: dict[str, str] = field(default_factory=dict)
     files_seen: int = 0
+    skipped: list[str] = field(default_factory=list)   # the toolkit's own CSVs found in the folder
 
     def accounted(self) -> set[str]:
         """Every file path that appears in the Portfolio or in Problems."""
@@ -182,15 +233,45 @@ def _rows(results: list[FileResult]) -> Portfolio:
 
 
 def collect(root: Path, workers: int | None = None, progress: Callable[[Iterable[FileResult], int], Iterable[FileResult]] | None = None) -> Portfolio:
-    """Read every file under root and build the portfolio."""
-    files = [str(p) for p in find_files(Path(root))]
+    """Read every file under root and build the portfolio. One bad file never costs the
+    others: a reader that fails or even kills its worker process leaves a Problem for that
+    file, and every other file is still read."""
+    found = walk(Path(root))
+    files = [str(p) for p in found.files]
     workers = max(1, workers or os.cpu_count() or 1)
     results: list[FileResult] = []
     if workers == 1 or len(files) < 4:
         it: Iterable[FileResult] = (_summarise(f) for f in files)
         results = list(progress(it, len(files)) if progress else it)
     else:
+        results = list(progress(_parallel(files, workers), len(files)) if progress else _parallel(files, workers))
+    for folder, reason in found.unreadable:
+        results.append(FileResult(folder, "unreadable", findings=[("error", "unreadable_folder", f"a folder that could not be read ({reason}): its files were not collected")]))
+    port = _rows(results)
+    port.files_seen = len(files)
+    port.skipped = [str(p) for p in found.skipped]
+    return port
+
+
+def _parallel(files: list[str], workers: int) -> Iterator[FileResult]:
+    """Results in file order from worker processes. When a worker dies (a reader that aborts
+    the process), the files still pending are read again one process each, so only the file
+    that kills its process is lost, reported as a Problem."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    done: dict[int, FileResult] = {}
+    try:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            it = pool.map(_summarise, files, chunksize=max(1, min(32, len(files) // (workers * 4) or 1)))
-            results = list(progress(it, len(files)) if progress else it)
-    return _rows(results)
+            for i, res in enumerate(pool.map(_summarise, files, chunksize=max(1, min(32, len(files) // (workers * 4) or 1)))):
+                done[i] = res
+                yield res
+        return
+    except BrokenProcessPool:
+        pass
+    for i in range(len(done), len(files)):
+        try:
+            with ProcessPoolExecutor(max_workers=1) as one:
+                res = one.submit(_summarise, files[i]).result()
+        except BrokenProcessPool:
+            res = FileResult(files[i], "unreadable", findings=[("error", "crash", "reading this file stopped its reader process; it could not be used")])
+        yield res

@@ -1,13 +1,13 @@
 """Write a collected Portfolio as an .xlsx report (and CSV tables for analysts)."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
 from ..content import load_content
-from ..fileio import atomic_write
 from ..workbook.common import print_setup
 from ..workbook.layout import Book
 from .collect import Portfolio
@@ -113,16 +113,27 @@ def _label(col: str, scenario_names: dict[str, str]) -> str:
 
 
 def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) -> None:
-    """The Portfolio, Benchmarks and Problems sheets (and the same tables as CSV), each file written atomically."""
+    """The Portfolio, Benchmarks and Problems sheets (and the same tables as CSV), written as a
+    set (generator.fileio.write_set): all are renamed into place only when all were written, so
+    a failure (a full disk included) leaves none of them half-written and none replaced."""
+    from ..fileio import write_set
+    from ..safecsv import write_rows
+
     df, bench, probs = portfolio_frame(port), benchmarks_frame(port), problems_frame(port)
+    jobs: list[tuple[Path, Callable[[Path], object]]] = []
     if csv_dir:
-        atomic_write(csv_dir / "portfolio.csv", lambda tmp: df.to_csv(tmp, index=False))
-        atomic_write(csv_dir / "benchmarks.csv", lambda tmp: bench.drop(columns=["format"]).to_csv(tmp, index=False))
-        atomic_write(csv_dir / "problems.csv", lambda tmp: probs.to_csv(tmp, index=False))
-    atomic_write(path, lambda tmp: _write_book(port, tmp, df, bench, probs))
+        for name, frame in (("portfolio.csv", df), ("benchmarks.csv", bench.drop(columns=["format"])), ("problems.csv", probs)):
+            jobs.append((Path(csv_dir) / name, lambda tmp, frame=frame: write_rows(
+                tmp, list(frame.columns), frame.itertuples(index=False, name=None))))
+    jobs.append((Path(path), lambda tmp: _write_book(port, tmp, df, bench, probs)))
+    write_set(jobs)
 
 
-def _write_book(port: Portfolio, path: Path, df: Any, bench: Any, probs: Any) -> None:
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _write_book(port: Portfolio, path: Path, df: pd.DataFrame, bench: pd.DataFrame, probs: pd.DataFrame) -> None:
     book = Book(str(path))
     s = book.styles
     wb = book.wb
@@ -149,8 +160,10 @@ def _write_book(port: Portfolio, path: Path, df: Any, bench: Any, probs: Any) ->
                 continue
             if isinstance(value, bool):
                 book.text(ws, r, c, "yes" if value else "no", fmt(None))
-            elif isinstance(value, (int, float)):
+            elif _finite(value):
                 book.number(ws, r, c, float(value), fmt(_fmt_for(col)))
+            elif isinstance(value, (int, float)):  # an infinity: shown as text, never given to write_number
+                book.text(ws, r, c, str(value), fmt(None))
             else:
                 book.text(ws, r, c, str(value), fmt(None))
     ws.set_row(3, 45)
@@ -173,7 +186,10 @@ def _write_book(port: Portfolio, path: Path, df: Any, bench: Any, probs: Any) ->
         book.text(wsb, r, 1, rec.measure, fmt(None))
         book.number(wsb, r, 2, rec.count, fmt("0"))
         for c, v in enumerate((rec.p25, rec.median, rec.p75), start=3):
-            book.number(wsb, r, c, float(v), fmt(rec.format))
+            if _finite(v):
+                book.number(wsb, r, c, float(v), fmt(rec.format))
+            else:
+                book.text(wsb, r, c, str(v), fmt(None))
     wsb.freeze_panes(4, 0)
     # charts, each over a small contiguous table to the right of the quartiles
     def chart_table(top: int, title: str, pairs: list[tuple[str, float]], colour: str) -> None:
@@ -181,7 +197,8 @@ def _write_book(port: Portfolio, path: Path, df: Any, bench: Any, probs: Any) ->
         book.blank(wsb, top, 8, s.h)
         for i, (label, value) in enumerate(pairs, start=1):
             book.text(wsb, top + i, 7, label, fmt(None))
-            book.number(wsb, top + i, 8, float(value), fmt(MONEY))
+            if _finite(value):
+                book.number(wsb, top + i, 8, float(value), fmt(MONEY))
         chart = wb.add_chart({"type": "bar"})
         chart.add_series({"name": title, "categories": ["Benchmarks", top + 1, 7, top + len(pairs), 7],
                           "values": ["Benchmarks", top + 1, 8, top + len(pairs), 8], "fill": {"color": colour},

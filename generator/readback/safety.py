@@ -152,6 +152,14 @@ class SheetInfo:
             return 0
         return (self.last[0] - self.first[0] + 1) * (self.last[1] - self.first[1] + 1)
 
+    @property
+    def grid(self) -> int:
+        """Cells in the rectangle from A1 to the last used cell: what a reader that builds its
+        grid from A1 allocates (calamine with skip_empty_area=False, openpyxl's iter_rows)."""
+        if self.last is None:
+            return 0
+        return (self.last[0] + 1) * (self.last[1] + 1)
+
 
 @dataclass
 class PackageInfo:
@@ -231,6 +239,22 @@ def read_bounded(path: str | os.PathLike[str], limits: Limits | None = None) -> 
     if len(data) > limits.max_file_bytes:  # grew while we read it
         raise UnsafeFile("too_large", f"more than the {_human(limits.max_file_bytes)} a returned workbook may be", path)
     return data
+
+
+def inspect_file(path: str | os.PathLike[str], limits: Limits | None = None) -> tuple[bytes, PackageInfo]:
+    """Read a returned file once and inspect those bytes: (bytes, what was found).
+
+    Every reader afterwards works on these very bytes, never on the path again, so a file
+    swapped between the check and the read cannot get past the checks.
+    """
+    limits = limits or Limits()
+    data = read_bounded(path, limits)
+    try:
+        info = inspect_package(data, limits)
+    except UnsafeFile as exc:
+        raise exc.with_path(path) from None
+    info.path = str(path)
+    return data, info
 
 
 def _sniff_not_zip(head: bytes, tail: bytes) -> UnsafeFile:
@@ -817,7 +841,8 @@ def _measure(pkg: _Package, scan: _XmlScan, label: str, sheets: list[SheetInfo],
     else:  # some cells have no address: count positions the way a reader would
         first, last = _exact_extent(pkg, scan.name)
     probe = SheetInfo(name=label, part=scan.name, kind="", cells=scan.n_cells, first=first, last=last)  # type: ignore[arg-type]
-    if probe.area > limits.max_sheet_cells:
+    if probe.grid > limits.max_sheet_cells:  # counted from A1: the grid a reader really builds
+        first = (0, 0)
         from xlsxwriter.utility import xl_rowcol_to_cell
 
         def ref(rc: tuple[int, int]) -> str:
@@ -825,7 +850,7 @@ def _measure(pkg: _Package, scan: _XmlScan, label: str, sheets: list[SheetInfo],
             return xl_rowcol_to_cell(r, c) if r < 1_048_576 and c < 16_384 else f"row {r + 1:,} column {c + 1:,}"
 
         raise UnsafeFile("sheet_too_large", f"the {label} spans {ref(first)}:{ref(last)} "  # type: ignore[arg-type]
-                         f"({probe.area:,} cells), more than the {limits.max_sheet_cells:,} limit")
+                         f"({probe.grid:,} cells counted from A1), more than the {limits.max_sheet_cells:,} limit")
     for s in sheets:
         s.cells, s.first, s.last = scan.n_cells, first, last  # type: ignore[assignment]
 
@@ -991,7 +1016,9 @@ class SafeWorkbook:
 
             try:
                 self._wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self._data))
-            except Exception as exc:  # calamine raises its own error types
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # calamine raises its own error types, and a Rust panic is a BaseException
                 raise UnsafeFile("corrupt", f"cannot be read as a workbook ({type(exc).__name__}: {exc})", self.path) from None
         return self._wb
 
@@ -1002,7 +1029,7 @@ class SafeWorkbook:
         meta = self.info.sheet(name)
         if meta.kind != "worksheet":
             raise UnsafeFile("sheet_missing", f"{name!r} is a {meta.kind}, not a worksheet", self.path)
-        if meta.cells > self.limits.max_sheet_cells or meta.area > self.limits.max_sheet_cells:  # pragma: no cover - inspect refuses first
+        if meta.cells > self.limits.max_sheet_cells or meta.grid > self.limits.max_sheet_cells:  # pragma: no cover - inspect refuses first
             raise UnsafeFile("sheet_too_large", f"the sheet {name!r} is larger than the {self.limits.max_sheet_cells:,}-cell limit", self.path)
         try:
             sh = self._calamine().get_sheet_by_name(name)
@@ -1010,7 +1037,9 @@ class SafeWorkbook:
             rows = sh.to_python() if sh.height and start is not None else []
         except UnsafeFile:
             raise
-        except Exception as exc:
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # a Rust panic (pyo3 PanicException) is a BaseException
             raise UnsafeFile("corrupt", f"the sheet {name!r} cannot be read ({type(exc).__name__}: {exc})", self.path) from None
         first_row, first_col = (start or (0, 0))
         values = SheetValues(name, first_row, first_col, rows)
@@ -1049,5 +1078,5 @@ def read_sheet_values(path: str | os.PathLike[str], sheet: str, limits: Limits |
 
 __all__ = [
     "Limits", "UnsafeFile", "PackageInfo", "SheetInfo", "SheetValues", "SafeWorkbook", "REASONS",
-    "inspect_package", "strip_macros", "read_sheet_values", "read_bounded", "col_index",
+    "inspect_package", "inspect_file", "strip_macros", "read_sheet_values", "read_bounded", "col_index",
 ]

@@ -66,6 +66,12 @@ def parse_ref(text: str) -> Ref | None:
     return Ref(sheet, r1, c1, r2, c2)
 
 
+def _short(exc: BaseException, limit: int = 200) -> str:
+    """An exception as one bounded line, for messages."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class WorkbookSource(Protocol):
     """What extract and validate need from a workbook, whatever holds it (a file, Excel)."""
 
@@ -95,33 +101,73 @@ def _clean(value: Any) -> Any:
     return value
 
 
-class FileSource:
-    """A WorkbookSource over an .xlsx file (read-only; nothing is executed)."""
+#: The largest rectangle a defined name of ours may cover: the tables hold at most 2,000 rows
+#: (build's --staff-rows/--expense-rows/--revenue-rows) and ten years. A name re-pointed at
+#: more (say Metadata!$A$1:$XFD$1048576) is refused before one cell of it is read.
+MAX_NAME_ROW = 2_500          # zero-based last row of any named range
+MAX_NAME_COL = 255            # zero-based last column
+MAX_NAME_CELLS = 64_000       # cells in one named range
 
-    def __init__(self, path: str | Path):
+
+def check_name_extent(name: str, ref: Ref) -> None:
+    """SourceError for a defined name wider than any toolkit template makes it."""
+    cells = (ref.r2 - ref.r1 + 1) * (ref.c2 - ref.c1 + 1)
+    if ref.r2 > MAX_NAME_ROW or ref.c2 > MAX_NAME_COL or cells > MAX_NAME_CELLS or ref.r2 < ref.r1 or ref.c2 < ref.c1:
+        raise SourceError(f"the defined name {name} points at {xl_rowcol_to_cell(ref.r1, ref.c1)}:"
+                          f"{xl_rowcol_to_cell(ref.r2, ref.c2)} on {ref.sheet!r}, larger than any toolkit workbook holds "
+                          f"(it was changed after the workbook was built)")
+
+
+class FileSource:
+    """A WorkbookSource over an .xlsx file (read-only; nothing is executed).
+
+    The file is read once and inspected (readback.safety) unless the caller passes the
+    bytes it already inspected; names and cells are then read from those bytes, never from
+    the path again.
+    """
+
+    def __init__(self, path: str | Path, data: bytes | None = None):
+        import io
+
         import python_calamine
 
+        from .safety import UnsafeFile, inspect_file
+
         self.path = Path(path)
+        if data is None:
+            try:
+                data, _ = inspect_file(self.path)
+            except UnsafeFile as exc:
+                raise SourceError(exc.message) from None
+        self._data = data
         self._names = self._read_names()
         try:
-            self._wb = python_calamine.CalamineWorkbook.from_path(str(self.path))
-        except Exception as exc:  # calamine raises its own error types
-            raise SourceError(f"{self.path.name}: cannot read the workbook: {exc}") from None
+            self._wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # calamine raises its own error types; a Rust panic is a BaseException
+            raise SourceError(f"cannot read the workbook: {_short(exc)}") from None
         self._grids: dict[str, tuple[tuple[int, int], list[list[Any]]]] = {}
 
     def _read_names(self) -> dict[str, Ref]:
+        import io
+
         try:
-            with zipfile.ZipFile(self.path) as z:
+            with zipfile.ZipFile(io.BytesIO(self._data)) as z:
                 xml = z.read("xl/workbook.xml")
         except (zipfile.BadZipFile, KeyError, OSError) as exc:
-            raise SourceError(f"{self.path.name}: not an Excel workbook ({exc})") from None
-        root = SafeET.fromstring(xml, forbid_dtd=True)
+            raise SourceError(f"not an Excel workbook ({exc})") from None
+        try:
+            root = SafeET.fromstring(xml, forbid_dtd=True)
+        except Exception as exc:  # defusedxml refusals and parse errors
+            raise SourceError(f"its workbook part cannot be read ({_short(exc)})") from None
         out: dict[str, Ref] = {}
         for dn in root.iterfind("m:definedNames/m:definedName", NS):
             if dn.get("localSheetId") is not None:
                 continue
             ref = parse_ref(dn.text or "")
             if ref is not None:
+                check_name_extent(dn.get("name", ""), ref)
                 out[dn.get("name", "")] = ref
         return out
 
@@ -133,19 +179,25 @@ class FileSource:
 
     def _grid(self, sheet: str) -> tuple[tuple[int, int], list[list[Any]]]:
         if sheet not in self._grids:
+            if sheet not in self._wb.sheet_names:
+                raise SourceError(f"the sheet {sheet!r} is missing")
             try:
                 sh = self._wb.get_sheet_by_name(sheet)
-            except Exception:
-                raise SourceError(f"{self.path.name}: the sheet {sheet!r} is missing") from None
-            # skip_empty_area=False gives the grid from A1 (not from sh.start), so the offset is (0, 0)
-            self._grids[sheet] = ((0, 0), sh.to_python(skip_empty_area=False) if sh.height else [])
+                # skip_empty_area=False gives the grid from A1 (not from sh.start), so the offset is (0, 0);
+                # its size was bounded, counted from A1, by the inspection
+                grid = sh.to_python(skip_empty_area=False) if sh.height else []
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # a Rust panic is a BaseException
+                raise SourceError(f"the sheet {sheet!r} cannot be read ({_short(exc)})") from None
+            self._grids[sheet] = ((0, 0), grid)
         return self._grids[sheet]
 
     def cells(self, name: str) -> list[Cell]:
         """Every cell of a named range, row-major, with values normalised (empty -> None)."""
         ref = self._names.get(name)
         if ref is None:
-            raise SourceError(f"{self.path.name}: the defined name {name} is missing")
+            raise SourceError(f"the defined name {name} is missing")
         (r0, c0), grid = self._grid(ref.sheet)
         out = []
         for r in range(ref.r1, ref.r2 + 1):
@@ -172,6 +224,8 @@ class BookSource:
     def __init__(self, book: Any):
         self.book = book
         self._names = {n: r for n, t in book.defined_names().items() if (r := parse_ref(t or "")) is not None}
+        for n, r in self._names.items():
+            check_name_extent(n, r)
         self._cache: dict[str, list[Cell]] = {}
 
     def names(self) -> dict[str, Ref]:

@@ -29,7 +29,8 @@ def upgrade_validated(report: Report, new: str | Path) -> Path:
     from ..workbook.full_cost import capacity_from_meta
 
     if report.status == "unreadable" or report.extracted is None:
-        raise UpgradeError(report.render(), 2, report)
+        errors = [f.message for f in report.findings if f.level == "error"] or [report.status]
+        raise UpgradeError(f"{report.path}: {'; '.join(errors[:3])}; nothing was written", 2, report)
     if report.partnership is None:
         raise UpgradeError(report.render() + "\nfix the inputs above, then upgrade again; nothing was written.", 1, report)
     kind = KIND_OF[report.template_id]

@@ -20,7 +20,7 @@ from ..content import load_content
 from ..fingerprint import changed_cells, fingerprint, read_formulas
 from ..schema import DataFileError, Partnership, validate_data
 from .extract import FULL_COST_ID, PROJECTIONS_ID, Extracted, extract
-from .safety import PackageInfo, UnsafeFile, inspect_package
+from .safety import PackageInfo, UnsafeFile, inspect_file
 from .source import FileSource, SourceError, WorkbookSource
 
 #: A workbook's formulas, (sheet, cell) -> formula text ("=" optional), or a function giving them
@@ -32,6 +32,8 @@ KNOWN_VERSIONS: dict[str, set[str]] = {FULL_COST_ID: {"1"}, PROJECTIONS_ID: {"1"
 CURRENT_VERSION: dict[str, str] = {FULL_COST_ID: "1", PROJECTIONS_ID: "1"}
 KIND_OF: dict[str, str] = {FULL_COST_ID: "full-cost", PROJECTIONS_ID: "scenario-projections"}
 MAX_LISTED = 50
+#: Findings that make a file unusable for every command (exit status 2, like an unreadable file).
+UNUSABLE = frozenset({"not_ours", "unknown_version"})
 
 
 @dataclass
@@ -72,7 +74,11 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        return {"clean": 0, "problems": 1, "unreadable": 2}[self.status]
+        """0 clean, 1 problems found in the file, 2 the file cannot be used at all (unreadable,
+        not a toolkit workbook, a template version this generator does not know)."""
+        if self.status == "unreadable" or any(f.code in UNUSABLE for f in self.findings):
+            return 2
+        return {"clean": 0, "problems": 1}[self.status]
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if k not in ("partnership", "extracted")}
@@ -121,13 +127,53 @@ def _shape_partnership(ex: Extracted) -> Partnership:
 
 def _expected_formulas(ex: Extracted) -> dict[tuple[str, str], str]:
     """The formulas the file should hold: those of a fresh build of the same shape and capacity."""
+    return _expected(ex)[0]
+
+
+def _shape_key(ex: Extracted) -> tuple[str, ...]:
+    keys = ("years", "scenario_ids", "staff_rows", "expense_rows", "revenue_rows", "capacity")
+    return (ex.kind,) + tuple(ex.meta.get(k, "") for k in keys) + tuple(sorted(f"{k}={v}" for k, v in ex.meta.items() if k.startswith("cap")))
+
+
+_EXPECTED: dict[tuple[str, ...], tuple[dict[tuple[str, str], str], dict[str, Any]]] = {}
+
+
+def _expected(ex: Extracted) -> tuple[dict[tuple[str, str], str], dict[str, Any]]:
+    """(formulas, defined names) of a fresh build of the file's shape and capacity; built once per
+    shape in a process (collect reads many files of the same shape)."""
     from ..build import builders
     from ..workbook.full_cost import capacity_from_meta
 
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "expected.xlsx"
-        builders()[KIND_OF[ex.kind]](_shape_partnership(ex), out, capacity=capacity_from_meta(ex.meta), blank=True)
-        return read_formulas(out)
+    key = _shape_key(ex)
+    if key not in _EXPECTED:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "expected.xlsx"
+            builders()[KIND_OF[ex.kind]](_shape_partnership(ex), out, capacity=capacity_from_meta(ex.meta), blank=True)
+            data = out.read_bytes()
+        _EXPECTED.clear() if len(_EXPECTED) > 8 else None
+        _EXPECTED[key] = (read_formulas(data), FileSource(out, data).names())
+    return _EXPECTED[key]
+
+
+def _check_names(report: Report, src: WorkbookSource, ex: Extracted) -> None:
+    """Every defined name of the template still points where the template has it: a name
+    re-pointed at other cells would make every check read the wrong cells."""
+    try:
+        expected = _expected(ex)[1]
+    except Exception as exc:  # a rebuild that fails leaves the other checks standing
+        report.add("warning", "names_unchecked", f"the defined names could not be compared with the template ({exc})")
+        return
+    have = src.names()
+    moved = [n for n, ref in expected.items() if n in have and have[n] != ref]
+    for n in moved[:MAX_LISTED]:
+        r = have[n]
+        want = expected[n]
+        from xlsxwriter.utility import xl_rowcol_to_cell as cell
+
+        report.add("error", "name_changed", f"the defined name {n} points at {r.sheet}!{cell(r.r1, r.c1)}:{cell(r.r2, r.c2)}, "
+                   f"not {want.sheet}!{cell(want.r1, want.c1)}:{cell(want.r2, want.c2)} as the template has it")
+    if len(moved) > MAX_LISTED:
+        report.add("error", "name_changed", f"... and {len(moved) - MAX_LISTED} more re-pointed defined names")
 
 
 def _check_formulas(report: Report, formulas: Formulas, ex: Extracted, p: Partnership | None) -> None:
@@ -233,6 +279,7 @@ def _run_checks(report: Report, src: WorkbookSource, formulas: Formulas | None) 
         report.add("error", "missing_part", f"{exc} (a sheet or named range was deleted?)")
         return report
     report.extracted = ex
+    _check_names(report, src, ex)
     p = _check_inputs(report, ex)
     report.partnership = p
     if formulas is not None:
@@ -258,20 +305,26 @@ def validate_source(src: WorkbookSource, formulas: Formulas | None, label: str,
 
 
 def validate_file(path: str | Path) -> Report:
-    """Validate one returned workbook: package safety first, then `validate_source` over the file."""
+    """Validate one returned workbook: package safety first, then `validate_source` over the
+    very bytes that were inspected. Never raises for a bad file: whatever a reader throws
+    (a Rust panic included) becomes an 'unreadable' report for this one file."""
     path = Path(path)
     report = Report(str(path))
     try:
-        info = inspect_package(path)
+        data, info = inspect_file(path)
     except UnsafeFile as exc:
         report.add("error", exc.reason, exc.message)
         report.status = "unreadable"
         return report
     _package_findings(report, info)
     try:
-        src = FileSource(path)
+        src = FileSource(path, data)
+        return _run_checks(report, src, lambda: read_formulas(data))
+    except (KeyboardInterrupt, SystemExit):
+        raise
     except (SourceError, OSError, ValueError) as exc:
         report.add("error", "unreadable", str(exc))
-        report.status = "unreadable"
-        return report
-    return _run_checks(report, src, lambda: read_formulas(path))
+    except BaseException as exc:  # a reader's own error or a Rust panic: this file only
+        report.add("error", "unreadable", f"cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})")
+    report.status = "unreadable"
+    return report

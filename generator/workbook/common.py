@@ -3,6 +3,7 @@ labelled input fields, input tables, print setup and protection."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -24,7 +25,11 @@ SHARED_LABEL = "Shared (spread over all functions)"
 
 def footer_text(org_name: str) -> str:
     """Print footer: organisation, sheet, page (ampersands escaped)."""
-    org = (org_name or "").replace("&", "&&")[:80]
+    # cut first: a cut after escaping could leave a lone '&' control code. xlsxwriter counts every
+    # "&G" (and "&[Picture]") as an image placeholder, escaped or not, and drops the whole footer when the
+    # count is off, so an invisible word joiner keeps an escaped "&&" from touching a following G or [
+    org = (org_name or "")[:80].replace("&", "&&")
+    org = re.sub(r"&&(?=[Gg\[])", "&&\u2060", org)
     return f"&L{org}&C&A&RPage &P of &N"
 
 
