@@ -62,7 +62,7 @@ def test_collect_writes_its_outputs_as_a_set(tmp_path: Path, monkeypatch) -> Non
     build_workbooks(p, tmp_path / "in", BuildOptions())
     port = collect(tmp_path / "in", workers=1)
     calls = []
-    original = safecsv.write_csv
+    original = safecsv.write_rows
 
     def third_fails(path, header, rows):
         calls.append(path)
@@ -70,7 +70,7 @@ def test_collect_writes_its_outputs_as_a_set(tmp_path: Path, monkeypatch) -> Non
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return original(path, header, rows)
 
-    monkeypatch.setattr(safecsv, "write_csv", third_fails)
+    monkeypatch.setattr(safecsv, "write_rows", third_fails)
     with pytest.raises(OSError):
         write_portfolio(port, tmp_path / "out" / "p.xlsx", tmp_path / "out" / "csv")
     assert _everything(tmp_path / "out") == ["csv"]
