@@ -94,7 +94,9 @@ def _scalar(value: Any) -> Any:
     name = type(value).__name__
     if name == "XlError":
         return str(value)
-    if name == "_EmptyValue" or value is getattr(__import__("formulas").functions, "EMPTY", object()):
+    import schedula  # formulas' own dependency: its EMPTY marks a cell with nothing in it
+
+    if value is schedula.EMPTY:
         return None
     if isinstance(value, np.bool_):
         return bool(value)

@@ -813,7 +813,7 @@ class ProjectionsBuilder:
         mult_rows = abs_range(ASSUME, self.scen_rows[f"mult_{self.content.stream_ids[0]}"], 1,
                               self.scen_rows[f"mult_{self.content.stream_ids[-1]}"], len(sids))
         exp_row = abs_range(ASSUME, self.scen_rows["expmult"], 1, self.scen_rows["expmult"], len(sids))
-        unique = "AND(" + ",".join(f"SUMPRODUCT(--(Scen_Names=Scen_{sid}_Name))=1" for sid in sids) + ")"
+        unique = "AND(" + ",".join(f"SUMPRODUCT((Scen_Names=Scen_{sid}_Name)*1)=1" for sid in sids) + ")"
         span = ("SUMPRODUCT(({t}_{used}<>0)*(({t}_from<1)+({t}_from>In_Years)+({t}_to<{t}_from)+({t}_to>In_Years)))=0")
         self.checks = [
             Check("The partnership has a name", "LEN(In_OrgName)>0", blank_ok, ORG),
@@ -845,9 +845,9 @@ class ProjectionsBuilder:
             Check("Scenario realization shares are between 0% and 100%",
                   f"SUMPRODUCT(({real_rows}<0)+({real_rows}>1))=0", True, ASSUME),
             Check("Scenario stream and expense multipliers are 0% or more",
-                  f"SUMPRODUCT(--({mult_rows}<0))+SUMPRODUCT(--({exp_row}<0))=0", True, ASSUME),
+                  f"SUMPRODUCT(({mult_rows}<0)*1)+SUMPRODUCT(({exp_row}<0)*1)=0", True, ASSUME),
             Check("Every scenario has a name of its own (the Scenario View dropdown needs it)",
-                  f'AND(SUMPRODUCT(--(Scen_Names=""))=0,{unique})', scenario_names_ok(self.scenarios), ASSUME),
+                  f'AND(SUMPRODUCT((Scen_Names="")*1)=0,{unique})', scenario_names_ok(self.scenarios), ASSUME),
             Check("Starting cash, reserve target and rates are numbers",
                   "AND(" + ",".join(f"ISNUMBER({nm})" for nm in scalar_numbers) + ")", True, ASSUME),
             Check("No text typed into a number cell", "+".join(text_cols) + "=0", True, "Every input sheet"),
