@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -22,7 +23,7 @@ from .libreoffice import Recalculated, _parse_ref, _workbook_names, read_recalcu
 ENGINES = ("libreoffice", "gnumeric", "formulas")
 
 __all__ = ["ENGINES", "EngineError", "find_ssconvert", "gnumeric_recalculate", "gnumeric_recalc_and_read",
-           "formulas_recalc", "recalc_with", "formula_cells", "cell_values"]
+           "formulas_recalc", "FormulasResult", "recalc_with", "formula_cells", "cell_values"]
 
 
 class EngineError(RuntimeError):
@@ -75,7 +76,11 @@ def gnumeric_recalculate(files: Sequence[Path], outdir: Path | None = None, time
 
 def gnumeric_recalc_and_read(files: Sequence[Path], outdir: Path | None = None) -> list[Recalculated]:
     """Gnumeric's recalculation of every file, read back like LibreOffice's."""
-    return [read_recalculated(p) for p in gnumeric_recalculate(files, outdir)]
+    import warnings
+
+    with warnings.catch_warnings():  # Gnumeric writes no default cell style; openpyxl says so, harmlessly
+        warnings.filterwarnings("ignore", message="Workbook contains no default style")
+        return [read_recalculated(p) for p in gnumeric_recalculate(files, outdir)]
 
 
 # ----------------------------------------------------------------------------- the formulas package
@@ -107,7 +112,15 @@ def _scalar(value: Any) -> Any:
     return value
 
 
-def formulas_recalc(path: Path) -> Recalculated:
+@dataclass
+class FormulasResult(Recalculated):
+    """Recalculated, plus the value `formulas` computed for every cell it evaluated."""
+
+    cells: dict[tuple[str, str], Any] = field(default_factory=dict)
+    """(SHEET NAME upper-cased, A1 coordinate) -> value."""
+
+
+def formulas_recalc(path: Path) -> FormulasResult:
     """Recalculate ``path`` with the `formulas` package and read names and errors as for LibreOffice.
 
     `formulas` names cells ``'[book.xlsx]SHEET'!A1`` (sheet upper-cased); every cell it
@@ -121,13 +134,14 @@ def formulas_recalc(path: Path) -> Recalculated:
     path = Path(path)
     model = formulas.ExcelModel().loads(str(path)).finish()
     solution = model.calculate()
-    book = path.name.upper()
     values: dict[tuple[str, str], Any] = {}
     for key, ranges in solution.items():
         if "!" not in key or ":" in key.split("!", 1)[1]:
             continue
         sheet_part, coord = key.rsplit("!", 1)
         sheet = sheet_part.strip("'")
+        if not sheet:  # a defined name's own entry
+            continue
         if sheet.startswith("["):
             sheet = sheet.split("]", 1)[1]
         values[(sheet.upper().replace("''", "'"), coord.upper())] = _scalar(getattr(ranges, "value", ranges))
@@ -160,7 +174,7 @@ def formulas_recalc(path: Path) -> Recalculated:
         errors = [(s, c, str(v)) for (s, c), v in values.items() if is_error_value(v)]
     finally:
         wb.close()
-    return Recalculated(path=path, names=names, errors=sorted(errors), unresolved=unresolved)
+    return FormulasResult(path=path, names=names, errors=sorted(errors), unresolved=unresolved, cells=values)
 
 
 # ----------------------------------------------------------------------------- common

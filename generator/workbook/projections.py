@@ -900,7 +900,10 @@ class ProjectionsBuilder:
         r += 1
         b.text(ws, r, 0, "What this scenario assumes", s.label)
         ws.merge_range(r, 1, r, n, "", s.calc_wrap)
-        b.formula(ws, r, 1, "INDEX(Scen_Descs,1,View_Index)&\"\"", first.description or "", s.calc_wrap)
+        # CHOOSE, not INDEX(Scen_Descs,...): Gnumeric gives #REF! for INDEX over one cell (a single scenario)
+        # (each description joined to "" inside: Gnumeric's CHOOSE gives 0 for an empty cell)
+        descs = ",".join(f'Scen_{sc.id}_Desc&""' for sc in self.scenarios)
+        b.formula(ws, r, 1, f"CHOOSE(View_Index,{descs})", first.description or "", s.calc_wrap)
         ws.set_row(r, 30)
         r += 2
         hdr = r
