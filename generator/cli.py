@@ -293,23 +293,34 @@ def pdf(workbook: Path, out_pdf: Path | None) -> None:
 @click.argument("data_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), help="Keep the built and recalculated files in this folder.")
 @content_option
-def verify(data_file: Path, keep: Path | None) -> None:
+@click.option("--engine", type=click.Choice(["libreoffice", "gnumeric", "formulas"]), default="libreoffice", show_default=True,
+              help="Spreadsheet engine that recalculates the workbooks.")
+def verify(data_file: Path, keep: Path | None, engine: str) -> None:
     """Build the workbooks for DATA_FILE and prove them: the Python model, the values cached
-    in each file and LibreOffice's recalculation must agree on every output, and no cell may
-    hold an error value. Exit status 0 when all agree, 1 otherwise."""
+    in each file and a spreadsheet engine's recalculation (LibreOffice by default, or Gnumeric,
+    or the Python `formulas` package) must agree on every output, and no cell may hold an
+    error value. Exit status 0 when all agree, 1 otherwise."""
+    from .engines import EngineError, find_ssconvert
     from .libreoffice import LibreOfficeError, find_soffice
     from .verify import verify as run_verify
 
-    if find_soffice() is None:
+    if engine == "libreoffice" and find_soffice() is None:
         _fail("LibreOffice (soffice) is needed to verify: install it (Debian: apt-get install libreoffice-calc-nogui).")
+    if engine == "gnumeric" and find_ssconvert() is None:
+        _fail("Gnumeric (ssconvert) is needed for --engine gnumeric: install it (Debian: apt-get install gnumeric).")
+    if engine == "formulas":
+        try:
+            import formulas  # noqa: F401
+        except ImportError:
+            _fail("The Python package `formulas` is needed for --engine formulas: pip install formulas.")
     try:
         p = load_partnership(data_file)
     except DataFileError as exc:
         _fail(str(exc), EXIT_UNUSABLE if _missing(exc) else EXIT_PROBLEMS)
     try:
-        verdicts = run_verify(p, keep)
-    except LibreOfficeError as exc:
-        _fail(f"LibreOffice failed: {exc}")
+        verdicts = run_verify(p, keep, engine=engine)
+    except (LibreOfficeError, EngineError) as exc:
+        _fail(f"{engine} failed: {exc}")
     bad = 0
     for v in verdicts:
         status = "ok" if v.ok else "DIFFERS"

@@ -311,10 +311,14 @@ def _range_values(ws, cells: str) -> object:
     max_col = max_col or ws.max_column
     max_row = max_row or ws.max_row
     if (min_col, min_row) == (max_col, max_row):
-        return ws.cell(row=min_row, column=min_col).value
-    return [
-        ws.cell(row=r, column=c).value for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)
-    ]
+        return _value(ws.cell(row=min_row, column=min_col))
+    return [_value(ws.cell(row=r, column=c)) for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
+
+
+def _value(cell) -> object:
+    """A cell's value; "" for a formula whose cached result is typed text but empty (openpyxl gives None)."""
+    value = cell.value
+    return "" if value is None and cell.data_type == "str" else value
 
 
 def _workbook_names(wb) -> list[tuple[str, str]]:

@@ -1,4 +1,5 @@
-"""Three numbers that must agree: the model, the values cached in a file, LibreOffice's recalculation.
+"""Three numbers that must agree: the model, the values cached in a file, a recalculation by
+LibreOffice (or Gnumeric, or the Python `formulas` package).
 
 Used by `pbp-toolkit verify`, by the tests and by the benchmarks.
 """
@@ -74,10 +75,12 @@ class Verdict:
 
 
 def verify(p: Partnership, outdir: Path | None = None, kinds: tuple[str, ...] | None = None,
-           content: Content | None = None) -> list[Verdict]:
-    """Build the workbooks, recalculate them in LibreOffice, compare all three numbers."""
+           content: Content | None = None, engine: str = "libreoffice") -> list[Verdict]:
+    """Build the workbooks, recalculate them with `engine` (LibreOffice, Gnumeric or the
+    Python `formulas` package), compare all three numbers."""
     from .build import BuildOptions, build_workbooks
-    from .libreoffice import read_recalculated, recalc_and_read
+    from .engines import recalc_with
+    from .libreoffice import read_recalculated
 
     content = content or load_content()
     if outdir is None:  # nothing kept: the scratch folder goes when the verdicts are in
@@ -91,7 +94,7 @@ def _verify_in(p: Partnership, work: Path, kinds: tuple[str, ...] | None, conten
     from .libreoffice import read_recalculated, recalc_and_read
 
     made = build_workbooks(p, work, BuildOptions(kinds=kinds), content=content)
-    recalculated = recalc_and_read(made, work / "recalculated")
+    recalculated = recalc_with(engine, made, work / f"recalculated-{engine}")
     verdicts = []
     for path, recalc in zip(made, recalculated):
         kind_name = "scenario-projections" if path.stem.endswith("scenario-projections") else "full-cost"

@@ -230,15 +230,19 @@ class Form:
 
 
 def write_table(book: Book, ws: Worksheet, table: Table, rows: Sequence[dict[str, Any]],
-                formulas: dict[str, tuple[Callable[[int], str], Callable[[int, dict[str, Any] | None], Any], Any]] | None = None) -> None:
+                formulas: dict[str, tuple[Callable[[int], str], Callable[[int, dict[str, Any] | None], Any], Any]] | None = None,
+                live_headers: Sequence[str] = ()) -> None:
     """Header, input rows padded to capacity, per-column validation, and per-row formulas.
 
     `formulas` maps a column key to (formula for data row i, cached value for row i, format).
+    `live_headers` are columns whose header the caller writes as a formula: no text is written
+    there first (a cell written twice leaves a stray count in the shared strings table).
     """
     s = book.styles
     formulas = formulas or {}
     for c in table.columns:
-        book.text(ws, table.top, table.col(c.key), c.header, s.th)
+        if c.key not in live_headers:
+            book.text(ws, table.top, table.col(c.key), c.header, s.th)
         ws.set_column(table.col(c.key), table.col(c.key), c.width)
     for i in range(table.capacity):
         data = rows[i] if i < len(rows) else None

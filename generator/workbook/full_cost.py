@@ -198,7 +198,7 @@ class FullCostBuilder:
                    number_rule("decimal", 0, MAX_FTE, "FTE", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).")),
             Column("salary", "Annual salary (1.0 FTE)", 14, "in_money", "Year-1 salary for a full-time person in this role.",
                    number_rule("decimal", 0, None, "Salary", "Year-1 salary for a full-time person in this role.")),
-            Column("in_kind", "In-kind?", 9, "in_flag", "Yes when a partner or host pays this position, not the backbone.", None),
+            Column("in_kind", "In-kind?", 9, "in_flag", None),  # help comes with the dropdown (one validation per cell)
         ]
         for fn in self.content.functions:
             cols.append(Column(f"share_{fn.id}", f"{fn.label} %", 12, "in_pct", f"Share of this position's time on {fn.label.lower()}.",
@@ -309,7 +309,7 @@ class FullCostBuilder:
         ], self.cap.change_capital)
         ccs = fc.change_capital
         write_table(b, ws, cc, [{"name": c.name, "amount": c.amount, "years": c.years} for c in ccs], {
-            "annual": (lambda i: f"IF(N({cc.cell(i, 'years')})>0,{cc.cell(i, 'amount')}/{cc.cell(i, 'years')},0)",
+            "annual": (lambda i: f"IF(ISNUMBER({cc.cell(i, 'years')}),IF({cc.cell(i, 'years')}>0,{cc.cell(i, 'amount')}/{cc.cell(i, 'years')},0),0)",
                        lambda i, d: ccs[i].amount / ccs[i].years if i < len(ccs) else 0.0, s.calc_money)})
         self.cc = cc
         print_setup(ws, self.org_name, landscape=False)
@@ -441,16 +441,16 @@ class FullCostBuilder:
     def _checks(self) -> None:
         ok = not self.blank
         fids = self.content.function_ids
-        text_cols = ["SUMPRODUCT(--ISTEXT(Staff_fte))", "SUMPRODUCT(--ISTEXT(Staff_salary))", "SUMPRODUCT(--ISTEXT(Exp_amount))",
-                     "SUMPRODUCT(--ISTEXT(Rev_amount))", "SUMPRODUCT(--ISTEXT(Unf_amount))", "SUMPRODUCT(--ISTEXT(FA_amount))",
-                     "SUMPRODUCT(--ISTEXT(Debt_amount))", "SUMPRODUCT(--ISTEXT(CC_amount))", "SUMPRODUCT(--ISTEXT(CC_years))",
-                     *[f"SUMPRODUCT(--ISTEXT(Staff_share_{f}))" for f in fids]]
+        # COUNTA-COUNT: the non-empty cells that hold no number (no function over a range inside SUMPRODUCT)
+        text_cols = [f"COUNTA({nm})-COUNT({nm})" for nm in
+                     ["Staff_fte", "Staff_salary", "Exp_amount", "Rev_amount", "Unf_amount", "FA_amount", "Debt_amount",
+                      "CC_amount", "CC_years", *[f"Staff_share_{f}" for f in fids]]]
         self.checks = [
             Check("The partnership has a name", "LEN(In_OrgName)>0", ok, ORG),
             Check("A backbone structure from the list is chosen", "ISNUMBER(MATCH(In_Structure,List_Structures,0))", ok, ORG),
             Check("The fiscal year start is a date", "ISNUMBER(In_FYStart)", ok, ORG),
             Check("Every position with a title has function shares adding up to 100%",
-                  'SUMPRODUCT((Staff_title<>"")*(ABS(Staff_share_total-1)>Chk_Tolerance))=0', True, STAFF),
+                  'SUMPRODUCT((Staff_title<>"")*((Staff_share_total-1>Chk_Tolerance)+(1-Staff_share_total>Chk_Tolerance)))=0', True, STAFF),
             Check("Every position with a title has an FTE above 0 and at most the maximum",
                   'SUMPRODUCT((Staff_title<>"")*((Staff_fte<=0)+(Staff_fte>Chk_MaxFTE)))=0', True, STAFF),
             Check("No position has a cost but no title", 'SUMPRODUCT((Staff_title="")*(Staff_cost<>0))=0', True, STAFF),

@@ -26,6 +26,16 @@ FIXED_CREATED = dt.datetime(2026, 1, 1, 0, 0, 0)
 _CELLISH = re.compile(r"^([A-Za-z]{1,3}\d+|[Rr]\d*[Cc]\d*|FY\d+)$")
 
 
+class TypedEmpty(str):
+    """The cached result "" of a formula, written typed (t="str"): xlsxwriter writes a plain
+    "" untyped, which readers that do not recalculate take for an empty number cell."""
+
+    def __eq__(self, other: object) -> bool:  # only xlsxwriter's `value == ""` test sees this
+        return isinstance(other, TypedEmpty)
+
+    __hash__ = str.__hash__
+
+
 class WorkbookBuildError(RuntimeError):
     """xlsxwriter refused a write, a name or a validation."""
 
@@ -193,7 +203,7 @@ class Book:
         if isinstance(value, str):
             # xlsxwriter writes a formula's cached text raw: escape control characters (and
             # U+FFFE/U+FFFF) as _xHHHH_, as it does for shared strings, or the sheet XML breaks
-            value = XMLwriter._escape_control_characters(value)
+            value = XMLwriter._escape_control_characters(value) if value else TypedEmpty("")
         cell = xl_rowcol_to_cell(row, col)
         self._ok(ws.write_formula(row, col, "=" + formula.lstrip("="), fmt, value), f"{ws.name}!{cell} formula")
         self.formulas.append((ws.name, cell, formula.lstrip("=")))

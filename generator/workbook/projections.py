@@ -440,7 +440,7 @@ class ProjectionsBuilder:
                 row[f"y{t}"] = src.amounts[t - 1]
             rows.append(row)
         first, last = t_.col(ykeys[0]), t_.col(ykeys[-1])
-        write_table(b, ws, t_, rows, {
+        write_table(b, ws, t_, rows, live_headers=ykeys, formulas={
             "total": (lambda i: f"SUM({xl_rowcol_to_cell(t_.row(i), first)}:{xl_rowcol_to_cell(t_.row(i), last)})",
                       lambda i, d: sum(revs[i].amount(t) for t in range(1, n + 1)) if i < len(revs) else 0.0, s.calc_money),
         })
@@ -466,9 +466,11 @@ class ProjectionsBuilder:
             return i < len(items) and getattr(items[i], used) != 0
 
         return {
-            "from": (lambda i: f'IF(N({t.cell(i, used)})=0,0,IF({t.cell(i, "start")}="",1,N({t.cell(i, "start")})))',
+            "from": (lambda i: f'IF(IF(ISNUMBER({t.cell(i, used)}),{t.cell(i, used)},0)=0,0,'
+                               f'IF({t.cell(i, "start")}="",1,IF(ISNUMBER({t.cell(i, "start")}),{t.cell(i, "start")},0)))',
                      lambda i, d: items[i].start_year if used_value(i) else 0, s.calc_dec),
-            "to": (lambda i: f'IF(N({t.cell(i, used)})=0,0,IF({t.cell(i, "end")}="",In_Years,N({t.cell(i, "end")})))',
+            "to": (lambda i: f'IF(IF(ISNUMBER({t.cell(i, used)}),{t.cell(i, used)},0)=0,0,'
+                             f'IF({t.cell(i, "end")}="",In_Years,IF(ISNUMBER({t.cell(i, "end")}),{t.cell(i, "end")},0)))',
                    lambda i, d: (items[i].end_year or self.n) if used_value(i) else 0, s.calc_dec),
         }
 
@@ -518,7 +520,7 @@ class ProjectionsBuilder:
                             lambda i, d: sum(staff[i].functions.values()) if i < len(staff) else 0.0, s.calc_pct),
             **self._span_formulas(t, "fte", staff),
         }
-        write_table(b, ws, t, rows, formulas)
+        write_table(b, ws, t, rows, formulas, live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
         self._scenario_headers(ws, t, "inc_", "In scenario? (blank = Yes)")
         b.text(ws, t.top - 1, first_share, "Share of time on each function (adds up to 100%)", s.label_b)
         table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?",
@@ -584,7 +586,7 @@ class ProjectionsBuilder:
         items = self.p.projections.one_time
         rows = [{"name": o.name, "year": o.year, "amount": o.amount,
                  **{f"inc_{sc.id}": _flag(o.scenarios is None or sc.id in o.scenarios) for sc in self.scenarios}} for o in items]
-        write_table(b, ws, t, rows)
+        write_table(b, ws, t, rows, live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
         self._scenario_headers(ws, t, "inc_", "In scenario? (blank = Yes)")
         for sc in self.scenarios:
             table_dropdown(b, ws, t, f"inc_{sc.id}", "List_YesNo", "In this scenario?", "Yes when this item is part of the scenario. Blank counts as Yes.")
@@ -597,8 +599,7 @@ class ProjectionsBuilder:
 
     def _calculations(self) -> None:
         b, s, ws, n = self.book, self.s, self.ws[CALC], self.n
-        self.c_lab, self.c_aux, self.c_y0 = 0, 1, 2
-        self.c_name = self.c_y0 + n
+        self._layout()
         ws.set_column(0, 0, 50)
         ws.set_column(1, 1, 12)
         ws.set_column(2, 1 + n, 13)
@@ -609,30 +610,68 @@ class ProjectionsBuilder:
                                         "The names in the last column are the workbook's defined names for the results. "
                                         "Below the blocks: each revenue source's factor in every scenario (one column per scenario).")
         master_banner(b, ws, 2, 0, "SP_Checks_OK", self._all_checks_pass())
-        self.hdr_row, self.yr_row = 4, 5
         b.text(ws, self.hdr_row, 0, "Fiscal year", s.th)
         b.text(ws, self.hdr_row, 1, "Start", s.th)
         self._label_formula(CALC, self.hdr_row, self.c_y0, s.th)
         b.text(ws, self.hdr_row, self.c_name, "Defined name", s.th)
         b.text(ws, self.yr_row, 0, "Projection year", s.label)
         self._index_row(CALC, self.yr_row, self.c_y0)
-        # the revenue factor table (one column per scenario) comes after the blocks; every
-        # block reads it, so its place is fixed first (a block is a title row and its lines)
-        lines = len(self.content.stream_ids) + len(ROWS) + 2
-        tops = [self.yr_row + 2 + k * (lines + 2) for k in range(len(self.scenarios))]
-        self.fac_head = tops[-1] + lines + 2
-        self.fac_first = self.fac_head + 2
-        self.fac_col = {sc.id: self.c_y0 + j for j, sc in enumerate(self.scenarios)}
-        for k, (sc, top) in enumerate(zip(self.scenarios, tops), start=1):
+        self._layout()
+        for k, (sc, top) in enumerate(zip(self.scenarios, self.tops), start=1):
             self._block(k, sc, top)
         self._factors()
+        self._realized()
         ws.freeze_panes(self.yr_row + 1, 2)
         print_setup(ws, self.org_name, repeat_rows=(self.hdr_row, self.yr_row))
 
-    def _factor_range(self, sid: str) -> str:
-        """Absolute range of a scenario's factor column (one cell per revenue row, spare rows included)."""
-        c = self.fac_col[sid]
-        return f"${col_letter(c)}${self.fac_first + 1}:${col_letter(c)}${self.fac_first + self.rev.capacity}"
+    def _layout(self) -> None:
+        """Rows of Calculations, fixed before anything is written there: the scenario blocks, then the
+        revenue factor table (one column per scenario), then each scenario's realized revenue by source
+        and year. Every block reads the tables below it, and the Checks sheet reads the factor table."""
+        if hasattr(self, "tops"):
+            return
+        self.c_lab, self.c_aux, self.c_y0 = 0, 1, 2
+        self.c_name = self.c_y0 + self.n
+        self.hdr_row, self.yr_row = 4, 5
+        lines = len(self.content.stream_ids) + len(ROWS) + 4
+        self.tops = [self.yr_row + 2 + k * (lines + 2) for k in range(len(self.scenarios))]
+        self.fac_head = self.tops[-1] + lines + 2
+        self.fac_first = self.fac_head + 2
+        self.fac_col = {sc.id: self.c_y0 + j for j, sc in enumerate(self.scenarios)}
+        cap = self.cap.revenue
+        self.real_head = {sc.id: self.fac_first + cap + 1 + j * (cap + 2) for j, sc in enumerate(self.scenarios)}
+
+    def _listed_range(self) -> str:
+        """The factor table's 'from the lists?' column: 1 when a revenue row's level and stream are in the lists."""
+        self._layout()
+        return abs_range(CALC, self.fac_first, self.c_aux, self.fac_first + self.rev.capacity - 1, self.c_aux)
+
+    def _realized_range(self, sid: str, c: int) -> str:
+        """A scenario's realized revenue of every source in the year of column c (column relative, rows absolute)."""
+        first = self.real_head[sid] + 1
+        return f"{col_letter(c)}${first + 1}:{col_letter(c)}${first + self.rev.capacity}"
+
+    def _realized(self) -> None:
+        """Realized revenue by source and year, one block of rows per scenario: the year's amount on Revenue
+        times the source's factor. The blocks' revenue lines sum, filter and take the largest of these
+        with SUMIF and MAX, which every spreadsheet program evaluates the same way."""
+        b, s, ws, rev, n = self.book, self.s, self.ws[CALC], self.rev, self.n
+        rev_sheet = quote_sheetname(REV)
+        for sc in self.scenarios:
+            head, res = self.real_head[sc.id], self.results[sc.id]
+            b.formula(ws, head, 0, f'"Realized revenue by source: "&Scen_{sc.id}_Name', f"Realized revenue by source: {sc.name}", s.h)
+            for c in range(1, self.c_y0 + n):
+                b.blank(ws, head, c, s.h)
+            fc = self.fac_col[sc.id]
+            for i in range(rev.capacity):
+                r = head + 1 + i
+                b.formula(ws, r, 0, f"{xl_rowcol_to_cell(self.fac_first + i, 0, col_abs=True)}", self.p.revenue[i].name if i < len(self.p.revenue) else "", s.calc_text)
+                for t, c in enumerate(self._year_cols(self.c_y0)):
+                    amount = f"{rev_sheet}!{xl_rowcol_to_cell(rev.row(i), rev.col(f'y{t + 1}'))}"
+                    factor = xl_rowcol_to_cell(self.fac_first + i, fc, col_abs=True)
+                    value = res.revenue_by_source[i][t] if i < len(self.p.revenue) else 0.0
+                    b.formula(ws, r, c, f"{amount}*{factor}", value, s.calc_money)
+                ws.set_row(r, None, None, {"level": 1})
 
     def _factors(self) -> None:
         """What a scenario counts of each revenue source: the realization of its confidence level times the
@@ -645,7 +684,7 @@ class ProjectionsBuilder:
         for c in range(1, last_col + 1):
             b.blank(ws, head, c, s.h)
         b.text(ws, head + 1, 0, "Source (a row of the Revenue sheet)", s.th)
-        b.blank(ws, head + 1, 1, s.th)
+        b.text(ws, head + 1, self.c_aux, "Level and stream from the lists?", s.th)
         for sc in self.scenarios:
             b.formula(ws, head + 1, self.fac_col[sc.id], f"Scen_{sc.id}_Name", sc.name, s.th)
         srcs = self.p.revenue
@@ -659,10 +698,12 @@ class ProjectionsBuilder:
             have = i < len(srcs)
             b.formula(ws, r, 0, f'IF({name_cell}="","",{name_cell})', srcs[i].name if have else "", s.calc_text)
             level, stream = f"MATCH({conf},Conf_level,0)", f"MATCH({strm},List_Streams,0)"
+            b.formula(ws, r, self.c_aux, f"IF(ISNA({level})+ISNA({stream}),0,1)", 1 if have else 0, s.calc_text)
+            listed = xl_rowcol_to_cell(r, self.c_aux, col_abs=True)
             for sid, (r_of, sc) in factor.items():
                 value = r_of[srcs[i].confidence] * multiplier(sc, srcs[i].stream) if have else 0.0
-                b.formula(ws, r, self.fac_col[sid], f"IF(ISNA({level})+ISNA({stream}),0,"
-                                                    f"INDEX(Par_{sid}_Real,{level})*INDEX(Par_{sid}_Mult,{stream}))", value, s.calc_dec)
+                b.formula(ws, r, self.fac_col[sid], f"IF({listed}=0,0,INDEX(Par_{sid}_Real,{level})*INDEX(Par_{sid}_Mult,{stream}))",
+                          value, s.calc_dec)
             ws.set_row(r, None, None, {"level": 1})
 
     def _block(self, k: int, sc: Scenario, top: int) -> int:
@@ -670,7 +711,7 @@ class ProjectionsBuilder:
         b, s, ws, n, sid = self.book, self.s, self.ws[CALC], self.n, sc.id
         res = self.results[sid]
         streams = self.content.stream_ids
-        keys = [f"Revenue_{st}" for st in streams] + [key for key, _, _ in ROWS] + ["RunwayCash", "RunwayReserve"]
+        keys = [f"Revenue_{st}" for st in streams] + [key for key, _, _ in ROWS] + ["ShortCash", "ShortReserve", "RunwayCash", "RunwayReserve"]
         row = {key: top + 1 + j for j, key in enumerate(keys)}
         for key, r in row.items():
             self.rows[(sid, key)] = r
@@ -696,13 +737,12 @@ class ProjectionsBuilder:
                 b.define(name, abs_range(CALC, r, self.c_y0, r, self.c_y0 + n - 1))
                 b.text(ws, r, self.c_name, name, s.subtitle)
 
-        # realized revenue of year t: the year's amounts (a column of Rev_Amounts) times the scenario's factors
-        fac = self._factor_range(sid)
-        amounts = lambda c: f"INDEX(Rev_Amounts,0,{yr(c)})"  # noqa: E731
+        # realized revenue of year t: the year's column of the scenario's realized-revenue rows
+        real = lambda c: self._realized_range(sid, c)  # noqa: E731
         for st in streams:
             lab = self.lists.cell("Streams", st)
             line(f"Revenue_{st}", f"Revenue: {self.lists.label('Streams', st)}", s.calc_money0,
-                 lambda c, lab=lab: f"SUMPRODUCT((Rev_stream={lab})*{fac},{amounts(c)})",
+                 lambda c, lab=lab: f"SUMIF(Rev_stream,{lab},{real(c)})",
                  res.revenue_by_stream[st], f"SP_{sid}_Revenue_{st}")
         first_st, last_st = row[f"Revenue_{streams[0]}"], row[f"Revenue_{streams[-1]}"]
         stream_range = lambda c: f"{L(c)}{first_st + 1}:{L(c)}{last_st + 1}"  # noqa: E731
@@ -722,28 +762,31 @@ class ProjectionsBuilder:
             "ReserveTarget": lambda c: f"In_ReserveMonths*{at('Expenses', c)}/12",
             "ReserveGap": lambda c: f"MAX(0,{at('ReserveTarget', c)}-{at('EndCash', c)})",
             "FTE": lambda c: f"SUMPRODUCT(Staff_fte,{staff_mask(c)})",
-            # SUMPRODUCT makes MAX take the products row by row (no array entry) in Excel, LibreOffice and Google Sheets
-            "TopSourceShare": lambda c: f"IF({at('Revenue', c)}=0,0,SUMPRODUCT(MAX({amounts(c)}*{fac}))/{at('Revenue', c)})",
+            "TopSourceShare": lambda c: f"IF({at('Revenue', c)}=0,0,MAX({real(c)})/{at('Revenue', c)})",
             "TopStreamShare": lambda c: f"IF({at('Revenue', c)}=0,0,MAX({stream_range(c)})/{at('Revenue', c)})",
-            "RestrictedShare": lambda c: (f"IF({at('Revenue', c)}=0,0,SUMPRODUCT((Rev_restricted=Flag_Yes)*{fac},{amounts(c)})"
-                                          f"/{at('Revenue', c)})"),
+            "RestrictedShare": lambda c: f"IF({at('Revenue', c)}=0,0,SUMIF(Rev_restricted,Flag_Yes,{real(c)})/{at('Revenue', c)})",
         }
         for key, label, kind in ROWS:
             line(key, label, self._style(kind), formulas[key], res.rows[key], f"SP_{sid}_{key}")
         # opening cash in the column before year 1, so EndCash has one shape across the years
         b.formula(ws, row["EndCash"], self.c_aux, "In_StartingCash", self.p.projections.starting_cash, s.calc_money0)
-        # runway: the first year that falls short, "none" when none does (a year that does not fall short
-        # counts as its index + In_Years, beyond every year that does, so MIN gives the first short one)
-        cash, target = f"SP_{sid}_EndCash", f"SP_{sid}_ReserveTarget"
-        for key, short, ok, label in [("RunwayCash", f'COUNTIF({cash},"<0")', f"{cash}>=0", "Cash runs out (first year below zero)"),
-                                      ("RunwayReserve", f"SUMPRODUCT(--({cash}<{target}))", f"{cash}>={target}",
-                                       "First year below the reserve target")]:
+        # runway: a helper row holds each year's index where it falls short and In_Years+1 where it does not,
+        # so MIN gives the first short year (an error in ending cash shows as an error, never as "none")
+        ends, target = res.rows["EndCash"], res.rows["ReserveTarget"]
+        for key, label, short in [
+                ("ShortCash", "Year index where cash is below zero (else years + 1)", lambda c: f"{at('EndCash', c)}<0"),
+                ("ShortReserve", "Year index where cash is below the reserve target (else years + 1)",
+                 lambda c: f"{at('EndCash', c)}<{at('ReserveTarget', c)}")]:
+            vals = [t + 1 if (ends[t] < 0 if key == "ShortCash" else ends[t] < target[t]) else n + 1 for t in range(n)]
+            line(key, label, s.calc_text, lambda c, short=short: f"IF({short(c)},{yr(c)},In_Years+1)", vals, None)
+        for key, helper, label in [("RunwayCash", "ShortCash", "Cash runs out (first year below zero)"),
+                                   ("RunwayReserve", "ShortReserve", "First year below the reserve target")]:
             r = row[key]
             value = res.runway_cash if key == "RunwayCash" else res.runway_reserve
             value = self._label_of.get(value, value)
+            first = f"MIN({at(helper, self.c_y0)}:{at(helper, self.c_y0 + n - 1)})"
             b.text(ws, r, 0, label, s.label_b)
-            b.formula(ws, r, self.c_y0, f'IF({short}=0,"{NONE_LABEL}",INDEX(Yr_Label,SUMPRODUCT(MIN(Yr_Index+({ok})*In_Years))))',
-                      value, s.out_text)
+            b.formula(ws, r, self.c_y0, f'IF({first}>In_Years,"{NONE_LABEL}",INDEX(Yr_Label,1,{first}))', value, s.out_text)
             b.define_cell(f"SP_{sid}_{key}", CALC, r, self.c_y0)
             b.text(ws, r, self.c_name, f"SP_{sid}_{key}", s.subtitle)
         return row["RunwayReserve"]
@@ -758,7 +801,8 @@ class ProjectionsBuilder:
                          "Exp_amount", "Exp_start", "Exp_end", "Rev_Amounts", "OT_year", "OT_amount", "Conf_prob"])
         par_first, par_last = self.scen_rows[f"real_{self.content.level_ids[0]}"], self.scen_rows["expmult"]
         scen_inputs = abs_range(ASSUME, par_first, 1, par_last, len(sids))
-        text_cols = [f"SUMPRODUCT(--ISTEXT({nm}))" for nm in number_names] + [f"SUMPRODUCT(--ISTEXT({scen_inputs}))"]
+        # COUNTA-COUNT: the non-empty cells that hold no number (no function over a range inside SUMPRODUCT)
+        text_cols = [f"COUNTA({nm})-COUNT({nm})" for nm in [*number_names, scen_inputs]]
         scalar_numbers = ["In_StartingCash", "In_ReserveMonths", "In_BenefitsRate", "In_SalaryGrowth", "In_ExpenseInflation"]
 
         def flags_ok(prefix: str) -> str:
@@ -769,14 +813,14 @@ class ProjectionsBuilder:
         mult_rows = abs_range(ASSUME, self.scen_rows[f"mult_{self.content.stream_ids[0]}"], 1,
                               self.scen_rows[f"mult_{self.content.stream_ids[-1]}"], len(sids))
         exp_row = abs_range(ASSUME, self.scen_rows["expmult"], 1, self.scen_rows["expmult"], len(sids))
-        unique = "AND(" + ",".join(f"SUMPRODUCT(--(Scen_Names=Scen_{sid}_Name))=1" for sid in sids) + ")"
+        unique = "AND(" + ",".join(f"SUMPRODUCT((Scen_Names=Scen_{sid}_Name)*1)=1" for sid in sids) + ")"
         span = ("SUMPRODUCT(({t}_{used}<>0)*(({t}_from<1)+({t}_from>In_Years)+({t}_to<{t}_from)+({t}_to>In_Years)))=0")
         self.checks = [
             Check("The partnership has a name", "LEN(In_OrgName)>0", blank_ok, ORG),
             Check("A backbone structure from the list is chosen", "ISNUMBER(MATCH(In_Structure,List_Structures,0))", blank_ok, ORG),
             Check("The fiscal year start is a date", "ISNUMBER(In_FYStart)", blank_ok, ORG),
             Check("Every position with a title has function shares adding up to 100%",
-                  'SUMPRODUCT((Staff_title<>"")*(ABS(Staff_share_total-1)>Chk_Tolerance))=0', True, STAFF),
+                  'SUMPRODUCT((Staff_title<>"")*((Staff_share_total-1>Chk_Tolerance)+(1-Staff_share_total>Chk_Tolerance)))=0', True, STAFF),
             Check("Every position with a title has an FTE above 0 and at most the maximum",
                   'SUMPRODUCT((Staff_title<>"")*((Staff_fte<=0)+(Staff_fte>Chk_MaxFTE)))=0', True, STAFF),
             Check("No position has an FTE or salary but no title",
@@ -793,7 +837,7 @@ class ProjectionsBuilder:
             Check("Every expense's start and end years are within the projection, start first",
                   span.format(t="Exp", used="amount"), True, EXP),
             Check("Every revenue source with an amount has a stream and a confidence level from the lists",
-                  "SUMPRODUCT((Rev_total<>0)*(ISNA(MATCH(Rev_stream,List_Streams,0))+ISNA(MATCH(Rev_confidence,Conf_level,0))))=0", True, REV),
+                  f"SUMPRODUCT((Rev_total<>0)*({self._listed_range()}=0))=0", True, REV),
             Check("Every one-time item with an amount has a year within the projection",
                   "SUMPRODUCT((OT_amount<>0)*((OT_year<1)+(OT_year>In_Years)))=0", True, ONE),
             Check("Every one-time item's scenario flags are Yes, No or empty", flags_ok("OT_inc_"), True, ONE),
@@ -801,9 +845,9 @@ class ProjectionsBuilder:
             Check("Scenario realization shares are between 0% and 100%",
                   f"SUMPRODUCT(({real_rows}<0)+({real_rows}>1))=0", True, ASSUME),
             Check("Scenario stream and expense multipliers are 0% or more",
-                  f"SUMPRODUCT(--({mult_rows}<0))+SUMPRODUCT(--({exp_row}<0))=0", True, ASSUME),
+                  f"SUMPRODUCT(({mult_rows}<0)*1)+SUMPRODUCT(({exp_row}<0)*1)=0", True, ASSUME),
             Check("Every scenario has a name of its own (the Scenario View dropdown needs it)",
-                  f"AND(SUMPRODUCT(--(LEN(Scen_Names)=0))=0,{unique})", scenario_names_ok(self.scenarios), ASSUME),
+                  f'AND(SUMPRODUCT((Scen_Names="")*1)=0,{unique})', scenario_names_ok(self.scenarios), ASSUME),
             Check("Starting cash, reserve target and rates are numbers",
                   "AND(" + ",".join(f"ISNUMBER({nm})" for nm in scalar_numbers) + ")", True, ASSUME),
             Check("No text typed into a number cell", "+".join(text_cols) + "=0", True, "Every input sheet"),
@@ -811,7 +855,7 @@ class ProjectionsBuilder:
                   True, VIEW),
         ]
         for sc in self.scenarios:
-            end = f"INDEX(SP_{sc.id}_EndCash,In_Years)"
+            end = f"INDEX(SP_{sc.id}_EndCash,1,In_Years)"
             self.checks.append(Check(
                 f"Scenario {sc.id}: last ending cash = starting cash + every surplus",
                 f"ABS({end}-In_StartingCash-SUM(SP_{sc.id}_Surplus))<=Chk_Tolerance*MAX(1,ABS({end}))", True, CALC))
@@ -829,7 +873,7 @@ class ProjectionsBuilder:
     def _output_top(self, ws: Worksheet, title: str) -> None:
         b, s = self.book, self.s
         b.text(ws, 0, 0, title, s.title)
-        b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Yr_FirstFY="",""," · "&INDEX(Yr_Label,1)&" to "&INDEX(Yr_Label,In_Years)))',
+        b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Yr_FirstFY="",""," · "&INDEX(Yr_Label,1,1)&" to "&INDEX(Yr_Label,1,In_Years)))',
                   "" if self.blank else f"{self.org_name} · {self.labels[0]} to {self.labels[-1]}", s.subtitle)
         master_banner(b, ws, 2, 0, "SP_Checks_OK", self._all_checks_pass())
 
@@ -856,7 +900,10 @@ class ProjectionsBuilder:
         r += 1
         b.text(ws, r, 0, "What this scenario assumes", s.label)
         ws.merge_range(r, 1, r, n, "", s.calc_wrap)
-        b.formula(ws, r, 1, "INDEX(Scen_Descs,View_Index)&\"\"", first.description or "", s.calc_wrap)
+        # CHOOSE, not INDEX(Scen_Descs,...): Gnumeric gives #REF! for INDEX over one cell (a single scenario)
+        # (each description joined to "" inside: Gnumeric's CHOOSE gives 0 for an empty cell)
+        descs = ",".join(f'Scen_{sc.id}_Desc&""' for sc in self.scenarios)
+        b.formula(ws, r, 1, f"CHOOSE(View_Index,{descs})", first.description or "", s.calc_wrap)
         ws.set_row(r, 30)
         r += 2
         hdr = r
@@ -875,7 +922,7 @@ class ProjectionsBuilder:
             b.text(ws, r, 0, label, s.label_b if style is s.out_money else s.label)
             for t, c in enumerate(self._year_cols(1)):
                 t_ref = f"{col_letter(c)}${yrow + 1}"
-                parts = ",".join(f"INDEX(SP_{sc.id}_{key},{t_ref})" for sc in self.scenarios)
+                parts = ",".join(f"INDEX(SP_{sc.id}_{key},1,{t_ref})" for sc in self.scenarios)
                 b.formula(ws, r, c, f"CHOOSE(View_Index,{parts})", vals[key][t], style)
             b.define(f"View_{key}", abs_range(VIEW, r, 1, r, n))
             self.view_rows[key] = r
@@ -968,7 +1015,7 @@ class ProjectionsBuilder:
             b.formula(ws, r, 1, f"SP_{sc.id}_RunwayCash", self._label_of.get(res.runway_cash, res.runway_cash), s.out_text)
             b.formula(ws, r, 2, f"SP_{sc.id}_RunwayReserve", self._label_of.get(res.runway_reserve, res.runway_reserve), s.calc_text)
             b.formula(ws, r, 3, f"MIN(SP_{sc.id}_EndCash)", min(ends), s.calc_money0)
-            b.formula(ws, r, 4, f"INDEX(SP_{sc.id}_EndCash,In_Years)", ends[-1], s.calc_money0)
+            b.formula(ws, r, 4, f"INDEX(SP_{sc.id}_EndCash,1,In_Years)", ends[-1], s.calc_money0)
             r += 1
         run_last = r - 1
         for c in (1, 2):
@@ -995,7 +1042,7 @@ class ProjectionsBuilder:
                 vals = self.results[sc.id].rows[key]
                 b.formula(ws, r, 0, f"Scen_{sc.id}_Name", sc.name, s.label)
                 for t, c in enumerate(self._year_cols(1)):
-                    b.formula(ws, r, c, f"INDEX(SP_{sc.id}_{key},{col_letter(c)}${yrow + 1})", vals[t],
+                    b.formula(ws, r, c, f"INDEX(SP_{sc.id}_{key},1,{col_letter(c)}${yrow + 1})", vals[t],
                               s.calc_dec0 if kind == "dec" else s.calc_money0)
                 r += 1
             tables[key] = (hdr, first, r - 1)
