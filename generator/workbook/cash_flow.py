@@ -94,6 +94,7 @@ class CashFlowSheet:
         self.helper_h = self.b.wb.add_format({**base, "italic": True, "font_color": GREY, "text_wrap": True, "bottom": 1})
         self.month_no = self.b.wb.add_format({**base, "font_color": GREY, "align": "center", "font_size": 8})
         self.calc_int = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0"})
+        self.calc_tie = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0.000"})
 
     # ------------------------------------------------------------------ lists
 
@@ -129,7 +130,7 @@ class CashFlowSheet:
     def write(self) -> None:
         b, s, ws, m = self.b, self.s, self.ws, self.m
         fb = self.fb
-        widths = {C_LABEL: 34, C_AMOUNT: 11, C_SCHED: 15, C_LAG: 5, C_MONTHS: 9, C_USE: 18, C_AFTER: 10}
+        widths = {C_LABEL: 34, C_AMOUNT: 11, C_SCHED: 15, C_LAG: 8, C_MONTHS: 10, C_USE: 18, C_AFTER: 10}
         for col, w in widths.items():
             ws.set_column(col, col, w)
         ws.set_column(C_M1, C_M1 + MONTHS - 1, 9.5)
@@ -147,23 +148,23 @@ class CashFlowSheet:
         ws.set_row(4, 20)
         method_label = self.c.label(self.c.methods, wc.method)
         b.formula(ws, 5, 0, '"Working capital (area 2) is sized by: "&In_WCMethod&" (change it on the Full Cost sheet)."',
-                  f"Working capital (area 2) is sized by: {'' if fb.blank else method_label} (change it on the Full Cost sheet).", s.note)
+                  f"Working capital (area 2) is sized by: {'' if fb.blank else method_label} (change it on the Full Cost sheet).", s.subtitle)
 
         self.row_head, self.row_no = 7, 8
         self._month_header(self.row_head, "Month by month", "Year")
         above = (self.row_no + 1 + (2 + len(self.c.stream_ids)) + (4 + len(self.c.category_ids)) + 5 + 4 + 1)  # key figures start here
         self.rev_top = above + 20
         b.text(ws, self.row_no, C_HELP, "Tie tolerance", self.helper_h)
-        b.number(ws, self.row_no, C_HELP + 1, TIE, s.calc_dec0)
+        b.number(ws, self.row_no, C_HELP + 1, TIE, self.calc_tie)
         b.define_cell("CF_Tie", CASH, self.row_no, C_HELP + 1)
         self.exp_top = self.rev_top + fb.cap.revenue + 4
         rev_rows = self._revenue_table()
         exp_rows = self._expense_table()
         self._totals(rev_rows, exp_rows)
         ws.freeze_panes(self.row_no + 1, 1)
+        ws.set_h_pagebreaks([self.rev_top - 2, self.exp_top - 2])  # the summary, then each timing table on its own pages
         print_setup(ws, fb.org_name)
         ws.print_area(0, 0, self.exp.last, C_AFTER)
-        ws.repeat_rows(self.row_head, self.row_no)
 
     def _month_header(self, r: int, first: str, total: str, after: str = "After year end") -> None:
         b, s, ws = self.b, self.s, self.ws
@@ -208,7 +209,7 @@ class CashFlowSheet:
         top = self.rev_top
         b.text(ws, top - 2, 0, "When revenue arrives: expected amounts by the month the cash comes in", s.h)
         b.text(ws, top - 1, 0, "Leave the schedule and lag empty to use the stream's usual timing (shown under In use). "
-                               "Lag = months between money falling due and the cash arriving, e.g. 2 for a contract paid two months in arrears.", s.note)
+                               "Lag = months between money falling due and the cash arriving, e.g. 2 for a contract paid two months in arrears.", s.subtitle)
         t = Table(CASH, "CFRev", top, 0, [], fb.cap.revenue)
         heads = {C_LABEL: "Source (from Revenue)", C_AMOUNT: "Expected this year", C_SCHED: "Schedule (empty = stream's usual)",
                  C_LAG: "Lag (months)", C_MONTHS: "Custom months, e.g. 3, 9", C_USE: "In use"}
@@ -296,7 +297,7 @@ class CashFlowSheet:
         top = self.exp_top
         b.text(ws, top - 2, 0, "When expenses are paid: cash expenses by the month they are paid", s.h)
         b.text(ws, top - 1, 0, "Leave payment months empty for a cost paid evenly (one twelfth a month). "
-                               "In-kind costs need no cash and show as 0.", s.note)
+                               "In-kind costs need no cash and show as 0.", s.subtitle)
         t = Table(CASH, "CFExp", top, 0, [], fb.cap.expenses)
         heads = {C_LABEL: "Expense (from Expenses)", C_AMOUNT: "Cash this year", C_SCHED: "Payment months, e.g. 1 or 3, 9",
                  C_LAG: "", C_MONTHS: "", C_USE: "In use"}
@@ -369,11 +370,11 @@ class CashFlowSheet:
             nonlocal r
             b.text(ws, r, C_LABEL, label, label_style or s.label)
             for k in range(1, MONTHS + 1):
-                b.formula(ws, r, C_M1 + k - 1, formula_of(C_M1 + k - 1, k), values[k - 1], style or s.calc_money0)
+                b.formula(ws, r, C_M1 + k - 1, formula_of(C_M1 + k - 1, k), values[k - 1], style or s.calc_money)
             if total:
-                b.formula(ws, r, C_USE, f"SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", sum(values), style or s.calc_money0)
+                b.formula(ws, r, C_USE, f"SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", sum(values), style or s.calc_money)
             if after is not None:
-                b.formula(ws, r, C_AFTER, after[0], after[1], style or s.calc_money0)
+                b.formula(ws, r, C_AFTER, after[0], after[1], style or s.calc_money)
             if name:
                 b.define(name, abs_range(CASH, r, C_M1, r, C_AFTER - 1))
             r += 1
