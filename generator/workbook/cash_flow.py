@@ -33,7 +33,9 @@ C_LABEL, C_AMOUNT, C_SCHED, C_LAG, C_MONTHS, C_USE = 0, 1, 2, 3, 4, 5
 C_M1 = 6                       # month 1; month m is C_M1 + m - 1
 C_AFTER = C_M1 + MONTHS        # due this year, arrives after month 12
 C_HELP = C_AFTER + 2           # working columns: kind, schedule used, code, lag used, months list, count, problem
-H_KIND, H_SCHED, H_CODE, H_LAG, H_NORM, H_COUNT, H_BAD = range(C_HELP, C_HELP + 7)
+H_KIND, H_SCHED, H_CODE, H_LAG, H_NORM, H_COUNT, H_BAD, H_PERIOD, H_PART = range(C_HELP, C_HELP + 9)
+#: Each schedule as (months between payments, number of payments); custom: (0, the months listed).
+SCHEDULE_SHAPE = {"even": (1, 12), "upfront": (12, 1), "quarterly": (3, 4), "semiannual": (6, 2), "custom": (0, 0)}
 
 
 def money_words(x: float) -> str:
@@ -111,6 +113,17 @@ class CashFlowSheet:
             b.define(f"List_{key}Ids", abs_range(LISTS, 1, col, len(items), col))
             b.define(f"List_{key}", abs_range(LISTS, 1, col + 1, len(items), col + 1))
             ws.set_column(col, col + 1, 22)
+            if key == "Schedules":  # what each schedule means, for the formulas
+                b.text(ws, 0, col + 2, "Months between payments (0 = the listed months)", self.s.th)
+                b.text(ws, 0, col + 3, "Payments a year (0 = as many as listed)", self.s.th)
+                for r, item in enumerate(items, start=1):
+                    period, parts = SCHEDULE_SHAPE[item.id]
+                    b.number(ws, r, col + 2, period)
+                    b.number(ws, r, col + 3, parts)
+                b.define("List_SchedulesPeriod", abs_range(LISTS, 1, col + 2, len(items), col + 2))
+                b.define("List_SchedulesParts", abs_range(LISTS, 1, col + 3, len(items), col + 3))
+                ws.set_column(col + 2, col + 3, 22)
+                col += 2
             col += 3
         b.text(ws, 0, col, "Stream default schedule", self.s.th)
         b.text(ws, 0, col + 1, "Stream default lag", self.s.th)
@@ -122,7 +135,7 @@ class CashFlowSheet:
         b.define("List_StreamsSchedule", abs_range(LISTS, 1, col, n, col))
         b.define("List_StreamsLag", abs_range(LISTS, 1, col + 1, n, col + 1))
         ws.set_column(col, col + 1, 22)
-        b.define("Label_WCCashFlow", abs_cell(LISTS, 2, LIST_COL + 4))
+        b.define("Label_WCCashFlow", abs_cell(LISTS, 2, LIST_COL + 6))
         b.define("Label_CustomSchedule", abs_cell(LISTS, len(c.schedules), LIST_COL + 1))
 
     # ------------------------------------------------------------------ the sheet
@@ -135,7 +148,7 @@ class CashFlowSheet:
             ws.set_column(col, col, w)
         ws.set_column(C_M1, C_M1 + MONTHS - 1, 9.5)
         ws.set_column(C_AFTER + 1, C_AFTER + 1, 3)
-        ws.set_column(C_HELP, H_BAD, 13)
+        ws.set_column(C_HELP, H_PART, 13)
         b.text(ws, 0, 0, "Cash Flow: year 1 month by month", s.title)
         b.text(ws, 1, 0, "When cash goes out and comes in, and the working capital that timing alone needs. "
                          "Set each source's timing and each expense's payment months in the tables below.", s.subtitle)
@@ -151,7 +164,7 @@ class CashFlowSheet:
                   f"Working capital (area 2) is sized by: {'' if fb.blank else method_label} (change it on the Full Cost sheet).", s.subtitle)
 
         self.row_head, self.row_no = 7, 8
-        self._month_header(self.row_head, "Month by month", "Year")
+        self._month_header(self.row_head, {C_LABEL: "Month by month", C_USE: "Year"})
         above = (self.row_no + 1 + (2 + len(self.c.stream_ids)) + (4 + len(self.c.category_ids)) + 5 + 4 + 1)  # key figures start here
         self.rev_top = above + 20
         b.text(ws, self.row_no, C_HELP, "Tie tolerance", self.helper_h)
@@ -166,13 +179,12 @@ class CashFlowSheet:
         print_setup(ws, fb.org_name)
         ws.print_area(0, 0, self.exp.last, C_AFTER)
 
-    def _month_header(self, r: int, first: str, total: str, after: str = "After year end") -> None:
+    def _month_header(self, r: int, heads: dict[int, str], after: str = "After year end") -> None:
+        """Column heads (left block), the 12 month labels and the after-year-end head on row r."""
         b, s, ws = self.b, self.s, self.ws
         start = None if self.fb.blank else self.fb.p.organization.fiscal_year_start
-        b.text(ws, r, C_LABEL, first, s.th)
-        for col in range(C_AMOUNT, C_USE):
-            b.blank(ws, r, col, s.th)
-        b.text(ws, r, C_USE, total, s.th)
+        for col in range(C_LABEL, C_USE + 1):
+            b.text(ws, r, col, heads.get(col) or None, s.th)
         for k in range(1, MONTHS + 1):
             if r == self.row_head:
                 b.formula(ws, r, C_M1 + k - 1,
@@ -213,12 +225,11 @@ class CashFlowSheet:
         t = Table(CASH, "CFRev", top, 0, [], fb.cap.revenue)
         heads = {C_LABEL: "Source (from Revenue)", C_AMOUNT: "Expected this year", C_SCHED: "Schedule (empty = stream's usual)",
                  C_LAG: "Lag (months)", C_MONTHS: "Custom months, e.g. 3, 9", C_USE: "In use"}
-        self._month_header(top, heads[C_LABEL], heads[C_USE])
-        for col, text in heads.items():
-            b.text(ws, top, col, text, s.th)
+        self._month_header(top, heads)
         ws.set_row(top, 42)
         self._helper_header(top, [(H_KIND, "Stream"), (H_SCHED, "Schedule used"), (H_CODE, "Schedule no."), (H_LAG, "Lag used"),
-                                  (H_NORM, "Months list"), (H_COUNT, "Months listed"), (H_BAD, "Timing problem (1)")])
+                                  (H_NORM, "Months list"), (H_COUNT, "Months listed"), (H_BAD, "Timing problem (1)"),
+                                  (H_PERIOD, "Months between payments"), (H_PART, "Each payment")])
         prob = fb.p.probability()
         revs = fb.p.revenue
         arrivals: list[list[float]] = []
@@ -260,11 +271,15 @@ class CashFlowSheet:
                       f'OR({A(H_CODE)}<>{CUSTOM},{A(H_COUNT)}>0),OR({A(C_MONTHS)}="",{A(H_CODE)}={CUSTOM})),0,1)', 0, s.calc_text)
             b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",{A(H_SCHED)}&", lag "&{A(H_LAG)})',
                       f"{sched_label}, lag {lag}" if x else "", s.calc_text)
+            period, parts = SCHEDULE_SHAPE[timing.schedule] if timing else (0, 0)
+            b.formula(ws, r, H_PERIOD, f"IF({A(H_CODE)}=0,0,INDEX(List_SchedulesPeriod,{A(H_CODE)}))", period, s.calc_text)
+            n = len(set(timing.months)) if timing and timing.schedule == "custom" else parts
+            b.formula(ws, r, H_PART, f"IF({A(H_CODE)}=0,0,IF({A(H_CODE)}={CUSTOM},IF({A(H_COUNT)}=0,0,{A(C_AMOUNT)}/{A(H_COUNT)}),"
+                                     f"{A(C_AMOUNT)}/INDEX(List_SchedulesParts,{A(H_CODE)})))", E / n if n else 0.0, s.calc_money)
             for k in range(1, MONTHS + 1):
+                # the part due in month j = m - lag arrives in month m: a payment month of the schedule, or a listed month
                 j = f"({self._no(k)}-{A(H_LAG)})"
-                f = (f'IF(OR({A(H_CODE)}=0,{j}<1),0,{A(C_AMOUNT)}*CHOOSE({A(H_CODE)},1/12,IF({j}=1,1,0),'
-                     f'IF(MOD({j}-1,3)=0,1/4,0),IF(MOD({j}-1,6)=0,1/2,0),'
-                     f'IF({A(H_COUNT)}=0,0,IF(ISNUMBER(SEARCH(","&{j}&",",{A(H_NORM)})),1/{A(H_COUNT)},0))))')
+                f = (f'IF({j}<1,0,{A(H_PART)}*IF({A(H_PERIOD)}=0,ISNUMBER(SEARCH(","&{j}&",",{A(H_NORM)})),MOD({j}-1,{A(H_PERIOD)})=0))')
                 b.formula(ws, r, C_M1 + k - 1, f, arrive[k - 1], s.calc_money)
             b.formula(ws, r, C_AFTER, f"IF({A(H_CODE)}=0,0,{A(C_AMOUNT)})-SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", later, s.calc_money)
         dropdown(b, ws, t.first, C_SCHED, t.last, C_SCHED, "List_Schedules", "Schedule",
@@ -301,9 +316,7 @@ class CashFlowSheet:
         t = Table(CASH, "CFExp", top, 0, [], fb.cap.expenses)
         heads = {C_LABEL: "Expense (from Expenses)", C_AMOUNT: "Cash this year", C_SCHED: "Payment months, e.g. 1 or 3, 9",
                  C_LAG: "", C_MONTHS: "", C_USE: "In use"}
-        self._month_header(top, heads[C_LABEL], heads[C_USE])
-        for col, text in heads.items():
-            b.text(ws, top, col, text, s.th)
+        self._month_header(top, heads)
         ws.set_row(top, 42)
         self._helper_header(top, [(H_KIND, "Category"), (H_NORM, "Months list"), (H_COUNT, "Months listed"), (H_BAD, "Months problem (1)")])
         exps = year1_expenses(fb.p)
