@@ -324,17 +324,18 @@ class FullCostBuilder:
         """Area 2's method (a dropdown) and the timing need from the Cash Flow sheet beside the months rule."""
         b, s, ws, c = self.book, self.s, self.ws[FULL], self.content
         wc = self.p.full_cost.working_capital
-        row = f.text("Size working capital by", "In_WCMethod", None if self.blank else c.label(c.methods, wc.method), s.in_text,
-                     note="Months: the rule of thumb above. Timing need: what the Cash Flow sheet's month-by-month timing needs.")
+        row = f.text("Size working capital by", "In_WCMethod", None if self.blank else c.label(c.methods, wc.method), s.in_text)
         dropdown(b, ws, row, 1, row, 1, "List_WCMethods", "Working-capital method",
                  "Months of cash operating expenses (the rule of thumb), or the timing need from the Cash Flow sheet.")
         m = self.model
         f.formula("Timing need (Cash Flow sheet)", None, "FC_CF_TimingNeed", m["FC_CF_TimingNeed"], s.calc_money0, "amount")
-        r = f.formula("The same in months of cash operating expenses", None, "FC_CF_MonthsEquivalent", m["FC_CF_MonthsEquivalent"],
-                      s.calc_dec0, "months")
+        f.formula("The same in months of cash operating expenses", None, "FC_CF_MonthsEquivalent", m["FC_CF_MonthsEquivalent"],
+                  s.calc_dec0, "months")
         from .cash_flow import plain_words
-        b.formula(ws, r, 3, "CF_PlainWords", plain_words(m, wc.months), s.calc_wrap)
-        ws.set_row(r, 27)
+        ws.merge_range(f.row, 0, f.row, 2, "", s.calc_wrap)
+        b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months), s.calc_wrap)
+        ws.set_row(f.row, 27)
+        f.row += 1
 
     def _revenue(self) -> None:
         b, s, ws = self.book, self.s, self.ws[REV]
