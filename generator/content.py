@@ -29,6 +29,11 @@ ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 INDIRECT_FUNCTION = "operations"
 #: Expense and unfunded items may name this instead of a function.
 SHARED = "shared"
+#: Payment schedules of a revenue source (SPEC section 6); the workbook's formulas know each one.
+SCHEDULE_IDS = ("even", "upfront", "quarterly", "semiannual", "custom")
+#: Ways to size the working-capital area (SPEC section 6).
+WC_METHODS = ("months", "cash_flow")
+MAX_LAG = 11
 #: The content file every content folder must hold (used to recognise one).
 _MARKER = "functions.yaml"
 
@@ -110,6 +115,8 @@ class Content:
     scenarios: tuple[Item, ...]
     presets: tuple[Item, ...]
     start_pages: tuple[Item, ...]
+    schedules: tuple[Item, ...] = ()
+    methods: tuple[Item, ...] = ()
 
     @staticmethod
     def ids(items: tuple[Item, ...]) -> list[str]:
@@ -139,6 +146,11 @@ class Content:
     def default_probability(self) -> dict[str, float]:
         """confidence level id -> its default probability."""
         return {lv.id: float(lv.data.get("default_probability", 0.0)) for lv in self.levels}
+
+    def default_timing(self, stream: str) -> tuple[str, int]:
+        """(schedule, lag_months) of a stream's sources that give no timing (streams.yaml)."""
+        timing = self.by_id(self.streams, stream).data.get("timing") or {}
+        return str(timing.get("schedule", "even")), int(timing.get("lag_months", 0))
 
     def by_id(self, items: tuple[Item, ...], id_: str) -> Item:
         """The item with this id (KeyError when absent)."""
@@ -170,6 +182,8 @@ _FILES = {
     "scenarios": ("scenarios.yaml", "scenarios"),
     "presets": ("presets.yaml", "one_time_presets"),
     "start_pages": ("start_here.yaml", "pages"),
+    "schedules": ("cash_flow.yaml", "schedules"),
+    "methods": ("cash_flow.yaml", "methods"),
 }
 
 
@@ -216,4 +230,15 @@ def _load_content(directory: str) -> Content:
         raise ContentError(f"{base / 'functions.yaml'}: the function '{INDIRECT_FUNCTION}' is required")
     if SHARED in content.function_ids:
         raise ContentError(f"{base / 'functions.yaml'}: '{SHARED}' is reserved and cannot be a function id")
+    for items, ids, fname in ((content.schedules, SCHEDULE_IDS, "cash_flow.yaml"), (content.methods, WC_METHODS, "cash_flow.yaml")):
+        if tuple(content.ids(items)) != ids:
+            raise ContentError(f"{base / fname}: expected the ids {', '.join(ids)} in this order (the workbook's formulas know them)")
+    for st in content.streams:
+        timing = st.data.get("timing")
+        if timing is None:
+            continue
+        sched, lag = (timing.get("schedule"), timing.get("lag_months", 0)) if isinstance(timing, dict) else (None, None)
+        if sched not in SCHEDULE_IDS or sched == "custom" or not isinstance(lag, int) or isinstance(lag, bool) or not 0 <= lag <= MAX_LAG:
+            raise ContentError(f"{base / 'streams.yaml'}: stream {st.id!r} timing must be {{schedule: one of "
+                               f"{', '.join(i for i in SCHEDULE_IDS if i != 'custom')}, lag_months: 0..{MAX_LAG}}}")
     return content

@@ -22,9 +22,10 @@ from pydantic import (
     AfterValidator,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
-from .content import ID_RE, SHARED, Content, load_content
+from .content import ID_RE, MAX_LAG, SCHEDULE_IDS, SHARED, WC_METHODS, Content, load_content
 
 SCHEMA_ID = "pbp-toolkit/partnership/1"
 MAX_SCENARIOS = 6
@@ -120,6 +121,21 @@ def _check_id(value: str, allowed: list[str], what: str) -> str:
     if value not in allowed:
         raise ValueError(f"unknown {what} {value!r}; expected one of: {', '.join(allowed)}")
     return value
+
+
+def _month_list(v: list[int] | None, what: str) -> list[int] | None:
+    """Distinct month numbers 1..12 of the fiscal year (SPEC section 6)."""
+    if v is None:
+        return v
+    if not v:
+        raise ValueError(f"give at least one month number from 1 to 12, or leave {what} out")
+    bad = [m for m in v if not 1 <= m <= 12]
+    if bad:
+        raise ValueError(f"month numbers must be from 1 to 12 (months of the fiscal year); got {', '.join(map(str, bad))}")
+    dup = sorted({m for m in v if v.count(m) > 1})
+    if dup:
+        raise ValueError(f"each month may be listed once; {', '.join(map(str, dup))} appear(s) more than once")
+    return v
 
 
 def _finite(value: float) -> float:
@@ -228,6 +244,9 @@ class Staff(_Model):
         return v
 
 
+Months = list[Annotated[int, Strict()]]
+
+
 class Expense(_Model):
     """One non-personnel expense line, year-1 amount."""
 
@@ -238,6 +257,12 @@ class Expense(_Model):
     in_kind: Bool = False
     start_year: Year = 1
     end_year: Year | None = None
+    payment_months: Months | None = None   # SPEC section 6: null = paid evenly over the 12 months
+
+    @field_validator("payment_months")
+    @classmethod
+    def _months(cls, v: list[int] | None) -> list[int] | None:
+        return _month_list(v, "payment_months")
 
     @field_validator("category")
     @classmethod
@@ -250,6 +275,39 @@ class Expense(_Model):
         return _check_id(v, _content(info).function_ids + [SHARED], "function")
 
 
+class Timing(_Model):
+    """When a revenue source's money falls due and how long it takes to arrive (SPEC section 6)."""
+
+    schedule: str
+    lag_months: Annotated[int, Strict()] = 0
+    months: Months | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, v: str) -> str:
+        return _check_id(v, list(SCHEDULE_IDS), "schedule")
+
+    @field_validator("lag_months")
+    @classmethod
+    def _lag(cls, v: int) -> int:
+        if not 0 <= v <= MAX_LAG:
+            raise ValueError(f"expected a whole number of months from 0 to {MAX_LAG}, got {v}")
+        return v
+
+    @field_validator("months")
+    @classmethod
+    def _months(cls, v: list[int] | None) -> list[int] | None:
+        return _month_list(v, "months")
+
+    @model_validator(mode="after")
+    def _custom_only(self) -> "Timing":
+        if self.schedule == "custom" and self.months is None:
+            raise ValueError("the custom schedule needs months: the month numbers (1..12) in which the money falls due")
+        if self.schedule != "custom" and self.months is not None:
+            raise ValueError(f"months are only for the custom schedule; remove them or set schedule: custom (schedule is {self.schedule!r})")
+        return self
+
+
 class Revenue(_Model):
     """One revenue source with an amount per projection year."""
 
@@ -258,6 +316,7 @@ class Revenue(_Model):
     confidence: str
     restricted: Bool = False
     amounts: Annotated[list[NonNegMoney], Field(max_length=MAX_YEARS)] = Field(default_factory=list)
+    timing: Timing | None = None   # SPEC section 6: null = the stream's default timing
 
     @field_validator("stream")
     @classmethod
@@ -291,6 +350,17 @@ class CashTarget(_Model):
     build_years: Annotated[int, Strict(), Field(ge=1, le=50)] = 1
 
 
+class WorkingCapital(CashTarget):
+    """Area 2: sized by months of cash spending, or by the year-1 cash flow's timing need."""
+
+    method: str = "months"
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        return _check_id(v, list(WC_METHODS), "working-capital method")
+
+
 class NamedAmount(_Model):
     name: Text
     amount: NonNegMoney
@@ -307,7 +377,7 @@ class FullCost(_Model):
 
     depreciation: NonNegMoney = 0.0
     unfunded: list[Unfunded] = Field(default_factory=list)
-    working_capital: CashTarget = Field(default_factory=lambda: CashTarget(months=2, current=0, build_years=1))
+    working_capital: WorkingCapital = Field(default_factory=lambda: WorkingCapital(months=2, current=0, build_years=1))
     reserves: CashTarget = Field(default_factory=lambda: CashTarget(months=3, current=0, build_years=3))
     fixed_asset_additions: list[NamedAmount] = Field(default_factory=list)
     debt_principal: list[NamedAmount] = Field(default_factory=list)
@@ -664,6 +734,6 @@ def json_schema(content: Content | None = None) -> dict[str, Any]:
 
 
 __all__ = [
-    "DataFileError", "Problem", "Partnership", "Scenario", "Staff", "Expense", "Revenue",
+    "DataFileError", "Problem", "Partnership", "Scenario", "Staff", "Expense", "Revenue", "Timing", "WorkingCapital",
     "load_partnership", "validate_data", "dump_partnership", "default_scenarios", "json_schema", "SCHEMA_ID", "ID_RE",
 ]

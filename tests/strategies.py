@@ -39,6 +39,24 @@ def function_shares(draw: Any) -> Any:
     return dict(zip(chosen, shares))
 
 
+month_lists = st.lists(st.integers(1, 12), min_size=1, max_size=5, unique=True)
+
+
+@st.composite
+def timing(draw: Any) -> Any:
+    """SPEC section 6: a revenue source's timing, or None for the stream's default."""
+    kind = draw(st.integers(0, 3))
+    if kind == 0:
+        return None
+    schedule = draw(st.sampled_from(["even", "upfront", "quarterly", "semiannual", "custom"]))
+    out: dict[str, Any] = {"schedule": schedule}
+    if kind >= 2:  # kind 1: no lag given (lag 0)
+        out["lag_months"] = draw(st.integers(0, 11))
+    if schedule == "custom":
+        out["months"] = draw(month_lists)
+    return out
+
+
 @st.composite
 def scenario(draw: Any, sid: str) -> dict[str, Any]:
     out: dict[str, Any] = {"id": sid, "name": draw(st.sampled_from(["Base", "Lean year", "Grant lost", "Growth", "Cuts", "ED leaves"])) + f" {sid}"}
@@ -98,6 +116,8 @@ def partnership_data(draw: Any, min_years: int = 3, max_years: int = 10, max_ite
             e["function"] = draw(st.sampled_from(FUNCS + ["shared"]))
         if draw(st.booleans()):
             e["in_kind"] = draw(st.booleans())
+        if draw(st.integers(0, 2)) == 0:
+            e["payment_months"] = draw(month_lists)
         e.update(span())
         expenses.append(e)
     revenue = []
@@ -105,6 +125,9 @@ def partnership_data(draw: Any, min_years: int = 3, max_years: int = 10, max_ite
         revenue.append({"name": draw(names), "stream": draw(st.sampled_from(STREAMS)), "confidence": draw(st.sampled_from(LEVELS)),
                         "restricted": draw(st.booleans()),
                         "amounts": draw(st.lists(money, min_size=0, max_size=years + 2))})
+        t = draw(timing())
+        if t is not None:
+            revenue[-1]["timing"] = t
     assumptions: dict[str, Any] = {}
     if draw(st.booleans()):
         assumptions = {"benefits_rate": draw(st.floats(0, 0.5).map(lambda x: round(x, 3))),
@@ -116,7 +139,8 @@ def partnership_data(draw: Any, min_years: int = 3, max_years: int = 10, max_ite
         "depreciation": draw(small_money),
         "unfunded": [{"name": draw(names), "amount": draw(small_money), **({"function": draw(st.sampled_from(FUNCS + ["shared"]))} if draw(st.booleans()) else {})}
                      for _ in range(draw(st.integers(0, 3)))],
-        "working_capital": {"months": draw(st.sampled_from([0, 1, 2, 1.5, 3])), "current": draw(small_money), "build_years": draw(st.integers(1, 4))},
+        "working_capital": {"months": draw(st.sampled_from([0, 1, 2, 1.5, 3])), "current": draw(small_money), "build_years": draw(st.integers(1, 4)),
+                            **({"method": draw(st.sampled_from(["months", "cash_flow"]))} if draw(st.booleans()) else {})},
         "reserves": {"months": draw(st.sampled_from([0, 3, 6, 2.5])), "current": draw(small_money), "build_years": draw(st.integers(1, 5))},
         "fixed_asset_additions": [{"name": draw(names), "amount": draw(small_money)} for _ in range(draw(st.integers(0, 3)))],
         "debt_principal": [{"name": draw(names), "amount": draw(small_money)} for _ in range(draw(st.integers(0, 2)))],

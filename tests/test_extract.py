@@ -22,13 +22,13 @@ def year1_part(p: Partnership) -> dict:
     """What a Full Cost Workbook holds of a data file."""
     d = p.to_data()
     keep_staff = ("title", "fte", "salary", "functions", "in_kind")
-    keep_exp = ("name", "category", "amount", "function", "in_kind")
+    keep_exp = ("name", "category", "amount", "function", "in_kind", "payment_months")
     return {
         "organization": d["organization"],
         "assumptions": d["assumptions"],
         "staff": [{k: s[k] for k in keep_staff} for s in d["staff"] if s["start_year"] == 1],
         "expenses": [{k: e[k] for k in keep_exp} for e in d["expenses"] if e["start_year"] == 1],
-        "revenue": [{**{k: r[k] for k in ("name", "stream", "confidence", "restricted")}, "amounts": [r["amounts"][0] if r["amounts"] else 0]}
+        "revenue": [{**{k: r[k] for k in ("name", "stream", "confidence", "restricted", "timing")}, "amounts": [r["amounts"][0] if r["amounts"] else 0]}
                     for r in d["revenue"]],
         "full_cost": d["full_cost"],
     }

@@ -161,7 +161,9 @@ def test_every_spec_output_is_present_and_named_once_per_id() -> None:
         *(f"FC_Revenue_{k}" for k in STREAMS),
         *(f"FC_Function_{f}" for f in FUNCS),
     }
-    assert set(out) == expected_names
+    cash_flow = {"FC_CF_Out", "FC_CF_In", "FC_CF_Receivable", "FC_CF_Net", "FC_CF_Position", "FC_CF_Lowest",
+                 "FC_CF_LowestMonth", "FC_CF_TimingNeed", "FC_CF_MonthsEquivalent"}  # SPEC section 6, tested in test_model_cash_flow
+    assert set(out) == expected_names | cash_flow
     assert set(MAIN_EXPECTED) == expected_names
 
 
@@ -455,5 +457,9 @@ def test_empty_partnership_is_all_zero() -> None:
             assert value == pytest.approx(0.15)
         elif name == "FC_Checks_OK":
             assert value is True
+        elif name == "FC_CF_LowestMonth":  # every month ties at 0: the first one
+            assert value == 1
+        elif isinstance(value, list):
+            assert value == [0] * 12, name
         else:
             assert value == 0, name

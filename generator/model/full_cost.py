@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
 from ..schema import Expense, Partnership, Staff
+from .cash_flow import compute_cash_flow
 
 
 def year1_staff(p: Partnership) -> list[Staff]:
@@ -67,7 +69,7 @@ def _target(months: float, current: float, build_years: int, cash_opex: float) -
     return max(0.0, months * cash_opex / 12 - current) / build_years
 
 
-def compute_full_cost(p: Partnership, content: Content | None = None) -> dict[str, float | bool]:
+def compute_full_cost(p: Partnership, content: Content | None = None) -> dict[str, Any]:
     """Every SPEC section 3 output, keyed by its defined name."""
     content = content or load_content()
     b = p.assumptions.benefits_rate
@@ -82,7 +84,13 @@ def compute_full_cost(p: Partnership, content: Content | None = None) -> dict[st
     total_expenses = personnel + non_personnel + depreciation + unfunded
     in_kind = sum(staff_cost(s, b) for s in staff if s.in_kind) + sum(e.amount for e in expenses if e.in_kind)
     cash_opex = total_expenses - depreciation - in_kind
-    wc = _target(fc.working_capital.months, fc.working_capital.current, fc.working_capital.build_years, cash_opex)
+    prob = p.probability()
+    expected = sum(r.amount(1) * prob[r.confidence] for r in p.revenue)
+    cash_flow = compute_cash_flow(p, content, cash_opex, expected)
+    if fc.working_capital.method == "cash_flow":  # SPEC section 6: sized by the timing need
+        wc = max(0.0, float(cash_flow["FC_CF_TimingNeed"]) - fc.working_capital.current) / fc.working_capital.build_years  # type: ignore[arg-type]
+    else:
+        wc = _target(fc.working_capital.months, fc.working_capital.current, fc.working_capital.build_years, cash_opex)
     reserves = _target(fc.reserves.months, fc.reserves.current, fc.reserves.build_years, cash_opex)
     fixed = sum(a.amount for a in fc.fixed_asset_additions)
     debt = sum(d.amount for d in fc.debt_principal)
@@ -90,11 +98,9 @@ def compute_full_cost(p: Partnership, content: Content | None = None) -> dict[st
     total = total_expenses + wc + reserves + fixed + debt + change
     required = total - total_expenses
 
-    prob = p.probability()
     by_stream = {k: 0.0 for k in content.stream_ids}
     for r in p.revenue:
         by_stream[r.stream] += r.amount(1) * prob[r.confidence]
-    expected = sum(r.amount(1) * prob[r.confidence] for r in p.revenue)
 
     funcs = function_costs(p, content).total
     ops = funcs[INDIRECT_FUNCTION]
@@ -126,6 +132,7 @@ def compute_full_cost(p: Partnership, content: Content | None = None) -> dict[st
         out[f"FC_Function_{f}"] = v
     out["FC_IndirectRate"] = ops / direct_total if direct_total != 0 else 0.0
     out["FC_IndirectCap"] = p.assumptions.funder_indirect_cap
+    out.update(cash_flow)  # type: ignore[arg-type]
     out["FC_Checks_OK"] = True
     return out
 

@@ -204,7 +204,7 @@ def _rows(results: list[FileResult]) -> Portfolio:
                         "expected_revenue": n["FC_ExpectedRevenue"], "gap": n["FC_Gap"],
                         "required_surplus_pct": n["FC_RequiredSurplusPct"], "indirect_rate": n["FC_IndirectRate"],
                         "indirect_cap": n["FC_IndirectCap"], "indirect_above_cap": n["FC_IndirectRate"] > n["FC_IndirectCap"],
-                        "fte": n["FTE"]})
+                        "fte": n["FTE"], "timing_need": n["FC_CF_TimingNeed"], "timing_months": n["FC_CF_MonthsEquivalent"]})
             for f in content.function_ids:
                 row[f"cost_{f}"] = n[f"FC_Function_{f}"]
         if sp:

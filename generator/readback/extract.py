@@ -10,6 +10,7 @@ a label that is not in the list is kept as typed, and the schema then reports it
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -162,6 +163,55 @@ def _staff(r: _Reader, function_ids: list[str], extra: tuple[str, ...] = ()) -> 
     return out
 
 
+def month_numbers(value: Any) -> Any:
+    """A months cell ('1, 7', '3;9', 7) as a list of month numbers; a token that is not a whole
+    number is kept as typed, so that the schema reports it at its cell."""
+    if isinstance(value, bool):
+        return [value]
+    if isinstance(value, (int, float)):
+        return [int(value) if float(value).is_integer() else value]
+    out: list[Any] = []
+    for token in re.split(r"[,;\s]+", str(value).strip()):
+        if token:
+            out.append(int(token) if token.isdigit() else token)
+    return out
+
+
+def _payment_months(r: _Reader, row: dict[str, Cell], item: dict[str, Any], path: str) -> None:
+    """SPEC section 6: an expense's payment months (Cash Flow sheet); empty = paid evenly."""
+    c = row.get("payment_months")
+    if c is not None and not c.empty:
+        item["payment_months"] = month_numbers(r.note(f"{path}.payment_months", c))
+
+
+def _timing(r: _Reader, row: dict[str, Cell], item: dict[str, Any], path: str) -> None:
+    """SPEC section 6: a source's timing (Cash Flow sheet). All three cells empty = the stream's
+    default; an empty schedule = the stream's schedule (and its lag, unless a lag is given);
+    an empty lag with a schedule = 0, as the workbook's formulas read them."""
+    cells = {k: row[k] for k in ("schedule", "lag", "months") if k in row}
+    if all(c.empty for c in cells.values()):
+        return
+    from ..content import load_content
+
+    content = load_content()
+    stream = item.get("stream")
+    default = content.default_timing(stream) if stream in content.stream_ids else ("even", 0)
+    sched, lag, months = cells.get("schedule"), cells.get("lag"), cells.get("months")
+    r.cells[f"{path}.timing"] = next(c for c in cells.values() if not c.empty)
+    timing: dict[str, Any] = {}
+    if sched is not None and not sched.empty:
+        timing["schedule"] = r.to_id("Schedules", r.note(f"{path}.timing.schedule", sched))
+    else:
+        timing["schedule"] = default[0]
+    if lag is not None and not lag.empty:
+        timing["lag_months"] = r.note(f"{path}.timing.lag_months", lag)
+    else:
+        timing["lag_months"] = default[1] if sched is None or sched.empty else 0
+    if months is not None and not months.empty:
+        timing["months"] = month_numbers(r.note(f"{path}.timing.months", months))
+    item["timing"] = timing
+
+
 def _expenses(r: _Reader, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     out = []
     for n, row in enumerate(r.rows("Exp", ["name", "category", "amount", "function", "in_kind", *extra], ["name", "category", "amount"])):
@@ -176,6 +226,7 @@ def _expenses(r: _Reader, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         }
         if item["function"] is None:
             item["function"] = "shared"
+        _payment_months(r, row, item, path)
         out.append(item)
     return out
 
@@ -197,9 +248,14 @@ def _named_amounts(r: _Reader, prefix: str, path: str, with_function: bool = Fal
 
 
 def _target(r: _Reader, key: str, path: str) -> dict[str, Any]:
-    return {"months": r.one(f"In_{key}Months", f"{path}.months"),
-            "current": r.one(f"In_{key}Current", f"{path}.current"),
-            "build_years": r.one(f"In_{key}Build", f"{path}.build_years")}
+    out = {"months": r.one(f"In_{key}Months", f"{path}.months"),
+           "current": r.one(f"In_{key}Current", f"{path}.current"),
+           "build_years": r.one(f"In_{key}Build", f"{path}.build_years")}
+    if r.has(f"In_{key}Method"):  # working capital only (SPEC section 6); empty = months
+        method = r.one(f"In_{key}Method", f"{path}.method")
+        if method is not None:
+            out["method"] = r.to_id("WCMethods", method)
+    return out
 
 
 def _function_ids(r: _Reader) -> list[str]:
@@ -210,7 +266,8 @@ def extract_full_cost(src: WorkbookSource) -> Extracted:
     """Inputs of a Full Cost Workbook (year 1 only: no later hires, one revenue year, default projections)."""
     r = _Reader(src)
     revenue = []
-    for n, row in enumerate(r.rows("Rev", ["name", "stream", "confidence", "restricted", "amount"], ["name", "stream", "confidence", "amount"])):
+    for n, row in enumerate(r.rows("Rev", ["name", "stream", "confidence", "restricted", "amount", "schedule", "lag", "months"],
+                                   ["name", "stream", "confidence", "amount"])):
         path = f"revenue[{n}]"
         r.cells[path] = row["name"]
         amount = r.note(f"{path}.amounts[0]", row["amount"])
@@ -222,12 +279,13 @@ def extract_full_cost(src: WorkbookSource) -> Extracted:
             "restricted": r.flag(r.note(f"{path}.restricted", row["restricted"])),
             "amounts": [0 if amount is None else amount],
         })
+        _timing(r, row, revenue[-1], path)
     data = {
         "schema": SCHEMA_ID,
         "organization": _organization(r),
         "assumptions": _assumptions(r),
         "staff": _staff(r, _function_ids(r)),
-        "expenses": _expenses(r),
+        "expenses": _expenses(r, ("payment_months",)),
         "revenue": revenue,
         "full_cost": {
             "depreciation": r.one("In_Depreciation", "full_cost.depreciation"),

@@ -6,6 +6,19 @@ from typing import Any
 from .extract import FULL_COST_ID, PROJECTIONS_ID, Extracted
 
 
+def _carry_cash_flow(fc: dict[str, Any], data: dict[str, Any]) -> None:
+    """The cash-flow timing lives on the Full Cost Workbook only: give it to the matching
+    revenue source and expense (by name, in order) of the Scenario Projections Tool's lists."""
+    for section, key in (("revenue", "timing"), ("expenses", "payment_months")):
+        given: dict[Any, list[Any]] = {}
+        for item in fc.get(section) or []:
+            if isinstance(item, dict) and key in item:
+                given.setdefault(item.get("name"), []).append(item[key])
+        for item in data.get(section) or []:
+            if isinstance(item, dict) and given.get(item.get("name")):
+                item[key] = given[item.get("name")].pop(0)
+
+
 def merge_extracted(items: list[Extracted]) -> tuple[dict[str, Any], list[str]]:
     """One data file from one or both workbooks, and notes on what was taken from where.
 
@@ -26,6 +39,7 @@ def merge_extracted(items: list[Extracted]) -> tuple[dict[str, Any], list[str]]:
             notes.append(f"the two workbooks carry different partnership ids: {', '.join(sorted(i or '?' for i in ids))}")
         data = dict(sp.data)
         data["full_cost"] = fc.data["full_cost"]
+        _carry_cash_flow(fc.data, data)
         return data, notes
     only = fc or sp
     assert only is not None, "no workbook given"

@@ -55,7 +55,9 @@ def benchmarks_frame(port: Portfolio) -> pd.DataFrame:
     measures: list[tuple[str, str, str]] = [("full_cost", "Full cost", MONEY), ("cash_need", "Cash need", MONEY),
                                             ("fte", "FTE (year 1)", "0.0")]
     measures += [(f"cost_{f}", f"Cost: {content.label(content.functions, f)}", MONEY) for f in content.function_ids]
-    measures += [("indirect_rate", "True indirect rate", PCT), ("required_surplus_pct", "Required surplus %", PCT)]
+    measures += [("indirect_rate", "True indirect rate", PCT), ("required_surplus_pct", "Required surplus %", PCT),
+                 ("timing_need", "Working capital timing needs (cash flow)", MONEY),
+                 ("timing_months", "Timing need, months of cash spending", "0.0")]
     months = _months_column(df, port.scenarios)
     if months:
         measures.append((months, f"Months of cash, final year ({months.split('_')[0]} scenario)", "0.0"))
@@ -84,6 +86,7 @@ COLUMN_LABELS = {
     "fiscal_year": "Fiscal year", "full_cost": "Full cost", "total_expenses": "Total expenses", "cash_need": "Cash need",
     "expected_revenue": "Expected revenue", "gap": "Gap (+ = shortfall)", "required_surplus_pct": "Required surplus %",
     "indirect_rate": "True indirect rate", "indirect_cap": "Funder cap", "indirect_above_cap": "Above cap?", "fte": "FTE",
+    "timing_need": "Timing need (working capital)", "timing_months": "Timing need, months",
     "final_year": "Final year", "status": "Validation", "missing": "Missing workbook", "files": "Files",
 }
 
@@ -91,9 +94,9 @@ COLUMN_LABELS = {
 def _fmt_for(col: str) -> str | None:
     if col in ("required_surplus_pct", "indirect_rate", "indirect_cap"):
         return PCT
-    if col.endswith("MonthsCash") or col.endswith("FTE") or col == "fte":
+    if col.endswith("MonthsCash") or col.endswith("FTE") or col in ("fte", "timing_months"):
         return "0.0"
-    if col in ("full_cost", "total_expenses", "cash_need", "expected_revenue", "gap") or col.startswith("cost_") or col.endswith("EndCash"):
+    if col in ("full_cost", "total_expenses", "cash_need", "expected_revenue", "gap", "timing_need") or col.startswith("cost_") or col.endswith("EndCash"):
         return MONEY
     return None
 

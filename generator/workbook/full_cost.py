@@ -16,10 +16,11 @@ from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
 from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import Partnership
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, identity, table_dropdown,
+    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, dropdown, identity, table_dropdown,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
+from .cash_flow import CASH, CashFlowSheet
 from .layout import Book, Column, Table
 
 TEMPLATE_ID = "pbp-full-cost"
@@ -30,7 +31,7 @@ MAX_FTE = 1.5
 ORG, ASSUME, STAFF, EXP, FULL, REV, CALC, SUMMARY = (
     "Organization", "Assumptions", "Staffing", "Expenses", "Full Cost", "Revenue", "Calculations", "Summary",
 )
-SHEETS = [START, ORG, ASSUME, STAFF, EXP, FULL, REV, CALC, SUMMARY, GUIDE, CHECKS, LISTS, META]
+SHEETS = [START, ORG, ASSUME, STAFF, EXP, FULL, REV, CASH, CALC, SUMMARY, GUIDE, CHECKS, LISTS, META]
 
 
 @dataclass
@@ -115,12 +116,15 @@ class FullCostBuilder:
         self.book.define("Flag_Yes", self.lists.cell("YesNo", "yes"))
         self.book.define("Label_Shared", self.lists.cell("FunctionsShared", SHARED))
         self.book.define("Label_Operations", self.lists.cell("Functions", INDIRECT_FUNCTION))
+        cash_flow = CashFlowSheet(self)
+        cash_flow.lists()
         self._organization()
         self._assumptions()
         self._staffing()
         self._expenses()
         self._full_cost_inputs()
         self._revenue()
+        cash_flow.write()
         self._calculations()
         self._checks()
         self._summary()
@@ -290,6 +294,8 @@ class FullCostBuilder:
                      number_rule("decimal", 0, None, "Current", f"The {what} the backbone holds today."), "amount")
             f.number("Years to build it up", f"In_{key}Build", target.build_years, s.in_int,
                      number_rule("integer", 1, 50, "Years", "Spread the build-up over this many years (at least 1)."), "years")
+            if key == "WC":
+                self._working_capital_method(f)
         for key, title, items in [("FA", "Area 4: fixed asset additions", fc.fixed_asset_additions),
                                   ("Debt", "Area 5: debt principal repayment", fc.debt_principal)]:
             f.heading(title)
@@ -313,6 +319,23 @@ class FullCostBuilder:
                        lambda i, d: ccs[i].amount / ccs[i].years if i < len(ccs) else 0.0, s.calc_money)})
         self.cc = cc
         print_setup(ws, self.org_name, landscape=False)
+
+    def _working_capital_method(self, f: Form) -> None:
+        """Area 2's method (a dropdown) and the timing need from the Cash Flow sheet beside the months rule."""
+        b, s, ws, c = self.book, self.s, self.ws[FULL], self.content
+        wc = self.p.full_cost.working_capital
+        row = f.text("Size working capital by", "In_WCMethod", None if self.blank else c.label(c.methods, wc.method), s.in_text)
+        dropdown(b, ws, row, 1, row, 1, "List_WCMethods", "Working-capital method",
+                 "Months of cash operating expenses (the rule of thumb), or the timing need from the Cash Flow sheet.")
+        m = self.model
+        f.formula("Timing need (Cash Flow sheet)", None, "FC_CF_TimingNeed", m["FC_CF_TimingNeed"], s.calc_money0, "amount")
+        f.formula("The same in months of cash operating expenses", None, "FC_CF_MonthsEquivalent", m["FC_CF_MonthsEquivalent"],
+                  s.calc_dec0, "months")
+        from .cash_flow import plain_words
+        ws.merge_range(f.row, 0, f.row, 2, "", s.calc_wrap)
+        b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months), s.calc_wrap)
+        ws.set_row(f.row, 27)
+        f.row += 1
 
     def _revenue(self) -> None:
         b, s, ws = self.book, self.s, self.ws[REV]
@@ -369,7 +392,8 @@ class FullCostBuilder:
         line("FC_InKind", "In-kind staff and expenses", "SUMIF(Staff_in_kind,Flag_Yes,Staff_cost)+SUMIF(Exp_in_kind,Flag_Yes,Exp_amount)")
         line("FC_CashOpex", "Cash operating expenses", "FC_TotalExpenses-FC_Depreciation-FC_InKind")
         f.heading("Areas 2 to 6")
-        line("FC_WorkingCapital", "Working capital to add this year", "MAX(0,In_WCMonths*FC_CashOpex/12-In_WCCurrent)/In_WCBuild")
+        line("FC_WorkingCapital", "Working capital to add this year",
+             "IF(In_WCMethod=Label_WCCashFlow,MAX(0,FC_CF_TimingNeed-In_WCCurrent)/In_WCBuild,MAX(0,In_WCMonths*FC_CashOpex/12-In_WCCurrent)/In_WCBuild)")
         line("FC_Reserves", "Reserves to add this year", "MAX(0,In_ResMonths*FC_CashOpex/12-In_ResCurrent)/In_ResBuild")
         line("FC_FixedAssets", "Fixed asset additions", "SUM(FA_amount)")
         line("FC_DebtPrincipal", "Debt principal repayment", "SUM(Debt_amount)")
@@ -465,6 +489,12 @@ class FullCostBuilder:
             Check("Every change-capital investment is spread over at least 1 year", "SUMPRODUCT((CC_amount<>0)*(CC_years<1))=0", True, FULL),
             Check("Confidence probabilities are between 0% and 100%", "SUMPRODUCT((Conf_prob<0)+(Conf_prob>1))=0", True, ASSUME),
             Check("No text typed into a number cell", "+".join(text_cols) + "=0", True, "Staffing, Expenses, Revenue, Full Cost"),
+            Check("The 12 months of cash going out (Cash Flow) add up to the cash operating expenses",
+                  "ABS(SUM(FC_CF_Out)-FC_CashOpex)<=Chk_Tolerance*MAX(1,ABS(FC_CashOpex))", True, CASH),
+            Check("Every revenue timing on Cash Flow is valid: a schedule from the list, a lag of 0 to 11 months, months only with Custom",
+                  "SUM(CF_Rev_problem)=0", True, CASH),
+            Check("Every expense's payment months on Cash Flow are month numbers 1 to 12", "SUM(CF_Exp_problem)=0", True, CASH),
+            Check("The working-capital method is one from the list", "ISNUMBER(MATCH(In_WCMethod,List_WCMethods,0))", ok, FULL),
             Check("Cost by function adds up to total expenses",
                   "ABS(SUM(Calc_FunctionTotals)-FC_TotalExpenses)<=Chk_Tolerance*MAX(1,ABS(FC_TotalExpenses))", True, CALC),
             Check("The six areas add up to the full cost",
@@ -527,6 +557,7 @@ class FullCostBuilder:
              "Full cost less total expenses: what revenue must exceed expenses by to fund areas 2 to 6."),
             ("That surplus as a share of total expenses", "FC_RequiredSurplusPct", s.calc_pct0,
              "A useful figure to show funders who ask why a budget shows a surplus."),
+            ("Working capital that timing alone needs (Cash Flow sheet)", "FC_CF_TimingNeed", s.calc_money0, None),
             ("True indirect rate (operations against the direct functions)", "FC_IndirectRate", s.out_pct, None),
             ("Typical funder indirect cap", "FC_IndirectCap", s.calc_pct0, "From Assumptions."),
         ]
@@ -536,6 +567,9 @@ class FullCostBuilder:
             ws.set_row(r, 27)
             if note is not None:
                 b.text(ws, r, 2, note, s.note)
+            elif name == "FC_CF_TimingNeed":
+                from .cash_flow import plain_words
+                b.formula(ws, r, 2, "CF_PlainWords", plain_words(m, self.p.full_cost.working_capital.months), s.calc_wrap)
             elif name == "FC_Gap":
                 b.formula(ws, r, 2, 'IF(FC_Gap>0,"Shortfall: expected revenue does not cover the cash need yet.",'
                                     '"Covered: expected revenue meets or exceeds the cash need.")',

@@ -1,0 +1,499 @@
+"""The Cash Flow sheet of the Full Cost Workbook (SPEC section 6).
+
+Month by month for year 1: money in by stream and money out by kind, the net and the
+running position, a chart of the position with the lowest month marked, and the cash that
+timing alone needs. Below them, one row per revenue source and per expense (mirroring the
+Revenue and Expenses tables across their whole capacity) holds the timing inputs: a
+schedule, a lag and custom months beside each source, payment months beside each expense.
+Every output is a live formula under its SPEC name, with the model's value cached.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from xlsxwriter.utility import xl_rowcol_to_cell as rc
+
+from ..content import MAX_LAG, SCHEDULE_IDS
+from ..model.cash_flow import MONTHS, TIE, SourceTiming, expense_outflows, source_inflows, timing_of
+from ..model.full_cost import staff_cost, year1_expenses, year1_staff
+from .common import LISTS, dropdown, master_banner, number_rule, print_setup
+from .layout import Table, abs_cell, abs_range
+from .styles import BORDER, FONT, GREY, INPUT_FILL, INPUT_FONT
+
+CASH = "Cash Flow"
+#: First column of the cash-flow lists on the Lists sheet (clear of the shared lists).
+LIST_COL = 40
+CUSTOM = SCHEDULE_IDS.index("custom") + 1   # its number in List_Schedules
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# columns of the sheet (zero-based)
+C_LABEL, C_AMOUNT, C_SCHED, C_LAG, C_MONTHS, C_USE = 0, 1, 2, 3, 4, 5
+C_M1 = 6                       # month 1; month m is C_M1 + m - 1
+C_AFTER = C_M1 + MONTHS        # due this year, arrives after month 12
+C_HELP = C_AFTER + 2           # working columns: kind, schedule used, code, lag used, months list, count, problem
+H_KIND, H_SCHED, H_CODE, H_LAG, H_NORM, H_COUNT, H_BAD, H_PERIOD, H_PART = range(C_HELP, C_HELP + 9)
+#: Each schedule as (months between payments, number of payments); custom: (0, the months listed).
+SCHEDULE_SHAPE = {"even": (1, 12), "upfront": (12, 1), "quarterly": (3, 4), "semiannual": (6, 2), "custom": (0, 0)}
+
+
+def money_words(x: float) -> str:
+    """TEXT(ROUND(x,-2),"$#,##0") as Excel writes it."""
+    hundreds = (Decimal(repr(x)) / 100).quantize(Decimal(1), ROUND_HALF_UP) * 100
+    return f"${int(hundreds):,}"
+
+
+def one_decimal(x: float) -> str:
+    """TEXT(x,"0.0")."""
+    return str(Decimal(repr(x)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def months_words(x: float) -> str:
+    """In_WCMonths shown as 2 or 1.5."""
+    return str(int(x)) if float(x).is_integer() else one_decimal(x)
+
+
+def plain_words(m: dict[str, Any], wc_months: float) -> str:
+    """The sheet's plain-words line (the cached value of its formula)."""
+    if m["FC_CashOpex"] == 0:
+        return "No cash spending is entered yet, so timing needs no working capital."
+    return (f"Timing alone needs about {money_words(m['FC_CF_TimingNeed'])} of working capital "
+            f"({one_decimal(m['FC_CF_MonthsEquivalent'])} months), against the {months_words(wc_months)} months assumed.")
+
+
+PLAIN_WORDS = ('IF(FC_CashOpex=0,"No cash spending is entered yet, so timing needs no working capital.",'
+               '"Timing alone needs about "&TEXT(ROUND(FC_CF_TimingNeed,-2),"$#,##0")&" of working capital ("'
+               '&TEXT(FC_CF_MonthsEquivalent,"0.0")&" months), against the "'
+               '&IF(In_WCMonths=INT(In_WCMonths),TEXT(In_WCMonths,"0"),TEXT(In_WCMonths,"0.0"))&" months assumed.")')
+
+
+def month_label(start: dt.date | None, m: int) -> str:
+    if start is None:
+        return f"Month {m}"
+    k = start.month - 1 + m - 1
+    return f"{MONTH_NAMES[k % 12]} {start.year + k // 12}"
+
+
+def months_text(months: list[int] | tuple[int, ...] | None) -> str | None:
+    """[1, 7] -> '1, 7' (how a month list is typed into the sheet)."""
+    return ", ".join(str(m) for m in months) if months else None
+
+
+class CashFlowSheet:
+    """Writes the Cash Flow sheet and its lists; `builder` is the FullCostBuilder."""
+
+    def __init__(self, builder: Any):
+        self.fb = builder
+        self.b = builder.book
+        self.s = builder.book.styles
+        self.c = builder.content
+        self.m = builder.model
+        self.ws = builder.ws[CASH]
+        base = {"font_name": FONT, "font_size": 10, "valign": "top"}
+        self.in_months = self.b.wb.add_format({**base, "bg_color": INPUT_FILL, "font_color": INPUT_FONT, "locked": False,
+                                               "border": 1, "border_color": BORDER, "num_format": "@"})
+        self.helper_h = self.b.wb.add_format({**base, "italic": True, "font_color": GREY, "text_wrap": True, "bottom": 1})
+        self.month_no = self.b.wb.add_format({**base, "font_color": GREY, "align": "center", "font_size": 8})
+        self.calc_int = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0"})
+        self.calc_tie = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0.000"})
+
+    # ------------------------------------------------------------------ lists
+
+    def lists(self) -> None:
+        """Schedules, methods and each stream's default timing, on the Lists sheet."""
+        b, ws, c = self.b, self.fb.ws[LISTS], self.c
+        col = LIST_COL
+        for key, items in (("Schedules", c.schedules), ("WCMethods", c.methods)):
+            b.text(ws, 0, col, f"{key} id", self.s.th)
+            b.text(ws, 0, col + 1, f"{key} label", self.s.th)
+            for r, item in enumerate(items, start=1):
+                b.text(ws, r, col, item.id)
+                b.text(ws, r, col + 1, item.label)
+            b.define(f"List_{key}Ids", abs_range(LISTS, 1, col, len(items), col))
+            b.define(f"List_{key}", abs_range(LISTS, 1, col + 1, len(items), col + 1))
+            ws.set_column(col, col + 1, 22)
+            if key == "Schedules":  # what each schedule means, for the formulas
+                b.text(ws, 0, col + 2, "Months between payments (0 = the listed months)", self.s.th)
+                b.text(ws, 0, col + 3, "Payments a year (0 = as many as listed)", self.s.th)
+                for r, item in enumerate(items, start=1):
+                    period, parts = SCHEDULE_SHAPE[item.id]
+                    b.number(ws, r, col + 2, period)
+                    b.number(ws, r, col + 3, parts)
+                b.define("List_SchedulesPeriod", abs_range(LISTS, 1, col + 2, len(items), col + 2))
+                b.define("List_SchedulesParts", abs_range(LISTS, 1, col + 3, len(items), col + 3))
+                ws.set_column(col + 2, col + 3, 22)
+                col += 2
+            col += 3
+        b.text(ws, 0, col, "Stream default schedule", self.s.th)
+        b.text(ws, 0, col + 1, "Stream default lag", self.s.th)
+        for r, sid in enumerate(c.stream_ids, start=1):
+            sched, lag = c.default_timing(sid)
+            b.text(ws, r, col, c.label(c.schedules, sched))
+            b.number(ws, r, col + 1, lag)
+        n = len(c.stream_ids)
+        b.define("List_StreamsSchedule", abs_range(LISTS, 1, col, n, col))
+        b.define("List_StreamsLag", abs_range(LISTS, 1, col + 1, n, col + 1))
+        ws.set_column(col, col + 1, 22)
+        b.define("Label_WCCashFlow", abs_cell(LISTS, 2, LIST_COL + 6))
+        b.define("Label_CustomSchedule", abs_cell(LISTS, len(c.schedules), LIST_COL + 1))
+
+    # ------------------------------------------------------------------ the sheet
+
+    def write(self) -> None:
+        b, s, ws, m = self.b, self.s, self.ws, self.m
+        fb = self.fb
+        widths = {C_LABEL: 34, C_AMOUNT: 11, C_SCHED: 15, C_LAG: 8, C_MONTHS: 10, C_USE: 18, C_AFTER: 10}
+        for col, w in widths.items():
+            ws.set_column(col, col, w)
+        ws.set_column(C_M1, C_M1 + MONTHS - 1, 9.5)
+        ws.set_column(C_AFTER + 1, C_AFTER + 1, 3)
+        ws.set_column(C_HELP, H_PART, 13)
+        b.text(ws, 0, 0, "Cash Flow: year 1 month by month", s.title)
+        b.text(ws, 1, 0, "When cash goes out and comes in, and the working capital that timing alone needs. "
+                         "Set each source's timing and each expense's payment months in the tables below.", s.subtitle)
+        master_banner(b, ws, 2, 0, "FC_Checks_OK", fb._all_checks_pass())
+        # plain words, then the method in use
+        ws.merge_range(4, 0, 4, C_AFTER, "", s.out_wrap)
+        wc = fb.p.full_cost.working_capital
+        b.formula(ws, 4, 0, PLAIN_WORDS, plain_words(m, wc.months), s.out_wrap)
+        b.define_cell("CF_PlainWords", CASH, 4, 0)
+        ws.set_row(4, 20)
+        method_label = self.c.label(self.c.methods, wc.method)
+        b.formula(ws, 5, 0, '"Working capital (area 2) is sized by: "&In_WCMethod&" (change it on the Full Cost sheet)."',
+                  f"Working capital (area 2) is sized by: {'' if fb.blank else method_label} (change it on the Full Cost sheet).", s.subtitle)
+
+        self.row_head, self.row_no = 7, 8
+        self._month_header(self.row_head, {C_LABEL: "Month by month", C_USE: "Year"})
+        above = (self.row_no + 1 + (2 + len(self.c.stream_ids)) + (4 + len(self.c.category_ids)) + 5 + 4 + 1)  # key figures start here
+        self.rev_top = above + 20
+        b.text(ws, self.row_no, C_HELP, "Tie tolerance", self.helper_h)
+        b.number(ws, self.row_no, C_HELP + 1, TIE, self.calc_tie)
+        b.define_cell("CF_Tie", CASH, self.row_no, C_HELP + 1)
+        self.exp_top = self.rev_top + fb.cap.revenue + 4
+        rev_rows = self._revenue_table()
+        exp_rows = self._expense_table()
+        self._totals(rev_rows, exp_rows)
+        ws.freeze_panes(self.row_no + 1, 1)
+        ws.set_h_pagebreaks([self.rev_top - 2, self.exp_top - 2])  # the summary, then each timing table on its own pages
+        print_setup(ws, fb.org_name)
+        ws.print_area(0, 0, self.exp.last, C_AFTER)
+
+    def _month_header(self, r: int, heads: dict[int, str], after: str = "After year end") -> None:
+        """Column heads (left block), the 12 month labels and the after-year-end head on row r."""
+        b, s, ws = self.b, self.s, self.ws
+        start = None if self.fb.blank else self.fb.p.organization.fiscal_year_start
+        for col in range(C_LABEL, C_USE + 1):
+            b.text(ws, r, col, heads.get(col) or None, s.th)
+        for k in range(1, MONTHS + 1):
+            if r == self.row_head:
+                b.formula(ws, r, C_M1 + k - 1,
+                          f'IF(ISNUMBER(In_FYStart),CHOOSE(MONTH(DATE(YEAR(In_FYStart),MONTH(In_FYStart)+{self._no(k)}-1,1)),'
+                          + ",".join(f'"{n}"' for n in MONTH_NAMES)
+                          + f')&" "&YEAR(DATE(YEAR(In_FYStart),MONTH(In_FYStart)+{self._no(k)}-1,1)),"Month "&{self._no(k)})',
+                          month_label(start, k), s.th)
+            else:
+                b.formula(ws, r, C_M1 + k - 1, f"{rc(self.row_head, C_M1 + k - 1, True, False)}", month_label(start, k), s.th)
+        b.text(ws, r, C_AFTER, after, s.th)
+        if r == self.row_head:
+            ws.set_row(r, 28)
+            b.text(ws, self.row_no, C_LABEL, "Month of the fiscal year", self.month_no)
+            for k in range(1, MONTHS + 1):
+                b.number(ws, self.row_no, C_M1 + k - 1, k, self.month_no)
+            b.define("CF_MonthNo", abs_range(CASH, self.row_no, C_M1, self.row_no, C_AFTER - 1))
+            b.define("CF_Months", abs_range(CASH, self.row_head, C_M1, self.row_head, C_AFTER - 1))
+
+    def _no(self, k: int) -> str:
+        """The month-number cell of month k (row fixed), for formulas."""
+        return rc(self.row_no, C_M1 + k - 1, True, False)
+
+    def _helper_header(self, r: int, labels: list[tuple[int, str]]) -> None:
+        self.b.text(self.ws, r - 1, C_HELP, "Working columns (formulas the months use)", self.helper_h)
+        for col, text in labels:
+            self.b.text(self.ws, r, col, text, self.helper_h)
+
+    # ------------------------------------------------------------------ revenue timing
+
+    def _revenue_table(self) -> list[list[float]]:
+        """One row per Revenue row: timing inputs, the month each part arrives, and what arrives next year."""
+        b, s, ws, fb, c = self.b, self.s, self.ws, self.fb, self.c
+        rev = fb.rev
+        top = self.rev_top
+        b.text(ws, top - 2, 0, "When revenue arrives: expected amounts by the month the cash comes in", s.h)
+        b.text(ws, top - 1, 0, "Leave the schedule and lag empty to use the stream's usual timing (shown under In use). "
+                               "Lag = months between money falling due and the cash arriving, e.g. 2 for a contract paid two months in arrears.", s.subtitle)
+        t = Table(CASH, "CFRev", top, 0, [], fb.cap.revenue)
+        heads = {C_LABEL: "Source (from Revenue)", C_AMOUNT: "Expected this year", C_SCHED: "Schedule (empty = stream's usual)",
+                 C_LAG: "Lag (months)", C_MONTHS: "Custom months, e.g. 3, 9", C_USE: "In use"}
+        self._month_header(top, heads)
+        ws.set_row(top, 42)
+        self._helper_header(top, [(H_KIND, "Stream"), (H_SCHED, "Schedule used"), (H_CODE, "Schedule no."), (H_LAG, "Lag used"),
+                                  (H_NORM, "Months list"), (H_COUNT, "Months listed"), (H_BAD, "Timing problem (1)"),
+                                  (H_PERIOD, "Months between payments"), (H_PART, "Each payment")])
+        prob = fb.p.probability()
+        revs = fb.p.revenue
+        arrivals: list[list[float]] = []
+        for i in range(t.capacity):
+            r = t.row(i)
+            src = rev.row(i)
+            x = revs[i] if i < len(revs) else None
+
+            def ref(key: str) -> str:
+                return abs_cell(rev.sheet, src, rev.col(key)).replace("$", "")
+
+            E = x.amount(1) * prob[x.confidence] if x else 0.0
+            timing: SourceTiming | None = timing_of(x, c) if x else None
+            arrive, later = source_inflows(E, timing) if timing else ([0.0] * MONTHS, 0.0)
+            arrivals.append(arrive)
+            A = lambda col: rc(r, col, False, True)  # noqa: E731  this row, column fixed
+            b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_text)
+            b.formula(ws, r, C_AMOUNT, f'IF(ISNUMBER({ref("expected")}),{ref("expected")},0)', E, s.calc_money)
+            own = x.timing if x else None
+            b.text(ws, r, C_SCHED, c.label(c.schedules, own.schedule) if own else None, s.in_text)
+            b.number(ws, r, C_LAG, own.lag_months if own else None, s.in_int)
+            b.text(ws, r, C_MONTHS, months_text(own.months) if own else None, self.in_months)
+            # working columns
+            stream = fb.lists.label("Streams", x.stream) if x else ""
+            b.formula(ws, r, H_KIND, f'IF({ref("stream")}="","",{ref("stream")})', stream, s.calc_text)
+            sched_label = c.label(c.schedules, timing.schedule) if timing else ""
+            match = f"MATCH({A(H_KIND)},List_Streams,0)"
+            b.formula(ws, r, H_SCHED, f'IF({A(C_SCHED)}<>"",{A(C_SCHED)},IF(ISNA({match}),"",INDEX(List_StreamsSchedule,{match})))',
+                      sched_label, s.calc_text)
+            code = c.ids(c.schedules).index(timing.schedule) + 1 if timing else 0
+            b.formula(ws, r, H_CODE, f'IF(ISNA(MATCH({A(H_SCHED)},List_Schedules,0)),0,MATCH({A(H_SCHED)},List_Schedules,0))', code, s.calc_text)
+            lag = timing.lag if timing else 0
+            b.formula(ws, r, H_LAG, f'IF(ISNUMBER({A(C_LAG)}),{A(C_LAG)},IF({A(C_SCHED)}="",IF(ISNA({match}),0,INDEX(List_StreamsLag,{match})),0))',
+                      lag, s.calc_text)
+            self._months_helpers(r, timing.months if timing else ())
+            b.formula(ws, r, H_BAD,
+                      f'IF(AND(OR({A(C_SCHED)}="",ISNUMBER(MATCH({A(C_SCHED)},List_Schedules,0))),'
+                      f'IF(ISNUMBER({A(C_LAG)}),AND({A(C_LAG)}>=0,{A(C_LAG)}<={MAX_LAG},INT({A(C_LAG)})={A(C_LAG)}),{A(C_LAG)}=""),'
+                      f'OR({A(H_CODE)}<>{CUSTOM},{A(H_COUNT)}>0),OR({A(C_MONTHS)}="",{A(H_CODE)}={CUSTOM})),0,1)', 0, s.calc_text)
+            b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",{A(H_SCHED)}&", lag "&{A(H_LAG)})',
+                      f"{sched_label}, lag {lag}" if x else "", s.calc_text)
+            period, parts = SCHEDULE_SHAPE[timing.schedule] if timing else (0, 0)
+            b.formula(ws, r, H_PERIOD, f"IF({A(H_CODE)}=0,0,INDEX(List_SchedulesPeriod,{A(H_CODE)}))", period, s.calc_text)
+            n = len(set(timing.months)) if timing and timing.schedule == "custom" else parts
+            b.formula(ws, r, H_PART, f"IF({A(H_CODE)}=0,0,IF({A(H_CODE)}={CUSTOM},IF({A(H_COUNT)}=0,0,{A(C_AMOUNT)}/{A(H_COUNT)}),"
+                                     f"{A(C_AMOUNT)}/INDEX(List_SchedulesParts,{A(H_CODE)})))", E / n if n else 0.0, s.calc_money)
+            for k in range(1, MONTHS + 1):
+                # the part due in month j = m - lag arrives in month m: a payment month of the schedule, or a listed month
+                j = f"({self._no(k)}-{A(H_LAG)})"
+                f = (f'IF({j}<1,0,{A(H_PART)}*IF({A(H_PERIOD)}=0,ISNUMBER(SEARCH(","&{j}&",",{A(H_NORM)})),MOD({j}-1,{A(H_PERIOD)})=0))')
+                b.formula(ws, r, C_M1 + k - 1, f, arrive[k - 1], s.calc_money)
+            b.formula(ws, r, C_AFTER, f"IF({A(H_CODE)}=0,0,{A(C_AMOUNT)})-SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", later, s.calc_money)
+        dropdown(b, ws, t.first, C_SCHED, t.last, C_SCHED, "List_Schedules", "Schedule",
+                 "When the money falls due. Empty = the stream's usual timing (Lists). Custom: list the months in the next-but-one column.")
+        b.validate(ws, t.first, C_LAG, t.last, C_LAG, number_rule("integer", 0, 11, "Lag (months)",
+                   "Months between money falling due and the cash arriving (0 to 11). Empty = the stream's usual lag."))
+        b.validate(ws, t.first, C_MONTHS, t.last, C_MONTHS, {"validate": "any", "input_title": "Custom months",
+                   "input_message": "Only with the Custom schedule: month numbers of the fiscal year (1 = first month), separated by commas, e.g. 3, 9."})
+        for key, col in (("schedule", C_SCHED), ("lag", C_LAG), ("months", C_MONTHS)):
+            b.define(f"Rev_{key}", abs_range(CASH, t.first, col, t.last, col))
+        b.define("CF_Rev_problem", abs_range(CASH, t.first, H_BAD, t.last, H_BAD))
+        self.revt = t
+        return arrivals
+
+    def _months_helpers(self, r: int, months: tuple[int, ...] | list[int]) -> None:
+        """The months list as ',1,7,' and how many distinct months 1..12 it names."""
+        b, s = self.b, self.s
+        cell = rc(r, C_MONTHS, False, True)
+        norm = rc(r, H_NORM, False, True)
+        b.formula(self.ws, r, H_NORM, f'","&SUBSTITUTE(SUBSTITUTE({cell}," ",""),";",",")&","',
+                  "," + ",".join(str(x) for x in months) + ",", s.calc_text)
+        count = "+".join(f'ISNUMBER(SEARCH(","&{self._no(k)}&",",{norm}))' for k in range(1, MONTHS + 1))
+        b.formula(self.ws, r, H_COUNT, f"0+{count}", len(set(months)), s.calc_text)
+
+    # ------------------------------------------------------------------ expense timing
+
+    def _expense_table(self) -> list[list[float]]:
+        b, s, ws, fb = self.b, self.s, self.ws, self.fb
+        exp = fb.exp
+        top = self.exp_top
+        b.text(ws, top - 2, 0, "When expenses are paid: cash expenses by the month they are paid", s.h)
+        b.text(ws, top - 1, 0, "Leave payment months empty for a cost paid evenly (one twelfth a month). "
+                               "In-kind costs need no cash and show as 0.", s.subtitle)
+        t = Table(CASH, "CFExp", top, 0, [], fb.cap.expenses)
+        heads = {C_LABEL: "Expense (from Expenses)", C_AMOUNT: "Cash this year", C_SCHED: "Payment months, e.g. 1 or 3, 9",
+                 C_LAG: "", C_MONTHS: "", C_USE: "In use"}
+        self._month_header(top, heads)
+        ws.set_row(top, 42)
+        self._helper_header(top, [(H_KIND, "Category"), (H_NORM, "Months list"), (H_COUNT, "Months listed"), (H_BAD, "Months problem (1)")])
+        exps = year1_expenses(fb.p)
+        payments: list[list[float]] = []
+        for i in range(t.capacity):
+            r = t.row(i)
+            src = exp.row(i)
+            x = exps[i] if i < len(exps) else None
+
+            def ref(key: str) -> str:
+                return abs_cell(exp.sheet, src, exp.col(key)).replace("$", "")
+
+            A = lambda col: rc(r, col, False, True)  # noqa: E731
+            cash = 0.0 if x is None or x.in_kind else x.amount
+            pay = [v if x and not x.in_kind else 0.0 for v in (expense_outflows(x) if x else [0.0] * MONTHS)]
+            payments.append(pay)
+            b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_text)
+            b.formula(ws, r, C_AMOUNT, f'IF({ref("in_kind")}=Flag_Yes,0,IF(ISNUMBER({ref("amount")}),{ref("amount")},0))', cash, s.calc_money)
+            b.text(ws, r, C_SCHED, months_text(x.payment_months) if x else None, self.in_months)
+            b.blank(ws, r, C_LAG, None)
+            b.blank(ws, r, C_MONTHS, None)
+            b.formula(ws, r, H_KIND, f'IF({ref("category")}="","",{ref("category")})',
+                      fb.lists.label("Categories", x.category) if x else "", s.calc_text)
+            cell = rc(r, C_SCHED, False, True)
+            norm = A(H_NORM)
+            listed = tuple(x.payment_months or ()) if x else ()
+            b.formula(ws, r, H_NORM, f'","&SUBSTITUTE(SUBSTITUTE({cell}," ",""),";",",")&","', "," + ",".join(map(str, listed)) + ",", s.calc_text)
+            count = "+".join(f'ISNUMBER(SEARCH(","&{self._no(k)}&",",{norm}))' for k in range(1, MONTHS + 1))
+            b.formula(ws, r, H_COUNT, f"0+{count}", len(set(listed)), s.calc_text)
+            b.formula(ws, r, H_BAD, f'IF(AND({cell}<>"",{A(H_COUNT)}=0),1,0)', 0, s.calc_text)
+            use = "" if x is None else ("Evenly" if not listed else f"In {len(set(listed))} month(s)")
+            b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",IF({A(H_COUNT)}=0,"Evenly","In "&{A(H_COUNT)}&" month(s)"))', use, s.calc_text)
+            for k in range(1, MONTHS + 1):
+                f = (f'IF({A(H_COUNT)}=0,{A(C_AMOUNT)}/12,IF(ISNUMBER(SEARCH(","&{self._no(k)}&",",{norm})),{A(C_AMOUNT)}/{A(H_COUNT)},0))')
+                b.formula(ws, r, C_M1 + k - 1, f, pay[k - 1], s.calc_money)
+        b.validate(ws, t.first, C_SCHED, t.last, C_SCHED, {"validate": "any", "input_title": "Payment months",
+                   "input_message": "Month numbers of the fiscal year (1 = first month) in which this cost is paid, in equal parts, "
+                                    "separated by commas, e.g. 1 for an annual licence. Empty = paid evenly."})
+        b.define("Exp_payment_months", abs_range(CASH, t.first, C_SCHED, t.last, C_SCHED))
+        b.define("CF_Exp_problem", abs_range(CASH, t.first, H_BAD, t.last, H_BAD))
+        self.exp = t
+        return payments
+
+    # ------------------------------------------------------------------ totals, outputs, chart
+
+    def _totals(self, arrivals: list[list[float]], payments: list[list[float]]) -> None:
+        b, s, ws, m, fb, c = self.b, self.s, self.ws, self.m, self.fb, self.c
+        revt, expt = self.revt, self.exp
+        r = self.row_no + 1
+
+        def col_range(t: Table, col: int) -> str:
+            return f"{rc(t.first, col, True, True)}:{rc(t.last, col, True, True)}"
+
+        def rel(t: Table, col: int) -> str:  # rows fixed, column relative: one formula shape across the months
+            return f"{rc(t.first, col, True, False)}:{rc(t.last, col, True, False)}"
+
+        def section(title: str) -> None:
+            nonlocal r
+            b.text(ws, r, C_LABEL, title, s.label_b)
+            r += 1
+
+        def line(label: str, values: list[float], formula_of: Any, style: Any = None, name: str | None = None,
+                 total: bool = True, after: tuple[str, float] | None = None, label_style: Any = None) -> int:
+            nonlocal r
+            b.text(ws, r, C_LABEL, label, label_style or s.label)
+            for k in range(1, MONTHS + 1):
+                b.formula(ws, r, C_M1 + k - 1, formula_of(C_M1 + k - 1, k), values[k - 1], style or s.calc_money)
+            if total:
+                b.formula(ws, r, C_USE, f"SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", sum(values), style or s.calc_money)
+            if after is not None:
+                b.formula(ws, r, C_AFTER, after[0], after[1], style or s.calc_money)
+            if name:
+                b.define(name, abs_range(CASH, r, C_M1, r, C_AFTER - 1))
+            r += 1
+            return r - 1
+
+        prob = fb.p.probability()
+        revs = fb.p.revenue
+        section("Money in (expected, weighted by confidence), by stream")
+        for sid in c.stream_ids:
+            vals = [sum(arrivals[i][k] for i, x in enumerate(revs) if x.stream == sid) for k in range(MONTHS)]
+            later = sum(source_inflows(x.amount(1) * prob[x.confidence], timing_of(x, c))[1] for x in revs if x.stream == sid)
+            crit = fb.lists.cell("Streams", sid)
+            line(f"  {fb.lists.label('Streams', sid)}", vals,
+                 lambda col, k, crit=crit: f"SUMIF({col_range(revt, H_KIND)},{crit},{rel(revt, col)})",
+                 after=(f"SUMIF({col_range(revt, H_KIND)},{crit},{col_range(revt, C_AFTER)})", later))
+        row_in = line("Total money in", m["FC_CF_In"], lambda col, k: f"SUM({rel(revt, col)})",
+                      s.out_money, "FC_CF_In", after=(f"SUM({col_range(revt, C_AFTER)})", m["FC_CF_Receivable"]), label_style=s.label_b)
+        b.define_cell("FC_CF_Receivable", CASH, row_in, C_AFTER)
+        section("Money out (cash only: in-kind costs and depreciation left out)")
+        b_rate = fb.p.assumptions.benefits_rate
+        cash_staff = sum(staff_cost(x, b_rate) for x in year1_staff(fb.p) if not x.in_kind)
+        unfunded = sum(u.amount for u in fb.p.full_cost.unfunded)
+        row_staff = line("  Staff (cash positions, salaries and benefits)", [cash_staff / MONTHS] * MONTHS,
+                         lambda col, k: "(FC_Personnel-SUMIF(Staff_in_kind,Flag_Yes,Staff_cost))/12")
+        row_unf = line("  Unfunded costs", [unfunded / MONTHS] * MONTHS, lambda col, k: "FC_Unfunded/12")
+        exps = year1_expenses(fb.p)
+        for cid in c.category_ids:
+            vals = [sum(payments[i][k] for i, x in enumerate(exps) if x.category == cid) for k in range(MONTHS)]
+            crit = fb.lists.cell("Categories", cid)
+            line(f"  {fb.lists.label('Categories', cid)}", vals,
+                 lambda col, k, crit=crit: f"SUMIF({col_range(expt, H_KIND)},{crit},{rel(expt, col)})")
+        row_out = line("Total money out", m["FC_CF_Out"],
+                       lambda col, k: f"{rc(row_staff, col, True)}+{rc(row_unf, col, True)}+SUM({rel(expt, col)})",
+                       s.out_money, "FC_CF_Out", label_style=s.label_b)
+        row_net = line("Net: money in less money out", m["FC_CF_Net"],
+                       lambda col, k: f"{rc(row_in, col, True)}-{rc(row_out, col, True)}", s.calc_money0, "FC_CF_Net")
+        row_pos = line("Running position (the year starts at 0)", m["FC_CF_Position"],
+                       lambda col, k: f"SUM({rc(row_net, C_M1, True, True)}:{rc(row_net, col, True)})", s.out_money, "FC_CF_Position",
+                       total=False, label_style=s.label_b)
+        low_m = int(m["FC_CF_LowestMonth"])
+        row_mark = line("  Lowest month (for the chart)", [m["FC_CF_Position"][k] if k + 1 == low_m else 0.0 for k in range(MONTHS)],
+                        lambda col, k: f"IF({self._no(k)}=FC_CF_LowestMonth,{rc(row_pos, col, True)},0)", s.calc_money, total=False)
+        # the first month whose position is within half a cent of the lowest: a helper row of 1s and 0s
+        row_tie = line("  Within half a cent of the lowest (1 = yes)", [1.0 if v <= m["FC_CF_Lowest"] + TIE else 0.0 for v in m["FC_CF_Position"]],
+                       lambda col, k: f"IF({rc(row_pos, col, True)}<=FC_CF_Lowest+CF_Tie,1,0)", self.calc_int, total=False)
+        o, rv = m["FC_CashOpex"], m["FC_ExpectedRevenue"]
+        scaled = [o / MONTHS] * MONTHS if rv == 0 else [i * o / rv for i in m["FC_CF_In"]]
+        r += 1
+        section("A balanced year: money in scaled to the cash spending, to see what timing alone needs")
+        row_sc = line("  Money in, scaled so the year balances", scaled,
+                      lambda col, k: f"IF(FC_ExpectedRevenue=0,FC_CashOpex/12,{rc(row_in, col, True)}*FC_CashOpex/FC_ExpectedRevenue)")
+        bal, run = 0.0, []
+        for x, y in zip(scaled, m["FC_CF_Out"]):
+            bal += x - y
+            run.append(bal)
+        row_run = line("  Running position of the balanced year", run,
+                       lambda col, k: f"SUM({rc(row_sc, C_M1, True, True)}:{rc(row_sc, col, True)})-SUM({rc(row_out, C_M1, True, True)}:{rc(row_out, col, True)})",
+                       total=False)
+        run_range = f"{rc(row_run, C_M1, True, True)}:{rc(row_run, C_AFTER - 1, True, True)}"
+
+        # key figures, left of the chart
+        r += 1
+        key_top = r
+        b.text(ws, r, C_LABEL, "Key figures", s.h)
+        for col in range(C_AMOUNT, C_USE + 1):
+            b.blank(ws, r, col, s.h)
+        r += 1
+        pos_range = f"{rc(row_pos, C_M1, True, True)}:{rc(row_pos, C_AFTER - 1, True, True)}"
+        start = None if fb.blank else fb.p.organization.fiscal_year_start
+        figures = [
+            ("Lowest running position in the year", "FC_CF_Lowest", f"MIN({pos_range})", m["FC_CF_Lowest"], s.out_money),
+            ("Month it is reached (1 = first month)", "FC_CF_LowestMonth",
+             f"MATCH(1,{rc(row_tie, C_M1, True, True)}:{rc(row_tie, C_AFTER - 1, True, True)},0)", m["FC_CF_LowestMonth"], self.calc_int),
+            ("Due this year, arriving after year end", None, "FC_CF_Receivable", m["FC_CF_Receivable"], s.calc_money0),
+            ("Working capital that timing alone needs", "FC_CF_TimingNeed", f"MAX(0,-MIN({run_range}))", m["FC_CF_TimingNeed"], s.out_money),
+            ("That need in months of cash operating expenses", "FC_CF_MonthsEquivalent",
+             "IF(FC_CashOpex=0,0,FC_CF_TimingNeed/(FC_CashOpex/12))", m["FC_CF_MonthsEquivalent"], s.out_dec),
+            ("Months assumed by the rule of thumb (Full Cost)", None, "In_WCMonths", fb.p.full_cost.working_capital.months, s.calc_dec0),
+            ("Working capital to add this year (area 2)", None, "FC_WorkingCapital", m["FC_WorkingCapital"], s.out_money),
+        ]
+        for label, name, formula, value, style in figures:
+            b.text(ws, r, C_LABEL, label, s.label)
+            b.formula(ws, r, C_USE, formula, value, style)
+            if name:
+                b.define_cell(name, CASH, r, C_USE)
+            if name == "FC_CF_LowestMonth":
+                b.formula(ws, r, C_AMOUNT, f"INDEX(CF_Months,1,FC_CF_LowestMonth)", month_label(start, low_m), s.calc_text)
+            r += 1
+        self._chart(row_pos, row_mark, key_top)
+        self.key_bottom = r
+
+    def _chart(self, row_pos: int, row_mark: int, top: int) -> None:
+        wb = self.b.wb
+        cats = [CASH, self.row_head, C_M1, self.row_head, C_AFTER - 1]
+        bars = wb.add_chart({"type": "column"})
+        bars.add_series({"name": "Lowest month", "categories": cats, "values": [CASH, row_mark, C_M1, row_mark, C_AFTER - 1],
+                         "fill": {"color": "#C00000"}, "gap": 300,
+                         "data_labels": {"value": True, "num_format": '#,##0;-#,##0;;', "position": "outside_end"}})
+        line = wb.add_chart({"type": "line"})
+        line.add_series({"name": "Running position", "categories": cats, "values": [CASH, row_pos, C_M1, row_pos, C_AFTER - 1],
+                         "line": {"color": "#1F4E5A", "width": 2.25}, "marker": {"type": "circle", "size": 5,
+                         "fill": {"color": "#1F4E5A"}, "border": {"color": "#1F4E5A"}}})
+        bars.combine(line)
+        bars.set_title({"name": "Running cash position, year 1 (lowest month in red)", "name_font": {"size": 11}})
+        bars.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        bars.set_x_axis({"label_position": "low"})
+        bars.set_legend({"position": "bottom"})
+        bars.set_size({"width": 880, "height": 300})
+        self.ws.insert_chart(top, C_M1, bars, {"x_offset": 4, "y_offset": 2})

@@ -1,0 +1,261 @@
+"""The Cash Flow sheet (SPEC section 6) in the Full Cost Workbook: live formulas under the SPEC
+names, LibreOffice and Gnumeric against the model, live edits of the timing inputs, and the
+readers (extract, upgrade, validate, merge, collect) carrying the new inputs.
+
+The examples and 50 generated files are also held to the model on every FC_CF_ output by
+tests/test_full_cost_workbook.py (the model's outputs include them; the strategies generate
+timing, payment months and the method)."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from generator.build import BuildOptions, build_workbooks, example_names, example_path
+from generator.content import load_content
+from generator.libreoffice import read_recalculated, recalc_and_read
+from generator.model.full_cost import compute_full_cost
+from generator.readback.collect import collect
+from generator.readback.extract import extract
+from generator.readback.merge import merge_extracted
+from generator.readback.portfolio import benchmarks_frame
+from generator.readback.upgrade import upgrade_file
+from generator.readback.validate import validate_file
+from generator.schema import Partnership, load_partnership, validate_data
+from generator.workbook.cash_flow import plain_words
+from generator.workbook.full_cost import build_full_cost
+
+from .compare import mismatches
+from .edit import cell, set_value, target
+
+C = load_content()
+CF_NAMES = ["FC_CF_Out", "FC_CF_In", "FC_CF_Receivable", "FC_CF_Net", "FC_CF_Position", "FC_CF_Lowest",
+            "FC_CF_LowestMonth", "FC_CF_TimingNeed", "FC_CF_MonthsEquivalent"]
+ROWS = {"FC_CF_Out", "FC_CF_In", "FC_CF_Net", "FC_CF_Position"}
+
+
+def label(items: tuple, id_: str) -> str:
+    return C.label(items, id_)
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Partnership, Path]]:
+    out = tmp_path_factory.mktemp("cf")
+    items = {}
+    for name in example_names():
+        p = load_partnership(example_path(name))
+        build_full_cost(p, out / f"{name}.xlsx")
+        items[name] = (p, out / f"{name}.xlsx")
+    return items
+
+
+def test_cash_flow_outputs_are_live_formulas_with_cached_model_values(examples: dict) -> None:
+    for name, (p, path) in examples.items():
+        wb = openpyxl.load_workbook(path)
+        for cf in CF_NAMES:
+            ws, c1, r1, c2, r2 = target(wb, cf)
+            assert ws.title == "Cash Flow"
+            assert (c2 - c1 + 1, r2 - r1 + 1) == ((12, 1) if cf in ROWS else (1, 1)), cf
+            for k in range(c2 - c1 + 1):
+                value = cell(wb, cf, k).value
+                assert isinstance(value, str) and value.startswith("="), (cf, value)
+        cached = read_recalculated(path).names
+        model = compute_full_cost(p)
+        assert mismatches({k: model[k] for k in CF_NAMES}, cached) == [], name
+        assert sum(cached["FC_CF_Out"]) == pytest.approx(model["FC_CashOpex"])
+
+
+def test_months_are_labelled_from_the_fiscal_year_start(examples: dict) -> None:
+    _, path = examples["riverside-housing"]
+    assert read_recalculated(path).names["CF_Months"] == [
+        "Jul 2026", "Aug 2026", "Sep 2026", "Oct 2026", "Nov 2026", "Dec 2026",
+        "Jan 2027", "Feb 2027", "Mar 2027", "Apr 2027", "May 2027", "Jun 2027"]
+
+
+def test_timing_inputs_cover_every_row_and_are_unlocked(examples: dict) -> None:
+    _, path = examples["riverside-housing"]
+    wb = openpyxl.load_workbook(path)
+    for inputs, table in (("Rev_schedule", "Rev_name"), ("Rev_lag", "Rev_name"), ("Rev_months", "Rev_name"),
+                          ("Exp_payment_months", "Exp_name")):
+        _, _, r1, _, r2 = target(wb, inputs)
+        _, _, t1, _, t2 = target(wb, table)
+        assert r2 - r1 == t2 - t1, inputs
+        for i in (0, r2 - r1):
+            assert cell(wb, inputs, i).protection.locked is False, inputs
+    for name in ("Rev_schedule", "In_WCMethod"):
+        c = cell(wb, name)
+        rules = [dv for dv in c.parent.data_validations.dataValidation if c.coordinate in dv.sqref]
+        assert rules and rules[0].type == "list" and rules[0].prompt, name
+    # the county contract's timing is written out; sources without timing leave the inputs empty
+    county = next(i for i, r in enumerate(load_partnership(example_path("riverside-housing")).revenue) if r.name.startswith("Continuum"))
+    assert cell(wb, "Rev_schedule", county).value == label(C.schedules, "even")
+    assert cell(wb, "Rev_lag", county).value == 2
+    assert cell(wb, "Rev_schedule", 0).value is None and cell(wb, "Rev_lag", 0).value is None
+
+
+def test_plain_words_line(examples: dict) -> None:
+    p, path = examples["riverside-housing"]
+    cached = read_recalculated(path).names
+    m = compute_full_cost(p)
+    text = cached["CF_PlainWords"]
+    assert text == plain_words(m, 2)
+    need = round(m["FC_CF_TimingNeed"], -2)
+    assert text.startswith(f"Timing alone needs about ${need:,.0f} of working capital (")
+    assert text.endswith(f"{m['FC_CF_MonthsEquivalent']:.1f} months), against the 2 months assumed.")
+
+
+# ----------------------------------------------------------------------------- LibreOffice: live edits
+
+
+def _year1_data(p: Partnership) -> dict:
+    data = p.to_data()
+    data["staff"] = [s for s in data["staff"] if s["start_year"] == 1]
+    data["expenses"] = [e for e in data["expenses"] if e["start_year"] == 1]
+    return data
+
+
+@pytest.fixture(scope="module")
+def edited(examples: dict, soffice: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Riverside edited as a user would on the Cash Flow and Full Cost sheets, recalculated by
+    LibreOffice in one run, with the data file each edit corresponds to."""
+    p, src = examples["riverside-housing"]
+    out = tmp_path_factory.mktemp("cf-edits")
+    cases: dict[str, tuple[Path, dict]] = {}
+    county = next(i for i, r in enumerate(p.revenue) if r.name.startswith("Continuum"))
+
+    # 1. a lag, a schedule, custom months, payment months, the method and the fiscal year start
+    wb = openpyxl.load_workbook(src)
+    data = _year1_data(p)
+    set_value(wb, "Rev_lag", 4, county)
+    data["revenue"][county]["timing"]["lag_months"] = 4
+    set_value(wb, "Rev_schedule", label(C.schedules, "upfront"), 0)  # lag left empty: 0
+    data["revenue"][0]["timing"] = {"schedule": "upfront"}
+    set_value(wb, "Rev_schedule", label(C.schedules, "custom"), 4)
+    set_value(wb, "Rev_months", "2, 11", 4)
+    data["revenue"][4]["timing"] = {"schedule": "custom", "months": [2, 11]}
+    set_value(wb, "Exp_payment_months", "6", 1)
+    data["expenses"][1]["payment_months"] = [6]
+    set_value(wb, "Exp_payment_months", None, 5)  # the summit back to evenly
+    data["expenses"][5]["payment_months"] = None
+    set_value(wb, "In_WCMethod", label(C.methods, "cash_flow"))
+    data["full_cost"]["working_capital"]["method"] = "cash_flow"
+    set_value(wb, "In_FYStart", dt.datetime(2027, 1, 1))
+    data["organization"]["fiscal_year_start"] = "2027-01-01"
+    wb.save(out / "timing.xlsx")
+    cases["timing"] = (out / "timing.xlsx", data)
+
+    # 2. the county contract back to its stream's default, a schedule with only a lag, and a new
+    #    public source typed into a spare row (no timing: public's default, even with lag 2)
+    wb = openpyxl.load_workbook(src)
+    data = _year1_data(p)
+    set_value(wb, "Rev_schedule", None, county)
+    set_value(wb, "Rev_lag", None, county)
+    data["revenue"][county].pop("timing")
+    set_value(wb, "Rev_lag", 3, 0)  # schedule empty: the stream's schedule (semiannual), lag 3
+    data["revenue"][0]["timing"] = {"schedule": "semiannual", "lag_months": 3}
+    n = len(p.revenue)
+    for key, value in (("name", "State reimbursement"), ("stream", label(C.streams, "public")),
+                       ("confidence", label(C.levels, "committed")), ("restricted", "No"), ("amount", 60000)):
+        set_value(wb, f"Rev_{key}", value, n)
+    data["revenue"].append({"name": "State reimbursement", "stream": "public", "confidence": "committed", "amounts": [60000]})
+    wb.save(out / "defaults.xlsx")
+    cases["defaults"] = (out / "defaults.xlsx", data)
+
+    files = [path for path, _ in cases.values()] + [src]
+    results = recalc_and_read(files, out / "recalc")
+    return {"cases": cases, "results": dict(zip(list(cases) + ["original"], results)), "p": p}
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_follows_timing_edits(edited: dict) -> None:
+    for case, (_, data) in edited["cases"].items():
+        expected = compute_full_cost(validate_data(data, case))
+        r = edited["results"][case]
+        assert r.errors == [], case
+        assert mismatches(expected, r.names) == [], case
+        assert r.names["FC_Checks_OK"] is True, case
+    timing = edited["results"]["timing"].names
+    original = compute_full_cost(edited["p"])
+    assert timing["FC_WorkingCapital"] != pytest.approx(original["FC_WorkingCapital"])  # the method changed area 2
+    assert timing["CF_Months"][0] == "Jan 2027" and timing["CF_Months"][-1] == "Dec 2027"
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_plain_words_match_the_cached_text(edited: dict, examples: dict) -> None:
+    p, path = examples["riverside-housing"]
+    r = edited["results"]["original"]
+    assert r.names["CF_PlainWords"] == read_recalculated(path).names["CF_PlainWords"]
+    assert mismatches({k: v for k, v in compute_full_cost(p).items() if k in CF_NAMES}, r.names) == []
+
+
+# ----------------------------------------------------------------------------- Gnumeric
+
+
+@pytest.mark.skipif(shutil.which("ssconvert") is None, reason="Gnumeric's ssconvert is not installed")
+def test_gnumeric_equals_the_model_on_every_cash_flow_output(examples: dict, tmp_path: Path) -> None:
+    for name, (p, path) in examples.items():
+        out = tmp_path / f"{name}.xlsx"
+        subprocess.run(["ssconvert", "--recalc", str(path), str(out)], check=True, capture_output=True, timeout=300)
+        got = read_recalculated(out).names
+        model = compute_full_cost(p)
+        assert mismatches({k: model[k] for k in CF_NAMES}, got) == [], name
+        assert got["CF_Months"][0] == read_recalculated(path).names["CF_Months"][0]
+
+
+# ----------------------------------------------------------------------------- readers
+
+
+def test_extract_and_upgrade_carry_the_timing(examples: dict, tmp_path: Path) -> None:
+    for name, (p, path) in examples.items():
+        for source in (path, upgrade_file(path, tmp_path / f"{name}-upgraded.xlsx")):
+            back = validate_data(extract(source).data, str(source))
+            assert [r.timing for r in back.revenue] == [r.timing for r in p.revenue], name
+            assert [e.payment_months for e in back.expenses] == [e.payment_months for e in p.expenses if e.start_year == 1], name
+            assert back.full_cost.working_capital.method == p.full_cost.working_capital.method, name
+
+
+def test_merge_gives_the_full_cost_timing_to_the_projections_lists(tmp_path: Path) -> None:
+    p = load_partnership(example_path("riverside-housing"))
+    made = build_workbooks(p, tmp_path, BuildOptions())
+    data, _ = merge_extracted([extract(f) for f in made])
+    back = validate_data(data, "merged")
+    assert [r.timing for r in back.revenue] == [r.timing for r in p.revenue]
+    assert [e.payment_months for e in back.expenses] == [e.payment_months for e in p.expenses]
+
+
+def test_validate_reports_bad_timing_at_its_cell(examples: dict, tmp_path: Path) -> None:
+    _, src = examples["riverside-housing"]
+    wb = openpyxl.load_workbook(src)
+    set_value(wb, "Rev_lag", 12, 0)
+    set_value(wb, "Rev_months", "1, 7", 1)          # months without the custom schedule
+    set_value(wb, "Exp_payment_months", "3, 3", 2)  # a month twice
+    bad = cell(wb, "Rev_lag", 0).coordinate, cell(wb, "Exp_payment_months", 2).coordinate
+    wb.save(tmp_path / "bad.xlsx")
+    r = validate_file(tmp_path / "bad.xlsx")
+    found = {(f.sheet, f.cell): f.message for f in r.findings if f.code == "invalid_input"}
+    assert ("Cash Flow", bad[0]) in found and "from 0 to 11" in found[("Cash Flow", bad[0])]
+    assert ("Cash Flow", bad[1]) in found and "more than once" in found[("Cash Flow", bad[1])]
+    assert any("only for the custom schedule" in m for m in found.values())
+    assert r.inputs_valid is False
+
+
+def test_collect_shows_the_timing_need(examples: dict, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name, (_, path) in examples.items():
+        shutil.copy(path, inbox / path.name)
+    port = collect(inbox, workers=1)
+    rows = {row["partnership"]: row for row in port.rows}
+    for p, _ in examples.values():
+        m = compute_full_cost(p)
+        row = rows[p.organization.name]
+        assert row["timing_need"] == pytest.approx(m["FC_CF_TimingNeed"])
+        assert row["timing_months"] == pytest.approx(m["FC_CF_MonthsEquivalent"])
+    bench = benchmarks_frame(port)
+    allp = bench[(bench.group == "All partnerships") & (bench.measure == "Working capital timing needs (cash flow)")]
+    needs = sorted(compute_full_cost(p)["FC_CF_TimingNeed"] for p, _ in examples.values())
+    assert len(allp) == 1 and allp.iloc[0]["median"] == pytest.approx(needs[1])
