@@ -32,6 +32,9 @@ MAX_SCENARIOS = 6
 MIN_YEARS, MAX_YEARS = 3, 10
 SCENARIO_ID_MAX = 20
 SHARE_TOLERANCE = 0.001
+#: Amounts listed per revenue source: those past the horizon are ignored (SPEC 2), so the
+#: bound is generous and only stops a file from listing millions of them.
+MAX_AMOUNTS = 100
 
 
 # ----------------------------------------------------------------------------- errors
@@ -315,7 +318,7 @@ class Revenue(_Model):
     stream: str
     confidence: str
     restricted: Bool = False
-    amounts: Annotated[list[NonNegMoney], Field(max_length=MAX_YEARS)] = Field(default_factory=list)
+    amounts: Annotated[list[NonNegMoney], Field(max_length=MAX_AMOUNTS)] = Field(default_factory=list)
     timing: Timing | None = None   # SPEC section 6: null = the stream's default timing
 
     @field_validator("stream")
