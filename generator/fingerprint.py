@@ -63,10 +63,15 @@ _FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*?>\s*<f(?:\s([^>]*?))?(
 _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>]")
 
 
-def _unescape(raw: bytes) -> str:
-    from xml.sax.saxutils import unescape
+_CHAR_REF = re.compile(r"&#(x[0-9A-Fa-f]+|[0-9]+);")
 
-    return unescape(raw.decode("utf-8"), {"&quot;": '"', "&apos;": "'"})
+
+def _unescape(raw: bytes) -> str:
+    """Formula text as the XML means it: entities and character references (openpyxl writes
+    e.g. '·' as &#183;) resolved, `&amp;` last so that `&amp;#183;` stays literal text."""
+    text = raw.decode("utf-8").replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">")
+    text = _CHAR_REF.sub(lambda m: chr(int(m.group(1)[1:], 16) if m.group(1)[0] == "x" else int(m.group(1))), text)
+    return text.replace("&amp;", "&")
 
 
 def _attrs(raw: bytes | None) -> dict[str, str]:

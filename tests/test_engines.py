@@ -235,3 +235,26 @@ def test_edit_helper_types_into_the_first_empty_row(cases: dict[str, Case]) -> N
         titles = [c.value for c in [cell(wb, "Staff_title", i) for i in range(12)]]
         assert titles.count("Data analyst") == 1
         assert cell(wb, "In_BenefitsRate").value == 0.31
+
+
+@pytest.mark.gnumeric
+def test_verify_command_with_gnumeric(ssconvert: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    result = CliRunner().invoke(main, ["verify", "--engine", "gnumeric", "--keep", str(tmp_path),
+                                       str(example_path("northfield-shared-backbone"))])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert [line.split()[:2] for line in lines] == [["full-cost", "ok"], ["scenario-projections", "ok"]]
+    assert list((tmp_path / "recalculated-gnumeric").glob("*.xlsx"))
+
+
+def test_verify_command_rejects_an_unknown_engine(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    result = CliRunner().invoke(main, ["verify", "--engine", "excel", str(example_path("riverside-housing"))])
+    assert result.exit_code == 2 and "excel" in result.output
