@@ -125,6 +125,7 @@ def formulas_recalc(path: Path) -> FormulasResult:
 
     `formulas` names cells ``'[book.xlsx]SHEET'!A1`` (sheet upper-cased); every cell it
     computed is in the solution, ranges as well as single cells."""
+    os.environ.setdefault("TQDM_DISABLE", "1")  # formulas draws progress bars on stderr
     import formulas  # optional dependency (test extra)
     from openpyxl import load_workbook
     from openpyxl.utils.cell import range_boundaries, get_column_letter
