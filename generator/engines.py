@@ -125,6 +125,7 @@ def formulas_recalc(path: Path) -> FormulasResult:
 
     `formulas` names cells ``'[book.xlsx]SHEET'!A1`` (sheet upper-cased); every cell it
     computed is in the solution, ranges as well as single cells."""
+    os.environ.setdefault("TQDM_DISABLE", "1")  # formulas draws progress bars on stderr
     import formulas  # optional dependency (test extra)
     from openpyxl import load_workbook
     from openpyxl.utils.cell import range_boundaries, get_column_letter
@@ -197,23 +198,35 @@ def recalc_with(engine: str, files: Sequence[Path], outdir: Path | None = None) 
 
 def formula_cells(path: Path) -> dict[tuple[str, str], str]:
     """(sheet, cell) -> formula text of every formula cell of a workbook."""
-    from openpyxl import load_workbook
+    from .fingerprint import read_formulas
 
-    wb = load_workbook(path, data_only=False)
-    try:
-        return {(ws.title, c.coordinate): str(c.value) for ws in wb.worksheets for row in ws.iter_rows()
-                for c in row if c.data_type == "f"}
-    finally:
-        wb.close()
+    return {key: "=" + text for key, text in read_formulas(path).items()}
 
 
 def cell_values(path: Path, cells: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any]:
-    """The values (cached or recalculated) of the given cells, as openpyxl reads them."""
+    """The values (cached or recalculated) of the given cells, as openpyxl reads them
+    (one streaming pass per sheet)."""
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, data_only=True)
+    wanted: dict[str, set[str]] = {}
+    for s, c in cells:
+        wanted.setdefault(s.casefold(), set()).add(c)
+    out: dict[tuple[str, str], Any] = {}
+    wb = load_workbook(path, data_only=True, read_only=True)
     try:
-        sheets = {ws.title.casefold(): ws for ws in wb.worksheets}
-        return {(s, c): sheets[s.casefold()][c].value for s, c in cells}
+        for ws in wb.worksheets:
+            want = wanted.get(ws.title.casefold())
+            if not want:
+                continue
+            for row in ws.iter_rows():
+                for c in row:
+                    coord = getattr(c, "coordinate", None)
+                    if coord in want:
+                        value = c.value
+                        if value is None and getattr(c, "data_type", None) == "str":
+                            value = ""
+                        out[(ws.title, coord)] = value
     finally:
         wb.close()
+    by_fold = {(s.casefold(), c): v for (s, c), v in out.items()}
+    return {(s, c): by_fold.get((s.casefold(), c)) for s, c in cells}

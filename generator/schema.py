@@ -133,11 +133,14 @@ def _month_list(v: list[int] | None, what: str) -> list[int] | None:
     if not v:
         raise ValueError(f"give at least one month number from 1 to 12, or leave {what} out")
     bad = [m for m in v if not 1 <= m <= 12]
+    dup = sorted({m for m in v if v.count(m) > 1 and 1 <= m <= 12})
+    found = []
     if bad:
-        raise ValueError(f"month numbers must be from 1 to 12 (months of the fiscal year); got {', '.join(map(str, bad))}")
-    dup = sorted({m for m in v if v.count(m) > 1})
+        found.append(f"month numbers must be from 1 to 12 (months of the fiscal year); got {', '.join(map(str, bad))}")
     if dup:
-        raise ValueError(f"each month may be listed once; {', '.join(map(str, dup))} appear(s) more than once")
+        found.append(f"each month may be listed once; {', '.join(map(str, dup))} appear(s) more than once")
+    if found:
+        raise ValueError("; ".join(found))
     return v
 
 

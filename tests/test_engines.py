@@ -235,3 +235,39 @@ def test_edit_helper_types_into_the_first_empty_row(cases: dict[str, Case]) -> N
         titles = [c.value for c in [cell(wb, "Staff_title", i) for i in range(12)]]
         assert titles.count("Data analyst") == 1
         assert cell(wb, "In_BenefitsRate").value == 0.31
+
+
+@pytest.mark.gnumeric
+def test_verify_command_with_gnumeric(ssconvert: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    result = CliRunner().invoke(main, ["verify", "--engine", "gnumeric", "--keep", str(tmp_path),
+                                       str(example_path("northfield-shared-backbone"))])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert [line.split()[:2] for line in lines] == [["full-cost", "ok"], ["scenario-projections", "ok"]]
+    assert list((tmp_path / "recalculated-gnumeric").glob("*.xlsx"))
+
+
+def test_verify_command_rejects_an_unknown_engine(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    result = CliRunner().invoke(main, ["verify", "--engine", "excel", str(example_path("riverside-housing"))])
+    assert result.exit_code == 2 and "excel" in result.output
+
+
+@pytest.mark.gnumeric
+def test_runway_shows_an_error_never_none_when_cash_cannot_be_computed(cases: dict[str, Case], ssconvert: str,
+                                                                        tmp_path: Path) -> None:
+    """Text typed as starting cash breaks every ending cash: the runway must not read "none"."""
+    wb = openpyxl.load_workbook(cases["riverside-housing/scenario-projections"].path)
+    set_value(wb, "In_StartingCash", "lots")
+    wb.save(tmp_path / "broken.xlsx")
+    (out,) = gnumeric_recalculate([tmp_path / "broken.xlsx"], tmp_path / "g")
+    names = read_recalculated(out).names
+    runways = [v for k, v in names.items() if k.endswith(("_RunwayCash", "_RunwayReserve"))]
+    assert len(runways) == 2 * 4 + 2 and all(is_error_value(v) for v in runways), runways  # 4 scenarios + Scenario View

@@ -136,7 +136,6 @@ class CashFlowSheet:
         b.define("List_StreamsLag", abs_range(LISTS, 1, col + 1, n, col + 1))
         ws.set_column(col, col + 1, 22)
         b.define("Label_WCCashFlow", abs_cell(LISTS, 2, LIST_COL + 6))
-        b.define("Label_CustomSchedule", abs_cell(LISTS, len(c.schedules), LIST_COL + 1))
 
     # ------------------------------------------------------------------ the sheet
 
