@@ -9,7 +9,7 @@ import pandas as pd
 from ..content import load_content
 from ..workbook.common import print_setup
 from ..workbook.layout import Book
-from .collect import Portfolio
+from .collect import NOT_FILLED, Portfolio, months_warning
 
 MONEY = "#,##0"
 PCT = "0.0%"
@@ -17,7 +17,7 @@ PCT = "0.0%"
 
 HEADLINE = ["partnership", "structure", "status", "full_cost", "cash_need", "expected_revenue", "gap",
             "required_surplus_pct", "indirect_rate", "indirect_cap"]
-HEADLINE_SCENARIO = ["EndCash", "MonthsCash", "RunwayCash"]
+HEADLINE_SCENARIO = ["EndCash", "MonthsCash", "CashWarning", "RunwayCash"]
 
 
 def _first_scenario(scenarios: list[str]) -> str | None:
@@ -47,8 +47,29 @@ def _months_column(df: pd.DataFrame, scenarios: list[str]) -> str | None:
     return None
 
 
+#: Quartiles are shown for groups of at least this many partnerships (fewer: count and median only).
+MIN_FOR_QUARTILES = 4
+
+
+def _missing_reason(rec: dict[str, Any], col: str) -> str:
+    """Why a partnership has no value for a measure."""
+    if rec.get("status") == NOT_FILLED:
+        return "returned without data"
+    if col.endswith("MonthsCash"):
+        if "final_year" not in rec or rec.get("final_year") != rec.get("final_year"):
+            return "no Scenario Projections Tool returned"
+        return "no expenses in the final year (months of cash undefined)"
+    if "full_cost" not in rec or rec.get("full_cost") != rec.get("full_cost"):
+        return "no Full Cost Workbook returned"
+    return "no value"
+
+
 def benchmarks_frame(port: Portfolio) -> pd.DataFrame:
-    """Quartiles of the key measures across the portfolio, and by backbone structure."""
+    """Quartiles of the key measures across the portfolio, and by backbone structure.
+
+    Partnerships returned without data are left out. A group of fewer than MIN_FOR_QUARTILES
+    partnerships shows its count and median only. Every measure's count is given against the
+    group's size, with the reason for any difference."""
     df = portfolio_frame(port)
     content = load_content()
     measures: list[tuple[str, str, str]] = [("full_cost", "Full cost", MONEY), ("cash_need", "Cash need", MONEY),
@@ -57,8 +78,11 @@ def benchmarks_frame(port: Portfolio) -> pd.DataFrame:
     measures += [("indirect_rate", "True indirect rate", PCT), ("required_surplus_pct", "Required surplus %", PCT)]
     months = _months_column(df, port.scenarios)
     if months:
-        measures.append((months, f"Months of cash, final year ({months.split('_')[0]} scenario)", "0.0"))
+        sid = months[: -len("_MonthsCash")]
+        measures.append((months, f"Months of cash, final year ({port.scenario_names.get(sid, sid)} scenario)", "0.0"))
     rows = []
+    if "status" in df:
+        df = df[df["status"] != NOT_FILLED]
     groups: list[tuple[str, pd.DataFrame]] = [("All partnerships", df)]
     if "structure" in df:
         groups += [(f"Structure: {s}", g) for s, g in df.groupby("structure", sort=True)]
@@ -66,12 +90,28 @@ def benchmarks_frame(port: Portfolio) -> pd.DataFrame:
         for col, label, fmt in measures:
             if col not in g:
                 continue
-            values = pd.to_numeric(g[col], errors="coerce").dropna()
+            numeric = pd.to_numeric(g[col], errors="coerce")
+            values = numeric.dropna()
             if values.empty:
                 continue
-            rows.append({"group": group, "measure": label, "count": int(values.size), "p25": values.quantile(0.25),
-                         "median": values.median(), "p75": values.quantile(0.75), "format": fmt})
-    return pd.DataFrame(rows, columns=["group", "measure", "count", "p25", "median", "p75", "format"])
+            quartiles = values.size >= MIN_FOR_QUARTILES
+            reasons: dict[str, int] = {}
+            for rec, v in zip(g.to_dict("records"), numeric):
+                if v != v:
+                    why = _missing_reason(rec, col)
+                    reasons[why] = reasons.get(why, 0) + 1
+            note = "; ".join(f"{k} left out: {why}" for why, k in reasons.items())
+            if not quartiles:
+                note = "; ".join(x for x in (f"fewer than {MIN_FOR_QUARTILES} partnerships: count and median only", note) if x)
+            median = values.median()
+            if col.endswith("MonthsCash"):
+                warn = months_warning(median)
+                if warn:
+                    note = "; ".join(x for x in (f"median {warn}", note) if x)
+            rows.append({"group": group, "measure": label, "count": int(values.size), "of": int(len(g)),
+                         "p25": values.quantile(0.25) if quartiles else None, "median": median,
+                         "p75": values.quantile(0.75) if quartiles else None, "note": note, "format": fmt})
+    return pd.DataFrame(rows, columns=["group", "measure", "count", "of", "p25", "median", "p75", "note", "format"])
 
 
 def problems_frame(port: Portfolio) -> pd.DataFrame:
@@ -105,7 +145,8 @@ def _label(col: str, scenario_names: dict[str, str]) -> str:
         return f"Cost: {content.label(content.functions, col[5:])}"
     for sid in scenario_names:
         if col.startswith(f"{sid}_"):
-            what = {"EndCash": "ending cash, final year", "MonthsCash": "months of cash, final year", "RunwayCash": "first year below zero",
+            what = {"EndCash": "ending cash, final year", "MonthsCash": "months of cash, final year",
+                    "CashWarning": "months of cash warning", "RunwayCash": "first year below zero",
                     "RunwayReserve": "first year below reserve target", "FTE": "FTE, year 1"}.get(col[len(sid) + 1:], col)
             return f"{scenario_names[sid]}: {what}"
     return col
@@ -150,6 +191,11 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
             else:
                 book.text(ws, r, c, str(value), fmt(None))
     ws.set_row(3, 45)
+    for c, col in enumerate(cols):  # months of cash: red below two months, with words in the warning column
+        if col.endswith("_MonthsCash") and len(df):
+            ws.conditional_format(4, c, 3 + len(df), c, {"type": "cell", "criteria": "<", "value": 2, "format": s.cf_fail})
+        if col.endswith("_CashWarning") and len(df):
+            ws.conditional_format(4, c, 3 + len(df), c, {"type": "no_blanks", "format": s.cf_fail})
     ws.freeze_panes(4, 1)
     if len(df):
         ws.autofilter(3, 0, 3 + len(df), len(cols) - 1)
@@ -157,40 +203,54 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
     # Benchmarks
     wsb = book.sheet("Benchmarks")
     book.text(wsb, 0, 0, "Benchmarks: quartiles across the portfolio", s.title)
-    book.text(wsb, 1, 0, "P25, median and P75 of each measure, for all partnerships and by backbone structure.", s.subtitle)
-    heads = ["Group", "Measure", "Count", "P25", "Median", "P75"]
+    book.text(wsb, 1, 0, f"P25, median and P75 of each measure, for all partnerships and by backbone structure. Quartiles need at least "
+                         f"{MIN_FOR_QUARTILES} partnerships (a smaller group shows its count and median); Count is how many of the "
+                         "group's partnerships have the measure, and Note says why any are left out. Workbooks returned without "
+                         "data are left out (see Problems).", s.subtitle)
+    heads = ["Group", "Measure", "Count", "Of", "P25", "Median", "P75", "Note"]
     for c, h in enumerate(heads):
         book.text(wsb, 3, c, h, s.th)
     wsb.set_column(0, 0, 34)
     wsb.set_column(1, 1, 44)
-    wsb.set_column(2, 5, 14)
+    wsb.set_column(2, 3, 8)
+    wsb.set_column(4, 6, 14)
+    wsb.set_column(7, 7, 50)
     for r, rec in enumerate(bench.itertuples(index=False), start=4):
         book.text(wsb, r, 0, rec.group, fmt(None))
         book.text(wsb, r, 1, rec.measure, fmt(None))
         book.number(wsb, r, 2, rec.count, fmt("0"))
-        for c, v in enumerate((rec.p25, rec.median, rec.p75), start=3):
-            book.number(wsb, r, c, float(v), fmt(rec.format))
+        book.number(wsb, r, 3, rec.of, fmt("0"))
+        for c, v in enumerate((rec.p25, rec.median, rec.p75), start=4):
+            if v is None or v != v:
+                book.text(wsb, r, c, "", fmt(None))
+            else:
+                book.number(wsb, r, c, float(v), fmt(rec.format))
+        book.text(wsb, r, 7, rec.note, s.wrap)
+        if "warning sign" in rec.note or "run out" in rec.note:
+            wsb.conditional_format(r, 5, r, 5, {"type": "no_blanks", "format": s.cf_fail})
     wsb.freeze_panes(4, 0)
     # charts, each over a small contiguous table to the right of the quartiles
     def chart_table(top: int, title: str, pairs: list[tuple[str, float]], colour: str) -> None:
-        book.text(wsb, top, 7, title, s.h)
-        book.blank(wsb, top, 8, s.h)
+        book.text(wsb, top, CT, title, s.h)
+        book.blank(wsb, top, CT + 1, s.h)
         for i, (label, value) in enumerate(pairs, start=1):
-            book.text(wsb, top + i, 7, label, fmt(None))
-            book.number(wsb, top + i, 8, float(value), fmt(MONEY))
+            book.text(wsb, top + i, CT, label, fmt(None))
+            book.number(wsb, top + i, CT + 1, float(value), fmt(MONEY))
         chart = wb.add_chart({"type": "bar"})
-        chart.add_series({"name": title, "categories": ["Benchmarks", top + 1, 7, top + len(pairs), 7],
-                          "values": ["Benchmarks", top + 1, 8, top + len(pairs), 8], "fill": {"color": colour},
+        chart.add_series({"name": title, "categories": ["Benchmarks", top + 1, CT, top + len(pairs), CT],
+                          "values": ["Benchmarks", top + 1, CT + 1, top + len(pairs), CT + 1], "fill": {"color": colour},
                           "data_labels": {"value": True, "num_format": "#,##0"}})
         chart.set_title({"name": title, "name_font": {"size": 11}})
         chart.set_legend({"none": True})
         chart.set_y_axis({"reverse": True})
         chart.set_x_axis({"num_format": "#,##0"})
         chart.set_size({"width": 620, "height": 300})
-        wsb.insert_chart(top, 10, chart)
+        wsb.insert_chart(top, CT + 3, chart, {"description": f"Bar chart: {title.lower()}, "
+                                                            + "; ".join(f"{lab} {val:,.0f}" for lab, val in pairs) + "."})
 
-    wsb.set_column(7, 7, 36)
-    wsb.set_column(8, 8, 14)
+    CT = 9  # chart tables start here, right of the Note column
+    wsb.set_column(CT, CT, 36)
+    wsb.set_column(CT + 1, CT + 1, 14)
     struct = [(rec.group.removeprefix("Structure: "), rec.median) for rec in bench.itertuples(index=False)
               if rec.measure == "Full cost" and rec.group.startswith("Structure: ")]
     if struct:

@@ -267,7 +267,7 @@ def write_table(book: Book, ws: Worksheet, table: Table, rows: Sequence[dict[str
 
 
 def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpose: list[str], steps: list[str],
-                     sheets: list[tuple[str, str]], master_name: str, master_value: bool, extra: list[tuple[str, list[str]]] | None = None) -> None:
+                     sheets: list[tuple[str, str]], status: Status, extra: list[tuple[str, list[str]]] | None = None) -> None:
     """Purpose, steps, colour legend, links to every sheet, and the master check."""
     s = book.styles
     ws.set_column(0, 0, 4)
@@ -276,7 +276,7 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
     book.text(ws, 0, 1, title, s.title)
     book.text(ws, 1, 1, org_name, s.subtitle)
     r = 3
-    master_banner(book, ws, r, 1, master_name, master_value)
+    master_banner(book, ws, r, 1, status)
     r += 2
     book.text(ws, r, 1, "What this workbook is for", s.h)
     book.blank(ws, r, 2, s.h)
@@ -322,14 +322,45 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
     print_setup(ws, org_name, landscape=False)
 
 
-def master_banner(book: Book, ws: Worksheet, row: int, col: int, master_name: str, value: bool) -> None:
-    """'All checks pass' / 'Some checks fail' with a green or red fill, from the master check."""
+@dataclass(frozen=True)
+class Status:
+    """The master status of a workbook: its master check and completeness names, their cached
+    values, and the sheets to fill in first (SPEC 5: an unfilled workbook never claims success)."""
+
+    master: str                 # FC_Checks_OK / SP_Checks_OK
+    complete: str               # FC_Complete / SP_Complete
+    ok: bool
+    filled: bool
+    start_with: str             # e.g. "Staffing and Expenses"
+
+    @property
+    def todo_text(self) -> str:
+        return f"Not filled in yet: start with {self.start_with}"
+
+    def formula(self) -> str:
+        return f'IF(NOT({self.complete}),"{self.todo_text}",IF({self.master},"{ALL_PASS}","{NEEDS_ATTENTION}"))'
+
+    @property
+    def value(self) -> str:
+        return self.todo_text if not self.filled else (ALL_PASS if self.ok else NEEDS_ATTENTION)
+
+
+ALL_PASS = "All checks pass"
+NEEDS_ATTENTION = "Some checks need attention: see the Checks sheet"
+NOT_APPLICABLE_NOTE = "Not applicable until the workbook is filled in (staff or expenses)."
+
+
+def master_banner(book: Book, ws: Worksheet, row: int, col: int, status: Status) -> None:
+    """The master status in words, in three states (not filled in yet / some checks need
+    attention / all checks pass), with a grey, red or green fill that only repeats the words."""
     s = book.styles
-    book.text(ws, row, col, "Checks", s.label_b)
-    book.formula(ws, row, col + 1, f'IF({master_name},"All checks pass","Some checks fail: see the Checks sheet")',
-                 "All checks pass" if value else "Some checks fail: see the Checks sheet", s.calc_text)
-    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"={master_name}", "format": s.cf_pass})
-    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"=NOT({master_name})", "format": s.cf_fail})
+    book.text(ws, row, col, "Status", s.label_b)
+    book.formula(ws, row, col + 1, status.formula(), status.value, s.calc_text)
+    done, ok = status.complete, status.master
+    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"=NOT({done})", "format": s.cf_todo,
+                                                       "stop_if_true": True})
+    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"={ok}", "format": s.cf_pass})
+    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"=NOT({ok})", "format": s.cf_fail})
 
 
 @dataclass
@@ -342,36 +373,53 @@ class Check:
     where: str = ""
 
 
-def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: str, org_name: str, tolerance_name: str, tolerance: float) -> None:
-    """Every check with PASS/FAIL, and the master check named `master_name`."""
+OK, CHECK_THIS = "OK", "Check this"
+
+
+def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: str, org_name: str, tolerance_name: str,
+                 tolerance: float, complete: tuple[str, str, bool, str]) -> None:
+    """Every check reading OK or Check this, the master check named `master_name` (TRUE/FALSE),
+    and the completeness cell (`complete`: name, formula, cached value, what it asks for)."""
     s = book.styles
     ws.set_column(0, 0, 70)
     ws.set_column(1, 1, 12)
     ws.set_column(2, 2, 30)
     book.text(ws, 0, 0, "Checks", s.title)
-    book.text(ws, 1, 0, "Each line is TRUE when the check passes. The master check at the top is shown on every output sheet.", s.note)
-    book.text(ws, 3, 0, "Master check: every check below passes", s.label_b)
-    first, last = 7, 7 + len(checks) - 1
+    book.text(ws, 1, 0, 'Each line reads OK when the check passes and "Check this" when it needs attention. '
+                        "The status at the top is shown on every output sheet.", s.note)
+    book.text(ws, 3, 0, "Master check: every check below reads OK", s.label_b)
+    first, last = 8, 8 + len(checks) - 1
     all_ok = all(c.value for c in checks)
-    book.formula(ws, 3, 1, f"AND({abs_range(CHECKS, first, 1, last, 1)})", all_ok, s.calc_bool)
+    rng = abs_range(CHECKS, first, 1, last, 1)
+    book.formula(ws, 3, 1, f'COUNTIF({rng},"{OK}")=ROWS({rng})', all_ok, s.calc_bool)
     book.define_cell(master_name, CHECKS, 3, 1)
     ws.conditional_format(3, 1, 3, 1, {"type": "cell", "criteria": "==", "value": "TRUE", "format": s.cf_pass})
     ws.conditional_format(3, 1, 3, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_fail})
-    book.text(ws, 4, 0, "Rounding tolerance used by the checks", s.label)
-    book.number(ws, 4, 1, tolerance, s.calc_dec0)
-    book.define_cell(tolerance_name, CHECKS, 4, 1)
-    book.text(ws, 6, 0, "Check", s.th)
-    book.text(ws, 6, 1, "Passes?", s.th)
-    book.text(ws, 6, 2, "Where to look", s.th)
+    name, formula, value, what = complete
+    book.text(ws, 4, 0, f"Filled in: {what}", s.label_b)
+    book.formula(ws, 4, 1, formula, value, s.calc_bool)
+    book.define_cell(name, CHECKS, 4, 1)
+    ws.conditional_format(4, 1, 4, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_todo})
+    book.text(ws, 5, 0, "Rounding tolerance used by the checks", s.label)
+    book.number(ws, 5, 1, tolerance, s.calc_dec0)
+    book.define_cell(tolerance_name, CHECKS, 5, 1)
+    book.text(ws, 7, 0, "Check", s.th)
+    book.text(ws, 7, 1, "Result", s.th)
+    book.text(ws, 7, 2, "Where to look", s.th)
     for n, chk in enumerate(checks):
         r = first + n
         book.text(ws, r, 0, chk.description, s.wrap)
-        book.formula(ws, r, 1, chk.formula, chk.value, s.calc_bool)
+        book.formula(ws, r, 1, f'IF({chk.formula},"{OK}","{CHECK_THIS}")', OK if chk.value else CHECK_THIS, s.calc_bool)
         book.text(ws, r, 2, chk.where, s.note)
-    ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": "TRUE", "format": s.cf_pass})
-    ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_fail})
-    ws.freeze_panes(7, 0)
-    print_setup(ws, org_name, repeat_rows=(6, 6))
+    ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": f'"{OK}"', "format": s.cf_pass})
+    ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": f'"{CHECK_THIS}"', "format": s.cf_fail})
+    ws.freeze_panes(first, 0)
+    print_setup(ws, org_name, repeat_rows=(7, 7))
+
+
+#: First row after the checks table (callers put their extra named constants there).
+def checks_end(checks: list[Check]) -> int:
+    return 8 + len(checks) + 1
 
 
 def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, org_name: str,
@@ -507,7 +555,7 @@ def write_organization(book: Book, ws: Worksheet, content: Content, org: Any, bl
 
 
 def write_start_page(book: Book, ws: Worksheet, content: Content, page_id: str, visible_sheets: list[str], org_name: str,
-                     master_name: str, master_value: bool) -> None:
+                     status: Status) -> None:
     """Start Here from templates/content/start_here.yaml: the page's purpose, steps, a line
     for every sheet of the workbook but Start Here and the hidden ones (an error when one is
     missing), its sections and the notes."""
@@ -522,4 +570,4 @@ def write_start_page(book: Book, ws: Worksheet, content: Content, page_id: str, 
     sections.append(("Good to know", shared + page.bullets("good_to_know")))
     write_start_here(book, ws, page.label, org_name or "Blank template: fill in the Organization sheet first",
                      page.bullets("purpose"), page.bullets("steps"), [(name, described[name]) for name in visible_sheets],
-                     master_name, master_value, sections)
+                     status, sections)

@@ -16,7 +16,7 @@ from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
 from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import Partnership
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, identity, table_dropdown,
+    CHECKS, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, START, YES, Check, Form, Lists, Status, checks_end, identity, table_dropdown,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
@@ -228,7 +228,7 @@ class FullCostBuilder:
         c_title, c_tot = t.col("title"), t.col("share_total")
         ws.conditional_format(t.first, c_tot, t.last, c_tot, {
             "type": "formula", "criteria": f'=AND(${rc(t.first, c_title)[0]}{t.first + 1}<>"",ABS({rc(t.first, c_tot)}-1)>Chk_Tolerance)',
-            "format": s.cf_fail})
+            "format": s.cf_fail_share})
         ws.set_row(t.top, 45)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
@@ -351,7 +351,7 @@ class FullCostBuilder:
         ws.set_column(1, 5, 16)
         ws.set_column(6, 6, 50)
         self._sheet_title(ws, "Calculations", "Every result of the workbook, each a formula over the inputs. Names in column G are the workbook's defined names.")
-        master_banner(b, ws, 2, 0, "FC_Checks_OK", self._all_checks_pass())
+        master_banner(b, ws, 2, 0, self.status)
         f = Form(b, ws, row=4, value_col=1)
         fu = self.lists
         stream_lines = [(f"FC_Revenue_{k}", f"  of which {fu.label('Streams', k)}", f"SUMIF(Rev_stream,{fu.cell('Streams', k)},Rev_expected)") for k in self.content.stream_ids]
@@ -438,6 +438,12 @@ class FullCostBuilder:
     def _all_checks_pass(self) -> bool:
         return not self.blank
 
+    @property
+    def status(self) -> Status:
+        """The master status every output sheet shows (three states, SPEC 5)."""
+        return Status("FC_Checks_OK", "FC_Complete", self._all_checks_pass(), bool(self.model["FC_Complete"]),
+                      f"{STAFF} and {EXP}")
+
     def _checks(self) -> None:
         ok = not self.blank
         fids = self.content.function_ids
@@ -472,8 +478,10 @@ class FullCostBuilder:
                   True, CALC),
         ]
         ws = self.ws[CHECKS]
-        write_checks(self.book, ws, self.checks, "FC_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE)
-        r = 7 + len(self.checks) + 1
+        write_checks(self.book, ws, self.checks, "FC_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
+                     ("FC_Complete", 'COUNTIF(Staff_fte,">0")+COUNTIF(Exp_amount,">0")>0', bool(self.model["FC_Complete"]),
+                      "a position with an FTE above 0 or an expense above 0 is entered"))
+        r = checks_end(self.checks)
         self.book.text(ws, r, 0, "Largest FTE allowed for one position", self.s.label)
         self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
         self.book.define_cell("Chk_MaxFTE", CHECKS, r, 1)
@@ -505,13 +513,13 @@ class FullCostBuilder:
         b.text(ws, 0, 0, "Summary: the full cost of the backbone", s.title)
         b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Org_FYLabel="",""," · "&Org_FYLabel))',
                   "" if self.blank else f"{self.org_name} · FY{self.p.organization.first_fy}", s.subtitle)
-        master_banner(b, ws, 2, 0, "FC_Checks_OK", self._all_checks_pass())
+        master_banner(b, ws, 2, 0, self.status)
         r = 4
         b.text(ws, r, 0, "In plain words", s.h)
         b.blank(ws, r, 1, s.h)
         b.blank(ws, r, 2, s.h)
         r += 1
-        gap, rate, cap = m["FC_Gap"], m["FC_IndirectRate"], m["FC_IndirectCap"]
+        gap, rate, cap, done = m["FC_Gap"], m["FC_IndirectRate"], m["FC_IndirectCap"], bool(m["FC_Complete"])
         lines = [
             ("What it really costs to run the backbone for a year (all six areas)", "FC_Total", s.out_money,
              "Day-to-day expenses plus what keeps the backbone healthy: working capital, reserves, equipment, debt and change capital."),
@@ -537,13 +545,17 @@ class FullCostBuilder:
             if note is not None:
                 b.text(ws, r, 2, note, s.note)
             elif name == "FC_Gap":
-                b.formula(ws, r, 2, 'IF(FC_Gap>0,"Shortfall: expected revenue does not cover the cash need yet.",'
-                                    '"Covered: expected revenue meets or exceeds the cash need.")',
+                b.formula(ws, r, 2, f'IF(NOT(FC_Complete),"{NOT_APPLICABLE_NOTE}",'
+                                    'IF(FC_Gap>0,"Shortfall: expected revenue does not cover the cash need yet.",'
+                                    '"Covered: expected revenue meets or exceeds the cash need."))',
+                          NOT_APPLICABLE_NOTE if not done else
                           "Shortfall: expected revenue does not cover the cash need yet." if gap > 0 else
                           "Covered: expected revenue meets or exceeds the cash need.", s.calc_wrap)
             else:
-                b.formula(ws, r, 2, 'IF(FC_IndirectRate>FC_IndirectCap,"Above the typical cap: grants capped at that rate leave part of operations unfunded.",'
-                                    '"Within the typical cap.")',
+                b.formula(ws, r, 2, f'IF(NOT(FC_Complete),"{NOT_APPLICABLE_NOTE}",'
+                                    'IF(FC_IndirectRate>FC_IndirectCap,"Above the typical cap: grants capped at that rate leave part of operations unfunded.",'
+                                    '"Within the typical cap."))',
+                          NOT_APPLICABLE_NOTE if not done else
                           "Above the typical cap: grants capped at that rate leave part of operations unfunded." if rate > cap else
                           "Within the typical cap.", s.calc_wrap)
             r += 1
@@ -616,7 +628,7 @@ class FullCostBuilder:
 
     def _start_here(self) -> None:
         write_start_page(self.book, self.ws[START], self.content, "full_cost", SHEETS,
-                         self.org_name, "FC_Checks_OK", self._all_checks_pass())
+                         self.org_name, self.status)
 
 
 def build_full_cost(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,

@@ -24,12 +24,12 @@ from xlsxwriter.worksheet import Worksheet
 from .. import __version__
 from ..content import Content, load_content
 from ..model.projections import (
-    NONE_LABEL, ScenarioResult, compute_projections, fy_labels, multiplier, project_scenario, realization,
+    NONE_LABEL, NOT_APPLICABLE, ScenarioResult, compute_projections, fy_labels, multiplier, project_scenario, realization,
     salary_growth, scenario_names_ok,
 )
 from ..schema import Partnership, Scenario
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, identity, table_dropdown, master_banner,
+    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, Status, checks_end, identity, table_dropdown, master_banner,
     number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
@@ -190,6 +190,12 @@ class ProjectionsBuilder:
     def _all_checks_pass(self) -> bool:
         """What the master check reads (the cached value of SP_Checks_OK and of every banner)."""
         return all(c.value for c in self.checks)
+
+    @property
+    def status(self) -> Status:
+        """The master status every output sheet shows (three states, SPEC 5)."""
+        return Status("SP_Checks_OK", "SP_Complete", self._all_checks_pass(), bool(self.model["SP_Complete"]),
+                      f"{STAFF} and {EXP}")
 
     def _style(self, kind: str) -> Any:
         s = self.s
@@ -529,7 +535,7 @@ class ProjectionsBuilder:
         ws.conditional_format(t.first, c_tot, t.last, c_tot, {
             "type": "formula",
             "criteria": f'=AND({xl_rowcol_to_cell(t.first, c_title, col_abs=True)}<>"",ABS({xl_rowcol_to_cell(t.first, c_tot)}-1)>Chk_Tolerance)',
-            "format": s.cf_fail})
+            "format": s.cf_fail_share})
         ws.set_row(t.top, 45)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
@@ -608,7 +614,7 @@ class ProjectionsBuilder:
         self._title(ws, "Calculations", "One block per scenario; each row has one formula, the same in every year column. "
                                         "The names in the last column are the workbook's defined names for the results. "
                                         "Below the blocks: each revenue source's factor in every scenario (one column per scenario).")
-        master_banner(b, ws, 2, 0, "SP_Checks_OK", self._all_checks_pass())
+        master_banner(b, ws, 2, 0, self.status)
         self.hdr_row, self.yr_row = 4, 5
         b.text(ws, self.hdr_row, 0, "Fiscal year", s.th)
         b.text(ws, self.hdr_row, 1, "Start", s.th)
@@ -742,7 +748,8 @@ class ProjectionsBuilder:
             value = res.runway_cash if key == "RunwayCash" else res.runway_reserve
             value = self._label_of.get(value, value)
             b.text(ws, r, 0, label, s.label_b)
-            b.formula(ws, r, self.c_y0, f'IF({short}=0,"{NONE_LABEL}",INDEX(Yr_Label,SUMPRODUCT(MIN(Yr_Index+({ok})*In_Years))))',
+            b.formula(ws, r, self.c_y0, f'IF(NOT(SP_Complete),"{NOT_APPLICABLE}",IF({short}=0,"{NONE_LABEL}",'
+                                        f'INDEX(Yr_Label,SUMPRODUCT(MIN(Yr_Index+({ok})*In_Years)))))',
                       value, s.out_text)
             b.define_cell(f"SP_{sid}_{key}", CALC, r, self.c_y0)
             b.text(ws, r, self.c_name, f"SP_{sid}_{key}", s.subtitle)
@@ -816,8 +823,12 @@ class ProjectionsBuilder:
                 f"Scenario {sc.id}: last ending cash = starting cash + every surplus",
                 f"ABS({end}-In_StartingCash-SUM(SP_{sc.id}_Surplus))<=Chk_Tolerance*MAX(1,ABS({end}))", True, CALC))
         ws = self.ws[CHECKS]
-        write_checks(self.book, ws, self.checks, "SP_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE)
-        r = 7 + len(self.checks) + 1
+        active = 'COUNTIFS({t}_{used},">0",{t}_from,">=1",{t}_from,"<="&In_Years)'
+        write_checks(self.book, ws, self.checks, "SP_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
+                     ("SP_Complete", f"{active.format(t='Staff', used='fte')}+{active.format(t='Exp', used='amount')}>0",
+                      bool(self.model["SP_Complete"]),
+                      "a position with an FTE above 0 or an expense above 0 is entered, active in some year"))
+        r = checks_end(self.checks)
         self.book.text(ws, r, 0, "Largest FTE allowed for one position", self.s.label)
         self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
         self.book.define_cell("Chk_MaxFTE", CHECKS, r, 1)
@@ -831,7 +842,7 @@ class ProjectionsBuilder:
         b.text(ws, 0, 0, title, s.title)
         b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Yr_FirstFY="",""," · "&INDEX(Yr_Label,1)&" to "&INDEX(Yr_Label,In_Years)))',
                   "" if self.blank else f"{self.org_name} · {self.labels[0]} to {self.labels[-1]}", s.subtitle)
-        master_banner(b, ws, 2, 0, "SP_Checks_OK", self._all_checks_pass())
+        master_banner(b, ws, 2, 0, self.status)
 
     def _view(self) -> None:
         b, s, ws, n = self.book, self.s, self.ws[VIEW], self.n
@@ -915,8 +926,7 @@ class ProjectionsBuilder:
             value = res.runway_cash if key == "RunwayCash" else res.runway_reserve
             b.formula(ws, r, 1, f"CHOOSE(View_Index,{parts})", self._label_of.get(value, value), s.out_text)
             b.define_cell(f"View_{key}", VIEW, r, 1)
-            ws.conditional_format(r, 1, r, 1, {"type": "formula", "criteria": f'={col_letter(1)}{r + 1}<>"{NONE_LABEL}"', "format": s.cf_fail})
-            ws.conditional_format(r, 1, r, 1, {"type": "formula", "criteria": f'={col_letter(1)}{r + 1}="{NONE_LABEL}"', "format": s.cf_pass})
+            self._runway_colours(ws, r, 1, r, 1)
             r += 1
         for key in ("Surplus", "EndCash"):
             rr = self.view_rows[key]
@@ -942,6 +952,15 @@ class ProjectionsBuilder:
         ws.insert_chart(r + 1, 0, chart, {"x_offset": 8, "y_offset": 4})
         ws.freeze_panes(yrow + 1, 1)
         print_setup(ws, self.org_name)
+
+    def _runway_colours(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
+        """Runway cells: grey while not applicable, green for "none", red for a year (the words say it too)."""
+        s = self.s
+        cell = xl_rowcol_to_cell(r1, c1)
+        ws.conditional_format(r1, c1, r2, c2, {"type": "formula", "criteria": f'={cell}="{NOT_APPLICABLE}"', "format": s.cf_todo,
+                                                 "stop_if_true": True})
+        ws.conditional_format(r1, c1, r2, c2, {"type": "formula", "criteria": f'={cell}="{NONE_LABEL}"', "format": s.cf_pass})
+        ws.conditional_format(r1, c1, r2, c2, {"type": "formula", "criteria": f'={cell}<>"{NONE_LABEL}"', "format": s.cf_fail})
 
     def _compare(self) -> None:
         b, s, ws, n = self.book, self.s, self.ws[CMP], self.n
@@ -971,12 +990,10 @@ class ProjectionsBuilder:
             b.formula(ws, r, 4, f"INDEX(SP_{sc.id}_EndCash,In_Years)", ends[-1], s.calc_money0)
             r += 1
         run_last = r - 1
-        for c in (1, 2):
-            cell = xl_rowcol_to_cell(run_first, c)
-            ws.conditional_format(run_first, c, run_last, c, {"type": "formula", "criteria": f'={cell}<>"{NONE_LABEL}"', "format": s.cf_fail})
-            ws.conditional_format(run_first, c, run_last, c, {"type": "formula", "criteria": f'={cell}="{NONE_LABEL}"', "format": s.cf_pass})
+        self._runway_colours(ws, run_first, 1, run_last, 2)
         ws.conditional_format(run_first, 3, run_last, 4, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
-        b.text(ws, r, 0, '"none" means the scenario never falls that low within the projection.', s.subtitle)
+        b.text(ws, r, 0, '"none" means the scenario never falls that low within the projection; '
+                         '"not applicable" means the workbook is not filled in yet.', s.subtitle)
         chart_row = r + 2
         r = chart_row + 19
         # metric tables: one row per scenario, one column per year
@@ -1082,7 +1099,7 @@ class ProjectionsBuilder:
 
     def _start_here(self) -> None:
         write_start_page(self.book, self.ws[START], self.content, "projections", SHEETS,
-                         self.org_name, "SP_Checks_OK", self._all_checks_pass())
+                         self.org_name, self.status)
 
 
 def build_projections(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,

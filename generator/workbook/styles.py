@@ -19,6 +19,8 @@ PASS_FILL = "#C6EFCE"
 PASS_FONT = "#006100"
 FAIL_FILL = "#FFC7CE"
 FAIL_FONT = "#9C0006"
+TODO_FILL = "#EDEDED"
+TODO_FONT = "#404040"
 GREY = "#595959"
 BORDER = "#BFBFBF"
 
@@ -35,8 +37,9 @@ LEGEND = [
     ("in_text", "Input: type or choose here (pale yellow)."),
     ("calc_money", "Calculation: a formula; the sheet is protected so it is not overwritten."),
     ("out_money", "Key result: read these (pale blue, bold)."),
-    ("pass_", "Check passes (green)."),
-    ("fail_", "Check fails: look at the Checks sheet (red)."),
+    ("pass_", "OK: the check passes (green)."),
+    ("fail_", "Check this: a check needs attention; the Checks sheet says which (red)."),
+    ("todo_", "Not filled in yet: results read \"not applicable\" until staff or expenses are entered (grey)."),
 ]
 
 
@@ -89,9 +92,13 @@ class Styles:
 
         self.pass_ = self._f({**base, "bg_color": PASS_FILL, "font_color": PASS_FONT, "bold": True, "align": "center", "border": 1, "border_color": BORDER})
         self.fail_ = self._f({**base, "bg_color": FAIL_FILL, "font_color": FAIL_FONT, "bold": True, "align": "center", "border": 1, "border_color": BORDER})
-        # conditional-format formats (dxf): only colours
+        self.todo_ = self._f({**base, "bg_color": TODO_FILL, "font_color": TODO_FONT, "bold": True, "align": "center", "border": 1, "border_color": BORDER})
+        # conditional-format formats (dxf): only colours (the cell's own text says the status)
         self.cf_pass = self._f({"bg_color": PASS_FILL, "font_color": PASS_FONT})
         self.cf_fail = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT})
+        self.cf_todo = self._f({"bg_color": TODO_FILL, "font_color": TODO_FONT})
+        # a share total that is not 100% says so in words as well as in red
+        self.cf_fail_share = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT, "num_format": '0.0%" - not 100%"'})
 
     def _f(self, props: dict[str, Any]) -> Any:
         return self._wb.add_format(props)
