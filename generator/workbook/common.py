@@ -41,7 +41,7 @@ def print_setup(ws: Worksheet, org_name: str, repeat_rows: tuple[int, int] | Non
 
 
 def protect(ws: Worksheet, password: str | None) -> None:
-    """Protect formulas; inputs stay editable (they carry unlocked formats)."""
+    """Protect formulas; inputs stay editable (they carry unlocked formats), and comments may be added."""
     ws.protect(password or "", {
         "select_locked_cells": True,
         "select_unlocked_cells": True,
@@ -49,6 +49,7 @@ def protect(ws: Worksheet, password: str | None) -> None:
         "format_rows": True,
         "autofilter": True,
         "sort": False,
+        "objects": True,     # comments (notes) can be added to any cell: say where a number came from
     })
 
 
@@ -154,6 +155,26 @@ def number_rule(kind: str, minimum: float | None = None, maximum: float | None =
     return opts
 
 
+def source_note() -> "Column":
+    """The unlocked "Source or note" column every input table ends with: where a number came from."""
+    from .layout import Column
+
+    return Column("note", "Source or note", 30, "in_text", "Where this number came from (a budget line, a letter, an estimate), or any note.")
+
+
+def as_percent(rule: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The same rule for a cell shown as a percentage: its limits are stated as percentages
+    ("from 0% to 200%"), as the user sees them, not as fractions."""
+    if not rule or rule.get("validate") != "decimal":
+        return rule
+    out = dict(rule)
+    if out.get("criteria") == "between" and abs(out.get("maximum", 0)) < 1e11:
+        out["error_message"] = f"Enter a percentage from {out['minimum'] * 100:g}% to {out['maximum'] * 100:g}%."
+    elif out.get("criteria") == ">=":
+        out["error_message"] = f"Enter a percentage of at least {out['value'] * 100:g}%."
+    return out
+
+
 @dataclass
 class Form:
     """Labelled single-cell inputs and outputs down a sheet: label | value | unit | note."""
@@ -185,7 +206,9 @@ class Form:
         b.text(self.ws, self.row, self.label_col, label, b.styles.label)
         b.number(self.ws, self.row, self.value_col, value, style)
         if rule:
-            b.validate(self.ws, self.row, self.value_col, self.row, self.value_col, rule)
+            if style is b.styles.in_pct:
+                rule = as_percent(rule)
+            b.validate(self.ws, self.row, self.value_col, self.row, self.value_col, rule or {})
         if name:
             b.define_cell(name, self.ws.name, self.row, self.value_col)
         self._tail(unit, note)
@@ -234,7 +257,13 @@ def write_table(book: Book, ws: Worksheet, table: Table, rows: Sequence[dict[str
     formulas = formulas or {}
     for c in table.columns:
         book.text(ws, table.top, table.col(c.key), c.header, s.th)
-        ws.set_column(table.col(c.key), table.col(c.key), c.width)
+        # wide enough for the longest entry (position titles, source names), within reason
+        longest = max((len(str(r.get(c.key))) for r in rows if isinstance(r.get(c.key), str)), default=0)
+        width = min(75.0, max(c.width, longest * 1.1 + 2 if c.style in ("in_text", "calc_text") else c.width))
+        if hasattr(ws, "widen"):
+            ws.widen(table.col(c.key), width)
+        else:
+            ws.set_column(table.col(c.key), table.col(c.key), width)
     for i in range(table.capacity):
         data = rows[i] if i < len(rows) else None
         r = table.row(i)
@@ -252,7 +281,7 @@ def write_table(book: Book, ws: Worksheet, table: Table, rows: Sequence[dict[str
                 book.number(ws, r, col, value, style)
     for c in table.columns:
         if c.validation:
-            opts = dict(c.validation)
+            opts = dict((as_percent(c.validation) if c.style == "in_pct" else c.validation) or {})
             opts.setdefault("input_title", c.header[:32])
             if c.help:
                 opts.setdefault("input_message", c.help)
@@ -429,7 +458,7 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
     ws.set_column(0, 0, 30)
     ws.set_column(1, 1, 100)
     book.text(ws, 0, 0, "Guide", s.title)
-    book.text(ws, 1, 0, "Guidance from the toolkit, where you need it. Edit templates/content/guidance.yaml to change it.", s.note)
+    book.text(ws, 1, 0, "Guidance from the toolkit, where you need it.", s.note)
     r = 3
     for sec in content.guidance_for(workbook_key):
         book.text(ws, r, 0, sec.label, s.h)

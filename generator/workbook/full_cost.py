@@ -16,7 +16,7 @@ from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
 from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import Partnership
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, START, YES, Check, Form, Lists, Status, checks_end, identity, table_dropdown,
+    CHECKS, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, START, YES, Check, source_note, Form, Lists, Status, checks_end, identity, table_dropdown,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
@@ -181,6 +181,7 @@ class FullCostBuilder:
             Column("prob", "Probability", 14, "in_pct", "Chance that money at this level arrives, 0% to 100%.",
                    number_rule("decimal", 0, 1, "Probability", "Chance that money at this level arrives, 0% to 100%.")),
             Column("help", "What it means", 70, "note", is_input=False),
+            source_note(),
         ], len(self.content.levels))
         prob = self.p.probability()
         rows = [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help")} for lv in self.content.levels]
@@ -198,14 +199,14 @@ class FullCostBuilder:
                    number_rule("decimal", 0, MAX_FTE, "FTE", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).")),
             Column("salary", "Annual salary (1.0 FTE)", 14, "in_money", "Year-1 salary for a full-time person in this role.",
                    number_rule("decimal", 0, None, "Salary", "Year-1 salary for a full-time person in this role.")),
-            Column("in_kind", "In-kind?", 9, "in_flag", "Yes when a partner or host pays this position, not the backbone.", None),
+            Column("in_kind", "In-kind?", 9, "in_flag", "", None),
         ]
         for fn in self.content.functions:
             cols.append(Column(f"share_{fn.id}", f"{fn.label} %", 12, "in_pct", f"Share of this position's time on {fn.label.lower()}.",
                                number_rule("decimal", 0, 1, "Share of time", f"Share of this position's time on {fn.label.lower()} (0% to 100%).")))
         cols += [Column("share_total", "Shares total", 10, "calc_pct", is_input=False),
                  Column("cost", "Cost incl. benefits", 14, "calc_money", is_input=False)]
-        t = Table(STAFF, "Staff", 3, 0, cols, self.cap.staff)
+        t = Table(STAFF, "Staff", 3, 0, cols + [source_note()], self.cap.staff)
         staff = year1_staff(self.p)
         rows = [{"title": st.title, "fte": st.fte, "salary": st.salary, "in_kind": _flag(st.in_kind),
                  **{f"share_{f}": st.functions[f] for f in fids if f in st.functions}} for st in staff]
@@ -244,6 +245,7 @@ class FullCostBuilder:
                    number_rule("decimal", 0, None, "Amount", "Annual amount for year 1 (0 or more).")),
             Column("function", "Function", 30, "in_text", None),
             Column("in_kind", "In-kind?", 9, "in_flag", None),
+            source_note(),
         ], self.cap.expenses)
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind)}
@@ -276,6 +278,7 @@ class FullCostBuilder:
             Column("name", "Unfunded cost", 40, "in_text", "What is needed but not paid for today."),
             Column("amount", "Amount per year", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Yearly amount (0 or more).")),
             Column("function", "Function", 30, "in_text", None),
+            source_note(),
         ], self.cap.unfunded)
         write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": opts_fn.label("FunctionsShared", u.function)} for u in fc.unfunded])
         table_dropdown(b, ws, unf, "function", "List_FunctionsShared", "Function", "The function this cost serves, or Shared.")
@@ -296,6 +299,7 @@ class FullCostBuilder:
             t = Table(FULL, key, f.row, 0, [
                 Column("name", "Item", 40, "in_text", "What it is."),
                 Column("amount", "Amount this year", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Amount this year (0 or more).")),
+                source_note(),
             ], self.cap.fixed_assets if key == "FA" else self.cap.debt)
             write_table(b, ws, t, [{"name": x.name, "amount": x.amount} for x in items])
             setattr(self, key.lower(), t)
@@ -306,6 +310,7 @@ class FullCostBuilder:
             Column("amount", "Total amount", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Total amount of the investment.")),
             Column("years", "Spread over (years)", 30, "in_int", None, number_rule("integer", 1, 50, "Years", "Years to spread the investment over (at least 1).")),
             Column("annual", "Per year", 16, "calc_money", is_input=False),
+            source_note(),
         ], self.cap.change_capital)
         ccs = fc.change_capital
         write_table(b, ws, cc, [{"name": c.name, "amount": c.amount, "years": c.years} for c in ccs], {
@@ -325,6 +330,7 @@ class FullCostBuilder:
             Column("amount", "Year-1 amount", 14, "in_money", None, number_rule("decimal", 0, None, "Amount", "Amount expected in year 1 (0 or more).")),
             Column("prob", "Probability", 12, "calc_pct", is_input=False),
             Column("expected", "Expected", 14, "calc_money", is_input=False),
+            source_note(),
         ], self.cap.revenue)
         prob = self.p.probability()
         revs = self.p.revenue

@@ -108,6 +108,26 @@ class Table:
         return len(self.columns)
 
 
+class Sheet(Worksheet):
+    """A worksheet that remembers its column widths (in characters), so a table never narrows a
+    column that an earlier part of the sheet needs wide (`widen`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.widths: dict[int, float] = {}
+
+    def set_column(self, first_col: int, last_col: int, width: float | None = None, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if width is not None:
+            for c in range(first_col, last_col + 1):
+                self.widths[c] = width
+        return super().set_column(first_col, last_col, width, *args, **kwargs)
+
+    def widen(self, col: int, width: float) -> None:
+        """Make a column at least this wide."""
+        if self.widths.get(col, 0) < width:
+            self.set_column(col, col, width)
+
+
 @dataclass
 class Book:
     """An xlsxwriter workbook plus a registry of defined names and checked writes."""
@@ -131,7 +151,7 @@ class Book:
 
     def sheet(self, name: str) -> Worksheet:
         """Add a worksheet (checked name)."""
-        ws = self.wb.add_worksheet(name)
+        ws = self.wb.add_worksheet(name, worksheet_class=Sheet)
         self.sheets[name] = ws
         return ws
 

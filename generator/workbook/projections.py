@@ -29,7 +29,7 @@ from ..model.projections import (
 )
 from ..schema import Partnership, Scenario
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, Status, checks_end, identity, table_dropdown, master_banner,
+    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, source_note, as_percent, Form, Lists, Status, checks_end, identity, table_dropdown, master_banner,
     number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
@@ -241,7 +241,7 @@ class ProjectionsBuilder:
 
         f.heading("Horizon", gap=0)
         r = f.formula("Years in the projection", "In_Years", "COLUMNS(Yr_Index)", n, s.calc_text, "years")
-        note(r, "Fixed when the workbook is generated (a column per year); generate it again to change it.")
+        note(r, "Fixed when the workbook is made (a column per year); ask whoever sent it for a new one to change it.")
         first_fy = "" if self.blank else self.p.organization.first_fy
         r = f.formula("Fiscal year of year 1", "Yr_FirstFY",
                       'IF(In_FYStart="","",YEAR(In_FYStart)+IF(AND(MONTH(In_FYStart)=1,DAY(In_FYStart)=1),0,1))',
@@ -289,6 +289,7 @@ class ProjectionsBuilder:
             Column("prob", "Probability", 14, "in_pct", "Chance that money at this level arrives, 0% to 100%.",
                    number_rule("decimal", 0, 1, "Probability", "Chance that money at this level arrives, 0% to 100%.")),
             Column("help", "What it means", 14, "subtitle", is_input=False),
+            source_note(),
         ], len(self.content.levels))
         prob = self.p.probability()
         write_table(b, ws, conf, [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help")} for lv in self.content.levels])
@@ -299,7 +300,7 @@ class ProjectionsBuilder:
         f.heading("Scenarios")
         note_line(f, "One column per scenario: change a scenario by editing its column. Blank realization = the level's probability "
                      "above; blank salary growth = the general salary growth.")
-        note_line(f, "The number of scenarios is fixed when the workbook is generated; the Guide says how to add one.")
+        note_line(f, "The number of scenarios is fixed when the workbook is made; the Guide says how to re-purpose one.")
         top = f.row
         b.text(ws, top, 0, "Scenario", s.th)
         cols = [1 + k for k in range(S)]
@@ -320,7 +321,7 @@ class ProjectionsBuilder:
                     b.number(ws, r, c, v, style)
                 b.define_cell(name(sc.id), ASSUME, r, c)
             if rule:
-                b.validate(ws, r, cols[0], r, cols[-1], rule)
+                b.validate(ws, r, cols[0], r, cols[-1], (as_percent(rule) if style is s.in_pct else rule) or {})
             self.scen_rows[key] = r
             r += 1
 
@@ -329,9 +330,10 @@ class ProjectionsBuilder:
             b.text(ws, r, 0, label, s.label_b)
             r += 1
 
-        input_row("id", "Id (used in the defined names; fixed)", [sc.id for sc in self.scenarios], s.calc_text, None,
+        input_row("id", "Short name in the defined names (fixed)", [sc.id for sc in self.scenarios], s.calc_text, None,
                   lambda sid: f"Scen_{sid}_Id")
         b.define("Scen_Ids", abs_range(ASSUME, r - 1, cols[0], r - 1, cols[-1]))
+        ws.set_row(r - 1, None, None, {"hidden": True})  # the ids the names are built on: read back, never shown
         input_row("name", "Name (shown in the Scenario View dropdown)", [sc.name for sc in self.scenarios], s.in_text,
                   {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 200, "input_title": "Scenario name",
                    "input_message": "A short name, different from the other scenarios' names. The Scenario View dropdown lists these."},
@@ -405,6 +407,8 @@ class ProjectionsBuilder:
         self.par_block = (par_first, r - 1)
         ws.set_column(0, 0, 46)
         ws.set_column(1, max(S, n, 3), 16)
+        longest = max(len(sc.name) for sc in self.scenarios)
+        ws.set_column(1, S, min(30, max(16, longest * 1.1 + 2)))  # scenario names are not cut off
         ws.freeze_panes(0, 1)
         print_setup(ws, self.org_name)
 
@@ -436,7 +440,7 @@ class ProjectionsBuilder:
             cols.append(Column(key, f"Year {t}", 13, "in_money", None,
                                number_rule("decimal", 0, None, "Amount", f"Amount expected in projection year {t} (0 or more), before confidence is applied.")))
         cols.append(Column("total", "Total, all years", 14, "calc_money", is_input=False))
-        t_ = Table(REV, "Rev", 4, 0, cols, self.cap.revenue)
+        t_ = Table(REV, "Rev", 4, 0, cols + [source_note()], self.cap.revenue)
         revs = self.p.revenue
         rows = []
         for src in revs:
@@ -473,9 +477,9 @@ class ProjectionsBuilder:
 
         return {
             "from": (lambda i: f'IF(N({t.cell(i, used)})=0,0,IF({t.cell(i, "start")}="",1,N({t.cell(i, "start")})))',
-                     lambda i, d: items[i].start_year if used_value(i) else 0, s.calc_dec),
+                     lambda i, d: items[i].start_year if used_value(i) else 0, s.calc_int),
             "to": (lambda i: f'IF(N({t.cell(i, used)})=0,0,IF({t.cell(i, "end")}="",In_Years,N({t.cell(i, "end")})))',
-                   lambda i, d: (items[i].end_year or self.n) if used_value(i) else 0, s.calc_dec),
+                   lambda i, d: (items[i].end_year or self.n) if used_value(i) else 0, s.calc_int),
         }
 
     @staticmethod
@@ -506,9 +510,9 @@ class ProjectionsBuilder:
             Column("end", "End year", 8, "in_int", None, self._year_rule("End year", "Last projection year of the position. Blank = to the end of the projection.")),
         ]
         cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag", None) for sc in self.scenarios]
-        cols += [Column("from", "From year (used)", 9, "calc_dec", is_input=False),
-                 Column("to", "To year (used)", 9, "calc_dec", is_input=False)]
-        t = Table(STAFF, "Staff", 4, 0, cols, self.cap.staff)
+        cols += [Column("from", "From year (used)", 9, "calc_int", is_input=False),
+                 Column("to", "To year (used)", 9, "calc_int", is_input=False)]
+        t = Table(STAFF, "Staff", 4, 0, cols + [source_note()], self.cap.staff)
         staff = self.p.staff
         rows = []
         for st in staff:
@@ -554,8 +558,9 @@ class ProjectionsBuilder:
             Column("in_kind", "In-kind?", 8, "in_flag", None),
             Column("start", "Start year", 8, "in_int", None, self._year_rule("Start year", "Projection year the cost starts. Blank = year 1.")),
             Column("end", "End year", 8, "in_int", None, self._year_rule("End year", "Last projection year of the cost. Blank = to the end.")),
-            Column("from", "From year (used)", 9, "calc_dec", is_input=False),
-            Column("to", "To year (used)", 9, "calc_dec", is_input=False),
+            Column("from", "From year (used)", 9, "calc_int", is_input=False),
+            Column("to", "To year (used)", 9, "calc_int", is_input=False),
+            source_note(),
         ], self.cap.expenses)
         exps = self.p.expenses
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
@@ -586,7 +591,7 @@ class ProjectionsBuilder:
                    number_rule("decimal", None, None, "Amount", "The cost in that year; a negative amount is one-time income.")),
         ]
         cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag", None) for sc in self.scenarios]
-        t = Table(ONE, "OT", 5, 0, cols, self.cap.one_time)
+        t = Table(ONE, "OT", 5, 0, cols + [source_note()], self.cap.one_time)
         items = self.p.projections.one_time
         rows = [{"name": o.name, "year": o.year, "amount": o.amount,
                  **{f"inc_{sc.id}": _flag(o.scenarios is None or sc.id in o.scenarios) for sc in self.scenarios}} for o in items]
@@ -683,7 +688,7 @@ class ProjectionsBuilder:
         b.formula(ws, top, 0, f'"Scenario {k}: "&Scen_{sid}_Name', f"Scenario {k}: {sc.name}", s.h)
         for c in range(1, self.c_name):
             b.blank(ws, top, c, s.h)
-        b.text(ws, top, self.c_name, f"scenario id: {sid}", s.h)
+        b.blank(ws, top, self.c_name, s.h)
 
         L = {c: col_letter(c) for c in range(self.c_aux, self.c_y0 + n)}.__getitem__  # column letters, looked up once
 
@@ -817,10 +822,10 @@ class ProjectionsBuilder:
             Check("The scenario picked on Scenario View is one of the scenarios", "ISNUMBER(MATCH(View_Scenario,Scen_Names,0))",
                   True, VIEW),
         ]
-        for sc in self.scenarios:
+        for k, sc in enumerate(self.scenarios, start=1):
             end = f"INDEX(SP_{sc.id}_EndCash,In_Years)"
             self.checks.append(Check(
-                f"Scenario {sc.id}: last ending cash = starting cash + every surplus",
+                f"Scenario {k}: last ending cash = starting cash + every surplus",
                 f"ABS({end}-In_StartingCash-SUM(SP_{sc.id}_Surplus))<=Chk_Tolerance*MAX(1,ABS({end}))", True, CALC))
         ws = self.ws[CHECKS]
         active = 'COUNTIFS({t}_{used},">0",{t}_from,">=1",{t}_from,"<="&In_Years)'
@@ -1064,9 +1069,8 @@ class ProjectionsBuilder:
         preset = c.presets[0] if c.presets else None
         preset_name = (preset.text("name") or preset.label) if preset else "Leadership transition overlap"
         transition = [
-            ("1. A scenario for it", "Scenarios are fixed when the workbook is generated. Add one (e.g. id ed_transition, name Director "
-                                     "transition) to the data file's projections.scenarios and generate again, or re-purpose a scenario "
-                                     "column on Assumptions by renaming it and setting its shares."),
+            ("1. A scenario for it", "Re-purpose a scenario column on Assumptions: rename it (e.g. Director transition) and "
+                                     "set its shares. Whoever sent the workbook can also add a scenario to it for you."),
             ("2. The departing director", "On Staffing Plan, set the current director's End year to the last year before the change."),
             ("3. Business as usual", "Add a copy of the director starting in the change year, with Yes for every scenario except the transition one."),
             ("4. The successor", "Add the successor position from the change year (often at a higher salary), with Yes only under the transition scenario."),

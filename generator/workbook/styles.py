@@ -80,6 +80,7 @@ class Styles:
         self.calc_pct0 = self._f({**calc, "num_format": PCT})
         self.calc_dec = self._f({**calc, "num_format": DEC_HIDE0})
         self.calc_dec0 = self._f({**calc, "num_format": DEC})
+        self.calc_int = self._f({**calc, "num_format": '0;-0;""'})   # whole numbers (years), spare rows quiet
         self.calc_text = self._f({**calc})
         self.calc_wrap = self._f({**calc, "text_wrap": True})
         self.calc_bool = self._f({**calc, "align": "center"})
