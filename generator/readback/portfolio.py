@@ -9,6 +9,7 @@ import pandas as pd
 from ..content import load_content
 from ..workbook.common import print_setup
 from ..workbook.layout import Book
+from ..workbook.styles import PALETTE
 from .collect import NOT_FILLED, Portfolio, months_warning
 
 MONEY = "#,##0"
@@ -193,7 +194,9 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
     ws.set_row(3, 45)
     for c, col in enumerate(cols):  # months of cash: red below two months, with words in the warning column
         if col.endswith("_MonthsCash") and len(df):
-            ws.conditional_format(4, c, 3 + len(df), c, {"type": "cell", "criteria": "<", "value": 2, "format": s.cf_fail})
+            ws.conditional_format(4, c, 3 + len(df), c, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_months_negative,
+                                                         "stop_if_true": True})
+            ws.conditional_format(4, c, 3 + len(df), c, {"type": "cell", "criteria": "<", "value": 2, "format": s.cf_months_low})
         if col.endswith("_CashWarning") and len(df):
             ws.conditional_format(4, c, 3 + len(df), c, {"type": "no_blanks", "format": s.cf_fail})
     ws.freeze_panes(4, 1)
@@ -226,8 +229,10 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
             else:
                 book.number(wsb, r, c, float(v), fmt(rec.format))
         book.text(wsb, r, 7, rec.note, s.wrap)
-        if "warning sign" in rec.note or "run out" in rec.note:
-            wsb.conditional_format(r, 5, r, 5, {"type": "no_blanks", "format": s.cf_fail})
+        if rec.measure.startswith("Months of cash"):
+            wsb.conditional_format(r, 5, r, 5, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_months_negative,
+                                                "stop_if_true": True})
+            wsb.conditional_format(r, 5, r, 5, {"type": "cell", "criteria": "<", "value": 2, "format": s.cf_months_low})
     wsb.freeze_panes(4, 0)
     # charts, each over a small contiguous table to the right of the quartiles
     def chart_table(top: int, title: str, pairs: list[tuple[str, float]], colour: str) -> None:
@@ -254,11 +259,11 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
     struct = [(rec.group.removeprefix("Structure: "), rec.median) for rec in bench.itertuples(index=False)
               if rec.measure == "Full cost" and rec.group.startswith("Structure: ")]
     if struct:
-        chart_table(3, "Median full cost by backbone structure", struct, "#1F4E5A")
+        chart_table(3, "Median full cost by backbone structure", struct, PALETTE[0])
     funcs = [(rec.measure.removeprefix("Cost: "), rec.median) for rec in bench.itertuples(index=False)
              if rec.group == "All partnerships" and rec.measure.startswith("Cost: ")]
     if funcs:
-        chart_table(20, "Median cost by function (all partnerships)", funcs, "#2E75B6")
+        chart_table(20, "Median cost by function (all partnerships)", funcs, PALETTE[2])
 
     # Problems
     wsp = book.sheet("Problems")

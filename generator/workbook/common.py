@@ -22,6 +22,39 @@ YES, NO = "Yes", "No"
 SHARED_LABEL = "Shared (spread over all functions)"
 
 
+LINE_HEIGHT = 13.0       # points per line of 10-point Calibri
+CHARS_PER_WIDTH = 1.1    # characters of ordinary text per unit of column width (10-point Calibri, a safe estimate)
+
+
+def text_lines(text: str, width: float) -> int:
+    """How many lines a wrapped text takes in a column of this width (xlsxwriter does not autofit,
+    and Excel does not grow rows on open: a row too short hides or overprints text)."""
+    per_line = max(1, int(width * CHARS_PER_WIDTH))
+    lines = 0
+    for para in str(text).split("\n"):
+        words, n, used = para.split(" "), 1, 0
+        for w in words:
+            need = len(w) + (1 if used else 0)
+            if used and used + need > per_line:
+                n, used = n + 1, len(w)
+            else:
+                used += need
+        lines += n
+    return max(1, lines)
+
+
+def fit_row(ws: Worksheet, row: int, cells: list[tuple[str, float]], minimum: int = 1) -> None:
+    """Set a row's height to fit its tallest wrapped cell ((text, column width) pairs)."""
+    lines = max([minimum] + [text_lines(t, w) for t, w in cells if t])
+    if lines > 1:
+        ws.set_row(row, LINE_HEIGHT * lines + 2)
+
+
+def column_width(ws: Worksheet, col: int) -> float:
+    """A column's width as set so far (Excel's default when not set)."""
+    return float(getattr(ws, "widths", {}).get(col, 8.43))
+
+
 def footer_text(org_name: str) -> str:
     """Print footer: organisation, sheet, page (ampersands escaped)."""
     org = (org_name or "").replace("&", "&&")[:80]
@@ -199,6 +232,7 @@ class Form:
             self.book.text(self.ws, self.row, self.value_col + 1, unit, s.subtitle)
         if note:
             self.book.text(self.ws, self.row, self.value_col + 2, note, s.note)
+            fit_row(self.ws, self.row, [(note, column_width(self.ws, self.value_col + 2))])
 
     def number(self, label: str, name: str | None, value: float | None, style: Any, rule: dict[str, Any] | None, unit: str = "", note: str = "") -> int:
         """A number input with validation; returns its row."""
@@ -310,10 +344,9 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
     book.text(ws, r, 1, "What this workbook is for", s.h)
     book.blank(ws, r, 2, s.h)
     r += 1
-    for para in purpose:
-        ws.merge_range(r, 1, r, 2, "", s.wrap)
-        book.text(ws, r, 1, para, s.wrap)
-        ws.set_row(r, 15 * max(1, len(para) // 110 + 1))
+    for para in purpose:  # in the wide column, no merged cells (screen readers and sorting trip on them)
+        book.text(ws, r, 2, para, s.wrap)
+        fit_row(ws, r, [(para, 90)])
         r += 1
     r += 1
     book.text(ws, r, 1, "Steps", s.h)
@@ -322,6 +355,7 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
     for n, step in enumerate(steps, start=1):
         book.text(ws, r, 1, f"Step {n}", s.label_b)
         book.text(ws, r, 2, step, s.wrap)
+        fit_row(ws, r, [(step, 90)])
         r += 1
     r += 1
     book.text(ws, r, 1, "Colour legend", s.h)
@@ -338,6 +372,7 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
     for name, what in sheets:
         book.link(ws, r, 1, name, name, s.link, f"Go to {name}")
         book.text(ws, r, 2, what, s.wrap)
+        fit_row(ws, r, [(what, 90)])
         r += 1
     for heading, lines in extra or []:
         r += 1
@@ -346,6 +381,7 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
         r += 1
         for line in lines:
             book.text(ws, r, 2, line, s.wrap)
+            fit_row(ws, r, [(line, 90)])
             r += 1
     ws.activate()
     print_setup(ws, org_name, landscape=False)
@@ -458,7 +494,7 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
     ws.set_column(0, 0, 30)
     ws.set_column(1, 1, 100)
     book.text(ws, 0, 0, "Guide", s.title)
-    book.text(ws, 1, 0, "Guidance from the toolkit, where you need it.", s.note)
+    book.text(ws, 1, 0, "Guidance from the toolkit, where you need it.", s.subtitle)
     r = 3
     for sec in content.guidance_for(workbook_key):
         book.text(ws, r, 0, sec.label, s.h)
@@ -466,11 +502,11 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
         r += 1
         for para in sec.bullets("paragraphs"):
             book.text(ws, r, 1, para, s.wrap)
-            ws.set_row(r, 14 * max(1, len(para) // 95 + 1))
+            fit_row(ws, r, [(para, 100)])
             r += 1
         for bullet in sec.bullets("bullets"):
             book.text(ws, r, 1, f"• {bullet}", s.wrap)
-            ws.set_row(r, 14 * max(1, len(bullet) // 95 + 1))
+            fit_row(ws, r, [(f"• {bullet}", 100)])
             r += 1
         r += 1
     for heading, rows in reference:
@@ -480,7 +516,7 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
         for label, text in rows:
             book.text(ws, r, 0, label, s.wrap_b)
             book.text(ws, r, 1, text, s.wrap)
-            ws.set_row(r, 14 * max(1, len(text) // 95 + 1))
+            fit_row(ws, r, [(label, 30), (text, 100)])
             r += 1
         r += 1
     print_setup(ws, org_name, landscape=False)
@@ -579,7 +615,8 @@ def write_organization(book: Book, ws: Worksheet, content: Content, org: Any, bl
         r = f.formula(note_label, f"Org_Structure{key}",
                       f'IF(ISNA(MATCH(In_Structure,List_Structures,0)),"Choose a backbone structure above.",'
                       f'INDEX(List_Structures{key},MATCH(In_Structure,List_Structures,0)))', value, s.calc_wrap)
-        ws.set_row(r, 15 * max(2, value.count("\n") + 1 + len(value) // 70))
+        # tall enough for the longest note of any structure, since the notes follow the dropdown
+        fit_row(ws, r, [(text_of(it), 60) for it in content.structures] + [(value, 60)], minimum=2)
     print_setup(ws, org_name, landscape=False)
 
 

@@ -16,11 +16,12 @@ from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
 from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import Partnership
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, START, YES, Check, source_note, Form, Lists, Status, checks_end, identity, table_dropdown,
+    CHECKS, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, column_width, fit_row, START, YES, Check, source_note, Form, Lists, Status, checks_end, identity, table_dropdown,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
 from .layout import Book, Column, Table
+from .styles import PALETTE
 
 TEMPLATE_ID = "pbp-full-cost"
 TEMPLATE_VERSION = "1"
@@ -505,6 +506,7 @@ class FullCostBuilder:
             b.text(ws, r + n, 0, f"{n}. {item.label}", s.label)
             b.formula(ws, r + n, 1, name, self.model[name], s.calc_money0)
             b.text(ws, r + n, 3, item.text("what"), s.note)
+            fit_row(ws, r + n, [(item.text("what"), column_width(ws, 3))])
         b.text(ws, r + len(AREAS) + 1, 0, "Full cost", s.label_b)
         b.formula(ws, r + len(AREAS) + 1, 1, "FC_Total", self.model["FC_Total"], s.out_money)
 
@@ -547,7 +549,7 @@ class FullCostBuilder:
         for label, name, style, note in lines:
             b.text(ws, r, 0, label, s.wrap)
             b.formula(ws, r, 1, name, m[name], style)
-            ws.set_row(r, 27)
+            fit_row(ws, r, [(label, 52), (note or "Above the typical cap: grants capped at that rate leave part of operations unfunded.", 70)])
             if note is not None:
                 b.text(ws, r, 2, note, s.note)
             elif name == "FC_Gap":
@@ -577,12 +579,14 @@ class FullCostBuilder:
             ("True indirect rate against the typical cap", [("True indirect rate", "FC_IndirectRate", rate), ("Typical funder cap", "FC_IndirectCap", cap)]),
         ]
         ranges = []
+        self._chart_rows: dict[int, tuple[str, float]] = {}
         for title, rows in tables:
             b.text(ws, r, 0, title, s.h)
             b.blank(ws, r, 1, s.h)
             r += 1
             first = r
             for label, name, value in rows:
+                self._chart_rows[r] = (label, float(value))
                 b.text(ws, r, 0, label, s.label)
                 b.formula(ws, r, 1, name, value, s.calc_pct0 if "Indirect" in name else s.calc_money0)
                 r += 1
@@ -592,15 +596,25 @@ class FullCostBuilder:
         print_setup(ws, self.org_name)
         ws.fit_to_pages(1, 0)
 
+    def _alt_text(self, title: str, first: int, last: int) -> str:
+        """What a Summary chart shows, in words, with the figures it was built with."""
+        labels = [self._chart_rows[r] for r in range(first, last + 1) if r in self._chart_rows]
+        figures = "; ".join(f"{label}: {value:.0%}" if "indirect" in title.lower() else f"{label}: {value:,.0f}"
+                            for label, value in labels)
+        return f"Chart: {title.lower()}. " + (f"When the workbook was made: {figures}. " if figures else "") + \
+            "The table beside the chart gives the current figures."
+
     def _charts(self, ws: Any, ranges: list[tuple[str, int, int]], data_top: int) -> None:
         wb = self.book.wb
         kinds = [("column", None), ("bar", None), ("column", None), ("column", None)]  # (type, subtype)
-        colours = ["#1F4E5A", "#2E75B6", "#70AD47", "#C55A11"]
+        colours = [PALETTE[0], PALETTE[2], PALETTE[0], PALETTE[1]]
         for n, ((title, first, last), (kind, sub)) in enumerate(zip(ranges, kinds)):
             chart = wb.add_chart({"type": kind})
             points = None
             if title.startswith("Expected revenue"):  # the two totals stand apart from the streams
-                points = [None] * (last - first - 1) + [{"fill": {"color": "#2E75B6"}}, {"fill": {"color": "#C00000"}}]
+                points = [None] * (last - first - 1) + [{"fill": {"color": PALETTE[5]}},
+                                                        {"pattern": {"pattern": "wide_upward_diagonal", "fg_color": PALETTE[1], "bg_color": "#FFFFFF"},
+                                                         "border": {"color": PALETTE[1]}}]
             chart.add_series({
                 "name": title,
                 "categories": [SUMMARY, first, 0, last, 0],
@@ -618,7 +632,8 @@ class FullCostBuilder:
             if kind == "bar":  # list the categories top-down, as in the table
                 chart.set_y_axis({"reverse": True})
             chart.set_size({"width": 500, "height": 300})
-            ws.insert_chart(data_top + (n // 2) * 16, 2 + 2 * (n % 2), chart, {"x_offset": 8, "y_offset": 4})
+            ws.insert_chart(data_top + (n // 2) * 16, 2 + 2 * (n % 2), chart, {"x_offset": 8, "y_offset": 4,
+                                                                               "description": self._alt_text(title, first, last)})
 
     def _guide(self) -> None:
         c = self.content

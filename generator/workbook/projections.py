@@ -35,6 +35,7 @@ from .common import (
 )
 from .full_cost import Capacity, slugify
 from .layout import Book, Column, Table, WorkbookBuildError, abs_range, col_letter
+from .styles import series_fill, series_line
 
 TEMPLATE_ID = "pbp-scenario-projections"
 TEMPLATE_VERSION = "1"
@@ -857,9 +858,8 @@ class ProjectionsBuilder:
         first = self.scenarios[0]
         r = 4
         b.text(ws, r, 0, "Pick a scenario", s.label_b)
-        ws.merge_range(r, 1, r, 3, "", s.in_text)
         b.text(ws, r, 1, first.name, s.in_text)
-        b.validate(ws, r, 1, r, 3, {"validate": "list", "source": "=Scen_Names", "input_title": "Scenario",
+        b.validate(ws, r, 1, r, 1, {"validate": "list", "source": "=Scen_Names", "input_title": "Scenario",
                                     "input_message": "Choose the scenario to show. The names come from the scenario table on Assumptions.",
                                     "error_title": "Choose from the list", "error_message": "Pick one of the scenario names in the dropdown."})
         b.define_cell("View_Scenario", VIEW, r, 1)
@@ -871,9 +871,7 @@ class ProjectionsBuilder:
         b.formula(ws, r, 2, 'IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),"Not a scenario name: showing the first scenario","")', "", s.calc_text)
         r += 1
         b.text(ws, r, 0, "What this scenario assumes", s.label)
-        ws.merge_range(r, 1, r, n, "", s.calc_wrap)
-        b.formula(ws, r, 1, "INDEX(Scen_Descs,View_Index)&\"\"", first.description or "", s.calc_wrap)
-        ws.set_row(r, 30)
+        b.formula(ws, r, 1, "INDEX(Scen_Descs,View_Index)&\"\"", first.description or "", s.calc_text)  # runs on across the empty cells
         r += 2
         hdr = r
         b.text(ws, hdr, 0, "Fiscal year", s.th)
@@ -936,17 +934,19 @@ class ProjectionsBuilder:
         for key in ("Surplus", "EndCash"):
             rr = self.view_rows[key]
             ws.conditional_format(rr, 1, rr, n, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
+        self._months_colours(ws, self.view_rows["MonthsCash"], 1, self.view_rows["MonthsCash"], n)
         # chart: revenue and expenses as columns, ending cash as a line
         wb = b.wb
         chart = wb.add_chart({"type": "column"})
-        for key, colour in [("Revenue", "#2E75B6"), ("Expenses", "#C55A11")]:
+        for j, key in enumerate(("Revenue", "Expenses")):
             rr = self.view_rows[key]
             chart.add_series({"name": [VIEW, rr, 0], "categories": [VIEW, hdr, 1, hdr, n], "values": [VIEW, rr, 1, rr, n],
-                              "fill": {"color": colour}})
+                              **series_fill(j)})
         line = wb.add_chart({"type": "line"})
         rr = self.view_rows["EndCash"]
         line.add_series({"name": [VIEW, rr, 0], "categories": [VIEW, hdr, 1, hdr, n], "values": [VIEW, rr, 1, rr, n],
-                         "line": {"color": "#1F4E5A", "width": 2.5}, "marker": {"type": "circle"}})
+                         "line": {"color": "#000000", "width": 2.5}, "marker": {"type": "diamond", "size": 7,
+                                                                               "fill": {"color": "#000000"}, "border": {"color": "#000000"}}})
         chart.combine(line)
         chart.set_title({"name": "Revenue, expenses and ending cash", "name_font": {"size": 11}})
         chart.set_y_axis({"num_format": "#,##0"})
@@ -954,9 +954,18 @@ class ProjectionsBuilder:
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": max(700, 200 + 80 * n), "height": 340})
         ws.set_h_pagebreaks([r])
-        ws.insert_chart(r + 1, 0, chart, {"x_offset": 8, "y_offset": 4})
+        ws.insert_chart(r + 1, 0, chart, {"x_offset": 8, "y_offset": 4, "description": (
+            "Chart of the scenario picked above: revenue and expenses as columns for each year, ending cash as a line. "
+            "The same numbers are in the table above.")})
         ws.freeze_panes(yrow + 1, 1)
         print_setup(ws, self.org_name)
+
+    def _months_colours(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
+        """Months of cash below zero or under two months: red, and the number says so in words."""
+        s = self.s
+        ws.conditional_format(r1, c1, r2, c2, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_months_negative,
+                                                 "stop_if_true": True})
+        ws.conditional_format(r1, c1, r2, c2, {"type": "cell", "criteria": "<", "value": 2, "format": s.cf_months_low})
 
     def _runway_colours(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
         """Runway cells: grey while not applicable, green for "none", red for a year (the words say it too)."""
@@ -1023,6 +1032,8 @@ class ProjectionsBuilder:
             tables[key] = (hdr, first, r - 1)
             if key in ("Surplus", "EndCash"):
                 ws.conditional_format(first, 1, r - 1, n, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
+            if key == "MonthsCash":
+                self._months_colours(ws, first, 1, r - 1, n)
             if key == "EndCash":
                 b.text(ws, r, 0, "Zero line (cash runs out below it)", s.subtitle)
                 for c in self._year_cols(1):
@@ -1032,33 +1043,36 @@ class ProjectionsBuilder:
             r += 1
         # charts: ending cash by scenario (with a zero line), surplus or deficit by scenario
         wb = b.wb
-        palette = ["#1F4E5A", "#C55A11", "#70AD47", "#7030A0", "#2E75B6", "#BF9000"]
         hdr, first, _ = tables["EndCash"]
         line = wb.add_chart({"type": "line"})
         for j in range(S):
             line.add_series({"name": [CMP, first + j, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, first + j, 1, first + j, n],
-                             "line": {"color": palette[j % len(palette)], "width": 2.25}, "marker": {"type": "circle", "size": 5,
-                             "fill": {"color": palette[j % len(palette)]}, "border": {"color": palette[j % len(palette)]}}})
+                             **series_line(j)})
         line.add_series({"name": [CMP, zero_row, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, zero_row, 1, zero_row, n],
-                         "line": {"color": "#C00000", "width": 1.5, "dash_type": "dash"}})
+                         "line": {"color": "#595959", "width": 1.25, "dash_type": "square_dot"}, "marker": {"type": "none"}})
         line.set_title({"name": "Ending cash by scenario", "name_font": {"size": 11}})
         line.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         line.set_x_axis({"label_position": "low"})
         line.set_legend({"position": "bottom"})
         width = max(520, (285 + 103 * n) // 2 - 24)  # two charts side by side, about the tables' width
         line.set_size({"width": width, "height": 360})
-        ws.insert_chart(chart_row, 0, line, {"x_offset": 8, "y_offset": 4})
+        names = ", ".join(sc.name for sc in self.scenarios)
+        ws.insert_chart(chart_row, 0, line, {"x_offset": 8, "y_offset": 4, "description": (
+            f"Line chart of ending cash in each year for every scenario ({names}), with a zero line: a scenario "
+            "whose line falls below it runs out of cash. The numbers are in the Ending cash table below.")})
         hdr, first, _ = tables["Surplus"]
         col = wb.add_chart({"type": "column"})
         for j in range(S):
             col.add_series({"name": [CMP, first + j, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, first + j, 1, first + j, n],
-                            "fill": {"color": palette[j % len(palette)]}})
+                            **series_fill(j)})
         col.set_title({"name": "Surplus or deficit by scenario", "name_font": {"size": 11}})
         col.set_y_axis({"num_format": "#,##0"})
         col.set_x_axis({"label_position": "low"})
         col.set_legend({"position": "bottom"})
         col.set_size({"width": width, "height": 360})
-        ws.insert_chart(chart_row, 0, col, {"x_offset": 8 + width + 16, "y_offset": 4})
+        ws.insert_chart(chart_row, 0, col, {"x_offset": 8 + width + 16, "y_offset": 4, "description": (
+            f"Column chart of the surplus or deficit in each year for every scenario ({names}); columns below zero "
+            "are deficits. The numbers are in the Surplus or deficit table below.")})
         ws.freeze_panes(5, 1)
         print_setup(ws, self.org_name)
 

@@ -24,6 +24,30 @@ TODO_FONT = "#404040"
 GREY = "#595959"
 BORDER = "#BFBFBF"
 
+#: Okabe-Ito colours, which colour-blind readers can tell apart; scenario lines also differ by
+#: marker and dash, and scenario columns by pattern, so no series is told by colour alone.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+MARKERS = ["circle", "square", "triangle", "diamond", "x", "star"]
+DASHES = ["solid", "dash", "round_dot", "long_dash", "dash_dot", "long_dash_dot"]
+PATTERNS = [None, "wide_upward_diagonal", "small_grid", "wide_downward_diagonal", "dashed_horizontal", "dotted_diamond"]
+
+
+def series_fill(j: int) -> dict[str, Any]:
+    """Fill of the j-th column series: a palette colour, patterned from the second series on."""
+    colour = PALETTE[j % len(PALETTE)]
+    pattern = PATTERNS[j % len(PATTERNS)]
+    if pattern is None:
+        return {"fill": {"color": colour}, "border": {"color": colour}}
+    return {"pattern": {"pattern": pattern, "fg_color": colour, "bg_color": "#FFFFFF"}, "border": {"color": colour}}
+
+
+def series_line(j: int) -> dict[str, Any]:
+    """Line and marker of the j-th line series: colour, dash and marker all differ."""
+    colour = PALETTE[j % len(PALETTE)]
+    return {"line": {"color": colour, "width": 2.25, "dash_type": DASHES[j % len(DASHES)]},
+            "marker": {"type": MARKERS[j % len(MARKERS)], "size": 6, "fill": {"color": colour}, "border": {"color": colour}}}
+
+
 MONEY = "#,##0"
 MONEY_HIDE0 = '#,##0;-#,##0;""'
 PCT = "0.0%"
@@ -99,6 +123,9 @@ class Styles:
         self.cf_fail = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT})
         self.cf_todo = self._f({"bg_color": TODO_FILL, "font_color": TODO_FONT})
         # a share total that is not 100% says so in words as well as in red
+        # months of cash: negative, or under two months, in words as well as red
+        self.cf_months_negative = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT, "num_format": '0.0" - cash has run out"'})
+        self.cf_months_low = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT, "num_format": '0.0" - under 2 months"'})
         self.cf_fail_share = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT, "num_format": '0.0%" - not 100%"'})
 
     def _f(self, props: dict[str, Any]) -> Any:
