@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import zipfile
 import time
 from pathlib import Path
 
@@ -119,17 +120,29 @@ def check(data_file: Path) -> None:
 @click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "out_pdf", type=click.Path(dir_okay=False, path_type=Path),
               help="PDF to write (default: next to the workbook).")
-def pdf(workbook: Path, out_pdf: Path | None) -> None:
-    """Print a workbook to a board-ready PDF through LibreOffice (recalculated first)."""
+@click.option("--all", "all_sheets", is_flag=True, help="Print every sheet, not only the board pack.")
+def pdf(workbook: Path, out_pdf: Path | None, all_sheets: bool) -> None:
+    """Print a workbook to a PDF through LibreOffice (recalculated first).
+
+    By default the board pack: the output sheets (Summary and Full Cost, or Scenario View and
+    Compare), each page headed by the partnership's name and today's date. --all prints every
+    sheet. Empty spare rows of the input tables are left out of print (a few are kept)."""
+    import tempfile
+
+    from .boardpack import print_copy
     from .libreoffice import LibreOfficeError, find_soffice, to_pdf
 
     if find_soffice() is None:
         _fail("LibreOffice (soffice) is needed for PDF export: install it (Debian: apt-get install libreoffice-calc-nogui).")
     target = out_pdf or workbook.with_suffix(".pdf")
     try:
-        to_pdf(workbook, target)
+        with tempfile.TemporaryDirectory(prefix="pbp-print-") as tmp:
+            copy = print_copy(workbook, Path(tmp) / workbook.name, all_sheets=all_sheets)
+            to_pdf(copy, target)
     except LibreOfficeError as exc:
         _fail(f"{workbook}: PDF export failed: {exc}")
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        _fail(f"{workbook}: not a workbook this command can print: {exc}")
     click.echo(f"wrote {target}")
 
 

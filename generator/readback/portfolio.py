@@ -14,6 +14,8 @@ from .collect import NOT_FILLED, Portfolio, months_warning
 
 MONEY = "#,##0"
 PCT = "0.0%"
+#: Column-width units across a landscape page at the Portfolio's 70% print scale (as LibreOffice lays it out).
+PORTFOLIO_PAGE_WIDTH = 175
 
 
 HEADLINE = ["partnership", "structure", "status", "full_cost", "cash_need", "expected_revenue", "gap",
@@ -25,12 +27,39 @@ def _first_scenario(scenarios: list[str]) -> str | None:
     return "base" if "base" in scenarios else (scenarios[0] if scenarios else None)
 
 
+def column_groups(columns: list[str], scenarios: list[str]) -> list[tuple[str, list[str]]]:
+    """The Portfolio's columns in logical groups, in order: the headline, the first scenario's cash,
+    the full cost in detail, every other scenario, then who and which files (each group prints on
+    its own pages, beside the partnership's name)."""
+    sid = _first_scenario(scenarios)
+    taken: set[str] = set()
+
+    def group(cols: list[str]) -> list[str]:
+        out = [c for c in cols if c in columns and c not in taken]
+        taken.update(out)
+        return out
+
+    groups = [("Headline", group(HEADLINE))]
+    if sid:
+        groups.append((f"Scenario: {sid}", group([c for c in columns if c.startswith(f"{sid}_")])))
+    groups.append(("Full cost in detail", group(["total_expenses", "fte", "indirect_above_cap"] + [c for c in columns if c.startswith("cost_")])))
+    for other in scenarios:
+        if other != sid:
+            groups.append((f"Scenario: {other}", group([c for c in columns if c.startswith(f"{other}_")])))
+    groups.append(("Partnership and files", group(["partnership_id", "region", "fiscal_year", "final_year", "missing", "files"])))
+    rest = [c for c in columns if c not in taken]
+    if rest:
+        groups.append(("Other", rest))
+    return [(name, cols) for name, cols in groups if cols]
+
+
 def portfolio_frame(port: Portfolio) -> pd.DataFrame:
-    """One row per partnership, the headline columns first."""
+    """One row per partnership, the columns in logical groups, the headline first."""
     df = pd.DataFrame(port.rows)
     sid = _first_scenario(port.scenarios)
     head = [c for c in HEADLINE + ([f"{sid}_{w}" for w in HEADLINE_SCENARIO] if sid else []) if c in df]
-    return df[head + [c for c in df.columns if c not in head]]
+    order = [c for _, cols in column_groups(list(df.columns), port.scenarios) for c in cols]
+    return df[head + [c for c in order if c not in head]]
 
 
 def headline_width(df: pd.DataFrame, scenarios: list[str]) -> int:
@@ -128,6 +157,13 @@ COLUMN_LABELS = {
 }
 
 
+def _width(col: str) -> float:
+    """Portfolio column width: names and files wide, months of cash wide enough for its warning words."""
+    if col in ("partnership", "files", "structure") or col.endswith(("_CashWarning", "_MonthsCash")):
+        return 28
+    return 14
+
+
 def _fmt_for(col: str) -> str | None:
     if col in ("required_surplus_pct", "indirect_rate", "indirect_cap"):
         return PCT
@@ -180,7 +216,7 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
     cols = list(df.columns)
     for c, col in enumerate(cols):
         book.text(ws, 3, c, _label(col, names), s.th)
-        ws.set_column(c, c, 28 if col in ("partnership", "files", "structure") else 14)
+        ws.set_column(c, c, _width(col))
     for r, rec in enumerate(df.itertuples(index=False), start=4):
         for c, (col, value) in enumerate(zip(cols, rec)):
             if value is None or (isinstance(value, float) and value != value):
@@ -280,6 +316,17 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
     wsp.freeze_panes(4, 0)
     for sheet, header in ((ws, 3), (wsb, 3), (wsp, 3)):
         print_setup(sheet, "Partnership portfolio", repeat_rows=(header, header))
-    if len(df):  # the printed Portfolio shows the headline columns; the whole table is on screen and in CSV
-        ws.print_area(0, 0, 3 + len(df), max(1, headline_width(df, port.scenarios)) - 1)
+    # print every column, group by group: each group starts a new page, the partnership's name repeated
+    ws.fit_page = 0  # a fixed scale: print_setup's fit-to-width would shrink every column onto one page
+    ws.set_print_scale(70)
+    ws.repeat_columns(0, 0)
+    breaks, used, col = [], 28.0, 1
+    for _, group_cols in column_groups(cols, port.scenarios):
+        width = sum(_width(c) for c in group_cols if c != "partnership")
+        if col > 1 and used + width > PORTFOLIO_PAGE_WIDTH:
+            breaks.append(col)
+            used = 28.0
+        used += width
+        col += len([c for c in group_cols if c != "partnership"])
+    ws.set_v_pagebreaks(breaks)
     book.close({"title": "Partnership portfolio", "author": "Place-Based Partnerships Toolkit"})

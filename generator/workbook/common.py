@@ -73,6 +73,17 @@ def print_setup(ws: Worksheet, org_name: str, repeat_rows: tuple[int, int] | Non
         ws.repeat_rows(*repeat_rows)
 
 
+#: Empty rows of an input table that still print, to show where more would go.
+SPARE_PRINTED = 3
+
+
+def print_filled(ws: Worksheet, table: Table, used: int, spare: int = SPARE_PRINTED) -> None:
+    """Print a one-table sheet down to its last filled row plus a few spare ones, not the whole
+    capacity (no pages of empty grid); on screen every spare row stays."""
+    last = table.row(min(table.capacity, used + spare) - 1)
+    ws.print_area(0, 0, last, table.left + table.width - 1)
+
+
 def protect(ws: Worksheet, password: str | None) -> None:
     """Protect formulas; inputs stay editable (they carry unlocked formats), and comments may be added."""
     ws.protect(password or "", {
@@ -275,6 +286,7 @@ class Form:
 
     def note(self, text: str) -> None:
         self.book.text(self.ws, self.row, self.label_col, text, self.book.styles.note)
+        fit_row(self.ws, self.row, [(text, column_width(self.ws, self.label_col))])
         self.row += 1
 
     def skip(self, n: int = 1) -> None:
@@ -482,9 +494,14 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
     print_setup(ws, org_name, repeat_rows=(7, 7))
 
 
-#: First row after the checks table (callers put their extra named constants there).
+#: Row for one more named constant under the tolerance, above the checks table (so it never
+#: prints alone on a last page).
+CHECKS_CONSTANT_ROW = 6
+
+
 def checks_end(checks: list[Check]) -> int:
-    return 8 + len(checks) + 1
+    """The row for a named constant of the Checks sheet (kept for callers; above the table)."""
+    return CHECKS_CONSTANT_ROW
 
 
 def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, org_name: str,

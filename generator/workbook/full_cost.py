@@ -16,7 +16,7 @@ from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
 from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import Partnership
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, column_width, fit_row, START, YES, Check, source_note, Form, Lists, Status, checks_end, identity, table_dropdown,
+    CHECKS, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, print_filled, column_width, fit_row, START, YES, Check, source_note, Form, Lists, Status, checks_end, identity, table_dropdown,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
@@ -234,6 +234,7 @@ class FullCostBuilder:
         ws.set_row(t.top, 45)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        print_filled(ws, t, len(staff))
         self.staff = t
 
     def _expenses(self) -> None:
@@ -257,6 +258,7 @@ class FullCostBuilder:
         table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?", "Yes when a partner or host provides this at no cost to the backbone.")
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        print_filled(ws, t, len(rows))
         self.exp = t
 
     def _full_cost_inputs(self) -> None:
@@ -318,7 +320,7 @@ class FullCostBuilder:
             "annual": (lambda i: f"IF(N({cc.cell(i, 'years')})>0,{cc.cell(i, 'amount')}/{cc.cell(i, 'years')},0)",
                        lambda i, d: ccs[i].amount / ccs[i].years if i < len(ccs) else 0.0, s.calc_money)})
         self.cc = cc
-        print_setup(ws, self.org_name, landscape=False)
+        print_setup(ws, self.org_name)  # landscape: the tables and their notes are wide
 
     def _revenue(self) -> None:
         b, s, ws = self.book, self.s, self.ws[REV]
@@ -348,6 +350,7 @@ class FullCostBuilder:
         table_dropdown(b, ws, t, "restricted", "List_YesNo", "Restricted?", "Yes when the funder limits what the money may pay for.")
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        print_filled(ws, t, len(rows))
         self.rev = t
 
     # ------------------------------------------------------------------ calculations
@@ -393,7 +396,8 @@ class FullCostBuilder:
         line("FC_Gap", "Gap: cash need less expected revenue (positive = shortfall)", "FC_CashNeed-FC_ExpectedRevenue", s.out_money)
 
         # function allocation table
-        f.heading("Cost by function")
+        ws.set_h_pagebreaks([f.row])  # the function table and the true indirect rate print together
+        f.heading("Cost by function", gap=0)
         f.note("Personnel follows each position's time shares; direct expenses go to their function; shared costs and depreciation follow personnel (all to operations when there is no personnel).")
         fids = self.content.function_ids
         fcosts = function_costs(self.p, self.content)

@@ -29,7 +29,7 @@ from ..model.projections import (
 )
 from ..schema import Partnership, Scenario
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, source_note, as_percent, Form, Lists, Status, checks_end, identity, table_dropdown, master_banner,
+    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, print_filled, source_note, as_percent, Form, Lists, Status, checks_end, identity, table_dropdown, master_banner,
     number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
@@ -43,6 +43,10 @@ TOLERANCE = 0.001
 MAX_FTE = 1.5
 ONE_TIME_CAPACITY = 20
 SPARE_ROWS = 10
+#: Rows that fit on a landscape page at full scale, with room to spare (for page breaks).
+ROWS_PER_PAGE = 30
+#: Column-width units across a landscape A4 page at full scale.
+PAGE_WIDTH = 150
 
 ORG, ASSUME, REV, STAFF, EXP, ONE, CALC, VIEW, CMP = (
     "Organization", "Assumptions", "Revenue", "Staffing Plan", "Expenses", "One-time Items",
@@ -466,6 +470,7 @@ class ProjectionsBuilder:
         ws.set_row(t_.top, 30)
         ws.freeze_panes(t_.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t_.top, t_.top))
+        print_filled(ws, t_, len(rows))
         self.rev = t_
 
     def _span_formulas(self, t: Table, used: str, items: list[Any]) -> dict[str, Any]:
@@ -544,6 +549,7 @@ class ProjectionsBuilder:
         ws.set_row(t.top, 45)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        print_filled(ws, t, len(rows))
         self.staff = t
 
     def _expenses(self) -> None:
@@ -576,6 +582,7 @@ class ProjectionsBuilder:
         ws.set_row(t.top, 30)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        print_filled(ws, t, len(rows))
         self.exp = t
 
     def _one_time(self) -> None:
@@ -603,6 +610,7 @@ class ProjectionsBuilder:
         ws.set_row(t.top, 30)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        print_filled(ws, t, len(rows))
         self.ot = t
 
     # ------------------------------------------------------------------ calculations
@@ -640,6 +648,10 @@ class ProjectionsBuilder:
         self._factors()
         ws.freeze_panes(self.yr_row + 1, 2)
         print_setup(ws, self.org_name, repeat_rows=(self.hdr_row, self.yr_row))
+        # print the scenario blocks, each starting a page; the revenue factor table under them is a
+        # helper whose scenario columns would print under the fiscal-year headings, so it stays on screen
+        ws.print_area(0, 0, self.fac_head - 1, self.c_name)
+        ws.set_h_pagebreaks(tops[1:])
 
     def _factor_range(self, sid: str) -> str:
         """Absolute range of a scenario's factor column (one cell per revenue row, spare rows included)."""
@@ -872,7 +884,19 @@ class ProjectionsBuilder:
         r += 1
         b.text(ws, r, 0, "What this scenario assumes", s.label)
         b.formula(ws, r, 1, "INDEX(Scen_Descs,View_Index)&\"\"", first.description or "", s.calc_text)  # runs on across the empty cells
-        r += 2
+        r += 1
+        res = self.results[first.id]
+        # the runway first, next to the scenario's name: the answer a board looks for, never stranded on a page of its own
+        for key, label in [("RunwayCash", "Cash runs out in (first year below zero)"),
+                           ("RunwayReserve", "Cash first falls below the reserve target in")]:
+            b.text(ws, r, 0, label, s.label_b)
+            parts = ",".join(f"SP_{sc.id}_{key}" for sc in self.scenarios)
+            value = res.runway_cash if key == "RunwayCash" else res.runway_reserve
+            b.formula(ws, r, 1, f"CHOOSE(View_Index,{parts})", self._label_of.get(value, value), s.out_text)
+            b.define_cell(f"View_{key}", VIEW, r, 1)
+            self._runway_colours(ws, r, 1, r, 1)
+            r += 1
+        r += 1
         hdr = r
         b.text(ws, hdr, 0, "Fiscal year", s.th)
         self._label_formula(VIEW, hdr, 1, s.th)
@@ -922,15 +946,6 @@ class ProjectionsBuilder:
         view_line("TopSourceShare", "Share of revenue from the largest source", s.calc_pct0)
         view_line("TopStreamShare", "Share of revenue from the largest stream", s.calc_pct0)
         view_line("RestrictedShare", "Share of revenue that is restricted", s.calc_pct0)
-        for key, label in [("RunwayCash", "Cash runs out in (first year below zero)"),
-                           ("RunwayReserve", "Cash first falls below the reserve target in")]:
-            b.text(ws, r, 0, label, s.label_b)
-            parts = ",".join(f"SP_{sc.id}_{key}" for sc in self.scenarios)
-            value = res.runway_cash if key == "RunwayCash" else res.runway_reserve
-            b.formula(ws, r, 1, f"CHOOSE(View_Index,{parts})", self._label_of.get(value, value), s.out_text)
-            b.define_cell(f"View_{key}", VIEW, r, 1)
-            self._runway_colours(ws, r, 1, r, 1)
-            r += 1
         for key in ("Surplus", "EndCash"):
             rr = self.view_rows[key]
             ws.conditional_format(rr, 1, rr, n, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
@@ -959,6 +974,8 @@ class ProjectionsBuilder:
             "The same numbers are in the table above.")})
         ws.freeze_panes(yrow + 1, 1)
         print_setup(ws, self.org_name)
+        # a fixed scale, a little under full size, so the whole table fits its page above the chart's page
+        ws.set_print_scale(max(70, min(88, int(100 * PAGE_WIDTH / (46 + 13 * n)))))
 
     def _months_colours(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
         """Months of cash below zero or under two months: red, and the number says so in words."""
@@ -1016,7 +1033,13 @@ class ProjectionsBuilder:
         yrow = r
         r += 2
         tables: dict[str, tuple[int, int, int]] = {}
+        # print: the tables start on a page of their own, and a page never splits a table
+        breaks, page_top = [yrow], yrow
         for key, title, kind in COMPARE:
+            size = 2 + S + (1 if key == "EndCash" else 0)
+            if r + size - page_top > ROWS_PER_PAGE:
+                breaks.append(r)
+                page_top = r
             b.text(ws, r, 0, title, s.th)
             self._label_formula(CMP, r, 1, s.th)
             hdr = r
@@ -1075,6 +1098,7 @@ class ProjectionsBuilder:
             "are deficits. The numbers are in the Surplus or deficit table below.")})
         ws.freeze_panes(5, 1)
         print_setup(ws, self.org_name)
+        ws.set_h_pagebreaks(breaks)
 
     # ------------------------------------------------------------------ guide and start
 
