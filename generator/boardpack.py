@@ -111,7 +111,7 @@ def print_copy(src: Path, dst: Path, all_sheets: bool = False, when: dt.date | N
     template = meta.get("template_id", "")
     org = _name_value(wb, "In_OrgName") or ("Partnership portfolio" if "Portfolio" in wb.sheetnames else "")
     when = when or dt.date.today()
-    cover = f"{'Board pack' if not all_sheets else 'Printed'}: {org or 'not named yet'} · {when:%d %B %Y}".replace(" 0", " ", 1)
+    cover = f"{'Board pack' if not all_sheets else 'Printed'}: {org or 'not named yet'} - {when.day} {when:%B %Y}"
     keep = None if all_sheets or template not in BOARD_SHEETS else BOARD_SHEETS[template]
     hidden_rows = _spare_rows(wb, spare)
     with zipfile.ZipFile(src) as z:
@@ -141,6 +141,10 @@ def print_copy(src: Path, dst: Path, all_sheets: bool = False, when: dt.date | N
         if "activeTab=" not in book:
             book = book.replace("<workbookView ", f'<workbookView activeTab="{first_kept}" ', 1)
     if keep:
+        # a hidden sheet with a print area would still print in LibreOffice: drop those print areas
+        left_out = {i for i, (n, _) in enumerate(sheets) if n.replace("&amp;", "&") not in keep}
+        book = re.sub(r'<definedName name="_xlnm\.Print_Area" localSheetId="(\d+)"[^>]*>[^<]*</definedName>',
+                      lambda m: "" if int(m.group(1)) in left_out else m.group(0), book)
         book = _reorder(book, [n for n, _ in sheets], keep)
     parts["xl/workbook.xml"] = book.encode()
     dst.parent.mkdir(parents=True, exist_ok=True)

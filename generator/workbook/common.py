@@ -22,6 +22,8 @@ YES, NO = "Yes", "No"
 SHARED_LABEL = "Shared (spread over all functions)"
 
 
+START_TEXT_WIDTH = 76   # Start Here's text column: the page prints portrait at about 75%
+GUIDE_TEXT_WIDTH = 84   # the Guide's text column, likewise
 LINE_HEIGHT = 13.0       # points per line of 10-point Calibri
 CHARS_PER_WIDTH = 1.1    # characters of ordinary text per unit of column width (10-point Calibri, a safe estimate)
 
@@ -61,16 +63,39 @@ def footer_text(org_name: str) -> str:
     return f"&L{org}&C&A&RPage &P of &N"
 
 
+#: Column-width units that fit across an A4 page at full scale (0.5-inch margins), as LibreOffice lays it out.
+PAGE_UNITS = {True: 130.0, False: 88.0}   # landscape, portrait
+MIN_SCALE = 70
+
+
 def print_setup(ws: Worksheet, org_name: str, repeat_rows: tuple[int, int] | None = None, landscape: bool = True) -> None:
-    """Landscape, one page wide, repeated headers, footer with organisation/sheet/page."""
+    """Landscape, one page wide, repeated headers, footer with organisation/sheet/page.
+
+    A sheet too wide to print one page wide at 70% or more prints at 70% instead, its columns
+    split over pages at column boundaries with the first column repeated on each."""
     if landscape:
         ws.set_landscape()
     ws.set_paper(9)  # A4; Excel adapts to Letter where that is the default printer paper
-    ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
     ws.set_footer(footer_text(org_name))
     if repeat_rows:
         ws.repeat_rows(*repeat_rows)
+    widths = dict(getattr(ws, "widths", {}))
+    last = max(widths, default=0)
+    room = PAGE_UNITS[landscape] * 100 / MIN_SCALE
+    if sum(widths.get(c, 8.43) for c in range(last + 1)) <= room:
+        ws.fit_to_pages(1, 0)
+        return
+    ws.set_print_scale(MIN_SCALE)
+    ws.repeat_columns(0, 0)
+    breaks, used = [], widths.get(0, 8.43)
+    for c in range(1, last + 1):
+        w = widths.get(c, 8.43)
+        if used + w > room:
+            breaks.append(c)
+            used = widths.get(0, 8.43)
+        used += w
+    ws.set_v_pagebreaks(breaks)
 
 
 #: Empty rows of an input table that still print, to show where more would go.
@@ -203,7 +228,7 @@ def source_note() -> "Column":
     """The unlocked "Source or note" column every input table ends with: where a number came from."""
     from .layout import Column
 
-    return Column("note", "Source or note", 30, "in_text", "Where this number came from (a budget line, a letter, an estimate), or any note.")
+    return Column("note", "Source or note", 22, "in_text", "Where this number came from (a budget line, a letter, an estimate), or any note.")
 
 
 def as_percent(rule: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -323,6 +348,8 @@ def write_table(book: Book, ws: Worksheet, table: Table, rows: Sequence[dict[str
             value = None if data is None else data.get(c.key)
             if isinstance(value, str):
                 book.text(ws, r, col, value, style)
+                if c.style in ("note", "wrap", "in_wrap", "calc_wrap"):
+                    fit_row(ws, r, [(value, column_width(ws, col))])
             else:
                 book.number(ws, r, col, value, style)
     for c in table.columns:
@@ -347,7 +374,7 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
     s = book.styles
     ws.set_column(0, 0, 4)
     ws.set_column(1, 1, 34)
-    ws.set_column(2, 2, 90)
+    ws.set_column(2, 2, START_TEXT_WIDTH)
     book.text(ws, 0, 1, title, s.title)
     book.text(ws, 1, 1, org_name, s.subtitle)
     r = 3
@@ -358,7 +385,7 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
     r += 1
     for para in purpose:  # in the wide column, no merged cells (screen readers and sorting trip on them)
         book.text(ws, r, 2, para, s.wrap)
-        fit_row(ws, r, [(para, 90)])
+        fit_row(ws, r, [(para, START_TEXT_WIDTH)])
         r += 1
     r += 1
     book.text(ws, r, 1, "Steps", s.h)
@@ -367,7 +394,7 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
     for n, step in enumerate(steps, start=1):
         book.text(ws, r, 1, f"Step {n}", s.label_b)
         book.text(ws, r, 2, step, s.wrap)
-        fit_row(ws, r, [(step, 90)])
+        fit_row(ws, r, [(step, START_TEXT_WIDTH)])
         r += 1
     r += 1
     book.text(ws, r, 1, "Colour legend", s.h)
@@ -384,7 +411,7 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
     for name, what in sheets:
         book.link(ws, r, 1, name, name, s.link, f"Go to {name}")
         book.text(ws, r, 2, what, s.wrap)
-        fit_row(ws, r, [(what, 90)])
+        fit_row(ws, r, [(what, START_TEXT_WIDTH)])
         r += 1
     for heading, lines in extra or []:
         r += 1
@@ -393,7 +420,7 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
         r += 1
         for line in lines:
             book.text(ws, r, 2, line, s.wrap)
-            fit_row(ws, r, [(line, 90)])
+            fit_row(ws, r, [(line, START_TEXT_WIDTH)])
             r += 1
     ws.activate()
     print_setup(ws, org_name, landscape=False)
@@ -509,7 +536,7 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
     """Guidance sections from templates/, then reference tables (label, explanation)."""
     s = book.styles
     ws.set_column(0, 0, 30)
-    ws.set_column(1, 1, 100)
+    ws.set_column(1, 1, GUIDE_TEXT_WIDTH)
     book.text(ws, 0, 0, "Guide", s.title)
     book.text(ws, 1, 0, "Guidance from the toolkit, where you need it.", s.subtitle)
     r = 3
@@ -519,11 +546,11 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
         r += 1
         for para in sec.bullets("paragraphs"):
             book.text(ws, r, 1, para, s.wrap)
-            fit_row(ws, r, [(para, 100)])
+            fit_row(ws, r, [(para, GUIDE_TEXT_WIDTH)])
             r += 1
         for bullet in sec.bullets("bullets"):
             book.text(ws, r, 1, f"• {bullet}", s.wrap)
-            fit_row(ws, r, [(f"• {bullet}", 100)])
+            fit_row(ws, r, [(f"• {bullet}", GUIDE_TEXT_WIDTH)])
             r += 1
         r += 1
     for heading, rows in reference:
@@ -533,7 +560,7 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
         for label, text in rows:
             book.text(ws, r, 0, label, s.wrap_b)
             book.text(ws, r, 1, text, s.wrap)
-            fit_row(ws, r, [(label, 30), (text, 100)])
+            fit_row(ws, r, [(label, 30), (text, GUIDE_TEXT_WIDTH)])
             r += 1
         r += 1
     print_setup(ws, org_name, landscape=False)
@@ -634,7 +661,7 @@ def write_organization(book: Book, ws: Worksheet, content: Content, org: Any, bl
                       f'INDEX(List_Structures{key},MATCH(In_Structure,List_Structures,0)))', value, s.calc_wrap)
         # tall enough for the longest note of any structure, since the notes follow the dropdown
         fit_row(ws, r, [(text_of(it), 60) for it in content.structures] + [(value, 60)], minimum=2)
-    print_setup(ws, org_name, landscape=False)
+    print_setup(ws, org_name)
 
 
 def write_start_page(book: Book, ws: Worksheet, content: Content, page_id: str, visible_sheets: list[str], org_name: str,

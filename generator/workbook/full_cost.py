@@ -159,7 +159,7 @@ class FullCostBuilder:
         ws.set_column(0, 0, 34)
         ws.set_column(1, 1, 14)
         ws.set_column(2, 2, 12)
-        ws.set_column(3, 3, 70)
+        ws.set_column(3, 3, 60)
         self._sheet_title(ws, "Assumptions", "Rates used across the workbook. Each one is an input with a unit and a note.")
         f = Form(b, ws, row=3)
         f.heading("Rates", gap=0)
@@ -181,14 +181,14 @@ class FullCostBuilder:
             Column("level", "Confidence level", 34, "calc_text", is_input=False),
             Column("prob", "Probability", 14, "in_pct", "Chance that money at this level arrives, 0% to 100%.",
                    number_rule("decimal", 0, 1, "Probability", "Chance that money at this level arrives, 0% to 100%.")),
-            Column("help", "What it means", 70, "note", is_input=False),
+            Column("help", "What it means", 50, "note", is_input=False),
             source_note(),
         ], len(self.content.levels))
         prob = self.p.probability()
         rows = [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help")} for lv in self.content.levels]
         write_table(b, ws, table, rows)
         self.conf = table
-        print_setup(ws, self.org_name, landscape=False)
+        print_setup(ws, self.org_name)
 
     def _staffing(self) -> None:
         b, s, ws = self.book, self.s, self.ws[STAFF]
@@ -266,7 +266,7 @@ class FullCostBuilder:
         ws.set_column(0, 0, 40)
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 30)
-        ws.set_column(3, 3, 60)
+        ws.set_column(3, 3, 42)
         self._sheet_title(ws, "Full Cost", "The six areas of full cost: what the backbone needs beyond this year's expenses to stay healthy.")
         # rows 3..10: the six areas (written once the names exist, see _full_cost_results)
         self.area_top = 3
@@ -519,9 +519,6 @@ class FullCostBuilder:
         ws.set_column(0, 0, 52)
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 70)
-        ws.set_column(3, 3, 3)
-        ws.set_column(4, 4, 34)
-        ws.set_column(5, 5, 16)
         b.text(ws, 0, 0, "Summary: the full cost of the backbone", s.title)
         b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Org_FYLabel="",""," · "&Org_FYLabel))',
                   "" if self.blank else f"{self.org_name} · FY{self.p.organization.first_fy}", s.subtitle)
@@ -596,9 +593,10 @@ class FullCostBuilder:
                 r += 1
             ranges.append((title, first, r - 1))
             r += 1
-        self._charts(ws, ranges, data_top)
+        # the charts under the tables, two a row, from a new page: the page prints near full size
+        ws.set_h_pagebreaks([data_top, r])  # the chart data on a page of its own, never split from its heading
+        self._charts(ws, ranges, r)
         print_setup(ws, self.org_name)
-        ws.fit_to_pages(1, 0)
 
     def _alt_text(self, title: str, first: int, last: int) -> str:
         """What a Summary chart shows, in words, with the figures it was built with."""
@@ -635,8 +633,8 @@ class FullCostBuilder:
                 (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": "#,##0"})
             if kind == "bar":  # list the categories top-down, as in the table
                 chart.set_y_axis({"reverse": True})
-            chart.set_size({"width": 500, "height": 300})
-            ws.insert_chart(data_top + (n // 2) * 16, 2 + 2 * (n % 2), chart, {"x_offset": 8, "y_offset": 4,
+            chart.set_size({"width": 470, "height": 300})
+            ws.insert_chart(data_top + (n // 2) * 17, 0, chart, {"x_offset": 8 + (n % 2) * (470 + 16), "y_offset": 4,
                                                                                "description": self._alt_text(title, first, last)})
 
     def _guide(self) -> None:

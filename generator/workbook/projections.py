@@ -29,7 +29,7 @@ from ..model.projections import (
 )
 from ..schema import Partnership, Scenario
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, print_filled, source_note, as_percent, Form, Lists, Status, checks_end, identity, table_dropdown, master_banner,
+    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, print_filled, fit_row, text_lines, source_note, as_percent, Form, Lists, Status, checks_end, identity, table_dropdown, master_banner,
     number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
@@ -47,6 +47,8 @@ SPARE_ROWS = 10
 ROWS_PER_PAGE = 30
 #: Column-width units across a landscape A4 page at full scale.
 PAGE_WIDTH = 150
+#: Points down a landscape A4 page inside the margins, header and footer.
+PAGE_HEIGHT = 470
 
 ORG, ASSUME, REV, STAFF, EXP, ONE, CALC, VIEW, CMP = (
     "Organization", "Assumptions", "Revenue", "Staffing Plan", "Expenses", "One-time Items",
@@ -883,7 +885,11 @@ class ProjectionsBuilder:
         b.formula(ws, r, 2, 'IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),"Not a scenario name: showing the first scenario","")', "", s.calc_text)
         r += 1
         b.text(ws, r, 0, "What this scenario assumes", s.label)
-        b.formula(ws, r, 1, "INDEX(Scen_Descs,View_Index)&\"\"", first.description or "", s.calc_text)  # runs on across the empty cells
+        # wrapped in the wide first column, tall enough for the longest description (text that ran on
+        # past the last column would print on a page of its own)
+        r += 1
+        b.formula(ws, r, 0, "INDEX(Scen_Descs,View_Index)&\"\"", first.description or "", s.calc_wrap)
+        fit_row(ws, r, [(sc.description or "", 46) for sc in self.scenarios])
         r += 1
         res = self.results[first.id]
         # the runway first, next to the scenario's name: the answer a board looks for, never stranded on a page of its own
@@ -969,13 +975,16 @@ class ProjectionsBuilder:
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": max(700, 200 + 80 * n), "height": 340})
         ws.set_h_pagebreaks([r])
+        chart_break = r
         ws.insert_chart(r + 1, 0, chart, {"x_offset": 8, "y_offset": 4, "description": (
             "Chart of the scenario picked above: revenue and expenses as columns for each year, ending cash as a line. "
             "The same numbers are in the table above.")})
         ws.freeze_panes(yrow + 1, 1)
         print_setup(ws, self.org_name)
         # a fixed scale, a little under full size, so the whole table fits its page above the chart's page
-        ws.set_print_scale(max(70, min(88, int(100 * PAGE_WIDTH / (46 + 13 * n)))))
+        desc_lines = max(text_lines(sc.description or "", 46) for sc in self.scenarios)
+        height = 15 * (chart_break + desc_lines + 2)  # points down to the chart's page break, titles and tall rows included
+        ws.set_print_scale(max(70, min(88, int(100 * PAGE_WIDTH / (46 + 13 * n)), int(100 * PAGE_HEIGHT / height))))
 
     def _months_colours(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
         """Months of cash below zero or under two months: red, and the number says so in words."""
