@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from ..content import load_content
-from ..workbook.common import print_setup
+from ..workbook.common import fit_row, print_setup
 from ..workbook.layout import Book
 from ..workbook.styles import PALETTE
 from .collect import NOT_FILLED, Portfolio, months_warning
@@ -243,17 +243,17 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
     wsb = book.sheet("Benchmarks")
     book.text(wsb, 0, 0, "Benchmarks: quartiles across the portfolio", s.title)
     book.text(wsb, 1, 0, f"P25, median and P75 of each measure, for all partnerships and by backbone structure. Quartiles need at least "
-                         f"{MIN_FOR_QUARTILES} partnerships (a smaller group shows its count and median); Count is how many of the "
-                         "group's partnerships have the measure, and Note says why any are left out. Workbooks returned without "
-                         "data are left out (see Problems).", s.subtitle)
+                         f"{MIN_FOR_QUARTILES} partnerships: a smaller group shows its count and median.", s.subtitle)
+    book.text(wsb, 2, 0, "Count is how many of the group's partnerships (Of) have the measure; Note says why any are left out. "
+                         "Workbooks returned without data are left out (see Problems).", s.subtitle)
     heads = ["Group", "Measure", "Count", "Of", "P25", "Median", "P75", "Note"]
     for c, h in enumerate(heads):
         book.text(wsb, 3, c, h, s.th)
     wsb.set_column(0, 0, 34)
     wsb.set_column(1, 1, 44)
     wsb.set_column(2, 3, 8)
-    wsb.set_column(4, 6, 14)
-    wsb.set_column(7, 7, 50)
+    wsb.set_column(4, 6, 17)
+    wsb.set_column(7, 7, 38)
     for r, rec in enumerate(bench.itertuples(index=False), start=4):
         book.text(wsb, r, 0, rec.group, fmt(None))
         book.text(wsb, r, 1, rec.measure, fmt(None))
@@ -265,6 +265,7 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
             else:
                 book.number(wsb, r, c, float(v), fmt(rec.format))
         book.text(wsb, r, 7, rec.note, s.wrap)
+        fit_row(wsb, r, [(rec.note, 38)])
         if rec.measure.startswith("Months of cash"):
             wsb.conditional_format(r, 5, r, 5, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_months_negative,
                                                 "stop_if_true": True})

@@ -124,8 +124,8 @@ class Styles:
         self.cf_todo = self._f({"bg_color": TODO_FILL, "font_color": TODO_FONT})
         # a share total that is not 100% says so in words as well as in red
         # months of cash: negative, or under two months, in words as well as red
-        self.cf_months_negative = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT, "num_format": '0.0" - cash has run out"'})
-        self.cf_months_low = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT, "num_format": '0.0" - under 2 months"'})
+        self.cf_months_negative = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT, "num_format": '0.0" (negative)"'})
+        self.cf_months_low = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT, "num_format": '0.0" (under 2)"'})
         self.cf_fail_share = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT, "num_format": '0.0%" - not 100%"'})
 
     def _f(self, props: dict[str, Any]) -> Any:
