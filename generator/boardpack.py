@@ -90,13 +90,24 @@ def _add_header(xml: str, text: str) -> str:
     return re.sub(r"(<headerFooter[^>]*>)", r"\1" + header.replace("\\", r"\\"), xml, count=1)
 
 
+def _sheet_tag(book: str, name: str) -> str:
+    """The <sheet .../> element of a sheet in workbook.xml."""
+    found = re.search(rf'<sheet [^>]*?name="{re.escape(name)}"[^>]*/>', book)
+    if found is None:
+        raise ValueError(f"workbook.xml has no sheet {name!r}")
+    return found.group(0)
+
+
 def _reorder(book: str, names: list[str], first: list[str]) -> str:
     """Put the board sheets first, in board order (LibreOffice prints in tab order); sheet-local
     names (print titles, print areas) follow their sheets."""
     order = [n for n in first if n in names] + [n for n in names if n not in first]
     new_index = {names.index(n): i for i, n in enumerate(order)}
-    elements = {name: re.search(rf'<sheet [^>]*?name="{re.escape(name)}"[^>]*/>', book).group(0) for name in names}
-    block = re.search(r"<sheets>.*?</sheets>", book, re.S).group(0)
+    elements = {name: _sheet_tag(book, name) for name in names}
+    found = re.search(r"<sheets>.*?</sheets>", book, re.S)
+    if found is None:
+        raise ValueError("workbook.xml has no sheets")
+    block = found.group(0)
     book = book.replace(block, "<sheets>" + "".join(elements[n] for n in order) + "</sheets>")
     book = re.sub(r'localSheetId="(\d+)"', lambda m: f'localSheetId="{new_index[int(m.group(1))]}"', book)
     return re.sub(r'activeTab="\d+"', 'activeTab="0"', book)
@@ -127,10 +138,11 @@ def print_copy(src: Path, dst: Path, all_sheets: bool = False, when: dt.date | N
         part = "xl/" + targets[rid].lstrip("/").removeprefix("xl/")
         xml = parts[part].decode()
         shown = keep is None or name_text in keep
+        tag = _sheet_tag(book, name)
         if not shown:
-            book = re.sub(rf'(<sheet [^>]*?name="{re.escape(name)}")', r'\1 state="hidden"', book, count=1) \
-                if 'state="' not in re.search(rf'<sheet [^>]*?name="{re.escape(name)}"[^>]*/>', book).group(0) else book
-        elif 'state="hidden"' not in re.search(rf'<sheet [^>]*?name="{re.escape(name)}"[^>]*/>', book).group(0):
+            if 'state="' not in tag:
+                book = book.replace(tag, tag.replace("<sheet ", '<sheet state="hidden" ', 1), 1)
+        elif 'state="hidden"' not in tag:
             first_kept = index if first_kept is None else first_kept
             xml = _add_header(xml, cover)
             xml = _hide_rows(xml, hidden_rows.get(name_text, set()))

@@ -133,3 +133,29 @@ def test_cli_pdf_board_pack_and_all(tmp_path: Path, soffice: str) -> None:
 def kinds_options():
     from generator.build import BuildOptions
     return BuildOptions(kinds=("full-cost",))
+
+
+def test_print_copy_leaves_out_sheets_and_spare_rows(tmp_path: Path) -> None:
+    """Without LibreOffice: the copy's XML hides every non-board sheet, puts Summary first, keeps
+    its charts, and hides the empty spare rows of the Full Cost tables beyond three; the workbook
+    itself is untouched."""
+    import zipfile
+
+    import openpyxl
+
+    [book] = build_workbooks(load_partnership(example_path("riverside-housing")), tmp_path, kinds_options())
+    before = book.read_bytes()
+    copy = print_copy(book, tmp_path / "copy.xlsx", when=WHEN)
+    assert book.read_bytes() == before
+    wb = openpyxl.load_workbook(copy)
+    visible = [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
+    assert visible == ["Summary", "Full Cost"]
+    with zipfile.ZipFile(copy) as z, zipfile.ZipFile(book) as orig:
+        assert sorted(n for n in z.namelist() if "chart" in n) == sorted(n for n in orig.namelist() if "chart" in n)
+    ws = wb["Full Cost"]
+    dest = next(iter(wb.defined_names["FA_name"].destinations))[1].replace("$", "")
+    rows = [c.row for (c,) in ws[dest]]
+    used = [c.row for (c,) in ws[dest] if c.value]
+    shown = [r for r in rows if not ws.row_dimensions[r].hidden]
+    assert shown == rows[: len(used) + 3]
+    assert "Board pack: Riverside Housing Partnership - 30 November 2026" in (ws.oddHeader.left.text or "")

@@ -114,3 +114,13 @@ def test_columns_fit_the_examples_labels(books: list[Path]) -> None:
             width = ws.column_dimensions[col].width
             texts = [c.value for row in ws[dest[1].replace("$", "")] for c in row if isinstance(c.value, str)]
             assert all(len(t) <= width for t in texts), (path.name, table, width, max(texts, key=len))
+
+
+def test_year_helper_columns_are_whole_numbers(books: list[Path]) -> None:
+    """The 'from year' / 'to year' helper columns read 1, 5, not 1.00, 5.00."""
+    path = next(p for p in books if p.name.startswith("riverside") and "projections" in p.name)
+    wb = openpyxl.load_workbook(path)
+    for name in ("Staff_from", "Staff_to", "Exp_from", "Exp_to"):
+        dest = next(iter(wb.defined_names[name].destinations))
+        first = wb[dest[0]][dest[1].replace("$", "").split(":")[0]]
+        assert "0.00" not in first.number_format and first.number_format.startswith("0;"), (name, first.number_format)
