@@ -67,18 +67,24 @@ def expected_data(row: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-def fill(path: Path, n: int) -> tuple[float | None, float]:
-    """Type a new salary (when there is a position) and a new first revenue amount; returns them."""
+def fill(path: Path, n: int) -> tuple[float | None, float, bool]:
+    """Type a new salary (adding a position when there is none: a workbook without staff or
+    expenses is "not filled in") and a new first revenue amount; returns them and whether a
+    position was added."""
     import openpyxl
 
     sys.path.insert(0, str(ROOT))
     from tests.edit import cell, set_value
 
     wb = openpyxl.load_workbook(path)
-    salary = None
-    if cell(wb, "Staff_title", 0).value:
-        salary = 90_000 + n
-        set_value(wb, "Staff_salary", salary, 0)
+    salary = 90_000 + n
+    added = not cell(wb, "Staff_title", 0).value
+    if added:
+        set_value(wb, "Staff_title", "Coordinator", 0)
+        set_value(wb, "Staff_fte", 1, 0)
+        set_value(wb, "Staff_share_operations", 1, 0)
+        set_value(wb, "Staff_in_kind", "No", 0)
+    set_value(wb, "Staff_salary", salary, 0)
     amount = 50_000 + n
     if "Rev_amount" in wb.defined_names:
         set_value(wb, "Rev_amount", amount, 0)
@@ -89,11 +95,13 @@ def fill(path: Path, n: int) -> tuple[float | None, float]:
         set_value(wb, "Rev_stream", "Philanthropy", 0)
         set_value(wb, "Rev_confidence", "Committed", 0)
     wb.save(path)
-    return salary, amount
+    return salary, amount, added
 
 
-def apply_edits(data: dict[str, Any], salary: float | None, amount: float) -> Partnership:
-    if salary is not None:
+def apply_edits(data: dict[str, Any], salary: float | None, amount: float, added: bool = False) -> Partnership:
+    if added:
+        data["staff"] = [{"title": "Coordinator", "fte": 1, "salary": salary, "functions": "operations"}]
+    elif salary is not None:
         data["staff"][0]["salary"] = salary
     if data.get("revenue"):
         amounts = data["revenue"][0]["amounts"] or [0]

@@ -22,11 +22,12 @@ from generator.build import BuildOptions, build_workbooks, example_path  # noqa:
 from generator.libreoffice import to_pdf  # noqa: E402
 from generator.schema import load_partnership  # noqa: E402
 
-SHOTS = [
-    ("riverside-housing", "full-cost", "Summary", "summary.png"),
-    ("riverside-housing", "scenario-projections", "Compare", "compare.png"),
-    ("portfolio", "portfolio", "Benchmarks", "benchmarks.png"),
-    ("portfolio", "portfolio", "Portfolio", "portfolio.png"),
+SHOTS = [  # (example, workbook, sheet, png, printed page)
+    ("riverside-housing", "full-cost", "Summary", "summary.png", 1),
+    ("riverside-housing", "full-cost", "Summary", "summary-charts.png", 3),
+    ("riverside-housing", "scenario-projections", "Compare", "compare.png", 1),
+    ("portfolio", "portfolio", "Benchmarks", "benchmarks.png", 1),
+    ("portfolio", "portfolio", "Portfolio", "portfolio.png", 1),
 ]
 
 
@@ -48,6 +49,10 @@ def only_sheet(src: Path, dst: Path, sheet: str) -> None:
                     return tag.replace("<sheet ", '<sheet state="hidden" ', 1)
 
                 text = re.sub(r'<sheet name="([^"]*)"[^>]*/>', hide, text)
+                # a hidden sheet with a print area still prints in LibreOffice: keep only this sheet's
+                keep = names.index(sheet)
+                text = re.sub(r'<definedName name="_xlnm\.Print_Area" localSheetId="(\d+)"[^>]*>[^<]*</definedName>',
+                              lambda m: m.group(0) if int(m.group(1)) == keep else "", text)
                 text = re.sub(r'<workbookView ', f'<workbookView activeTab="{names.index(sheet)}" ', text)
                 data = text.encode("utf-8")
             zout.writestr(item, data)
@@ -80,17 +85,17 @@ def main() -> int:
     out_dir = ROOT / "docs"
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        for example, kind, sheet, png in SHOTS:
+        for example, kind, sheet, png, page in SHOTS:
             if example == "portfolio":
                 book = portfolio_workbook(tmpdir)
             else:
                 p = load_partnership(example_path(example))
                 (book,) = build_workbooks(p, tmpdir, BuildOptions(kinds=(kind,)))
-            single = tmpdir / f"{kind}-{sheet}.xlsx"
+            single = tmpdir / f"{kind}-{sheet}-{page}.xlsx"
             only_sheet(book, single, sheet)
-            pdf = to_pdf(single, tmpdir / f"{kind}-{sheet}.pdf")
+            pdf = to_pdf(single, tmpdir / f"{kind}-{sheet}-{page}.pdf")
             stem = tmpdir / "page"
-            subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)], check=True)
+            subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem)], check=True)
             shutil.copy(f"{stem}.png", out_dir / png)
             print(f"wrote docs/{png}")
     return 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import zipfile
 import time
 from pathlib import Path
 from typing import Any
@@ -253,8 +254,16 @@ def check(data_file: Path) -> None:
 @click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "out_pdf", type=click.Path(dir_okay=False, path_type=Path),
               help="PDF to write (default: next to the workbook).")
-def pdf(workbook: Path, out_pdf: Path | None) -> None:
-    """Print a workbook to a board-ready PDF through LibreOffice (recalculated first)."""
+@click.option("--all", "all_sheets", is_flag=True, help="Print every sheet, not only the board pack.")
+def pdf(workbook: Path, out_pdf: Path | None, all_sheets: bool) -> None:
+    """Print a workbook to a PDF through LibreOffice (recalculated first).
+
+    By default the board pack: the output sheets (Summary and Full Cost, or Scenario View and
+    Compare), each page headed by the partnership's name and today's date. --all prints every
+    sheet. Empty spare rows of the input tables are left out of print (a few are kept)."""
+    import tempfile
+
+    from .boardpack import print_copy
     from .libreoffice import LibreOfficeError, find_soffice, to_pdf
 
     if find_soffice() is None:
@@ -268,24 +277,26 @@ def pdf(workbook: Path, out_pdf: Path | None) -> None:
     if info.kind == "xlsb":
         _fail(f"{workbook}: an .xlsb binary workbook: save it as an Excel Workbook (.xlsx); no PDF was written", EXIT_UNUSABLE)
     target = out_pdf or workbook.with_suffix(".pdf")
-    import tempfile
 
     try:
-        with tempfile.TemporaryDirectory(prefix="pbp-pdf-in-") as tmp:
-            copy = Path(tmp) / (workbook.stem + ".xlsx")
+        with tempfile.TemporaryDirectory(prefix="pbp-print-") as tmp:
+            checked = Path(tmp) / ("checked" + ".xlsx")
             if info.had_macros:  # macros never travel, not even into LibreOffice
                 from .readback.safety import strip_macros
 
                 src = Path(tmp) / ("src" + workbook.suffix)
                 src.write_bytes(data)
-                strip_macros(src, copy)
+                strip_macros(src, checked)
             else:
-                copy.write_bytes(data)
+                checked.write_bytes(data)
+            copy = print_copy(checked, Path(tmp) / (workbook.stem + ".xlsx"), all_sheets=all_sheets)
             to_pdf(copy, target)
     except UnsafeFile as exc:
         _fail(f"{workbook}: {exc.message}; no PDF was written", EXIT_UNUSABLE)
     except LibreOfficeError as exc:
         _fail(f"{workbook}: PDF export failed: {_one_line(str(exc))}", EXIT_UNUSABLE)
+    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        _fail(f"{workbook}: not a workbook this command can print: {_one_line(str(exc))}", EXIT_UNUSABLE)
     click.echo(f"wrote {target}")
 
 

@@ -78,20 +78,17 @@ def verify(p: Partnership, outdir: Path | None = None, kinds: tuple[str, ...] | 
            content: Content | None = None, engine: str = "libreoffice") -> list[Verdict]:
     """Build the workbooks, recalculate them with `engine` (LibreOffice, Gnumeric or the
     Python `formulas` package), compare all three numbers."""
-    from .build import BuildOptions, build_workbooks
-    from .engines import recalc_with
-    from .libreoffice import read_recalculated
-
     content = content or load_content()
     if outdir is None:  # nothing kept: the scratch folder goes when the verdicts are in
         with tempfile.TemporaryDirectory(prefix="pbp-verify-") as tmp:
-            return _verify_in(p, Path(tmp), kinds, content)
-    return _verify_in(p, Path(outdir), kinds, content)
+            return _verify_in(p, Path(tmp), kinds, content, engine)
+    return _verify_in(p, Path(outdir), kinds, content, engine)
 
 
-def _verify_in(p: Partnership, work: Path, kinds: tuple[str, ...] | None, content: Content) -> list[Verdict]:
+def _verify_in(p: Partnership, work: Path, kinds: tuple[str, ...] | None, content: Content, engine: str) -> list[Verdict]:
     from .build import BuildOptions, build_workbooks
-    from .libreoffice import read_recalculated, recalc_and_read
+    from .engines import recalc_with
+    from .libreoffice import read_recalculated
 
     made = build_workbooks(p, work, BuildOptions(kinds=kinds), content=content)
     recalculated = recalc_with(engine, made, work / f"recalculated-{engine}")

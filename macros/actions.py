@@ -293,6 +293,9 @@ def check_sheet(book_name: str, result: CheckResult, sheets: set[str],
         status = (text, PASS_FILL)
     elif r.status == "unreadable":
         status = ("This workbook could not be read as a toolkit workbook: see below.", FAIL_FILL)
+    elif r.status == "unfilled":
+        status = ("Not filled in yet: enter the staff (Staffing) and the expenses (Expenses) first. "
+                  "The results read \"not applicable\" until then.", FAIL_FILL)
     elif any(f.sheet and f.cell for f in errors):
         status = (f"{len(errors)} problem(s) found. Click a cell address to go to it; the cells are filled red "
                   f"until you run Validate again.", FAIL_FILL)
@@ -418,7 +421,7 @@ def _format_for(name: str) -> str:
         return "0.00%"
     if name.endswith(("MonthsCash", "FTE")):
         return "0.00"
-    if name.endswith(("Checks_OK", "RunwayCash", "RunwayReserve")):
+    if name.endswith(("Checks_OK", "Complete", "RunwayCash", "RunwayReserve")):
         return "General"
     return "#,##0.00;[Red]-#,##0.00"
 

@@ -828,8 +828,8 @@ def test_validate_and_recalc_through_xlwings_book_match_the_file_book(tmp_path: 
     assert not any(f.startswith("=HYPERLINK") for f in check.formulas.values())
 
     clean = actions.recalculate_action(XlwingsBook(fake_excel(fc)))
-    # 32 single outputs of SPEC section 3, then section 6's cash flow: 5 single and 4 of 12 months each
-    assert clean.differing == [] and len(clean.outputs) == 32 + 9 and len(clean.lines) == 32 + 5 + 4 * 12
+    # 32 single outputs of SPEC section 3, FC_Complete, then section 6's cash flow: 5 single and 4 of 12 months each
+    assert clean.differing == [] and len(clean.outputs) == 33 + 9 and len(clean.lines) == 33 + 5 + 4 * 12
     rows = actions.recalculate_action(XlwingsBook(fake_excel(sp)))
     assert rows.differing == [] and len(rows.lines) > len(rows.outputs)
 

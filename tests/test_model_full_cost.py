@@ -148,6 +148,7 @@ MAIN_EXPECTED: dict[str, Any] = {
     "FC_IndirectRate": 84000 / 159500,
     "FC_IndirectCap": 0.12,
     "FC_Checks_OK": True,
+    "FC_Complete": True,
 }
 
 
@@ -157,7 +158,7 @@ def test_every_spec_output_is_present_and_named_once_per_id() -> None:
         "FC_Personnel", "FC_NonPersonnel", "FC_Depreciation", "FC_Unfunded", "FC_TotalExpenses", "FC_InKind",
         "FC_CashOpex", "FC_WorkingCapital", "FC_Reserves", "FC_FixedAssets", "FC_DebtPrincipal", "FC_ChangeCapital",
         "FC_Total", "FC_RequiredSurplus", "FC_RequiredSurplusPct", "FC_CashNeed", "FC_ExpectedRevenue", "FC_Gap",
-        "FC_IndirectRate", "FC_IndirectCap", "FC_Checks_OK",
+        "FC_IndirectRate", "FC_IndirectCap", "FC_Checks_OK", "FC_Complete",
         *(f"FC_Revenue_{k}" for k in STREAMS),
         *(f"FC_Function_{f}" for f in FUNCS),
     }

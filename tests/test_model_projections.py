@@ -178,7 +178,7 @@ FOUR_LEVELS = [rev("c", "philanthropy", "committed", [1000]), rev("l", "public",
 
 def test_default_scenarios_realizations() -> None:
     out = sp(revenue=FOUR_LEVELS)
-    assert {k.split("_")[1] for k in out if k.startswith("SP_") and k != "SP_Checks_OK"} == {"base", "conservative", "growth"}
+    assert {k.split("_")[1] for k in out if k.startswith("SP_") and k not in ("SP_Checks_OK", "SP_Complete")} == {"base", "conservative", "growth"}
     # base = confidence_probability: 1000 + 750 + 400 + 100 = 2250
     approx_row(out["SP_base_Revenue"], [2250, 0, 0])
     # conservative (1, 0.5, 0, 0): 1000 + 500 = 1500
@@ -396,7 +396,7 @@ def test_shares_zero_without_revenue() -> None:
 
 def test_one_scenario() -> None:
     out = sp(scenarios=[scen("only")])
-    names = {k for k in out if k != "SP_Checks_OK"}
+    names = {k for k in out if k not in ("SP_Checks_OK", "SP_Complete")}
     assert all(k.startswith("SP_only_") for k in names)
     for r in ROWS:
         assert len(out[f"SP_only_{r}"]) == 3

@@ -384,7 +384,7 @@ def test_blank_template(recalculated: dict[str, Recalculated], built: dict[str, 
     model = {k: v for k, v in case.model.items() if k != "SP_Checks_OK" and not k.endswith(("RunwayCash", "RunwayReserve"))}
     assert mismatches(model, rec.names, "blank") == []
     assert mismatches(model, cached, "blank") == []
-    assert [rec.names[f"SP_{s}_RunwayCash"] for s in ("base", "conservative", "growth")] == ["none"] * 3
+    assert [rec.names[f"SP_{s}_RunwayCash"] for s in ("base", "conservative", "growth")] == ["not applicable"] * 3  # SPEC 5: never a reassuring "none" before it is filled in
 
 
 # ----------------------------------------------------------------------------- build rules

@@ -134,7 +134,15 @@ def compute_full_cost(p: Partnership, content: Content | None = None) -> dict[st
     out["FC_IndirectCap"] = p.assumptions.funder_indirect_cap
     out.update(cash_flow)  # type: ignore[arg-type]
     out["FC_Checks_OK"] = True
+    out["FC_Complete"] = full_cost_complete(p)
     return out
+
+
+def full_cost_complete(p: Partnership) -> bool:
+    """SPEC 5 completeness: a year-1 position with FTE > 0 or a year-1 expense above 0 is entered.
+
+    Until then every status the workbook shows says "not filled in yet", never "all checks pass"."""
+    return any(s.fte > 0 for s in year1_staff(p)) or any(e.amount > 0 for e in year1_expenses(p))
 
 
 #: The six areas in order: (area id, defined name).

@@ -13,6 +13,8 @@ from ..content import Content, load_content
 from ..schema import Partnership, Scenario
 
 NONE_LABEL = "none"
+#: What a runway reads while the workbook is not filled in (SPEC 5: never a reassuring "none").
+NOT_APPLICABLE = "not applicable"
 
 
 def fy_labels(p: Partnership) -> list[str]:
@@ -121,6 +123,8 @@ def project_scenario(p: Partnership, s: Scenario, content: Content) -> ScenarioR
     labels = fy_labels(p)
     runway_cash = next((labels[t] for t in range(n) if end_cash[t] < 0), NONE_LABEL)
     runway_reserve = next((labels[t] for t in range(n) if end_cash[t] < target[t]), NONE_LABEL)
+    if not projections_complete(p):
+        runway_cash = runway_reserve = NOT_APPLICABLE
 
     rows: dict[str, list] = {
         "Revenue": revenue,
@@ -155,4 +159,13 @@ def compute_projections(p: Partnership, content: Content | None = None) -> dict[
         out[f"SP_{s.id}_RunwayCash"] = res.runway_cash
         out[f"SP_{s.id}_RunwayReserve"] = res.runway_reserve
     out["SP_Checks_OK"] = scenario_names_ok(scenarios)
+    out["SP_Complete"] = projections_complete(p)
     return out
+
+
+def projections_complete(p: Partnership) -> bool:
+    """SPEC 5 completeness: a position with FTE > 0 or an expense above 0 that is active in some
+    projection year (in-kind ones count: they are entered, even if not cash)."""
+    n = p.years
+    return (any(s.fte > 0 and any(active(s.start_year, s.end_year, t, n) for t in range(1, n + 1)) for s in p.staff)
+            or any(e.amount > 0 and any(active(e.start_year, e.end_year, t, n) for t in range(1, n + 1)) for e in p.expenses))

@@ -17,6 +17,8 @@ from ..content import load_content
 from .extract import FULL_COST_ID, PROJECTIONS_ID
 
 USABLE_ERRORS = {"formula_changed", "stale_values"}  # the inputs are still good: numbers are recomputed
+NOT_FILLED = "not filled in"
+WITHOUT_DATA = "returned without data"
 
 
 @dataclass
@@ -32,6 +34,7 @@ class FileResult:
     org: dict[str, Any] = field(default_factory=dict)
     numbers: dict[str, Any] = field(default_factory=dict)
     usable: bool = False
+    filled: bool = True             # SPEC 5 completeness: False = returned without data (no numbers used)
 
     @property
     def warnings(self) -> list[str]:
@@ -67,6 +70,9 @@ def _summarise_checked(path: str, r: Any) -> FileResult:
     o = p.organization
     res.org = {"name": o.name, "region": o.region or "", "focus": o.focus or "", "structure": o.backbone_structure,
                "fiscal_year": f"FY{o.first_fy}"}
+    if r.filled_in is False:  # its zeros are not numbers: never in the Portfolio's figures or the Benchmarks
+        res.filled = False
+        return res
     if r.template_id == FULL_COST_ID:
         fc = compute_full_cost(p, content)
         res.numbers = {k: v for k, v in fc.items() if k != "FC_Checks_OK"}
@@ -86,6 +92,21 @@ def _summarise_checked(path: str, r: Any) -> FileResult:
             res.numbers[f"{s.id}|RunwayReserve"] = sp[f"SP_{s.id}_RunwayReserve"]
             res.numbers[f"{s.id}|FTE"] = sp[f"SP_{s.id}_FTE"][0]
     return res
+
+
+#: Months of cash below this is a warning sign (the Guide says so too).
+LOW_MONTHS = 2.0
+
+
+def months_warning(months: Any) -> str:
+    """Words for a worrying months-of-cash figure (colour alone is not enough)."""
+    if not isinstance(months, (int, float)) or isinstance(months, bool):
+        return ""
+    if months < 0:
+        return "negative: cash has run out"
+    if months < LOW_MONTHS:
+        return "under two months: a warning sign"
+    return ""
 
 
 #: Files the toolkit itself writes into folders (batch's manifest.csv and problems.csv, collect's
@@ -158,9 +179,10 @@ class Portfolio:
         return used | {p["file"] for p in self.problems if p["used"] == "no"}
 
 
-def _rank(res: FileResult) -> tuple[bool, str]:
-    """Which of two files for the same partnership and workbook to use."""
-    return (not res.findings, res.build_time)
+def _rank(res: FileResult) -> tuple[bool, bool, str]:
+    """Which of two files for the same partnership and workbook to use: a filled-in one, then one
+    without warnings, then the later build."""
+    return (res.filled, not res.findings, res.build_time)
 
 
 def _rows(results: list[FileResult]) -> Portfolio:
@@ -194,6 +216,12 @@ def _rows(results: list[FileResult]) -> Portfolio:
         fc, sp = slot.get(FULL_COST_ID), slot.get(PROJECTIONS_ID)
         head = fc or sp
         assert head is not None
+        unfilled = [r for r in (fc, sp) if r and not r.filled]
+        for r in unfilled:
+            port.problems.append({"file": r.path, "used": "no", "status": NOT_FILLED,
+                                  "reason": f"{WITHOUT_DATA}: no position with an FTE above 0 and no expense above 0 is entered"})
+        fc = fc if fc and fc.filled else None
+        sp = sp if sp and sp.filled else None
         row: dict[str, Any] = {
             "partnership": head.org["name"], "partnership_id": key, "region": head.org["region"],
             "structure": content.label(content.structures, head.org["structure"]), "fiscal_year": head.org["fiscal_year"],
@@ -218,10 +246,15 @@ def _rows(results: list[FileResult]) -> Portfolio:
                         port.scenario_names.setdefault(sid, str(v))
                     else:
                         row[f"{sid}_{what}"] = v
+                        if what == "MonthsCash":
+                            row[f"{sid}_CashWarning"] = months_warning(v)
         files = [r for r in (fc, sp) if r]
         warnings = [m for r in files for lvl, _, m in r.findings]
-        row["status"] = "clean" if not warnings else "used with warnings"
-        row["missing"] = ", ".join(w for w, r in (("full cost workbook", fc), ("scenario projections", sp)) if r is None)
+        row["status"] = NOT_FILLED if not files else ("clean" if not warnings else "used with warnings")
+        empty_kinds = {r.template_id for r in unfilled}
+        row["missing"] = ", ".join(w + (f" ({WITHOUT_DATA})" if kind in empty_kinds else "")
+                                   for w, r, kind in (("full cost workbook", fc, FULL_COST_ID), ("scenario projections", sp, PROJECTIONS_ID))
+                                   if r is None)
         row["files"] = "; ".join(r.path for r in files)
         port.rows.append(row)
         for r in files:

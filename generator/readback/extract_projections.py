@@ -13,14 +13,15 @@ def _scenario_ids(r: _Reader) -> list[str]:
 
 
 def _membership(r: _Reader, row: dict, prefix: str, sids: list[str], path: str) -> list[str] | None:
-    """Scenario ids whose include flag is Yes; None (all scenarios) when every flag is Yes."""
+    """Scenario ids whose include flag is Yes or blank (the workbook counts a blank flag as Yes);
+    None (all scenarios) when every flag is."""
     chosen = []
     for sid in sids:
         c = row.get(f"inc_{sid}")
         if c is None:
             continue
         r.cells[f"{path}.scenarios"] = c
-        if r.flag(c.value) is True:
+        if c.value is None or c.value == "" or r.flag(c.value) is True:
             chosen.append(sid)
     return None if chosen == sids else chosen
 

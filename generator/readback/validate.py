@@ -1,8 +1,9 @@
 """Validate a returned workbook: is it ours, are its formulas intact, are its inputs valid,
 do its cached values agree with the model run on its inputs?
 
-`validate_file(path)` returns a `Report`; `Report.status` is 'clean', 'problems' or
-'unreadable' (exit codes 0, 1, 2 of `pbp-toolkit validate`).
+`validate_file(path)` returns a `Report`; `Report.status` is 'clean', 'unfilled' (valid but
+no staff or expenses entered yet, SPEC 5), 'problems' or 'unreadable' (exit codes 0, 1, 1, 2
+of `pbp-toolkit validate`).
 
 The checks themselves run over any `WorkbookSource` plus a mapping of the workbook's
 formulas (`validate_source`), so the add-in runs exactly the same checks over an open
@@ -36,6 +37,11 @@ MAX_LISTED = 50
 UNUSABLE = frozenset({"not_ours", "unknown_version"})
 
 
+#: How each status reads in a report.
+STATUS_WORDS = {"clean": "CLEAN", "unfilled": "NOT FILLED IN", "problems": "PROBLEMS", "unreadable": "UNREADABLE"}
+UNFILLED_MESSAGE = "not filled in yet: no position with an FTE above 0 and no expense above 0 is entered"
+
+
 @dataclass
 class Finding:
     """One problem or warning, with where it is."""
@@ -56,7 +62,8 @@ class Report:
     """What validation found in one file."""
 
     path: str
-    status: str = "clean"                  # clean | problems | unreadable
+    status: str = "clean"                  # clean | unfilled | problems | unreadable
+    filled_in: bool | None = None          # SPEC 5 completeness of the inputs (None: not known)
     template_id: str = ""
     template_version: str = ""
     partnership_id: str = ""
@@ -69,16 +76,16 @@ class Report:
 
     def add(self, level: str, code: str, message: str, sheet: str = "", cell: str = "") -> None:
         self.findings.append(Finding(level, code, message, sheet, cell))
-        if level == "error" and self.status == "clean":
+        if level == "error" and self.status in ("clean", "unfilled"):
             self.status = "problems"
 
     @property
     def exit_code(self) -> int:
-        """0 clean, 1 problems found in the file, 2 the file cannot be used at all (unreadable,
-        not a toolkit workbook, a template version this generator does not know)."""
+        """0 clean, 1 problems found in the file (or not filled in yet), 2 the file cannot be used
+        at all (unreadable, not a toolkit workbook, a template version this generator does not know)."""
         if self.status == "unreadable" or any(f.code in UNUSABLE for f in self.findings):
             return 2
-        return {"clean": 0, "problems": 1}[self.status]
+        return {"clean": 0, "unfilled": 1, "problems": 1}[self.status]
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if k not in ("partnership", "extracted")}
@@ -87,7 +94,7 @@ class Report:
 
     def render(self) -> str:
         """A readable report."""
-        head = f"{self.path}: {self.status.upper()}"
+        head = f"{self.path}: {STATUS_WORDS.get(self.status, self.status.upper())}"
         if self.template_id:
             head += f" ({self.template_id} version {self.template_version or '?'}"
             head += f", partnership {self.partnership_id})" if self.partnership_id else ")"
@@ -233,6 +240,12 @@ def _check_cached(report: Report, src: WorkbookSource, ex: Extracted, p: Partner
         report.add("error", "stale_values",
                    f"{len(diffs)} output(s) differ from the model run on the file's inputs: the file was saved without "
                    f"recalculation, or a formula was changed. First: {diffs[0]}")
+    complete = "FC_Complete" if ex.kind == FULL_COST_ID else "SP_Complete"
+    report.filled_in = bool(expected[complete])
+    if not report.filled_in:
+        report.add("warning", "not_filled_in", UNFILLED_MESSAGE)
+        if report.status == "clean":
+            report.status = "unfilled"
     checks = "FC_Checks_OK" if ex.kind == FULL_COST_ID else "SP_Checks_OK"
     if checks in cached and cached[checks] is False:
         report.add("warning", "checks_fail", "the workbook's own Checks sheet shows a failing check", "Checks")

@@ -23,6 +23,41 @@ YES, NO = "Yes", "No"
 SHARED_LABEL = "Shared (spread over all functions)"
 
 
+START_TEXT_WIDTH = 76   # Start Here's text column: the page prints portrait at about 75%
+GUIDE_TEXT_WIDTH = 84   # the Guide's text column, likewise
+LINE_HEIGHT = 13.0       # points per line of 10-point Calibri
+CHARS_PER_WIDTH = 1.1    # characters of ordinary text per unit of column width (10-point Calibri, a safe estimate)
+
+
+def text_lines(text: str, width: float) -> int:
+    """How many lines a wrapped text takes in a column of this width (xlsxwriter does not autofit,
+    and Excel does not grow rows on open: a row too short hides or overprints text)."""
+    per_line = max(1, int(width * CHARS_PER_WIDTH))
+    lines = 0
+    for para in str(text).split("\n"):
+        words, n, used = para.split(" "), 1, 0
+        for w in words:
+            need = len(w) + (1 if used else 0)
+            if used and used + need > per_line:
+                n, used = n + 1, len(w)
+            else:
+                used += need
+        lines += n
+    return max(1, lines)
+
+
+def fit_row(ws: Worksheet, row: int, cells: list[tuple[str, float]], minimum: int = 1) -> None:
+    """Set a row's height to fit its tallest wrapped cell ((text, column width) pairs)."""
+    lines = max([minimum] + [text_lines(t, w) for t, w in cells if t])
+    if lines > 1:
+        ws.set_row(row, LINE_HEIGHT * lines + 2)
+
+
+def column_width(ws: Worksheet, col: int) -> float:
+    """A column's width as set so far (Excel's default when not set)."""
+    return float(getattr(ws, "widths", {}).get(col, 8.43))
+
+
 def footer_text(org_name: str) -> str:
     """Print footer: organisation, sheet, page (ampersands escaped)."""
     # cut first: a cut after escaping could leave a lone '&' control code. xlsxwriter counts every
@@ -33,20 +68,54 @@ def footer_text(org_name: str) -> str:
     return f"&L{org}&C&A&RPage &P of &N"
 
 
+#: Column-width units that fit across an A4 page at full scale (0.5-inch margins), as LibreOffice lays it out.
+PAGE_UNITS = {True: 130.0, False: 88.0}   # landscape, portrait
+MIN_SCALE = 70
+
+
 def print_setup(ws: Worksheet, org_name: str, repeat_rows: tuple[int, int] | None = None, landscape: bool = True) -> None:
-    """Landscape, one page wide, repeated headers, footer with organisation/sheet/page."""
+    """Landscape, one page wide, repeated headers, footer with organisation/sheet/page.
+
+    A sheet too wide to print one page wide at 70% or more prints at 70% instead, its columns
+    split over pages at column boundaries with the first column repeated on each."""
     if landscape:
         ws.set_landscape()
     ws.set_paper(9)  # A4; Excel adapts to Letter where that is the default printer paper
-    ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
     ws.set_footer(footer_text(org_name))
     if repeat_rows:
         ws.repeat_rows(*repeat_rows)
+    widths = dict(getattr(ws, "widths", {}))
+    last = max(widths, default=0)
+    room = PAGE_UNITS[landscape] * 100 / MIN_SCALE
+    if sum(widths.get(c, 8.43) for c in range(last + 1)) <= room:
+        ws.fit_to_pages(1, 0)
+        return
+    ws.set_print_scale(MIN_SCALE)
+    ws.repeat_columns(0, 0)
+    breaks, used = [], widths.get(0, 8.43)
+    for c in range(1, last + 1):
+        w = widths.get(c, 8.43)
+        if used + w > room:
+            breaks.append(c)
+            used = widths.get(0, 8.43)
+        used += w
+    ws.set_v_pagebreaks(breaks)
+
+
+#: Empty rows of an input table that still print, to show where more would go.
+SPARE_PRINTED = 3
+
+
+def print_filled(ws: Worksheet, table: Table, used: int, spare: int = SPARE_PRINTED) -> None:
+    """Print a one-table sheet down to its last filled row plus a few spare ones, not the whole
+    capacity (no pages of empty grid); on screen every spare row stays."""
+    last = table.row(min(table.capacity, used + spare) - 1)
+    ws.print_area(0, 0, last, table.left + table.width - 1)
 
 
 def protect(ws: Worksheet, password: str | None) -> None:
-    """Protect formulas; inputs stay editable (they carry unlocked formats)."""
+    """Protect formulas; inputs stay editable (they carry unlocked formats), and comments may be added."""
     ws.protect(password or "", {
         "select_locked_cells": True,
         "select_unlocked_cells": True,
@@ -54,6 +123,7 @@ def protect(ws: Worksheet, password: str | None) -> None:
         "format_rows": True,
         "autofilter": True,
         "sort": False,
+        "objects": True,     # comments (notes) can be added to any cell: say where a number came from
     })
 
 
@@ -159,6 +229,26 @@ def number_rule(kind: str, minimum: float | None = None, maximum: float | None =
     return opts
 
 
+def source_note() -> "Column":
+    """The unlocked "Source or note" column every input table ends with: where a number came from."""
+    from .layout import Column
+
+    return Column("note", "Source or note", 22, "in_text", "Where this number came from (a budget line, a letter, an estimate), or any note.")
+
+
+def as_percent(rule: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The same rule for a cell shown as a percentage: its limits are stated as percentages
+    ("from 0% to 200%"), as the user sees them, not as fractions."""
+    if not rule or rule.get("validate") != "decimal":
+        return rule
+    out = dict(rule)
+    if out.get("criteria") == "between" and abs(out.get("maximum", 0)) < 1e11:
+        out["error_message"] = f"Enter a percentage from {out['minimum'] * 100:g}% to {out['maximum'] * 100:g}%."
+    elif out.get("criteria") == ">=":
+        out["error_message"] = f"Enter a percentage of at least {out['value'] * 100:g}%."
+    return out
+
+
 @dataclass
 class Form:
     """Labelled single-cell inputs and outputs down a sheet: label | value | unit | note."""
@@ -183,6 +273,7 @@ class Form:
             self.book.text(self.ws, self.row, self.value_col + 1, unit, s.subtitle)
         if note:
             self.book.text(self.ws, self.row, self.value_col + 2, note, s.note)
+            fit_row(self.ws, self.row, [(note, column_width(self.ws, self.value_col + 2))])
 
     def number(self, label: str, name: str | None, value: float | None, style: Any, rule: dict[str, Any] | None, unit: str = "", note: str = "") -> int:
         """A number input with validation; returns its row."""
@@ -190,7 +281,9 @@ class Form:
         b.text(self.ws, self.row, self.label_col, label, b.styles.label)
         b.number(self.ws, self.row, self.value_col, value, style)
         if rule:
-            b.validate(self.ws, self.row, self.value_col, self.row, self.value_col, rule)
+            if style is b.styles.in_pct:
+                rule = as_percent(rule)
+            b.validate(self.ws, self.row, self.value_col, self.row, self.value_col, rule or {})
         if name:
             b.define_cell(name, self.ws.name, self.row, self.value_col)
         self._tail(unit, note)
@@ -223,6 +316,7 @@ class Form:
 
     def note(self, text: str) -> None:
         self.book.text(self.ws, self.row, self.label_col, text, self.book.styles.note)
+        fit_row(self.ws, self.row, [(text, column_width(self.ws, self.label_col))])
         self.row += 1
 
     def skip(self, n: int = 1) -> None:
@@ -243,7 +337,13 @@ def write_table(book: Book, ws: Worksheet, table: Table, rows: Sequence[dict[str
     for c in table.columns:
         if c.key not in live_headers:
             book.text(ws, table.top, table.col(c.key), c.header, s.th)
-        ws.set_column(table.col(c.key), table.col(c.key), c.width)
+        # wide enough for the longest entry (position titles, source names), within reason
+        longest = max((len(str(r.get(c.key))) for r in rows if isinstance(r.get(c.key), str)), default=0)
+        width = min(75.0, max(c.width, longest * 1.1 + 2 if c.style in ("in_text", "calc_text") else c.width))
+        if hasattr(ws, "widen"):
+            ws.widen(table.col(c.key), width)
+        else:
+            ws.set_column(table.col(c.key), table.col(c.key), width)
     for i in range(table.capacity):
         data = rows[i] if i < len(rows) else None
         r = table.row(i)
@@ -257,11 +357,13 @@ def write_table(book: Book, ws: Worksheet, table: Table, rows: Sequence[dict[str
             value = None if data is None else data.get(c.key)
             if isinstance(value, str):
                 book.text(ws, r, col, value, style)
+                if c.style in ("note", "wrap", "in_wrap", "calc_wrap"):
+                    fit_row(ws, r, [(value, column_width(ws, col))])
             else:
                 book.number(ws, r, col, value, style)
     for c in table.columns:
         if c.validation:
-            opts = dict(c.validation)
+            opts = dict((as_percent(c.validation) if c.style == "in_pct" else c.validation) or {})
             opts.setdefault("input_title", c.header[:32])
             if c.help:
                 opts.setdefault("input_message", c.help)
@@ -276,24 +378,23 @@ def write_table(book: Book, ws: Worksheet, table: Table, rows: Sequence[dict[str
 
 
 def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpose: list[str], steps: list[str],
-                     sheets: list[tuple[str, str]], master_name: str, master_value: bool, extra: list[tuple[str, list[str]]] | None = None) -> None:
+                     sheets: list[tuple[str, str]], status: Status, extra: list[tuple[str, list[str]]] | None = None) -> None:
     """Purpose, steps, colour legend, links to every sheet, and the master check."""
     s = book.styles
     ws.set_column(0, 0, 4)
     ws.set_column(1, 1, 34)
-    ws.set_column(2, 2, 90)
+    ws.set_column(2, 2, START_TEXT_WIDTH)
     book.text(ws, 0, 1, title, s.title)
     book.text(ws, 1, 1, org_name, s.subtitle)
     r = 3
-    master_banner(book, ws, r, 1, master_name, master_value)
+    master_banner(book, ws, r, 1, status)
     r += 2
     book.text(ws, r, 1, "What this workbook is for", s.h)
     book.blank(ws, r, 2, s.h)
     r += 1
-    for para in purpose:
-        ws.merge_range(r, 1, r, 2, "", s.wrap)
-        book.text(ws, r, 1, para, s.wrap)
-        ws.set_row(r, 15 * max(1, len(para) // 110 + 1))
+    for para in purpose:  # in the wide column, no merged cells (screen readers and sorting trip on them)
+        book.text(ws, r, 2, para, s.wrap)
+        fit_row(ws, r, [(para, START_TEXT_WIDTH)])
         r += 1
     r += 1
     book.text(ws, r, 1, "Steps", s.h)
@@ -302,6 +403,7 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
     for n, step in enumerate(steps, start=1):
         book.text(ws, r, 1, f"Step {n}", s.label_b)
         book.text(ws, r, 2, step, s.wrap)
+        fit_row(ws, r, [(step, START_TEXT_WIDTH)])
         r += 1
     r += 1
     book.text(ws, r, 1, "Colour legend", s.h)
@@ -318,6 +420,7 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
     for name, what in sheets:
         book.link(ws, r, 1, name, name, s.link, f"Go to {name}")
         book.text(ws, r, 2, what, s.wrap)
+        fit_row(ws, r, [(what, START_TEXT_WIDTH)])
         r += 1
     for heading, lines in extra or []:
         r += 1
@@ -326,19 +429,51 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
         r += 1
         for line in lines:
             book.text(ws, r, 2, line, s.wrap)
+            fit_row(ws, r, [(line, START_TEXT_WIDTH)])
             r += 1
     ws.activate()
     print_setup(ws, org_name, landscape=False)
 
 
-def master_banner(book: Book, ws: Worksheet, row: int, col: int, master_name: str, value: bool) -> None:
-    """'All checks pass' / 'Some checks fail' with a green or red fill, from the master check."""
+@dataclass(frozen=True)
+class Status:
+    """The master status of a workbook: its master check and completeness names, their cached
+    values, and the sheets to fill in first (SPEC 5: an unfilled workbook never claims success)."""
+
+    master: str                 # FC_Checks_OK / SP_Checks_OK
+    complete: str               # FC_Complete / SP_Complete
+    ok: bool
+    filled: bool
+    start_with: str             # e.g. "Staffing and Expenses"
+
+    @property
+    def todo_text(self) -> str:
+        return f"Not filled in yet: start with {self.start_with}"
+
+    def formula(self) -> str:
+        return f'IF(NOT({self.complete}),"{self.todo_text}",IF({self.master},"{ALL_PASS}","{NEEDS_ATTENTION}"))'
+
+    @property
+    def value(self) -> str:
+        return self.todo_text if not self.filled else (ALL_PASS if self.ok else NEEDS_ATTENTION)
+
+
+ALL_PASS = "All checks pass"
+NEEDS_ATTENTION = "Some checks need attention: see the Checks sheet"
+NOT_APPLICABLE_NOTE = "Not applicable until the workbook is filled in (staff or expenses)."
+
+
+def master_banner(book: Book, ws: Worksheet, row: int, col: int, status: Status) -> None:
+    """The master status in words, in three states (not filled in yet / some checks need
+    attention / all checks pass), with a grey, red or green fill that only repeats the words."""
     s = book.styles
-    book.text(ws, row, col, "Checks", s.label_b)
-    book.formula(ws, row, col + 1, f'IF({master_name},"All checks pass","Some checks fail: see the Checks sheet")',
-                 "All checks pass" if value else "Some checks fail: see the Checks sheet", s.calc_text)
-    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"={master_name}", "format": s.cf_pass})
-    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"=NOT({master_name})", "format": s.cf_fail})
+    book.text(ws, row, col, "Status", s.label_b)
+    book.formula(ws, row, col + 1, status.formula(), status.value, s.calc_text)
+    done, ok = status.complete, status.master
+    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"=NOT({done})", "format": s.cf_todo,
+                                                       "stop_if_true": True})
+    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"={ok}", "format": s.cf_pass})
+    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"=NOT({ok})", "format": s.cf_fail})
 
 
 @dataclass
@@ -351,36 +486,58 @@ class Check:
     where: str = ""
 
 
-def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: str, org_name: str, tolerance_name: str, tolerance: float) -> None:
-    """Every check with PASS/FAIL, and the master check named `master_name`."""
+OK, CHECK_THIS = "OK", "Check this"
+
+
+def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: str, org_name: str, tolerance_name: str,
+                 tolerance: float, complete: tuple[str, str, bool, str]) -> None:
+    """Every check reading OK or Check this, the master check named `master_name` (TRUE/FALSE),
+    and the completeness cell (`complete`: name, formula, cached value, what it asks for)."""
     s = book.styles
     ws.set_column(0, 0, 70)
     ws.set_column(1, 1, 12)
     ws.set_column(2, 2, 30)
     book.text(ws, 0, 0, "Checks", s.title)
-    book.text(ws, 1, 0, "Each line is TRUE when the check passes. The master check at the top is shown on every output sheet.", s.note)
-    book.text(ws, 3, 0, "Master check: every check below passes", s.label_b)
-    first, last = 7, 7 + len(checks) - 1
+    book.text(ws, 1, 0, 'Each line reads OK when the check passes and "Check this" when it needs attention. '
+                        "The status at the top is shown on every output sheet.", s.note)
+    book.text(ws, 3, 0, "Master check: every check below reads OK", s.label_b)
+    first, last = 8, 8 + len(checks) - 1
     all_ok = all(c.value for c in checks)
-    book.formula(ws, 3, 1, f"AND({abs_range(CHECKS, first, 1, last, 1)})", all_ok, s.calc_bool)
+    rng = abs_range(CHECKS, first, 1, last, 1)
+    book.formula(ws, 3, 1, f'COUNTIF({rng},"{OK}")=ROWS({rng})', all_ok, s.calc_bool)
     book.define_cell(master_name, CHECKS, 3, 1)
     ws.conditional_format(3, 1, 3, 1, {"type": "cell", "criteria": "==", "value": "TRUE", "format": s.cf_pass})
     ws.conditional_format(3, 1, 3, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_fail})
-    book.text(ws, 4, 0, "Rounding tolerance used by the checks", s.label)
-    book.number(ws, 4, 1, tolerance, s.calc_dec0)
-    book.define_cell(tolerance_name, CHECKS, 4, 1)
-    book.text(ws, 6, 0, "Check", s.th)
-    book.text(ws, 6, 1, "Passes?", s.th)
-    book.text(ws, 6, 2, "Where to look", s.th)
+    name, formula, value, what = complete
+    book.text(ws, 4, 0, f"Filled in: {what}", s.label_b)
+    book.formula(ws, 4, 1, formula, value, s.calc_bool)
+    book.define_cell(name, CHECKS, 4, 1)
+    ws.conditional_format(4, 1, 4, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_todo})
+    book.text(ws, 5, 0, "Rounding tolerance used by the checks", s.label)
+    book.number(ws, 5, 1, tolerance, s.calc_dec0)
+    book.define_cell(tolerance_name, CHECKS, 5, 1)
+    book.text(ws, 7, 0, "Check", s.th)
+    book.text(ws, 7, 1, "Result", s.th)
+    book.text(ws, 7, 2, "Where to look", s.th)
     for n, chk in enumerate(checks):
         r = first + n
         book.text(ws, r, 0, chk.description, s.wrap)
-        book.formula(ws, r, 1, chk.formula, chk.value, s.calc_bool)
+        book.formula(ws, r, 1, f'IF({chk.formula},"{OK}","{CHECK_THIS}")', OK if chk.value else CHECK_THIS, s.calc_bool)
         book.text(ws, r, 2, chk.where, s.note)
-    ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": "TRUE", "format": s.cf_pass})
-    ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_fail})
-    ws.freeze_panes(7, 0)
-    print_setup(ws, org_name, repeat_rows=(6, 6))
+    ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": f'"{OK}"', "format": s.cf_pass})
+    ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": f'"{CHECK_THIS}"', "format": s.cf_fail})
+    ws.freeze_panes(first, 0)
+    print_setup(ws, org_name, repeat_rows=(7, 7))
+
+
+#: Row for one more named constant under the tolerance, above the checks table (so it never
+#: prints alone on a last page).
+CHECKS_CONSTANT_ROW = 6
+
+
+def checks_end(checks: list[Check]) -> int:
+    """The row for a named constant of the Checks sheet (kept for callers; above the table)."""
+    return CHECKS_CONSTANT_ROW
 
 
 def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, org_name: str,
@@ -388,9 +545,9 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
     """Guidance sections from templates/, then reference tables (label, explanation)."""
     s = book.styles
     ws.set_column(0, 0, 30)
-    ws.set_column(1, 1, 100)
+    ws.set_column(1, 1, GUIDE_TEXT_WIDTH)
     book.text(ws, 0, 0, "Guide", s.title)
-    book.text(ws, 1, 0, "Guidance from the toolkit, where you need it. Edit templates/content/guidance.yaml to change it.", s.note)
+    book.text(ws, 1, 0, "Guidance from the toolkit, where you need it.", s.subtitle)
     r = 3
     for sec in content.guidance_for(workbook_key):
         book.text(ws, r, 0, sec.label, s.h)
@@ -398,11 +555,11 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
         r += 1
         for para in sec.bullets("paragraphs"):
             book.text(ws, r, 1, para, s.wrap)
-            ws.set_row(r, 14 * max(1, len(para) // 95 + 1))
+            fit_row(ws, r, [(para, GUIDE_TEXT_WIDTH)])
             r += 1
         for bullet in sec.bullets("bullets"):
             book.text(ws, r, 1, f"• {bullet}", s.wrap)
-            ws.set_row(r, 14 * max(1, len(bullet) // 95 + 1))
+            fit_row(ws, r, [(f"• {bullet}", GUIDE_TEXT_WIDTH)])
             r += 1
         r += 1
     for heading, rows in reference:
@@ -412,7 +569,7 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
         for label, text in rows:
             book.text(ws, r, 0, label, s.wrap_b)
             book.text(ws, r, 1, text, s.wrap)
-            ws.set_row(r, 14 * max(1, len(text) // 95 + 1))
+            fit_row(ws, r, [(label, 30), (text, GUIDE_TEXT_WIDTH)])
             r += 1
         r += 1
     print_setup(ws, org_name, landscape=False)
@@ -511,12 +668,13 @@ def write_organization(book: Book, ws: Worksheet, content: Content, org: Any, bl
         r = f.formula(note_label, f"Org_Structure{key}",
                       f'IF(ISNA(MATCH(In_Structure,List_Structures,0)),"Choose a backbone structure above.",'
                       f'INDEX(List_Structures{key},MATCH(In_Structure,List_Structures,0)))', value, s.calc_wrap)
-        ws.set_row(r, 15 * max(2, value.count("\n") + 1 + len(value) // 70))
-    print_setup(ws, org_name, landscape=False)
+        # tall enough for the longest note of any structure, since the notes follow the dropdown
+        fit_row(ws, r, [(text_of(it), 60) for it in content.structures] + [(value, 60)], minimum=2)
+    print_setup(ws, org_name)
 
 
 def write_start_page(book: Book, ws: Worksheet, content: Content, page_id: str, visible_sheets: list[str], org_name: str,
-                     master_name: str, master_value: bool) -> None:
+                     status: Status) -> None:
     """Start Here from templates/content/start_here.yaml: the page's purpose, steps, a line
     for every sheet of the workbook but Start Here and the hidden ones (an error when one is
     missing), its sections and the notes."""
@@ -531,4 +689,4 @@ def write_start_page(book: Book, ws: Worksheet, content: Content, page_id: str, 
     sections.append(("Good to know", shared + page.bullets("good_to_know")))
     write_start_here(book, ws, page.label, org_name or "Blank template: fill in the Organization sheet first",
                      page.bullets("purpose"), page.bullets("steps"), [(name, described[name]) for name in visible_sheets],
-                     master_name, master_value, sections)
+                     status, sections)

@@ -16,12 +16,14 @@ from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
 from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import Partnership
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, dropdown, identity, table_dropdown,
+    CHECKS, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, START, YES, Check, Form, Lists, Status, checks_end, column_width,
+    dropdown, fit_row, identity, print_filled, source_note, table_dropdown,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
 from .cash_flow import CASH, CashFlowSheet
 from .layout import Book, Column, Table
+from .styles import PALETTE
 
 TEMPLATE_ID = "pbp-full-cost"
 TEMPLATE_VERSION = "1"
@@ -162,7 +164,7 @@ class FullCostBuilder:
         ws.set_column(0, 0, 34)
         ws.set_column(1, 1, 14)
         ws.set_column(2, 2, 12)
-        ws.set_column(3, 3, 70)
+        ws.set_column(3, 3, 60)
         self._sheet_title(ws, "Assumptions", "Rates used across the workbook. Each one is an input with a unit and a note.")
         f = Form(b, ws, row=3)
         f.heading("Rates", gap=0)
@@ -184,13 +186,14 @@ class FullCostBuilder:
             Column("level", "Confidence level", 34, "calc_text", is_input=False),
             Column("prob", "Probability", 14, "in_pct", "Chance that money at this level arrives, 0% to 100%.",
                    number_rule("decimal", 0, 1, "Probability", "Chance that money at this level arrives, 0% to 100%.")),
-            Column("help", "What it means", 70, "note", is_input=False),
+            Column("help", "What it means", 50, "note", is_input=False),
+            source_note(),
         ], len(self.content.levels))
         prob = self.p.probability()
         rows = [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help")} for lv in self.content.levels]
         write_table(b, ws, table, rows)
         self.conf = table
-        print_setup(ws, self.org_name, landscape=False)
+        print_setup(ws, self.org_name)
 
     def _staffing(self) -> None:
         b, s, ws = self.book, self.s, self.ws[STAFF]
@@ -202,14 +205,14 @@ class FullCostBuilder:
                    number_rule("decimal", 0, MAX_FTE, "FTE", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).")),
             Column("salary", "Annual salary (1.0 FTE)", 14, "in_money", "Year-1 salary for a full-time person in this role.",
                    number_rule("decimal", 0, None, "Salary", "Year-1 salary for a full-time person in this role.")),
-            Column("in_kind", "In-kind?", 9, "in_flag", None),  # help comes with the dropdown (one validation per cell)
+            Column("in_kind", "In-kind?", 9, "in_flag", "", None),
         ]
         for fn in self.content.functions:
             cols.append(Column(f"share_{fn.id}", f"{fn.label} %", 12, "in_pct", f"Share of this position's time on {fn.label.lower()}.",
                                number_rule("decimal", 0, 1, "Share of time", f"Share of this position's time on {fn.label.lower()} (0% to 100%).")))
         cols += [Column("share_total", "Shares total", 10, "calc_pct", is_input=False),
                  Column("cost", "Cost incl. benefits", 14, "calc_money", is_input=False)]
-        t = Table(STAFF, "Staff", 3, 0, cols, self.cap.staff)
+        t = Table(STAFF, "Staff", 3, 0, cols + [source_note()], self.cap.staff)
         staff = year1_staff(self.p)
         rows = [{"title": st.title, "fte": st.fte, "salary": st.salary, "in_kind": _flag(st.in_kind),
                  **{f"share_{f}": st.functions[f] for f in fids if f in st.functions}} for st in staff]
@@ -232,10 +235,11 @@ class FullCostBuilder:
         c_title, c_tot = t.col("title"), t.col("share_total")
         ws.conditional_format(t.first, c_tot, t.last, c_tot, {
             "type": "formula", "criteria": f'=AND(${rc(t.first, c_title)[0]}{t.first + 1}<>"",ABS({rc(t.first, c_tot)}-1)>Chk_Tolerance)',
-            "format": s.cf_fail})
+            "format": s.cf_fail_share})
         ws.set_row(t.top, 45)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        print_filled(ws, t, len(staff))
         self.staff = t
 
     def _expenses(self) -> None:
@@ -248,6 +252,7 @@ class FullCostBuilder:
                    number_rule("decimal", 0, None, "Amount", "Annual amount for year 1 (0 or more).")),
             Column("function", "Function", 30, "in_text", None),
             Column("in_kind", "In-kind?", 9, "in_flag", None),
+            source_note(),
         ], self.cap.expenses)
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind)}
@@ -258,6 +263,7 @@ class FullCostBuilder:
         table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?", "Yes when a partner or host provides this at no cost to the backbone.")
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        print_filled(ws, t, len(rows))
         self.exp = t
 
     def _full_cost_inputs(self) -> None:
@@ -265,7 +271,7 @@ class FullCostBuilder:
         ws.set_column(0, 0, 40)
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 30)
-        ws.set_column(3, 3, 60)
+        ws.set_column(3, 3, 42)
         self._sheet_title(ws, "Full Cost", "The six areas of full cost: what the backbone needs beyond this year's expenses to stay healthy.")
         # rows 3..10: the six areas (written once the names exist, see _full_cost_results)
         self.area_top = 3
@@ -280,6 +286,7 @@ class FullCostBuilder:
             Column("name", "Unfunded cost", 40, "in_text", "What is needed but not paid for today."),
             Column("amount", "Amount per year", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Yearly amount (0 or more).")),
             Column("function", "Function", 30, "in_text", None),
+            source_note(),
         ], self.cap.unfunded)
         write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": opts_fn.label("FunctionsShared", u.function)} for u in fc.unfunded])
         table_dropdown(b, ws, unf, "function", "List_FunctionsShared", "Function", "The function this cost serves, or Shared.")
@@ -302,6 +309,7 @@ class FullCostBuilder:
             t = Table(FULL, key, f.row, 0, [
                 Column("name", "Item", 40, "in_text", "What it is."),
                 Column("amount", "Amount this year", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Amount this year (0 or more).")),
+                source_note(),
             ], self.cap.fixed_assets if key == "FA" else self.cap.debt)
             write_table(b, ws, t, [{"name": x.name, "amount": x.amount} for x in items])
             setattr(self, key.lower(), t)
@@ -312,13 +320,14 @@ class FullCostBuilder:
             Column("amount", "Total amount", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Total amount of the investment.")),
             Column("years", "Spread over (years)", 30, "in_int", None, number_rule("integer", 1, 50, "Years", "Years to spread the investment over (at least 1).")),
             Column("annual", "Per year", 16, "calc_money", is_input=False),
+            source_note(),
         ], self.cap.change_capital)
         ccs = fc.change_capital
         write_table(b, ws, cc, [{"name": c.name, "amount": c.amount, "years": c.years} for c in ccs], {
             "annual": (lambda i: f"IF(ISNUMBER({cc.cell(i, 'years')}),IF({cc.cell(i, 'years')}>0,{cc.cell(i, 'amount')}/{cc.cell(i, 'years')},0),0)",
                        lambda i, d: ccs[i].amount / ccs[i].years if i < len(ccs) else 0.0, s.calc_money)})
         self.cc = cc
-        print_setup(ws, self.org_name, landscape=False)
+        print_setup(ws, self.org_name)  # landscape: the tables and their notes are wide
 
     def _working_capital_method(self, f: Form) -> None:
         """Area 2's method (a dropdown) and the timing need from the Cash Flow sheet beside the months rule."""
@@ -348,6 +357,7 @@ class FullCostBuilder:
             Column("amount", "Year-1 amount", 14, "in_money", None, number_rule("decimal", 0, None, "Amount", "Amount expected in year 1 (0 or more).")),
             Column("prob", "Probability", 12, "calc_pct", is_input=False),
             Column("expected", "Expected", 14, "calc_money", is_input=False),
+            source_note(),
         ], self.cap.revenue)
         prob = self.p.probability()
         revs = self.p.revenue
@@ -364,6 +374,7 @@ class FullCostBuilder:
         table_dropdown(b, ws, t, "restricted", "List_YesNo", "Restricted?", "Yes when the funder limits what the money may pay for.")
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        print_filled(ws, t, len(rows))
         self.rev = t
 
     # ------------------------------------------------------------------ calculations
@@ -374,7 +385,7 @@ class FullCostBuilder:
         ws.set_column(1, 5, 16)
         ws.set_column(6, 6, 50)
         self._sheet_title(ws, "Calculations", "Every result of the workbook, each a formula over the inputs. Names in column G are the workbook's defined names.")
-        master_banner(b, ws, 2, 0, "FC_Checks_OK", self._all_checks_pass())
+        master_banner(b, ws, 2, 0, self.status)
         f = Form(b, ws, row=4, value_col=1)
         fu = self.lists
         stream_lines = [(f"FC_Revenue_{k}", f"  of which {fu.label('Streams', k)}", f"SUMIF(Rev_stream,{fu.cell('Streams', k)},Rev_expected)") for k in self.content.stream_ids]
@@ -410,7 +421,8 @@ class FullCostBuilder:
         line("FC_Gap", "Gap: cash need less expected revenue (positive = shortfall)", "FC_CashNeed-FC_ExpectedRevenue", s.out_money)
 
         # function allocation table
-        f.heading("Cost by function")
+        ws.set_h_pagebreaks([f.row])  # the function table and the true indirect rate print together
+        f.heading("Cost by function", gap=0)
         f.note("Personnel follows each position's time shares; direct expenses go to their function; shared costs and depreciation follow personnel (all to operations when there is no personnel).")
         fids = self.content.function_ids
         fcosts = function_costs(self.p, self.content)
@@ -462,6 +474,12 @@ class FullCostBuilder:
     def _all_checks_pass(self) -> bool:
         return not self.blank
 
+    @property
+    def status(self) -> Status:
+        """The master status every output sheet shows (three states, SPEC 5)."""
+        return Status("FC_Checks_OK", "FC_Complete", self._all_checks_pass(), bool(self.model["FC_Complete"]),
+                      f"{STAFF} and {EXP}")
+
     def _checks(self) -> None:
         ok = not self.blank
         fids = self.content.function_ids
@@ -502,8 +520,10 @@ class FullCostBuilder:
                   True, CALC),
         ]
         ws = self.ws[CHECKS]
-        write_checks(self.book, ws, self.checks, "FC_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE)
-        r = 7 + len(self.checks) + 1
+        write_checks(self.book, ws, self.checks, "FC_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
+                     ("FC_Complete", 'COUNTIF(Staff_fte,">0")+COUNTIF(Exp_amount,">0")>0', bool(self.model["FC_Complete"]),
+                      "a position with an FTE above 0 or an expense above 0 is entered"))
+        r = checks_end(self.checks)
         self.book.text(ws, r, 0, "Largest FTE allowed for one position", self.s.label)
         self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
         self.book.define_cell("Chk_MaxFTE", CHECKS, r, 1)
@@ -521,6 +541,7 @@ class FullCostBuilder:
             b.text(ws, r + n, 0, f"{n}. {item.label}", s.label)
             b.formula(ws, r + n, 1, name, self.model[name], s.calc_money0)
             b.text(ws, r + n, 3, item.text("what"), s.note)
+            fit_row(ws, r + n, [(item.text("what"), column_width(ws, 3))])
         b.text(ws, r + len(AREAS) + 1, 0, "Full cost", s.label_b)
         b.formula(ws, r + len(AREAS) + 1, 1, "FC_Total", self.model["FC_Total"], s.out_money)
 
@@ -529,19 +550,16 @@ class FullCostBuilder:
         ws.set_column(0, 0, 52)
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 70)
-        ws.set_column(3, 3, 3)
-        ws.set_column(4, 4, 34)
-        ws.set_column(5, 5, 16)
         b.text(ws, 0, 0, "Summary: the full cost of the backbone", s.title)
         b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Org_FYLabel="",""," · "&Org_FYLabel))',
                   "" if self.blank else f"{self.org_name} · FY{self.p.organization.first_fy}", s.subtitle)
-        master_banner(b, ws, 2, 0, "FC_Checks_OK", self._all_checks_pass())
+        master_banner(b, ws, 2, 0, self.status)
         r = 4
         b.text(ws, r, 0, "In plain words", s.h)
         b.blank(ws, r, 1, s.h)
         b.blank(ws, r, 2, s.h)
         r += 1
-        gap, rate, cap = m["FC_Gap"], m["FC_IndirectRate"], m["FC_IndirectCap"]
+        gap, rate, cap, done = m["FC_Gap"], m["FC_IndirectRate"], m["FC_IndirectCap"], bool(m["FC_Complete"])
         lines = [
             ("What it really costs to run the backbone for a year (all six areas)", "FC_Total", s.out_money,
              "Day-to-day expenses plus what keeps the backbone healthy: working capital, reserves, equipment, debt and change capital."),
@@ -564,20 +582,24 @@ class FullCostBuilder:
         for label, name, style, note in lines:
             b.text(ws, r, 0, label, s.wrap)
             b.formula(ws, r, 1, name, m[name], style)
-            ws.set_row(r, 27)
+            fit_row(ws, r, [(label, 52), (note or "Above the typical cap: grants capped at that rate leave part of operations unfunded.", 70)])
             if note is not None:
                 b.text(ws, r, 2, note, s.note)
             elif name == "FC_CF_TimingNeed":
                 from .cash_flow import plain_words
                 b.formula(ws, r, 2, "CF_PlainWords", plain_words(m, self.p.full_cost.working_capital.months), s.calc_wrap)
             elif name == "FC_Gap":
-                b.formula(ws, r, 2, 'IF(FC_Gap>0,"Shortfall: expected revenue does not cover the cash need yet.",'
-                                    '"Covered: expected revenue meets or exceeds the cash need.")',
+                b.formula(ws, r, 2, f'IF(NOT(FC_Complete),"{NOT_APPLICABLE_NOTE}",'
+                                    'IF(FC_Gap>0,"Shortfall: expected revenue does not cover the cash need yet.",'
+                                    '"Covered: expected revenue meets or exceeds the cash need."))',
+                          NOT_APPLICABLE_NOTE if not done else
                           "Shortfall: expected revenue does not cover the cash need yet." if gap > 0 else
                           "Covered: expected revenue meets or exceeds the cash need.", s.calc_wrap)
             else:
-                b.formula(ws, r, 2, 'IF(FC_IndirectRate>FC_IndirectCap,"Above the typical cap: grants capped at that rate leave part of operations unfunded.",'
-                                    '"Within the typical cap.")',
+                b.formula(ws, r, 2, f'IF(NOT(FC_Complete),"{NOT_APPLICABLE_NOTE}",'
+                                    'IF(FC_IndirectRate>FC_IndirectCap,"Above the typical cap: grants capped at that rate leave part of operations unfunded.",'
+                                    '"Within the typical cap."))',
+                          NOT_APPLICABLE_NOTE if not done else
                           "Above the typical cap: grants capped at that rate leave part of operations unfunded." if rate > cap else
                           "Within the typical cap.", s.calc_wrap)
             r += 1
@@ -593,30 +615,43 @@ class FullCostBuilder:
             ("True indirect rate against the typical cap", [("True indirect rate", "FC_IndirectRate", rate), ("Typical funder cap", "FC_IndirectCap", cap)]),
         ]
         ranges = []
+        self._chart_rows: dict[int, tuple[str, float]] = {}
         for title, rows in tables:
             b.text(ws, r, 0, title, s.h)
             b.blank(ws, r, 1, s.h)
             r += 1
             first = r
             for label, name, value in rows:
+                self._chart_rows[r] = (label, float(value))
                 b.text(ws, r, 0, label, s.label)
                 b.formula(ws, r, 1, name, value, s.calc_pct0 if "Indirect" in name else s.calc_money0)
                 r += 1
             ranges.append((title, first, r - 1))
             r += 1
-        self._charts(ws, ranges, data_top)
+        # the charts under the tables, two a row, from a new page: the page prints near full size
+        ws.set_h_pagebreaks([data_top, r])  # the chart data on a page of its own, never split from its heading
+        self._charts(ws, ranges, r)
         print_setup(ws, self.org_name)
-        ws.fit_to_pages(1, 0)
+
+    def _alt_text(self, title: str, first: int, last: int) -> str:
+        """What a Summary chart shows, in words, with the figures it was built with."""
+        labels = [self._chart_rows[r] for r in range(first, last + 1) if r in self._chart_rows]
+        figures = "; ".join(f"{label}: {value:.0%}" if "indirect" in title.lower() else f"{label}: {value:,.0f}"
+                            for label, value in labels)
+        return f"Chart: {title.lower()}. " + (f"When the workbook was made: {figures}. " if figures else "") + \
+            "The table beside the chart gives the current figures."
 
     def _charts(self, ws: Any, ranges: list[tuple[str, int, int]], data_top: int) -> None:
         wb = self.book.wb
         kinds = [("column", None), ("bar", None), ("column", None), ("column", None)]  # (type, subtype)
-        colours = ["#1F4E5A", "#2E75B6", "#70AD47", "#C55A11"]
+        colours = [PALETTE[0], PALETTE[2], PALETTE[0], PALETTE[1]]
         for n, ((title, first, last), (kind, sub)) in enumerate(zip(ranges, kinds)):
             chart = wb.add_chart({"type": kind})
             points = None
             if title.startswith("Expected revenue"):  # the two totals stand apart from the streams
-                points = [None] * (last - first - 1) + [{"fill": {"color": "#2E75B6"}}, {"fill": {"color": "#C00000"}}]
+                points = [None] * (last - first - 1) + [{"fill": {"color": PALETTE[5]}},
+                                                        {"pattern": {"pattern": "wide_upward_diagonal", "fg_color": PALETTE[1], "bg_color": "#FFFFFF"},
+                                                         "border": {"color": PALETTE[1]}}]
             chart.add_series({
                 "name": title,
                 "categories": [SUMMARY, first, 0, last, 0],
@@ -633,8 +668,9 @@ class FullCostBuilder:
                 (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": "#,##0"})
             if kind == "bar":  # list the categories top-down, as in the table
                 chart.set_y_axis({"reverse": True})
-            chart.set_size({"width": 500, "height": 300})
-            ws.insert_chart(data_top + (n // 2) * 16, 2 + 2 * (n % 2), chart, {"x_offset": 8, "y_offset": 4})
+            chart.set_size({"width": 470, "height": 300})
+            ws.insert_chart(data_top + (n // 2) * 17, 0, chart, {"x_offset": 8 + (n % 2) * (470 + 16), "y_offset": 4,
+                                                                               "description": self._alt_text(title, first, last)})
 
     def _guide(self) -> None:
         c = self.content
@@ -650,7 +686,7 @@ class FullCostBuilder:
 
     def _start_here(self) -> None:
         write_start_page(self.book, self.ws[START], self.content, "full_cost", SHEETS,
-                         self.org_name, "FC_Checks_OK", self._all_checks_pass())
+                         self.org_name, self.status)
 
 
 def build_full_cost(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,

@@ -14,12 +14,30 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import xlsxwriter
+import xlsxwriter.core
+import xlsxwriter.packager
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 from xlsxwriter.xmlwriter import XMLwriter
 
 from .styles import Styles
+
+#: Language of every workbook's text (docProps/core.xml dc:language; screen readers use it).
+LANGUAGE = "en-US"
+
+
+class _CoreWithLanguage(xlsxwriter.core.Core):
+    """xlsxwriter's core properties plus dc:language, which it does not write itself."""
+
+    def _write_cp_content_status(self) -> None:
+        super()._write_cp_content_status()
+        if self.properties.get("language"):
+            self._xml_data_element("dc:language", self.properties["language"])
+
+
+# the packager makes the core part with this class; it only adds dc:language when it is set
+xlsxwriter.packager.Core = _CoreWithLanguage  # type: ignore[attr-defined,misc]
 
 #: Fixed document date so the same input gives a byte-identical file.
 FIXED_CREATED = dt.datetime(2026, 1, 1, 0, 0, 0)
@@ -118,6 +136,26 @@ class Table:
         return len(self.columns)
 
 
+class Sheet(Worksheet):
+    """A worksheet that remembers its column widths (in characters), so a table never narrows a
+    column that an earlier part of the sheet needs wide (`widen`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.widths: dict[int, float] = {}
+
+    def set_column(self, first_col: int, last_col: int, width: float | None = None, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if width is not None:
+            for c in range(first_col, last_col + 1):
+                self.widths[c] = width
+        return super().set_column(first_col, last_col, width, *args, **kwargs)
+
+    def widen(self, col: int, width: float) -> None:
+        """Make a column at least this wide."""
+        if self.widths.get(col, 0) < width:
+            self.set_column(col, col, width)
+
+
 @dataclass
 class Book:
     """An xlsxwriter workbook plus a registry of defined names and checked writes."""
@@ -141,7 +179,7 @@ class Book:
 
     def sheet(self, name: str) -> Worksheet:
         """Add a worksheet (checked name)."""
-        ws = self.wb.add_worksheet(name)
+        ws = self.wb.add_worksheet(name, worksheet_class=Sheet)
         self.sheets[name] = ws
         return ws
 
@@ -236,7 +274,7 @@ class Book:
 
     def close(self, properties: dict[str, Any], custom: dict[str, str] | None = None) -> None:
         """Fixed document properties (byte-identical output), then write the file."""
-        props = {"created": FIXED_CREATED, **properties}
+        props = {"created": FIXED_CREATED, "language": LANGUAGE, **properties}
         self.wb.set_properties(props)
         for k, v in (custom or {}).items():
             self._ok(self.wb.set_custom_property(k, str(v)), f"custom property {k}")

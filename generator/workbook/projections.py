@@ -24,17 +24,18 @@ from xlsxwriter.worksheet import Worksheet
 from .. import __version__
 from ..content import Content, load_content
 from ..model.projections import (
-    NONE_LABEL, ScenarioResult, compute_projections, fy_labels, multiplier, project_scenario, realization,
+    NONE_LABEL, NOT_APPLICABLE, ScenarioResult, compute_projections, fy_labels, multiplier, project_scenario, realization,
     salary_growth, scenario_names_ok,
 )
 from ..schema import Partnership, Scenario
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, identity, table_dropdown, master_banner,
+    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, print_filled, fit_row, text_lines, source_note, as_percent, Form, Lists, Status, checks_end, identity, table_dropdown, master_banner,
     number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
 from .full_cost import Capacity, slugify
 from .layout import Book, Column, Table, WorkbookBuildError, abs_range, col_letter
+from .styles import series_fill, series_line
 
 TEMPLATE_ID = "pbp-scenario-projections"
 TEMPLATE_VERSION = "1"
@@ -42,6 +43,12 @@ TOLERANCE = 0.001
 MAX_FTE = 1.5
 ONE_TIME_CAPACITY = 20
 SPARE_ROWS = 10
+#: Rows that fit on a landscape page at full scale, with room to spare (for page breaks).
+ROWS_PER_PAGE = 30
+#: Column-width units across a landscape A4 page at full scale.
+PAGE_WIDTH = 150
+#: Points down a landscape A4 page inside the margins, header and footer.
+PAGE_HEIGHT = 470
 
 ORG, ASSUME, REV, STAFF, EXP, ONE, CALC, VIEW, CMP = (
     "Organization", "Assumptions", "Revenue", "Staffing Plan", "Expenses", "One-time Items",
@@ -191,6 +198,12 @@ class ProjectionsBuilder:
         """What the master check reads (the cached value of SP_Checks_OK and of every banner)."""
         return all(c.value for c in self.checks)
 
+    @property
+    def status(self) -> Status:
+        """The master status every output sheet shows (three states, SPEC 5)."""
+        return Status("SP_Checks_OK", "SP_Complete", self._all_checks_pass(), bool(self.model["SP_Complete"]),
+                      f"{STAFF} and {EXP}")
+
     def _style(self, kind: str) -> Any:
         s = self.s
         return {"money": s.calc_money0, "key": s.out_money, "pct": s.calc_pct0, "dec": s.calc_dec0}[kind]
@@ -235,7 +248,7 @@ class ProjectionsBuilder:
 
         f.heading("Horizon", gap=0)
         r = f.formula("Years in the projection", "In_Years", "COLUMNS(Yr_Index)", n, s.calc_text, "years")
-        note(r, "Fixed when the workbook is generated (a column per year); generate it again to change it.")
+        note(r, "Fixed when the workbook is made (a column per year); ask whoever sent it for a new one to change it.")
         first_fy = "" if self.blank else self.p.organization.first_fy
         r = f.formula("Fiscal year of year 1", "Yr_FirstFY",
                       'IF(In_FYStart="","",YEAR(In_FYStart)+IF(AND(MONTH(In_FYStart)=1,DAY(In_FYStart)=1),0,1))',
@@ -283,6 +296,7 @@ class ProjectionsBuilder:
             Column("prob", "Probability", 14, "in_pct", "Chance that money at this level arrives, 0% to 100%.",
                    number_rule("decimal", 0, 1, "Probability", "Chance that money at this level arrives, 0% to 100%.")),
             Column("help", "What it means", 14, "subtitle", is_input=False),
+            source_note(),
         ], len(self.content.levels))
         prob = self.p.probability()
         write_table(b, ws, conf, [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help")} for lv in self.content.levels])
@@ -293,7 +307,7 @@ class ProjectionsBuilder:
         f.heading("Scenarios")
         note_line(f, "One column per scenario: change a scenario by editing its column. Blank realization = the level's probability "
                      "above; blank salary growth = the general salary growth.")
-        note_line(f, "The number of scenarios is fixed when the workbook is generated; the Guide says how to add one.")
+        note_line(f, "The number of scenarios is fixed when the workbook is made; the Guide says how to re-purpose one.")
         top = f.row
         b.text(ws, top, 0, "Scenario", s.th)
         cols = [1 + k for k in range(S)]
@@ -314,7 +328,7 @@ class ProjectionsBuilder:
                     b.number(ws, r, c, v, style)
                 b.define_cell(name(sc.id), ASSUME, r, c)
             if rule:
-                b.validate(ws, r, cols[0], r, cols[-1], rule)
+                b.validate(ws, r, cols[0], r, cols[-1], (as_percent(rule) if style is s.in_pct else rule) or {})
             self.scen_rows[key] = r
             r += 1
 
@@ -323,9 +337,10 @@ class ProjectionsBuilder:
             b.text(ws, r, 0, label, s.label_b)
             r += 1
 
-        input_row("id", "Id (used in the defined names; fixed)", [sc.id for sc in self.scenarios], s.calc_text, None,
+        input_row("id", "Short name in the defined names (fixed)", [sc.id for sc in self.scenarios], s.calc_text, None,
                   lambda sid: f"Scen_{sid}_Id")
         b.define("Scen_Ids", abs_range(ASSUME, r - 1, cols[0], r - 1, cols[-1]))
+        ws.set_row(r - 1, None, None, {"hidden": True})  # the ids the names are built on: read back, never shown
         input_row("name", "Name (shown in the Scenario View dropdown)", [sc.name for sc in self.scenarios], s.in_text,
                   {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 200, "input_title": "Scenario name",
                    "input_message": "A short name, different from the other scenarios' names. The Scenario View dropdown lists these."},
@@ -399,6 +414,8 @@ class ProjectionsBuilder:
         self.par_block = (par_first, r - 1)
         ws.set_column(0, 0, 46)
         ws.set_column(1, max(S, n, 3), 16)
+        longest = max(len(sc.name) for sc in self.scenarios)
+        ws.set_column(1, S, min(30, max(16, longest * 1.1 + 2)))  # scenario names are not cut off
         ws.freeze_panes(0, 1)
         print_setup(ws, self.org_name)
 
@@ -430,7 +447,7 @@ class ProjectionsBuilder:
             cols.append(Column(key, f"Year {t}", 13, "in_money", None,
                                number_rule("decimal", 0, None, "Amount", f"Amount expected in projection year {t} (0 or more), before confidence is applied.")))
         cols.append(Column("total", "Total, all years", 14, "calc_money", is_input=False))
-        t_ = Table(REV, "Rev", 4, 0, cols, self.cap.revenue)
+        t_ = Table(REV, "Rev", 4, 0, cols + [source_note()], self.cap.revenue)
         revs = self.p.revenue
         rows = []
         for src in revs:
@@ -455,6 +472,7 @@ class ProjectionsBuilder:
         ws.set_row(t_.top, 30)
         ws.freeze_panes(t_.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t_.top, t_.top))
+        print_filled(ws, t_, len(rows))
         self.rev = t_
 
     def _span_formulas(self, t: Table, used: str, items: list[Any]) -> dict[str, Any]:
@@ -468,10 +486,10 @@ class ProjectionsBuilder:
         return {
             "from": (lambda i: f'IF(IF(ISNUMBER({t.cell(i, used)}),{t.cell(i, used)},0)=0,0,'
                                f'IF({t.cell(i, "start")}="",1,IF(ISNUMBER({t.cell(i, "start")}),{t.cell(i, "start")},0)))',
-                     lambda i, d: items[i].start_year if used_value(i) else 0, s.calc_dec),
+                     lambda i, d: items[i].start_year if used_value(i) else 0, s.calc_int),
             "to": (lambda i: f'IF(IF(ISNUMBER({t.cell(i, used)}),{t.cell(i, used)},0)=0,0,'
                              f'IF({t.cell(i, "end")}="",In_Years,IF(ISNUMBER({t.cell(i, "end")}),{t.cell(i, "end")},0)))',
-                   lambda i, d: (items[i].end_year or self.n) if used_value(i) else 0, s.calc_dec),
+                   lambda i, d: (items[i].end_year or self.n) if used_value(i) else 0, s.calc_int),
         }
 
     @staticmethod
@@ -502,9 +520,9 @@ class ProjectionsBuilder:
             Column("end", "End year", 8, "in_int", None, self._year_rule("End year", "Last projection year of the position. Blank = to the end of the projection.")),
         ]
         cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag", None) for sc in self.scenarios]
-        cols += [Column("from", "From year (used)", 9, "calc_dec", is_input=False),
-                 Column("to", "To year (used)", 9, "calc_dec", is_input=False)]
-        t = Table(STAFF, "Staff", 4, 0, cols, self.cap.staff)
+        cols += [Column("from", "From year (used)", 9, "calc_int", is_input=False),
+                 Column("to", "To year (used)", 9, "calc_int", is_input=False)]
+        t = Table(STAFF, "Staff", 4, 0, cols + [source_note()], self.cap.staff)
         staff = self.p.staff
         rows = []
         for st in staff:
@@ -531,10 +549,11 @@ class ProjectionsBuilder:
         ws.conditional_format(t.first, c_tot, t.last, c_tot, {
             "type": "formula",
             "criteria": f'=AND({xl_rowcol_to_cell(t.first, c_title, col_abs=True)}<>"",ABS({xl_rowcol_to_cell(t.first, c_tot)}-1)>Chk_Tolerance)',
-            "format": s.cf_fail})
+            "format": s.cf_fail_share})
         ws.set_row(t.top, 45)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        print_filled(ws, t, len(rows))
         self.staff = t
 
     def _expenses(self) -> None:
@@ -550,8 +569,9 @@ class ProjectionsBuilder:
             Column("in_kind", "In-kind?", 8, "in_flag", None),
             Column("start", "Start year", 8, "in_int", None, self._year_rule("Start year", "Projection year the cost starts. Blank = year 1.")),
             Column("end", "End year", 8, "in_int", None, self._year_rule("End year", "Last projection year of the cost. Blank = to the end.")),
-            Column("from", "From year (used)", 9, "calc_dec", is_input=False),
-            Column("to", "To year (used)", 9, "calc_dec", is_input=False),
+            Column("from", "From year (used)", 9, "calc_int", is_input=False),
+            Column("to", "To year (used)", 9, "calc_int", is_input=False),
+            source_note(),
         ], self.cap.expenses)
         exps = self.p.expenses
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
@@ -566,6 +586,7 @@ class ProjectionsBuilder:
         ws.set_row(t.top, 30)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        print_filled(ws, t, len(rows))
         self.exp = t
 
     def _one_time(self) -> None:
@@ -582,7 +603,7 @@ class ProjectionsBuilder:
                    number_rule("decimal", None, None, "Amount", "The cost in that year; a negative amount is one-time income.")),
         ]
         cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag", None) for sc in self.scenarios]
-        t = Table(ONE, "OT", 5, 0, cols, self.cap.one_time)
+        t = Table(ONE, "OT", 5, 0, cols + [source_note()], self.cap.one_time)
         items = self.p.projections.one_time
         rows = [{"name": o.name, "year": o.year, "amount": o.amount,
                  **{f"inc_{sc.id}": _flag(o.scenarios is None or sc.id in o.scenarios) for sc in self.scenarios}} for o in items]
@@ -593,6 +614,7 @@ class ProjectionsBuilder:
         ws.set_row(t.top, 30)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
+        print_filled(ws, t, len(rows))
         self.ot = t
 
     # ------------------------------------------------------------------ calculations
@@ -609,20 +631,23 @@ class ProjectionsBuilder:
         self._title(ws, "Calculations", "One block per scenario; each row has one formula, the same in every year column. "
                                         "The names in the last column are the workbook's defined names for the results. "
                                         "Below the blocks: each revenue source's factor in every scenario (one column per scenario).")
-        master_banner(b, ws, 2, 0, "SP_Checks_OK", self._all_checks_pass())
+        master_banner(b, ws, 2, 0, self.status)
         b.text(ws, self.hdr_row, 0, "Fiscal year", s.th)
         b.text(ws, self.hdr_row, 1, "Start", s.th)
         self._label_formula(CALC, self.hdr_row, self.c_y0, s.th)
         b.text(ws, self.hdr_row, self.c_name, "Defined name", s.th)
         b.text(ws, self.yr_row, 0, "Projection year", s.label)
         self._index_row(CALC, self.yr_row, self.c_y0)
-        self._layout()
         for k, (sc, top) in enumerate(zip(self.scenarios, self.tops), start=1):
             self._block(k, sc, top)
         self._factors()
         self._realized()
         ws.freeze_panes(self.yr_row + 1, 2)
         print_setup(ws, self.org_name, repeat_rows=(self.hdr_row, self.yr_row))
+        # print the scenario blocks, each starting a page; the revenue factor table under them is a
+        # helper whose scenario columns would print under the fiscal-year headings, so it stays on screen
+        ws.print_area(0, 0, self.fac_head - 1, self.c_name)
+        ws.set_h_pagebreaks(self.tops[1:])
 
     def _layout(self) -> None:
         """Rows of Calculations, fixed before anything is written there: the scenario blocks, then the
@@ -718,7 +743,7 @@ class ProjectionsBuilder:
         b.formula(ws, top, 0, f'"Scenario {k}: "&Scen_{sid}_Name', f"Scenario {k}: {sc.name}", s.h)
         for c in range(1, self.c_name):
             b.blank(ws, top, c, s.h)
-        b.text(ws, top, self.c_name, f"scenario id: {sid}", s.h)
+        b.blank(ws, top, self.c_name, s.h)
 
         L = {c: col_letter(c) for c in range(self.c_aux, self.c_y0 + n)}.__getitem__  # column letters, looked up once
 
@@ -786,7 +811,8 @@ class ProjectionsBuilder:
             value = self._label_of.get(value, value)
             first = f"MIN({at(helper, self.c_y0)}:{at(helper, self.c_y0 + n - 1)})"
             b.text(ws, r, 0, label, s.label_b)
-            b.formula(ws, r, self.c_y0, f'IF({first}>In_Years,"{NONE_LABEL}",INDEX(Yr_Label,1,{first}))', value, s.out_text)
+            b.formula(ws, r, self.c_y0, f'IF(NOT(SP_Complete),"{NOT_APPLICABLE}",IF({first}>In_Years,"{NONE_LABEL}",INDEX(Yr_Label,1,{first})))',
+                      value, s.out_text)
             b.define_cell(f"SP_{sid}_{key}", CALC, r, self.c_y0)
             b.text(ws, r, self.c_name, f"SP_{sid}_{key}", s.subtitle)
         return row["RunwayReserve"]
@@ -854,14 +880,18 @@ class ProjectionsBuilder:
             Check("The scenario picked on Scenario View is one of the scenarios", "ISNUMBER(MATCH(View_Scenario,Scen_Names,0))",
                   True, VIEW),
         ]
-        for sc in self.scenarios:
+        for k, sc in enumerate(self.scenarios, start=1):
             end = f"INDEX(SP_{sc.id}_EndCash,1,In_Years)"
             self.checks.append(Check(
-                f"Scenario {sc.id}: last ending cash = starting cash + every surplus",
+                f"Scenario {k}: last ending cash = starting cash + every surplus",
                 f"ABS({end}-In_StartingCash-SUM(SP_{sc.id}_Surplus))<=Chk_Tolerance*MAX(1,ABS({end}))", True, CALC))
         ws = self.ws[CHECKS]
-        write_checks(self.book, ws, self.checks, "SP_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE)
-        r = 7 + len(self.checks) + 1
+        active = 'COUNTIFS({t}_{used},">0",{t}_from,">=1",{t}_from,"<="&In_Years)'
+        write_checks(self.book, ws, self.checks, "SP_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
+                     ("SP_Complete", f"{active.format(t='Staff', used='fte')}+{active.format(t='Exp', used='amount')}>0",
+                      bool(self.model["SP_Complete"]),
+                      "a position with an FTE above 0 or an expense above 0 is entered, active in some year"))
+        r = checks_end(self.checks)
         self.book.text(ws, r, 0, "Largest FTE allowed for one position", self.s.label)
         self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
         self.book.define_cell("Chk_MaxFTE", CHECKS, r, 1)
@@ -875,7 +905,7 @@ class ProjectionsBuilder:
         b.text(ws, 0, 0, title, s.title)
         b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Yr_FirstFY="",""," · "&INDEX(Yr_Label,1,1)&" to "&INDEX(Yr_Label,1,In_Years)))',
                   "" if self.blank else f"{self.org_name} · {self.labels[0]} to {self.labels[-1]}", s.subtitle)
-        master_banner(b, ws, 2, 0, "SP_Checks_OK", self._all_checks_pass())
+        master_banner(b, ws, 2, 0, self.status)
 
     def _view(self) -> None:
         b, s, ws, n = self.book, self.s, self.ws[VIEW], self.n
@@ -885,9 +915,8 @@ class ProjectionsBuilder:
         first = self.scenarios[0]
         r = 4
         b.text(ws, r, 0, "Pick a scenario", s.label_b)
-        ws.merge_range(r, 1, r, 3, "", s.in_text)
         b.text(ws, r, 1, first.name, s.in_text)
-        b.validate(ws, r, 1, r, 3, {"validate": "list", "source": "=Scen_Names", "input_title": "Scenario",
+        b.validate(ws, r, 1, r, 1, {"validate": "list", "source": "=Scen_Names", "input_title": "Scenario",
                                     "input_message": "Choose the scenario to show. The names come from the scenario table on Assumptions.",
                                     "error_title": "Choose from the list", "error_message": "Pick one of the scenario names in the dropdown."})
         b.define_cell("View_Scenario", VIEW, r, 1)
@@ -899,13 +928,27 @@ class ProjectionsBuilder:
         b.formula(ws, r, 2, 'IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),"Not a scenario name: showing the first scenario","")', "", s.calc_text)
         r += 1
         b.text(ws, r, 0, "What this scenario assumes", s.label)
-        ws.merge_range(r, 1, r, n, "", s.calc_wrap)
+        # wrapped in the wide first column, tall enough for the longest description (text that ran on
+        # past the last column would print on a page of its own)
+        r += 1
         # CHOOSE, not INDEX(Scen_Descs,...): Gnumeric gives #REF! for INDEX over one cell (a single scenario)
         # (each description joined to "" inside: Gnumeric's CHOOSE gives 0 for an empty cell)
         descs = ",".join(f'Scen_{sc.id}_Desc&""' for sc in self.scenarios)
-        b.formula(ws, r, 1, f"CHOOSE(View_Index,{descs})", first.description or "", s.calc_wrap)
-        ws.set_row(r, 30)
-        r += 2
+        b.formula(ws, r, 0, f"CHOOSE(View_Index,{descs})", first.description or "", s.calc_wrap)
+        fit_row(ws, r, [(sc.description or "", 46) for sc in self.scenarios])
+        r += 1
+        res = self.results[first.id]
+        # the runway first, next to the scenario's name: the answer a board looks for, never stranded on a page of its own
+        for key, label in [("RunwayCash", "Cash runs out in (first year below zero)"),
+                           ("RunwayReserve", "Cash first falls below the reserve target in")]:
+            b.text(ws, r, 0, label, s.label_b)
+            parts = ",".join(f"SP_{sc.id}_{key}" for sc in self.scenarios)
+            value = res.runway_cash if key == "RunwayCash" else res.runway_reserve
+            b.formula(ws, r, 1, f"CHOOSE(View_Index,{parts})", self._label_of.get(value, value), s.out_text)
+            b.define_cell(f"View_{key}", VIEW, r, 1)
+            self._runway_colours(ws, r, 1, r, 1)
+            r += 1
+        r += 1
         hdr = r
         b.text(ws, hdr, 0, "Fiscal year", s.th)
         self._label_formula(VIEW, hdr, 1, s.th)
@@ -955,30 +998,22 @@ class ProjectionsBuilder:
         view_line("TopSourceShare", "Share of revenue from the largest source", s.calc_pct0)
         view_line("TopStreamShare", "Share of revenue from the largest stream", s.calc_pct0)
         view_line("RestrictedShare", "Share of revenue that is restricted", s.calc_pct0)
-        for key, label in [("RunwayCash", "Cash runs out in (first year below zero)"),
-                           ("RunwayReserve", "Cash first falls below the reserve target in")]:
-            b.text(ws, r, 0, label, s.label_b)
-            parts = ",".join(f"SP_{sc.id}_{key}" for sc in self.scenarios)
-            value = res.runway_cash if key == "RunwayCash" else res.runway_reserve
-            b.formula(ws, r, 1, f"CHOOSE(View_Index,{parts})", self._label_of.get(value, value), s.out_text)
-            b.define_cell(f"View_{key}", VIEW, r, 1)
-            ws.conditional_format(r, 1, r, 1, {"type": "formula", "criteria": f'={col_letter(1)}{r + 1}<>"{NONE_LABEL}"', "format": s.cf_fail})
-            ws.conditional_format(r, 1, r, 1, {"type": "formula", "criteria": f'={col_letter(1)}{r + 1}="{NONE_LABEL}"', "format": s.cf_pass})
-            r += 1
         for key in ("Surplus", "EndCash"):
             rr = self.view_rows[key]
             ws.conditional_format(rr, 1, rr, n, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
+        self._months_colours(ws, self.view_rows["MonthsCash"], 1, self.view_rows["MonthsCash"], n)
         # chart: revenue and expenses as columns, ending cash as a line
         wb = b.wb
         chart = wb.add_chart({"type": "column"})
-        for key, colour in [("Revenue", "#2E75B6"), ("Expenses", "#C55A11")]:
+        for j, key in enumerate(("Revenue", "Expenses")):
             rr = self.view_rows[key]
             chart.add_series({"name": [VIEW, rr, 0], "categories": [VIEW, hdr, 1, hdr, n], "values": [VIEW, rr, 1, rr, n],
-                              "fill": {"color": colour}})
+                              **series_fill(j)})
         line = wb.add_chart({"type": "line"})
         rr = self.view_rows["EndCash"]
         line.add_series({"name": [VIEW, rr, 0], "categories": [VIEW, hdr, 1, hdr, n], "values": [VIEW, rr, 1, rr, n],
-                         "line": {"color": "#1F4E5A", "width": 2.5}, "marker": {"type": "circle"}})
+                         "line": {"color": "#000000", "width": 2.5}, "marker": {"type": "diamond", "size": 7,
+                                                                               "fill": {"color": "#000000"}, "border": {"color": "#000000"}}})
         chart.combine(line)
         chart.set_title({"name": "Revenue, expenses and ending cash", "name_font": {"size": 11}})
         chart.set_y_axis({"num_format": "#,##0"})
@@ -986,9 +1021,32 @@ class ProjectionsBuilder:
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": max(700, 200 + 80 * n), "height": 340})
         ws.set_h_pagebreaks([r])
-        ws.insert_chart(r + 1, 0, chart, {"x_offset": 8, "y_offset": 4})
+        chart_break = r
+        ws.insert_chart(r + 1, 0, chart, {"x_offset": 8, "y_offset": 4, "description": (
+            "Chart of the scenario picked above: revenue and expenses as columns for each year, ending cash as a line. "
+            "The same numbers are in the table above.")})
         ws.freeze_panes(yrow + 1, 1)
         print_setup(ws, self.org_name)
+        # a fixed scale, a little under full size, so the whole table fits its page above the chart's page
+        desc_lines = max(text_lines(sc.description or "", 46) for sc in self.scenarios)
+        height = 15 * (chart_break + desc_lines + 2)  # points down to the chart's page break, titles and tall rows included
+        ws.set_print_scale(max(70, min(88, int(100 * PAGE_WIDTH / (46 + 13 * n)), int(100 * PAGE_HEIGHT / height))))
+
+    def _months_colours(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
+        """Months of cash below zero or under two months: red, and the number says so in words."""
+        s = self.s
+        ws.conditional_format(r1, c1, r2, c2, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_months_negative,
+                                                 "stop_if_true": True})
+        ws.conditional_format(r1, c1, r2, c2, {"type": "cell", "criteria": "<", "value": 2, "format": s.cf_months_low})
+
+    def _runway_colours(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
+        """Runway cells: grey while not applicable, green for "none", red for a year (the words say it too)."""
+        s = self.s
+        cell = xl_rowcol_to_cell(r1, c1)
+        ws.conditional_format(r1, c1, r2, c2, {"type": "formula", "criteria": f'={cell}="{NOT_APPLICABLE}"', "format": s.cf_todo,
+                                                 "stop_if_true": True})
+        ws.conditional_format(r1, c1, r2, c2, {"type": "formula", "criteria": f'={cell}="{NONE_LABEL}"', "format": s.cf_pass})
+        ws.conditional_format(r1, c1, r2, c2, {"type": "formula", "criteria": f'={cell}<>"{NONE_LABEL}"', "format": s.cf_fail})
 
     def _compare(self) -> None:
         b, s, ws, n = self.book, self.s, self.ws[CMP], self.n
@@ -1018,12 +1076,10 @@ class ProjectionsBuilder:
             b.formula(ws, r, 4, f"INDEX(SP_{sc.id}_EndCash,1,In_Years)", ends[-1], s.calc_money0)
             r += 1
         run_last = r - 1
-        for c in (1, 2):
-            cell = xl_rowcol_to_cell(run_first, c)
-            ws.conditional_format(run_first, c, run_last, c, {"type": "formula", "criteria": f'={cell}<>"{NONE_LABEL}"', "format": s.cf_fail})
-            ws.conditional_format(run_first, c, run_last, c, {"type": "formula", "criteria": f'={cell}="{NONE_LABEL}"', "format": s.cf_pass})
+        self._runway_colours(ws, run_first, 1, run_last, 2)
         ws.conditional_format(run_first, 3, run_last, 4, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
-        b.text(ws, r, 0, '"none" means the scenario never falls that low within the projection.', s.subtitle)
+        b.text(ws, r, 0, '"none" means the scenario never falls that low within the projection; '
+                         '"not applicable" means the workbook is not filled in yet.', s.subtitle)
         chart_row = r + 2
         r = chart_row + 19
         # metric tables: one row per scenario, one column per year
@@ -1032,7 +1088,13 @@ class ProjectionsBuilder:
         yrow = r
         r += 2
         tables: dict[str, tuple[int, int, int]] = {}
+        # print: the tables start on a page of their own, and a page never splits a table
+        breaks, page_top = [yrow], yrow
         for key, title, kind in COMPARE:
+            size = 2 + S + (1 if key == "EndCash" else 0)
+            if r + size - page_top > ROWS_PER_PAGE:
+                breaks.append(r)
+                page_top = r
             b.text(ws, r, 0, title, s.th)
             self._label_formula(CMP, r, 1, s.th)
             hdr = r
@@ -1048,6 +1110,8 @@ class ProjectionsBuilder:
             tables[key] = (hdr, first, r - 1)
             if key in ("Surplus", "EndCash"):
                 ws.conditional_format(first, 1, r - 1, n, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
+            if key == "MonthsCash":
+                self._months_colours(ws, first, 1, r - 1, n)
             if key == "EndCash":
                 b.text(ws, r, 0, "Zero line (cash runs out below it)", s.subtitle)
                 for c in self._year_cols(1):
@@ -1057,35 +1121,39 @@ class ProjectionsBuilder:
             r += 1
         # charts: ending cash by scenario (with a zero line), surplus or deficit by scenario
         wb = b.wb
-        palette = ["#1F4E5A", "#C55A11", "#70AD47", "#7030A0", "#2E75B6", "#BF9000"]
         hdr, first, _ = tables["EndCash"]
         line = wb.add_chart({"type": "line"})
         for j in range(S):
             line.add_series({"name": [CMP, first + j, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, first + j, 1, first + j, n],
-                             "line": {"color": palette[j % len(palette)], "width": 2.25}, "marker": {"type": "circle", "size": 5,
-                             "fill": {"color": palette[j % len(palette)]}, "border": {"color": palette[j % len(palette)]}}})
+                             **series_line(j)})
         line.add_series({"name": [CMP, zero_row, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, zero_row, 1, zero_row, n],
-                         "line": {"color": "#C00000", "width": 1.5, "dash_type": "dash"}})
+                         "line": {"color": "#595959", "width": 1.25, "dash_type": "square_dot"}, "marker": {"type": "none"}})
         line.set_title({"name": "Ending cash by scenario", "name_font": {"size": 11}})
         line.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         line.set_x_axis({"label_position": "low"})
         line.set_legend({"position": "bottom"})
         width = max(520, (285 + 103 * n) // 2 - 24)  # two charts side by side, about the tables' width
         line.set_size({"width": width, "height": 360})
-        ws.insert_chart(chart_row, 0, line, {"x_offset": 8, "y_offset": 4})
+        names = ", ".join(sc.name for sc in self.scenarios)
+        ws.insert_chart(chart_row, 0, line, {"x_offset": 8, "y_offset": 4, "description": (
+            f"Line chart of ending cash in each year for every scenario ({names}), with a zero line: a scenario "
+            "whose line falls below it runs out of cash. The numbers are in the Ending cash table below.")})
         hdr, first, _ = tables["Surplus"]
         col = wb.add_chart({"type": "column"})
         for j in range(S):
             col.add_series({"name": [CMP, first + j, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, first + j, 1, first + j, n],
-                            "fill": {"color": palette[j % len(palette)]}})
+                            **series_fill(j)})
         col.set_title({"name": "Surplus or deficit by scenario", "name_font": {"size": 11}})
         col.set_y_axis({"num_format": "#,##0"})
         col.set_x_axis({"label_position": "low"})
         col.set_legend({"position": "bottom"})
         col.set_size({"width": width, "height": 360})
-        ws.insert_chart(chart_row, 0, col, {"x_offset": 8 + width + 16, "y_offset": 4})
+        ws.insert_chart(chart_row, 0, col, {"x_offset": 8 + width + 16, "y_offset": 4, "description": (
+            f"Column chart of the surplus or deficit in each year for every scenario ({names}); columns below zero "
+            "are deficits. The numbers are in the Surplus or deficit table below.")})
         ws.freeze_panes(5, 1)
         print_setup(ws, self.org_name)
+        ws.set_h_pagebreaks(breaks)
 
     # ------------------------------------------------------------------ guide and start
 
@@ -1094,9 +1162,8 @@ class ProjectionsBuilder:
         preset = c.presets[0] if c.presets else None
         preset_name = (preset.text("name") or preset.label) if preset else "Leadership transition overlap"
         transition = [
-            ("1. A scenario for it", "Scenarios are fixed when the workbook is generated. Add one (e.g. id ed_transition, name Director "
-                                     "transition) to the data file's projections.scenarios and generate again, or re-purpose a scenario "
-                                     "column on Assumptions by renaming it and setting its shares."),
+            ("1. A scenario for it", "Re-purpose a scenario column on Assumptions: rename it (e.g. Director transition) and "
+                                     "set its shares. Whoever sent the workbook can also add a scenario to it for you."),
             ("2. The departing director", "On Staffing Plan, set the current director's End year to the last year before the change."),
             ("3. Business as usual", "Add a copy of the director starting in the change year, with Yes for every scenario except the transition one."),
             ("4. The successor", "Add the successor position from the change year (often at a higher salary), with Yes only under the transition scenario."),
@@ -1129,7 +1196,7 @@ class ProjectionsBuilder:
 
     def _start_here(self) -> None:
         write_start_page(self.book, self.ws[START], self.content, "projections", SHEETS,
-                         self.org_name, "SP_Checks_OK", self._all_checks_pass())
+                         self.org_name, self.status)
 
 
 def build_projections(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,

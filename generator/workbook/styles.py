@@ -19,8 +19,34 @@ PASS_FILL = "#C6EFCE"
 PASS_FONT = "#006100"
 FAIL_FILL = "#FFC7CE"
 FAIL_FONT = "#9C0006"
+TODO_FILL = "#EDEDED"
+TODO_FONT = "#404040"
 GREY = "#595959"
 BORDER = "#BFBFBF"
+
+#: Okabe-Ito colours, which colour-blind readers can tell apart; scenario lines also differ by
+#: marker and dash, and scenario columns by pattern, so no series is told by colour alone.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+MARKERS = ["circle", "square", "triangle", "diamond", "x", "star"]
+DASHES = ["solid", "dash", "round_dot", "long_dash", "dash_dot", "long_dash_dot"]
+PATTERNS = [None, "wide_upward_diagonal", "small_grid", "wide_downward_diagonal", "dashed_horizontal", "dotted_diamond"]
+
+
+def series_fill(j: int) -> dict[str, Any]:
+    """Fill of the j-th column series: a palette colour, patterned from the second series on."""
+    colour = PALETTE[j % len(PALETTE)]
+    pattern = PATTERNS[j % len(PATTERNS)]
+    if pattern is None:
+        return {"fill": {"color": colour}, "border": {"color": colour}}
+    return {"pattern": {"pattern": pattern, "fg_color": colour, "bg_color": "#FFFFFF"}, "border": {"color": colour}}
+
+
+def series_line(j: int) -> dict[str, Any]:
+    """Line and marker of the j-th line series: colour, dash and marker all differ."""
+    colour = PALETTE[j % len(PALETTE)]
+    return {"line": {"color": colour, "width": 2.25, "dash_type": DASHES[j % len(DASHES)]},
+            "marker": {"type": MARKERS[j % len(MARKERS)], "size": 6, "fill": {"color": colour}, "border": {"color": colour}}}
+
 
 MONEY = "#,##0"
 MONEY_HIDE0 = '#,##0;-#,##0;""'
@@ -35,8 +61,9 @@ LEGEND = [
     ("in_text", "Input: type or choose here (pale yellow)."),
     ("calc_money", "Calculation: a formula; the sheet is protected so it is not overwritten."),
     ("out_money", "Key result: read these (pale blue, bold)."),
-    ("pass_", "Check passes (green)."),
-    ("fail_", "Check fails: look at the Checks sheet (red)."),
+    ("pass_", "OK: the check passes (green)."),
+    ("fail_", "Check this: a check needs attention; the Checks sheet says which (red)."),
+    ("todo_", "Not filled in yet: results read \"not applicable\" until staff or expenses are entered (grey)."),
 ]
 
 
@@ -77,6 +104,7 @@ class Styles:
         self.calc_pct0 = self._f({**calc, "num_format": PCT})
         self.calc_dec = self._f({**calc, "num_format": DEC_HIDE0})
         self.calc_dec0 = self._f({**calc, "num_format": DEC})
+        self.calc_int = self._f({**calc, "num_format": '0;-0;""'})   # whole numbers (years), spare rows quiet
         self.calc_text = self._f({**calc})
         self.calc_wrap = self._f({**calc, "text_wrap": True})
         self.calc_bool = self._f({**calc, "align": "center"})
@@ -89,9 +117,16 @@ class Styles:
 
         self.pass_ = self._f({**base, "bg_color": PASS_FILL, "font_color": PASS_FONT, "bold": True, "align": "center", "border": 1, "border_color": BORDER})
         self.fail_ = self._f({**base, "bg_color": FAIL_FILL, "font_color": FAIL_FONT, "bold": True, "align": "center", "border": 1, "border_color": BORDER})
-        # conditional-format formats (dxf): only colours
+        self.todo_ = self._f({**base, "bg_color": TODO_FILL, "font_color": TODO_FONT, "bold": True, "align": "center", "border": 1, "border_color": BORDER})
+        # conditional-format formats (dxf): only colours (the cell's own text says the status)
         self.cf_pass = self._f({"bg_color": PASS_FILL, "font_color": PASS_FONT})
         self.cf_fail = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT})
+        self.cf_todo = self._f({"bg_color": TODO_FILL, "font_color": TODO_FONT})
+        # a share total that is not 100% says so in words as well as in red
+        # months of cash: negative, or under two months, in words as well as red
+        self.cf_months_negative = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT, "num_format": '0.0" (negative)"'})
+        self.cf_months_low = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT, "num_format": '0.0" (under 2)"'})
+        self.cf_fail_share = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT, "num_format": '0.0%" - not 100%"'})
 
     def _f(self, props: dict[str, Any]) -> Any:
         return self._wb.add_format(props)
