@@ -151,13 +151,11 @@ class CashFlowSheet:
         b.text(ws, 0, 0, "Cash Flow: year 1 month by month", s.title)
         b.text(ws, 1, 0, "When cash goes out and comes in, and the working capital that timing alone needs. "
                          "Set each source's timing and each expense's payment months in the tables below.", s.subtitle)
-        master_banner(b, ws, 2, 0, "FC_Checks_OK", fb._all_checks_pass())
-        # plain words, then the method in use
-        ws.merge_range(4, 0, 4, C_AFTER, "", s.out_wrap)
+        master_banner(b, ws, 2, 0, fb.status)
+        # plain words (one line that runs on across the empty cells to its right: no merged cells), then the method in use
         wc = fb.p.full_cost.working_capital
-        b.formula(ws, 4, 0, PLAIN_WORDS, plain_words(m, wc.months), s.out_wrap)
+        b.formula(ws, 4, 0, PLAIN_WORDS, plain_words(m, wc.months), s.out_text)
         b.define_cell("CF_PlainWords", CASH, 4, 0)
-        ws.set_row(4, 20)
         method_label = self.c.label(self.c.methods, wc.method)
         b.formula(ws, 5, 0, '"Working capital (area 2) is sized by: "&In_WCMethod&" (change it on the Full Cost sheet)."',
                   f"Working capital (area 2) is sized by: {'' if fb.blank else method_label} (change it on the Full Cost sheet).", s.subtitle)

@@ -341,9 +341,8 @@ class FullCostBuilder:
         f.formula("The same in months of cash operating expenses", None, "FC_CF_MonthsEquivalent", m["FC_CF_MonthsEquivalent"],
                   s.calc_dec0, "months")
         from .cash_flow import plain_words
-        ws.merge_range(f.row, 0, f.row, 2, "", s.calc_wrap)
-        b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months), s.calc_wrap)
-        ws.set_row(f.row, 27)
+        # one line that runs on across the empty cells to its right (no merged cells)
+        b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months), s.calc_text)
         f.row += 1
 
     def _revenue(self) -> None:
