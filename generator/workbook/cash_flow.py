@@ -19,6 +19,7 @@ from ..content import MAX_LAG, SCHEDULE_IDS
 from ..model.cash_flow import MONTHS, TIE, SourceTiming, expense_outflows, source_inflows, timing_of
 from ..model.full_cost import staff_cost, year1_expenses, year1_staff
 from .common import LISTS, dropdown, master_banner, number_rule, print_setup
+from .styles import PALETTE
 from .layout import Table, abs_cell, abs_range
 from .styles import BORDER, FONT, GREY, INPUT_FILL, INPUT_FONT
 
@@ -481,16 +482,22 @@ class CashFlowSheet:
         cats = [CASH, self.row_head, C_M1, self.row_head, C_AFTER - 1]
         bars = wb.add_chart({"type": "column"})
         bars.add_series({"name": "Lowest month", "categories": cats, "values": [CASH, row_mark, C_M1, row_mark, C_AFTER - 1],
-                         "fill": {"color": "#C00000"}, "gap": 300,
+                         "fill": {"color": PALETTE[1]}, "gap": 300,
                          "data_labels": {"value": True, "num_format": '#,##0;-#,##0;;', "position": "outside_end"}})
         line = wb.add_chart({"type": "line"})
         line.add_series({"name": "Running position", "categories": cats, "values": [CASH, row_pos, C_M1, row_pos, C_AFTER - 1],
-                         "line": {"color": "#1F4E5A", "width": 2.25}, "marker": {"type": "circle", "size": 5,
-                         "fill": {"color": "#1F4E5A"}, "border": {"color": "#1F4E5A"}}})
+                         "line": {"color": PALETTE[0], "width": 2.25}, "marker": {"type": "circle", "size": 5,
+                         "fill": {"color": PALETTE[0]}, "border": {"color": PALETTE[0]}}})
         bars.combine(line)
-        bars.set_title({"name": "Running cash position, year 1 (lowest month in red)", "name_font": {"size": 11}})
+        bars.set_title({"name": "Running cash position, year 1 (the column marks the lowest month)", "name_font": {"size": 11}})
         bars.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         bars.set_x_axis({"label_position": "low"})
         bars.set_legend({"position": "bottom"})
         bars.set_size({"width": 880, "height": 300})
-        self.ws.insert_chart(top, C_M1, bars, {"x_offset": 4, "y_offset": 2})
+        m, fb = self.m, self.fb
+        start = None if fb.blank else fb.p.organization.fiscal_year_start
+        low = int(m["FC_CF_LowestMonth"] or 1)
+        alt = (f"Line chart of the running cash position through year 1, month by month from {month_label(start, 1)} "
+               f"to {month_label(start, 12)}. The lowest point, {m['FC_CF_Lowest']:,.0f} dollars in {month_label(start, low)}, "
+               "is marked with a column; the Key figures beside it give the same numbers.")
+        self.ws.insert_chart(top, C_M1, bars, {"x_offset": 4, "y_offset": 2, "description": alt})
