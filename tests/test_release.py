@@ -134,6 +134,25 @@ def test_content_option_and_pbp_templates_change_the_labels(tmp_path: Path) -> N
     assert code == 0, out
 
 
+def _worker_function_label(_: int) -> str:
+    from generator.batch import _WORKER
+
+    c = _WORKER["content"]
+    return c.functions[2].label
+
+
+def test_batch_workers_started_by_spawn_use_the_same_content(tmp_path: Path) -> None:
+    """A forked worker inherits --content; a spawned one (the default on macOS and Windows)
+    gets the folder from the batch's initializer."""
+    import multiprocessing
+
+    from generator.batch import _init_worker
+
+    own = _own_content(tmp_path / "mine")
+    with multiprocessing.get_context("spawn").Pool(1, initializer=_init_worker, initargs=(str(own),)) as pool:
+        assert pool.map(_worker_function_label, [0]) == ["Learning and evidence"]
+
+
 def test_every_command_that_builds_or_reads_workbooks_takes_content() -> None:
     for name in ("build", "examples", "check", "verify", "extract", "validate", "upgrade", "collect", "risk",
                  "recalc", "batch", "schema"):
