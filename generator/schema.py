@@ -257,7 +257,7 @@ class Revenue(_Model):
     stream: str
     confidence: str
     restricted: Bool = False
-    amounts: Annotated[list[NonNegMoney], Field(max_length=MAX_YEARS)] = Field(default_factory=list)
+    amounts: list[NonNegMoney] = Field(default_factory=list)
 
     @field_validator("stream")
     @classmethod
