@@ -253,7 +253,7 @@ class FileBook:
 
     #: openpyxl builds an object per cell, slowly: a returned file it reads may hold at most this
     #: many cells (a toolkit workbook at its largest, 2,000-row tables, holds about 140,000)
-    MAX_CELLS = 400_000
+    MAX_CELLS = 250_000
 
     def __init__(self, path: str | Path, data: bytes | None = None):
         """Open a returned workbook: read once, inspected (generator.readback.safety), then

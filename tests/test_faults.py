@@ -183,3 +183,20 @@ def test_sigkill_of_batch_takes_its_workers_with_it(tmp_path: Path) -> None:
     assert "unfinished file(s)" in rerun.stderr
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
     assert len(list(out.glob("*.xlsx"))) == 80
+
+
+def test_verify_and_recalculation_leave_no_scratch_folders(soffice: str, tmp_path: Path, monkeypatch) -> None:
+    import tempfile
+
+    from generator.libreoffice import recalc_and_read
+    from generator.verify import verify
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    p = load_partnership(example_path("riverside-housing"))
+    verdicts = verify(p, kinds=("full-cost",))
+    assert [v.ok for v in verdicts] == [True]
+    (fc,) = build_workbooks(p, tmp_path / "built", BuildOptions(kinds=("full-cost",)))
+    assert recalc_and_read([fc])[0].names
+    assert [x.name for x in scratch.iterdir() if x.name.startswith(("pbp-verify-", "pbp-recalc-"))] == []

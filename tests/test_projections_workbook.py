@@ -541,16 +541,21 @@ def test_fiscal_year_labels_and_runway(tmp_path: Path) -> None:
 
 
 def test_name_case_clash_is_refused(tmp_path: Path) -> None:
-    """Excel names ignore case: scenario ids that would give clashing names are refused at build time."""
+    """Excel names ignore case: scenario ids that would give clashing names are refused by the
+    schema (so `check` says so), and the builder still refuses clashing names itself."""
+    from generator.schema import DataFileError
     from generator.workbook.layout import WorkbookBuildError
+    from generator.workbook.projections import _no_case_clash
 
     data = load_data(RIVERSIDE)
     data["projections"]["scenarios"] = [{"id": "a", "name": "A"}, {"id": "a_revenue_earned", "name": "B"}]
     for s in data["staff"]:
         s.pop("scenarios", None)
     data["projections"]["one_time"] = []
-    with pytest.raises(WorkbookBuildError, match="differ only in case"):
+    with pytest.raises(DataFileError, match="collide"):
         build(data, tmp_path / "x.xlsx")
+    with pytest.raises(WorkbookBuildError, match="differ only in case"):
+        _no_case_clash(["SP_a_Revenue_earned", "SP_a_revenue_earned"])
 
 
 def test_duplicate_scenario_names_fail_the_checks(tmp_path: Path) -> None:

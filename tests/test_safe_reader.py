@@ -82,6 +82,10 @@ def test_hostile_corpus_through_every_command(files: dict[str, Path], command: s
             assert path.name in output.splitlines()[0], output
         if status == UNUSABLE:
             assert not list(tmp_path.glob(f"{name}-out*")), f"{command} {name} wrote an output"
+        for written in tmp_path.glob(f"{name}-out*.xlsx"):   # macros never travel into an output
+            from generator.readback.safety import inspect_package
+
+            assert not inspect_package(written).had_macros, f"{command} {name}: {written.name} carries macros"
         slow += [(name, took)] if took > 20 else []
     assert not slow, slow
 

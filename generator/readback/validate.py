@@ -157,7 +157,8 @@ def _expected(ex: Extracted) -> tuple[dict[tuple[str, str], str], dict[str, Any]
             out = Path(tmp) / "expected.xlsx"
             builders()[KIND_OF[ex.kind]](_shape_partnership(ex), out, capacity=capacity_from_meta(ex.meta), blank=True)
             data = out.read_bytes()
-        _EXPECTED.clear() if len(_EXPECTED) > 8 else None
+        if len(_EXPECTED) > 8:   # a handful of shapes at most in one run: keep memory bounded
+            _EXPECTED.clear()
         _EXPECTED[key] = (read_formulas(data), FileSource(out, data).names())
     return _EXPECTED[key]
 
