@@ -535,11 +535,6 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
 CHECKS_CONSTANT_ROW = 6
 
 
-def checks_end(checks: list[Check]) -> int:
-    """The row for a named constant of the Checks sheet (kept for callers; above the table)."""
-    return CHECKS_CONSTANT_ROW
-
-
 def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, org_name: str,
                 reference: list[tuple[str, list[tuple[str, str]]]]) -> None:
     """Guidance sections from templates/, then reference tables (label, explanation)."""

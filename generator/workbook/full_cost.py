@@ -16,8 +16,8 @@ from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
 from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import Partnership
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, START, YES, Check, Form, Lists, Status, checks_end, column_width,
-    dropdown, fit_row, identity, print_filled, source_note, table_dropdown,
+    CHECKS, CHECKS_CONSTANT_ROW, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, START, YES, Check, Form, Lists, Status,
+    column_width, dropdown, fit_row, identity, print_filled, source_note, table_dropdown,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
@@ -522,7 +522,7 @@ class FullCostBuilder:
         write_checks(self.book, ws, self.checks, "FC_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
                      ("FC_Complete", 'COUNTIF(Staff_fte,">0")+COUNTIF(Exp_amount,">0")>0', bool(self.model["FC_Complete"]),
                       "a position with an FTE above 0 or an expense above 0 is entered"))
-        r = checks_end(self.checks)
+        r = CHECKS_CONSTANT_ROW
         self.book.text(ws, r, 0, "Largest FTE allowed for one position", self.s.label)
         self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
         self.book.define_cell("Chk_MaxFTE", CHECKS, r, 1)

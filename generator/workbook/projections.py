@@ -29,7 +29,7 @@ from ..model.projections import (
 )
 from ..schema import Partnership, Scenario
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, print_filled, fit_row, text_lines, source_note, as_percent, Form, Lists, Status, checks_end, identity, table_dropdown, master_banner,
+    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, print_filled, fit_row, text_lines, source_note, as_percent, Form, Lists, Status, CHECKS_CONSTANT_ROW, identity, table_dropdown, master_banner,
     number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
@@ -891,7 +891,7 @@ class ProjectionsBuilder:
                      ("SP_Complete", f"{active.format(t='Staff', used='fte')}+{active.format(t='Exp', used='amount')}>0",
                       bool(self.model["SP_Complete"]),
                       "a position with an FTE above 0 or an expense above 0 is entered, active in some year"))
-        r = checks_end(self.checks)
+        r = CHECKS_CONSTANT_ROW
         self.book.text(ws, r, 0, "Largest FTE allowed for one position", self.s.label)
         self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
         self.book.define_cell("Chk_MaxFTE", CHECKS, r, 1)
