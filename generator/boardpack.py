@@ -46,29 +46,32 @@ def _name_value(wb: openpyxl.Workbook, name: str) -> str:
 
 
 def _spare_rows(wb: openpyxl.Workbook, spare: int) -> dict[str, set[int]]:
-    """Sheet -> 1-based rows of input tables that are empty, beyond the first `spare` empty ones."""
+    """Sheet -> 1-based rows of input tables that are empty, beyond the first `spare` empty ones.
+
+    A table's names may span sheets (the Cash Flow sheet's timing columns sit beside a mirror of
+    the Revenue and Expenses rows): an entry counts as filled when any of its cells, on any
+    sheet, is a filled input, and the same entries are left out on every sheet."""
     out: dict[str, set[int]] = {}
     by_table: dict[str, list[tuple[str, str]]] = {}
     for name in wb.defined_names:
         prefix = name.split("_", 1)[0]
         if prefix in TABLES and "_" in name:
             dest = next(iter(wb.defined_names[name].destinations), None)
-            if dest:
+            if dest and ":" in dest[1]:
                 by_table.setdefault(prefix, []).append(dest)
-    for prefix, dests in by_table.items():
-        sheet = dests[0][0]
-        ws = wb[sheet]
-        rows: dict[int, bool] = {}
-        for s, ref in dests:
-            if s != sheet or ":" not in ref:
-                continue
-            for row in ws[ref.replace("$", "")]:
+    for dests in by_table.values():
+        filled: dict[int, bool] = {}          # entry index -> filled anywhere
+        rows: dict[str, set[tuple[int, int]]] = {}   # sheet -> (entry index, sheet row)
+        for sheet, ref in dests:
+            ws = wb[sheet]
+            for i, row in enumerate(ws[ref.replace("$", "")]):
                 for c in row:
-                    filled = c.value not in (None, "") and c.protection.locked is False
-                    rows[c.row] = rows.get(c.row, False) or filled
-        last_filled = max((r for r, f in rows.items() if f), default=min(rows, default=0) - 1)
-        empty_after = sorted(r for r in rows if r > last_filled)
-        out.setdefault(sheet, set()).update(empty_after[spare:])
+                    rows.setdefault(sheet, set()).add((i, c.row))
+                    done = c.value not in (None, "") and c.protection.locked is False
+                    filled[i] = filled.get(i, False) or done
+        last = max((i for i, f in filled.items() if f), default=-1)
+        for sheet, entries in rows.items():
+            out.setdefault(sheet, set()).update(r for i, r in entries if i > last + spare)
     return out
 
 

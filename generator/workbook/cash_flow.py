@@ -143,10 +143,11 @@ class CashFlowSheet:
     def write(self) -> None:
         b, s, ws, m = self.b, self.s, self.ws, self.m
         fb = self.fb
-        widths = {C_LABEL: 34, C_AMOUNT: 11, C_SCHED: 15, C_LAG: 8, C_MONTHS: 10, C_USE: 18, C_AFTER: 10}
+        # narrow enough that the printed part (up to "After year end") is one page wide at 70% or more
+        widths = {C_LABEL: 30, C_AMOUNT: 10, C_SCHED: 12, C_LAG: 7, C_MONTHS: 9, C_USE: 12, C_AFTER: 9}
         for col, w in widths.items():
             ws.set_column(col, col, w)
-        ws.set_column(C_M1, C_M1 + MONTHS - 1, 9.5)
+        ws.set_column(C_M1, C_M1 + MONTHS - 1, 8)
         ws.set_column(C_AFTER + 1, C_AFTER + 1, 3)
         ws.set_column(C_HELP, H_PART, 13)
         b.text(ws, 0, 0, "Cash Flow: year 1 month by month", s.title)
@@ -173,8 +174,9 @@ class CashFlowSheet:
         exp_rows = self._expense_table()
         self._totals(rev_rows, exp_rows)
         ws.freeze_panes(self.row_no + 1, 1)
-        ws.set_h_pagebreaks([self.rev_top - 2, self.exp_top - 2])  # the summary, then each timing table on its own pages
-        print_setup(ws, fb.org_name)
+        # the monthly table, the key figures with their chart, then each timing table, each on its own pages
+        ws.set_h_pagebreaks([self.key_top, self.rev_top - 2, self.exp_top - 2])
+        print_setup(ws, fb.org_name, last_col=C_AFTER)
         ws.print_area(0, 0, self.exp.last, C_AFTER)
 
     def _month_header(self, r: int, heads: dict[int, str], after: str = "After year end") -> None:
@@ -448,7 +450,7 @@ class CashFlowSheet:
 
         # key figures, left of the chart
         r += 1
-        key_top = r
+        key_top = self.key_top = r
         b.text(ws, r, C_LABEL, "Key figures", s.h)
         for col in range(C_AMOUNT, C_USE + 1):
             b.blank(ws, r, col, s.h)

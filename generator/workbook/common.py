@@ -73,11 +73,13 @@ PAGE_UNITS = {True: 130.0, False: 88.0}   # landscape, portrait
 MIN_SCALE = 70
 
 
-def print_setup(ws: Worksheet, org_name: str, repeat_rows: tuple[int, int] | None = None, landscape: bool = True) -> None:
+def print_setup(ws: Worksheet, org_name: str, repeat_rows: tuple[int, int] | None = None, landscape: bool = True,
+                last_col: int | None = None) -> None:
     """Landscape, one page wide, repeated headers, footer with organisation/sheet/page.
 
     A sheet too wide to print one page wide at 70% or more prints at 70% instead, its columns
-    split over pages at column boundaries with the first column repeated on each."""
+    split over pages at column boundaries with the first column repeated on each. Only the
+    columns up to last_col count when the print area stops there (helper columns beyond it)."""
     if landscape:
         ws.set_landscape()
     ws.set_paper(9)  # A4; Excel adapts to Letter where that is the default printer paper
@@ -86,7 +88,7 @@ def print_setup(ws: Worksheet, org_name: str, repeat_rows: tuple[int, int] | Non
     if repeat_rows:
         ws.repeat_rows(*repeat_rows)
     widths = dict(getattr(ws, "widths", {}))
-    last = max(widths, default=0)
+    last = max(widths, default=0) if last_col is None else last_col
     room = PAGE_UNITS[landscape] * 100 / MIN_SCALE
     if sum(widths.get(c, 8.43) for c in range(last + 1)) <= room:
         ws.fit_to_pages(1, 0)
@@ -524,6 +526,7 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
         book.text(ws, r, 0, chk.description, s.wrap)
         book.formula(ws, r, 1, f'IF({chk.formula},"{OK}","{CHECK_THIS}")', OK if chk.value else CHECK_THIS, s.calc_bool)
         book.text(ws, r, 2, chk.where, s.note)
+        fit_row(ws, r, [(chk.description, 70)])
     ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": f'"{OK}"', "format": s.cf_pass})
     ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": f'"{CHECK_THIS}"', "format": s.cf_fail})
     ws.freeze_panes(first, 0)
