@@ -15,7 +15,7 @@ from . import __version__
 from .build import KINDS, BuildOptions, blank_partnership, build_workbooks, example_names, example_path, examples_dir, stamp_time
 from .content import ContentError, load_content, use_content_dir
 from .schema import DataFileError, Partnership, load_partnership, validate_data
-from .workbook.full_cost import Capacity
+from .kinds import FULL_COST, PROJECTIONS, Capacity, of_template_id
 
 
 #: Exit statuses, the same for every command (README, "Exit status").
@@ -361,9 +361,9 @@ def _extract_partnership(files: tuple[Path, ...]) -> "tuple[Partnership, list[st
     for kind in set(kinds):
         if kinds.count(kind) > 1:
             same = [str(f) for f, e in zip(files, extracted) if e.kind == kind]
-            what = "Full Cost Workbooks" if kind == "pbp-full-cost" else "Scenario Projections Tools"
-            _fail(f"{', '.join(same)}: two {what}; give one partnership's Full Cost Workbook, its Scenario "
-                  "Projections Tool, or one of each", EXIT_UNUSABLE)
+            what = of_template_id(kind).plural
+            _fail(f"{', '.join(same)}: two {what}; give one partnership's {FULL_COST.name}, its "
+                  f"{PROJECTIONS.name}, or one of each", EXIT_UNUSABLE)
     data, notes = merge_extracted(extracted)
     try:
         return validate_data(data, " + ".join(str(f) for f in files)), notes

@@ -107,20 +107,20 @@ def partnership_from_book(book: Book) -> Partnership:
 
 def require_projections(book: Book) -> None:
     """Risk needs a Scenario Projections Tool: refuse any other workbook, naming the one it needs."""
-    from generator.readback.extract import FULL_COST_ID, PROJECTIONS_ID
+    from generator.kinds import FULL_COST, PROJECTIONS
     from generator.readback.source import BookSource, SourceError
 
     try:
         kind = BookSource(book).metadata().get("template_id", "")
     except (SourceError, KeyError, IndexError, TypeError, ValueError):
         kind = ""
-    if kind == PROJECTIONS_ID:
+    if kind == PROJECTIONS.template_id:
         return
-    if kind == FULL_COST_ID:
-        raise ActionError("this is a Full Cost Workbook; risk analysis runs on the partnership's Scenario Projections Tool "
-                          "(the ...-scenario-projections.xlsx built with it)")
-    raise ActionError("this is not a toolkit Scenario Projections Tool; risk analysis runs on the "
-                      "...-scenario-projections.xlsx that pbp-toolkit build writes")
+    if kind == FULL_COST.template_id:
+        raise ActionError(f"this is a {FULL_COST.name}; risk analysis runs on the partnership's {PROJECTIONS.name} "
+                          f"(the ...-{PROJECTIONS.slug}.xlsx built with it)")
+    raise ActionError(f"this is not a toolkit {PROJECTIONS.name}; risk analysis runs on the "
+                      f"...-{PROJECTIONS.slug}.xlsx that pbp-toolkit build writes")
 
 
 # ----------------------------------------------------------------------------- risk
@@ -230,7 +230,14 @@ HIGHLIGHT_MARK = "PBP Toolkit: cells filled by Validate (sheet, cell, fill befor
 _HIDDEN = "AD"   # column letter of HIDDEN_COL
 assert HIDDEN_COL == 30
 LEVEL_FILL = {"error": FAIL_FILL, "warning": WARN_FILL}
-TEMPLATE_NAMES = {"pbp-full-cost": "Full Cost Workbook", "pbp-scenario-projections": "Scenario Projections Tool"}
+
+
+def _kind_name(template_id: str) -> str:
+    """The display name of a template id (the id itself when it is not one of ours)."""
+    from generator.kinds import by_template_id
+
+    kind = by_template_id(template_id)
+    return kind.name if kind else template_id
 
 
 @dataclass
@@ -304,7 +311,7 @@ def check_sheet(book_name: str, result: CheckResult, sheets: set[str],
     marks = {True: "yes", False: "NO", None: "not checked"}
     notes = []
     if r.template_id:
-        kind = TEMPLATE_NAMES.get(r.template_id, r.template_id)
+        kind = _kind_name(r.template_id)
         notes.append(f"{kind}, template version {r.template_version or '?'}"
                      + (f", partnership {r.partnership_id}" if r.partnership_id else "") + ".")
     notes.append(f"Formulas intact: {marks[r.formulas_intact]}. Inputs valid: {marks[r.inputs_valid]}. "
@@ -455,13 +462,13 @@ def compare_outputs(book: Book) -> RecalcResult:
     """The model run on the workbook's inputs, compared value by value with Excel's current results."""
     from generator.content import load_content
     from generator.model.projections import fy_labels
-    from generator.readback.validate import KIND_OF
-    from generator.verify import model_for, same
+    from generator.kinds import of_template_id
+    from generator.verify import same
 
     book.calculate()
     src, ex, p = _inputs(book)
-    kind = KIND_OF[ex.kind]
-    model = model_for(kind)(p, load_content())
+    kind = of_template_id(ex.kind).slug
+    model = of_template_id(ex.kind).model()(p, load_content())
     names = src.names()
     lines: list[RecalcLine] = []
     for name, expected in model.items():
@@ -574,7 +581,7 @@ def upgrade_action(target: Book | str | Path, out: str | Path | None = None) -> 
         path = upgrade_validated(report, new)
     except UpgradeError as exc:
         raise ActionError(str(exc)) from None
-    kind = TEMPLATE_NAMES.get(report.template_id, report.template_id)
+    kind = _kind_name(report.template_id)
     book.write_report(Report(
         sheet=UPGRADE_SHEET, title=f"Toolkit Upgrade: {book.name()}",
         status=(f"Upgraded copy written: {path}", PASS_FILL),

@@ -21,12 +21,15 @@ from typing import Any, Protocol
 
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
+from generator.workbook import styles
+
 PCT = "0.0%"
 MONEY = "#,##0;[Red]-#,##0"
-INPUT_FILL = "FFF2CC"   # the toolkit's pale yellow input colour
-HEADER_FILL = "1F3864"
-PASS_FILL = "C6EFCE"
-FAIL_FILL = "FFC7CE"
+# the workbooks' own colours (generator.workbook.styles), without the "#" openpyxl and Excel's COM do not take
+INPUT_FILL = styles.INPUT_FILL.lstrip("#")
+HEADER_FILL = styles.HEADER_FILL.lstrip("#")
+PASS_FILL = styles.PASS_FILL.lstrip("#")
+FAIL_FILL = styles.FAIL_FILL.lstrip("#")
 WARN_FILL = "FFEB9C"
 HIDDEN_COL = 30   # first column (AD) of a report's hidden block: data an action keeps for its next run
 
@@ -374,7 +377,7 @@ class FileBook:
         area.set_categories(cats)
         line = LineChart()
         mid = series(spec.mid)
-        mid.graphicalProperties.line.solidFill = "1F3864"
+        mid.graphicalProperties.line.solidFill = styles.INPUT_FONT.lstrip("#")
         mid.graphicalProperties.line.width = 28575
         line.series.append(mid)
         if spec.reference:
