@@ -1,6 +1,6 @@
 """Python entry points of the add-in: one function per ribbon button.
 
-The ribbon (macros/ribbon/customUI.xml) calls VBA Subs in macros/vba/, which run, through
+The ribbon (made from the table in macros/buttons.py) calls VBA Subs in macros/vba/, which run, through
 xlwings' RunPython:
 
     import macros.actions as pbp; pbp.risk()
@@ -13,6 +13,8 @@ so that `macros.actions.validate_action` and the like keep working.
 from __future__ import annotations
 
 import sys
+
+from .buttons import BUTTONS
 
 from generator.report.actions import *  # noqa: F401,F403  (the actions, for callers of the old module)
 from generator.report.actions import (Book, partnership_from_book, recalculate_action, require_projections,
@@ -79,4 +81,5 @@ def upgrade() -> None:
     upgrade_action(_caller())
 
 
-ACTIONS = {"validate": validate, "recalculate": recalculate, "risk": risk, "upgrade": upgrade}
+#: Button action -> its entry point: one per button of macros/buttons.py (a missing one fails at import).
+ACTIONS = {b.action: globals()[b.action] for b in BUTTONS}
