@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..kinds import FULL_COST_ID, PROJECTIONS_ID, by_template_id
+from ..kinds import FULL_COST_ID, PROJECTIONS_ID, by_template_id  # noqa: F401  (the ids, also for callers that import them from here)
 from ..schema import SCHEMA_ID
 from .source import Cell, FileSource, SourceError, WorkbookSource
 
