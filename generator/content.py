@@ -373,7 +373,7 @@ def _describe(path: Path, exc: ValidationError, doc: Any) -> str:
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "union["))))
         problem = _PROBLEM_WORDS.get(err["type"], err["msg"])
         lines.append(f"{path}: {_key_path(loc, doc)}: {problem}")
-    return "\n".join(lines)
+    return "; ".join(lines)  # one line: the command line shows a content problem on one line
 
 
 def _load_file(path: Path) -> tuple[dict[str, Any], _Model]:
