@@ -43,7 +43,7 @@ from .build import BuildOptions, build_workbooks, builders, stamp_time
 from .content import Content, content_dir, load_content, use_content_dir
 
 from .schema import DataFileError, Partnership, validate_data
-from .workbook.full_cost import slugify
+from .kinds import slugify
 
 ORG_COLUMNS = ("name", "region", "focus", "backbone_structure", "fiscal_year_start")
 COLUMNS = ORG_COLUMNS + ("data_file",)

@@ -16,11 +16,10 @@ from xml.sax.saxutils import escape
 
 import openpyxl
 
+from .kinds import KINDS
+
 #: Output sheets of each workbook kind, in print order (the board pack).
-BOARD_SHEETS: dict[str, list[str]] = {
-    "pbp-full-cost": ["Summary", "Full Cost"],
-    "pbp-scenario-projections": ["Scenario View", "Compare"],
-}
+BOARD_SHEETS: dict[str, list[str]] = {kind.template_id: list(kind.board_sheets) for kind in KINDS}
 #: Input tables whose empty spare rows are left out of print: prefix of their defined names.
 TABLES = ("Staff", "Exp", "Rev", "Unf", "FA", "Debt", "CC", "OT")
 SPARE_PRINTED = 3

@@ -16,10 +16,10 @@ from .fileio import atomic_write, write_set
 
 _atomic = atomic_write  # the old name, for callers elsewhere
 from .schema import Partnership, validate_data
-from .workbook.full_cost import Capacity, build_full_cost, slugify
+from .kinds import KINDS as _KINDS, SLUGS, Capacity, slugify
 
 BLANK_SLUG = "blank"
-KINDS = ("full-cost", "scenario-projections")
+KINDS = SLUGS  # the `--workbook` choices
 
 
 def examples_dir() -> Path:
@@ -87,10 +87,8 @@ def stamp_time() -> dt.datetime:
 
 
 def builders() -> dict[str, Callable[..., dict[str, str]]]:
-    """Workbook kind -> its build function."""
-    from .workbook.projections import build_projections
-
-    return {"full-cost": build_full_cost, "scenario-projections": build_projections}
+    """Workbook slug -> its build function (see generator.kinds)."""
+    return {kind.slug: kind.builder() for kind in _KINDS}
 
 
 def build_workbooks(p: Partnership, outdir: Path, options: BuildOptions | None = None, blank: bool = False,

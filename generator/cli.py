@@ -15,7 +15,7 @@ from . import __version__
 from .build import KINDS, BuildOptions, blank_partnership, build_workbooks, example_names, example_path, examples_dir, stamp_time
 from .content import ContentError, load_content, use_content_dir
 from .schema import DataFileError, Partnership, load_partnership, validate_data
-from .workbook.full_cost import Capacity
+from .kinds import FULL_COST, PROJECTIONS, Capacity, of_template_id
 
 
 #: Exit statuses, the same for every command (README, "Exit status").
@@ -198,7 +198,11 @@ def _build_xlsm(p: Partnership, outdir: Path, options: BuildOptions, blank: bool
     import shutil
     import tempfile
 
-    from macros.build_addin import AddinBuildError, make_xlsm
+    try:  # the add-in package holds the VBA and the ribbon: the one place the command line reaches into it
+        from macros.build_addin import AddinBuildError, make_xlsm
+    except ModuleNotFoundError as exc:
+        _fail(f"--format xlsm needs the add-in package and its extra: pip install 'pbp-toolkit[addin]' "
+              f"({exc.name} is not importable); nothing was written", EXIT_UNUSABLE)
 
     from .fileio import write_set
 
@@ -361,9 +365,9 @@ def _extract_partnership(files: tuple[Path, ...]) -> "tuple[Partnership, list[st
     for kind in set(kinds):
         if kinds.count(kind) > 1:
             same = [str(f) for f, e in zip(files, extracted) if e.kind == kind]
-            what = "Full Cost Workbooks" if kind == "pbp-full-cost" else "Scenario Projections Tools"
-            _fail(f"{', '.join(same)}: two {what}; give one partnership's Full Cost Workbook, its Scenario "
-                  "Projections Tool, or one of each", EXIT_UNUSABLE)
+            what = of_template_id(kind).plural
+            _fail(f"{', '.join(same)}: two {what}; give one partnership's {FULL_COST.name}, its "
+                  f"{PROJECTIONS.name}, or one of each", EXIT_UNUSABLE)
     data, notes = merge_extracted(extracted)
     try:
         return validate_data(data, " + ".join(str(f) for f in files)), notes
@@ -431,7 +435,7 @@ def validate(files: tuple[Path, ...], as_json: bool, annotate: Path | None) -> N
             why = "the file could not be read" if reports[0].status == "unreadable" else "not a toolkit workbook"
             click.echo(f"{files[0]}: not annotated: {why}", err=True)
         else:
-            from macros.actions import ActionError, run_validate_file
+            from .report.actions import ActionError, run_validate_file
 
             try:
                 target, result = run_validate_file(files[0], annotate)
@@ -515,7 +519,7 @@ def risk(workbook: Path, out: Path | None, runs: int, seed: int | None, scenario
     the chance that ending cash is below zero and below the reserve target, and the
     P10/P50/P90 ending cash, with a fan chart.
     """
-    from macros.actions import ActionError, run_risk_file
+    from .report.actions import ActionError, run_risk_file
 
     try:
         target, result = run_risk_file(workbook, out, runs=runs, seed=seed, scenario_id=scenario_id)
@@ -544,9 +548,9 @@ def recalc(workbook: Path, out: Path | None) -> None:
     Exit status: 0 every value agrees, 1 some differ or the inputs are invalid (run
     `pbp-toolkit validate`), 2 the workbook could not be read or is not a toolkit workbook.
     """
-    from macros.actions import ActionError, run_recalc_file
+    from .report.actions import ActionError, run_recalc_file
 
-    try:  # FileBook reads the workbook through the safety checks (macros/book.py)
+    try:  # FileBook reads the workbook through the safety checks (generator/report/book.py)
         target, result = run_recalc_file(workbook, out)
     except ActionError as exc:
         _fail(f"{workbook}: {exc}", exc.exit_code)

@@ -19,9 +19,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -117,6 +118,8 @@ class Content:
     start_pages: tuple[Item, ...]
     schedules: tuple[Item, ...] = ()
     methods: tuple[Item, ...] = ()
+    #: Each content file as its typed model (file name -> model), for code that wants types.
+    models: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @staticmethod
     def ids(items: tuple[Item, ...]) -> list[str]:
@@ -171,6 +174,162 @@ class Content:
         return [g for g in self.guidance if workbook in (g.data.get("workbooks") or [])]
 
 
+# ----------------------------------------------------------------------------- typed content files
+# One pydantic model per content file. Unknown keys, missing texts and wrong types are refused
+# (extra="forbid", strict types), so a misspelt `wht:` is an error rather than an empty cell.
+
+Text = Annotated[str, StringConstraints(min_length=1)]
+Texts = list[Text]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _Entry(_Model):
+    id: str  # checked against ID_RE with its own message in _load_file
+
+
+class HelpEntry(_Entry):
+    """A schedule, a working-capital method or an expense category."""
+
+    label: Text
+    help: Text
+
+
+class Level(HelpEntry):
+    default_probability: Annotated[float, Field(ge=0, le=1)]
+
+
+class Area(_Entry):
+    label: Text
+    what: Text
+    how_to_estimate: Text
+
+
+class Function(_Entry):
+    label: Text
+    kind: Literal["direct", "indirect"]
+    covers: Text
+    typical_roles: Texts
+
+
+class GuidanceSection(_Entry):
+    title: Text
+    workbooks: list[Literal["full_cost", "projections"]]
+    paragraphs: Texts = []
+    bullets: Texts = []
+
+
+class Scenario(_Entry):
+    name: Text
+    description: Text
+    realization: dict[str, Annotated[float, Field(ge=0, le=1)]] | None
+
+
+class Preset(_Entry):
+    name: Text
+    typical_amount_note: Text
+    help: Text
+
+
+class StartSection(_Model):
+    heading: Text
+    lines: Texts
+
+
+class StartPage(_Entry):
+    label: Text
+    purpose: Texts = []
+    steps: Texts = []
+    sheets: dict[str, Text] = {}
+    sections: list[StartSection] = []
+    good_to_know: Texts = []
+
+
+class Timing(_Model):
+    schedule: str  # checked in _load_content, with the list of allowed schedules in the message
+    lag_months: int = 0
+
+
+class Stream(_Entry):
+    label: Text
+    timing: Timing | None = None
+    description: Text
+    benefits: Texts
+    challenges: Texts
+
+
+class Structure(_Entry):
+    label: Text
+    description: Text
+    benefits: Texts
+    challenges: Texts
+    cost_implications: Texts
+    funder_tips: Texts
+
+
+class CashFlowFile(_Model):
+    schedules: list[HelpEntry]
+    methods: list[HelpEntry]
+
+
+class CategoriesFile(_Model):
+    categories: list[HelpEntry]
+
+
+class ConfidenceFile(_Model):
+    levels: list[Level]
+
+
+class AreasFile(_Model):
+    areas: list[Area]
+
+
+class FunctionsFile(_Model):
+    functions: list[Function]
+
+
+class GuidanceFile(_Model):
+    sections: list[GuidanceSection]
+
+
+class ScenariosFile(_Model):
+    scenarios: list[Scenario]
+
+
+class PresetsFile(_Model):
+    one_time_presets: list[Preset]
+
+
+class StartHereFile(_Model):
+    pages: list[StartPage]
+
+
+class StreamsFile(_Model):
+    streams: list[Stream]
+
+
+class StructuresFile(_Model):
+    structures: list[Structure]
+
+
+#: Every content file and the model it must fit.
+FILE_MODELS: dict[str, type[_Model]] = {
+    "cash_flow.yaml": CashFlowFile,
+    "categories.yaml": CategoriesFile,
+    "confidence.yaml": ConfidenceFile,
+    "full_cost_areas.yaml": AreasFile,
+    "functions.yaml": FunctionsFile,
+    "guidance.yaml": GuidanceFile,
+    "scenarios.yaml": ScenariosFile,
+    "presets.yaml": PresetsFile,
+    "start_here.yaml": StartHereFile,
+    "streams.yaml": StreamsFile,
+    "structures.yaml": StructuresFile,
+}
+
+#: Content attribute -> (file, list key).
 _FILES = {
     "functions": ("functions.yaml", "functions"),
     "structures": ("structures.yaml", "structures"),
@@ -186,29 +345,68 @@ _FILES = {
     "methods": ("cash_flow.yaml", "methods"),
 }
 
+_PROBLEM_WORDS = {
+    "extra_forbidden": "unknown key (misspelt?)",
+    "missing": "missing",
+}
 
-def _load_items(path: Path, key: str) -> tuple[Item, ...]:
+
+def _key_path(loc: tuple[int | str, ...], doc: Any) -> str:
+    """`areas[1].wht`, with the entry's id when it has one: `areas[1] (working_capital).wht`."""
+    out = ""
+    node = doc
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                out += f" ({node['id']})"
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out or "(top level)"
+
+
+def _describe(path: Path, exc: ValidationError, doc: Any) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "union["))))
+        problem = _PROBLEM_WORDS.get(err["type"], err["msg"])
+        lines.append(f"{path}: {_key_path(loc, doc)}: {problem}")
+    return "; ".join(lines)  # one line: the command line shows a content problem on one line
+
+
+def _load_file(path: Path) -> tuple[dict[str, Any], _Model]:
+    """One content file: read, check against its model and the id rules (ContentError on any problem)."""
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ContentError(f"{path}: content file is missing") from exc
     except yaml.YAMLError as exc:
         raise ContentError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
-        raise ContentError(f"{path}: expected a mapping with a list under '{key}'")
-    items: list[Item] = []
-    seen: set[str] = set()
-    for n, raw in enumerate(doc[key]):
-        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
-            raise ContentError(f"{path}: {key}[{n}] needs an 'id'")
-        id_ = raw["id"]
-        if not ID_RE.match(id_):
-            raise ContentError(f"{path}: {key}[{n}].id {id_!r} must match [a-z][a-z0-9_]*")
-        if id_ in seen:
-            raise ContentError(f"{path}: {key}[{n}].id {id_!r} appears twice")
-        seen.add(id_)
-        label = raw.get("label") or raw.get("title") or raw.get("name") or id_
-        items.append(Item(id=id_, label=str(label), data=dict(raw)))
+    if not isinstance(doc, dict):
+        raise ContentError(f"{path}: expected a mapping of lists, such as '{next(iter(FILE_MODELS[path.name].model_fields))}:'")
+    try:
+        model = FILE_MODELS[path.name].model_validate(doc)
+    except ValidationError as exc:
+        raise ContentError(_describe(path, exc, doc)) from None
+    for key, raws in doc.items():
+        seen: set[str] = set()
+        for n, raw in enumerate(raws):
+            id_ = raw["id"]
+            if not ID_RE.match(id_):
+                raise ContentError(f"{path}: {key}[{n}].id {id_!r} must match [a-z][a-z0-9_]*")
+            if id_ in seen:
+                raise ContentError(f"{path}: {key}[{n}].id {id_!r} appears twice")
+            seen.add(id_)
+    return doc, model
+
+
+def _items(doc: dict[str, Any], key: str) -> tuple[Item, ...]:
+    items = []
+    for raw in doc[key]:
+        label = raw.get("label") or raw.get("title") or raw.get("name") or raw["id"]
+        items.append(Item(id=raw["id"], label=str(label), data=dict(raw)))
     return tuple(items)
 
 
@@ -224,8 +422,10 @@ def _load_content(directory: str) -> Content:
     base = Path(directory)
     if not base.is_dir():
         raise ContentError(f"{base}: the content folder does not exist")
-    loaded = {attr: _load_items(base / fname, key) for attr, (fname, key) in _FILES.items()}
-    content = Content(**loaded)
+    # the marker file first, so an empty folder is reported by the file that makes it a content folder
+    files = {fname: _load_file(base / fname) for fname in sorted(FILE_MODELS, key=lambda f: f != _MARKER)}
+    loaded = {attr: _items(files[fname][0], key) for attr, (fname, key) in _FILES.items()}
+    content = Content(**loaded, models={fname: model for fname, (_, model) in files.items()})
     if INDIRECT_FUNCTION not in content.function_ids:
         raise ContentError(f"{base / 'functions.yaml'}: the function '{INDIRECT_FUNCTION}' is required")
     if SHARED in content.function_ids:

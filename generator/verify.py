@@ -49,13 +49,9 @@ def mismatches(model: dict[str, Any], names: dict[str, Any]) -> list[str]:
 
 def model_for(kind: str) -> Callable[[Partnership, Content], dict[str, Any]]:
     """The model function whose outputs a workbook kind must show."""
-    if kind == "full-cost":
-        from .model.full_cost import compute_full_cost
-        return compute_full_cost
-    if kind == "scenario-projections":
-        from .model.projections import compute_projections
-        return compute_projections
-    raise ValueError(f"unknown workbook kind {kind!r}")
+    from .kinds import by_slug
+
+    return by_slug(kind).model()
 
 
 @dataclass
@@ -87,6 +83,7 @@ def verify(p: Partnership, outdir: Path | None = None, kinds: tuple[str, ...] | 
 
 def _verify_in(p: Partnership, work: Path, kinds: tuple[str, ...] | None, content: Content, engine: str) -> list[Verdict]:
     from .build import BuildOptions, build_workbooks
+    from .kinds import KINDS
     from .engines import recalc_with
     from .libreoffice import read_recalculated
 
@@ -94,7 +91,7 @@ def _verify_in(p: Partnership, work: Path, kinds: tuple[str, ...] | None, conten
     recalculated = recalc_with(engine, made, work / f"recalculated-{engine}")
     verdicts = []
     for path, recalc in zip(made, recalculated):
-        kind_name = "scenario-projections" if path.stem.endswith("scenario-projections") else "full-cost"
+        kind_name = next(k.slug for k in KINDS if path.stem.endswith(k.slug))
         expected = model_for(kind_name)(p, content)
         cached = read_recalculated(path)
         verdicts.append(Verdict(kind_name, path, len(expected), mismatches(expected, cached.names),

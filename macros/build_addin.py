@@ -6,7 +6,7 @@ Both start from xlwings' BSD-licensed templates inside the INSTALLED xlwings pac
 - the add-in from `quickstart_addin_ribbon.xlam`: its VBA project keeps xlwings' own
   modules (`xlwings`, `Dictionary`, with their licence notices) and the document modules,
   drops the template's example callback (`RibbonMyAddin`), and gains macros/vba/*.bas;
-  its ribbon becomes macros/ribbon/customUI.xml;
+  its ribbon becomes the tab made from macros/buttons.py;
 - an .xlsm from a built .xlsx plus the VBA of `quickstart_standalone.xlsm` (xlwings'
   stand-alone module, which needs no add-in), document modules for the workbook and
   every sheet, macros/vba/*.bas, the same ribbon tab, and xlwings' configuration sheet
@@ -24,6 +24,7 @@ Usage: python -m macros.build_addin [--out dist] [WORKBOOK.xlsx ...]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import sys
 import zipfile
@@ -37,7 +38,6 @@ from .ovba import WORKBOOK_BASE, WORKSHEET_BASE, Module, VbaProject, document_mo
 
 HERE = Path(__file__).resolve().parent
 VBA_DIR = HERE / "vba"
-RIBBON = HERE / "ribbon" / "customUI.xml"
 ADDIN_NAME = "PBP Toolkit.xlam"
 PROJECT_NAME = "PBPToolkit"
 ADDIN_TEMPLATE = "quickstart_addin_ribbon.xlam"
@@ -84,13 +84,19 @@ def xlwings_version() -> str:
 
 
 def bas_modules() -> list[Module]:
-    """Our standard modules from macros/vba/*.bas (ASCII text; stored with CRLF line ends)."""
-    out = []
+    """Our standard modules (stored with CRLF line ends): macros/vba/*.bas, the button Subs filled in
+    from macros/buttons.py, and the PBPRibbon callbacks made from the same table."""
+    from .buttons import SUBS_MARKER, action_subs, ribbon_module
+
+    out = [Module("PBPRibbon", "Module", bas_source(ribbon_module()))]
     for path in sorted(VBA_DIR.glob("*.bas")):
-        out.append(read_bas(path))
-    if not out:
+        module = read_bas(path)
+        if SUBS_MARKER in module.source:
+            module = dataclasses.replace(module, source=bas_source(module.source.replace(SUBS_MARKER, action_subs())))
+        out.append(module)
+    if len(out) == 1:
         raise AddinBuildError(f"no .bas modules in {VBA_DIR}")
-    return out
+    return sorted(out, key=lambda m: m.name)
 
 
 def bas_source(text: str) -> str:
@@ -116,7 +122,10 @@ def read_bas(path: Path) -> Module:
 
 
 def ribbon_xml() -> bytes:
-    return RIBBON.read_bytes()
+    """The ribbon tab (customUI part), made from macros/buttons.py."""
+    from .buttons import ribbon_xml as made
+
+    return made()
 
 
 def _read_zip(path: Path) -> dict[str, bytes]:

@@ -73,6 +73,19 @@ def scenario(draw: Any, sid: str) -> dict[str, Any]:
     return out
 
 
+def _no_prefix_clash(ids: list[str]) -> list[str]:
+    """The ids with none the prefix of another plus "_" (the schema refuses those: their names in the
+    workbook could collide). A map, not a filter, so that it draws nothing and the data stay the same."""
+    out: list[str] = []
+    for i in ids:
+        if any(o != i and i.startswith(o + "_") for o in ids):
+            i = i.replace("_", "z")
+        while i in out or i in ids and i not in (ids[len(out)],):
+            i += "z"
+        out.append(i)
+    return out
+
+
 @st.composite
 def partnership_data(draw: Any, min_years: int = 3, max_years: int = 10, max_items: int = 7) -> dict[str, Any]:
     """A valid partnership data file as a dict."""
@@ -80,7 +93,8 @@ def partnership_data(draw: Any, min_years: int = 3, max_years: int = 10, max_ite
     custom = draw(st.booleans())
     if custom:
         n_scen = draw(st.integers(1, 6))
-        sids = draw(st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), min_size=n_scen, max_size=n_scen, unique=True))
+        sids = draw(st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), min_size=n_scen, max_size=n_scen, unique=True)
+                    .map(_no_prefix_clash))
         scenarios = [draw(scenario(sid)) for sid in sids]
     else:
         scenarios = None

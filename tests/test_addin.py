@@ -33,7 +33,8 @@ olevba = pytest.importorskip("oletools.olevba")
 
 CUSTOMUI_NS = "{http://schemas.microsoft.com/office/2006/01/customui}"
 REPO = Path(__file__).resolve().parents[1]
-OUR_MODULES = {p.stem: p for p in (REPO / "macros" / "vba").glob("*.bas")}
+#: Our modules as the build stores them: macros/vba/*.bas, with the Subs made from macros/buttons.py filled in.
+OUR_MODULES = {m.name: m.source for m in ba.bas_modules()}
 BUTTONS = ["Validate", "Recalculate with Python", "Risk analysis", "Upgrade"]
 
 
@@ -95,7 +96,7 @@ def test_customui_part_its_relationship_and_buttons(built: dict[str, Any]) -> No
 
 
 def test_every_onaction_names_a_ribbon_sub_in_the_vba(built: dict[str, Any]) -> None:
-    custom = ET.fromstring((REPO / "macros" / "ribbon" / "customUI.xml").read_text())
+    custom = ET.fromstring(ba.ribbon_xml())
     actions = [b.get("onAction") for b in custom.iter(f"{CUSTOMUI_NS}button")]
     assert len(actions) == len(BUTTONS)
     for path in [built["addin"], *built["xlsm"]]:
@@ -109,8 +110,8 @@ def test_every_onaction_names_a_ribbon_sub_in_the_vba(built: dict[str, Any]) -> 
 def test_ribbon_subs_reach_python_actions_that_exist() -> None:
     from macros import actions
 
-    ribbon = ba.read_bas(OUR_MODULES["PBPRibbon"]).source
-    acts = ba.read_bas(OUR_MODULES["PBPActions"]).source
+    ribbon = OUR_MODULES["PBPRibbon"]
+    acts = OUR_MODULES["PBPActions"]
     called = re.findall(r"^    (PBP\w+)\r$", ribbon, re.M)
     assert len(called) == 4
     for sub in called:
@@ -122,6 +123,21 @@ def test_ribbon_subs_reach_python_actions_that_exist() -> None:
     assert 'Private Const PY_MODULE As String = "macros.actions"' in acts
 
 
+def test_a_new_button_is_one_table_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ribbon, its callback and the Sub that runs Python all come from macros/buttons.py."""
+    from macros import buttons
+
+    extra = buttons.Button("demo", "Demo & test", "HappyFace", "Demo", "A button added in the table only.", "Analyse")
+    monkeypatch.setattr(buttons, "BUTTONS", (*buttons.BUTTONS, extra))
+    custom = ET.fromstring(ba.ribbon_xml())
+    groups = {g.get("label"): [b.get("label") for b in g.iter(f"{CUSTOMUI_NS}button")] for g in custom.iter(f"{CUSTOMUI_NS}group")}
+    assert groups == {"Check": BUTTONS[:2], "Analyse": [BUTTONS[2], "Demo & test"], "Maintain": [BUTTONS[3]]}
+    modules = {m.name: m.source for m in ba.bas_modules()}
+    assert "Public Sub OnDemo(control As IRibbonControl)\r\n    PBPDemo\r\nEnd Sub\r\n" in modules["PBPRibbon"]
+    assert 'Public Sub PBPDemo()\r\n    RunAction "demo"\r\nEnd Sub\r\n' in modules["PBPActions"]
+    assert buttons.SUBS_MARKER not in modules["PBPActions"]
+
+
 # ----------------------------------------------------------------------------- VBA read back
 
 
@@ -129,8 +145,8 @@ def test_our_modules_are_extracted_exactly(built: dict[str, Any]) -> None:
     assert set(OUR_MODULES) == {"PBPActions", "PBPRibbon"}
     for path in [built["addin"], *built["xlsm"]]:
         modules = modules_of(path)
-        for name, bas in OUR_MODULES.items():
-            assert modules[name] == ba.bas_source(bas.read_text(encoding="ascii")), (path.name, name)
+        for name, source in OUR_MODULES.items():
+            assert modules[name] == source, (path.name, name)
             assert modules[name].startswith(f'Attribute VB_Name = "{name}"\r\n')
 
 

@@ -25,7 +25,7 @@ amount matrix (10,000 x 50 x 10 takes a few milliseconds). `exact` enumerates al
 2^k arrival combinations of the k uncertain sources (0 < probability < 1 and some
 amount in the horizon), for small k; the tests hold `simulate` to it.
 
-No Excel code here: writing a Risk sheet belongs to the front ends (macros/actions.py).
+No Excel code here: writing a Risk sheet belongs to generator/report/actions.py, which the command line and the add-in share.
 """
 from __future__ import annotations
 

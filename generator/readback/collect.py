@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from ..content import load_content
-from .extract import FULL_COST_ID, PROJECTIONS_ID
+from ..kinds import FULL_COST_ID, PROJECTIONS_ID
 
 USABLE_ERRORS = {"formula_changed", "stale_values"}  # the inputs are still good: numbers are recomputed
 NOT_FILLED = "not filled in"

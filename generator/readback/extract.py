@@ -14,11 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..kinds import FULL_COST_ID, PROJECTIONS_ID, by_template_id  # noqa: F401  (the ids, also for callers that import them from here)
 from ..schema import SCHEMA_ID
 from .source import Cell, FileSource, SourceError, WorkbookSource
 
-FULL_COST_ID = "pbp-full-cost"
-PROJECTIONS_ID = "pbp-scenario-projections"
 YES, NO = "Yes", "No"
 
 
@@ -314,10 +313,7 @@ def extract(src: WorkbookSource | str) -> Extracted:
     """Extract any of our workbooks (a path or an open source)."""
     if not hasattr(src, "cells"):
         src = FileSource(src)  # type: ignore[arg-type]
-    kind = template_id(src)  # type: ignore[arg-type]
-    if kind == FULL_COST_ID:
-        return extract_full_cost(src)  # type: ignore[arg-type]
-    if kind == PROJECTIONS_ID:
-        from .extract_projections import extract_projections
-        return extract_projections(src)  # type: ignore[arg-type]
+    kind = by_template_id(template_id(src))  # type: ignore[arg-type]
+    if kind is not None:
+        return kind.extractor()(src)  # type: ignore[arg-type]
     raise SourceError("not a Place-Based Partnerships Toolkit workbook (no template id in its metadata)")

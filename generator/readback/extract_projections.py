@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..schema import SCHEMA_ID
-from .extract import PROJECTIONS_ID, Extracted, _assumptions, _expenses, _function_ids, _meta, _organization, _Reader, _staff, _text
+from ..kinds import PROJECTIONS_ID
+from .extract import Extracted, _assumptions, _expenses, _function_ids, _meta, _organization, _Reader, _staff, _text
 from .source import WorkbookSource
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .extract import FULL_COST_ID, PROJECTIONS_ID, Extracted
+from ..kinds import FULL_COST_ID, PROJECTIONS_ID
+from .extract import Extracted
 
 
 def _carry_cash_flow(fc: dict[str, Any], data: dict[str, Any]) -> None:

@@ -218,7 +218,7 @@ class FileSource:
 
 class BookSource:
     """A WorkbookSource over any object with `defined_names()` and `read_name()` (the add-in's
-    Book interface: an open xlwings Book inside Excel, or macros.book.FileBook over a file),
+    Book interface: an open xlwings Book inside Excel, or generator.report.book.FileBook over a file),
     so extract and validate serve every front end with the same code."""
 
     def __init__(self, book: Any):

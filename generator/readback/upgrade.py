@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .validate import KIND_OF, Report, validate_file
+from ..kinds import of_template_id
+from .validate import Report, validate_file
 
 
 class UpgradeError(RuntimeError):
@@ -24,19 +25,17 @@ class UpgradeError(RuntimeError):
 
 def upgrade_validated(report: Report, new: str | Path) -> Path:
     """Build the current template at `new` from a validated workbook's inputs (written atomically)."""
-    from ..build import builders
     from ..fileio import atomic_write
-    from ..workbook.full_cost import capacity_from_meta
 
     if report.status == "unreadable" or report.extracted is None:
         errors = [f.message for f in report.findings if f.level == "error"] or [report.status]
         raise UpgradeError(f"{report.path}: {'; '.join(errors[:3])}; nothing was written", 2, report)
     if report.partnership is None:
         raise UpgradeError(report.render() + "\nfix the inputs above, then upgrade again; nothing was written.", 1, report)
-    kind = KIND_OF[report.template_id]
-    cap = capacity_from_meta(report.extracted.meta)
+    kind = of_template_id(report.template_id)
+    meta = report.extracted.meta
     p = report.partnership
-    return atomic_write(Path(new), lambda tmp: builders()[kind](p, tmp, capacity=cap))
+    return atomic_write(Path(new), lambda tmp: kind.rebuild(p, tmp, meta))
 
 
 def upgrade_file(old: str | Path, new: str | Path) -> Path:

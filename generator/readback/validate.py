@@ -20,7 +20,8 @@ from typing import Any, Callable, Mapping, Union
 from ..content import load_content
 from ..fingerprint import changed_cells, fingerprint, read_formulas
 from ..schema import DataFileError, Partnership, validate_data
-from .extract import FULL_COST_ID, PROJECTIONS_ID, Extracted, extract
+from ..kinds import by_template_id, of_template_id
+from .extract import Extracted, extract
 from .safety import PackageInfo, UnsafeFile, inspect_file
 from .source import FileSource, SourceError, WorkbookSource
 
@@ -28,10 +29,6 @@ from .source import FileSource, SourceError, WorkbookSource
 #: (called only when the formula check runs).
 Formulas = Union[Mapping[tuple[str, str], str], Callable[[], Mapping[tuple[str, str], str]]]
 
-#: Template versions this generator can read (and upgrade from).
-KNOWN_VERSIONS: dict[str, set[str]] = {FULL_COST_ID: {"1"}, PROJECTIONS_ID: {"1"}}
-CURRENT_VERSION: dict[str, str] = {FULL_COST_ID: "1", PROJECTIONS_ID: "1"}
-KIND_OF: dict[str, str] = {FULL_COST_ID: "full-cost", PROJECTIONS_ID: "scenario-projections"}
 MAX_LISTED = 50
 #: Findings that make a file unusable for every command (exit status 2, like an unreadable file).
 UNUSABLE = frozenset({"not_ours", "unknown_version"})
@@ -148,14 +145,11 @@ _EXPECTED: dict[tuple[str, ...], tuple[dict[tuple[str, str], str], dict[str, Any
 def _expected(ex: Extracted) -> tuple[dict[tuple[str, str], str], dict[str, Any]]:
     """(formulas, defined names) of a fresh build of the file's shape and capacity; built once per
     shape in a process (collect reads many files of the same shape)."""
-    from ..build import builders
-    from ..workbook.full_cost import capacity_from_meta
-
     key = _shape_key(ex)
     if key not in _EXPECTED:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "expected.xlsx"
-            builders()[KIND_OF[ex.kind]](_shape_partnership(ex), out, capacity=capacity_from_meta(ex.meta), blank=True)
+            of_template_id(ex.kind).rebuild(_shape_partnership(ex), out, ex.meta, blank=True)
             data = out.read_bytes()
         if len(_EXPECTED) > 8:   # a handful of shapes at most in one run: keep memory bounded
             _EXPECTED.clear()
@@ -226,9 +220,10 @@ def _check_inputs(report: Report, ex: Extracted) -> Partnership | None:
 
 
 def _check_cached(report: Report, src: WorkbookSource, ex: Extracted, p: Partnership) -> None:
-    from ..verify import mismatches, model_for
+    from ..verify import mismatches
 
-    expected = model_for(KIND_OF[ex.kind])(p, load_content())
+    kind = of_template_id(ex.kind)
+    expected = kind.model()(p, load_content())
     cached = {}
     for name in expected:
         if name in src.names():
@@ -241,13 +236,13 @@ def _check_cached(report: Report, src: WorkbookSource, ex: Extracted, p: Partner
         report.add("error", "stale_values",
                    f"{len(diffs)} output(s) differ from the model run on the file's inputs: the file was saved without "
                    f"recalculation, or a formula was changed. First: {diffs[0]}")
-    complete = "FC_Complete" if ex.kind == FULL_COST_ID else "SP_Complete"
+    complete = kind.name_of("Complete")
     report.filled_in = bool(expected[complete])
     if not report.filled_in:
         report.add("warning", "not_filled_in", UNFILLED_MESSAGE)
         if report.status == "clean":
             report.status = "unfilled"
-    checks = "FC_Checks_OK" if ex.kind == FULL_COST_ID else "SP_Checks_OK"
+    checks = kind.name_of("Checks_OK")
     if checks in cached and cached[checks] is False:
         report.add("warning", "checks_fail", "the workbook's own Checks sheet shows a failing check", "Checks")
 
@@ -278,15 +273,16 @@ def _run_checks(report: Report, src: WorkbookSource, formulas: Formulas | None) 
     report.template_id = meta.get("template_id", "")
     report.template_version = meta.get("template_version", "")
     report.partnership_id = meta.get("partnership_id", "")
-    if report.template_id not in KNOWN_VERSIONS:
+    kind = by_template_id(report.template_id)
+    if kind is None:
         report.add("error", "not_ours", "not a Place-Based Partnerships Toolkit workbook (no known template id in its metadata)")
         return report
-    if report.template_version not in KNOWN_VERSIONS[report.template_id]:
+    if report.template_version not in kind.known_versions:
         report.add("error", "unknown_version", f"template version {report.template_version!r} is not one this generator knows "
-                   f"({', '.join(sorted(KNOWN_VERSIONS[report.template_id]))})")
+                   f"({', '.join(sorted(kind.known_versions))})")
         return report
-    if report.template_version != CURRENT_VERSION[report.template_id]:
-        report.add("warning", "old_version", f"an older template version: `pbp-toolkit upgrade` carries it to version {CURRENT_VERSION[report.template_id]}")
+    if report.template_version != kind.version:
+        report.add("warning", "old_version", f"an older template version: `pbp-toolkit upgrade` carries it to version {kind.version}")
     try:
         ex = extract(src)
     except SourceError as exc:

@@ -7,12 +7,12 @@ cached; Summary reads those names in plain words and charts.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
+from ..kinds import FULL_COST, Capacity, capacity_meta, slugify
 from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import Partnership
 from .common import (
@@ -25,8 +25,8 @@ from .cash_flow import CASH, CashFlowSheet
 from .layout import Book, Column, Table
 from .styles import PALETTE
 
-TEMPLATE_ID = "pbp-full-cost"
-TEMPLATE_VERSION = "1"
+TEMPLATE_ID = FULL_COST.template_id
+TEMPLATE_VERSION = FULL_COST.version
 TOLERANCE = 0.001
 MAX_FTE = 1.5
 
@@ -34,57 +34,6 @@ ORG, ASSUME, STAFF, EXP, FULL, REV, CALC, SUMMARY = (
     "Organization", "Assumptions", "Staffing", "Expenses", "Full Cost", "Revenue", "Calculations", "Summary",
 )
 SHEETS = [START, ORG, ASSUME, STAFF, EXP, FULL, REV, CASH, CALC, SUMMARY, GUIDE, CHECKS, LISTS, META]
-
-
-@dataclass
-class Capacity:
-    """Rows in each input table (spare rows included)."""
-
-    staff: int = 40
-    expenses: int = 40
-    revenue: int = 50
-    unfunded: int = 20
-    fixed_assets: int = 15
-    debt: int = 10
-    change_capital: int = 15
-    one_time: int = 20          # Scenario Projections Tool only
-
-    def fit(self, p: Partnership, spare: int = 10) -> "Capacity":
-        """Grow any table that the data would overfill (always keep spare rows)."""
-        fc = p.full_cost
-        return Capacity(
-            staff=max(self.staff, len(year1_staff(p)) + spare),
-            expenses=max(self.expenses, len(year1_expenses(p)) + spare),
-            revenue=max(self.revenue, len(p.revenue) + spare),
-            unfunded=max(self.unfunded, len(fc.unfunded) + spare),
-            fixed_assets=max(self.fixed_assets, len(fc.fixed_asset_additions) + spare),
-            debt=max(self.debt, len(fc.debt_principal) + spare),
-            change_capital=max(self.change_capital, len(fc.change_capital) + spare),
-            one_time=self.one_time,
-        )
-
-
-def capacity_meta(cap: Capacity) -> dict[str, str]:
-    """Table capacities as metadata entries (capacity_staff, ...), so a rebuild matches the file."""
-    return {f"capacity_{k}": str(v) for k, v in asdict(cap).items()}
-
-
-def capacity_from_meta(meta: dict[str, str]) -> Capacity:
-    """The Capacity a workbook was built with (defaults where the metadata says nothing)."""
-    cap = Capacity()
-    for key in asdict(cap):
-        value = meta.get(f"capacity_{key}", "")
-        if value.isdigit():
-            setattr(cap, key, int(value))
-    return cap
-
-
-def slugify(name: str) -> str:
-    """A file-name-safe id from an organisation name."""
-    import re
-
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug[:60].strip("-") or "partnership"
 
 
 def _flag(v: bool) -> str:

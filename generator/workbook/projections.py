@@ -23,6 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .. import __version__
 from ..content import Content, load_content
+from ..kinds import PROJECTIONS, Capacity, slugify
 from ..model.projections import (
     NONE_LABEL, NOT_APPLICABLE, ScenarioResult, compute_projections, fy_labels, multiplier, project_scenario, realization,
     salary_growth, scenario_names_ok,
@@ -33,12 +34,11 @@ from .common import (
     number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page,
 )
-from .full_cost import Capacity, slugify
 from .layout import Book, Column, Table, WorkbookBuildError, abs_range, col_letter
 from .styles import series_fill, series_line
 
-TEMPLATE_ID = "pbp-scenario-projections"
-TEMPLATE_VERSION = "1"
+TEMPLATE_ID = PROJECTIONS.template_id
+TEMPLATE_VERSION = PROJECTIONS.version
 TOLERANCE = 0.001
 MAX_FTE = 1.5
 ONE_TIME_CAPACITY = 20
@@ -1209,5 +1209,4 @@ def build_projections(p: Partnership, path: Path, content: Content | None = None
     return ProjectionsBuilder(p, Path(path), content, capacity, password, blank, build_time).build()
 
 
-__all__ = ["TEMPLATE_ID", "TEMPLATE_VERSION", "build_projections", "plan_capacity", "PlanCapacity", "ProjectionsBuilder",
-           "Capacity", "slugify"]
+__all__ = ["TEMPLATE_ID", "TEMPLATE_VERSION", "build_projections", "plan_capacity", "PlanCapacity", "ProjectionsBuilder"]

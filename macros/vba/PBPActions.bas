@@ -7,21 +7,7 @@ Option Explicit
 
 Private Const PY_MODULE As String = "macros.actions"
 
-Public Sub PBPValidate()
-    RunAction "validate"
-End Sub
-
-Public Sub PBPRecalculate()
-    RunAction "recalculate"
-End Sub
-
-Public Sub PBPRisk()
-    RunAction "risk"
-End Sub
-
-Public Sub PBPUpgrade()
-    RunAction "upgrade"
-End Sub
+' @buttons: one Public Sub per button of macros/buttons.py goes here
 
 Private Sub RunAction(ByVal action As String)
     Dim dll As String
