@@ -701,13 +701,6 @@ def _note_stale(batch: BatchResult, kinds: tuple[str, ...]) -> None:
             r.problems[-1].message += f" (an older {r.slug}-*.xlsx from an earlier run is still in the folder; it was not rebuilt)"
 
 
-def _atomic_csv(path: Path, header: Sequence[str], rows: list[Sequence[Any]]) -> None:
-    """Written atomically, every field safe to open in a spreadsheet program (generator.safecsv)."""
-    from .safecsv import write_csv
-
-    write_csv(path, header, rows)
-
-
 def write_manifest(batch: BatchResult) -> tuple[Path, Path]:
     """OUT/manifest.csv (one line per workbook written, one per row not built) and
     OUT/problems.csv (one line per problem). Both always written, so no stale list survives."""
@@ -720,8 +713,10 @@ def write_manifest(batch: BatchResult) -> tuple[Path, Path]:
             lines.append([r.row, r.partnership, r.slug, r.status, "", "", "", "", "; ".join(p.message for p in r.problems)])
     manifest = batch.outdir / MANIFEST
     problems = batch.outdir / PROBLEMS
-    _atomic_csv(manifest, MANIFEST_COLUMNS, lines)
-    _atomic_csv(problems, PROBLEM_COLUMNS, [[p.row, p.partnership, p.column, p.reason, p.message] for p in batch.problems])
+    from .safecsv import write_csv
+
+    write_csv(manifest, MANIFEST_COLUMNS, lines)
+    write_csv(problems, PROBLEM_COLUMNS, [[p.row, p.partnership, p.column, p.reason, p.message] for p in batch.problems])
     return manifest, problems
 
 

@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from .content import Content, load_content, packaged_templates, templates_dir
-from .fileio import atomic_write, write_set
-
-_atomic = atomic_write  # the old name, for callers elsewhere
+from .fileio import write_set
 from .schema import Partnership, validate_data
 from .kinds import KINDS as _KINDS, SLUGS, Capacity, slugify
 

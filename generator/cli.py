@@ -284,7 +284,7 @@ def pdf(workbook: Path, out_pdf: Path | None, all_sheets: bool) -> None:
 
     try:
         with tempfile.TemporaryDirectory(prefix="pbp-print-") as tmp:
-            checked = Path(tmp) / ("checked" + ".xlsx")
+            checked = Path(tmp) / "checked.xlsx"
             if info.had_macros:  # macros never travel, not even into LibreOffice
                 from .readback.safety import strip_macros
 

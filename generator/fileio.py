@@ -41,20 +41,9 @@ def new_file_mode(target: Path) -> int:
 
 def atomic_write(target: str | Path, write: Callable[[Path], object]) -> Path:
     """Call `write(tmp)` to fill a temporary file beside `target`, then rename it into place.
-    When `write` raises, `target` is left as it was and the temporary file is removed."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.chmod(tmp, new_file_mode(target))
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return target
+    When `write` raises, `target` is left as it was and the temporary file is removed
+    (a set of one: see write_set)."""
+    return write_set([(Path(target), write)])[0]
 
 
 def write_bytes(target: str | Path, data: bytes) -> Path:
