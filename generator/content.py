@@ -120,6 +120,12 @@ class Content:
     methods: tuple[Item, ...] = ()
     #: Each content file as its typed model (file name -> model), for code that wants types.
     models: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    #: The content folder, for messages that name a file.
+    folder: str = field(default="", compare=False, hash=False)
+
+    def words(self, kind: str) -> "Words":
+        """The words of one workbook kind's sheets ('full_cost' or 'projections'), shared ones included."""
+        return Words(self, kind)
 
     @staticmethod
     def ids(items: tuple[Item, ...]) -> list[str]:
@@ -314,8 +320,62 @@ class StructuresFile(_Model):
     structures: list[Structure]
 
 
+class ColumnText(_Model):
+    """A table column's words: its header, and the input message shown when a cell is selected."""
+
+    header: Text
+    help: str = ""
+    title: str = ""        # the input message's title when it is not the header
+
+
+class LineText(_Model):
+    """A labelled line (an input or a result): label, unit, note, and the input message."""
+
+    label: Text
+    unit: str = ""
+    note: str = ""
+    help: str = ""
+    title: str = ""        # the input message's title when it is not the label
+
+
+class CheckText(_Model):
+    """One line of the Checks sheet: what is checked, and where to look."""
+
+    text: Text
+    where: str = ""
+
+
+class SheetText(_Model):
+    """Every word of one sheet, by key. The sheet's spec names the keys; a key the spec asks for
+    and the file lacks, or a key in the file no spec asks for, is an error naming both."""
+
+    title: str = ""
+    note: str = ""
+    headings: dict[str, Text] = {}
+    columns: dict[str, ColumnText] = {}
+    lines: dict[str, LineText] = {}
+    notes: dict[str, Text] = {}
+    checks: dict[str, CheckText] = {}
+    words: dict[str, Text] = {}          # other words: formula results, chart titles, labels of totals
+
+
+class SheetsFile(_Model):
+    """A sheets_*.yaml file: the sheets it words, and (in the shared file) columns and lines
+    that several sheets use under the same key, so a shared header is one edit."""
+
+    sheets: dict[str, SheetText] = {}
+    columns: dict[str, ColumnText] = {}
+    lines: dict[str, LineText] = {}
+
+
+#: The files that word the workbooks' sheets: one per workbook kind, and one for what both share.
+SHEET_FILES = {"shared": "sheets_shared.yaml", "full_cost": "sheets_full_cost.yaml", "projections": "sheets_projections.yaml"}
+
 #: Every content file and the model it must fit.
 FILE_MODELS: dict[str, type[_Model]] = {
+    "sheets_shared.yaml": SheetsFile,
+    "sheets_full_cost.yaml": SheetsFile,
+    "sheets_projections.yaml": SheetsFile,
     "cash_flow.yaml": CashFlowFile,
     "categories.yaml": CategoriesFile,
     "confidence.yaml": ConfidenceFile,
@@ -390,6 +450,8 @@ def _load_file(path: Path) -> tuple[dict[str, Any], _Model]:
         model = FILE_MODELS[path.name].model_validate(doc)
     except ValidationError as exc:
         raise ContentError(_describe(path, exc, doc)) from None
+    if isinstance(model, SheetsFile):
+        return doc, model
     for key, raws in doc.items():
         seen: set[str] = set()
         for n, raw in enumerate(raws):
@@ -425,7 +487,8 @@ def _load_content(directory: str) -> Content:
     # the marker file first, so an empty folder is reported by the file that makes it a content folder
     files = {fname: _load_file(base / fname) for fname in sorted(FILE_MODELS, key=lambda f: f != _MARKER)}
     loaded = {attr: _items(files[fname][0], key) for attr, (fname, key) in _FILES.items()}
-    content = Content(**loaded, models={fname: model for fname, (_, model) in files.items()})
+    content = Content(**loaded, models={fname: model for fname, (_, model) in files.items()}, folder=str(base))
+    _check_sheet_keys(content)
     if INDIRECT_FUNCTION not in content.function_ids:
         raise ContentError(f"{base / 'functions.yaml'}: the function '{INDIRECT_FUNCTION}' is required")
     if SHARED in content.function_ids:
@@ -442,3 +505,121 @@ def _load_content(directory: str) -> Content:
             raise ContentError(f"{base / 'streams.yaml'}: stream {st.id!r} timing must be {{schedule: one of "
                                f"{', '.join(i for i in SCHEDULE_IDS if i != 'custom')}, lag_months: 0..{MAX_LAG}}}")
     return content
+
+
+# ----------------------------------------------------------------------------- words of the sheets
+
+#: (file, key path) of every sheet word a build asked for, in this process: a test builds every
+#: workbook and then reports the words nobody asked for (dead or misspelt keys).
+USED_WORDS: set[tuple[str, str]] = set()
+
+
+def _check_sheet_keys(content: Content) -> None:
+    """A sheet is worded in one file only: the shared file or one workbook's file."""
+    shared = content.models[SHEET_FILES["shared"]].sheets
+    for kind in ("full_cost", "projections"):
+        both = sorted(set(shared) & set(content.models[SHEET_FILES[kind]].sheets))
+        if both:
+            raise ContentError(f"{Path(content.folder) / SHEET_FILES[kind]}: sheets.{both[0]} is already worded in "
+                               f"{SHEET_FILES['shared']}; word a sheet in one file only")
+
+
+class SheetWords:
+    """The words of one sheet, looked up by key: a missing key is a ContentError naming the file
+    and the key, and every key asked for is recorded (USED_WORDS)."""
+
+    def __init__(self, content: Content, fname: str, key: str, sheet: SheetText) -> None:
+        self._folder = Path(content.folder)
+        self._fname, self._key, self._sheet = fname, key, sheet
+        self._shared: SheetsFile = content.models[SHEET_FILES["shared"]]
+
+    def _missing(self, path: str) -> ContentError:
+        return ContentError(f"{self._folder / self._fname}: {path}: missing (the workbook needs this text)")
+
+    def _get(self, part: str, key: str) -> Any:
+        table: dict[str, Any] = getattr(self._sheet, part)
+        if key in table:
+            USED_WORDS.add((self._fname, f"sheets.{self._key}.{part}.{key}"))
+            return table[key]
+        if part in ("columns", "lines"):  # the shared vocabulary
+            common: dict[str, Any] = getattr(self._shared, part)
+            if key in common:
+                USED_WORDS.add((SHEET_FILES["shared"], f"{part}.{key}"))
+                return common[key]
+        raise self._missing(f"sheets.{self._key}.{part}.{key}")
+
+    @property
+    def title(self) -> str:
+        USED_WORDS.add((self._fname, f"sheets.{self._key}.title"))
+        if not self._sheet.title:
+            raise self._missing(f"sheets.{self._key}.title")
+        return self._sheet.title
+
+    @property
+    def note(self) -> str:
+        USED_WORDS.add((self._fname, f"sheets.{self._key}.note"))
+        if not self._sheet.note:
+            raise self._missing(f"sheets.{self._key}.note")
+        return self._sheet.note
+
+    def heading(self, key: str, **values: Any) -> str:
+        return self._fill("headings", key, self._get("headings", key), values)
+
+    def column(self, key: str) -> ColumnText:
+        return self._get("columns", key)  # type: ignore[no-any-return]
+
+    def line(self, key: str) -> LineText:
+        return self._get("lines", key)  # type: ignore[no-any-return]
+
+    def note_text(self, key: str, **values: Any) -> str:
+        return self._fill("notes", key, self._get("notes", key), values)
+
+    def check(self, key: str) -> CheckText:
+        return self._get("checks", key)  # type: ignore[no-any-return]
+
+    def word(self, key: str, **values: Any) -> str:
+        return self._fill("words", key, self._get("words", key), values)
+
+    def _fill(self, part: str, key: str, text: str, values: dict[str, Any]) -> str:
+        """A text with {placeholders} filled in; an unknown placeholder names the file and key."""
+        if not values:
+            return text
+        try:
+            return text.format(**values)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ContentError(f"{self._folder / self._fname}: sheets.{self._key}.{part}.{key}: "
+                               f"unknown placeholder {exc} (known: {', '.join('{' + k + '}' for k in values)})") from None
+
+
+class Words:
+    """The words of every sheet of one workbook kind: its own file first, then the shared one."""
+
+    def __init__(self, content: Content, kind: str) -> None:
+        if kind not in SHEET_FILES or kind == "shared":
+            raise ValueError(f"no workbook kind {kind!r}")
+        self._content, self.kind = content, kind
+
+    def sheet(self, key: str) -> SheetWords:
+        for fname in (SHEET_FILES[self.kind], SHEET_FILES["shared"]):
+            sheets = self._content.models[fname].sheets
+            if key in sheets:
+                return SheetWords(self._content, fname, key, sheets[key])
+        raise ContentError(f"{Path(self._content.folder) / SHEET_FILES[self.kind]}: sheets.{key}: missing "
+                           f"(nor in {SHEET_FILES['shared']}); the workbook needs this sheet's words")
+
+
+def unused_words(content: Content) -> list[str]:
+    """'file: key path' of every sheet word no build in this process asked for."""
+    out = []
+    for fname in SHEET_FILES.values():
+        model: SheetsFile = content.models[fname]
+        for part in ("columns", "lines"):
+            out += [f"{fname}: {part}.{k}" for k in getattr(model, part) if (fname, f"{part}.{k}") not in USED_WORDS]
+        for skey, sheet in model.sheets.items():
+            for attr in ("title", "note"):
+                if getattr(sheet, attr) and (fname, f"sheets.{skey}.{attr}") not in USED_WORDS:
+                    out.append(f"{fname}: sheets.{skey}.{attr}")
+            for part in ("headings", "columns", "lines", "notes", "checks", "words"):
+                out += [f"{fname}: sheets.{skey}.{part}.{k}" for k in getattr(sheet, part)
+                        if (fname, f"sheets.{skey}.{part}.{k}") not in USED_WORDS]
+    return out
