@@ -6,6 +6,7 @@ never leaves a half-written workbook behind, and nothing is written for invalid 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,7 +104,7 @@ def build_workbooks(p: Partnership, outdir: Path, options: BuildOptions | None =
             raise ValueError(f"unknown workbook {kind!r}; choose from {', '.join(available)}")
         target = Path(outdir) / f"{slug}-{kind}.xlsx"
         fn = available[kind]
-        jobs.append((target, lambda tmp, fn=fn: fn(p, tmp, content=content, capacity=options.capacity,
-                                                   password=options.password, blank=blank, build_time=options.build_time)))
+        jobs.append((target, functools.partial(fn, p, content=content, capacity=options.capacity,  # fn(p, tmp, ...)
+                                               password=options.password, blank=blank, build_time=options.build_time)))
     return write_set(jobs)
 

@@ -1,6 +1,7 @@
 """The `pbp-toolkit` command line."""
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import zipfile
@@ -165,7 +166,8 @@ def build(data_file: Path | None, outdir: Path, blank: bool, example: str | None
         if blank:
             p = blank_partnership(years or 5, content)
         else:
-            path = example_path(example) if example else data_file
+            path = example_path(example) if example is not None else data_file
+            assert path is not None  # exactly one of DATA_FILE, --example, --blank (checked above)
             p = load_partnership(path, content)
     except DataFileError as exc:
         _fail(str(exc), EXIT_UNUSABLE if _missing(exc) else EXIT_PROBLEMS)
@@ -212,7 +214,7 @@ def _build_xlsm(p: Partnership, outdir: Path, options: BuildOptions, blank: bool
         try:
             built = build_workbooks(p, scratch, options, blank=blank, content=content)
             return write_set([(outdir / path.with_suffix(".xlsm").name,
-                               lambda tmp, path=path: make_xlsm(path, tmp)) for path in built])
+                               functools.partial(make_xlsm, path)) for path in built])  # make_xlsm(path, tmp)
         except (ValueError, DataFileError, AddinBuildError) as exc:
             _fail(f"{exc}; nothing was written", EXIT_PROBLEMS)
         raise AssertionError("unreachable")

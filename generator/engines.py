@@ -161,7 +161,9 @@ def formulas_recalc(path: Path) -> FormulasResult:
             if ws is None:
                 unresolved[name] = text
                 continue
-            c1, r1, c2, r2 = range_boundaries(cells)
+            min_col, min_row, max_col, max_row = range_boundaries(cells)
+            # a whole row or column (A:A, 1:1) runs to the sheet's used edge, as in libreoffice._range_values
+            c1, r1, c2, r2 = min_col or 1, min_row or 1, max_col or ws.max_column, max_row or ws.max_row
             got = []
             for r in range(r1, r2 + 1):
                 for c in range(c1, c2 + 1):
@@ -209,8 +211,8 @@ def cell_values(path: Path, cells: Sequence[tuple[str, str]]) -> dict[tuple[str,
     from openpyxl import load_workbook
 
     wanted: dict[str, set[str]] = {}
-    for s, c in cells:
-        wanted.setdefault(s.casefold(), set()).add(c)
+    for sheet_name, coordinate in cells:
+        wanted.setdefault(sheet_name.casefold(), set()).add(coordinate)
     out: dict[tuple[str, str], Any] = {}
     wb = load_workbook(path, data_only=True, read_only=True)
     try:

@@ -39,7 +39,7 @@ def new_file_mode(target: Path) -> int:
         return 0o666 & ~current_umask()
 
 
-def atomic_write(target: str | Path, write: Callable[[Path], object]) -> Path:
+def atomic_write(target: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
     """Call `write(tmp)` to fill a temporary file beside `target`, then rename it into place.
     When `write` raises, `target` is left as it was and the temporary file is removed
     (a set of one: see write_set)."""
@@ -64,11 +64,12 @@ def write_set(jobs: list[tuple[Path, Callable[[Path], object]]]) -> list[Path]:
     try:
         for target, write in jobs:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
             os.close(fd)
-            staged.append((Path(tmp), target))
+            tmp = Path(tmp_name)
+            staged.append((tmp, target))
             try:
-                write(Path(tmp))
+                write(tmp)
                 os.chmod(tmp, new_file_mode(target))
             except Exception as exc:  # a writer's own wrapper round an OSError (xlsxwriter's FileCreateError): say so plainly
                 cause = exc if isinstance(exc, OSError) else (exc.__cause__ or exc.__context__)

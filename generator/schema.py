@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
+from pydantic_core import ErrorDetails
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -586,7 +587,7 @@ def _cross_check(data: dict[str, Any], content: Content) -> list[Problem]:
 # ----------------------------------------------------------------------------- entry points
 
 
-def _friendly(err: dict[str, Any]) -> str:
+def _friendly(err: ErrorDetails) -> str:
     kind = err.get("type", "")
     msg = str(err.get("msg", "invalid"))
     if kind == "extra_forbidden":

@@ -117,6 +117,8 @@ class XlwingsBook:
             if labels != spec.lines:
                 raise ValueError(f"the chart rows must start with {spec.lines}, got {labels}")
             min_col, min_row, max_col, _ = range_boundaries(lay.chart_categories)
+            if min_row is None or max_col is None:
+                raise ValueError(f"the chart categories must be a cell range, got {lay.chart_categories!r}")
             source = ws.range((min_row, 1), (min_row + len(labels), max_col))
             anchor = ws.range(lay.chart_anchor)
             chart = ws.charts.add(left=anchor.left, top=anchor.top, width=620, height=300)
@@ -231,6 +233,7 @@ class _unprotected:
         self.ws = ws
         self.api: Any = None
         self.options: dict[str, Any] = {}
+        self.selection: Any = None   # the sheet's EnableSelection, restored on exit
 
     def __enter__(self) -> "_unprotected":
         import sys

@@ -256,18 +256,26 @@ class _Sheet:
     part: str          # xl/worksheets/sheet1.xml
 
 
+def _attr(pattern: str, tag: str) -> str:
+    """The first group of `pattern` in an XML tag; an AddinBuildError naming the tag when it is missing."""
+    m = re.search(pattern, tag)
+    if m is None:
+        raise AddinBuildError(f"unexpected workbook XML: {tag[:120]!r} does not match {pattern!r}")
+    return m.group(1)
+
+
 def _sheets(parts: dict[str, bytes]) -> list[_Sheet]:
     workbook = parts["xl/workbook.xml"].decode()
     rels = parts["xl/_rels/workbook.xml.rels"].decode()
     targets = {}
     for rel in re.findall(r"<Relationship [^>]*/>", rels):
-        rid = re.search(r'Id="([^"]+)"', rel).group(1)
-        target = re.search(r'Target="([^"]+)"', rel).group(1)
+        rid = _attr(r'Id="([^"]+)"', rel)
+        target = _attr(r'Target="([^"]+)"', rel)
         targets[rid] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
     out = []
     for tag in re.findall(r"<sheet [^>]*/>", workbook):
-        name = re.search(r'name="([^"]*)"', tag).group(1)
-        rid = re.search(r'r:id="([^"]+)"', tag).group(1)
+        name = _attr(r'name="([^"]*)"', tag)
+        rid = _attr(r'r:id="([^"]+)"', tag)
         out.append(_Sheet(name, rid, targets[rid]))
     return out
 
@@ -295,10 +303,10 @@ def _conf_sheet_xml() -> bytes:
     if conf is None:
         raise AddinBuildError(f"{STANDALONE_TEMPLATE} has no xlwings.conf sheet")
     sheet = parts[conf.part].decode()
-    cells = []
+    cells: list[tuple[str, str | None, str]] = []  # (reference, t attribute or None, cell body)
     for ref, attrs, value in re.findall(r'<c r="([A-Z]+\d+)"([^>]*?)>\s*<v>(.*?)</v>\s*</c>', sheet):
-        kind = re.search(r't="(\w+)"', attrs)
-        kind = kind.group(1) if kind else "n"
+        t_attr = re.search(r't="(\w+)"', attrs)
+        kind = t_attr.group(1) if t_attr else "n"
         if kind == "s":
             cells.append((ref, "inlineStr", f"<is><t>{strings[int(value)]}</t></is>"))
         elif kind == "b":

@@ -241,7 +241,7 @@ class VbaProject:
                 lines.pop()
             header = ole.openstream("VBA/_VBA_PROJECT").read()[:7]
             modules = []
-            current: dict[str, object] = {}
+            current: dict[str, str | int | bool] = {}
             for rid, raw in records[split + 2:]:
                 payload = _payload(raw)
                 if rid == 0x0019:

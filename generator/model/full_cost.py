@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
-from ..schema import Expense, Partnership, Staff
+from ..schema import Expense, Partnership, Staff, Unfunded
 from .cash_flow import compute_cash_flow
 
 
@@ -49,7 +49,8 @@ def function_costs(p: Partnership, content: Content) -> FunctionCosts:
             personnel[f] += cost * share
     direct = {f: 0.0 for f in fids}
     shared = p.full_cost.depreciation
-    for item in [*year1_expenses(p), *p.full_cost.unfunded]:
+    items: list[Expense | Unfunded] = [*year1_expenses(p), *p.full_cost.unfunded]
+    for item in items:
         if item.function == SHARED:
             shared += item.amount
         else:

@@ -8,6 +8,7 @@ revenue concentration (largest source, largest stream) and the restricted share.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..content import Content, load_content
 from ..schema import Partnership, Scenario
@@ -145,7 +146,7 @@ def project_scenario(p: Partnership, s: Scenario, content: Content) -> ScenarioR
     return ScenarioResult(s, by_stream, by_source, rows, runway_cash, runway_reserve)
 
 
-def compute_projections(p: Partnership, content: Content | None = None) -> dict[str, object]:
+def compute_projections(p: Partnership, content: Content | None = None) -> dict[str, Any]:
     """Every SPEC section 4 output (and the extras), keyed by defined name."""
     content = content or load_content()
     out: dict[str, object] = {}

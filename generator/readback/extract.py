@@ -10,6 +10,7 @@ a label that is not in the list is kept as typed, and the schema then reports it
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -309,11 +310,10 @@ def template_id(src: WorkbookSource) -> str | None:
     return _meta(src).get("template_id") or None
 
 
-def extract(src: WorkbookSource | str) -> Extracted:
+def extract(src: WorkbookSource | str | os.PathLike[str]) -> Extracted:
     """Extract any of our workbooks (a path or an open source)."""
-    if not hasattr(src, "cells"):
-        src = FileSource(src)  # type: ignore[arg-type]
-    kind = by_template_id(template_id(src))  # type: ignore[arg-type]
+    source = FileSource(src) if isinstance(src, (str, os.PathLike)) else src
+    kind = by_template_id(template_id(source))
     if kind is not None:
-        return kind.extractor()(src)  # type: ignore[arg-type]
+        return kind.extractor()(source)
     raise SourceError("not a Place-Based Partnerships Toolkit workbook (no template id in its metadata)")

@@ -202,10 +202,13 @@ def write_portfolio(port: Portfolio, path: Path, csv_dir: Path | None = None) ->
 
     df, bench, probs = portfolio_frame(port), benchmarks_frame(port), problems_frame(port)
     jobs: list[tuple[Path, Callable[[Path], object]]] = []
+
+    def csv_writer(frame: pd.DataFrame) -> Callable[[Path], object]:
+        return lambda tmp: write_rows(tmp, list(frame.columns), frame.itertuples(index=False, name=None))
+
     if csv_dir:
         for name, frame in (("portfolio.csv", df), ("benchmarks.csv", bench.drop(columns=["format"])), ("problems.csv", probs)):
-            jobs.append((Path(csv_dir) / name, lambda tmp, frame=frame: write_rows(
-                tmp, list(frame.columns), frame.itertuples(index=False, name=None))))
+            jobs.append((Path(csv_dir) / name, csv_writer(frame)))
     jobs.append((Path(path), lambda tmp: _write_book(port, tmp, df, bench, probs)))
     write_set(jobs)
 
@@ -219,7 +222,7 @@ def _write_book(port: Portfolio, path: Path, df: pd.DataFrame, bench: pd.DataFra
     s = book.styles
     wb = book.wb
     names = {sid: port.scenario_names.get(sid, sid) for sid in port.scenarios}
-    fmts: dict[str, Any] = {}
+    fmts: dict[str | None, Any] = {}
 
     def fmt(num: str | None) -> Any:
         if num not in fmts:

@@ -575,7 +575,8 @@ def _exact_extent(pkg: _Package, name: str) -> tuple[tuple[int, int] | None, tup
     from xml.parsers import expat
 
     parser = expat.ParserCreate()
-    state = {"row": -1, "col": -1, "r0": None, "c0": None, "r1": -1, "c1": -1}
+    state = {"row": -1, "col": -1, "r1": -1, "c1": -1}
+    low: dict[str, int] = {}  # "r0", "c0": the smallest row and column seen, absent until a cell is
 
     def local(tag: str) -> str:
         return tag.rsplit(":", 1)[-1]
@@ -593,8 +594,8 @@ def _exact_extent(pkg: _Package, name: str) -> tuple[tuple[int, int] | None, tup
                 state["col"], row = col_index(m.group(1)), int(m.group(2)) - 1
             else:
                 state["col"], row = state["col"] + 1, max(state["row"], 0)
-            for key, val, fn in (("r0", row, min), ("c0", state["col"], min)):
-                state[key] = val if state[key] is None else fn(state[key], val)
+            for key, val in (("r0", row), ("c0", state["col"])):
+                low[key] = min(low[key], val) if key in low else val
             state["r1"] = max(state["r1"], row)
             state["c1"] = max(state["c1"], state["col"])
 
@@ -605,9 +606,9 @@ def _exact_extent(pkg: _Package, name: str) -> tuple[tuple[int, int] | None, tup
         parser.Parse(b"", True)
     except expat.ExpatError as exc:
         raise UnsafeFile("bad_xml", f"the worksheet {name!r} is not well-formed XML ({exc})") from None
-    if state["r0"] is None:
+    if "r0" not in low:
         return None, None
-    return (state["r0"], state["c0"]), (state["r1"], state["c1"])
+    return (low["r0"], low["c0"]), (state["r1"], state["c1"])
 
 
 # ----------------------------------------------------------------------------- package structure
@@ -721,13 +722,13 @@ def inspect_package(source: str | os.PathLike[str] | bytes, limits: Limits | Non
     limits = limits or Limits()
     path = None if isinstance(source, (bytes, bytearray)) else Path(source)
     try:
-        if path is None:
+        if isinstance(source, (bytes, bytearray)):
             if len(source) > limits.max_file_bytes:
                 raise UnsafeFile("too_large", f"{_human(len(source))}, more than the {_human(limits.max_file_bytes)} a returned workbook may be")
-            fp: BinaryIO = io.BytesIO(source)  # type: ignore[arg-type]
+            fp: BinaryIO = io.BytesIO(source)
             size = len(source)
         else:
-            fp, size = _open_regular(path, limits)
+            fp, size = _open_regular(Path(source), limits)
         with fp:
             if size == 0:
                 raise UnsafeFile("empty", "the file is empty (0 bytes)")
@@ -836,12 +837,15 @@ def _measure(pkg: _Package, scan: _XmlScan, label: str, sheets: list[SheetInfo],
     """Extent of a part's cells; refuse it when the rectangle a reader would allocate is too large."""
     if scan.n_cells > limits.max_sheet_cells:
         raise UnsafeFile("sheet_too_large", f"the {label} has {scan.n_cells:,} cells, more than the {limits.max_sheet_cells:,} limit")
-    if scan.n_refs == scan.n_cells:
-        first, last = (scan.min_row, scan.min_col), (scan.max_row, scan.max_col)
+    first: tuple[int, int] | None
+    last: tuple[int, int] | None
+    if scan.n_refs == scan.n_cells:  # an empty part has no first cell (its last stays (-1, -1): a grid of 0)
+        first = None if scan.min_row is None or scan.min_col is None else (scan.min_row, scan.min_col)
+        last = (scan.max_row, scan.max_col)
     else:  # some cells have no address: count positions the way a reader would
         first, last = _exact_extent(pkg, scan.name)
-    probe = SheetInfo(name=label, part=scan.name, kind="", cells=scan.n_cells, first=first, last=last)  # type: ignore[arg-type]
-    if probe.grid > limits.max_sheet_cells:  # counted from A1: the grid a reader really builds
+    probe = SheetInfo(name=label, part=scan.name, kind="", cells=scan.n_cells, first=first, last=last)
+    if probe.grid > limits.max_sheet_cells and last is not None:  # counted from A1: the grid a reader really builds (a grid above 0 has a last cell)
         first = (0, 0)
         from xlsxwriter.utility import xl_rowcol_to_cell
 
@@ -849,10 +853,10 @@ def _measure(pkg: _Package, scan: _XmlScan, label: str, sheets: list[SheetInfo],
             r, c = rc
             return xl_rowcol_to_cell(r, c) if r < 1_048_576 and c < 16_384 else f"row {r + 1:,} column {c + 1:,}"
 
-        raise UnsafeFile("sheet_too_large", f"the {label} spans {ref(first)}:{ref(last)} "  # type: ignore[arg-type]
+        raise UnsafeFile("sheet_too_large", f"the {label} spans {ref(first)}:{ref(last)} "
                          f"({probe.grid:,} cells counted from A1), more than the {limits.max_sheet_cells:,} limit")
     for s in sheets:
-        s.cells, s.first, s.last = scan.n_cells, first, last  # type: ignore[assignment]
+        s.cells, s.first, s.last = scan.n_cells, first, last
 
 
 # ----------------------------------------------------------------------------- macros

@@ -8,6 +8,7 @@ real sheet coordinates kept so every value can be traced back to its cell.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import zipfile
 from dataclasses import dataclass
@@ -126,7 +127,7 @@ class FileSource:
     the path again.
     """
 
-    def __init__(self, path: str | Path, data: bytes | None = None):
+    def __init__(self, path: str | os.PathLike[str], data: bytes | None = None):
         import io
 
         import python_calamine

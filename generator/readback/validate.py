@@ -116,7 +116,7 @@ def _shape_partnership(ex: Extracted) -> Partnership:
     years = ex.meta.get("years", "")
     years_n = int(years) if years.isdigit() else ex.data.get("projections", {}).get("years")
     base = blank_partnership(years_n if isinstance(years_n, int) and 3 <= years_n <= 10 else 5, content)
-    ids = [i for i in ex.meta.get("scenario_ids", "").split(",") if i]
+    ids: list[str | None] = [i for i in ex.meta.get("scenario_ids", "").split(",") if i]  # None: a scenario without an id
     if not ids:
         ids = [s.get("id") for s in ex.data.get("projections", {}).get("scenarios") or [] if isinstance(s, dict)]
     if ids:

@@ -285,7 +285,7 @@ class FileBook:
             raise
         except BaseException as exc:  # openpyxl's own errors on a damaged but well-formed package
             raise BookError(f"cannot be read as a workbook ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
-        self._values = None
+        self._values: Any = None  # the openpyxl workbook of cached values, opened on first use
         self._written: set[str] = set()
 
     def _value_book(self) -> Any:
@@ -354,14 +354,19 @@ class FileBook:
         """Stacked area (P10 invisible + P10-P90 band) with the median and reference as lines."""
         from openpyxl.chart import AreaChart, LineChart, Reference, Series
         from openpyxl.chart.legend import LegendEntry
+        from openpyxl.chart.series import Series as ChartSeries
 
-        def series(label: str, title: str | None = None) -> Series:
-            min_col, min_row, max_col, _ = range_boundaries(lay.chart[label])
-            values = Reference(ws, min_col=min_col, min_row=min_row, max_col=max_col, max_row=min_row)
-            return Series(values, title=title or label)
+        def row_ref(address: str) -> Reference:
+            """The first row of a cell range (the layout's chart ranges are always cell ranges)."""
+            min_col, min_row, max_col, _ = range_boundaries(address)
+            if min_col is None or min_row is None:
+                raise ValueError(f"not a cell range: {address!r}")
+            return Reference(ws, min_col=min_col, min_row=min_row, max_col=max_col, max_row=min_row)
 
-        min_col, min_row, max_col, _ = range_boundaries(lay.chart_categories)
-        cats = Reference(ws, min_col=min_col, min_row=min_row, max_col=max_col, max_row=min_row)
+        def series(label: str, title: str | None = None) -> ChartSeries:
+            return Series(row_ref(lay.chart[label]), title=title or label)
+
+        cats = row_ref(lay.chart_categories)
         area = AreaChart()
         area.grouping = "stacked"
         area.title = spec.title
@@ -389,8 +394,10 @@ class FileBook:
         area.x_axis.tickLblPos = "low"      # year labels under the plot, also when cash goes negative
         area.x_axis.delete = False          # openpyxl 3.1 otherwise leaves the axes hidden in Excel
         area.y_axis.delete = False
-        area.legend.position = "b"
-        area.legend.legendEntry = [LegendEntry(idx=0, delete=True)]  # the invisible base of the band
+        legend = area.legend
+        assert legend is not None  # a new chart has its default legend
+        legend.position = "b"
+        legend.legendEntry = [LegendEntry(idx=0, delete=True)]  # the invisible base of the band
         area.width, area.height = 22, 11
         return area
 
