@@ -9,8 +9,8 @@ from typing import Any, Callable, Sequence
 
 from xlsxwriter.worksheet import Worksheet
 
-from ..content import SHARED, Content, Item
-from .layout import Book, Table, abs_cell, abs_range
+from ..content import SHARED, Content, Item, SheetWords, load_content
+from .layout import Book, Column, Table, abs_cell, abs_range
 from .styles import LEGEND
 
 LISTS = "Lists"
@@ -46,7 +46,7 @@ def text_lines(text: str, width: float) -> int:
     return max(1, lines)
 
 
-def fit_row(ws: Worksheet, row: int, cells: list[tuple[str, float]], minimum: int = 1) -> None:
+def fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[str, float]], minimum: int = 1) -> None:
     """Set a row's height to fit its tallest wrapped cell ((text, column width) pairs)."""
     lines = max([minimum] + [text_lines(t, w) for t, w in cells if t])
     if lines > 1:
@@ -231,11 +231,11 @@ def number_rule(kind: str, minimum: float | None = None, maximum: float | None =
     return opts
 
 
-def source_note() -> "Column":
-    """The unlocked "Source or note" column every input table ends with: where a number came from."""
-    from .layout import Column
-
-    return Column("note", "Source or note", 22, "in_text", "Where this number came from (a budget line, a letter, an estimate), or any note.")
+def source_note(content: Content | None = None) -> Column:
+    """The unlocked "Source or note" column every input table ends with: where a number came from
+    (its words are the shared `columns.note` of sheets_shared.yaml)."""
+    words = (content or load_content()).words("full_cost").sheet("checks").column("note")
+    return Column("note", words.header, 22, "in_text", words.help)
 
 
 def as_percent(rule: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -380,7 +380,8 @@ def write_table(book: Book, ws: Worksheet, table: Table, rows: Sequence[dict[str
 
 
 def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpose: list[str], steps: list[str],
-                     sheets: list[tuple[str, str]], status: Status, extra: list[tuple[str, list[str]]] | None = None) -> None:
+                     sheets: list[tuple[str, str]], status: Status, words: SheetWords,
+                     extra: list[tuple[str, list[str]]] | None = None) -> None:
     """Purpose, steps, colour legend, links to every sheet, and the master check."""
     s = book.styles
     ws.set_column(0, 0, 4)
@@ -391,7 +392,7 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
     r = 3
     master_banner(book, ws, r, 1, status)
     r += 2
-    book.text(ws, r, 1, "What this workbook is for", s.h)
+    book.text(ws, r, 1, words.heading("purpose"), s.h)
     book.blank(ws, r, 2, s.h)
     r += 1
     for para in purpose:  # in the wide column, no merged cells (screen readers and sorting trip on them)
@@ -399,16 +400,16 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
         fit_row(ws, r, [(para, START_TEXT_WIDTH)])
         r += 1
     r += 1
-    book.text(ws, r, 1, "Steps", s.h)
+    book.text(ws, r, 1, words.heading("steps"), s.h)
     book.blank(ws, r, 2, s.h)
     r += 1
     for n, step in enumerate(steps, start=1):
-        book.text(ws, r, 1, f"Step {n}", s.label_b)
+        book.text(ws, r, 1, words.line("step").label.format(n=n), s.label_b)
         book.text(ws, r, 2, step, s.wrap)
         fit_row(ws, r, [(step, START_TEXT_WIDTH)])
         r += 1
     r += 1
-    book.text(ws, r, 1, "Colour legend", s.h)
+    book.text(ws, r, 1, words.heading("legend"), s.h)
     book.blank(ws, r, 2, s.h)
     r += 1
     for style_name, text in LEGEND:
@@ -416,11 +417,11 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
         book.text(ws, r, 2, text, s.label)
         r += 1
     r += 1
-    book.text(ws, r, 1, "Sheets", s.h)
+    book.text(ws, r, 1, words.heading("sheets"), s.h)
     book.blank(ws, r, 2, s.h)
     r += 1
     for name, what in sheets:
-        book.link(ws, r, 1, name, name, s.link, f"Go to {name}")
+        book.link(ws, r, 1, name, name, s.link, words.note_text("go_to", sheet=name))
         book.text(ws, r, 2, what, s.wrap)
         fit_row(ws, r, [(what, START_TEXT_WIDTH)])
         r += 1
@@ -492,17 +493,17 @@ OK, CHECK_THIS = "OK", "Check this"
 
 
 def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: str, org_name: str, tolerance_name: str,
-                 tolerance: float, complete: tuple[str, str, bool, str]) -> None:
+                 tolerance: float, complete: tuple[str, str, bool, str], content: Content | None = None) -> None:
     """Every check reading OK or Check this, the master check named `master_name` (TRUE/FALSE),
     and the completeness cell (`complete`: name, formula, cached value, what it asks for)."""
     s = book.styles
+    words = (content or load_content()).words("full_cost").sheet("checks")
     ws.set_column(0, 0, 70)
     ws.set_column(1, 1, 12)
     ws.set_column(2, 2, 30)
-    book.text(ws, 0, 0, "Checks", s.title)
-    book.text(ws, 1, 0, 'Each line reads OK when the check passes and "Check this" when it needs attention. '
-                        "The status at the top is shown on every output sheet.", s.note)
-    book.text(ws, 3, 0, "Master check: every check below reads OK", s.label_b)
+    book.text(ws, 0, 0, words.title, s.title)
+    book.text(ws, 1, 0, words.note, s.note)
+    book.text(ws, 3, 0, words.line("master").label, s.label_b)
     first, last = 8, 8 + len(checks) - 1
     all_ok = all(c.value for c in checks)
     rng = abs_range(CHECKS, first, 1, last, 1)
@@ -511,16 +512,15 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
     ws.conditional_format(3, 1, 3, 1, {"type": "cell", "criteria": "==", "value": "TRUE", "format": s.cf_pass})
     ws.conditional_format(3, 1, 3, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_fail})
     name, formula, value, what = complete
-    book.text(ws, 4, 0, f"Filled in: {what}", s.label_b)
+    book.text(ws, 4, 0, words.line("complete").label.format(what=what), s.label_b)
     book.formula(ws, 4, 1, formula, value, s.calc_bool)
     book.define_cell(name, CHECKS, 4, 1)
     ws.conditional_format(4, 1, 4, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_todo})
-    book.text(ws, 5, 0, "Rounding tolerance used by the checks", s.label)
+    book.text(ws, 5, 0, words.line("tolerance").label, s.label)
     book.number(ws, 5, 1, tolerance, s.calc_dec0)
     book.define_cell(tolerance_name, CHECKS, 5, 1)
-    book.text(ws, 7, 0, "Check", s.th)
-    book.text(ws, 7, 1, "Result", s.th)
-    book.text(ws, 7, 2, "Where to look", s.th)
+    for c, key in enumerate(("check", "result", "where")):
+        book.text(ws, 7, c, words.column(key).header, s.th)
     for n, chk in enumerate(checks):
         r = first + n
         book.text(ws, r, 0, chk.description, s.wrap)
@@ -544,8 +544,9 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
     s = book.styles
     ws.set_column(0, 0, 30)
     ws.set_column(1, 1, GUIDE_TEXT_WIDTH)
-    book.text(ws, 0, 0, "Guide", s.title)
-    book.text(ws, 1, 0, "Guidance from the toolkit, where you need it.", s.subtitle)
+    words = content.words(workbook_key).sheet("guide")
+    book.text(ws, 0, 0, words.title, s.title)
+    book.text(ws, 1, 0, words.note, s.subtitle)
     r = 3
     for sec in content.guidance_for(workbook_key):
         book.text(ws, r, 0, sec.label, s.h)
@@ -607,68 +608,82 @@ def write_metadata(book: Book, ws: Worksheet, meta: dict[str, str]) -> None:
     ws.hide()
 
 
-STRUCTURE_NOTES = [
-    ("What it is", "Description", lambda i: i.text("description")),
-    ("Benefits", "Benefits", lambda i: bullets_text(i.bullets("benefits"))),
-    ("Challenges", "Challenges", lambda i: bullets_text(i.bullets("challenges"))),
-    ("Cost implications", "CostImplications", lambda i: bullets_text(i.bullets("cost_implications"))),
-    ("Tips for funders", "FunderTips", lambda i: bullets_text(i.bullets("funder_tips"))),
+#: The notes under the backbone structure dropdown: (words key, Lists column suffix, text of a structure).
+STRUCTURE_NOTES: list[tuple[str, str, Callable[[Item], str]]] = [
+    ("note_description", "Description", lambda i: i.text("description")),
+    ("note_benefits", "Benefits", lambda i: bullets_text(i.bullets("benefits"))),
+    ("note_challenges", "Challenges", lambda i: bullets_text(i.bullets("challenges"))),
+    ("note_cost_implications", "CostImplications", lambda i: bullets_text(i.bullets("cost_implications"))),
+    ("note_funder_tips", "FunderTips", lambda i: bullets_text(i.bullets("funder_tips"))),
 ]
+TEXT_RULE: dict[str, Any] = {"validate": "length", "criteria": "<=", "value": 200}
 
 
 def write_organization(book: Book, ws: Worksheet, content: Content, org: Any, blank: bool, org_name: str,
                        fy_message: str, fy_note: str, fy_label: str) -> None:
     """The Organization sheet both workbooks share: name, region, focus, fiscal year start and
     label, and the backbone structure dropdown with its notes (named Org_Structure<Key>),
-    which follow the dropdown through INDEX/MATCH over the Lists sheet."""
+    which follow the dropdown through INDEX/MATCH over the Lists sheet. The fiscal-year words
+    differ by workbook and come from the caller."""
     s = book.styles
-    ws.set_column(0, 0, 30)
-    ws.set_column(1, 1, 60)
-    ws.set_column(2, 2, 10)
-    ws.set_column(3, 3, 50)
-    book.text(ws, 0, 0, "Organization", s.title)
-    book.text(ws, 1, 0, "Who the partnership is and how its backbone is set up. Yellow cells are yours to fill in.", s.subtitle)
+    words = content.words("full_cost").sheet("organization")
+    for col, width in enumerate((30, 60, 10, 50)):
+        ws.set_column(col, col, width)
+    book.text(ws, 0, 0, words.title, s.title)
+    book.text(ws, 1, 0, words.note, s.subtitle)
     f = Form(book, ws, row=3)
-    f.heading("The partnership", gap=0)
-    text_rule = {"validate": "length", "criteria": "<=", "value": 200}
-    f.text("Partnership name", "In_OrgName", org_name, s.in_text, note="Shown on every page footer.",
-           rule={**text_rule, "input_title": "Partnership name", "input_message": "The name of the partnership (any text)."})
-    f.text("Region", "In_Region", None if blank else org.region, s.in_text, note="Optional: the community or area served.",
-           rule={**text_rule, "input_title": "Region", "input_message": "Optional: the community, city or county served."})
-    f.text("Focus", "In_Focus", None if blank else org.focus, s.in_text, note="Optional: the problem the partnership works on.",
-           rule={**text_rule, "input_title": "Focus", "input_message": "Optional: e.g. ending homelessness, cradle to career."})
-    row = f.row
-    book.text(ws, row, 0, "Fiscal year starts on", s.label)
+    f.heading(words.heading("partnership"), gap=0)
+    for key, name, value in (("name", "In_OrgName", org_name), ("region", "In_Region", None if blank else org.region),
+                             ("focus", "In_Focus", None if blank else org.focus)):
+        line = words.line(key)
+        f.text(line.label, name, value, s.in_text, note=line.note,
+               rule={**TEXT_RULE, "input_title": line.label, "input_message": line.help})
+    _fiscal_year(book, f, words, org, blank, fy_message, fy_note, fy_label)
+    _structure(book, f, content, words, org, blank)
+    print_setup(ws, org_name)
+
+
+def _fiscal_year(book: Book, f: Form, words: SheetWords, org: Any, blank: bool, fy_message: str, fy_note: str,
+                 fy_label: str) -> None:
+    """The fiscal year's first day (a date input) and its FY label (a formula)."""
+    s, ws, row = book.styles, f.ws, f.row
+    line = words.line("fy_start")
+    book.text(ws, row, 0, line.label, s.label)
     if blank:
         book.blank(ws, row, 1, s.in_date)
     else:
         book.date(ws, row, 1, org.fiscal_year_start, s.in_date)
     book.validate(ws, row, 1, row, 1, {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
-                                       "maximum": dt.date(2100, 12, 31), "input_title": "Fiscal year start",
+                                       "maximum": dt.date(2100, 12, 31), "input_title": line.title,
                                        "input_message": fy_message,
-                                       "error_title": "Enter a date", "error_message": "Enter a date such as 2026-07-01."})
+                                       "error_title": words.word("date_error_title"), "error_message": words.word("date_error")})
     book.define_cell("In_FYStart", ws.name, row, 1)
-    book.text(ws, row, 2, "date", s.subtitle)
+    book.text(ws, row, 2, line.unit, s.subtitle)
     if fy_note:
         book.text(ws, row, 3, fy_note, s.note)
     f.row += 1
     f.formula(fy_label, "Org_FYLabel",
               'IF(In_FYStart="","",CONCATENATE("FY",YEAR(In_FYStart)+IF(AND(MONTH(In_FYStart)=1,DAY(In_FYStart)=1),0,1)))',
-              "" if blank else f"FY{org.first_fy}", s.calc_text, note="Named after the calendar year in which the fiscal year ends.")
-    f.heading("Backbone structure")
+              "" if blank else f"FY{org.first_fy}", s.calc_text, note=words.line("fy_label").note)
+
+
+def _structure(book: Book, f: Form, content: Content, words: SheetWords, org: Any, blank: bool) -> None:
+    """The backbone structure dropdown and the notes that follow it."""
+    s, ws = book.styles, f.ws
+    f.heading(words.heading("structure"))
     label = "" if blank else content.label(content.structures, org.backbone_structure)
-    row = f.text("Backbone structure", "In_Structure", label or None, s.in_text, note="Choose from the list; the notes below change with it.")
-    dropdown(book, ws, row, 1, row, 1, "List_Structures", "Backbone structure",
-             "How the backbone is set up. Choose one; its benefits, challenges and cost notes appear below.")
+    line = words.line("structure")
+    row = f.text(line.label, "In_Structure", label or None, s.in_text, note=line.note)
+    dropdown(book, ws, row, 1, row, 1, "List_Structures", line.label, line.help)
     item = None if blank else content.by_id(content.structures, org.backbone_structure)
-    for note_label, key, text_of in STRUCTURE_NOTES:
-        value = text_of(item) if item else "Choose a backbone structure above."
-        r = f.formula(note_label, f"Org_Structure{key}",
-                      f'IF(ISNA(MATCH(In_Structure,List_Structures,0)),"Choose a backbone structure above.",'
+    choose = words.word("choose_structure")
+    for note_key, key, text_of in STRUCTURE_NOTES:
+        value = text_of(item) if item else choose
+        r = f.formula(words.word(note_key), f"Org_Structure{key}",
+                      f'IF(ISNA(MATCH(In_Structure,List_Structures,0)),"{choose.replace(chr(34), chr(34) * 2)}",'
                       f'INDEX(List_Structures{key},MATCH(In_Structure,List_Structures,0)))', value, s.calc_wrap)
         # tall enough for the longest note of any structure, since the notes follow the dropdown
         fit_row(ws, r, [(text_of(it), 60) for it in content.structures] + [(value, 60)], minimum=2)
-    print_setup(ws, org_name)
 
 
 def write_start_page(book: Book, ws: Worksheet, content: Content, page_id: str, visible_sheets: list[str], org_name: str,
@@ -684,7 +699,8 @@ def write_start_page(book: Book, ws: Worksheet, content: Content, page_id: str, 
         raise ValueError(f"templates/content/start_here.yaml: page {page_id!r} describes no sheet {', '.join(missing)}")
     sections = [(str(sec["heading"]), [str(x) for x in sec.get("lines") or []]) for sec in page.data.get("sections") or []]
     shared = content.by_id(content.start_pages, "shared").bullets("good_to_know") if "shared" in content.ids(content.start_pages) else []
-    sections.append(("Good to know", shared + page.bullets("good_to_know")))
-    write_start_here(book, ws, page.label, org_name or "Blank template: fill in the Organization sheet first",
+    words = content.words(page_id).sheet("start_here")
+    sections.append((words.word("good_to_know"), shared + page.bullets("good_to_know")))
+    write_start_here(book, ws, page.label, org_name or words.word("blank_subtitle"),
                      page.bullets("purpose"), page.bullets("steps"), [(name, described[name]) for name in visible_sheets],
-                     status, sections)
+                     status, words, sections)
