@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from xlsxwriter.utility import xl_rowcol_to_cell as rc
 
 from ..content import MAX_LAG, SCHEDULE_IDS
 from ..model.cash_flow import MONTHS, TIE, SourceTiming, expense_outflows, source_inflows, timing_of
 from ..model.full_cost import staff_cost, year1_expenses, year1_staff
+from ..schema import Revenue
 from .common import LISTS, dropdown, master_banner, number_rule, print_setup
 from .styles import PALETTE
 from .layout import Table, abs_cell, abs_range
@@ -67,6 +68,26 @@ PLAIN_WORDS = ('IF(FC_CashOpex=0,"No cash spending is entered yet, so timing nee
                '"Timing alone needs about "&TEXT(ROUND(FC_CF_TimingNeed,-2),"$#,##0")&" of working capital ("'
                '&TEXT(FC_CF_MonthsEquivalent,"0.0")&" months), against the "'
                '&IF(In_WCMonths=INT(In_WCMonths),TEXT(In_WCMonths,"0"),TEXT(In_WCMonths,"0.0"))&" months assumed.")')
+
+
+def _here(r: int) -> Callable[[int], str]:
+    """A cell of row r with its column fixed (one formula shape down a table)."""
+    return lambda col: rc(r, col, False, True)
+
+
+def _col_range(t: Table, col: int) -> str:
+    """One column of a table, absolute."""
+    return f"{rc(t.first, col, True, True)}:{rc(t.last, col, True, True)}"
+
+
+def _rel(t: Table, col: int) -> str:
+    """One column of a table, rows fixed and column relative: one formula shape across the months."""
+    return f"{rc(t.first, col, True, False)}:{rc(t.last, col, True, False)}"
+
+
+def _row_range(r: int) -> str:
+    """The 12 months of one row of the monthly table, absolute."""
+    return f"{rc(r, C_M1, True, True)}:{rc(r, C_AFTER - 1, True, True)}"
 
 
 def month_label(start: dt.date | None, m: int) -> str:
@@ -216,8 +237,7 @@ class CashFlowSheet:
 
     def _revenue_table(self) -> list[list[float]]:
         """One row per Revenue row: timing inputs, the month each part arrives, and what arrives next year."""
-        b, s, ws, fb, c = self.b, self.s, self.ws, self.fb, self.c
-        rev = fb.rev
+        b, s, ws, fb = self.b, self.s, self.ws, self.fb
         top = self.rev_top
         b.text(ws, top - 2, 0, "When revenue arrives: expected amounts by the month the cash comes in", s.h)
         b.text(ws, top - 1, 0, "Leave the schedule and lag empty to use the stream's usual timing (shown under In use). "
@@ -230,58 +250,69 @@ class CashFlowSheet:
         self._helper_header(top, [(H_KIND, "Stream"), (H_SCHED, "Schedule used"), (H_CODE, "Schedule no."), (H_LAG, "Lag used"),
                                   (H_NORM, "Months list"), (H_COUNT, "Months listed"), (H_BAD, "Timing problem (1)"),
                                   (H_PERIOD, "Months between payments"), (H_PART, "Each payment")])
-        prob = fb.p.probability()
         revs = fb.p.revenue
-        arrivals: list[list[float]] = []
-        for i in range(t.capacity):
-            r = t.row(i)
-            src = rev.row(i)
-            x = revs[i] if i < len(revs) else None
+        arrivals = [self._revenue_row(t.row(i), fb.rev.row(i), revs[i] if i < len(revs) else None) for i in range(t.capacity)]
+        self._revenue_rules(t)
+        self.revt = t
+        return arrivals
 
-            def ref(key: str) -> str:
-                return abs_cell(rev.sheet, src, rev.col(key)).replace("$", "")
+    def _revenue_row(self, r: int, src: int, x: Revenue | None) -> list[float]:
+        """One source's timing row (inputs, then working columns, then months); returns its arrivals."""
+        b, s, ws, c, rev = self.b, self.s, self.ws, self.c, self.fb.rev
 
-            E = x.amount(1) * prob[x.confidence] if x else 0.0
-            timing: SourceTiming | None = timing_of(x, c) if x else None
-            arrive, later = source_inflows(E, timing) if timing else ([0.0] * MONTHS, 0.0)
-            arrivals.append(arrive)
-            A = lambda col: rc(r, col, False, True)  # noqa: E731  this row, column fixed
-            b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_text)
-            b.formula(ws, r, C_AMOUNT, f'IF(ISNUMBER({ref("expected")}),{ref("expected")},0)', E, s.calc_money)
-            own = x.timing if x else None
-            b.text(ws, r, C_SCHED, c.label(c.schedules, own.schedule) if own else None, s.in_text)
-            b.number(ws, r, C_LAG, own.lag_months if own else None, s.in_int)
-            b.text(ws, r, C_MONTHS, months_text(own.months) if own else None, self.in_months)
-            # working columns
-            stream = fb.lists.label("Streams", x.stream) if x else ""
-            b.formula(ws, r, H_KIND, f'IF({ref("stream")}="","",{ref("stream")})', stream, s.calc_text)
-            sched_label = c.label(c.schedules, timing.schedule) if timing else ""
-            match = f"MATCH({A(H_KIND)},List_Streams,0)"
-            b.formula(ws, r, H_SCHED, f'IF({A(C_SCHED)}<>"",{A(C_SCHED)},IF(ISNA({match}),"",INDEX(List_StreamsSchedule,{match})))',
-                      sched_label, s.calc_text)
-            code = c.ids(c.schedules).index(timing.schedule) + 1 if timing else 0
-            b.formula(ws, r, H_CODE, f'IF(ISNA(MATCH({A(H_SCHED)},List_Schedules,0)),0,MATCH({A(H_SCHED)},List_Schedules,0))', code, s.calc_text)
-            lag = timing.lag if timing else 0
-            b.formula(ws, r, H_LAG, f'IF(ISNUMBER({A(C_LAG)}),{A(C_LAG)},IF({A(C_SCHED)}="",IF(ISNA({match}),0,INDEX(List_StreamsLag,{match})),0))',
-                      lag, s.calc_text)
-            self._months_helpers(r, timing.months if timing else ())
-            b.formula(ws, r, H_BAD,
-                      f'IF(AND(OR({A(C_SCHED)}="",ISNUMBER(MATCH({A(C_SCHED)},List_Schedules,0))),'
-                      f'IF(ISNUMBER({A(C_LAG)}),AND({A(C_LAG)}>=0,{A(C_LAG)}<={MAX_LAG},INT({A(C_LAG)})={A(C_LAG)}),{A(C_LAG)}=""),'
-                      f'OR({A(H_CODE)}<>{CUSTOM},{A(H_COUNT)}>0),OR({A(C_MONTHS)}="",{A(H_CODE)}={CUSTOM})),0,1)', 0, s.calc_text)
-            b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",{A(H_SCHED)}&", lag "&{A(H_LAG)})',
-                      f"{sched_label}, lag {lag}" if x else "", s.calc_text)
-            period, parts = SCHEDULE_SHAPE[timing.schedule] if timing else (0, 0)
-            b.formula(ws, r, H_PERIOD, f"IF({A(H_CODE)}=0,0,INDEX(List_SchedulesPeriod,{A(H_CODE)}))", period, s.calc_text)
-            n = len(set(timing.months)) if timing and timing.schedule == "custom" else parts
-            b.formula(ws, r, H_PART, f"IF({A(H_CODE)}=0,0,IF({A(H_CODE)}={CUSTOM},IF({A(H_COUNT)}=0,0,{A(C_AMOUNT)}/{A(H_COUNT)}),"
-                                     f"{A(C_AMOUNT)}/INDEX(List_SchedulesParts,{A(H_CODE)})))", E / n if n else 0.0, s.calc_money)
-            for k in range(1, MONTHS + 1):
-                # the part due in month j = m - lag arrives in month m: a payment month of the schedule, or a listed month
-                j = f"({self._no(k)}-{A(H_LAG)})"
-                f = (f'IF({j}<1,0,{A(H_PART)}*IF({A(H_PERIOD)}=0,ISNUMBER(SEARCH(","&{j}&",",{A(H_NORM)})),MOD({j}-1,{A(H_PERIOD)})=0))')
-                b.formula(ws, r, C_M1 + k - 1, f, arrive[k - 1], s.calc_money)
-            b.formula(ws, r, C_AFTER, f"IF({A(H_CODE)}=0,0,{A(C_AMOUNT)})-SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", later, s.calc_money)
+        def ref(key: str) -> str:
+            return abs_cell(rev.sheet, src, rev.col(key)).replace("$", "")
+
+        E = x.amount(1) * self.fb.p.probability()[x.confidence] if x else 0.0
+        timing: SourceTiming | None = timing_of(x, c) if x else None
+        arrive, later = source_inflows(E, timing) if timing else ([0.0] * MONTHS, 0.0)
+        b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_text)
+        b.formula(ws, r, C_AMOUNT, f'IF(ISNUMBER({ref("expected")}),{ref("expected")},0)', E, s.calc_money)
+        own = x.timing if x else None
+        b.text(ws, r, C_SCHED, c.label(c.schedules, own.schedule) if own else None, s.in_text)
+        b.number(ws, r, C_LAG, own.lag_months if own else None, s.in_int)
+        b.text(ws, r, C_MONTHS, months_text(own.months) if own else None, self.in_months)
+        stream = self.fb.lists.label("Streams", x.stream) if x else ""
+        b.formula(ws, r, H_KIND, f'IF({ref("stream")}="","",{ref("stream")})', stream, s.calc_text)
+        self._revenue_helpers(r, x is not None, timing, E)
+        A = _here(r)
+        for k in range(1, MONTHS + 1):
+            # the part due in month j = m - lag arrives in month m: a payment month of the schedule, or a listed month
+            j = f"({self._no(k)}-{A(H_LAG)})"
+            f = (f'IF({j}<1,0,{A(H_PART)}*IF({A(H_PERIOD)}=0,ISNUMBER(SEARCH(","&{j}&",",{A(H_NORM)})),MOD({j}-1,{A(H_PERIOD)})=0))')
+            b.formula(ws, r, C_M1 + k - 1, f, arrive[k - 1], s.calc_money)
+        b.formula(ws, r, C_AFTER, f"IF({A(H_CODE)}=0,0,{A(C_AMOUNT)})-SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", later, s.calc_money)
+        return arrive
+
+    def _revenue_helpers(self, r: int, used: bool, timing: SourceTiming | None, E: float) -> None:
+        """The working columns of one source: the schedule and lag in force, its shape, and any problem."""
+        b, s, ws, c = self.b, self.s, self.ws, self.c
+        A = _here(r)
+        sched_label = c.label(c.schedules, timing.schedule) if timing else ""
+        match = f"MATCH({A(H_KIND)},List_Streams,0)"
+        b.formula(ws, r, H_SCHED, f'IF({A(C_SCHED)}<>"",{A(C_SCHED)},IF(ISNA({match}),"",INDEX(List_StreamsSchedule,{match})))',
+                  sched_label, s.calc_text)
+        code = c.ids(c.schedules).index(timing.schedule) + 1 if timing else 0
+        b.formula(ws, r, H_CODE, f'IF(ISNA(MATCH({A(H_SCHED)},List_Schedules,0)),0,MATCH({A(H_SCHED)},List_Schedules,0))', code, s.calc_text)
+        lag = timing.lag if timing else 0
+        b.formula(ws, r, H_LAG, f'IF(ISNUMBER({A(C_LAG)}),{A(C_LAG)},IF({A(C_SCHED)}="",IF(ISNA({match}),0,INDEX(List_StreamsLag,{match})),0))',
+                  lag, s.calc_text)
+        self._months_helpers(r, timing.months if timing else ())
+        b.formula(ws, r, H_BAD,
+                  f'IF(AND(OR({A(C_SCHED)}="",ISNUMBER(MATCH({A(C_SCHED)},List_Schedules,0))),'
+                  f'IF(ISNUMBER({A(C_LAG)}),AND({A(C_LAG)}>=0,{A(C_LAG)}<={MAX_LAG},INT({A(C_LAG)})={A(C_LAG)}),{A(C_LAG)}=""),'
+                  f'OR({A(H_CODE)}<>{CUSTOM},{A(H_COUNT)}>0),OR({A(C_MONTHS)}="",{A(H_CODE)}={CUSTOM})),0,1)', 0, s.calc_text)
+        b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",{A(H_SCHED)}&", lag "&{A(H_LAG)})',
+                  f"{sched_label}, lag {lag}" if used else "", s.calc_text)
+        period, parts = SCHEDULE_SHAPE[timing.schedule] if timing else (0, 0)
+        b.formula(ws, r, H_PERIOD, f"IF({A(H_CODE)}=0,0,INDEX(List_SchedulesPeriod,{A(H_CODE)}))", period, s.calc_text)
+        n = len(set(timing.months)) if timing and timing.schedule == "custom" else parts
+        b.formula(ws, r, H_PART, f"IF({A(H_CODE)}=0,0,IF({A(H_CODE)}={CUSTOM},IF({A(H_COUNT)}=0,0,{A(C_AMOUNT)}/{A(H_COUNT)}),"
+                                 f"{A(C_AMOUNT)}/INDEX(List_SchedulesParts,{A(H_CODE)})))", E / n if n else 0.0, s.calc_money)
+
+    def _revenue_rules(self, t: Table) -> None:
+        """Input messages and validation of the timing inputs, and their defined names."""
+        b, ws = self.b, self.ws
         dropdown(b, ws, t.first, C_SCHED, t.last, C_SCHED, "List_Schedules", "Schedule",
                  "When the money falls due. Empty = the stream's usual timing (Lists). Custom: list the months in the next-but-one column.")
         b.validate(ws, t.first, C_LAG, t.last, C_LAG, number_rule("integer", 0, 11, "Lag (months)",
@@ -291,8 +322,6 @@ class CashFlowSheet:
         for key, col in (("schedule", C_SCHED), ("lag", C_LAG), ("months", C_MONTHS)):
             b.define(f"Rev_{key}", abs_range(CASH, t.first, col, t.last, col))
         b.define("CF_Rev_problem", abs_range(CASH, t.first, H_BAD, t.last, H_BAD))
-        self.revt = t
-        return arrivals
 
     def _months_helpers(self, r: int, months: tuple[int, ...] | list[int]) -> None:
         """The months list as ',1,7,' and how many distinct months 1..12 it names."""
@@ -363,121 +392,143 @@ class CashFlowSheet:
     # ------------------------------------------------------------------ totals, outputs, chart
 
     def _totals(self, arrivals: list[list[float]], payments: list[list[float]]) -> None:
-        b, s, ws, m, fb, c = self.b, self.s, self.ws, self.m, self.fb, self.c
-        revt, expt = self.revt, self.exp
-        r = self.row_no + 1
+        """The monthly table: money in, money out, the running position, the balanced year, then the key figures."""
+        self.r = self.row_no + 1
+        row_in = self._money_in(arrivals)
+        row_out = self._money_out(payments)
+        row_pos, row_mark, row_tie = self._position(row_in, row_out)
+        row_run = self._balanced_year(row_in, row_out)
+        self.r += 1
+        self.key_top = self.r
+        self._key_figures(row_pos, row_tie, row_run)
+        self._chart(row_pos, row_mark, self.key_top)
+        self.key_bottom = self.r
 
-        def col_range(t: Table, col: int) -> str:
-            return f"{rc(t.first, col, True, True)}:{rc(t.last, col, True, True)}"
+    def _section(self, title: str) -> None:
+        self.b.text(self.ws, self.r, C_LABEL, title, self.s.label_b)
+        self.r += 1
 
-        def rel(t: Table, col: int) -> str:  # rows fixed, column relative: one formula shape across the months
-            return f"{rc(t.first, col, True, False)}:{rc(t.last, col, True, False)}"
+    def _line(self, label: str, values: list[float], formula_of: Callable[[int, int], str], style: Any = None,
+              name: str | None = None, total: bool = True, after: tuple[str, float] | None = None,
+              label_style: Any = None) -> int:
+        """One monthly line at the cursor: label, 12 month formulas, the year total, what falls after year end."""
+        b, s, ws, r = self.b, self.s, self.ws, self.r
+        b.text(ws, r, C_LABEL, label, label_style or s.label)
+        for k in range(1, MONTHS + 1):
+            b.formula(ws, r, C_M1 + k - 1, formula_of(C_M1 + k - 1, k), values[k - 1], style or s.calc_money)
+        if total:
+            b.formula(ws, r, C_USE, f"SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", sum(values), style or s.calc_money)
+        if after is not None:
+            b.formula(ws, r, C_AFTER, after[0], after[1], style or s.calc_money)
+        if name:
+            b.define(name, abs_range(CASH, r, C_M1, r, C_AFTER - 1))
+        self.r += 1
+        return r
 
-        def section(title: str) -> None:
-            nonlocal r
-            b.text(ws, r, C_LABEL, title, s.label_b)
-            r += 1
-
-        def line(label: str, values: list[float], formula_of: Any, style: Any = None, name: str | None = None,
-                 total: bool = True, after: tuple[str, float] | None = None, label_style: Any = None) -> int:
-            nonlocal r
-            b.text(ws, r, C_LABEL, label, label_style or s.label)
-            for k in range(1, MONTHS + 1):
-                b.formula(ws, r, C_M1 + k - 1, formula_of(C_M1 + k - 1, k), values[k - 1], style or s.calc_money)
-            if total:
-                b.formula(ws, r, C_USE, f"SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", sum(values), style or s.calc_money)
-            if after is not None:
-                b.formula(ws, r, C_AFTER, after[0], after[1], style or s.calc_money)
-            if name:
-                b.define(name, abs_range(CASH, r, C_M1, r, C_AFTER - 1))
-            r += 1
-            return r - 1
-
+    def _money_in(self, arrivals: list[list[float]]) -> int:
+        """Expected money in by stream, summed from the revenue timing table; returns the total's row."""
+        fb, c, m, revt = self.fb, self.c, self.m, self.revt
         prob = fb.p.probability()
         revs = fb.p.revenue
-        section("Money in (expected, weighted by confidence), by stream")
+        self._section("Money in (expected, weighted by confidence), by stream")
         for sid in c.stream_ids:
             vals = [sum(arrivals[i][k] for i, x in enumerate(revs) if x.stream == sid) for k in range(MONTHS)]
             later = sum(source_inflows(x.amount(1) * prob[x.confidence], timing_of(x, c))[1] for x in revs if x.stream == sid)
             crit = fb.lists.cell("Streams", sid)
-            line(f"  {fb.lists.label('Streams', sid)}", vals,
-                 lambda col, k, crit=crit: f"SUMIF({col_range(revt, H_KIND)},{crit},{rel(revt, col)})",
-                 after=(f"SUMIF({col_range(revt, H_KIND)},{crit},{col_range(revt, C_AFTER)})", later))
-        row_in = line("Total money in", m["FC_CF_In"], lambda col, k: f"SUM({rel(revt, col)})",
-                      s.out_money, "FC_CF_In", after=(f"SUM({col_range(revt, C_AFTER)})", m["FC_CF_Receivable"]), label_style=s.label_b)
-        b.define_cell("FC_CF_Receivable", CASH, row_in, C_AFTER)
-        section("Money out (cash only: in-kind costs and depreciation left out)")
+            self._line(f"  {fb.lists.label('Streams', sid)}", vals,
+                       lambda col, k, crit=crit: f"SUMIF({_col_range(revt, H_KIND)},{crit},{_rel(revt, col)})",
+                       after=(f"SUMIF({_col_range(revt, H_KIND)},{crit},{_col_range(revt, C_AFTER)})", later))
+        row_in = self._line("Total money in", m["FC_CF_In"], lambda col, k: f"SUM({_rel(revt, col)})",
+                            self.s.out_money, "FC_CF_In", after=(f"SUM({_col_range(revt, C_AFTER)})", m["FC_CF_Receivable"]),
+                            label_style=self.s.label_b)
+        self.b.define_cell("FC_CF_Receivable", CASH, row_in, C_AFTER)
+        return row_in
+
+    def _money_out(self, payments: list[list[float]]) -> int:
+        """Cash going out: staff and unfunded costs evenly, expenses by category from the timing table."""
+        fb, c, m, expt = self.fb, self.c, self.m, self.exp
+        self._section("Money out (cash only: in-kind costs and depreciation left out)")
         b_rate = fb.p.assumptions.benefits_rate
         cash_staff = sum(staff_cost(x, b_rate) for x in year1_staff(fb.p) if not x.in_kind)
         unfunded = sum(u.amount for u in fb.p.full_cost.unfunded)
-        row_staff = line("  Staff (cash positions, salaries and benefits)", [cash_staff / MONTHS] * MONTHS,
-                         lambda col, k: "(FC_Personnel-SUMIF(Staff_in_kind,Flag_Yes,Staff_cost))/12")
-        row_unf = line("  Unfunded costs", [unfunded / MONTHS] * MONTHS, lambda col, k: "FC_Unfunded/12")
+        row_staff = self._line("  Staff (cash positions, salaries and benefits)", [cash_staff / MONTHS] * MONTHS,
+                               lambda col, k: "(FC_Personnel-SUMIF(Staff_in_kind,Flag_Yes,Staff_cost))/12")
+        row_unf = self._line("  Unfunded costs", [unfunded / MONTHS] * MONTHS, lambda col, k: "FC_Unfunded/12")
         exps = year1_expenses(fb.p)
         for cid in c.category_ids:
             vals = [sum(payments[i][k] for i, x in enumerate(exps) if x.category == cid) for k in range(MONTHS)]
             crit = fb.lists.cell("Categories", cid)
-            line(f"  {fb.lists.label('Categories', cid)}", vals,
-                 lambda col, k, crit=crit: f"SUMIF({col_range(expt, H_KIND)},{crit},{rel(expt, col)})")
-        row_out = line("Total money out", m["FC_CF_Out"],
-                       lambda col, k: f"{rc(row_staff, col, True)}+{rc(row_unf, col, True)}+SUM({rel(expt, col)})",
-                       s.out_money, "FC_CF_Out", label_style=s.label_b)
-        row_net = line("Net: money in less money out", m["FC_CF_Net"],
-                       lambda col, k: f"{rc(row_in, col, True)}-{rc(row_out, col, True)}", s.calc_money0, "FC_CF_Net")
-        row_pos = line("Running position (the year starts at 0)", m["FC_CF_Position"],
-                       lambda col, k: f"SUM({rc(row_net, C_M1, True, True)}:{rc(row_net, col, True)})", s.out_money, "FC_CF_Position",
-                       total=False, label_style=s.label_b)
+            self._line(f"  {fb.lists.label('Categories', cid)}", vals,
+                       lambda col, k, crit=crit: f"SUMIF({_col_range(expt, H_KIND)},{crit},{_rel(expt, col)})")
+        return self._line("Total money out", m["FC_CF_Out"],
+                          lambda col, k: f"{rc(row_staff, col, True)}+{rc(row_unf, col, True)}+SUM({_rel(expt, col)})",
+                          self.s.out_money, "FC_CF_Out", label_style=self.s.label_b)
+
+    def _position(self, row_in: int, row_out: int) -> tuple[int, int, int]:
+        """Net, running position, the lowest-month marker and the tie helper; returns their rows."""
+        s, m = self.s, self.m
+        row_net = self._line("Net: money in less money out", m["FC_CF_Net"],
+                             lambda col, k: f"{rc(row_in, col, True)}-{rc(row_out, col, True)}", s.calc_money0, "FC_CF_Net")
+        row_pos = self._line("Running position (the year starts at 0)", m["FC_CF_Position"],
+                             lambda col, k: f"SUM({rc(row_net, C_M1, True, True)}:{rc(row_net, col, True)})", s.out_money,
+                             "FC_CF_Position", total=False, label_style=s.label_b)
         low_m = int(m["FC_CF_LowestMonth"])
-        row_mark = line("  Lowest month (for the chart)", [m["FC_CF_Position"][k] if k + 1 == low_m else 0.0 for k in range(MONTHS)],
-                        lambda col, k: f"IF({self._no(k)}=FC_CF_LowestMonth,{rc(row_pos, col, True)},0)", s.calc_money, total=False)
+        row_mark = self._line("  Lowest month (for the chart)",
+                              [m["FC_CF_Position"][k] if k + 1 == low_m else 0.0 for k in range(MONTHS)],
+                              lambda col, k: f"IF({self._no(k)}=FC_CF_LowestMonth,{rc(row_pos, col, True)},0)", s.calc_money, total=False)
         # the first month whose position is within half a cent of the lowest: a helper row of 1s and 0s
-        row_tie = line("  Within half a cent of the lowest (1 = yes)", [1.0 if v <= m["FC_CF_Lowest"] + TIE else 0.0 for v in m["FC_CF_Position"]],
-                       lambda col, k: f"IF({rc(row_pos, col, True)}<=FC_CF_Lowest+CF_Tie,1,0)", self.calc_int, total=False)
+        row_tie = self._line("  Within half a cent of the lowest (1 = yes)",
+                             [1.0 if v <= m["FC_CF_Lowest"] + TIE else 0.0 for v in m["FC_CF_Position"]],
+                             lambda col, k: f"IF({rc(row_pos, col, True)}<=FC_CF_Lowest+CF_Tie,1,0)", self.calc_int, total=False)
+        return row_pos, row_mark, row_tie
+
+    def _balanced_year(self, row_in: int, row_out: int) -> int:
+        """Money in scaled to the cash spending: what timing alone needs; returns the running row."""
+        m = self.m
         o, rv = m["FC_CashOpex"], m["FC_ExpectedRevenue"]
         scaled = [o / MONTHS] * MONTHS if rv == 0 else [i * o / rv for i in m["FC_CF_In"]]
-        r += 1
-        section("A balanced year: money in scaled to the cash spending, to see what timing alone needs")
-        row_sc = line("  Money in, scaled so the year balances", scaled,
-                      lambda col, k: f"IF(FC_ExpectedRevenue=0,FC_CashOpex/12,{rc(row_in, col, True)}*FC_CashOpex/FC_ExpectedRevenue)")
+        self.r += 1
+        self._section("A balanced year: money in scaled to the cash spending, to see what timing alone needs")
+        row_sc = self._line("  Money in, scaled so the year balances", scaled,
+                            lambda col, k: f"IF(FC_ExpectedRevenue=0,FC_CashOpex/12,{rc(row_in, col, True)}*FC_CashOpex/FC_ExpectedRevenue)")
         bal, run = 0.0, []
         for x, y in zip(scaled, m["FC_CF_Out"]):
             bal += x - y
             run.append(bal)
-        row_run = line("  Running position of the balanced year", run,
-                       lambda col, k: f"SUM({rc(row_sc, C_M1, True, True)}:{rc(row_sc, col, True)})-SUM({rc(row_out, C_M1, True, True)}:{rc(row_out, col, True)})",
-                       total=False)
-        run_range = f"{rc(row_run, C_M1, True, True)}:{rc(row_run, C_AFTER - 1, True, True)}"
+        return self._line("  Running position of the balanced year", run,
+                          lambda col, k: f"SUM({rc(row_sc, C_M1, True, True)}:{rc(row_sc, col, True)})"
+                                         f"-SUM({rc(row_out, C_M1, True, True)}:{rc(row_out, col, True)})",
+                          total=False)
 
-        # key figures, left of the chart
-        r += 1
-        key_top = self.key_top = r
-        b.text(ws, r, C_LABEL, "Key figures", s.h)
+    def _key_figures(self, row_pos: int, row_tie: int, row_run: int) -> None:
+        """The key figures, left of the chart, each a formula over the monthly rows."""
+        b, s, ws, m, fb = self.b, self.s, self.ws, self.m, self.fb
+        b.text(ws, self.r, C_LABEL, "Key figures", s.h)
         for col in range(C_AMOUNT, C_USE + 1):
-            b.blank(ws, r, col, s.h)
-        r += 1
-        pos_range = f"{rc(row_pos, C_M1, True, True)}:{rc(row_pos, C_AFTER - 1, True, True)}"
+            b.blank(ws, self.r, col, s.h)
+        self.r += 1
         start = None if fb.blank else fb.p.organization.fiscal_year_start
         figures = [
-            ("Lowest running position in the year", "FC_CF_Lowest", f"MIN({pos_range})", m["FC_CF_Lowest"], s.out_money),
-            ("Month it is reached (1 = first month)", "FC_CF_LowestMonth",
-             f"MATCH(1,{rc(row_tie, C_M1, True, True)}:{rc(row_tie, C_AFTER - 1, True, True)},0)", m["FC_CF_LowestMonth"], self.calc_int),
+            ("Lowest running position in the year", "FC_CF_Lowest", f"MIN({_row_range(row_pos)})", m["FC_CF_Lowest"], s.out_money),
+            ("Month it is reached (1 = first month)", "FC_CF_LowestMonth", f"MATCH(1,{_row_range(row_tie)},0)",
+             m["FC_CF_LowestMonth"], self.calc_int),
             ("Due this year, arriving after year end", None, "FC_CF_Receivable", m["FC_CF_Receivable"], s.calc_money0),
-            ("Working capital that timing alone needs", "FC_CF_TimingNeed", f"MAX(0,-MIN({run_range}))", m["FC_CF_TimingNeed"], s.out_money),
+            ("Working capital that timing alone needs", "FC_CF_TimingNeed", f"MAX(0,-MIN({_row_range(row_run)}))",
+             m["FC_CF_TimingNeed"], s.out_money),
             ("That need in months of cash operating expenses", "FC_CF_MonthsEquivalent",
              "IF(FC_CashOpex=0,0,FC_CF_TimingNeed/(FC_CashOpex/12))", m["FC_CF_MonthsEquivalent"], s.out_dec),
             ("Months assumed by the rule of thumb (Full Cost)", None, "In_WCMonths", fb.p.full_cost.working_capital.months, s.calc_dec0),
             ("Working capital to add this year (area 2)", None, "FC_WorkingCapital", m["FC_WorkingCapital"], s.out_money),
         ]
         for label, name, formula, value, style in figures:
-            b.text(ws, r, C_LABEL, label, s.label)
-            b.formula(ws, r, C_USE, formula, value, style)
+            b.text(ws, self.r, C_LABEL, label, s.label)
+            b.formula(ws, self.r, C_USE, formula, value, style)
             if name:
-                b.define_cell(name, CASH, r, C_USE)
+                b.define_cell(name, CASH, self.r, C_USE)
             if name == "FC_CF_LowestMonth":
-                b.formula(ws, r, C_AMOUNT, f"INDEX(CF_Months,1,FC_CF_LowestMonth)", month_label(start, low_m), s.calc_text)
-            r += 1
-        self._chart(row_pos, row_mark, key_top)
-        self.key_bottom = r
+                b.formula(ws, self.r, C_AMOUNT, "INDEX(CF_Months,1,FC_CF_LowestMonth)",
+                          month_label(start, int(m["FC_CF_LowestMonth"])), s.calc_text)
+            self.r += 1
 
     def _chart(self, row_pos: int, row_mark: int, top: int) -> None:
         wb = self.b.wb
