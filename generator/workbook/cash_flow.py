@@ -24,6 +24,9 @@ from .styles import PALETTE
 from .layout import Table, abs_cell, abs_range
 from .styles import BORDER, FONT, GREY, INPUT_FILL, INPUT_FONT
 
+if TYPE_CHECKING:
+    from .full_cost import FullCostBuilder
+
 CASH = "Cash Flow"
 #: First column of the cash-flow lists on the Lists sheet (clear of the shared lists).
 LIST_COL = 40
@@ -85,6 +88,11 @@ def _rel(t: Table, col: int) -> str:
     return f"{rc(t.first, col, True, False)}:{rc(t.last, col, True, False)}"
 
 
+def _sumif_by(t: Table, crit: str) -> Callable[[int, int], str]:
+    """A monthly line's formula: the timing table's month column summed where its kind is `crit`."""
+    return lambda col, k: f"SUMIF({_col_range(t, H_KIND)},{crit},{_rel(t, col)})"
+
+
 def _row_range(r: int) -> str:
     """The 12 months of one row of the monthly table, absolute."""
     return f"{rc(r, C_M1, True, True)}:{rc(r, C_AFTER - 1, True, True)}"
@@ -105,7 +113,7 @@ def months_text(months: list[int] | tuple[int, ...] | None) -> str | None:
 class CashFlowSheet:
     """Writes the Cash Flow sheet and its lists; `builder` is the FullCostBuilder."""
 
-    def __init__(self, builder: Any):
+    def __init__(self, builder: FullCostBuilder) -> None:
         self.fb = builder
         self.b = builder.book
         self.s = builder.book.styles
@@ -119,6 +127,15 @@ class CashFlowSheet:
         self.month_no = self.b.wb.add_format({**base, "font_color": GREY, "align": "center", "font_size": 8})
         self.calc_int = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0"})
         self.calc_tie = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0.000"})
+        # rows of the sheet: the month header and month numbers, then the timing tables (set in write())
+        self.row_head, self.row_no = 7, 8
+        self.rev_top = self.exp_top = 0
+        self.key_top = self.key_bottom = 0
+        #: the write cursor of the monthly table (_totals and the writers it calls)
+        self.r = 0
+        # the two timing tables, set by their writers
+        self.revt: Table
+        self.exp: Table
 
     # ------------------------------------------------------------------ lists
 
@@ -183,7 +200,6 @@ class CashFlowSheet:
         b.formula(ws, 5, 0, '"Working capital (area 2) is sized by: "&In_WCMethod&" (change it on the Full Cost sheet)."',
                   f"Working capital (area 2) is sized by: {'' if fb.blank else method_label} (change it on the Full Cost sheet).", s.subtitle)
 
-        self.row_head, self.row_no = 7, 8
         self._month_header(self.row_head, {C_LABEL: "Month by month", C_USE: "Year"})
         above = (self.row_no + 1 + (2 + len(self.c.stream_ids)) + (4 + len(self.c.category_ids)) + 5 + 4 + 1)  # key figures start here
         self.rev_top = above + 20
@@ -436,7 +452,7 @@ class CashFlowSheet:
             later = sum(source_inflows(x.amount(1) * prob[x.confidence], timing_of(x, c))[1] for x in revs if x.stream == sid)
             crit = fb.lists.cell("Streams", sid)
             self._line(f"  {fb.lists.label('Streams', sid)}", vals,
-                       lambda col, k, crit=crit: f"SUMIF({_col_range(revt, H_KIND)},{crit},{_rel(revt, col)})",
+                       _sumif_by(revt, crit),
                        after=(f"SUMIF({_col_range(revt, H_KIND)},{crit},{_col_range(revt, C_AFTER)})", later))
         row_in = self._line("Total money in", m["FC_CF_In"], lambda col, k: f"SUM({_rel(revt, col)})",
                             self.s.out_money, "FC_CF_In", after=(f"SUM({_col_range(revt, C_AFTER)})", m["FC_CF_Receivable"]),
@@ -459,7 +475,7 @@ class CashFlowSheet:
             vals = [sum(payments[i][k] for i, x in enumerate(exps) if x.category == cid) for k in range(MONTHS)]
             crit = fb.lists.cell("Categories", cid)
             self._line(f"  {fb.lists.label('Categories', cid)}", vals,
-                       lambda col, k, crit=crit: f"SUMIF({_col_range(expt, H_KIND)},{crit},{_rel(expt, col)})")
+                       _sumif_by(expt, crit))
         return self._line("Total money out", m["FC_CF_Out"],
                           lambda col, k: f"{rc(row_staff, col, True)}+{rc(row_unf, col, True)}+SUM({_rel(expt, col)})",
                           self.s.out_money, "FC_CF_Out", label_style=self.s.label_b)

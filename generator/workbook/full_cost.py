@@ -7,14 +7,17 @@ cached; Summary reads those names in plain words and charts.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
+
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell as rc
 
 from .. import __version__
 from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
 from ..kinds import FULL_COST, Capacity, capacity_meta, slugify
-from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
-from ..schema import Partnership
+from ..model.full_cost import AREAS, FunctionCosts, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
+from ..schema import NamedAmount, Partnership
 from .common import (
     CHECKS, CHECKS_CONSTANT_ROW, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, START, YES, Check, Form, Lists, Status,
     column_width, dropdown, fit_row, identity, print_filled, source_note, table_dropdown,
@@ -34,6 +37,92 @@ ORG, ASSUME, STAFF, EXP, FULL, REV, CALC, SUMMARY = (
     "Organization", "Assumptions", "Staffing", "Expenses", "Full Cost", "Revenue", "Calculations", "Summary",
 )
 SHEETS = [START, ORG, ASSUME, STAFF, EXP, FULL, REV, CASH, CALC, SUMMARY, GUIDE, CHECKS, LISTS, META]
+
+
+#: The Calculations column that shows each result's defined name (column G).
+CALC_NAME_COL = 6
+
+
+@dataclass(frozen=True)
+class CalcLine:
+    """One result line on Calculations: its defined name, label, formula, and style (a Styles attribute)."""
+
+    name: str
+    label: str
+    formula: str
+    style: str = "calc_money0"
+
+
+#: Area 1, piece by piece, then what is in kind and the cash operating expenses.
+AREA1_LINES = [
+    CalcLine("FC_Personnel", "Personnel (salaries and benefits, in-kind included)", "SUM(Staff_cost)"),
+    CalcLine("FC_NonPersonnel", "Non-personnel expenses", "SUM(Exp_amount)"),
+    CalcLine("FC_Depreciation", "Depreciation", "In_Depreciation"),
+    CalcLine("FC_Unfunded", "Unfunded costs", "SUM(Unf_amount)"),
+    CalcLine("FC_TotalExpenses", "Total expenses", "FC_Personnel+FC_NonPersonnel+FC_Depreciation+FC_Unfunded", "out_money"),
+    CalcLine("FC_InKind", "In-kind staff and expenses", "SUMIF(Staff_in_kind,Flag_Yes,Staff_cost)+SUMIF(Exp_in_kind,Flag_Yes,Exp_amount)"),
+    CalcLine("FC_CashOpex", "Cash operating expenses", "FC_TotalExpenses-FC_Depreciation-FC_InKind"),
+]
+
+#: The calculation of each area after area 1, by its defined name (the order is AREAS').
+AREA_LINES = {line.name: line for line in [
+    CalcLine("FC_WorkingCapital", "Working capital to add this year",
+             "IF(In_WCMethod=Label_WCCashFlow,MAX(0,FC_CF_TimingNeed-In_WCCurrent)/In_WCBuild,"
+             "MAX(0,In_WCMonths*FC_CashOpex/12-In_WCCurrent)/In_WCBuild)"),
+    CalcLine("FC_Reserves", "Reserves to add this year", "MAX(0,In_ResMonths*FC_CashOpex/12-In_ResCurrent)/In_ResBuild"),
+    CalcLine("FC_FixedAssets", "Fixed asset additions", "SUM(FA_amount)"),
+    CalcLine("FC_DebtPrincipal", "Debt principal repayment", "SUM(Debt_amount)"),
+    CalcLine("FC_ChangeCapital", "Change capital (this year's share)", "SUM(CC_annual)"),
+]}
+
+#: What follows from the full cost.
+TOTAL_LINES = [
+    CalcLine("FC_RequiredSurplus", "Surplus needed beyond expenses", "FC_Total-FC_TotalExpenses"),
+    CalcLine("FC_RequiredSurplusPct", "Surplus needed, % of total expenses",
+             "IF(FC_TotalExpenses=0,0,FC_RequiredSurplus/FC_TotalExpenses)", "calc_pct0"),
+    CalcLine("FC_CashNeed", "Cash need (full cost less in-kind)", "FC_Total-FC_InKind", "out_money"),
+]
+REVENUE_LINE = CalcLine("FC_ExpectedRevenue", "Expected revenue (weighted by confidence)", "SUM(Rev_expected)", "out_money")
+GAP_LINE = CalcLine("FC_Gap", "Gap: cash need less expected revenue (positive = shortfall)", "FC_CashNeed-FC_ExpectedRevenue", "out_money")
+
+
+ABOVE_CAP = "Above the typical cap: grants capped at that rate leave part of operations unfunded."
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    """One Summary result in plain words: label, defined name, style, and a note (None: a live verdict)."""
+
+    label: str
+    name: str
+    style: str
+    note: str | None = None
+
+
+SUMMARY_LINES = [
+    SummaryLine("What it really costs to run the backbone for a year (all six areas)", "FC_Total", "out_money",
+                "Day-to-day expenses plus what keeps the backbone healthy: working capital, reserves, equipment, debt and change capital."),
+    SummaryLine("Day-to-day expenses, in-kind and unfunded costs included", "FC_TotalExpenses", "calc_money0",
+                "Area 1: staff, other expenses, depreciation and the unfunded costs needed to do today's work fairly."),
+    SummaryLine("Given in kind by partners or the host (no cash needed)", "FC_InKind", "calc_money0",
+                "Positions and costs that partners or the host pay for directly."),
+    SummaryLine("Cash the backbone must raise", "FC_CashNeed", "out_money", "Full cost less in-kind support."),
+    SummaryLine("Revenue it can expect, weighted by how sure each source is", "FC_ExpectedRevenue", "out_money",
+                "Each source counts at its amount times the probability of its confidence level (Assumptions)."),
+    SummaryLine("Gap between the cash need and expected revenue", "FC_Gap", "out_money"),
+    SummaryLine("Surplus needed on top of expenses", "FC_RequiredSurplus", "calc_money0",
+                "Full cost less total expenses: what revenue must exceed expenses by to fund areas 2 to 6."),
+    SummaryLine("That surplus as a share of total expenses", "FC_RequiredSurplusPct", "calc_pct0",
+                "A useful figure to show funders who ask why a budget shows a surplus."),
+    SummaryLine("Working capital that timing alone needs (Cash Flow sheet)", "FC_CF_TimingNeed", "calc_money0"),
+    SummaryLine("True indirect rate (operations against the direct functions)", "FC_IndirectRate", "out_pct"),
+    SummaryLine("Typical funder indirect cap", "FC_IndirectCap", "calc_pct0", "From Assumptions."),
+]
+
+
+def full_cost_sum() -> str:
+    """FC_Total's formula: the areas' defined names added up, in the areas' order."""
+    return "+".join(name for _, name in AREAS)
 
 
 def _flag(v: bool) -> str:
@@ -56,14 +145,27 @@ class FullCostBuilder:
         self.book = Book(str(path))
         self.s = self.book.styles
         self.ws = {name: self.book.sheet(name) for name in SHEETS}
-        self.lists: Lists | None = None
+        self.lists: Lists = write_lists(self.book, self.content, self.ws[LISTS])  # first: every dropdown reads it
         self.checks: list[Check] = []
+        #: the Full Cost sheet's area table starts here; its inputs follow below it
+        self.area_top = 3
+        # the input tables, set by the sheet writers and read by the Cash Flow sheet and the checks
+        self.conf: Table
+        self.staff: Table
+        self.exp: Table
+        self.rev: Table
+        self.unf: Table
+        self.fa: Table
+        self.debt: Table
+        self.cc: Table
+        self.func_table: Table
+        #: Summary chart data: row -> (label, value when built), for the charts' alt text
+        self._chart_rows: dict[int, tuple[str, float]] = {}
 
     # ------------------------------------------------------------------ entry point
 
     def build(self) -> dict[str, str]:
         """Write every sheet and close the file; returns the defined names."""
-        self.lists = write_lists(self.book, self.content, self.ws[LISTS])
         self.book.define("Flag_Yes", self.lists.cell("YesNo", "yes"))
         self.book.define("Label_Shared", self.lists.cell("FunctionsShared", SHARED))
         self.book.define("Label_Operations", self.lists.cell("Functions", INDIRECT_FUNCTION))
@@ -175,7 +277,6 @@ class FullCostBuilder:
             return staff_cost(staff[i], rate) if i < len(staff) else 0.0
 
         first_share, last_share = t.col(share_keys[0]), t.col(share_keys[-1])
-        from xlsxwriter.utility import xl_rowcol_to_cell as rc
         write_table(b, ws, t, rows, {
             "share_total": (lambda i: f"SUM({rc(t.row(i), first_share)}:{rc(t.row(i), last_share)})", total, s.calc_pct),
             "cost": (lambda i: f"{t.cell(i, 'fte')}*{t.cell(i, 'salary')}*(1+In_BenefitsRate)", cost, s.calc_money),
@@ -183,7 +284,7 @@ class FullCostBuilder:
         table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?", "Yes when a partner or host pays this position, not the backbone.")
         c_title, c_tot = t.col("title"), t.col("share_total")
         ws.conditional_format(t.first, c_tot, t.last, c_tot, {
-            "type": "formula", "criteria": f'=AND(${rc(t.first, c_title)[0]}{t.first + 1}<>"",ABS({rc(t.first, c_tot)}-1)>Chk_Tolerance)',
+            "type": "formula", "criteria": f'=AND(${xl_col_to_name(c_title)}{t.first + 1}<>"",ABS({rc(t.first, c_tot)}-1)>Chk_Tolerance)',
             "format": s.cf_fail_share})
         ws.set_row(t.top, 45)
         ws.freeze_panes(t.first, 1)
@@ -196,11 +297,11 @@ class FullCostBuilder:
         self._sheet_title(ws, "Expenses", "Non-personnel costs for year 1, in-kind ones (donated space, a host's back office) too. Give a function when a cost serves one function; otherwise choose Shared.")
         t = Table(EXP, "Exp", 3, 0, [
             Column("name", "Expense", 34, "in_text", "What the cost is. Leave the row empty when not used."),
-            Column("category", "Category", 26, "in_text", None),
+            Column("category", "Category", 26, "in_text", ""),
             Column("amount", "Year-1 amount", 14, "in_money", "Annual amount for year 1.",
                    number_rule("decimal", 0, None, "Amount", "Annual amount for year 1 (0 or more).")),
-            Column("function", "Function", 30, "in_text", None),
-            Column("in_kind", "In-kind?", 9, "in_flag", None),
+            Column("function", "Function", 30, "in_text", ""),
+            Column("in_kind", "In-kind?", 9, "in_flag", ""),
             source_note(),
         ], self.cap.expenses)
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
@@ -216,31 +317,45 @@ class FullCostBuilder:
         self.exp = t
 
     def _full_cost_inputs(self) -> None:
-        b, s, ws, fc = self.book, self.s, self.ws[FULL], self.p.full_cost
+        """The Full Cost sheet's inputs, area by area, under the area table (written later, see _full_cost_results)."""
+        ws = self.ws[FULL]
         ws.set_column(0, 0, 40)
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 30)
         ws.set_column(3, 3, 42)
         self._sheet_title(ws, "Full Cost", "The six areas of full cost: what the backbone needs beyond this year's expenses to stay healthy.")
-        # rows 3..10: the six areas (written once the names exist, see _full_cost_results)
-        self.area_top = 3
-        f = Form(b, ws, row=self.area_top + len(AREAS) + 3)
+        # the area table: a header, one row per area, the total, then a gap before the inputs
+        f = Form(self.book, ws, row=self.area_top + len(AREAS) + 3)
+        self._area1_inputs(f)
+        self._months_targets(f)
+        self.fa = self._item_table(f, "FA", "Area 4: fixed asset additions", self.p.full_cost.fixed_asset_additions, self.cap.fixed_assets)
+        self.debt = self._item_table(f, "Debt", "Area 5: debt principal repayment", self.p.full_cost.debt_principal, self.cap.debt)
+        self._change_capital(f)
+        print_setup(ws, self.org_name)  # landscape: the tables and their notes are wide
+
+    def _area1_inputs(self, f: Form) -> None:
+        """Area 1 beyond Staffing and Expenses: depreciation and the unfunded-costs table."""
+        b, s, ws, fc = self.book, self.s, self.ws[FULL], self.p.full_cost
         f.heading("Area 1: total expenses beyond staff and expenses", gap=0)
         f.number("Depreciation", "In_Depreciation", fc.depreciation, s.in_money,
                  number_rule("decimal", 0, None, "Depreciation", "Yearly depreciation of equipment and other assets (not cash)."),
                  "per year", "Not cash: included in total expenses, left out of the cash need for working capital and reserves.")
         f.note("Unfunded costs: what running today's work fairly would cost but is not paid today (stipends, fair salaries, evaluation).")
-        opts_fn = self.lists
         unf = Table(FULL, "Unf", f.row, 0, [
             Column("name", "Unfunded cost", 40, "in_text", "What is needed but not paid for today."),
-            Column("amount", "Amount per year", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Yearly amount (0 or more).")),
-            Column("function", "Function", 30, "in_text", None),
+            Column("amount", "Amount per year", 16, "in_money", "", number_rule("decimal", 0, None, "Amount", "Yearly amount (0 or more).")),
+            Column("function", "Function", 30, "in_text", ""),
             source_note(),
         ], self.cap.unfunded)
-        write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": opts_fn.label("FunctionsShared", u.function)} for u in fc.unfunded])
+        write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": self.lists.label("FunctionsShared", u.function)}
+                                 for u in fc.unfunded])
         table_dropdown(b, ws, unf, "function", "List_FunctionsShared", "Function", "The function this cost serves, or Shared.")
         self.unf = unf
         f.row = unf.last + 1
+
+    def _months_targets(self, f: Form) -> None:
+        """Areas 2 and 3: a target in months of cash spending, what is held today, and the years to build it up."""
+        s, fc = self.s, self.p.full_cost
         for key, area, target in [("WC", "Area 2: working capital", fc.working_capital), ("Res", "Area 3: reserves", fc.reserves)]:
             what = "working capital" if key == "WC" else "reserves"
             f.heading(area)
@@ -252,31 +367,35 @@ class FullCostBuilder:
                      number_rule("integer", 1, 50, "Years", "Spread the build-up over this many years (at least 1)."), "years")
             if key == "WC":
                 self._working_capital_method(f)
-        for key, title, items in [("FA", "Area 4: fixed asset additions", fc.fixed_asset_additions),
-                                  ("Debt", "Area 5: debt principal repayment", fc.debt_principal)]:
-            f.heading(title)
-            t = Table(FULL, key, f.row, 0, [
-                Column("name", "Item", 40, "in_text", "What it is."),
-                Column("amount", "Amount this year", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Amount this year (0 or more).")),
-                source_note(),
-            ], self.cap.fixed_assets if key == "FA" else self.cap.debt)
-            write_table(b, ws, t, [{"name": x.name, "amount": x.amount} for x in items])
-            setattr(self, key.lower(), t)
-            f.row = t.last + 1
+
+    def _item_table(self, f: Form, key: str, title: str, items: Sequence[NamedAmount], capacity: int) -> Table:
+        """Areas 4 and 5: a table of named amounts for this year."""
+        f.heading(title)
+        t = Table(FULL, key, f.row, 0, [
+            Column("name", "Item", 40, "in_text", "What it is."),
+            Column("amount", "Amount this year", 16, "in_money", "", number_rule("decimal", 0, None, "Amount", "Amount this year (0 or more).")),
+            source_note(),
+        ], capacity)
+        write_table(self.book, self.ws[FULL], t, [{"name": x.name, "amount": x.amount} for x in items])
+        f.row = t.last + 1
+        return t
+
+    def _change_capital(self, f: Form) -> None:
+        """Area 6: one-off investments, each spread over its years."""
+        s = self.s
         f.heading("Area 6: change capital")
         cc = Table(FULL, "CC", f.row, 0, [
             Column("name", "Investment", 40, "in_text", "A one-off investment in growth or change."),
-            Column("amount", "Total amount", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Total amount of the investment.")),
-            Column("years", "Spread over (years)", 30, "in_int", None, number_rule("integer", 1, 50, "Years", "Years to spread the investment over (at least 1).")),
+            Column("amount", "Total amount", 16, "in_money", "", number_rule("decimal", 0, None, "Amount", "Total amount of the investment.")),
+            Column("years", "Spread over (years)", 30, "in_int", "", number_rule("integer", 1, 50, "Years", "Years to spread the investment over (at least 1).")),
             Column("annual", "Per year", 16, "calc_money", is_input=False),
             source_note(),
         ], self.cap.change_capital)
-        ccs = fc.change_capital
-        write_table(b, ws, cc, [{"name": c.name, "amount": c.amount, "years": c.years} for c in ccs], {
+        ccs = self.p.full_cost.change_capital
+        write_table(self.book, self.ws[FULL], cc, [{"name": c.name, "amount": c.amount, "years": c.years} for c in ccs], {
             "annual": (lambda i: f"IF(ISNUMBER({cc.cell(i, 'years')}),IF({cc.cell(i, 'years')}>0,{cc.cell(i, 'amount')}/{cc.cell(i, 'years')},0),0)",
                        lambda i, d: ccs[i].amount / ccs[i].years if i < len(ccs) else 0.0, s.calc_money)})
         self.cc = cc
-        print_setup(ws, self.org_name)  # landscape: the tables and their notes are wide
 
     def _working_capital_method(self, f: Form) -> None:
         """Area 2's method (a dropdown) and the timing need from the Cash Flow sheet beside the months rule."""
@@ -299,10 +418,10 @@ class FullCostBuilder:
         self._sheet_title(ws, "Revenue", "Every source of money expected in year 1, with its funding stream and how sure it is. Expected revenue weights each amount by its confidence.")
         t = Table(REV, "Rev", 3, 0, [
             Column("name", "Source", 36, "in_text", "The funder or contract. Leave the row empty when not used."),
-            Column("stream", "Funding stream", 26, "in_text", None),
-            Column("confidence", "Confidence", 14, "in_text", None),
-            Column("restricted", "Restricted?", 11, "in_flag", None),
-            Column("amount", "Year-1 amount", 14, "in_money", None, number_rule("decimal", 0, None, "Amount", "Amount expected in year 1 (0 or more).")),
+            Column("stream", "Funding stream", 26, "in_text", ""),
+            Column("confidence", "Confidence", 14, "in_text", ""),
+            Column("restricted", "Restricted?", 11, "in_flag", ""),
+            Column("amount", "Year-1 amount", 14, "in_money", "", number_rule("decimal", 0, None, "Amount", "Amount expected in year 1 (0 or more).")),
             Column("prob", "Probability", 12, "calc_pct", is_input=False),
             Column("expected", "Expected", 14, "calc_money", is_input=False),
             source_note(),
@@ -328,60 +447,58 @@ class FullCostBuilder:
     # ------------------------------------------------------------------ calculations
 
     def _calculations(self) -> None:
-        b, s, ws, m = self.book, self.s, self.ws[CALC], self.model
+        """Every SPEC output as a formula under its defined name, section by section, then the function table."""
+        b, ws = self.book, self.ws[CALC]
         ws.set_column(0, 0, 44)
         ws.set_column(1, 5, 16)
-        ws.set_column(6, 6, 50)
+        ws.set_column(CALC_NAME_COL, CALC_NAME_COL, 50)
         self._sheet_title(ws, "Calculations", "Every result of the workbook, each a formula over the inputs. Names in column G are the workbook's defined names.")
         master_banner(b, ws, 2, 0, self.status)
         f = Form(b, ws, row=4, value_col=1)
-        fu = self.lists
-        stream_lines = [(f"FC_Revenue_{k}", f"  of which {fu.label('Streams', k)}", f"SUMIF(Rev_stream,{fu.cell('Streams', k)},Rev_expected)") for k in self.content.stream_ids]
-
-        def line(name: str, label: str, formula: str, style: Any = None) -> None:
-            r = f.formula(label, name, formula, m[name], style or s.calc_money0)
-            b.text(ws, r, 6, name, s.subtitle)
-
-        f.heading("Area 1: total expenses", gap=0)
-        line("FC_Personnel", "Personnel (salaries and benefits, in-kind included)", "SUM(Staff_cost)")
-        line("FC_NonPersonnel", "Non-personnel expenses", "SUM(Exp_amount)")
-        line("FC_Depreciation", "Depreciation", "In_Depreciation")
-        line("FC_Unfunded", "Unfunded costs", "SUM(Unf_amount)")
-        line("FC_TotalExpenses", "Total expenses", "FC_Personnel+FC_NonPersonnel+FC_Depreciation+FC_Unfunded", s.out_money)
-        line("FC_InKind", "In-kind staff and expenses", "SUMIF(Staff_in_kind,Flag_Yes,Staff_cost)+SUMIF(Exp_in_kind,Flag_Yes,Exp_amount)")
-        line("FC_CashOpex", "Cash operating expenses", "FC_TotalExpenses-FC_Depreciation-FC_InKind")
-        f.heading("Areas 2 to 6")
-        line("FC_WorkingCapital", "Working capital to add this year",
-             "IF(In_WCMethod=Label_WCCashFlow,MAX(0,FC_CF_TimingNeed-In_WCCurrent)/In_WCBuild,MAX(0,In_WCMonths*FC_CashOpex/12-In_WCCurrent)/In_WCBuild)")
-        line("FC_Reserves", "Reserves to add this year", "MAX(0,In_ResMonths*FC_CashOpex/12-In_ResCurrent)/In_ResBuild")
-        line("FC_FixedAssets", "Fixed asset additions", "SUM(FA_amount)")
-        line("FC_DebtPrincipal", "Debt principal repayment", "SUM(Debt_amount)")
-        line("FC_ChangeCapital", "Change capital (this year's share)", "SUM(CC_annual)")
-        f.heading("Full cost")
-        line("FC_Total", "Full cost (the six areas)", "FC_TotalExpenses+FC_WorkingCapital+FC_Reserves+FC_FixedAssets+FC_DebtPrincipal+FC_ChangeCapital", s.out_money)
-        line("FC_RequiredSurplus", "Surplus needed beyond expenses", "FC_Total-FC_TotalExpenses")
-        line("FC_RequiredSurplusPct", "Surplus needed, % of total expenses", "IF(FC_TotalExpenses=0,0,FC_RequiredSurplus/FC_TotalExpenses)", s.calc_pct0)
-        line("FC_CashNeed", "Cash need (full cost less in-kind)", "FC_Total-FC_InKind", s.out_money)
-        f.heading("Revenue")
-        line("FC_ExpectedRevenue", "Expected revenue (weighted by confidence)", "SUM(Rev_expected)", s.out_money)
-        for name, label, formula in stream_lines:
-            line(name, label, formula)
-        line("FC_Gap", "Gap: cash need less expected revenue (positive = shortfall)", "FC_CashNeed-FC_ExpectedRevenue", s.out_money)
-
-        # function allocation table
+        for n, (heading, lines) in enumerate(self._calc_sections()):
+            self._calc_section(f, heading, lines, gap=0 if n == 0 else 1)
         ws.set_h_pagebreaks([f.row])  # the function table and the true indirect rate print together
+        self._function_table(f)
+        self._calc_section(f, "Indirect costs", [
+            CalcLine("FC_IndirectRate", "True indirect rate (operations / direct functions)",
+                     f"IF(FC_TotalExpenses-FC_Function_{INDIRECT_FUNCTION}=0,0,"
+                     f"FC_Function_{INDIRECT_FUNCTION}/(FC_TotalExpenses-FC_Function_{INDIRECT_FUNCTION}))", "out_pct"),
+            CalcLine("FC_IndirectCap", "Typical funder indirect cap", "In_IndirectCap", "calc_pct0"),
+        ])
+        print_setup(ws, self.org_name)
+
+    def _calc_sections(self) -> list[tuple[str, list[CalcLine]]]:
+        """The result lines above the function table, as data: (heading, lines)."""
+        fu = self.lists
+        streams = [CalcLine(f"FC_Revenue_{k}", f"  of which {fu.label('Streams', k)}",
+                            f"SUMIF(Rev_stream,{fu.cell('Streams', k)},Rev_expected)") for k in self.content.stream_ids]
+        return [
+            ("Area 1: total expenses", AREA1_LINES),
+            ("Areas 2 to 6", [AREA_LINES[name] for _, name in AREAS[1:]]),
+            ("Full cost", [CalcLine("FC_Total", "Full cost (the six areas)", full_cost_sum(), "out_money"), *TOTAL_LINES]),
+            ("Revenue", [REVENUE_LINE, *streams, GAP_LINE]),
+        ]
+
+    def _calc_section(self, f: Form, heading: str, lines: Sequence[CalcLine], gap: int = 1) -> None:
+        """A heading, then each line: label, formula under its name (with the model's value), the name beside it."""
+        f.heading(heading, gap=gap)
+        for line in lines:
+            r = f.formula(line.label, line.name, line.formula, self.model[line.name], getattr(self.s, line.style))
+            self.book.text(self.ws[CALC], r, CALC_NAME_COL, line.name, self.s.subtitle)
+
+    def _function_table(self, f: Form) -> None:
+        """Cost by function: personnel by time shares, direct costs, and a share of the shared pool."""
+        b, s, ws = self.book, self.s, self.ws[CALC]
         f.heading("Cost by function", gap=0)
         f.note("Personnel follows each position's time shares; direct expenses go to their function; shared costs and depreciation follow personnel (all to operations when there is no personnel).")
-        fids = self.content.function_ids
         fcosts = function_costs(self.p, self.content)
-        top = f.row
-        t = Table(CALC, "Func", top, 0, [
+        t = Table(CALC, "Func", f.row, 0, [
             Column("label", "Function", 44, "calc_text", is_input=False),
             Column("personnel", "Personnel", 16, "calc_money0", is_input=False),
             Column("direct", "Direct expenses", 16, "calc_money0", is_input=False),
             Column("shared", "Share of shared costs", 16, "calc_money0", is_input=False),
             Column("total", "Function cost", 16, "out_money", is_input=False),
-        ], len(fids))
+        ], len(self.content.function_ids))
         for c in t.columns:
             b.text(ws, t.top, t.col(c.key), c.header, s.th)
         after = t.last + 1
@@ -393,29 +510,28 @@ class FullCostBuilder:
         b.formula(ws, after + 1, 1, "SUMIF(Exp_function,Label_Shared,Exp_amount)+SUMIF(Unf_function,Label_Shared,Unf_amount)+FC_Depreciation",
                   fcosts.shared, s.calc_money0)
         b.define_cell("Calc_SharedPool", CALC, after + 1, 1)
-        for i, fid in enumerate(fids):
-            r = t.row(i)
-            lab = fu.cell("Functions", fid)
-            b.formula(ws, r, t.col("label"), lab, fu.label("Functions", fid), s.calc_text)
-            b.formula(ws, r, t.col("personnel"), f"SUMPRODUCT(Staff_cost,Staff_share_{fid})", fcosts.personnel[fid], s.calc_money0)
-            b.formula(ws, r, t.col("direct"), f"SUMIF(Exp_function,{t.cell(i, 'label')},Exp_amount)+SUMIF(Unf_function,{t.cell(i, 'label')},Unf_amount)",
-                      fcosts.direct[fid], s.calc_money0)
-            alloc = fcosts.total[fid] - fcosts.personnel[fid] - fcosts.direct[fid]
-            b.formula(ws, r, t.col("shared"),
-                      f"IF(Calc_PersonnelTotal=0,IF({t.cell(i, 'label')}=Label_Operations,Calc_SharedPool,0),Calc_SharedPool*{t.cell(i, 'personnel')}/Calc_PersonnelTotal)",
-                      alloc, s.calc_money0)
-            name = f"FC_Function_{fid}"
-            b.formula(ws, r, t.col("total"), f"{t.cell(i, 'personnel')}+{t.cell(i, 'direct')}+{t.cell(i, 'shared')}", m[name], s.out_money)
-            b.define_cell(name, CALC, r, t.col("total"))
-            b.text(ws, r, 6, name, s.subtitle)
+        for i, fid in enumerate(self.content.function_ids):
+            self._function_row(t, i, fid, fcosts)
         b.define("Calc_FunctionTotals", t.ref("total"))
         f.row = after + 3
-        f.heading("Indirect costs")
-        line("FC_IndirectRate", "True indirect rate (operations / direct functions)",
-             f"IF(FC_TotalExpenses-FC_Function_{INDIRECT_FUNCTION}=0,0,FC_Function_{INDIRECT_FUNCTION}/(FC_TotalExpenses-FC_Function_{INDIRECT_FUNCTION}))", s.out_pct)
-        line("FC_IndirectCap", "Typical funder indirect cap", "In_IndirectCap", s.calc_pct0)
         self.func_table = t
-        print_setup(ws, self.org_name)
+
+    def _function_row(self, t: Table, i: int, fid: str, fcosts: FunctionCosts) -> None:
+        """One function's row of the function table, its total under FC_Function_<id>."""
+        b, s, ws, fu = self.book, self.s, self.ws[CALC], self.lists
+        r = t.row(i)
+        b.formula(ws, r, t.col("label"), fu.cell("Functions", fid), fu.label("Functions", fid), s.calc_text)
+        b.formula(ws, r, t.col("personnel"), f"SUMPRODUCT(Staff_cost,Staff_share_{fid})", fcosts.personnel[fid], s.calc_money0)
+        b.formula(ws, r, t.col("direct"), f"SUMIF(Exp_function,{t.cell(i, 'label')},Exp_amount)+SUMIF(Unf_function,{t.cell(i, 'label')},Unf_amount)",
+                  fcosts.direct[fid], s.calc_money0)
+        alloc = fcosts.total[fid] - fcosts.personnel[fid] - fcosts.direct[fid]
+        b.formula(ws, r, t.col("shared"),
+                  f"IF(Calc_PersonnelTotal=0,IF({t.cell(i, 'label')}=Label_Operations,Calc_SharedPool,0),Calc_SharedPool*{t.cell(i, 'personnel')}/Calc_PersonnelTotal)",
+                  alloc, s.calc_money0)
+        name = f"FC_Function_{fid}"
+        b.formula(ws, r, t.col("total"), f"{t.cell(i, 'personnel')}+{t.cell(i, 'direct')}+{t.cell(i, 'shared')}", self.model[name], s.out_money)
+        b.define_cell(name, CALC, r, t.col("total"))
+        b.text(ws, r, CALC_NAME_COL, name, s.subtitle)
 
     # ------------------------------------------------------------------ checks
 
@@ -464,7 +580,7 @@ class FullCostBuilder:
             Check("Cost by function adds up to total expenses",
                   "ABS(SUM(Calc_FunctionTotals)-FC_TotalExpenses)<=Chk_Tolerance*MAX(1,ABS(FC_TotalExpenses))", True, CALC),
             Check("The six areas add up to the full cost",
-                  "ABS(FC_TotalExpenses+FC_WorkingCapital+FC_Reserves+FC_FixedAssets+FC_DebtPrincipal+FC_ChangeCapital-FC_Total)<=Chk_Tolerance*MAX(1,ABS(FC_Total))",
+                  f"ABS({full_cost_sum()}-FC_Total)<=Chk_Tolerance*MAX(1,ABS(FC_Total))",
                   True, CALC),
         ]
         ws = self.ws[CHECKS]
@@ -494,7 +610,8 @@ class FullCostBuilder:
         b.formula(ws, r + len(AREAS) + 1, 1, "FC_Total", self.model["FC_Total"], s.out_money)
 
     def _summary(self) -> None:
-        b, s, ws, m = self.book, self.s, self.ws[SUMMARY], self.model
+        """The results in plain words, the chart data, then the charts from a new page."""
+        b, s, ws = self.book, self.s, self.ws[SUMMARY]
         ws.set_column(0, 0, 52)
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 70)
@@ -507,64 +624,58 @@ class FullCostBuilder:
         b.blank(ws, r, 1, s.h)
         b.blank(ws, r, 2, s.h)
         r += 1
-        gap, rate, cap, done = m["FC_Gap"], m["FC_IndirectRate"], m["FC_IndirectCap"], bool(m["FC_Complete"])
-        lines = [
-            ("What it really costs to run the backbone for a year (all six areas)", "FC_Total", s.out_money,
-             "Day-to-day expenses plus what keeps the backbone healthy: working capital, reserves, equipment, debt and change capital."),
-            ("Day-to-day expenses, in-kind and unfunded costs included", "FC_TotalExpenses", s.calc_money0,
-             "Area 1: staff, other expenses, depreciation and the unfunded costs needed to do today's work fairly."),
-            ("Given in kind by partners or the host (no cash needed)", "FC_InKind", s.calc_money0,
-             "Positions and costs that partners or the host pay for directly."),
-            ("Cash the backbone must raise", "FC_CashNeed", s.out_money, "Full cost less in-kind support."),
-            ("Revenue it can expect, weighted by how sure each source is", "FC_ExpectedRevenue", s.out_money,
-             "Each source counts at its amount times the probability of its confidence level (Assumptions)."),
-            ("Gap between the cash need and expected revenue", "FC_Gap", s.out_money, None),
-            ("Surplus needed on top of expenses", "FC_RequiredSurplus", s.calc_money0,
-             "Full cost less total expenses: what revenue must exceed expenses by to fund areas 2 to 6."),
-            ("That surplus as a share of total expenses", "FC_RequiredSurplusPct", s.calc_pct0,
-             "A useful figure to show funders who ask why a budget shows a surplus."),
-            ("Working capital that timing alone needs (Cash Flow sheet)", "FC_CF_TimingNeed", s.calc_money0, None),
-            ("True indirect rate (operations against the direct functions)", "FC_IndirectRate", s.out_pct, None),
-            ("Typical funder indirect cap", "FC_IndirectCap", s.calc_pct0, "From Assumptions."),
-        ]
-        for label, name, style, note in lines:
-            b.text(ws, r, 0, label, s.wrap)
-            b.formula(ws, r, 1, name, m[name], style)
-            fit_row(ws, r, [(label, 52), (note or "Above the typical cap: grants capped at that rate leave part of operations unfunded.", 70)])
-            if note is not None:
-                b.text(ws, r, 2, note, s.note)
-            elif name == "FC_CF_TimingNeed":
-                from .cash_flow import plain_words
-                b.formula(ws, r, 2, "CF_PlainWords", plain_words(m, self.p.full_cost.working_capital.months), s.calc_wrap)
-            elif name == "FC_Gap":
-                b.formula(ws, r, 2, f'IF(NOT(FC_Complete),"{NOT_APPLICABLE_NOTE}",'
-                                    'IF(FC_Gap>0,"Shortfall: expected revenue does not cover the cash need yet.",'
-                                    '"Covered: expected revenue meets or exceeds the cash need."))',
-                          NOT_APPLICABLE_NOTE if not done else
-                          "Shortfall: expected revenue does not cover the cash need yet." if gap > 0 else
-                          "Covered: expected revenue meets or exceeds the cash need.", s.calc_wrap)
-            else:
-                b.formula(ws, r, 2, f'IF(NOT(FC_Complete),"{NOT_APPLICABLE_NOTE}",'
-                                    'IF(FC_IndirectRate>FC_IndirectCap,"Above the typical cap: grants capped at that rate leave part of operations unfunded.",'
-                                    '"Within the typical cap."))',
-                          NOT_APPLICABLE_NOTE if not done else
-                          "Above the typical cap: grants capped at that rate leave part of operations unfunded." if rate > cap else
-                          "Within the typical cap.", s.calc_wrap)
+        for line in SUMMARY_LINES:
+            self._summary_line(r, line)
             r += 1
-        # chart data
-        r += 1
-        data_top = r
-        tables: list[tuple[str, list[tuple[str, str, Any]]]] = [
-            ("Full cost by area", [(f"{self.content.by_id(self.content.areas, a).label}", n, m[n]) for a, n in AREAS]),
-            ("Cost by function", [(self.lists.label("Functions", f), f"FC_Function_{f}", m[f"FC_Function_{f}"]) for f in self.content.function_ids]),
+        data_top = r + 1
+        ranges, r = self._chart_data(data_top)
+        # the charts under the tables, two a row, from a new page: the page prints near full size
+        ws.set_h_pagebreaks([data_top, r])  # the chart data on a page of its own, never split from its heading
+        self._charts(ws, ranges, r)
+        print_setup(ws, self.org_name)
+
+    def _summary_line(self, r: int, line: SummaryLine) -> None:
+        """A result in words: the label, the figure under its name, and a note (text, or a live verdict)."""
+        b, s, ws, m = self.book, self.s, self.ws[SUMMARY], self.model
+        b.text(ws, r, 0, line.label, s.wrap)
+        b.formula(ws, r, 1, line.name, m[line.name], getattr(s, line.style))
+        fit_row(ws, r, [(line.label, 52), (line.note or ABOVE_CAP, 70)])
+        if line.note is not None:
+            b.text(ws, r, 2, line.note, s.note)
+        elif line.name == "FC_CF_TimingNeed":
+            from .cash_flow import plain_words
+            b.formula(ws, r, 2, "CF_PlainWords", plain_words(m, self.p.full_cost.working_capital.months), s.calc_wrap)
+        elif line.name == "FC_Gap":
+            self._verdict(r, "FC_Gap>0", m["FC_Gap"] > 0, "Shortfall: expected revenue does not cover the cash need yet.",
+                          "Covered: expected revenue meets or exceeds the cash need.")
+        else:
+            self._verdict(r, "FC_IndirectRate>FC_IndirectCap", m["FC_IndirectRate"] > m["FC_IndirectCap"], ABOVE_CAP,
+                          "Within the typical cap.")
+
+    def _verdict(self, r: int, test: str, holds: bool, yes: str, no: str) -> None:
+        """A note that reads the figures (not applicable until the workbook is complete)."""
+        cached = NOT_APPLICABLE_NOTE if not self.model["FC_Complete"] else yes if holds else no
+        self.book.formula(self.ws[SUMMARY], r, 2, f'IF(NOT(FC_Complete),"{NOT_APPLICABLE_NOTE}",IF({test},"{yes}","{no}"))',
+                          cached, self.s.calc_wrap)
+
+    def _chart_tables(self) -> list[tuple[str, list[tuple[str, str, Any]]]]:
+        """The data of the four Summary charts: (title, [(label, defined name, value)])."""
+        m, c, fu = self.model, self.content, self.lists
+        return [
+            ("Full cost by area", [(f"{c.by_id(c.areas, a).label}", n, m[n]) for a, n in AREAS]),
+            ("Cost by function", [(fu.label("Functions", f), f"FC_Function_{f}", m[f"FC_Function_{f}"]) for f in c.function_ids]),
             ("Expected revenue by stream against the cash need",
-             [(self.lists.label("Streams", k), f"FC_Revenue_{k}", m[f"FC_Revenue_{k}"]) for k in self.content.stream_ids]
+             [(fu.label("Streams", k), f"FC_Revenue_{k}", m[f"FC_Revenue_{k}"]) for k in c.stream_ids]
              + [("Expected revenue, all streams", "FC_ExpectedRevenue", m["FC_ExpectedRevenue"]), ("Cash need", "FC_CashNeed", m["FC_CashNeed"])]),
-            ("True indirect rate against the typical cap", [("True indirect rate", "FC_IndirectRate", rate), ("Typical funder cap", "FC_IndirectCap", cap)]),
+            ("True indirect rate against the typical cap",
+             [("True indirect rate", "FC_IndirectRate", m["FC_IndirectRate"]), ("Typical funder cap", "FC_IndirectCap", m["FC_IndirectCap"])]),
         ]
+
+    def _chart_data(self, r: int) -> tuple[list[tuple[str, int, int]], int]:
+        """The chart tables from row r; returns each one's (title, first row, last row) and the row after them."""
+        b, s, ws = self.book, self.s, self.ws[SUMMARY]
         ranges = []
-        self._chart_rows: dict[int, tuple[str, float]] = {}
-        for title, rows in tables:
+        for title, rows in self._chart_tables():
             b.text(ws, r, 0, title, s.h)
             b.blank(ws, r, 1, s.h)
             r += 1
@@ -576,10 +687,7 @@ class FullCostBuilder:
                 r += 1
             ranges.append((title, first, r - 1))
             r += 1
-        # the charts under the tables, two a row, from a new page: the page prints near full size
-        ws.set_h_pagebreaks([data_top, r])  # the chart data on a page of its own, never split from its heading
-        self._charts(ws, ranges, r)
-        print_setup(ws, self.org_name)
+        return ranges, r
 
     def _alt_text(self, title: str, first: int, last: int) -> str:
         """What a Summary chart shows, in words, with the figures it was built with."""
