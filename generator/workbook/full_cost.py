@@ -45,45 +45,42 @@ CALC_NAME_COL = 6
 
 @dataclass(frozen=True)
 class CalcLine:
-    """One result line on Calculations: its defined name, label, formula, and style (a Styles attribute)."""
+    """One result line on Calculations: its defined name (also its words' key), formula, and style (a Styles attribute)."""
 
     name: str
-    label: str
     formula: str
     style: str = "calc_money0"
 
 
 #: Area 1, piece by piece, then what is in kind and the cash operating expenses.
 AREA1_LINES = [
-    CalcLine("FC_Personnel", "Personnel (salaries and benefits, in-kind included)", "SUM(Staff_cost)"),
-    CalcLine("FC_NonPersonnel", "Non-personnel expenses", "SUM(Exp_amount)"),
-    CalcLine("FC_Depreciation", "Depreciation", "In_Depreciation"),
-    CalcLine("FC_Unfunded", "Unfunded costs", "SUM(Unf_amount)"),
-    CalcLine("FC_TotalExpenses", "Total expenses", "FC_Personnel+FC_NonPersonnel+FC_Depreciation+FC_Unfunded", "out_money"),
-    CalcLine("FC_InKind", "In-kind staff and expenses", "SUMIF(Staff_in_kind,Flag_Yes,Staff_cost)+SUMIF(Exp_in_kind,Flag_Yes,Exp_amount)"),
-    CalcLine("FC_CashOpex", "Cash operating expenses", "FC_TotalExpenses-FC_Depreciation-FC_InKind"),
+    CalcLine("FC_Personnel", "SUM(Staff_cost)"),
+    CalcLine("FC_NonPersonnel", "SUM(Exp_amount)"),
+    CalcLine("FC_Depreciation", "In_Depreciation"),
+    CalcLine("FC_Unfunded", "SUM(Unf_amount)"),
+    CalcLine("FC_TotalExpenses", "FC_Personnel+FC_NonPersonnel+FC_Depreciation+FC_Unfunded", "out_money"),
+    CalcLine("FC_InKind", "SUMIF(Staff_in_kind,Flag_Yes,Staff_cost)+SUMIF(Exp_in_kind,Flag_Yes,Exp_amount)"),
+    CalcLine("FC_CashOpex", "FC_TotalExpenses-FC_Depreciation-FC_InKind"),
 ]
 
 #: The calculation of each area after area 1, by its defined name (the order is AREAS').
 AREA_LINES = {line.name: line for line in [
-    CalcLine("FC_WorkingCapital", "Working capital to add this year",
-             "IF(In_WCMethod=Label_WCCashFlow,MAX(0,FC_CF_TimingNeed-In_WCCurrent)/In_WCBuild,"
+    CalcLine("FC_WorkingCapital", "IF(In_WCMethod=Label_WCCashFlow,MAX(0,FC_CF_TimingNeed-In_WCCurrent)/In_WCBuild,"
              "MAX(0,In_WCMonths*FC_CashOpex/12-In_WCCurrent)/In_WCBuild)"),
-    CalcLine("FC_Reserves", "Reserves to add this year", "MAX(0,In_ResMonths*FC_CashOpex/12-In_ResCurrent)/In_ResBuild"),
-    CalcLine("FC_FixedAssets", "Fixed asset additions", "SUM(FA_amount)"),
-    CalcLine("FC_DebtPrincipal", "Debt principal repayment", "SUM(Debt_amount)"),
-    CalcLine("FC_ChangeCapital", "Change capital (this year's share)", "SUM(CC_annual)"),
+    CalcLine("FC_Reserves", "MAX(0,In_ResMonths*FC_CashOpex/12-In_ResCurrent)/In_ResBuild"),
+    CalcLine("FC_FixedAssets", "SUM(FA_amount)"),
+    CalcLine("FC_DebtPrincipal", "SUM(Debt_amount)"),
+    CalcLine("FC_ChangeCapital", "SUM(CC_annual)"),
 ]}
 
 #: What follows from the full cost.
 TOTAL_LINES = [
-    CalcLine("FC_RequiredSurplus", "Surplus needed beyond expenses", "FC_Total-FC_TotalExpenses"),
-    CalcLine("FC_RequiredSurplusPct", "Surplus needed, % of total expenses",
-             "IF(FC_TotalExpenses=0,0,FC_RequiredSurplus/FC_TotalExpenses)", "calc_pct0"),
-    CalcLine("FC_CashNeed", "Cash need (full cost less in-kind)", "FC_Total-FC_InKind", "out_money"),
+    CalcLine("FC_RequiredSurplus", "FC_Total-FC_TotalExpenses"),
+    CalcLine("FC_RequiredSurplusPct", "IF(FC_TotalExpenses=0,0,FC_RequiredSurplus/FC_TotalExpenses)", "calc_pct0"),
+    CalcLine("FC_CashNeed", "FC_Total-FC_InKind", "out_money"),
 ]
-REVENUE_LINE = CalcLine("FC_ExpectedRevenue", "Expected revenue (weighted by confidence)", "SUM(Rev_expected)", "out_money")
-GAP_LINE = CalcLine("FC_Gap", "Gap: cash need less expected revenue (positive = shortfall)", "FC_CashNeed-FC_ExpectedRevenue", "out_money")
+REVENUE_LINE = CalcLine("FC_ExpectedRevenue", "SUM(Rev_expected)", "out_money")
+GAP_LINE = CalcLine("FC_Gap", "FC_CashNeed-FC_ExpectedRevenue", "out_money")
 
 
 ABOVE_CAP = "Above the typical cap: grants capped at that rate leave part of operations unfunded."
@@ -147,6 +144,8 @@ class FullCostBuilder:
         self.ws = {name: self.book.sheet(name) for name in SHEETS}
         self.lists: Lists = write_lists(self.book, self.content, self.ws[LISTS])  # first: every dropdown reads it
         self.checks: list[Check] = []
+        #: the words of every sheet (templates/content/sheets_full_cost.yaml)
+        self.w = self.content.words("full_cost")
         #: the Full Cost sheet's area table starts here; its inputs follow below it
         self.area_top = 3
         # the input tables, set by the sheet writers and read by the Cash Flow sheet and the checks
@@ -448,65 +447,72 @@ class FullCostBuilder:
 
     def _calculations(self) -> None:
         """Every SPEC output as a formula under its defined name, section by section, then the function table."""
-        b, ws = self.book, self.ws[CALC]
+        b, ws, sw = self.book, self.ws[CALC], self.w.sheet("calculations")
         ws.set_column(0, 0, 44)
         ws.set_column(1, 5, 16)
         ws.set_column(CALC_NAME_COL, CALC_NAME_COL, 50)
-        self._sheet_title(ws, "Calculations", "Every result of the workbook, each a formula over the inputs. Names in column G are the workbook's defined names.")
+        self._sheet_title(ws, sw.title, sw.note)
         master_banner(b, ws, 2, 0, self.status)
         f = Form(b, ws, row=4, value_col=1)
         for n, (heading, lines) in enumerate(self._calc_sections()):
             self._calc_section(f, heading, lines, gap=0 if n == 0 else 1)
         ws.set_h_pagebreaks([f.row])  # the function table and the true indirect rate print together
         self._function_table(f)
-        self._calc_section(f, "Indirect costs", [
-            CalcLine("FC_IndirectRate", "True indirect rate (operations / direct functions)",
+        self._calc_section(f, "indirect", [
+            CalcLine("FC_IndirectRate",
                      f"IF(FC_TotalExpenses-FC_Function_{INDIRECT_FUNCTION}=0,0,"
                      f"FC_Function_{INDIRECT_FUNCTION}/(FC_TotalExpenses-FC_Function_{INDIRECT_FUNCTION}))", "out_pct"),
-            CalcLine("FC_IndirectCap", "Typical funder indirect cap", "In_IndirectCap", "calc_pct0"),
+            CalcLine("FC_IndirectCap", "In_IndirectCap", "calc_pct0"),
         ])
         print_setup(ws, self.org_name)
 
     def _calc_sections(self) -> list[tuple[str, list[CalcLine]]]:
-        """The result lines above the function table, as data: (heading, lines)."""
+        """The result lines above the function table, as data: (heading key, lines)."""
         fu = self.lists
-        streams = [CalcLine(f"FC_Revenue_{k}", f"  of which {fu.label('Streams', k)}",
-                            f"SUMIF(Rev_stream,{fu.cell('Streams', k)},Rev_expected)") for k in self.content.stream_ids]
+        streams = [CalcLine(f"FC_Revenue_{k}", f"SUMIF(Rev_stream,{fu.cell('Streams', k)},Rev_expected)") for k in self.content.stream_ids]
         return [
-            ("Area 1: total expenses", AREA1_LINES),
-            ("Areas 2 to 6", [AREA_LINES[name] for _, name in AREAS[1:]]),
-            ("Full cost", [CalcLine("FC_Total", "Full cost (the six areas)", full_cost_sum(), "out_money"), *TOTAL_LINES]),
-            ("Revenue", [REVENUE_LINE, *streams, GAP_LINE]),
+            ("area1", AREA1_LINES),
+            ("areas", [AREA_LINES[name] for _, name in AREAS[1:]]),
+            ("full_cost", [CalcLine("FC_Total", full_cost_sum(), "out_money"), *TOTAL_LINES]),
+            ("revenue", [REVENUE_LINE, *streams, GAP_LINE]),
         ]
 
     def _calc_section(self, f: Form, heading: str, lines: Sequence[CalcLine], gap: int = 1) -> None:
         """A heading, then each line: label, formula under its name (with the model's value), the name beside it."""
-        f.heading(heading, gap=gap)
+        sw = self.w.sheet("calculations")
+        f.heading(sw.heading(heading), gap=gap)
         for line in lines:
-            r = f.formula(line.label, line.name, line.formula, self.model[line.name], getattr(self.s, line.style))
+            r = f.formula(self._calc_label(line.name), line.name, line.formula, self.model[line.name], getattr(self.s, line.style))
             self.book.text(self.ws[CALC], r, CALC_NAME_COL, line.name, self.s.subtitle)
+
+    def _calc_label(self, name: str) -> str:
+        """A result's label: its own line in the words, or "of which <stream>" for a stream's revenue."""
+        sw = self.w.sheet("calculations")
+        if name.startswith("FC_Revenue_"):
+            return sw.word("of_which", stream=self.lists.label("Streams", name.removeprefix("FC_Revenue_")))
+        return sw.line(name).label
 
     def _function_table(self, f: Form) -> None:
         """Cost by function: personnel by time shares, direct costs, and a share of the shared pool."""
-        b, s, ws = self.book, self.s, self.ws[CALC]
-        f.heading("Cost by function", gap=0)
-        f.note("Personnel follows each position's time shares; direct expenses go to their function; shared costs and depreciation follow personnel (all to operations when there is no personnel).")
+        b, s, ws, sw = self.book, self.s, self.ws[CALC], self.w.sheet("calculations")
+        f.heading(sw.heading("functions"), gap=0)
+        f.note(sw.note_text("functions"))
         fcosts = function_costs(self.p, self.content)
         t = Table(CALC, "Func", f.row, 0, [
-            Column("label", "Function", 44, "calc_text", is_input=False),
-            Column("personnel", "Personnel", 16, "calc_money0", is_input=False),
-            Column("direct", "Direct expenses", 16, "calc_money0", is_input=False),
-            Column("shared", "Share of shared costs", 16, "calc_money0", is_input=False),
-            Column("total", "Function cost", 16, "out_money", is_input=False),
+            Column("label", sw.column("label").header, 44, "calc_text", is_input=False),
+            Column("personnel", sw.column("personnel").header, 16, "calc_money0", is_input=False),
+            Column("direct", sw.column("direct").header, 16, "calc_money0", is_input=False),
+            Column("shared", sw.column("shared").header, 16, "calc_money0", is_input=False),
+            Column("total", sw.column("total").header, 16, "out_money", is_input=False),
         ], len(self.content.function_ids))
         for c in t.columns:
             b.text(ws, t.top, t.col(c.key), c.header, s.th)
         after = t.last + 1
         # totals rows under the table: personnel total and shared pool
-        b.text(ws, after, 0, "Personnel, all functions", s.label)
+        b.text(ws, after, 0, sw.word("personnel_total"), s.label)
         b.formula(ws, after, 1, f"SUM({t.ref('personnel')})", sum(fcosts.personnel.values()), s.calc_money0)
         b.define_cell("Calc_PersonnelTotal", CALC, after, 1)
-        b.text(ws, after + 1, 0, "Shared costs and depreciation to spread", s.label)
+        b.text(ws, after + 1, 0, sw.word("shared_pool"), s.label)
         b.formula(ws, after + 1, 1, "SUMIF(Exp_function,Label_Shared,Exp_amount)+SUMIF(Unf_function,Label_Shared,Unf_amount)+FC_Depreciation",
                   fcosts.shared, s.calc_money0)
         b.define_cell("Calc_SharedPool", CALC, after + 1, 1)
