@@ -83,38 +83,32 @@ REVENUE_LINE = CalcLine("FC_ExpectedRevenue", "SUM(Rev_expected)", "out_money")
 GAP_LINE = CalcLine("FC_Gap", "FC_CashNeed-FC_ExpectedRevenue", "out_money")
 
 
-ABOVE_CAP = "Above the typical cap: grants capped at that rate leave part of operations unfunded."
-
-
 @dataclass(frozen=True)
 class SummaryLine:
-    """One Summary result in plain words: label, defined name, style, and a note (None: a live verdict)."""
+    """One Summary result in plain words: its defined name (also its words' key) and style. Its note is
+    words, or (with no note in the words) a live verdict."""
 
-    label: str
     name: str
     style: str
-    note: str | None = None
 
 
-SUMMARY_LINES = [
-    SummaryLine("What it really costs to run the backbone for a year (all six areas)", "FC_Total", "out_money",
-                "Day-to-day expenses plus what keeps the backbone healthy: working capital, reserves, equipment, debt and change capital."),
-    SummaryLine("Day-to-day expenses, in-kind and unfunded costs included", "FC_TotalExpenses", "calc_money0",
-                "Area 1: staff, other expenses, depreciation and the unfunded costs needed to do today's work fairly."),
-    SummaryLine("Given in kind by partners or the host (no cash needed)", "FC_InKind", "calc_money0",
-                "Positions and costs that partners or the host pay for directly."),
-    SummaryLine("Cash the backbone must raise", "FC_CashNeed", "out_money", "Full cost less in-kind support."),
-    SummaryLine("Revenue it can expect, weighted by how sure each source is", "FC_ExpectedRevenue", "out_money",
-                "Each source counts at its amount times the probability of its confidence level (Assumptions)."),
-    SummaryLine("Gap between the cash need and expected revenue", "FC_Gap", "out_money"),
-    SummaryLine("Surplus needed on top of expenses", "FC_RequiredSurplus", "calc_money0",
-                "Full cost less total expenses: what revenue must exceed expenses by to fund areas 2 to 6."),
-    SummaryLine("That surplus as a share of total expenses", "FC_RequiredSurplusPct", "calc_pct0",
-                "A useful figure to show funders who ask why a budget shows a surplus."),
-    SummaryLine("Working capital that timing alone needs (Cash Flow sheet)", "FC_CF_TimingNeed", "calc_money0"),
-    SummaryLine("True indirect rate (operations against the direct functions)", "FC_IndirectRate", "out_pct"),
-    SummaryLine("Typical funder indirect cap", "FC_IndirectCap", "calc_pct0", "From Assumptions."),
-]
+SUMMARY_LINES = [SummaryLine(name, style) for name, style in [
+    ("FC_Total", "out_money"),
+    ("FC_TotalExpenses", "calc_money0"),
+    ("FC_InKind", "calc_money0"),
+    ("FC_CashNeed", "out_money"),
+    ("FC_ExpectedRevenue", "out_money"),
+    ("FC_Gap", "out_money"),
+    ("FC_RequiredSurplus", "calc_money0"),
+    ("FC_RequiredSurplusPct", "calc_pct0"),
+    ("FC_CF_TimingNeed", "calc_money0"),
+    ("FC_IndirectRate", "out_pct"),
+    ("FC_IndirectCap", "calc_pct0"),
+]]
+
+#: The Summary charts, by key (their titles are words): (chart type, colour).
+SUMMARY_CHARTS = {"by_area": ("column", PALETTE[0]), "by_function": ("bar", PALETTE[2]),
+                  "revenue": ("column", PALETTE[0]), "indirect": ("column", PALETTE[1])}
 
 
 def full_cost_sum() -> str:
@@ -617,16 +611,16 @@ class FullCostBuilder:
 
     def _summary(self) -> None:
         """The results in plain words, the chart data, then the charts from a new page."""
-        b, s, ws = self.book, self.s, self.ws[SUMMARY]
+        b, s, ws, sw = self.book, self.s, self.ws[SUMMARY], self.w.sheet("summary")
         ws.set_column(0, 0, 52)
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 70)
-        b.text(ws, 0, 0, "Summary: the full cost of the backbone", s.title)
+        b.text(ws, 0, 0, sw.title, s.title)
         b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Org_FYLabel="",""," · "&Org_FYLabel))',
                   "" if self.blank else f"{self.org_name} · FY{self.p.organization.first_fy}", s.subtitle)
         master_banner(b, ws, 2, 0, self.status)
         r = 4
-        b.text(ws, r, 0, "In plain words", s.h)
+        b.text(ws, r, 0, sw.heading("plain"), s.h)
         b.blank(ws, r, 1, s.h)
         b.blank(ws, r, 2, s.h)
         r += 1
@@ -642,21 +636,21 @@ class FullCostBuilder:
 
     def _summary_line(self, r: int, line: SummaryLine) -> None:
         """A result in words: the label, the figure under its name, and a note (text, or a live verdict)."""
-        b, s, ws, m = self.book, self.s, self.ws[SUMMARY], self.model
-        b.text(ws, r, 0, line.label, s.wrap)
+        b, s, ws, m, sw = self.book, self.s, self.ws[SUMMARY], self.model, self.w.sheet("summary")
+        words = sw.line(line.name)
+        b.text(ws, r, 0, words.label, s.wrap)
         b.formula(ws, r, 1, line.name, m[line.name], getattr(s, line.style))
-        fit_row(ws, r, [(line.label, 52), (line.note or ABOVE_CAP, 70)])
-        if line.note is not None:
-            b.text(ws, r, 2, line.note, s.note)
+        fit_row(ws, r, [(words.label, 52), (words.note or sw.word("above_cap"), 70)])
+        if words.note:
+            b.text(ws, r, 2, words.note, s.note)
         elif line.name == "FC_CF_TimingNeed":
             from .cash_flow import plain_words
             b.formula(ws, r, 2, "CF_PlainWords", plain_words(m, self.p.full_cost.working_capital.months), s.calc_wrap)
         elif line.name == "FC_Gap":
-            self._verdict(r, "FC_Gap>0", m["FC_Gap"] > 0, "Shortfall: expected revenue does not cover the cash need yet.",
-                          "Covered: expected revenue meets or exceeds the cash need.")
+            self._verdict(r, "FC_Gap>0", m["FC_Gap"] > 0, sw.word("shortfall"), sw.word("covered"))
         else:
-            self._verdict(r, "FC_IndirectRate>FC_IndirectCap", m["FC_IndirectRate"] > m["FC_IndirectCap"], ABOVE_CAP,
-                          "Within the typical cap.")
+            self._verdict(r, "FC_IndirectRate>FC_IndirectCap", m["FC_IndirectRate"] > m["FC_IndirectCap"], sw.word("above_cap"),
+                          sw.word("within_cap"))
 
     def _verdict(self, r: int, test: str, holds: bool, yes: str, no: str) -> None:
         """A note that reads the figures (not applicable until the workbook is complete)."""
@@ -665,24 +659,22 @@ class FullCostBuilder:
                           cached, self.s.calc_wrap)
 
     def _chart_tables(self) -> list[tuple[str, list[tuple[str, str, Any]]]]:
-        """The data of the four Summary charts: (title, [(label, defined name, value)])."""
-        m, c, fu = self.model, self.content, self.lists
+        """The data of the four Summary charts: (chart key, [(label, defined name, value)])."""
+        m, c, fu, sw = self.model, self.content, self.lists, self.w.sheet("summary")
         return [
-            ("Full cost by area", [(f"{c.by_id(c.areas, a).label}", n, m[n]) for a, n in AREAS]),
-            ("Cost by function", [(fu.label("Functions", f), f"FC_Function_{f}", m[f"FC_Function_{f}"]) for f in c.function_ids]),
-            ("Expected revenue by stream against the cash need",
-             [(fu.label("Streams", k), f"FC_Revenue_{k}", m[f"FC_Revenue_{k}"]) for k in c.stream_ids]
-             + [("Expected revenue, all streams", "FC_ExpectedRevenue", m["FC_ExpectedRevenue"]), ("Cash need", "FC_CashNeed", m["FC_CashNeed"])]),
-            ("True indirect rate against the typical cap",
-             [("True indirect rate", "FC_IndirectRate", m["FC_IndirectRate"]), ("Typical funder cap", "FC_IndirectCap", m["FC_IndirectCap"])]),
+            ("by_area", [(f"{c.by_id(c.areas, a).label}", n, m[n]) for a, n in AREAS]),
+            ("by_function", [(fu.label("Functions", f), f"FC_Function_{f}", m[f"FC_Function_{f}"]) for f in c.function_ids]),
+            ("revenue", [(fu.label("Streams", k), f"FC_Revenue_{k}", m[f"FC_Revenue_{k}"]) for k in c.stream_ids]
+             + [(sw.word("all_streams"), "FC_ExpectedRevenue", m["FC_ExpectedRevenue"]), (sw.word("cash_need"), "FC_CashNeed", m["FC_CashNeed"])]),
+            ("indirect", [(sw.word("true_rate"), "FC_IndirectRate", m["FC_IndirectRate"]), (sw.word("cap"), "FC_IndirectCap", m["FC_IndirectCap"])]),
         ]
 
     def _chart_data(self, r: int) -> tuple[list[tuple[str, int, int]], int]:
-        """The chart tables from row r; returns each one's (title, first row, last row) and the row after them."""
+        """The chart tables from row r; returns each one's (chart key, first row, last row) and the row after them."""
         b, s, ws = self.book, self.s, self.ws[SUMMARY]
         ranges = []
-        for title, rows in self._chart_tables():
-            b.text(ws, r, 0, title, s.h)
+        for key, rows in self._chart_tables():
+            b.text(ws, r, 0, self.w.sheet("summary").heading(key), s.h)
             b.blank(ws, r, 1, s.h)
             r += 1
             first = r
@@ -691,26 +683,27 @@ class FullCostBuilder:
                 b.text(ws, r, 0, label, s.label)
                 b.formula(ws, r, 1, name, value, s.calc_pct0 if "Indirect" in name else s.calc_money0)
                 r += 1
-            ranges.append((title, first, r - 1))
+            ranges.append((key, first, r - 1))
             r += 1
         return ranges, r
 
-    def _alt_text(self, title: str, first: int, last: int) -> str:
+    def _alt_text(self, key: str, first: int, last: int) -> str:
         """What a Summary chart shows, in words, with the figures it was built with."""
+        sw = self.w.sheet("summary")
         labels = [self._chart_rows[r] for r in range(first, last + 1) if r in self._chart_rows]
-        figures = "; ".join(f"{label}: {value:.0%}" if "indirect" in title.lower() else f"{label}: {value:,.0f}"
+        figures = "; ".join(f"{label}: {value:.0%}" if key == "indirect" else f"{label}: {value:,.0f}"
                             for label, value in labels)
-        return f"Chart: {title.lower()}. " + (f"When the workbook was made: {figures}. " if figures else "") + \
-            "The table beside the chart gives the current figures."
+        return (sw.word("alt_chart", title=sw.heading(key).lower())
+                + (sw.word("alt_figures", figures=figures) if figures else "") + sw.word("alt_current"))
 
     def _charts(self, ws: Any, ranges: list[tuple[str, int, int]], data_top: int) -> None:
         wb = self.book.wb
-        kinds = [("column", None), ("bar", None), ("column", None), ("column", None)]  # (type, subtype)
-        colours = [PALETTE[0], PALETTE[2], PALETTE[0], PALETTE[1]]
-        for n, ((title, first, last), (kind, sub)) in enumerate(zip(ranges, kinds)):
+        for n, (key, first, last) in enumerate(ranges):
+            kind, colour = SUMMARY_CHARTS[key]
+            title = self.w.sheet("summary").heading(key)
             chart = wb.add_chart({"type": kind})
             points = None
-            if title.startswith("Expected revenue"):  # the two totals stand apart from the streams
+            if key == "revenue":  # the two totals stand apart from the streams
                 points = [None] * (last - first - 1) + [{"fill": {"color": PALETTE[5]}},
                                                         {"pattern": {"pattern": "wide_upward_diagonal", "fg_color": PALETTE[1], "bg_color": "#FFFFFF"},
                                                          "border": {"color": PALETTE[1]}}]
@@ -718,13 +711,13 @@ class FullCostBuilder:
                 "name": title,
                 "categories": [SUMMARY, first, 0, last, 0],
                 "values": [SUMMARY, first, 1, last, 1],
-                "fill": {"color": colours[n]},
+                "fill": {"color": colour},
                 "points": points,
-                "data_labels": {"value": True, "num_format": "0%" if "indirect" in title.lower() else "#,##0"},
+                "data_labels": {"value": True, "num_format": "0%" if key == "indirect" else "#,##0"},
             })
             chart.set_title({"name": title, "name_font": {"size": 11}})
             chart.set_legend({"none": True})
-            if "indirect" in title.lower():
+            if key == "indirect":
                 chart.set_y_axis({"num_format": "0%", "min": 0})
             else:
                 (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": "#,##0"})
@@ -732,7 +725,7 @@ class FullCostBuilder:
                 chart.set_y_axis({"reverse": True})
             chart.set_size({"width": 470, "height": 300})
             ws.insert_chart(data_top + (n // 2) * 17, 0, chart, {"x_offset": 8 + (n % 2) * (470 + 16), "y_offset": 4,
-                                                                               "description": self._alt_text(title, first, last)})
+                                                                               "description": self._alt_text(key, first, last)})
 
     def _guide(self) -> None:
         c = self.content
