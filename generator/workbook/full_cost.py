@@ -545,50 +545,44 @@ class FullCostBuilder:
                       f"{STAFF} and {EXP}")
 
     def _checks(self) -> None:
+        """The workbook's checks (each TRUE when it passes), the master check and the FTE limit."""
         ok = not self.blank
         fids = self.content.function_ids
         # COUNTA-COUNT: the non-empty cells that hold no number (no function over a range inside SUMPRODUCT)
         text_cols = [f"COUNTA({nm})-COUNT({nm})" for nm in
                      ["Staff_fte", "Staff_salary", "Exp_amount", "Rev_amount", "Unf_amount", "FA_amount", "Debt_amount",
                       "CC_amount", "CC_years", *[f"Staff_share_{f}" for f in fids]]]
-        self.checks = [
-            Check("The partnership has a name", "LEN(In_OrgName)>0", ok, ORG),
-            Check("A backbone structure from the list is chosen", "ISNUMBER(MATCH(In_Structure,List_Structures,0))", ok, ORG),
-            Check("The fiscal year start is a date", "ISNUMBER(In_FYStart)", ok, ORG),
-            Check("Every position with a title has function shares adding up to 100%",
-                  'SUMPRODUCT((Staff_title<>"")*((Staff_share_total-1>Chk_Tolerance)+(1-Staff_share_total>Chk_Tolerance)))=0', True, STAFF),
-            Check("Every position with a title has an FTE above 0 and at most the maximum",
-                  'SUMPRODUCT((Staff_title<>"")*((Staff_fte<=0)+(Staff_fte>Chk_MaxFTE)))=0', True, STAFF),
-            Check("No position has a cost but no title", 'SUMPRODUCT((Staff_title="")*(Staff_cost<>0))=0', True, STAFF),
-            Check("Every position's in-kind flag is Yes, No or empty",
-                  'SUMPRODUCT((Staff_in_kind<>"")*(Staff_in_kind<>Flag_Yes)*(Staff_in_kind<>INDEX(List_YesNo,2)))=0', True, STAFF),
-            Check("Every expense with an amount has a name, a category and a function",
-                  'SUMPRODUCT((Exp_amount<>0)*((Exp_name="")+(Exp_category="")+(Exp_function="")))=0', True, EXP),
-            Check("Every unfunded cost with an amount has a function", 'SUMPRODUCT((Unf_amount<>0)*(Unf_function=""))=0', True, FULL),
-            Check("Every revenue source with an amount has a stream and a confidence level",
-                  'SUMPRODUCT((Rev_amount<>0)*((Rev_stream="")+(Rev_confidence="")))=0', True, REV),
-            Check("Working capital and reserves are built up over at least 1 year", "AND(In_WCBuild>=1,In_ResBuild>=1)", True, FULL),
-            Check("Every change-capital investment is spread over at least 1 year", "SUMPRODUCT((CC_amount<>0)*(CC_years<1))=0", True, FULL),
-            Check("Confidence probabilities are between 0% and 100%", "SUMPRODUCT((Conf_prob<0)+(Conf_prob>1))=0", True, ASSUME),
-            Check("No text typed into a number cell", "+".join(text_cols) + "=0", True, "Staffing, Expenses, Revenue, Full Cost"),
-            Check("The 12 months of cash going out (Cash Flow) add up to the cash operating expenses",
-                  "ABS(SUM(FC_CF_Out)-FC_CashOpex)<=Chk_Tolerance*MAX(1,ABS(FC_CashOpex))", True, CASH),
-            Check("Every revenue timing on Cash Flow is valid: a schedule from the list, a lag of 0 to 11 months, months only with Custom",
-                  "SUM(CF_Rev_problem)=0", True, CASH),
-            Check("Every expense's payment months on Cash Flow are month numbers 1 to 12", "SUM(CF_Exp_problem)=0", True, CASH),
-            Check("The working-capital method is one from the list", "ISNUMBER(MATCH(In_WCMethod,List_WCMethods,0))", ok, FULL),
-            Check("Cost by function adds up to total expenses",
-                  "ABS(SUM(Calc_FunctionTotals)-FC_TotalExpenses)<=Chk_Tolerance*MAX(1,ABS(FC_TotalExpenses))", True, CALC),
-            Check("The six areas add up to the full cost",
-                  f"ABS({full_cost_sum()}-FC_Total)<=Chk_Tolerance*MAX(1,ABS(FC_Total))",
+        checks = [  # (key of its words, formula, cached result, where to look)
+            ("org_name", "LEN(In_OrgName)>0", ok, ORG),
+            ("structure", "ISNUMBER(MATCH(In_Structure,List_Structures,0))", ok, ORG),
+            ("fy_start", "ISNUMBER(In_FYStart)", ok, ORG),
+            ("shares", 'SUMPRODUCT((Staff_title<>"")*((Staff_share_total-1>Chk_Tolerance)+(1-Staff_share_total>Chk_Tolerance)))=0', True, STAFF),
+            ("fte", 'SUMPRODUCT((Staff_title<>"")*((Staff_fte<=0)+(Staff_fte>Chk_MaxFTE)))=0', True, STAFF),
+            ("cost_no_title", 'SUMPRODUCT((Staff_title="")*(Staff_cost<>0))=0', True, STAFF),
+            ("in_kind_flag", 'SUMPRODUCT((Staff_in_kind<>"")*(Staff_in_kind<>Flag_Yes)*(Staff_in_kind<>INDEX(List_YesNo,2)))=0', True, STAFF),
+            ("expense_complete", 'SUMPRODUCT((Exp_amount<>0)*((Exp_name="")+(Exp_category="")+(Exp_function="")))=0', True, EXP),
+            ("unfunded_function", 'SUMPRODUCT((Unf_amount<>0)*(Unf_function=""))=0', True, FULL),
+            ("revenue_complete", 'SUMPRODUCT((Rev_amount<>0)*((Rev_stream="")+(Rev_confidence="")))=0', True, REV),
+            ("build_years", "AND(In_WCBuild>=1,In_ResBuild>=1)", True, FULL),
+            ("change_capital_years", "SUMPRODUCT((CC_amount<>0)*(CC_years<1))=0", True, FULL),
+            ("probabilities", "SUMPRODUCT((Conf_prob<0)+(Conf_prob>1))=0", True, ASSUME),
+            ("text_in_numbers", "+".join(text_cols) + "=0", True, "Staffing, Expenses, Revenue, Full Cost"),
+            ("cash_out", "ABS(SUM(FC_CF_Out)-FC_CashOpex)<=Chk_Tolerance*MAX(1,ABS(FC_CashOpex))", True, CASH),
+            ("revenue_timing", "SUM(CF_Rev_problem)=0", True, CASH),
+            ("payment_months", "SUM(CF_Exp_problem)=0", True, CASH),
+            ("wc_method", "ISNUMBER(MATCH(In_WCMethod,List_WCMethods,0))", ok, FULL),
+            ("function_totals", "ABS(SUM(Calc_FunctionTotals)-FC_TotalExpenses)<=Chk_Tolerance*MAX(1,ABS(FC_TotalExpenses))", True, CALC),
+            ("areas_total", f"ABS({full_cost_sum()}-FC_Total)<=Chk_Tolerance*MAX(1,ABS(FC_Total))",
                   True, CALC),
         ]
+        sw = self.w.sheet("full_cost_checks")
+        self.checks = [Check(sw.check(key).text, formula, value, where) for key, formula, value, where in checks]
         ws = self.ws[CHECKS]
         write_checks(self.book, ws, self.checks, "FC_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
                      ("FC_Complete", 'COUNTIF(Staff_fte,">0")+COUNTIF(Exp_amount,">0")>0', bool(self.model["FC_Complete"]),
-                      "a position with an FTE above 0 or an expense above 0 is entered"))
+                      sw.word("complete")))
         r = CHECKS_CONSTANT_ROW
-        self.book.text(ws, r, 0, "Largest FTE allowed for one position", self.s.label)
+        self.book.text(ws, r, 0, sw.word("max_fte"), self.s.label)
         self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
         self.book.define_cell("Chk_MaxFTE", CHECKS, r, 1)
 
