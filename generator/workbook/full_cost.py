@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell as rc
 
 from .. import __version__
-from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
+from ..content import INDIRECT_FUNCTION, SHARED, Content, SheetWords, load_content
 from ..kinds import FULL_COST, Capacity, capacity_meta, slugify
 from ..model.full_cost import AREAS, FunctionCosts, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import NamedAmount, Partnership
@@ -199,9 +199,43 @@ class FullCostBuilder:
         self.book.text(ws, 0, 0, title, self.s.title)
         self.book.text(ws, 1, 0, note, self.s.subtitle)
 
+    def _titled(self, ws: Any, sheet: str) -> SheetWords:
+        """A sheet's title and note from its words; returns the words for the rest of the sheet."""
+        sw = self.w.sheet(sheet)
+        self._sheet_title(ws, sw.title, sw.note)
+        return sw
+
+    @staticmethod
+    def _column(sw: SheetWords, key: str, width: float, style: str, rule: tuple[str, float | None, float | None] | None = None,
+                help: bool = True) -> Column:
+        """An input column from its words; `rule` (kind, minimum, maximum) makes it a number input, `help`
+        False leaves the input message to a dropdown written afterwards."""
+        ct = sw.column(key)
+        validation = number_rule(rule[0], rule[1], rule[2], ct.title or ct.header, ct.help) if rule else None
+        return Column(key, ct.header, width, style, ct.help if help else "", validation)
+
+    @staticmethod
+    def _calc_column(sw: SheetWords, key: str, width: float, style: str) -> Column:
+        """A result column (locked, no input message) from its words."""
+        return Column(key, sw.column(key).header, width, style, is_input=False)
+
+    def _dropdown(self, ws: Any, t: Table, sw: SheetWords, key: str, list_name: str) -> None:
+        """A table column's dropdown, its input message from the column's words."""
+        ct = sw.column(key)
+        table_dropdown(self.book, ws, t, key, list_name, ct.title or ct.header, ct.help)
+
+    @staticmethod
+    def _number(f: Form, sw: SheetWords, key: str, name: str, value: float | None, style: Any,
+                rule: tuple[str, float | None, float | None]) -> int:
+        """A labelled number input from its line's words: label, rule (title and message), unit and note."""
+        ln = sw.line(key)
+        return f.number(ln.label, name, value, style, number_rule(rule[0], rule[1], rule[2], ln.title or ln.label, ln.help),
+                        ln.unit, ln.note)
+
     def _organization(self) -> None:
+        fy = self.w.sheet("fiscal_year")
         write_organization(self.book, self.ws[ORG], self.content, self.p.organization, self.blank, self.org_name,
-                           "First day of the fiscal year this workbook covers, e.g. 2026-07-01.", "", "Fiscal year")
+                           fy.word("message"), "", fy.word("label"))
 
     def _assumptions(self) -> None:
         b, s, ws, a = self.book, self.s, self.ws[ASSUME], self.p.assumptions
@@ -209,28 +243,19 @@ class FullCostBuilder:
         ws.set_column(1, 1, 14)
         ws.set_column(2, 2, 12)
         ws.set_column(3, 3, 60)
-        self._sheet_title(ws, "Assumptions", "Rates used across the workbook. Each one is an input with a unit and a note.")
+        sw = self._titled(ws, "assumptions")
         f = Form(b, ws, row=3)
-        f.heading("Rates", gap=0)
-        f.number("Benefits rate", "In_BenefitsRate", a.benefits_rate, s.in_pct,
-                 number_rule("decimal", 0, 2, "Benefits rate", "Payroll taxes and benefits as a share of salary, e.g. 25%."),
-                 "% of salary", "Payroll taxes plus benefits (health, retirement) as a share of salary.")
-        f.number("Salary growth", "In_SalaryGrowth", a.salary_growth, s.in_pct,
-                 number_rule("decimal", -0.5, 1, "Salary growth", "Yearly raise, compounding. Used by the Scenario Projections Tool."),
-                 "% a year", "Used by the Scenario Projections Tool; kept here so both workbooks agree.")
-        f.number("Expense inflation", "In_ExpenseInflation", a.expense_inflation, s.in_pct,
-                 number_rule("decimal", -0.5, 1, "Expense inflation", "Yearly growth of non-personnel costs. Used by the Scenario Projections Tool."),
-                 "% a year", "Used by the Scenario Projections Tool.")
-        f.number("Typical funder indirect cap", "In_IndirectCap", a.funder_indirect_cap, s.in_pct,
-                 number_rule("decimal", 0, 1, "Indirect cap", "The indirect-cost rate funders typically allow, e.g. 15%."),
-                 "% of direct", "Compared with the backbone's true indirect rate on the Summary sheet.")
-        f.heading("How likely is each revenue source?")
-        f.note("Expected revenue counts each source at its amount times the probability of its confidence level.")
+        f.heading(sw.heading("rates"), gap=0)
+        self._number(f, sw, "benefits_rate", "In_BenefitsRate", a.benefits_rate, s.in_pct, ("decimal", 0, 2))
+        self._number(f, sw, "salary_growth", "In_SalaryGrowth", a.salary_growth, s.in_pct, ("decimal", -0.5, 1))
+        self._number(f, sw, "expense_inflation", "In_ExpenseInflation", a.expense_inflation, s.in_pct, ("decimal", -0.5, 1))
+        self._number(f, sw, "indirect_cap", "In_IndirectCap", a.funder_indirect_cap, s.in_pct, ("decimal", 0, 1))
+        f.heading(sw.heading("confidence"))
+        f.note(sw.note_text("confidence"))
         table = Table(ASSUME, "Conf", f.row, 0, [
-            Column("level", "Confidence level", 34, "calc_text", is_input=False),
-            Column("prob", "Probability", 14, "in_pct", "Chance that money at this level arrives, 0% to 100%.",
-                   number_rule("decimal", 0, 1, "Probability", "Chance that money at this level arrives, 0% to 100%.")),
-            Column("help", "What it means", 50, "note", is_input=False),
+            self._calc_column(sw, "level", 34, "calc_text"),
+            self._column(sw, "prob", 14, "in_pct", ("decimal", 0, 1)),
+            self._calc_column(sw, "help", 50, "note"),
             source_note(),
         ], len(self.content.levels))
         prob = self.p.probability()
@@ -239,24 +264,20 @@ class FullCostBuilder:
         self.conf = table
         print_setup(ws, self.org_name)
 
+    def _staff_columns(self, sw: SheetWords) -> list[Column]:
+        """Title, FTE, salary, in-kind, one time share per function, their total and the cost."""
+        cols = [self._column(sw, "title", 30, "in_text"), self._column(sw, "fte", 8, "in_dec", ("decimal", 0, MAX_FTE)),
+                self._column(sw, "salary", 14, "in_money", ("decimal", 0, None)), self._column(sw, "in_kind", 9, "in_flag", help=False)]
+        for fn in self.content.functions:
+            cols.append(Column(f"share_{fn.id}", sw.word("share_header", function=fn.label), 12, "in_pct", "",
+                               number_rule("decimal", 0, 1, sw.word("share_title"), sw.word("share_help", function=fn.label.lower()))))
+        return cols + [self._calc_column(sw, "share_total", 10, "calc_pct"), self._calc_column(sw, "cost", 14, "calc_money")]
+
     def _staffing(self) -> None:
         b, s, ws = self.book, self.s, self.ws[STAFF]
         fids = self.content.function_ids
-        self._sheet_title(ws, "Staffing", "Every position the backbone relies on in year 1, in-kind ones too. Split each position's time across the functions (the shares add up to 100%).")
-        cols = [
-            Column("title", "Position title", 30, "in_text", "Job title. Leave the row empty when not used."),
-            Column("fte", "FTE", 8, "in_dec", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).",
-                   number_rule("decimal", 0, MAX_FTE, "FTE", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).")),
-            Column("salary", "Annual salary (1.0 FTE)", 14, "in_money", "Year-1 salary for a full-time person in this role.",
-                   number_rule("decimal", 0, None, "Salary", "Year-1 salary for a full-time person in this role.")),
-            Column("in_kind", "In-kind?", 9, "in_flag", "", None),
-        ]
-        for fn in self.content.functions:
-            cols.append(Column(f"share_{fn.id}", f"{fn.label} %", 12, "in_pct", f"Share of this position's time on {fn.label.lower()}.",
-                               number_rule("decimal", 0, 1, "Share of time", f"Share of this position's time on {fn.label.lower()} (0% to 100%).")))
-        cols += [Column("share_total", "Shares total", 10, "calc_pct", is_input=False),
-                 Column("cost", "Cost incl. benefits", 14, "calc_money", is_input=False)]
-        t = Table(STAFF, "Staff", 3, 0, cols + [source_note()], self.cap.staff)
+        sw = self._titled(ws, "staffing")
+        t = Table(STAFF, "Staff", 3, 0, self._staff_columns(sw) + [source_note()], self.cap.staff)
         staff = year1_staff(self.p)
         rows = [{"title": st.title, "fte": st.fte, "salary": st.salary, "in_kind": _flag(st.in_kind),
                  **{f"share_{f}": st.functions[f] for f in fids if f in st.functions}} for st in staff]
@@ -274,7 +295,7 @@ class FullCostBuilder:
             "share_total": (lambda i: f"SUM({rc(t.row(i), first_share)}:{rc(t.row(i), last_share)})", total, s.calc_pct),
             "cost": (lambda i: f"{t.cell(i, 'fte')}*{t.cell(i, 'salary')}*(1+In_BenefitsRate)", cost, s.calc_money),
         })
-        table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?", "Yes when a partner or host pays this position, not the backbone.")
+        self._dropdown(ws, t, sw, "in_kind", "List_YesNo")
         c_title, c_tot = t.col("title"), t.col("share_total")
         ws.conditional_format(t.first, c_tot, t.last, c_tot, {
             "type": "formula", "criteria": f'=AND(${xl_col_to_name(c_title)}{t.first + 1}<>"",ABS({rc(t.first, c_tot)}-1)>Chk_Tolerance)',
@@ -287,23 +308,22 @@ class FullCostBuilder:
 
     def _expenses(self) -> None:
         b, ws = self.book, self.ws[EXP]
-        self._sheet_title(ws, "Expenses", "Non-personnel costs for year 1, in-kind ones (donated space, a host's back office) too. Give a function when a cost serves one function; otherwise choose Shared.")
+        sw = self._titled(ws, "expenses")
         t = Table(EXP, "Exp", 3, 0, [
-            Column("name", "Expense", 34, "in_text", "What the cost is. Leave the row empty when not used."),
-            Column("category", "Category", 26, "in_text", ""),
-            Column("amount", "Year-1 amount", 14, "in_money", "Annual amount for year 1.",
-                   number_rule("decimal", 0, None, "Amount", "Annual amount for year 1 (0 or more).")),
-            Column("function", "Function", 30, "in_text", ""),
-            Column("in_kind", "In-kind?", 9, "in_flag", ""),
+            self._column(sw, "name", 34, "in_text"),
+            self._column(sw, "category", 26, "in_text", help=False),
+            self._column(sw, "amount", 14, "in_money", ("decimal", 0, None)),
+            self._column(sw, "function", 30, "in_text", help=False),
+            self._column(sw, "in_kind", 9, "in_flag", help=False),
             source_note(),
         ], self.cap.expenses)
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind)}
                 for e in year1_expenses(self.p)]
         write_table(b, ws, t, rows)
-        table_dropdown(b, ws, t, "category", "List_Categories", "Category", "The kind of cost.")
-        table_dropdown(b, ws, t, "function", "List_FunctionsShared", "Function", "The function this cost serves, or Shared to spread it in proportion to staff time.")
-        table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?", "Yes when a partner or host provides this at no cost to the backbone.")
+        self._dropdown(ws, t, sw, "category", "List_Categories")
+        self._dropdown(ws, t, sw, "function", "List_FunctionsShared")
+        self._dropdown(ws, t, sw, "in_kind", "List_YesNo")
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
         print_filled(ws, t, len(rows))
@@ -316,57 +336,54 @@ class FullCostBuilder:
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 30)
         ws.set_column(3, 3, 42)
-        self._sheet_title(ws, "Full Cost", "The six areas of full cost: what the backbone needs beyond this year's expenses to stay healthy.")
+        self._titled(ws, "full_cost")
         # the area table: a header, one row per area, the total, then a gap before the inputs
         f = Form(self.book, ws, row=self.area_top + len(AREAS) + 3)
         self._area1_inputs(f)
         self._months_targets(f)
-        self.fa = self._item_table(f, "FA", "Area 4: fixed asset additions", self.p.full_cost.fixed_asset_additions, self.cap.fixed_assets)
-        self.debt = self._item_table(f, "Debt", "Area 5: debt principal repayment", self.p.full_cost.debt_principal, self.cap.debt)
+        self.fa = self._item_table(f, "FA", self.p.full_cost.fixed_asset_additions, self.cap.fixed_assets)
+        self.debt = self._item_table(f, "Debt", self.p.full_cost.debt_principal, self.cap.debt)
         self._change_capital(f)
         print_setup(ws, self.org_name)  # landscape: the tables and their notes are wide
 
     def _area1_inputs(self, f: Form) -> None:
         """Area 1 beyond Staffing and Expenses: depreciation and the unfunded-costs table."""
         b, s, ws, fc = self.book, self.s, self.ws[FULL], self.p.full_cost
-        f.heading("Area 1: total expenses beyond staff and expenses", gap=0)
-        f.number("Depreciation", "In_Depreciation", fc.depreciation, s.in_money,
-                 number_rule("decimal", 0, None, "Depreciation", "Yearly depreciation of equipment and other assets (not cash)."),
-                 "per year", "Not cash: included in total expenses, left out of the cash need for working capital and reserves.")
-        f.note("Unfunded costs: what running today's work fairly would cost but is not paid today (stipends, fair salaries, evaluation).")
+        sw, tw = self.w.sheet("full_cost"), self.w.sheet("unfunded")
+        f.heading(sw.heading("area1"), gap=0)
+        self._number(f, sw, "depreciation", "In_Depreciation", fc.depreciation, s.in_money, ("decimal", 0, None))
+        f.note(sw.note_text("unfunded"))
         unf = Table(FULL, "Unf", f.row, 0, [
-            Column("name", "Unfunded cost", 40, "in_text", "What is needed but not paid for today."),
-            Column("amount", "Amount per year", 16, "in_money", "", number_rule("decimal", 0, None, "Amount", "Yearly amount (0 or more).")),
-            Column("function", "Function", 30, "in_text", ""),
+            self._column(tw, "name", 40, "in_text"),
+            self._column(tw, "amount", 16, "in_money", ("decimal", 0, None)),
+            self._column(tw, "function", 30, "in_text", help=False),
             source_note(),
         ], self.cap.unfunded)
         write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": self.lists.label("FunctionsShared", u.function)}
                                  for u in fc.unfunded])
-        table_dropdown(b, ws, unf, "function", "List_FunctionsShared", "Function", "The function this cost serves, or Shared.")
+        self._dropdown(ws, unf, tw, "function", "List_FunctionsShared")
         self.unf = unf
         f.row = unf.last + 1
 
     def _months_targets(self, f: Form) -> None:
         """Areas 2 and 3: a target in months of cash spending, what is held today, and the years to build it up."""
-        s, fc = self.s, self.p.full_cost
-        for key, area, target in [("WC", "Area 2: working capital", fc.working_capital), ("Res", "Area 3: reserves", fc.reserves)]:
-            what = "working capital" if key == "WC" else "reserves"
-            f.heading(area)
-            f.number("Target, months of cash operating expenses", f"In_{key}Months", target.months, s.in_dec,
-                     number_rule("decimal", 0, None, "Months", f"How many months of cash spending to hold as {what}."), "months")
-            f.number("Already held today", f"In_{key}Current", target.current, s.in_money,
-                     number_rule("decimal", 0, None, "Current", f"The {what} the backbone holds today."), "amount")
-            f.number("Years to build it up", f"In_{key}Build", target.build_years, s.in_int,
-                     number_rule("integer", 1, 50, "Years", "Spread the build-up over this many years (at least 1)."), "years")
+        s, fc, sw = self.s, self.p.full_cost, self.w.sheet("full_cost")
+        for key, target in [("WC", fc.working_capital), ("Res", fc.reserves)]:
+            k = key.lower()
+            f.heading(sw.heading(k))
+            self._number(f, sw, f"{k}_months", f"In_{key}Months", target.months, s.in_dec, ("decimal", 0, None))
+            self._number(f, sw, f"{k}_current", f"In_{key}Current", target.current, s.in_money, ("decimal", 0, None))
+            self._number(f, sw, f"{k}_build", f"In_{key}Build", target.build_years, s.in_int, ("integer", 1, 50))
             if key == "WC":
                 self._working_capital_method(f)
 
-    def _item_table(self, f: Form, key: str, title: str, items: Sequence[NamedAmount], capacity: int) -> Table:
-        """Areas 4 and 5: a table of named amounts for this year."""
-        f.heading(title)
+    def _item_table(self, f: Form, key: str, items: Sequence[NamedAmount], capacity: int) -> Table:
+        """Areas 4 and 5: a table of named amounts for this year (words: the sheet named by the table's key)."""
+        sw = self.w.sheet(f"{key.lower()}_table")
+        f.heading(self.w.sheet("full_cost").heading(key.lower()))
         t = Table(FULL, key, f.row, 0, [
-            Column("name", "Item", 40, "in_text", "What it is."),
-            Column("amount", "Amount this year", 16, "in_money", "", number_rule("decimal", 0, None, "Amount", "Amount this year (0 or more).")),
+            self._column(sw, "name", 40, "in_text"),
+            self._column(sw, "amount", 16, "in_money", ("decimal", 0, None)),
             source_note(),
         ], capacity)
         write_table(self.book, self.ws[FULL], t, [{"name": x.name, "amount": x.amount} for x in items])
@@ -375,13 +392,13 @@ class FullCostBuilder:
 
     def _change_capital(self, f: Form) -> None:
         """Area 6: one-off investments, each spread over its years."""
-        s = self.s
-        f.heading("Area 6: change capital")
+        s, sw = self.s, self.w.sheet("cc_table")
+        f.heading(self.w.sheet("full_cost").heading("cc"))
         cc = Table(FULL, "CC", f.row, 0, [
-            Column("name", "Investment", 40, "in_text", "A one-off investment in growth or change."),
-            Column("amount", "Total amount", 16, "in_money", "", number_rule("decimal", 0, None, "Amount", "Total amount of the investment.")),
-            Column("years", "Spread over (years)", 30, "in_int", "", number_rule("integer", 1, 50, "Years", "Years to spread the investment over (at least 1).")),
-            Column("annual", "Per year", 16, "calc_money", is_input=False),
+            self._column(sw, "name", 40, "in_text"),
+            self._column(sw, "amount", 16, "in_money", ("decimal", 0, None)),
+            self._column(sw, "years", 30, "in_int", ("integer", 1, 50)),
+            self._calc_column(sw, "annual", 16, "calc_money"),
             source_note(),
         ], self.cap.change_capital)
         ccs = self.p.full_cost.change_capital
@@ -392,15 +409,15 @@ class FullCostBuilder:
 
     def _working_capital_method(self, f: Form) -> None:
         """Area 2's method (a dropdown) and the timing need from the Cash Flow sheet beside the months rule."""
-        b, s, ws, c = self.book, self.s, self.ws[FULL], self.content
+        b, s, ws, c, sw = self.book, self.s, self.ws[FULL], self.content, self.w.sheet("full_cost")
         wc = self.p.full_cost.working_capital
-        row = f.text("Size working capital by", "In_WCMethod", None if self.blank else c.label(c.methods, wc.method), s.in_text)
-        dropdown(b, ws, row, 1, row, 1, "List_WCMethods", "Working-capital method",
-                 "Months of cash operating expenses (the rule of thumb), or the timing need from the Cash Flow sheet.")
+        method = sw.line("wc_method")
+        row = f.text(method.label, "In_WCMethod", None if self.blank else c.label(c.methods, wc.method), s.in_text)
+        dropdown(b, ws, row, 1, row, 1, "List_WCMethods", method.title, method.help)
         m = self.model
-        f.formula("Timing need (Cash Flow sheet)", None, "FC_CF_TimingNeed", m["FC_CF_TimingNeed"], s.calc_money0, "amount")
-        f.formula("The same in months of cash operating expenses", None, "FC_CF_MonthsEquivalent", m["FC_CF_MonthsEquivalent"],
-                  s.calc_dec0, "months")
+        need, months = sw.line("timing_need"), sw.line("timing_months")
+        f.formula(need.label, None, "FC_CF_TimingNeed", m["FC_CF_TimingNeed"], s.calc_money0, need.unit)
+        f.formula(months.label, None, "FC_CF_MonthsEquivalent", m["FC_CF_MonthsEquivalent"], s.calc_dec0, months.unit)
         from .cash_flow import plain_words
         # one line that runs on across the empty cells to its right (no merged cells)
         b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months), s.calc_text)
@@ -408,15 +425,15 @@ class FullCostBuilder:
 
     def _revenue(self) -> None:
         b, s, ws = self.book, self.s, self.ws[REV]
-        self._sheet_title(ws, "Revenue", "Every source of money expected in year 1, with its funding stream and how sure it is. Expected revenue weights each amount by its confidence.")
+        sw = self._titled(ws, "revenue")
         t = Table(REV, "Rev", 3, 0, [
-            Column("name", "Source", 36, "in_text", "The funder or contract. Leave the row empty when not used."),
-            Column("stream", "Funding stream", 26, "in_text", ""),
-            Column("confidence", "Confidence", 14, "in_text", ""),
-            Column("restricted", "Restricted?", 11, "in_flag", ""),
-            Column("amount", "Year-1 amount", 14, "in_money", "", number_rule("decimal", 0, None, "Amount", "Amount expected in year 1 (0 or more).")),
-            Column("prob", "Probability", 12, "calc_pct", is_input=False),
-            Column("expected", "Expected", 14, "calc_money", is_input=False),
+            self._column(sw, "name", 36, "in_text"),
+            self._column(sw, "stream", 26, "in_text", help=False),
+            self._column(sw, "confidence", 14, "in_text", help=False),
+            self._column(sw, "restricted", 11, "in_flag", help=False),
+            self._column(sw, "amount", 14, "in_money", ("decimal", 0, None)),
+            self._calc_column(sw, "prob", 12, "calc_pct"),
+            self._calc_column(sw, "expected", 14, "calc_money"),
             source_note(),
         ], self.cap.revenue)
         prob = self.p.probability()
@@ -429,9 +446,9 @@ class FullCostBuilder:
             "expected": (lambda i: f"{t.cell(i, 'amount')}*{t.cell(i, 'prob')}",
                          lambda i, d: revs[i].amount(1) * prob[revs[i].confidence] if i < len(revs) else 0.0, s.calc_money),
         })
-        table_dropdown(b, ws, t, "stream", "List_Streams", "Funding stream", "Where the money comes from.")
-        table_dropdown(b, ws, t, "confidence", "List_Levels", "Confidence", "How sure the money is: committed, likely, possible or prospect.")
-        table_dropdown(b, ws, t, "restricted", "List_YesNo", "Restricted?", "Yes when the funder limits what the money may pay for.")
+        self._dropdown(ws, t, sw, "stream", "List_Streams")
+        self._dropdown(ws, t, sw, "confidence", "List_Levels")
+        self._dropdown(ws, t, sw, "restricted", "List_YesNo")
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
         print_filled(ws, t, len(rows))
@@ -590,9 +607,9 @@ class FullCostBuilder:
 
     def _full_cost_results(self) -> None:
         """The six areas at the top of the Full Cost sheet, beside their explanations."""
-        b, s, ws = self.book, self.s, self.ws[FULL]
+        b, s, ws, sw = self.book, self.s, self.ws[FULL], self.w.sheet("full_cost")
         r = self.area_top
-        for c, h in enumerate(["The six areas of full cost", "This year", "", "What it is"]):
+        for c, h in enumerate([sw.column("area").header, sw.column("this_year").header, "", sw.column("what").header]):
             b.text(ws, r, c, h, s.th)
         for n, (area_id, name) in enumerate(AREAS, start=1):
             item = self.content.by_id(self.content.areas, area_id)
@@ -600,7 +617,7 @@ class FullCostBuilder:
             b.formula(ws, r + n, 1, name, self.model[name], s.calc_money0)
             b.text(ws, r + n, 3, item.text("what"), s.note)
             fit_row(ws, r + n, [(item.text("what"), column_width(ws, 3))])
-        b.text(ws, r + len(AREAS) + 1, 0, "Full cost", s.label_b)
+        b.text(ws, r + len(AREAS) + 1, 0, sw.word("total"), s.label_b)
         b.formula(ws, r + len(AREAS) + 1, 1, "FC_Total", self.model["FC_Total"], s.out_money)
 
     def _summary(self) -> None:
