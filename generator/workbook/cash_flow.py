@@ -39,6 +39,12 @@ C_M1 = 6                       # month 1; month m is C_M1 + m - 1
 C_AFTER = C_M1 + MONTHS        # due this year, arrives after month 12
 C_HELP = C_AFTER + 2           # working columns: kind, schedule used, code, lag used, months list, count, problem
 H_KIND, H_SCHED, H_CODE, H_LAG, H_NORM, H_COUNT, H_BAD, H_PERIOD, H_PART = range(C_HELP, C_HELP + 9)
+#: The column heads of the two timing tables and their working columns: sheet column -> key of its words.
+REV_HEADS = {C_LABEL: "source", C_AMOUNT: "expected", C_SCHED: "schedule", C_LAG: "lag", C_MONTHS: "custom_months", C_USE: "in_use"}
+REV_HELPERS = {H_KIND: "h_stream", H_SCHED: "h_schedule", H_CODE: "h_code", H_LAG: "h_lag", H_NORM: "h_months", H_COUNT: "h_count",
+               H_BAD: "h_timing_problem", H_PERIOD: "h_period", H_PART: "h_part"}
+EXP_HEADS = {C_LABEL: "expense", C_AMOUNT: "cash", C_SCHED: "payment_months", C_USE: "in_use"}
+EXP_HELPERS = {H_KIND: "h_category", H_NORM: "h_months", H_COUNT: "h_count", H_BAD: "h_months_problem"}
 #: Each schedule as (months between payments, number of payments); custom: (0, the months listed).
 SCHEDULE_SHAPE = {"even": (1, 12), "upfront": (12, 1), "quarterly": (3, 4), "semiannual": (6, 2), "custom": (0, 0)}
 
@@ -127,6 +133,8 @@ class CashFlowSheet:
         self.month_no = self.b.wb.add_format({**base, "font_color": GREY, "align": "center", "font_size": 8})
         self.calc_int = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0"})
         self.calc_tie = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0.000"})
+        #: the sheet's words (templates/content/sheets_full_cost.yaml)
+        self.w = builder.w.sheet("cash_flow")
         # rows of the sheet: the month header and month numbers, then the timing tables (set in write())
         self.row_head, self.row_no = 7, 8
         self.rev_top = self.exp_top = 0
@@ -188,9 +196,8 @@ class CashFlowSheet:
         ws.set_column(C_M1, C_M1 + MONTHS - 1, 8)
         ws.set_column(C_AFTER + 1, C_AFTER + 1, 3)
         ws.set_column(C_HELP, H_PART, 13)
-        b.text(ws, 0, 0, "Cash Flow: year 1 month by month", s.title)
-        b.text(ws, 1, 0, "When cash goes out and comes in, and the working capital that timing alone needs. "
-                         "Set each source's timing and each expense's payment months in the tables below.", s.subtitle)
+        b.text(ws, 0, 0, self.w.title, s.title)
+        b.text(ws, 1, 0, self.w.note, s.subtitle)
         master_banner(b, ws, 2, 0, fb.status)
         # plain words (one line that runs on across the empty cells to its right: no merged cells), then the method in use
         wc = fb.p.full_cost.working_capital
@@ -200,10 +207,10 @@ class CashFlowSheet:
         b.formula(ws, 5, 0, '"Working capital (area 2) is sized by: "&In_WCMethod&" (change it on the Full Cost sheet)."',
                   f"Working capital (area 2) is sized by: {'' if fb.blank else method_label} (change it on the Full Cost sheet).", s.subtitle)
 
-        self._month_header(self.row_head, {C_LABEL: "Month by month", C_USE: "Year"})
+        self._month_header(self.row_head, {C_LABEL: self.w.column("month_by_month").header, C_USE: self.w.column("year").header})
         above = (self.row_no + 1 + (2 + len(self.c.stream_ids)) + (4 + len(self.c.category_ids)) + 5 + 4 + 1)  # key figures start here
         self.rev_top = above + 20
-        b.text(ws, self.row_no, C_HELP, "Tie tolerance", self.helper_h)
+        b.text(ws, self.row_no, C_HELP, self.w.word("tie"), self.helper_h)
         b.number(ws, self.row_no, C_HELP + 1, TIE, self.calc_tie)
         b.define_cell("CF_Tie", CASH, self.row_no, C_HELP + 1)
         self.exp_top = self.rev_top + fb.cap.revenue + 4
@@ -216,9 +223,10 @@ class CashFlowSheet:
         print_setup(ws, fb.org_name, last_col=C_AFTER)
         ws.print_area(0, 0, self.exp.last, C_AFTER)
 
-    def _month_header(self, r: int, heads: dict[int, str], after: str = "After year end") -> None:
+    def _month_header(self, r: int, heads: dict[int, str]) -> None:
         """Column heads (left block), the 12 month labels and the after-year-end head on row r."""
         b, s, ws = self.b, self.s, self.ws
+        after = self.w.column("after").header
         start = None if self.fb.blank else self.fb.p.organization.fiscal_year_start
         for col in range(C_LABEL, C_USE + 1):
             b.text(ws, r, col, heads.get(col) or None, s.th)
@@ -234,7 +242,7 @@ class CashFlowSheet:
         b.text(ws, r, C_AFTER, after, s.th)
         if r == self.row_head:
             ws.set_row(r, 28)
-            b.text(ws, self.row_no, C_LABEL, "Month of the fiscal year", self.month_no)
+            b.text(ws, self.row_no, C_LABEL, self.w.word("month_no"), self.month_no)
             for k in range(1, MONTHS + 1):
                 b.number(ws, self.row_no, C_M1 + k - 1, k, self.month_no)
             b.define("CF_MonthNo", abs_range(CASH, self.row_no, C_M1, self.row_no, C_AFTER - 1))
@@ -245,7 +253,7 @@ class CashFlowSheet:
         return rc(self.row_no, C_M1 + k - 1, True, False)
 
     def _helper_header(self, r: int, labels: list[tuple[int, str]]) -> None:
-        self.b.text(self.ws, r - 1, C_HELP, "Working columns (formulas the months use)", self.helper_h)
+        self.b.text(self.ws, r - 1, C_HELP, self.w.word("working"), self.helper_h)
         for col, text in labels:
             self.b.text(self.ws, r, col, text, self.helper_h)
 
@@ -255,17 +263,13 @@ class CashFlowSheet:
         """One row per Revenue row: timing inputs, the month each part arrives, and what arrives next year."""
         b, s, ws, fb = self.b, self.s, self.ws, self.fb
         top = self.rev_top
-        b.text(ws, top - 2, 0, "When revenue arrives: expected amounts by the month the cash comes in", s.h)
-        b.text(ws, top - 1, 0, "Leave the schedule and lag empty to use the stream's usual timing (shown under In use). "
-                               "Lag = months between money falling due and the cash arriving, e.g. 2 for a contract paid two months in arrears.", s.subtitle)
+        w = self.w
+        b.text(ws, top - 2, 0, w.heading("revenue"), s.h)
+        b.text(ws, top - 1, 0, w.note_text("revenue"), s.subtitle)
         t = Table(CASH, "CFRev", top, 0, [], fb.cap.revenue)
-        heads = {C_LABEL: "Source (from Revenue)", C_AMOUNT: "Expected this year", C_SCHED: "Schedule (empty = stream's usual)",
-                 C_LAG: "Lag (months)", C_MONTHS: "Custom months, e.g. 3, 9", C_USE: "In use"}
-        self._month_header(top, heads)
+        self._month_header(top, {col: w.column(key).header for col, key in REV_HEADS.items()})
         ws.set_row(top, 42)
-        self._helper_header(top, [(H_KIND, "Stream"), (H_SCHED, "Schedule used"), (H_CODE, "Schedule no."), (H_LAG, "Lag used"),
-                                  (H_NORM, "Months list"), (H_COUNT, "Months listed"), (H_BAD, "Timing problem (1)"),
-                                  (H_PERIOD, "Months between payments"), (H_PART, "Each payment")])
+        self._helper_header(top, [(col, w.column(key).header) for col, key in REV_HELPERS.items()])
         revs = fb.p.revenue
         arrivals = [self._revenue_row(t.row(i), fb.rev.row(i), revs[i] if i < len(revs) else None) for i in range(t.capacity)]
         self._revenue_rules(t)
@@ -329,12 +333,10 @@ class CashFlowSheet:
     def _revenue_rules(self, t: Table) -> None:
         """Input messages and validation of the timing inputs, and their defined names."""
         b, ws = self.b, self.ws
-        dropdown(b, ws, t.first, C_SCHED, t.last, C_SCHED, "List_Schedules", "Schedule",
-                 "When the money falls due. Empty = the stream's usual timing (Lists). Custom: list the months in the next-but-one column.")
-        b.validate(ws, t.first, C_LAG, t.last, C_LAG, number_rule("integer", 0, 11, "Lag (months)",
-                   "Months between money falling due and the cash arriving (0 to 11). Empty = the stream's usual lag."))
-        b.validate(ws, t.first, C_MONTHS, t.last, C_MONTHS, {"validate": "any", "input_title": "Custom months",
-                   "input_message": "Only with the Custom schedule: month numbers of the fiscal year (1 = first month), separated by commas, e.g. 3, 9."})
+        sched, lag, months = self.w.column("schedule"), self.w.column("lag"), self.w.column("custom_months")
+        dropdown(b, ws, t.first, C_SCHED, t.last, C_SCHED, "List_Schedules", sched.title, sched.help)
+        b.validate(ws, t.first, C_LAG, t.last, C_LAG, number_rule("integer", 0, 11, lag.title or lag.header, lag.help))
+        b.validate(ws, t.first, C_MONTHS, t.last, C_MONTHS, {"validate": "any", "input_title": months.title, "input_message": months.help})
         for key, col in (("schedule", C_SCHED), ("lag", C_LAG), ("months", C_MONTHS)):
             b.define(f"Rev_{key}", abs_range(CASH, t.first, col, t.last, col))
         b.define("CF_Rev_problem", abs_range(CASH, t.first, H_BAD, t.last, H_BAD))
@@ -355,15 +357,13 @@ class CashFlowSheet:
         b, s, ws, fb = self.b, self.s, self.ws, self.fb
         exp = fb.exp
         top = self.exp_top
-        b.text(ws, top - 2, 0, "When expenses are paid: cash expenses by the month they are paid", s.h)
-        b.text(ws, top - 1, 0, "Leave payment months empty for a cost paid evenly (one twelfth a month). "
-                               "In-kind costs need no cash and show as 0.", s.subtitle)
+        w = self.w
+        b.text(ws, top - 2, 0, w.heading("expenses"), s.h)
+        b.text(ws, top - 1, 0, w.note_text("expenses"), s.subtitle)
         t = Table(CASH, "CFExp", top, 0, [], fb.cap.expenses)
-        heads = {C_LABEL: "Expense (from Expenses)", C_AMOUNT: "Cash this year", C_SCHED: "Payment months, e.g. 1 or 3, 9",
-                 C_LAG: "", C_MONTHS: "", C_USE: "In use"}
-        self._month_header(top, heads)
+        self._month_header(top, {col: w.column(key).header for col, key in EXP_HEADS.items()})
         ws.set_row(top, 42)
-        self._helper_header(top, [(H_KIND, "Category"), (H_NORM, "Months list"), (H_COUNT, "Months listed"), (H_BAD, "Months problem (1)")])
+        self._helper_header(top, [(col, w.column(key).header) for col, key in EXP_HELPERS.items()])
         exps = year1_expenses(fb.p)
         payments: list[list[float]] = []
         for i in range(t.capacity):
@@ -397,9 +397,8 @@ class CashFlowSheet:
             for k in range(1, MONTHS + 1):
                 f = (f'IF({A(H_COUNT)}=0,{A(C_AMOUNT)}/12,IF(ISNUMBER(SEARCH(","&{self._no(k)}&",",{norm})),{A(C_AMOUNT)}/{A(H_COUNT)},0))')
                 b.formula(ws, r, C_M1 + k - 1, f, pay[k - 1], s.calc_money)
-        b.validate(ws, t.first, C_SCHED, t.last, C_SCHED, {"validate": "any", "input_title": "Payment months",
-                   "input_message": "Month numbers of the fiscal year (1 = first month) in which this cost is paid, in equal parts, "
-                                    "separated by commas, e.g. 1 for an annual licence. Empty = paid evenly."})
+        paid = self.w.column("payment_months")
+        b.validate(ws, t.first, C_SCHED, t.last, C_SCHED, {"validate": "any", "input_title": paid.title, "input_message": paid.help})
         b.define("Exp_payment_months", abs_range(CASH, t.first, C_SCHED, t.last, C_SCHED))
         b.define("CF_Exp_problem", abs_range(CASH, t.first, H_BAD, t.last, H_BAD))
         self.exp = t
@@ -446,15 +445,15 @@ class CashFlowSheet:
         fb, c, m, revt = self.fb, self.c, self.m, self.revt
         prob = fb.p.probability()
         revs = fb.p.revenue
-        self._section("Money in (expected, weighted by confidence), by stream")
+        self._section(self.w.heading("money_in"))
         for sid in c.stream_ids:
             vals = [sum(arrivals[i][k] for i, x in enumerate(revs) if x.stream == sid) for k in range(MONTHS)]
             later = sum(source_inflows(x.amount(1) * prob[x.confidence], timing_of(x, c))[1] for x in revs if x.stream == sid)
             crit = fb.lists.cell("Streams", sid)
-            self._line(f"  {fb.lists.label('Streams', sid)}", vals,
+            self._line(self.w.word("indent", name=fb.lists.label("Streams", sid)), vals,
                        _sumif_by(revt, crit),
                        after=(f"SUMIF({_col_range(revt, H_KIND)},{crit},{_col_range(revt, C_AFTER)})", later))
-        row_in = self._line("Total money in", m["FC_CF_In"], lambda col, k: f"SUM({_rel(revt, col)})",
+        row_in = self._line(self.w.line("total_in").label, m["FC_CF_In"], lambda col, k: f"SUM({_rel(revt, col)})",
                             self.s.out_money, "FC_CF_In", after=(f"SUM({_col_range(revt, C_AFTER)})", m["FC_CF_Receivable"]),
                             label_style=self.s.label_b)
         self.b.define_cell("FC_CF_Receivable", CASH, row_in, C_AFTER)
@@ -463,37 +462,37 @@ class CashFlowSheet:
     def _money_out(self, payments: list[list[float]]) -> int:
         """Cash going out: staff and unfunded costs evenly, expenses by category from the timing table."""
         fb, c, m, expt = self.fb, self.c, self.m, self.exp
-        self._section("Money out (cash only: in-kind costs and depreciation left out)")
+        self._section(self.w.heading("money_out"))
         b_rate = fb.p.assumptions.benefits_rate
         cash_staff = sum(staff_cost(x, b_rate) for x in year1_staff(fb.p) if not x.in_kind)
         unfunded = sum(u.amount for u in fb.p.full_cost.unfunded)
-        row_staff = self._line("  Staff (cash positions, salaries and benefits)", [cash_staff / MONTHS] * MONTHS,
+        row_staff = self._line(self.w.line("staff").label, [cash_staff / MONTHS] * MONTHS,
                                lambda col, k: "(FC_Personnel-SUMIF(Staff_in_kind,Flag_Yes,Staff_cost))/12")
-        row_unf = self._line("  Unfunded costs", [unfunded / MONTHS] * MONTHS, lambda col, k: "FC_Unfunded/12")
+        row_unf = self._line(self.w.line("unfunded").label, [unfunded / MONTHS] * MONTHS, lambda col, k: "FC_Unfunded/12")
         exps = year1_expenses(fb.p)
         for cid in c.category_ids:
             vals = [sum(payments[i][k] for i, x in enumerate(exps) if x.category == cid) for k in range(MONTHS)]
             crit = fb.lists.cell("Categories", cid)
-            self._line(f"  {fb.lists.label('Categories', cid)}", vals,
+            self._line(self.w.word("indent", name=fb.lists.label("Categories", cid)), vals,
                        _sumif_by(expt, crit))
-        return self._line("Total money out", m["FC_CF_Out"],
+        return self._line(self.w.line("total_out").label, m["FC_CF_Out"],
                           lambda col, k: f"{rc(row_staff, col, True)}+{rc(row_unf, col, True)}+SUM({_rel(expt, col)})",
                           self.s.out_money, "FC_CF_Out", label_style=self.s.label_b)
 
     def _position(self, row_in: int, row_out: int) -> tuple[int, int, int]:
         """Net, running position, the lowest-month marker and the tie helper; returns their rows."""
         s, m = self.s, self.m
-        row_net = self._line("Net: money in less money out", m["FC_CF_Net"],
+        row_net = self._line(self.w.line("net").label, m["FC_CF_Net"],
                              lambda col, k: f"{rc(row_in, col, True)}-{rc(row_out, col, True)}", s.calc_money0, "FC_CF_Net")
-        row_pos = self._line("Running position (the year starts at 0)", m["FC_CF_Position"],
+        row_pos = self._line(self.w.line("position").label, m["FC_CF_Position"],
                              lambda col, k: f"SUM({rc(row_net, C_M1, True, True)}:{rc(row_net, col, True)})", s.out_money,
                              "FC_CF_Position", total=False, label_style=s.label_b)
         low_m = int(m["FC_CF_LowestMonth"])
-        row_mark = self._line("  Lowest month (for the chart)",
+        row_mark = self._line(self.w.line("lowest_marker").label,
                               [m["FC_CF_Position"][k] if k + 1 == low_m else 0.0 for k in range(MONTHS)],
                               lambda col, k: f"IF({self._no(k)}=FC_CF_LowestMonth,{rc(row_pos, col, True)},0)", s.calc_money, total=False)
         # the first month whose position is within half a cent of the lowest: a helper row of 1s and 0s
-        row_tie = self._line("  Within half a cent of the lowest (1 = yes)",
+        row_tie = self._line(self.w.line("tie").label,
                              [1.0 if v <= m["FC_CF_Lowest"] + TIE else 0.0 for v in m["FC_CF_Position"]],
                              lambda col, k: f"IF({rc(row_pos, col, True)}<=FC_CF_Lowest+CF_Tie,1,0)", self.calc_int, total=False)
         return row_pos, row_mark, row_tie
@@ -504,14 +503,14 @@ class CashFlowSheet:
         o, rv = m["FC_CashOpex"], m["FC_ExpectedRevenue"]
         scaled = [o / MONTHS] * MONTHS if rv == 0 else [i * o / rv for i in m["FC_CF_In"]]
         self.r += 1
-        self._section("A balanced year: money in scaled to the cash spending, to see what timing alone needs")
-        row_sc = self._line("  Money in, scaled so the year balances", scaled,
+        self._section(self.w.heading("balanced"))
+        row_sc = self._line(self.w.line("scaled").label, scaled,
                             lambda col, k: f"IF(FC_ExpectedRevenue=0,FC_CashOpex/12,{rc(row_in, col, True)}*FC_CashOpex/FC_ExpectedRevenue)")
         bal, run = 0.0, []
         for x, y in zip(scaled, m["FC_CF_Out"]):
             bal += x - y
             run.append(bal)
-        return self._line("  Running position of the balanced year", run,
+        return self._line(self.w.line("balanced_run").label, run,
                           lambda col, k: f"SUM({rc(row_sc, C_M1, True, True)}:{rc(row_sc, col, True)})"
                                          f"-SUM({rc(row_out, C_M1, True, True)}:{rc(row_out, col, True)})",
                           total=False)
@@ -519,25 +518,25 @@ class CashFlowSheet:
     def _key_figures(self, row_pos: int, row_tie: int, row_run: int) -> None:
         """The key figures, left of the chart, each a formula over the monthly rows."""
         b, s, ws, m, fb = self.b, self.s, self.ws, self.m, self.fb
-        b.text(ws, self.r, C_LABEL, "Key figures", s.h)
+        b.text(ws, self.r, C_LABEL, self.w.heading("key_figures"), s.h)
         for col in range(C_AMOUNT, C_USE + 1):
             b.blank(ws, self.r, col, s.h)
         self.r += 1
         start = None if fb.blank else fb.p.organization.fiscal_year_start
         figures = [
-            ("Lowest running position in the year", "FC_CF_Lowest", f"MIN({_row_range(row_pos)})", m["FC_CF_Lowest"], s.out_money),
-            ("Month it is reached (1 = first month)", "FC_CF_LowestMonth", f"MATCH(1,{_row_range(row_tie)},0)",
+            ("lowest", "FC_CF_Lowest", f"MIN({_row_range(row_pos)})", m["FC_CF_Lowest"], s.out_money),
+            ("lowest_month", "FC_CF_LowestMonth", f"MATCH(1,{_row_range(row_tie)},0)",
              m["FC_CF_LowestMonth"], self.calc_int),
-            ("Due this year, arriving after year end", None, "FC_CF_Receivable", m["FC_CF_Receivable"], s.calc_money0),
-            ("Working capital that timing alone needs", "FC_CF_TimingNeed", f"MAX(0,-MIN({_row_range(row_run)}))",
+            ("receivable", None, "FC_CF_Receivable", m["FC_CF_Receivable"], s.calc_money0),
+            ("timing_need", "FC_CF_TimingNeed", f"MAX(0,-MIN({_row_range(row_run)}))",
              m["FC_CF_TimingNeed"], s.out_money),
-            ("That need in months of cash operating expenses", "FC_CF_MonthsEquivalent",
+            ("months_equivalent", "FC_CF_MonthsEquivalent",
              "IF(FC_CashOpex=0,0,FC_CF_TimingNeed/(FC_CashOpex/12))", m["FC_CF_MonthsEquivalent"], s.out_dec),
-            ("Months assumed by the rule of thumb (Full Cost)", None, "In_WCMonths", fb.p.full_cost.working_capital.months, s.calc_dec0),
-            ("Working capital to add this year (area 2)", None, "FC_WorkingCapital", m["FC_WorkingCapital"], s.out_money),
+            ("months_assumed", None, "In_WCMonths", fb.p.full_cost.working_capital.months, s.calc_dec0),
+            ("wc_add", None, "FC_WorkingCapital", m["FC_WorkingCapital"], s.out_money),
         ]
-        for label, name, formula, value, style in figures:
-            b.text(ws, self.r, C_LABEL, label, s.label)
+        for key, name, formula, value, style in figures:
+            b.text(ws, self.r, C_LABEL, self.w.line(key).label, s.label)
             b.formula(ws, self.r, C_USE, formula, value, style)
             if name:
                 b.define_cell(name, CASH, self.r, C_USE)
@@ -550,15 +549,15 @@ class CashFlowSheet:
         wb = self.b.wb
         cats = [CASH, self.row_head, C_M1, self.row_head, C_AFTER - 1]
         bars = wb.add_chart({"type": "column"})
-        bars.add_series({"name": "Lowest month", "categories": cats, "values": [CASH, row_mark, C_M1, row_mark, C_AFTER - 1],
+        bars.add_series({"name": self.w.word("chart_lowest"), "categories": cats, "values": [CASH, row_mark, C_M1, row_mark, C_AFTER - 1],
                          "fill": {"color": PALETTE[1]}, "gap": 300,
                          "data_labels": {"value": True, "num_format": '#,##0;-#,##0;;', "position": "outside_end"}})
         line = wb.add_chart({"type": "line"})
-        line.add_series({"name": "Running position", "categories": cats, "values": [CASH, row_pos, C_M1, row_pos, C_AFTER - 1],
+        line.add_series({"name": self.w.word("chart_position"), "categories": cats, "values": [CASH, row_pos, C_M1, row_pos, C_AFTER - 1],
                          "line": {"color": PALETTE[0], "width": 2.25}, "marker": {"type": "circle", "size": 5,
                          "fill": {"color": PALETTE[0]}, "border": {"color": PALETTE[0]}}})
         bars.combine(line)
-        bars.set_title({"name": "Running cash position, year 1 (the column marks the lowest month)", "name_font": {"size": 11}})
+        bars.set_title({"name": self.w.word("chart_title"), "name_font": {"size": 11}})
         bars.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         bars.set_x_axis({"label_position": "low"})
         bars.set_legend({"position": "bottom"})
@@ -566,7 +565,6 @@ class CashFlowSheet:
         m, fb = self.m, self.fb
         start = None if fb.blank else fb.p.organization.fiscal_year_start
         low = int(m["FC_CF_LowestMonth"] or 1)
-        alt = (f"Line chart of the running cash position through year 1, month by month from {month_label(start, 1)} "
-               f"to {month_label(start, 12)}. The lowest point, {m['FC_CF_Lowest']:,.0f} dollars in {month_label(start, low)}, "
-               "is marked with a column; the Key figures beside it give the same numbers.")
+        alt = self.w.word("chart_alt", first=month_label(start, 1), last=month_label(start, 12), lowest=f"{m['FC_CF_Lowest']:,.0f}",
+                          month=month_label(start, low))
         self.ws.insert_chart(top, C_M1, bars, {"x_offset": 4, "y_offset": 2, "description": alt})
