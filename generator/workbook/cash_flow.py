@@ -149,11 +149,11 @@ class CashFlowSheet:
 
     def lists(self) -> None:
         """Schedules, methods and each stream's default timing, on the Lists sheet."""
-        b, ws, c = self.b, self.fb.ws[LISTS], self.c
+        b, ws, c, w = self.b, self.fb.ws[LISTS], self.c, self.fb.w.sheet("cash_flow_lists")
         col = LIST_COL
         for key, items in (("Schedules", c.schedules), ("WCMethods", c.methods)):
-            b.text(ws, 0, col, f"{key} id", self.s.th)
-            b.text(ws, 0, col + 1, f"{key} label", self.s.th)
+            b.text(ws, 0, col, w.word("ids", list=key), self.s.th)
+            b.text(ws, 0, col + 1, w.word("labels", list=key), self.s.th)
             for r, item in enumerate(items, start=1):
                 b.text(ws, r, col, item.id)
                 b.text(ws, r, col + 1, item.label)
@@ -161,8 +161,8 @@ class CashFlowSheet:
             b.define(f"List_{key}", abs_range(LISTS, 1, col + 1, len(items), col + 1))
             ws.set_column(col, col + 1, 22)
             if key == "Schedules":  # what each schedule means, for the formulas
-                b.text(ws, 0, col + 2, "Months between payments (0 = the listed months)", self.s.th)
-                b.text(ws, 0, col + 3, "Payments a year (0 = as many as listed)", self.s.th)
+                b.text(ws, 0, col + 2, w.word("period"), self.s.th)
+                b.text(ws, 0, col + 3, w.word("parts"), self.s.th)
                 for r, item in enumerate(items, start=1):
                     period, parts = SCHEDULE_SHAPE[item.id]
                     b.number(ws, r, col + 2, period)
@@ -172,8 +172,8 @@ class CashFlowSheet:
                 ws.set_column(col + 2, col + 3, 22)
                 col += 2
             col += 3
-        b.text(ws, 0, col, "Stream default schedule", self.s.th)
-        b.text(ws, 0, col + 1, "Stream default lag", self.s.th)
+        b.text(ws, 0, col, w.word("stream_schedule"), self.s.th)
+        b.text(ws, 0, col + 1, w.word("stream_lag"), self.s.th)
         for r, sid in enumerate(c.stream_ids, start=1):
             sched, lag = c.default_timing(sid)
             b.text(ws, r, col, c.label(c.schedules, sched))

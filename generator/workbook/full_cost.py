@@ -739,14 +739,15 @@ class FullCostBuilder:
                                                                                "description": self._alt_text(key, first, last)})
 
     def _guide(self) -> None:
-        c = self.content
+        c, w = self.content, self.w.sheet("guide_reference")
         reference = [
-            ("The six areas of full cost", [(a.label, f"{a.text('what')} How to estimate it: {a.text('how_to_estimate')}") for a in c.areas]),
-            ("Backbone functions", [(fn.label, f"{fn.text('covers')} Typical roles: {', '.join(fn.bullets('typical_roles'))}.") for fn in c.functions]),
-            ("Backbone structures", [(st.label, st.text("description")) for st in c.structures]),
-            ("Funding streams", [(sm.label, sm.text("description")) for sm in c.streams]),
-            ("Expense categories", [(cat.label, cat.text("help")) for cat in c.categories]),
-            ("Confidence levels", [(lv.label, lv.text("help")) for lv in c.levels]),
+            (w.heading("areas"), [(a.label, w.word("area", what=a.text("what"), how=a.text("how_to_estimate"))) for a in c.areas]),
+            (w.heading("functions"), [(fn.label, w.word("function", covers=fn.text("covers"), roles=", ".join(fn.bullets("typical_roles"))))
+                                      for fn in c.functions]),
+            (w.heading("structures"), [(st.label, st.text("description")) for st in c.structures]),
+            (w.heading("streams"), [(sm.label, sm.text("description")) for sm in c.streams]),
+            (w.heading("categories"), [(cat.label, cat.text("help")) for cat in c.categories]),
+            (w.heading("levels"), [(lv.label, lv.text("help")) for lv in c.levels]),
         ]
         write_guide(self.book, self.ws[GUIDE], c, "full_cost", self.org_name, reference)
 
