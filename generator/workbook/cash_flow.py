@@ -204,8 +204,8 @@ class CashFlowSheet:
         b.formula(ws, 4, 0, PLAIN_WORDS, plain_words(m, wc.months), s.out_text)
         b.define_cell("CF_PlainWords", CASH, 4, 0)
         method_label = self.c.label(self.c.methods, wc.method)
-        b.formula(ws, 5, 0, '"Working capital (area 2) is sized by: "&In_WCMethod&" (change it on the Full Cost sheet)."',
-                  f"Working capital (area 2) is sized by: {'' if fb.blank else method_label} (change it on the Full Cost sheet).", s.subtitle)
+        b.formula(ws, 5, 0, self._words_formula("sized_by", "method", "In_WCMethod"),
+                  self.w.word("sized_by", method="" if fb.blank else method_label), s.subtitle)
 
         self._month_header(self.row_head, {C_LABEL: self.w.column("month_by_month").header, C_USE: self.w.column("year").header})
         above = (self.row_no + 1 + (2 + len(self.c.stream_ids)) + (4 + len(self.c.category_ids)) + 5 + 4 + 1)  # key figures start here
@@ -247,6 +247,13 @@ class CashFlowSheet:
                 b.number(ws, self.row_no, C_M1 + k - 1, k, self.month_no)
             b.define("CF_MonthNo", abs_range(CASH, self.row_no, C_M1, self.row_no, C_AFTER - 1))
             b.define("CF_Months", abs_range(CASH, self.row_head, C_M1, self.row_head, C_AFTER - 1))
+
+    def _words_formula(self, key: str, placeholder: str, expression: str) -> str:
+        """A word with one {placeholder} as a formula: its text around the placeholder in quotes, the
+        expression in its place (the cached value is the same word filled in)."""
+        before, _, after = self.w.word(key).partition("{" + placeholder + "}")
+        parts = [f'"{before}"' if before else "", expression, f'"{after}"' if after else ""]
+        return "&".join(p for p in parts if p)
 
     def _no(self, k: int) -> str:
         """The month-number cell of month k (row fixed), for formulas."""
@@ -392,8 +399,10 @@ class CashFlowSheet:
             count = "+".join(f'ISNUMBER(SEARCH(","&{self._no(k)}&",",{norm}))' for k in range(1, MONTHS + 1))
             b.formula(ws, r, H_COUNT, f"0+{count}", len(set(listed)), s.calc_text)
             b.formula(ws, r, H_BAD, f'IF(AND({cell}<>"",{A(H_COUNT)}=0),1,0)', 0, s.calc_text)
-            use = "" if x is None else ("Evenly" if not listed else f"In {len(set(listed))} month(s)")
-            b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",IF({A(H_COUNT)}=0,"Evenly","In "&{A(H_COUNT)}&" month(s)"))', use, s.calc_text)
+            evenly = self.w.word("evenly")
+            use = "" if x is None else (evenly if not listed else self.w.word("in_months", n=len(set(listed))))
+            b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",IF({A(H_COUNT)}=0,"{evenly}",{self._words_formula("in_months", "n", A(H_COUNT))}))',
+                      use, s.calc_text)
             for k in range(1, MONTHS + 1):
                 f = (f'IF({A(H_COUNT)}=0,{A(C_AMOUNT)}/12,IF(ISNUMBER(SEARCH(","&{self._no(k)}&",",{norm})),{A(C_AMOUNT)}/{A(H_COUNT)},0))')
                 b.formula(ws, r, C_M1 + k - 1, f, pay[k - 1], s.calc_money)
