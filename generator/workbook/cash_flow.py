@@ -10,12 +10,13 @@ Every output is a live formula under its SPEC name, with the model's value cache
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Callable
 
 from xlsxwriter.utility import xl_rowcol_to_cell as rc
 
-from ..content import MAX_LAG, SCHEDULE_IDS
+from ..content import MAX_LAG, SCHEDULE_IDS, SheetWords, load_content
 from ..model.cash_flow import MONTHS, TIE, SourceTiming, expense_outflows, source_inflows, timing_of
 from ..model.full_cost import staff_cost, year1_expenses, year1_staff
 from ..schema import Revenue
@@ -65,18 +66,33 @@ def months_words(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else one_decimal(x)
 
 
-def plain_words(m: dict[str, Any], wc_months: float) -> str:
+def formula_of(text: str, expressions: dict[str, str]) -> str:
+    """A worded text as a formula: the words around each {placeholder} in quotes, joined by & to the
+    placeholder's expression (so the words live in YAML and the formula follows them)."""
+    parts = re.split(r"\{(\w+)\}", text)
+    out = [expressions[p] if n % 2 else '"' + p.replace('"', '""') + '"' for n, p in enumerate(parts) if p]
+    return "&".join(out)
+
+
+def _cash_flow_words() -> SheetWords:
+    """The Cash Flow sheet's words from the content in force (for callers without a builder)."""
+    return load_content().words("full_cost").sheet("cash_flow")
+
+
+def plain_words(m: dict[str, Any], wc_months: float, words: SheetWords | None = None) -> str:
     """The sheet's plain-words line (the cached value of its formula)."""
+    sw = words or _cash_flow_words()
     if m["FC_CashOpex"] == 0:
-        return "No cash spending is entered yet, so timing needs no working capital."
-    return (f"Timing alone needs about {money_words(m['FC_CF_TimingNeed'])} of working capital "
-            f"({one_decimal(m['FC_CF_MonthsEquivalent'])} months), against the {months_words(wc_months)} months assumed.")
+        return sw.word("plain_none")
+    return sw.word("plain", money=money_words(m["FC_CF_TimingNeed"]), months=one_decimal(m["FC_CF_MonthsEquivalent"]),
+                   assumed=months_words(wc_months))
 
 
-PLAIN_WORDS = ('IF(FC_CashOpex=0,"No cash spending is entered yet, so timing needs no working capital.",'
-               '"Timing alone needs about "&TEXT(ROUND(FC_CF_TimingNeed,-2),"$#,##0")&" of working capital ("'
-               '&TEXT(FC_CF_MonthsEquivalent,"0.0")&" months), against the "'
-               '&IF(In_WCMonths=INT(In_WCMonths),TEXT(In_WCMonths,"0"),TEXT(In_WCMonths,"0.0"))&" months assumed.")')
+def plain_words_formula(words: SheetWords) -> str:
+    """The plain-words line as a formula over the timing need and the months assumed."""
+    return (f'IF(FC_CashOpex=0,"{words.word("plain_none")}",' + formula_of(words.word("plain"), {
+        "money": 'TEXT(ROUND(FC_CF_TimingNeed,-2),"$#,##0")', "months": 'TEXT(FC_CF_MonthsEquivalent,"0.0")',
+        "assumed": 'IF(In_WCMonths=INT(In_WCMonths),TEXT(In_WCMonths,"0"),TEXT(In_WCMonths,"0.0"))'}) + ")")
 
 
 def _here(r: int) -> Callable[[int], str]:
@@ -201,7 +217,7 @@ class CashFlowSheet:
         master_banner(b, ws, 2, 0, fb.status)
         # plain words (one line that runs on across the empty cells to its right: no merged cells), then the method in use
         wc = fb.p.full_cost.working_capital
-        b.formula(ws, 4, 0, PLAIN_WORDS, plain_words(m, wc.months), s.out_text)
+        b.formula(ws, 4, 0, plain_words_formula(self.w), plain_words(m, wc.months, self.w), s.out_text)
         b.define_cell("CF_PlainWords", CASH, 4, 0)
         method_label = self.c.label(self.c.methods, wc.method)
         b.formula(ws, 5, 0, self._words_formula("sized_by", "method", "In_WCMethod"),
@@ -251,9 +267,7 @@ class CashFlowSheet:
     def _words_formula(self, key: str, placeholder: str, expression: str) -> str:
         """A word with one {placeholder} as a formula: its text around the placeholder in quotes, the
         expression in its place (the cached value is the same word filled in)."""
-        before, _, after = self.w.word(key).partition("{" + placeholder + "}")
-        parts = [f'"{before}"' if before else "", expression, f'"{after}"' if after else ""]
-        return "&".join(p for p in parts if p)
+        return formula_of(self.w.word(key), {placeholder: expression})
 
     def _no(self, k: int) -> str:
         """The month-number cell of month k (row fixed), for formulas."""

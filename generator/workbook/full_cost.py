@@ -420,7 +420,7 @@ class FullCostBuilder:
         f.formula(months.label, None, "FC_CF_MonthsEquivalent", m["FC_CF_MonthsEquivalent"], s.calc_dec0, months.unit)
         from .cash_flow import plain_words
         # one line that runs on across the empty cells to its right (no merged cells)
-        b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months), s.calc_text)
+        b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months, self.w.sheet("cash_flow")), s.calc_text)
         f.row += 1
 
     def _revenue(self) -> None:
@@ -656,7 +656,7 @@ class FullCostBuilder:
             b.text(ws, r, 2, words.note, s.note)
         elif line.name == "FC_CF_TimingNeed":
             from .cash_flow import plain_words
-            b.formula(ws, r, 2, "CF_PlainWords", plain_words(m, self.p.full_cost.working_capital.months), s.calc_wrap)
+            b.formula(ws, r, 2, "CF_PlainWords", plain_words(m, self.p.full_cost.working_capital.months, self.w.sheet("cash_flow")), s.calc_wrap)
         elif line.name == "FC_Gap":
             self._verdict(r, "FC_Gap>0", m["FC_Gap"] > 0, sw.word("shortfall"), sw.word("covered"))
         else:
