@@ -343,8 +343,9 @@ class CashFlowSheet:
                   f'IF(AND(OR({A(C_SCHED)}="",ISNUMBER(MATCH({A(C_SCHED)},List_Schedules,0))),'
                   f'IF(ISNUMBER({A(C_LAG)}),AND({A(C_LAG)}>=0,{A(C_LAG)}<={MAX_LAG},INT({A(C_LAG)})={A(C_LAG)}),{A(C_LAG)}=""),'
                   f'OR({A(H_CODE)}<>{CUSTOM},{A(H_COUNT)}>0),OR({A(C_MONTHS)}="",{A(H_CODE)}={CUSTOM})),0,1)', 0, s.calc_text)
-        b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",{A(H_SCHED)}&", lag "&{A(H_LAG)})',
-                  f"{sched_label}, lag {lag}" if used else "", s.calc_text)
+        timing_words = formula_of(self.w.word("in_use_timing"), {"schedule": A(H_SCHED), "lag": A(H_LAG)})
+        b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",{timing_words})',
+                  self.w.word("in_use_timing", schedule=sched_label, lag=lag) if used else "", s.calc_text)
         period, parts = SCHEDULE_SHAPE[timing.schedule] if timing else (0, 0)
         b.formula(ws, r, H_PERIOD, f"IF({A(H_CODE)}=0,0,INDEX(List_SchedulesPeriod,{A(H_CODE)}))", period, s.calc_text)
         n = len(set(timing.months)) if timing and timing.schedule == "custom" else parts
