@@ -40,6 +40,9 @@ C_M1 = 6                       # month 1; month m is C_M1 + m - 1
 C_AFTER = C_M1 + MONTHS        # due this year, arrives after month 12
 C_HELP = C_AFTER + 2           # working columns: kind, schedule used, code, lag used, months list, count, problem
 H_KIND, H_SCHED, H_CODE, H_LAG, H_NORM, H_COUNT, H_BAD, H_PERIOD, H_PART = range(C_HELP, C_HELP + 9)
+#: Rows from the key figures' heading to the revenue timing table: the key figures and the chart beside
+#: them (300 pixels), and the timing table's heading and note.
+KEY_BLOCK_ROWS = 21
 #: The column heads of the two timing tables and their working columns: sheet column -> key of its words.
 REV_HEADS = {C_LABEL: "source", C_AMOUNT: "expected", C_SCHED: "schedule", C_LAG: "lag", C_MONTHS: "custom_months", C_USE: "in_use"}
 REV_HELPERS = {H_KIND: "h_stream", H_SCHED: "h_schedule", H_CODE: "h_code", H_LAG: "h_lag", H_NORM: "h_months", H_COUNT: "h_count",
@@ -224,8 +227,9 @@ class CashFlowSheet:
                   self.w.word("sized_by", method="" if fb.blank else method_label), s.subtitle)
 
         self._month_header(self.row_head, {C_LABEL: self.w.column("month_by_month").header, C_USE: self.w.column("year").header})
-        above = (self.row_no + 1 + (2 + len(self.c.stream_ids)) + (4 + len(self.c.category_ids)) + 5 + 4 + 1)  # key figures start here
-        self.rev_top = above + 20
+        # the timing tables go under the monthly table, the key figures and the chart: their rows are
+        # needed (in the monthly formulas) before those are written, so the monthly table's height is counted
+        self.rev_top = self._key_top() + KEY_BLOCK_ROWS
         b.text(ws, self.row_no, C_HELP, self.w.word("tie"), self.helper_h)
         b.number(ws, self.row_no, C_HELP + 1, TIE, self.calc_tie)
         b.define_cell("CF_Tie", CASH, self.row_no, C_HELP + 1)
@@ -439,9 +443,19 @@ class CashFlowSheet:
         row_run = self._balanced_year(row_in, row_out)
         self.r += 1
         self.key_top = self.r
+        if self.key_top != self._key_top():  # the timing tables were placed by that count
+            raise RuntimeError(f"Cash Flow: the key figures start on row {self.key_top}, not {self._key_top()}: update _key_top")
         self._key_figures(row_pos, row_tie, row_run)
         self._chart(row_pos, row_mark, self.key_top)
         self.key_bottom = self.r
+
+    def _key_top(self) -> int:
+        """The key figures' row, counted from the monthly table's lines as _totals writes them."""
+        money_in = 1 + len(self.c.stream_ids) + 1            # section, one line a stream, total
+        money_out = 1 + 2 + len(self.c.category_ids) + 1     # section, staff and unfunded, one line a category, total
+        position = 4                                         # net, running position, lowest-month marker, tie helper
+        balanced = 1 + 1 + 2                                 # a gap, the section, scaled money in and its running position
+        return self.row_no + 1 + money_in + money_out + position + balanced + 1
 
     def _section(self, title: str) -> None:
         self.b.text(self.ws, self.r, C_LABEL, title, self.s.label_b)
