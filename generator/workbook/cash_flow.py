@@ -124,6 +124,7 @@ def _row_range(r: int) -> str:
 
 
 def month_label(start: dt.date | None, m: int) -> str:
+    """'Jul 2026' for month m of a fiscal year starting on `start`; 'Month m' with no start date."""
     if start is None:
         return f"Month {m}"
     k = start.month - 1 + m - 1
@@ -206,6 +207,7 @@ class CashFlowSheet:
     # ------------------------------------------------------------------ the sheet
 
     def write(self) -> None:
+        """The sheet: title, plain words, the monthly table, then the two timing tables, each on its own pages."""
         b, s, ws, m = self.b, self.s, self.ws, self.m
         fb = self.fb
         # narrow enough that the printed part (up to "After year end") is one page wide at 70% or more
@@ -278,6 +280,7 @@ class CashFlowSheet:
         return rc(self.row_no, C_M1 + k - 1, True, False)
 
     def _helper_header(self, r: int, labels: list[tuple[int, str]]) -> None:
+        """Heads of the working columns right of the print area, so a reader sees what each computes."""
         self.b.text(self.ws, r - 1, C_HELP, self.w.word("working"), self.helper_h)
         for col, text in labels:
             self.b.text(self.ws, r, col, text, self.helper_h)
@@ -380,6 +383,7 @@ class CashFlowSheet:
     # ------------------------------------------------------------------ expense timing
 
     def _expense_table(self) -> list[list[float]]:
+        """One row per Expenses row: payment months, the cash paid each month (evenly when none are given)."""
         b, s, ws, fb = self.b, self.s, self.ws, self.fb
         exp = fb.exp
         top = self.exp_top
@@ -458,6 +462,7 @@ class CashFlowSheet:
         return self.row_no + 1 + money_in + money_out + position + balanced + 1
 
     def _section(self, title: str) -> None:
+        """A bold section label in the monthly table, at the cursor."""
         self.b.text(self.ws, self.r, C_LABEL, title, self.s.label_b)
         self.r += 1
 
@@ -584,6 +589,7 @@ class CashFlowSheet:
             self.r += 1
 
     def _chart(self, row_pos: int, row_mark: int, top: int) -> None:
+        """The running position as a line, with the lowest month marked by a column, beside the key figures."""
         wb = self.b.wb
         cats = [CASH, self.row_head, C_M1, self.row_head, C_AFTER - 1]
         bars = wb.add_chart({"type": "column"})

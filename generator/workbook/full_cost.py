@@ -117,6 +117,7 @@ def full_cost_sum() -> str:
 
 
 def _flag(v: bool) -> str:
+    """A flag as the Yes/No list's words."""
     return YES if v else NO
 
 
@@ -196,6 +197,7 @@ class FullCostBuilder:
     # ------------------------------------------------------------------ inputs
 
     def _sheet_title(self, ws: Any, title: str, note: str) -> None:
+        """Title and note on the first two rows, as on every input and output sheet."""
         self.book.text(ws, 0, 0, title, self.s.title)
         self.book.text(ws, 1, 0, note, self.s.subtitle)
 
@@ -233,11 +235,13 @@ class FullCostBuilder:
                         ln.unit, ln.note)
 
     def _organization(self) -> None:
+        """The shared Organization sheet, with this workbook's fiscal-year prompt."""
         fy = self.w.sheet("fiscal_year")
         write_organization(self.book, self.ws[ORG], self.content, self.p.organization, self.blank, self.org_name,
                            fy.word("message"), "", fy.word("label"))
 
     def _assumptions(self) -> None:
+        """The rates (each a named input with unit and note) and the confidence probabilities table."""
         b, s, ws, a = self.book, self.s, self.ws[ASSUME], self.p.assumptions
         ws.set_column(0, 0, 34)
         ws.set_column(1, 1, 14)
@@ -274,6 +278,7 @@ class FullCostBuilder:
         return cols + [self._calc_column(sw, "share_total", 10, "calc_pct"), self._calc_column(sw, "cost", 14, "calc_money")]
 
     def _staffing(self) -> None:
+        """The positions table: time shares per function, their total flagged when not 100%, and the cost."""
         b, s, ws = self.book, self.s, self.ws[STAFF]
         fids = self.content.function_ids
         sw = self._titled(ws, "staffing")
@@ -307,6 +312,7 @@ class FullCostBuilder:
         self.staff = t
 
     def _expenses(self) -> None:
+        """The non-personnel costs table, with category, function and in-kind dropdowns."""
         b, ws = self.book, self.ws[EXP]
         sw = self._titled(ws, "expenses")
         t = Table(EXP, "Exp", 3, 0, [
@@ -424,6 +430,7 @@ class FullCostBuilder:
         f.row += 1
 
     def _revenue(self) -> None:
+        """The revenue sources table: expected revenue is each amount times its confidence's probability."""
         b, s, ws = self.book, self.s, self.ws[REV]
         sw = self._titled(ws, "revenue")
         t = Table(REV, "Rev", 3, 0, [
@@ -553,6 +560,7 @@ class FullCostBuilder:
     # ------------------------------------------------------------------ checks
 
     def _all_checks_pass(self) -> bool:
+        """The cached master check: a blank workbook fails its identity checks until filled in."""
         return not self.blank
 
     @property
@@ -708,6 +716,7 @@ class FullCostBuilder:
                 + (sw.word("alt_figures", figures=figures) if figures else "") + sw.word("alt_current"))
 
     def _charts(self, ws: Any, ranges: list[tuple[str, int, int]], data_top: int) -> None:
+        """The four Summary charts, two a row under the chart data, each with alt text."""
         wb = self.book.wb
         for n, (key, first, last) in enumerate(ranges):
             kind, colour = SUMMARY_CHARTS[key]
@@ -739,6 +748,7 @@ class FullCostBuilder:
                                                                                "description": self._alt_text(key, first, last)})
 
     def _guide(self) -> None:
+        """The Guide sheet, with this workbook's reference lists (areas, functions, structures ...)."""
         c, w = self.content, self.w.sheet("guide_reference")
         reference = [
             (w.heading("areas"), [(a.label, w.word("area", what=a.text("what"), how=a.text("how_to_estimate"))) for a in c.areas]),
@@ -752,6 +762,7 @@ class FullCostBuilder:
         write_guide(self.book, self.ws[GUIDE], c, "full_cost", self.org_name, reference)
 
     def _start_here(self) -> None:
+        """The Start Here page, listing this workbook's sheets and the master status."""
         write_start_page(self.book, self.ws[START], self.content, "full_cost", SHEETS,
                          self.org_name, self.status)
 
