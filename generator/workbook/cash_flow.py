@@ -10,18 +10,23 @@ Every output is a live formula under its SPEC name, with the model's value cache
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from xlsxwriter.utility import xl_rowcol_to_cell as rc
 
-from ..content import MAX_LAG, SCHEDULE_IDS
+from ..content import MAX_LAG, SCHEDULE_IDS, SheetWords, load_content
 from ..model.cash_flow import MONTHS, TIE, SourceTiming, expense_outflows, source_inflows, timing_of
 from ..model.full_cost import staff_cost, year1_expenses, year1_staff
+from ..schema import Revenue
 from .common import LISTS, dropdown, master_banner, number_rule, print_setup
 from .styles import PALETTE
 from .layout import Table, abs_cell, abs_range
 from .styles import BORDER, FONT, GREY, INPUT_FILL, INPUT_FONT
+
+if TYPE_CHECKING:
+    from .full_cost import FullCostBuilder
 
 CASH = "Cash Flow"
 #: First column of the cash-flow lists on the Lists sheet (clear of the shared lists).
@@ -35,6 +40,15 @@ C_M1 = 6                       # month 1; month m is C_M1 + m - 1
 C_AFTER = C_M1 + MONTHS        # due this year, arrives after month 12
 C_HELP = C_AFTER + 2           # working columns: kind, schedule used, code, lag used, months list, count, problem
 H_KIND, H_SCHED, H_CODE, H_LAG, H_NORM, H_COUNT, H_BAD, H_PERIOD, H_PART = range(C_HELP, C_HELP + 9)
+#: Rows from the key figures' heading to the revenue timing table: the key figures and the chart beside
+#: them (300 pixels), and the timing table's heading and note.
+KEY_BLOCK_ROWS = 21
+#: The column heads of the two timing tables and their working columns: sheet column -> key of its words.
+REV_HEADS = {C_LABEL: "source", C_AMOUNT: "expected", C_SCHED: "schedule", C_LAG: "lag", C_MONTHS: "custom_months", C_USE: "in_use"}
+REV_HELPERS = {H_KIND: "h_stream", H_SCHED: "h_schedule", H_CODE: "h_code", H_LAG: "h_lag", H_NORM: "h_months", H_COUNT: "h_count",
+               H_BAD: "h_timing_problem", H_PERIOD: "h_period", H_PART: "h_part"}
+EXP_HEADS = {C_LABEL: "expense", C_AMOUNT: "cash", C_SCHED: "payment_months", C_USE: "in_use"}
+EXP_HELPERS = {H_KIND: "h_category", H_NORM: "h_months", H_COUNT: "h_count", H_BAD: "h_months_problem"}
 #: Each schedule as (months between payments, number of payments); custom: (0, the months listed).
 SCHEDULE_SHAPE = {"even": (1, 12), "upfront": (12, 1), "quarterly": (3, 4), "semiannual": (6, 2), "custom": (0, 0)}
 
@@ -55,21 +69,62 @@ def months_words(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else one_decimal(x)
 
 
-def plain_words(m: dict[str, Any], wc_months: float) -> str:
+def formula_of(text: str, expressions: dict[str, str]) -> str:
+    """A worded text as a formula: the words around each {placeholder} in quotes, joined by & to the
+    placeholder's expression (so the words live in YAML and the formula follows them)."""
+    parts = re.split(r"\{(\w+)\}", text)
+    out = [expressions[p] if n % 2 else '"' + p.replace('"', '""') + '"' for n, p in enumerate(parts) if p]
+    return "&".join(out)
+
+
+def _cash_flow_words() -> SheetWords:
+    """The Cash Flow sheet's words from the content in force (for callers without a builder)."""
+    return load_content().words("full_cost").sheet("cash_flow")
+
+
+def plain_words(m: dict[str, Any], wc_months: float, words: SheetWords | None = None) -> str:
     """The sheet's plain-words line (the cached value of its formula)."""
+    sw = words or _cash_flow_words()
     if m["FC_CashOpex"] == 0:
-        return "No cash spending is entered yet, so timing needs no working capital."
-    return (f"Timing alone needs about {money_words(m['FC_CF_TimingNeed'])} of working capital "
-            f"({one_decimal(m['FC_CF_MonthsEquivalent'])} months), against the {months_words(wc_months)} months assumed.")
+        return sw.word("plain_none")
+    return sw.word("plain", money=money_words(m["FC_CF_TimingNeed"]), months=one_decimal(m["FC_CF_MonthsEquivalent"]),
+                   assumed=months_words(wc_months))
 
 
-PLAIN_WORDS = ('IF(FC_CashOpex=0,"No cash spending is entered yet, so timing needs no working capital.",'
-               '"Timing alone needs about "&TEXT(ROUND(FC_CF_TimingNeed,-2),"$#,##0")&" of working capital ("'
-               '&TEXT(FC_CF_MonthsEquivalent,"0.0")&" months), against the "'
-               '&IF(In_WCMonths=INT(In_WCMonths),TEXT(In_WCMonths,"0"),TEXT(In_WCMonths,"0.0"))&" months assumed.")')
+def plain_words_formula(words: SheetWords) -> str:
+    """The plain-words line as a formula over the timing need and the months assumed."""
+    return (f'IF(FC_CashOpex=0,"{words.word("plain_none")}",' + formula_of(words.word("plain"), {
+        "money": 'TEXT(ROUND(FC_CF_TimingNeed,-2),"$#,##0")', "months": 'TEXT(FC_CF_MonthsEquivalent,"0.0")',
+        "assumed": 'IF(In_WCMonths=INT(In_WCMonths),TEXT(In_WCMonths,"0"),TEXT(In_WCMonths,"0.0"))'}) + ")")
+
+
+def _here(r: int) -> Callable[[int], str]:
+    """A cell of row r with its column fixed (one formula shape down a table)."""
+    return lambda col: rc(r, col, False, True)
+
+
+def _col_range(t: Table, col: int) -> str:
+    """One column of a table, absolute."""
+    return f"{rc(t.first, col, True, True)}:{rc(t.last, col, True, True)}"
+
+
+def _rel(t: Table, col: int) -> str:
+    """One column of a table, rows fixed and column relative: one formula shape across the months."""
+    return f"{rc(t.first, col, True, False)}:{rc(t.last, col, True, False)}"
+
+
+def _sumif_by(t: Table, crit: str) -> Callable[[int, int], str]:
+    """A monthly line's formula: the timing table's month column summed where its kind is `crit`."""
+    return lambda col, k: f"SUMIF({_col_range(t, H_KIND)},{crit},{_rel(t, col)})"
+
+
+def _row_range(r: int) -> str:
+    """The 12 months of one row of the monthly table, absolute."""
+    return f"{rc(r, C_M1, True, True)}:{rc(r, C_AFTER - 1, True, True)}"
 
 
 def month_label(start: dt.date | None, m: int) -> str:
+    """'Jul 2026' for month m of a fiscal year starting on `start`; 'Month m' with no start date."""
     if start is None:
         return f"Month {m}"
     k = start.month - 1 + m - 1
@@ -84,7 +139,7 @@ def months_text(months: list[int] | tuple[int, ...] | None) -> str | None:
 class CashFlowSheet:
     """Writes the Cash Flow sheet and its lists; `builder` is the FullCostBuilder."""
 
-    def __init__(self, builder: Any):
+    def __init__(self, builder: FullCostBuilder) -> None:
         self.fb = builder
         self.b = builder.book
         self.s = builder.book.styles
@@ -98,16 +153,27 @@ class CashFlowSheet:
         self.month_no = self.b.wb.add_format({**base, "font_color": GREY, "align": "center", "font_size": 8})
         self.calc_int = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0"})
         self.calc_tie = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0.000"})
+        #: the sheet's words (templates/content/sheets_full_cost.yaml)
+        self.w = builder.w.sheet("cash_flow")
+        # rows of the sheet: the month header and month numbers, then the timing tables (set in write())
+        self.row_head, self.row_no = 7, 8
+        self.rev_top = self.exp_top = 0
+        self.key_top = self.key_bottom = 0
+        #: the write cursor of the monthly table (_totals and the writers it calls)
+        self.r = 0
+        # the two timing tables, set by their writers
+        self.revt: Table
+        self.exp: Table
 
     # ------------------------------------------------------------------ lists
 
     def lists(self) -> None:
         """Schedules, methods and each stream's default timing, on the Lists sheet."""
-        b, ws, c = self.b, self.fb.ws[LISTS], self.c
+        b, ws, c, w = self.b, self.fb.ws[LISTS], self.c, self.fb.w.sheet("cash_flow_lists")
         col = LIST_COL
         for key, items in (("Schedules", c.schedules), ("WCMethods", c.methods)):
-            b.text(ws, 0, col, f"{key} id", self.s.th)
-            b.text(ws, 0, col + 1, f"{key} label", self.s.th)
+            b.text(ws, 0, col, w.word("ids", list=key), self.s.th)
+            b.text(ws, 0, col + 1, w.word("labels", list=key), self.s.th)
             for r, item in enumerate(items, start=1):
                 b.text(ws, r, col, item.id)
                 b.text(ws, r, col + 1, item.label)
@@ -115,8 +181,8 @@ class CashFlowSheet:
             b.define(f"List_{key}", abs_range(LISTS, 1, col + 1, len(items), col + 1))
             ws.set_column(col, col + 1, 22)
             if key == "Schedules":  # what each schedule means, for the formulas
-                b.text(ws, 0, col + 2, "Months between payments (0 = the listed months)", self.s.th)
-                b.text(ws, 0, col + 3, "Payments a year (0 = as many as listed)", self.s.th)
+                b.text(ws, 0, col + 2, w.word("period"), self.s.th)
+                b.text(ws, 0, col + 3, w.word("parts"), self.s.th)
                 for r, item in enumerate(items, start=1):
                     period, parts = SCHEDULE_SHAPE[item.id]
                     b.number(ws, r, col + 2, period)
@@ -126,8 +192,8 @@ class CashFlowSheet:
                 ws.set_column(col + 2, col + 3, 22)
                 col += 2
             col += 3
-        b.text(ws, 0, col, "Stream default schedule", self.s.th)
-        b.text(ws, 0, col + 1, "Stream default lag", self.s.th)
+        b.text(ws, 0, col, w.word("stream_schedule"), self.s.th)
+        b.text(ws, 0, col + 1, w.word("stream_lag"), self.s.th)
         for r, sid in enumerate(c.stream_ids, start=1):
             sched, lag = c.default_timing(sid)
             b.text(ws, r, col, c.label(c.schedules, sched))
@@ -141,6 +207,7 @@ class CashFlowSheet:
     # ------------------------------------------------------------------ the sheet
 
     def write(self) -> None:
+        """The sheet: title, plain words, the monthly table, then the two timing tables, each on its own pages."""
         b, s, ws, m = self.b, self.s, self.ws, self.m
         fb = self.fb
         # narrow enough that the printed part (up to "After year end") is one page wide at 70% or more
@@ -150,23 +217,22 @@ class CashFlowSheet:
         ws.set_column(C_M1, C_M1 + MONTHS - 1, 8)
         ws.set_column(C_AFTER + 1, C_AFTER + 1, 3)
         ws.set_column(C_HELP, H_PART, 13)
-        b.text(ws, 0, 0, "Cash Flow: year 1 month by month", s.title)
-        b.text(ws, 1, 0, "When cash goes out and comes in, and the working capital that timing alone needs. "
-                         "Set each source's timing and each expense's payment months in the tables below.", s.subtitle)
+        b.text(ws, 0, 0, self.w.title, s.title)
+        b.text(ws, 1, 0, self.w.note, s.subtitle)
         master_banner(b, ws, 2, 0, fb.status)
         # plain words (one line that runs on across the empty cells to its right: no merged cells), then the method in use
         wc = fb.p.full_cost.working_capital
-        b.formula(ws, 4, 0, PLAIN_WORDS, plain_words(m, wc.months), s.out_text)
+        b.formula(ws, 4, 0, plain_words_formula(self.w), plain_words(m, wc.months, self.w), s.out_text)
         b.define_cell("CF_PlainWords", CASH, 4, 0)
         method_label = self.c.label(self.c.methods, wc.method)
-        b.formula(ws, 5, 0, '"Working capital (area 2) is sized by: "&In_WCMethod&" (change it on the Full Cost sheet)."',
-                  f"Working capital (area 2) is sized by: {'' if fb.blank else method_label} (change it on the Full Cost sheet).", s.subtitle)
+        b.formula(ws, 5, 0, self._words_formula("sized_by", "method", "In_WCMethod"),
+                  self.w.word("sized_by", method="" if fb.blank else method_label), s.subtitle)
 
-        self.row_head, self.row_no = 7, 8
-        self._month_header(self.row_head, {C_LABEL: "Month by month", C_USE: "Year"})
-        above = (self.row_no + 1 + (2 + len(self.c.stream_ids)) + (4 + len(self.c.category_ids)) + 5 + 4 + 1)  # key figures start here
-        self.rev_top = above + 20
-        b.text(ws, self.row_no, C_HELP, "Tie tolerance", self.helper_h)
+        self._month_header(self.row_head, {C_LABEL: self.w.column("month_by_month").header, C_USE: self.w.column("year").header})
+        # the timing tables go under the monthly table, the key figures and the chart: their rows are
+        # needed (in the monthly formulas) before those are written, so the monthly table's height is counted
+        self.rev_top = self._key_top() + KEY_BLOCK_ROWS
+        b.text(ws, self.row_no, C_HELP, self.w.word("tie"), self.helper_h)
         b.number(ws, self.row_no, C_HELP + 1, TIE, self.calc_tie)
         b.define_cell("CF_Tie", CASH, self.row_no, C_HELP + 1)
         self.exp_top = self.rev_top + fb.cap.revenue + 4
@@ -179,9 +245,10 @@ class CashFlowSheet:
         print_setup(ws, fb.org_name, last_col=C_AFTER)
         ws.print_area(0, 0, self.exp.last, C_AFTER)
 
-    def _month_header(self, r: int, heads: dict[int, str], after: str = "After year end") -> None:
+    def _month_header(self, r: int, heads: dict[int, str]) -> None:
         """Column heads (left block), the 12 month labels and the after-year-end head on row r."""
         b, s, ws = self.b, self.s, self.ws
+        after = self.w.column("after").header
         start = None if self.fb.blank else self.fb.p.organization.fiscal_year_start
         for col in range(C_LABEL, C_USE + 1):
             b.text(ws, r, col, heads.get(col) or None, s.th)
@@ -197,18 +264,24 @@ class CashFlowSheet:
         b.text(ws, r, C_AFTER, after, s.th)
         if r == self.row_head:
             ws.set_row(r, 28)
-            b.text(ws, self.row_no, C_LABEL, "Month of the fiscal year", self.month_no)
+            b.text(ws, self.row_no, C_LABEL, self.w.word("month_no"), self.month_no)
             for k in range(1, MONTHS + 1):
                 b.number(ws, self.row_no, C_M1 + k - 1, k, self.month_no)
             b.define("CF_MonthNo", abs_range(CASH, self.row_no, C_M1, self.row_no, C_AFTER - 1))
             b.define("CF_Months", abs_range(CASH, self.row_head, C_M1, self.row_head, C_AFTER - 1))
+
+    def _words_formula(self, key: str, placeholder: str, expression: str) -> str:
+        """A word with one {placeholder} as a formula: its text around the placeholder in quotes, the
+        expression in its place (the cached value is the same word filled in)."""
+        return formula_of(self.w.word(key), {placeholder: expression})
 
     def _no(self, k: int) -> str:
         """The month-number cell of month k (row fixed), for formulas."""
         return rc(self.row_no, C_M1 + k - 1, True, False)
 
     def _helper_header(self, r: int, labels: list[tuple[int, str]]) -> None:
-        self.b.text(self.ws, r - 1, C_HELP, "Working columns (formulas the months use)", self.helper_h)
+        """Heads of the working columns right of the print area, so a reader sees what each computes."""
+        self.b.text(self.ws, r - 1, C_HELP, self.w.word("working"), self.helper_h)
         for col, text in labels:
             self.b.text(self.ws, r, col, text, self.helper_h)
 
@@ -216,83 +289,86 @@ class CashFlowSheet:
 
     def _revenue_table(self) -> list[list[float]]:
         """One row per Revenue row: timing inputs, the month each part arrives, and what arrives next year."""
-        b, s, ws, fb, c = self.b, self.s, self.ws, self.fb, self.c
-        rev = fb.rev
+        b, s, ws, fb = self.b, self.s, self.ws, self.fb
         top = self.rev_top
-        b.text(ws, top - 2, 0, "When revenue arrives: expected amounts by the month the cash comes in", s.h)
-        b.text(ws, top - 1, 0, "Leave the schedule and lag empty to use the stream's usual timing (shown under In use). "
-                               "Lag = months between money falling due and the cash arriving, e.g. 2 for a contract paid two months in arrears.", s.subtitle)
+        w = self.w
+        b.text(ws, top - 2, 0, w.heading("revenue"), s.h)
+        b.text(ws, top - 1, 0, w.note_text("revenue"), s.subtitle)
         t = Table(CASH, "CFRev", top, 0, [], fb.cap.revenue)
-        heads = {C_LABEL: "Source (from Revenue)", C_AMOUNT: "Expected this year", C_SCHED: "Schedule (empty = stream's usual)",
-                 C_LAG: "Lag (months)", C_MONTHS: "Custom months, e.g. 3, 9", C_USE: "In use"}
-        self._month_header(top, heads)
+        self._month_header(top, {col: w.column(key).header for col, key in REV_HEADS.items()})
         ws.set_row(top, 42)
-        self._helper_header(top, [(H_KIND, "Stream"), (H_SCHED, "Schedule used"), (H_CODE, "Schedule no."), (H_LAG, "Lag used"),
-                                  (H_NORM, "Months list"), (H_COUNT, "Months listed"), (H_BAD, "Timing problem (1)"),
-                                  (H_PERIOD, "Months between payments"), (H_PART, "Each payment")])
-        prob = fb.p.probability()
+        self._helper_header(top, [(col, w.column(key).header) for col, key in REV_HELPERS.items()])
         revs = fb.p.revenue
-        arrivals: list[list[float]] = []
-        for i in range(t.capacity):
-            r = t.row(i)
-            src = rev.row(i)
-            x = revs[i] if i < len(revs) else None
+        arrivals = [self._revenue_row(t.row(i), fb.rev.row(i), revs[i] if i < len(revs) else None) for i in range(t.capacity)]
+        self._revenue_rules(t)
+        self.revt = t
+        return arrivals
 
-            def ref(key: str) -> str:
-                return abs_cell(rev.sheet, src, rev.col(key)).replace("$", "")
+    def _revenue_row(self, r: int, src: int, x: Revenue | None) -> list[float]:
+        """One source's timing row (inputs, then working columns, then months); returns its arrivals."""
+        b, s, ws, c, rev = self.b, self.s, self.ws, self.c, self.fb.rev
 
-            E = x.amount(1) * prob[x.confidence] if x else 0.0
-            timing: SourceTiming | None = timing_of(x, c) if x else None
-            arrive, later = source_inflows(E, timing) if timing else ([0.0] * MONTHS, 0.0)
-            arrivals.append(arrive)
-            A = lambda col: rc(r, col, False, True)  # noqa: E731  this row, column fixed
-            b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_text)
-            b.formula(ws, r, C_AMOUNT, f'IF(ISNUMBER({ref("expected")}),{ref("expected")},0)', E, s.calc_money)
-            own = x.timing if x else None
-            b.text(ws, r, C_SCHED, c.label(c.schedules, own.schedule) if own else None, s.in_text)
-            b.number(ws, r, C_LAG, own.lag_months if own else None, s.in_int)
-            b.text(ws, r, C_MONTHS, months_text(own.months) if own else None, self.in_months)
-            # working columns
-            stream = fb.lists.label("Streams", x.stream) if x else ""
-            b.formula(ws, r, H_KIND, f'IF({ref("stream")}="","",{ref("stream")})', stream, s.calc_text)
-            sched_label = c.label(c.schedules, timing.schedule) if timing else ""
-            match = f"MATCH({A(H_KIND)},List_Streams,0)"
-            b.formula(ws, r, H_SCHED, f'IF({A(C_SCHED)}<>"",{A(C_SCHED)},IF(ISNA({match}),"",INDEX(List_StreamsSchedule,{match})))',
-                      sched_label, s.calc_text)
-            code = c.ids(c.schedules).index(timing.schedule) + 1 if timing else 0
-            b.formula(ws, r, H_CODE, f'IF(ISNA(MATCH({A(H_SCHED)},List_Schedules,0)),0,MATCH({A(H_SCHED)},List_Schedules,0))', code, s.calc_text)
-            lag = timing.lag if timing else 0
-            b.formula(ws, r, H_LAG, f'IF(ISNUMBER({A(C_LAG)}),{A(C_LAG)},IF({A(C_SCHED)}="",IF(ISNA({match}),0,INDEX(List_StreamsLag,{match})),0))',
-                      lag, s.calc_text)
-            self._months_helpers(r, timing.months if timing else ())
-            b.formula(ws, r, H_BAD,
-                      f'IF(AND(OR({A(C_SCHED)}="",ISNUMBER(MATCH({A(C_SCHED)},List_Schedules,0))),'
-                      f'IF(ISNUMBER({A(C_LAG)}),AND({A(C_LAG)}>=0,{A(C_LAG)}<={MAX_LAG},INT({A(C_LAG)})={A(C_LAG)}),{A(C_LAG)}=""),'
-                      f'OR({A(H_CODE)}<>{CUSTOM},{A(H_COUNT)}>0),OR({A(C_MONTHS)}="",{A(H_CODE)}={CUSTOM})),0,1)', 0, s.calc_text)
-            b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",{A(H_SCHED)}&", lag "&{A(H_LAG)})',
-                      f"{sched_label}, lag {lag}" if x else "", s.calc_text)
-            period, parts = SCHEDULE_SHAPE[timing.schedule] if timing else (0, 0)
-            b.formula(ws, r, H_PERIOD, f"IF({A(H_CODE)}=0,0,INDEX(List_SchedulesPeriod,{A(H_CODE)}))", period, s.calc_text)
-            n = len(set(timing.months)) if timing and timing.schedule == "custom" else parts
-            b.formula(ws, r, H_PART, f"IF({A(H_CODE)}=0,0,IF({A(H_CODE)}={CUSTOM},IF({A(H_COUNT)}=0,0,{A(C_AMOUNT)}/{A(H_COUNT)}),"
-                                     f"{A(C_AMOUNT)}/INDEX(List_SchedulesParts,{A(H_CODE)})))", E / n if n else 0.0, s.calc_money)
-            for k in range(1, MONTHS + 1):
-                # the part due in month j = m - lag arrives in month m: a payment month of the schedule, or a listed month
-                j = f"({self._no(k)}-{A(H_LAG)})"
-                f = (f'IF({j}<1,0,{A(H_PART)}*IF({A(H_PERIOD)}=0,ISNUMBER(SEARCH(","&{j}&",",{A(H_NORM)})),MOD({j}-1,{A(H_PERIOD)})=0))')
-                b.formula(ws, r, C_M1 + k - 1, f, arrive[k - 1], s.calc_money)
-            b.formula(ws, r, C_AFTER, f"IF({A(H_CODE)}=0,0,{A(C_AMOUNT)})-SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", later, s.calc_money)
-        dropdown(b, ws, t.first, C_SCHED, t.last, C_SCHED, "List_Schedules", "Schedule",
-                 "When the money falls due. Empty = the stream's usual timing (Lists). Custom: list the months in the next-but-one column.")
-        b.validate(ws, t.first, C_LAG, t.last, C_LAG, number_rule("integer", 0, 11, "Lag (months)",
-                   "Months between money falling due and the cash arriving (0 to 11). Empty = the stream's usual lag."))
-        b.validate(ws, t.first, C_MONTHS, t.last, C_MONTHS, {"validate": "any", "input_title": "Custom months",
-                   "input_message": "Only with the Custom schedule: month numbers of the fiscal year (1 = first month), separated by commas, e.g. 3, 9."})
+        def ref(key: str) -> str:
+            return abs_cell(rev.sheet, src, rev.col(key)).replace("$", "")
+
+        E = x.amount(1) * self.fb.p.probability()[x.confidence] if x else 0.0
+        timing: SourceTiming | None = timing_of(x, c) if x else None
+        arrive, later = source_inflows(E, timing) if timing else ([0.0] * MONTHS, 0.0)
+        b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_text)
+        b.formula(ws, r, C_AMOUNT, f'IF(ISNUMBER({ref("expected")}),{ref("expected")},0)', E, s.calc_money)
+        own = x.timing if x else None
+        b.text(ws, r, C_SCHED, c.label(c.schedules, own.schedule) if own else None, s.in_text)
+        b.number(ws, r, C_LAG, own.lag_months if own else None, s.in_int)
+        b.text(ws, r, C_MONTHS, months_text(own.months) if own else None, self.in_months)
+        stream = self.fb.lists.label("Streams", x.stream) if x else ""
+        b.formula(ws, r, H_KIND, f'IF({ref("stream")}="","",{ref("stream")})', stream, s.calc_text)
+        self._revenue_helpers(r, x is not None, timing, E)
+        A = _here(r)
+        for k in range(1, MONTHS + 1):
+            # the part due in month j = m - lag arrives in month m: a payment month of the schedule, or a listed month
+            j = f"({self._no(k)}-{A(H_LAG)})"
+            f = (f'IF({j}<1,0,{A(H_PART)}*IF({A(H_PERIOD)}=0,ISNUMBER(SEARCH(","&{j}&",",{A(H_NORM)})),MOD({j}-1,{A(H_PERIOD)})=0))')
+            b.formula(ws, r, C_M1 + k - 1, f, arrive[k - 1], s.calc_money)
+        b.formula(ws, r, C_AFTER, f"IF({A(H_CODE)}=0,0,{A(C_AMOUNT)})-SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", later, s.calc_money)
+        return arrive
+
+    def _revenue_helpers(self, r: int, used: bool, timing: SourceTiming | None, E: float) -> None:
+        """The working columns of one source: the schedule and lag in force, its shape, and any problem."""
+        b, s, ws, c = self.b, self.s, self.ws, self.c
+        A = _here(r)
+        sched_label = c.label(c.schedules, timing.schedule) if timing else ""
+        match = f"MATCH({A(H_KIND)},List_Streams,0)"
+        b.formula(ws, r, H_SCHED, f'IF({A(C_SCHED)}<>"",{A(C_SCHED)},IF(ISNA({match}),"",INDEX(List_StreamsSchedule,{match})))',
+                  sched_label, s.calc_text)
+        code = c.ids(c.schedules).index(timing.schedule) + 1 if timing else 0
+        b.formula(ws, r, H_CODE, f'IF(ISNA(MATCH({A(H_SCHED)},List_Schedules,0)),0,MATCH({A(H_SCHED)},List_Schedules,0))', code, s.calc_text)
+        lag = timing.lag if timing else 0
+        b.formula(ws, r, H_LAG, f'IF(ISNUMBER({A(C_LAG)}),{A(C_LAG)},IF({A(C_SCHED)}="",IF(ISNA({match}),0,INDEX(List_StreamsLag,{match})),0))',
+                  lag, s.calc_text)
+        self._months_helpers(r, timing.months if timing else ())
+        b.formula(ws, r, H_BAD,
+                  f'IF(AND(OR({A(C_SCHED)}="",ISNUMBER(MATCH({A(C_SCHED)},List_Schedules,0))),'
+                  f'IF(ISNUMBER({A(C_LAG)}),AND({A(C_LAG)}>=0,{A(C_LAG)}<={MAX_LAG},INT({A(C_LAG)})={A(C_LAG)}),{A(C_LAG)}=""),'
+                  f'OR({A(H_CODE)}<>{CUSTOM},{A(H_COUNT)}>0),OR({A(C_MONTHS)}="",{A(H_CODE)}={CUSTOM})),0,1)', 0, s.calc_text)
+        timing_words = formula_of(self.w.word("in_use_timing"), {"schedule": A(H_SCHED), "lag": A(H_LAG)})
+        b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",{timing_words})',
+                  self.w.word("in_use_timing", schedule=sched_label, lag=lag) if used else "", s.calc_text)
+        period, parts = SCHEDULE_SHAPE[timing.schedule] if timing else (0, 0)
+        b.formula(ws, r, H_PERIOD, f"IF({A(H_CODE)}=0,0,INDEX(List_SchedulesPeriod,{A(H_CODE)}))", period, s.calc_text)
+        n = len(set(timing.months)) if timing and timing.schedule == "custom" else parts
+        b.formula(ws, r, H_PART, f"IF({A(H_CODE)}=0,0,IF({A(H_CODE)}={CUSTOM},IF({A(H_COUNT)}=0,0,{A(C_AMOUNT)}/{A(H_COUNT)}),"
+                                 f"{A(C_AMOUNT)}/INDEX(List_SchedulesParts,{A(H_CODE)})))", E / n if n else 0.0, s.calc_money)
+
+    def _revenue_rules(self, t: Table) -> None:
+        """Input messages and validation of the timing inputs, and their defined names."""
+        b, ws = self.b, self.ws
+        sched, lag, months = self.w.column("schedule"), self.w.column("lag"), self.w.column("custom_months")
+        dropdown(b, ws, t.first, C_SCHED, t.last, C_SCHED, "List_Schedules", sched.title, sched.help)
+        b.validate(ws, t.first, C_LAG, t.last, C_LAG, number_rule("integer", 0, 11, lag.title or lag.header, lag.help))
+        b.validate(ws, t.first, C_MONTHS, t.last, C_MONTHS, {"validate": "any", "input_title": months.title, "input_message": months.help})
         for key, col in (("schedule", C_SCHED), ("lag", C_LAG), ("months", C_MONTHS)):
             b.define(f"Rev_{key}", abs_range(CASH, t.first, col, t.last, col))
         b.define("CF_Rev_problem", abs_range(CASH, t.first, H_BAD, t.last, H_BAD))
-        self.revt = t
-        return arrivals
 
     def _months_helpers(self, r: int, months: tuple[int, ...] | list[int]) -> None:
         """The months list as ',1,7,' and how many distinct months 1..12 it names."""
@@ -307,18 +383,17 @@ class CashFlowSheet:
     # ------------------------------------------------------------------ expense timing
 
     def _expense_table(self) -> list[list[float]]:
+        """One row per Expenses row: payment months, the cash paid each month (evenly when none are given)."""
         b, s, ws, fb = self.b, self.s, self.ws, self.fb
         exp = fb.exp
         top = self.exp_top
-        b.text(ws, top - 2, 0, "When expenses are paid: cash expenses by the month they are paid", s.h)
-        b.text(ws, top - 1, 0, "Leave payment months empty for a cost paid evenly (one twelfth a month). "
-                               "In-kind costs need no cash and show as 0.", s.subtitle)
+        w = self.w
+        b.text(ws, top - 2, 0, w.heading("expenses"), s.h)
+        b.text(ws, top - 1, 0, w.note_text("expenses"), s.subtitle)
         t = Table(CASH, "CFExp", top, 0, [], fb.cap.expenses)
-        heads = {C_LABEL: "Expense (from Expenses)", C_AMOUNT: "Cash this year", C_SCHED: "Payment months, e.g. 1 or 3, 9",
-                 C_LAG: "", C_MONTHS: "", C_USE: "In use"}
-        self._month_header(top, heads)
+        self._month_header(top, {col: w.column(key).header for col, key in EXP_HEADS.items()})
         ws.set_row(top, 42)
-        self._helper_header(top, [(H_KIND, "Category"), (H_NORM, "Months list"), (H_COUNT, "Months listed"), (H_BAD, "Months problem (1)")])
+        self._helper_header(top, [(col, w.column(key).header) for col, key in EXP_HELPERS.items()])
         exps = year1_expenses(fb.p)
         payments: list[list[float]] = []
         for i in range(t.capacity):
@@ -347,14 +422,15 @@ class CashFlowSheet:
             count = "+".join(f'ISNUMBER(SEARCH(","&{self._no(k)}&",",{norm}))' for k in range(1, MONTHS + 1))
             b.formula(ws, r, H_COUNT, f"0+{count}", len(set(listed)), s.calc_text)
             b.formula(ws, r, H_BAD, f'IF(AND({cell}<>"",{A(H_COUNT)}=0),1,0)', 0, s.calc_text)
-            use = "" if x is None else ("Evenly" if not listed else f"In {len(set(listed))} month(s)")
-            b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",IF({A(H_COUNT)}=0,"Evenly","In "&{A(H_COUNT)}&" month(s)"))', use, s.calc_text)
+            evenly = self.w.word("evenly")
+            use = "" if x is None else (evenly if not listed else self.w.word("in_months", n=len(set(listed))))
+            b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",IF({A(H_COUNT)}=0,"{evenly}",{self._words_formula("in_months", "n", A(H_COUNT))}))',
+                      use, s.calc_text)
             for k in range(1, MONTHS + 1):
                 f = (f'IF({A(H_COUNT)}=0,{A(C_AMOUNT)}/12,IF(ISNUMBER(SEARCH(","&{self._no(k)}&",",{norm})),{A(C_AMOUNT)}/{A(H_COUNT)},0))')
                 b.formula(ws, r, C_M1 + k - 1, f, pay[k - 1], s.calc_money)
-        b.validate(ws, t.first, C_SCHED, t.last, C_SCHED, {"validate": "any", "input_title": "Payment months",
-                   "input_message": "Month numbers of the fiscal year (1 = first month) in which this cost is paid, in equal parts, "
-                                    "separated by commas, e.g. 1 for an annual licence. Empty = paid evenly."})
+        paid = self.w.column("payment_months")
+        b.validate(ws, t.first, C_SCHED, t.last, C_SCHED, {"validate": "any", "input_title": paid.title, "input_message": paid.help})
         b.define("Exp_payment_months", abs_range(CASH, t.first, C_SCHED, t.last, C_SCHED))
         b.define("CF_Exp_problem", abs_range(CASH, t.first, H_BAD, t.last, H_BAD))
         self.exp = t
@@ -363,135 +439,169 @@ class CashFlowSheet:
     # ------------------------------------------------------------------ totals, outputs, chart
 
     def _totals(self, arrivals: list[list[float]], payments: list[list[float]]) -> None:
-        b, s, ws, m, fb, c = self.b, self.s, self.ws, self.m, self.fb, self.c
-        revt, expt = self.revt, self.exp
-        r = self.row_no + 1
+        """The monthly table: money in, money out, the running position, the balanced year, then the key figures."""
+        self.r = self.row_no + 1
+        row_in = self._money_in(arrivals)
+        row_out = self._money_out(payments)
+        row_pos, row_mark, row_tie = self._position(row_in, row_out)
+        row_run = self._balanced_year(row_in, row_out)
+        self.r += 1
+        self.key_top = self.r
+        if self.key_top != self._key_top():  # the timing tables were placed by that count
+            raise RuntimeError(f"Cash Flow: the key figures start on row {self.key_top}, not {self._key_top()}: update _key_top")
+        self._key_figures(row_pos, row_tie, row_run)
+        self._chart(row_pos, row_mark, self.key_top)
+        self.key_bottom = self.r
 
-        def col_range(t: Table, col: int) -> str:
-            return f"{rc(t.first, col, True, True)}:{rc(t.last, col, True, True)}"
+    def _key_top(self) -> int:
+        """The key figures' row, counted from the monthly table's lines as _totals writes them."""
+        money_in = 1 + len(self.c.stream_ids) + 1            # section, one line a stream, total
+        money_out = 1 + 2 + len(self.c.category_ids) + 1     # section, staff and unfunded, one line a category, total
+        position = 4                                         # net, running position, lowest-month marker, tie helper
+        balanced = 1 + 1 + 2                                 # a gap, the section, scaled money in and its running position
+        return self.row_no + 1 + money_in + money_out + position + balanced + 1
 
-        def rel(t: Table, col: int) -> str:  # rows fixed, column relative: one formula shape across the months
-            return f"{rc(t.first, col, True, False)}:{rc(t.last, col, True, False)}"
+    def _section(self, title: str) -> None:
+        """A bold section label in the monthly table, at the cursor."""
+        self.b.text(self.ws, self.r, C_LABEL, title, self.s.label_b)
+        self.r += 1
 
-        def section(title: str) -> None:
-            nonlocal r
-            b.text(ws, r, C_LABEL, title, s.label_b)
-            r += 1
+    def _line(self, label: str, values: list[float], formula_of: Callable[[int, int], str], style: Any = None,
+              name: str | None = None, total: bool = True, after: tuple[str, float] | None = None,
+              label_style: Any = None) -> int:
+        """One monthly line at the cursor: label, 12 month formulas, the year total, what falls after year end."""
+        b, s, ws, r = self.b, self.s, self.ws, self.r
+        b.text(ws, r, C_LABEL, label, label_style or s.label)
+        for k in range(1, MONTHS + 1):
+            b.formula(ws, r, C_M1 + k - 1, formula_of(C_M1 + k - 1, k), values[k - 1], style or s.calc_money)
+        if total:
+            b.formula(ws, r, C_USE, f"SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", sum(values), style or s.calc_money)
+        if after is not None:
+            b.formula(ws, r, C_AFTER, after[0], after[1], style or s.calc_money)
+        if name:
+            b.define(name, abs_range(CASH, r, C_M1, r, C_AFTER - 1))
+        self.r += 1
+        return r
 
-        def line(label: str, values: list[float], formula_of: Any, style: Any = None, name: str | None = None,
-                 total: bool = True, after: tuple[str, float] | None = None, label_style: Any = None) -> int:
-            nonlocal r
-            b.text(ws, r, C_LABEL, label, label_style or s.label)
-            for k in range(1, MONTHS + 1):
-                b.formula(ws, r, C_M1 + k - 1, formula_of(C_M1 + k - 1, k), values[k - 1], style or s.calc_money)
-            if total:
-                b.formula(ws, r, C_USE, f"SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", sum(values), style or s.calc_money)
-            if after is not None:
-                b.formula(ws, r, C_AFTER, after[0], after[1], style or s.calc_money)
-            if name:
-                b.define(name, abs_range(CASH, r, C_M1, r, C_AFTER - 1))
-            r += 1
-            return r - 1
-
+    def _money_in(self, arrivals: list[list[float]]) -> int:
+        """Expected money in by stream, summed from the revenue timing table; returns the total's row."""
+        fb, c, m, revt = self.fb, self.c, self.m, self.revt
         prob = fb.p.probability()
         revs = fb.p.revenue
-        section("Money in (expected, weighted by confidence), by stream")
+        self._section(self.w.heading("money_in"))
         for sid in c.stream_ids:
             vals = [sum(arrivals[i][k] for i, x in enumerate(revs) if x.stream == sid) for k in range(MONTHS)]
             later = sum(source_inflows(x.amount(1) * prob[x.confidence], timing_of(x, c))[1] for x in revs if x.stream == sid)
             crit = fb.lists.cell("Streams", sid)
-            line(f"  {fb.lists.label('Streams', sid)}", vals,
-                 lambda col, k, crit=crit: f"SUMIF({col_range(revt, H_KIND)},{crit},{rel(revt, col)})",
-                 after=(f"SUMIF({col_range(revt, H_KIND)},{crit},{col_range(revt, C_AFTER)})", later))
-        row_in = line("Total money in", m["FC_CF_In"], lambda col, k: f"SUM({rel(revt, col)})",
-                      s.out_money, "FC_CF_In", after=(f"SUM({col_range(revt, C_AFTER)})", m["FC_CF_Receivable"]), label_style=s.label_b)
-        b.define_cell("FC_CF_Receivable", CASH, row_in, C_AFTER)
-        section("Money out (cash only: in-kind costs and depreciation left out)")
+            self._line(self.w.word("indent", name=fb.lists.label("Streams", sid)), vals,
+                       _sumif_by(revt, crit),
+                       after=(f"SUMIF({_col_range(revt, H_KIND)},{crit},{_col_range(revt, C_AFTER)})", later))
+        row_in = self._line(self.w.line("total_in").label, m["FC_CF_In"], lambda col, k: f"SUM({_rel(revt, col)})",
+                            self.s.out_money, "FC_CF_In", after=(f"SUM({_col_range(revt, C_AFTER)})", m["FC_CF_Receivable"]),
+                            label_style=self.s.label_b)
+        self.b.define_cell("FC_CF_Receivable", CASH, row_in, C_AFTER)
+        return row_in
+
+    def _money_out(self, payments: list[list[float]]) -> int:
+        """Cash going out: staff and unfunded costs evenly, expenses by category from the timing table."""
+        fb, c, m, expt = self.fb, self.c, self.m, self.exp
+        self._section(self.w.heading("money_out"))
         b_rate = fb.p.assumptions.benefits_rate
         cash_staff = sum(staff_cost(x, b_rate) for x in year1_staff(fb.p) if not x.in_kind)
         unfunded = sum(u.amount for u in fb.p.full_cost.unfunded)
-        row_staff = line("  Staff (cash positions, salaries and benefits)", [cash_staff / MONTHS] * MONTHS,
-                         lambda col, k: "(FC_Personnel-SUMIF(Staff_in_kind,Flag_Yes,Staff_cost))/12")
-        row_unf = line("  Unfunded costs", [unfunded / MONTHS] * MONTHS, lambda col, k: "FC_Unfunded/12")
+        row_staff = self._line(self.w.line("staff").label, [cash_staff / MONTHS] * MONTHS,
+                               lambda col, k: "(FC_Personnel-SUMIF(Staff_in_kind,Flag_Yes,Staff_cost))/12")
+        row_unf = self._line(self.w.line("unfunded").label, [unfunded / MONTHS] * MONTHS, lambda col, k: "FC_Unfunded/12")
         exps = year1_expenses(fb.p)
         for cid in c.category_ids:
             vals = [sum(payments[i][k] for i, x in enumerate(exps) if x.category == cid) for k in range(MONTHS)]
             crit = fb.lists.cell("Categories", cid)
-            line(f"  {fb.lists.label('Categories', cid)}", vals,
-                 lambda col, k, crit=crit: f"SUMIF({col_range(expt, H_KIND)},{crit},{rel(expt, col)})")
-        row_out = line("Total money out", m["FC_CF_Out"],
-                       lambda col, k: f"{rc(row_staff, col, True)}+{rc(row_unf, col, True)}+SUM({rel(expt, col)})",
-                       s.out_money, "FC_CF_Out", label_style=s.label_b)
-        row_net = line("Net: money in less money out", m["FC_CF_Net"],
-                       lambda col, k: f"{rc(row_in, col, True)}-{rc(row_out, col, True)}", s.calc_money0, "FC_CF_Net")
-        row_pos = line("Running position (the year starts at 0)", m["FC_CF_Position"],
-                       lambda col, k: f"SUM({rc(row_net, C_M1, True, True)}:{rc(row_net, col, True)})", s.out_money, "FC_CF_Position",
-                       total=False, label_style=s.label_b)
+            self._line(self.w.word("indent", name=fb.lists.label("Categories", cid)), vals,
+                       _sumif_by(expt, crit))
+        return self._line(self.w.line("total_out").label, m["FC_CF_Out"],
+                          lambda col, k: f"{rc(row_staff, col, True)}+{rc(row_unf, col, True)}+SUM({_rel(expt, col)})",
+                          self.s.out_money, "FC_CF_Out", label_style=self.s.label_b)
+
+    def _position(self, row_in: int, row_out: int) -> tuple[int, int, int]:
+        """Net, running position, the lowest-month marker and the tie helper; returns their rows."""
+        s, m = self.s, self.m
+        row_net = self._line(self.w.line("net").label, m["FC_CF_Net"],
+                             lambda col, k: f"{rc(row_in, col, True)}-{rc(row_out, col, True)}", s.calc_money0, "FC_CF_Net")
+        row_pos = self._line(self.w.line("position").label, m["FC_CF_Position"],
+                             lambda col, k: f"SUM({rc(row_net, C_M1, True, True)}:{rc(row_net, col, True)})", s.out_money,
+                             "FC_CF_Position", total=False, label_style=s.label_b)
         low_m = int(m["FC_CF_LowestMonth"])
-        row_mark = line("  Lowest month (for the chart)", [m["FC_CF_Position"][k] if k + 1 == low_m else 0.0 for k in range(MONTHS)],
-                        lambda col, k: f"IF({self._no(k)}=FC_CF_LowestMonth,{rc(row_pos, col, True)},0)", s.calc_money, total=False)
+        row_mark = self._line(self.w.line("lowest_marker").label,
+                              [m["FC_CF_Position"][k] if k + 1 == low_m else 0.0 for k in range(MONTHS)],
+                              lambda col, k: f"IF({self._no(k)}=FC_CF_LowestMonth,{rc(row_pos, col, True)},0)", s.calc_money, total=False)
         # the first month whose position is within half a cent of the lowest: a helper row of 1s and 0s
-        row_tie = line("  Within half a cent of the lowest (1 = yes)", [1.0 if v <= m["FC_CF_Lowest"] + TIE else 0.0 for v in m["FC_CF_Position"]],
-                       lambda col, k: f"IF({rc(row_pos, col, True)}<=FC_CF_Lowest+CF_Tie,1,0)", self.calc_int, total=False)
+        row_tie = self._line(self.w.line("tie").label,
+                             [1.0 if v <= m["FC_CF_Lowest"] + TIE else 0.0 for v in m["FC_CF_Position"]],
+                             lambda col, k: f"IF({rc(row_pos, col, True)}<=FC_CF_Lowest+CF_Tie,1,0)", self.calc_int, total=False)
+        return row_pos, row_mark, row_tie
+
+    def _balanced_year(self, row_in: int, row_out: int) -> int:
+        """Money in scaled to the cash spending: what timing alone needs; returns the running row."""
+        m = self.m
         o, rv = m["FC_CashOpex"], m["FC_ExpectedRevenue"]
         scaled = [o / MONTHS] * MONTHS if rv == 0 else [i * o / rv for i in m["FC_CF_In"]]
-        r += 1
-        section("A balanced year: money in scaled to the cash spending, to see what timing alone needs")
-        row_sc = line("  Money in, scaled so the year balances", scaled,
-                      lambda col, k: f"IF(FC_ExpectedRevenue=0,FC_CashOpex/12,{rc(row_in, col, True)}*FC_CashOpex/FC_ExpectedRevenue)")
+        self.r += 1
+        self._section(self.w.heading("balanced"))
+        row_sc = self._line(self.w.line("scaled").label, scaled,
+                            lambda col, k: f"IF(FC_ExpectedRevenue=0,FC_CashOpex/12,{rc(row_in, col, True)}*FC_CashOpex/FC_ExpectedRevenue)")
         bal, run = 0.0, []
         for x, y in zip(scaled, m["FC_CF_Out"]):
             bal += x - y
             run.append(bal)
-        row_run = line("  Running position of the balanced year", run,
-                       lambda col, k: f"SUM({rc(row_sc, C_M1, True, True)}:{rc(row_sc, col, True)})-SUM({rc(row_out, C_M1, True, True)}:{rc(row_out, col, True)})",
-                       total=False)
-        run_range = f"{rc(row_run, C_M1, True, True)}:{rc(row_run, C_AFTER - 1, True, True)}"
+        return self._line(self.w.line("balanced_run").label, run,
+                          lambda col, k: f"SUM({rc(row_sc, C_M1, True, True)}:{rc(row_sc, col, True)})"
+                                         f"-SUM({rc(row_out, C_M1, True, True)}:{rc(row_out, col, True)})",
+                          total=False)
 
-        # key figures, left of the chart
-        r += 1
-        key_top = self.key_top = r
-        b.text(ws, r, C_LABEL, "Key figures", s.h)
+    def _key_figures(self, row_pos: int, row_tie: int, row_run: int) -> None:
+        """The key figures, left of the chart, each a formula over the monthly rows."""
+        b, s, ws, m, fb = self.b, self.s, self.ws, self.m, self.fb
+        b.text(ws, self.r, C_LABEL, self.w.heading("key_figures"), s.h)
         for col in range(C_AMOUNT, C_USE + 1):
-            b.blank(ws, r, col, s.h)
-        r += 1
-        pos_range = f"{rc(row_pos, C_M1, True, True)}:{rc(row_pos, C_AFTER - 1, True, True)}"
+            b.blank(ws, self.r, col, s.h)
+        self.r += 1
         start = None if fb.blank else fb.p.organization.fiscal_year_start
         figures = [
-            ("Lowest running position in the year", "FC_CF_Lowest", f"MIN({pos_range})", m["FC_CF_Lowest"], s.out_money),
-            ("Month it is reached (1 = first month)", "FC_CF_LowestMonth",
-             f"MATCH(1,{rc(row_tie, C_M1, True, True)}:{rc(row_tie, C_AFTER - 1, True, True)},0)", m["FC_CF_LowestMonth"], self.calc_int),
-            ("Due this year, arriving after year end", None, "FC_CF_Receivable", m["FC_CF_Receivable"], s.calc_money0),
-            ("Working capital that timing alone needs", "FC_CF_TimingNeed", f"MAX(0,-MIN({run_range}))", m["FC_CF_TimingNeed"], s.out_money),
-            ("That need in months of cash operating expenses", "FC_CF_MonthsEquivalent",
+            ("lowest", "FC_CF_Lowest", f"MIN({_row_range(row_pos)})", m["FC_CF_Lowest"], s.out_money),
+            ("lowest_month", "FC_CF_LowestMonth", f"MATCH(1,{_row_range(row_tie)},0)",
+             m["FC_CF_LowestMonth"], self.calc_int),
+            ("receivable", None, "FC_CF_Receivable", m["FC_CF_Receivable"], s.calc_money0),
+            ("timing_need", "FC_CF_TimingNeed", f"MAX(0,-MIN({_row_range(row_run)}))",
+             m["FC_CF_TimingNeed"], s.out_money),
+            ("months_equivalent", "FC_CF_MonthsEquivalent",
              "IF(FC_CashOpex=0,0,FC_CF_TimingNeed/(FC_CashOpex/12))", m["FC_CF_MonthsEquivalent"], s.out_dec),
-            ("Months assumed by the rule of thumb (Full Cost)", None, "In_WCMonths", fb.p.full_cost.working_capital.months, s.calc_dec0),
-            ("Working capital to add this year (area 2)", None, "FC_WorkingCapital", m["FC_WorkingCapital"], s.out_money),
+            ("months_assumed", None, "In_WCMonths", fb.p.full_cost.working_capital.months, s.calc_dec0),
+            ("wc_add", None, "FC_WorkingCapital", m["FC_WorkingCapital"], s.out_money),
         ]
-        for label, name, formula, value, style in figures:
-            b.text(ws, r, C_LABEL, label, s.label)
-            b.formula(ws, r, C_USE, formula, value, style)
+        for key, name, formula, value, style in figures:
+            b.text(ws, self.r, C_LABEL, self.w.line(key).label, s.label)
+            b.formula(ws, self.r, C_USE, formula, value, style)
             if name:
-                b.define_cell(name, CASH, r, C_USE)
+                b.define_cell(name, CASH, self.r, C_USE)
             if name == "FC_CF_LowestMonth":
-                b.formula(ws, r, C_AMOUNT, f"INDEX(CF_Months,1,FC_CF_LowestMonth)", month_label(start, low_m), s.calc_text)
-            r += 1
-        self._chart(row_pos, row_mark, key_top)
-        self.key_bottom = r
+                b.formula(ws, self.r, C_AMOUNT, "INDEX(CF_Months,1,FC_CF_LowestMonth)",
+                          month_label(start, int(m["FC_CF_LowestMonth"])), s.calc_text)
+            self.r += 1
 
     def _chart(self, row_pos: int, row_mark: int, top: int) -> None:
+        """The running position as a line, with the lowest month marked by a column, beside the key figures."""
         wb = self.b.wb
         cats = [CASH, self.row_head, C_M1, self.row_head, C_AFTER - 1]
         bars = wb.add_chart({"type": "column"})
-        bars.add_series({"name": "Lowest month", "categories": cats, "values": [CASH, row_mark, C_M1, row_mark, C_AFTER - 1],
+        bars.add_series({"name": self.w.word("chart_lowest"), "categories": cats, "values": [CASH, row_mark, C_M1, row_mark, C_AFTER - 1],
                          "fill": {"color": PALETTE[1]}, "gap": 300,
                          "data_labels": {"value": True, "num_format": '#,##0;-#,##0;;', "position": "outside_end"}})
         line = wb.add_chart({"type": "line"})
-        line.add_series({"name": "Running position", "categories": cats, "values": [CASH, row_pos, C_M1, row_pos, C_AFTER - 1],
+        line.add_series({"name": self.w.word("chart_position"), "categories": cats, "values": [CASH, row_pos, C_M1, row_pos, C_AFTER - 1],
                          "line": {"color": PALETTE[0], "width": 2.25}, "marker": {"type": "circle", "size": 5,
                          "fill": {"color": PALETTE[0]}, "border": {"color": PALETTE[0]}}})
         bars.combine(line)
-        bars.set_title({"name": "Running cash position, year 1 (the column marks the lowest month)", "name_font": {"size": 11}})
+        bars.set_title({"name": self.w.word("chart_title"), "name_font": {"size": 11}})
         bars.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         bars.set_x_axis({"label_position": "low"})
         bars.set_legend({"position": "bottom"})
@@ -499,7 +609,6 @@ class CashFlowSheet:
         m, fb = self.m, self.fb
         start = None if fb.blank else fb.p.organization.fiscal_year_start
         low = int(m["FC_CF_LowestMonth"] or 1)
-        alt = (f"Line chart of the running cash position through year 1, month by month from {month_label(start, 1)} "
-               f"to {month_label(start, 12)}. The lowest point, {m['FC_CF_Lowest']:,.0f} dollars in {month_label(start, low)}, "
-               "is marked with a column; the Key figures beside it give the same numbers.")
+        alt = self.w.word("chart_alt", first=month_label(start, 1), last=month_label(start, 12), lowest=f"{m['FC_CF_Lowest']:,.0f}",
+                          month=month_label(start, low))
         self.ws.insert_chart(top, C_M1, bars, {"x_offset": 4, "y_offset": 2, "description": alt})

@@ -7,14 +7,17 @@ cached; Summary reads those names in plain words and charts.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
+
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell as rc
 
 from .. import __version__
-from ..content import INDIRECT_FUNCTION, SHARED, Content, load_content
+from ..content import INDIRECT_FUNCTION, SHARED, Content, SheetWords, load_content
 from ..kinds import FULL_COST, Capacity, capacity_meta, slugify
-from ..model.full_cost import AREAS, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
-from ..schema import Partnership
+from ..model.full_cost import AREAS, FunctionCosts, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
+from ..schema import NamedAmount, Partnership
 from .common import (
     CHECKS, CHECKS_CONSTANT_ROW, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, START, YES, Check, Form, Lists, Status,
     column_width, dropdown, fit_row, identity, print_filled, source_note, table_dropdown,
@@ -36,7 +39,85 @@ ORG, ASSUME, STAFF, EXP, FULL, REV, CALC, SUMMARY = (
 SHEETS = [START, ORG, ASSUME, STAFF, EXP, FULL, REV, CASH, CALC, SUMMARY, GUIDE, CHECKS, LISTS, META]
 
 
+#: The Calculations column that shows each result's defined name (column G).
+CALC_NAME_COL = 6
+
+
+@dataclass(frozen=True)
+class CalcLine:
+    """One result line on Calculations: its defined name (also its words' key), formula, and style (a Styles attribute)."""
+
+    name: str
+    formula: str
+    style: str = "calc_money0"
+
+
+#: Area 1, piece by piece, then what is in kind and the cash operating expenses.
+AREA1_LINES = [
+    CalcLine("FC_Personnel", "SUM(Staff_cost)"),
+    CalcLine("FC_NonPersonnel", "SUM(Exp_amount)"),
+    CalcLine("FC_Depreciation", "In_Depreciation"),
+    CalcLine("FC_Unfunded", "SUM(Unf_amount)"),
+    CalcLine("FC_TotalExpenses", "FC_Personnel+FC_NonPersonnel+FC_Depreciation+FC_Unfunded", "out_money"),
+    CalcLine("FC_InKind", "SUMIF(Staff_in_kind,Flag_Yes,Staff_cost)+SUMIF(Exp_in_kind,Flag_Yes,Exp_amount)"),
+    CalcLine("FC_CashOpex", "FC_TotalExpenses-FC_Depreciation-FC_InKind"),
+]
+
+#: The calculation of each area after area 1, by its defined name (the order is AREAS').
+AREA_LINES = {line.name: line for line in [
+    CalcLine("FC_WorkingCapital", "IF(In_WCMethod=Label_WCCashFlow,MAX(0,FC_CF_TimingNeed-In_WCCurrent)/In_WCBuild,"
+             "MAX(0,In_WCMonths*FC_CashOpex/12-In_WCCurrent)/In_WCBuild)"),
+    CalcLine("FC_Reserves", "MAX(0,In_ResMonths*FC_CashOpex/12-In_ResCurrent)/In_ResBuild"),
+    CalcLine("FC_FixedAssets", "SUM(FA_amount)"),
+    CalcLine("FC_DebtPrincipal", "SUM(Debt_amount)"),
+    CalcLine("FC_ChangeCapital", "SUM(CC_annual)"),
+]}
+
+#: What follows from the full cost.
+TOTAL_LINES = [
+    CalcLine("FC_RequiredSurplus", "FC_Total-FC_TotalExpenses"),
+    CalcLine("FC_RequiredSurplusPct", "IF(FC_TotalExpenses=0,0,FC_RequiredSurplus/FC_TotalExpenses)", "calc_pct0"),
+    CalcLine("FC_CashNeed", "FC_Total-FC_InKind", "out_money"),
+]
+REVENUE_LINE = CalcLine("FC_ExpectedRevenue", "SUM(Rev_expected)", "out_money")
+GAP_LINE = CalcLine("FC_Gap", "FC_CashNeed-FC_ExpectedRevenue", "out_money")
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    """One Summary result in plain words: its defined name (also its words' key) and style. Its note is
+    words, or (with no note in the words) a live verdict."""
+
+    name: str
+    style: str
+
+
+SUMMARY_LINES = [SummaryLine(name, style) for name, style in [
+    ("FC_Total", "out_money"),
+    ("FC_TotalExpenses", "calc_money0"),
+    ("FC_InKind", "calc_money0"),
+    ("FC_CashNeed", "out_money"),
+    ("FC_ExpectedRevenue", "out_money"),
+    ("FC_Gap", "out_money"),
+    ("FC_RequiredSurplus", "calc_money0"),
+    ("FC_RequiredSurplusPct", "calc_pct0"),
+    ("FC_CF_TimingNeed", "calc_money0"),
+    ("FC_IndirectRate", "out_pct"),
+    ("FC_IndirectCap", "calc_pct0"),
+]]
+
+#: The Summary charts, by key (their titles are words): (chart type, colour).
+SUMMARY_CHARTS = {"by_area": ("column", PALETTE[0]), "by_function": ("bar", PALETTE[2]),
+                  "revenue": ("column", PALETTE[0]), "indirect": ("column", PALETTE[1])}
+
+
+def full_cost_sum() -> str:
+    """FC_Total's formula: the areas' defined names added up, in the areas' order."""
+    return "+".join(name for _, name in AREAS)
+
+
 def _flag(v: bool) -> str:
+    """A flag as the Yes/No list's words."""
     return YES if v else NO
 
 
@@ -56,14 +137,29 @@ class FullCostBuilder:
         self.book = Book(str(path))
         self.s = self.book.styles
         self.ws = {name: self.book.sheet(name) for name in SHEETS}
-        self.lists: Lists | None = None
+        self.lists: Lists = write_lists(self.book, self.content, self.ws[LISTS])  # first: every dropdown reads it
         self.checks: list[Check] = []
+        #: the words of every sheet (templates/content/sheets_full_cost.yaml)
+        self.w = self.content.words("full_cost")
+        #: the Full Cost sheet's area table starts here; its inputs follow below it
+        self.area_top = 3
+        # the input tables, set by the sheet writers and read by the Cash Flow sheet and the checks
+        self.conf: Table
+        self.staff: Table
+        self.exp: Table
+        self.rev: Table
+        self.unf: Table
+        self.fa: Table
+        self.debt: Table
+        self.cc: Table
+        self.func_table: Table
+        #: Summary chart data: row -> (label, value when built), for the charts' alt text
+        self._chart_rows: dict[int, tuple[str, float]] = {}
 
     # ------------------------------------------------------------------ entry point
 
     def build(self) -> dict[str, str]:
         """Write every sheet and close the file; returns the defined names."""
-        self.lists = write_lists(self.book, self.content, self.ws[LISTS])
         self.book.define("Flag_Yes", self.lists.cell("YesNo", "yes"))
         self.book.define("Label_Shared", self.lists.cell("FunctionsShared", SHARED))
         self.book.define("Label_Operations", self.lists.cell("Functions", INDIRECT_FUNCTION))
@@ -101,41 +197,69 @@ class FullCostBuilder:
     # ------------------------------------------------------------------ inputs
 
     def _sheet_title(self, ws: Any, title: str, note: str) -> None:
+        """Title and note on the first two rows, as on every input and output sheet."""
         self.book.text(ws, 0, 0, title, self.s.title)
         self.book.text(ws, 1, 0, note, self.s.subtitle)
 
+    def _titled(self, ws: Any, sheet: str) -> SheetWords:
+        """A sheet's title and note from its words; returns the words for the rest of the sheet."""
+        sw = self.w.sheet(sheet)
+        self._sheet_title(ws, sw.title, sw.note)
+        return sw
+
+    @staticmethod
+    def _column(sw: SheetWords, key: str, width: float, style: str, rule: tuple[str, float | None, float | None] | None = None,
+                help: bool = True) -> Column:
+        """An input column from its words; `rule` (kind, minimum, maximum) makes it a number input, `help`
+        False leaves the input message to a dropdown written afterwards."""
+        ct = sw.column(key)
+        validation = number_rule(rule[0], rule[1], rule[2], ct.title or ct.header, ct.help) if rule else None
+        return Column(key, ct.header, width, style, ct.help if help else "", validation)
+
+    @staticmethod
+    def _calc_column(sw: SheetWords, key: str, width: float, style: str) -> Column:
+        """A result column (locked, no input message) from its words."""
+        return Column(key, sw.column(key).header, width, style, is_input=False)
+
+    def _dropdown(self, ws: Any, t: Table, sw: SheetWords, key: str, list_name: str) -> None:
+        """A table column's dropdown, its input message from the column's words."""
+        ct = sw.column(key)
+        table_dropdown(self.book, ws, t, key, list_name, ct.title or ct.header, ct.help)
+
+    @staticmethod
+    def _number(f: Form, sw: SheetWords, key: str, name: str, value: float | None, style: Any,
+                rule: tuple[str, float | None, float | None]) -> int:
+        """A labelled number input from its line's words: label, rule (title and message), unit and note."""
+        ln = sw.line(key)
+        return f.number(ln.label, name, value, style, number_rule(rule[0], rule[1], rule[2], ln.title or ln.label, ln.help),
+                        ln.unit, ln.note)
+
     def _organization(self) -> None:
+        """The shared Organization sheet, with this workbook's fiscal-year prompt."""
+        fy = self.w.sheet("fiscal_year")
         write_organization(self.book, self.ws[ORG], self.content, self.p.organization, self.blank, self.org_name,
-                           "First day of the fiscal year this workbook covers, e.g. 2026-07-01.", "", "Fiscal year")
+                           fy.word("message"), "", fy.word("label"))
 
     def _assumptions(self) -> None:
+        """The rates (each a named input with unit and note) and the confidence probabilities table."""
         b, s, ws, a = self.book, self.s, self.ws[ASSUME], self.p.assumptions
         ws.set_column(0, 0, 34)
         ws.set_column(1, 1, 14)
         ws.set_column(2, 2, 12)
         ws.set_column(3, 3, 60)
-        self._sheet_title(ws, "Assumptions", "Rates used across the workbook. Each one is an input with a unit and a note.")
+        sw = self._titled(ws, "assumptions")
         f = Form(b, ws, row=3)
-        f.heading("Rates", gap=0)
-        f.number("Benefits rate", "In_BenefitsRate", a.benefits_rate, s.in_pct,
-                 number_rule("decimal", 0, 2, "Benefits rate", "Payroll taxes and benefits as a share of salary, e.g. 25%."),
-                 "% of salary", "Payroll taxes plus benefits (health, retirement) as a share of salary.")
-        f.number("Salary growth", "In_SalaryGrowth", a.salary_growth, s.in_pct,
-                 number_rule("decimal", -0.5, 1, "Salary growth", "Yearly raise, compounding. Used by the Scenario Projections Tool."),
-                 "% a year", "Used by the Scenario Projections Tool; kept here so both workbooks agree.")
-        f.number("Expense inflation", "In_ExpenseInflation", a.expense_inflation, s.in_pct,
-                 number_rule("decimal", -0.5, 1, "Expense inflation", "Yearly growth of non-personnel costs. Used by the Scenario Projections Tool."),
-                 "% a year", "Used by the Scenario Projections Tool.")
-        f.number("Typical funder indirect cap", "In_IndirectCap", a.funder_indirect_cap, s.in_pct,
-                 number_rule("decimal", 0, 1, "Indirect cap", "The indirect-cost rate funders typically allow, e.g. 15%."),
-                 "% of direct", "Compared with the backbone's true indirect rate on the Summary sheet.")
-        f.heading("How likely is each revenue source?")
-        f.note("Expected revenue counts each source at its amount times the probability of its confidence level.")
+        f.heading(sw.heading("rates"), gap=0)
+        self._number(f, sw, "benefits_rate", "In_BenefitsRate", a.benefits_rate, s.in_pct, ("decimal", 0, 2))
+        self._number(f, sw, "salary_growth", "In_SalaryGrowth", a.salary_growth, s.in_pct, ("decimal", -0.5, 1))
+        self._number(f, sw, "expense_inflation", "In_ExpenseInflation", a.expense_inflation, s.in_pct, ("decimal", -0.5, 1))
+        self._number(f, sw, "indirect_cap", "In_IndirectCap", a.funder_indirect_cap, s.in_pct, ("decimal", 0, 1))
+        f.heading(sw.heading("confidence"))
+        f.note(sw.note_text("confidence"))
         table = Table(ASSUME, "Conf", f.row, 0, [
-            Column("level", "Confidence level", 34, "calc_text", is_input=False),
-            Column("prob", "Probability", 14, "in_pct", "Chance that money at this level arrives, 0% to 100%.",
-                   number_rule("decimal", 0, 1, "Probability", "Chance that money at this level arrives, 0% to 100%.")),
-            Column("help", "What it means", 50, "note", is_input=False),
+            self._calc_column(sw, "level", 34, "calc_text"),
+            self._column(sw, "prob", 14, "in_pct", ("decimal", 0, 1)),
+            self._calc_column(sw, "help", 50, "note"),
             source_note(),
         ], len(self.content.levels))
         prob = self.p.probability()
@@ -144,24 +268,21 @@ class FullCostBuilder:
         self.conf = table
         print_setup(ws, self.org_name)
 
+    def _staff_columns(self, sw: SheetWords) -> list[Column]:
+        """Title, FTE, salary, in-kind, one time share per function, their total and the cost."""
+        cols = [self._column(sw, "title", 30, "in_text"), self._column(sw, "fte", 8, "in_dec", ("decimal", 0, MAX_FTE)),
+                self._column(sw, "salary", 14, "in_money", ("decimal", 0, None)), self._column(sw, "in_kind", 9, "in_flag", help=False)]
+        for fn in self.content.functions:
+            cols.append(Column(f"share_{fn.id}", sw.word("share_header", function=fn.label), 12, "in_pct", "",
+                               number_rule("decimal", 0, 1, sw.word("share_title"), sw.word("share_help", function=fn.label.lower()))))
+        return cols + [self._calc_column(sw, "share_total", 10, "calc_pct"), self._calc_column(sw, "cost", 14, "calc_money")]
+
     def _staffing(self) -> None:
+        """The positions table: time shares per function, their total flagged when not 100%, and the cost."""
         b, s, ws = self.book, self.s, self.ws[STAFF]
         fids = self.content.function_ids
-        self._sheet_title(ws, "Staffing", "Every position the backbone relies on in year 1, in-kind ones too. Split each position's time across the functions (the shares add up to 100%).")
-        cols = [
-            Column("title", "Position title", 30, "in_text", "Job title. Leave the row empty when not used."),
-            Column("fte", "FTE", 8, "in_dec", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).",
-                   number_rule("decimal", 0, MAX_FTE, "FTE", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).")),
-            Column("salary", "Annual salary (1.0 FTE)", 14, "in_money", "Year-1 salary for a full-time person in this role.",
-                   number_rule("decimal", 0, None, "Salary", "Year-1 salary for a full-time person in this role.")),
-            Column("in_kind", "In-kind?", 9, "in_flag", "", None),
-        ]
-        for fn in self.content.functions:
-            cols.append(Column(f"share_{fn.id}", f"{fn.label} %", 12, "in_pct", f"Share of this position's time on {fn.label.lower()}.",
-                               number_rule("decimal", 0, 1, "Share of time", f"Share of this position's time on {fn.label.lower()} (0% to 100%).")))
-        cols += [Column("share_total", "Shares total", 10, "calc_pct", is_input=False),
-                 Column("cost", "Cost incl. benefits", 14, "calc_money", is_input=False)]
-        t = Table(STAFF, "Staff", 3, 0, cols + [source_note()], self.cap.staff)
+        sw = self._titled(ws, "staffing")
+        t = Table(STAFF, "Staff", 3, 0, self._staff_columns(sw) + [source_note()], self.cap.staff)
         staff = year1_staff(self.p)
         rows = [{"title": st.title, "fte": st.fte, "salary": st.salary, "in_kind": _flag(st.in_kind),
                  **{f"share_{f}": st.functions[f] for f in fids if f in st.functions}} for st in staff]
@@ -175,15 +296,14 @@ class FullCostBuilder:
             return staff_cost(staff[i], rate) if i < len(staff) else 0.0
 
         first_share, last_share = t.col(share_keys[0]), t.col(share_keys[-1])
-        from xlsxwriter.utility import xl_rowcol_to_cell as rc
         write_table(b, ws, t, rows, {
             "share_total": (lambda i: f"SUM({rc(t.row(i), first_share)}:{rc(t.row(i), last_share)})", total, s.calc_pct),
             "cost": (lambda i: f"{t.cell(i, 'fte')}*{t.cell(i, 'salary')}*(1+In_BenefitsRate)", cost, s.calc_money),
         })
-        table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?", "Yes when a partner or host pays this position, not the backbone.")
+        self._dropdown(ws, t, sw, "in_kind", "List_YesNo")
         c_title, c_tot = t.col("title"), t.col("share_total")
         ws.conditional_format(t.first, c_tot, t.last, c_tot, {
-            "type": "formula", "criteria": f'=AND(${rc(t.first, c_title)[0]}{t.first + 1}<>"",ABS({rc(t.first, c_tot)}-1)>Chk_Tolerance)',
+            "type": "formula", "criteria": f'=AND(${xl_col_to_name(c_title)}{t.first + 1}<>"",ABS({rc(t.first, c_tot)}-1)>Chk_Tolerance)',
             "format": s.cf_fail_share})
         ws.set_row(t.top, 45)
         ws.freeze_panes(t.first, 1)
@@ -192,119 +312,135 @@ class FullCostBuilder:
         self.staff = t
 
     def _expenses(self) -> None:
+        """The non-personnel costs table, with category, function and in-kind dropdowns."""
         b, ws = self.book, self.ws[EXP]
-        self._sheet_title(ws, "Expenses", "Non-personnel costs for year 1, in-kind ones (donated space, a host's back office) too. Give a function when a cost serves one function; otherwise choose Shared.")
+        sw = self._titled(ws, "expenses")
         t = Table(EXP, "Exp", 3, 0, [
-            Column("name", "Expense", 34, "in_text", "What the cost is. Leave the row empty when not used."),
-            Column("category", "Category", 26, "in_text", None),
-            Column("amount", "Year-1 amount", 14, "in_money", "Annual amount for year 1.",
-                   number_rule("decimal", 0, None, "Amount", "Annual amount for year 1 (0 or more).")),
-            Column("function", "Function", 30, "in_text", None),
-            Column("in_kind", "In-kind?", 9, "in_flag", None),
+            self._column(sw, "name", 34, "in_text"),
+            self._column(sw, "category", 26, "in_text", help=False),
+            self._column(sw, "amount", 14, "in_money", ("decimal", 0, None)),
+            self._column(sw, "function", 30, "in_text", help=False),
+            self._column(sw, "in_kind", 9, "in_flag", help=False),
             source_note(),
         ], self.cap.expenses)
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind)}
                 for e in year1_expenses(self.p)]
         write_table(b, ws, t, rows)
-        table_dropdown(b, ws, t, "category", "List_Categories", "Category", "The kind of cost.")
-        table_dropdown(b, ws, t, "function", "List_FunctionsShared", "Function", "The function this cost serves, or Shared to spread it in proportion to staff time.")
-        table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?", "Yes when a partner or host provides this at no cost to the backbone.")
+        self._dropdown(ws, t, sw, "category", "List_Categories")
+        self._dropdown(ws, t, sw, "function", "List_FunctionsShared")
+        self._dropdown(ws, t, sw, "in_kind", "List_YesNo")
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
         print_filled(ws, t, len(rows))
         self.exp = t
 
     def _full_cost_inputs(self) -> None:
-        b, s, ws, fc = self.book, self.s, self.ws[FULL], self.p.full_cost
+        """The Full Cost sheet's inputs, area by area, under the area table (written later, see _full_cost_results)."""
+        ws = self.ws[FULL]
         ws.set_column(0, 0, 40)
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 30)
         ws.set_column(3, 3, 42)
-        self._sheet_title(ws, "Full Cost", "The six areas of full cost: what the backbone needs beyond this year's expenses to stay healthy.")
-        # rows 3..10: the six areas (written once the names exist, see _full_cost_results)
-        self.area_top = 3
-        f = Form(b, ws, row=self.area_top + len(AREAS) + 3)
-        f.heading("Area 1: total expenses beyond staff and expenses", gap=0)
-        f.number("Depreciation", "In_Depreciation", fc.depreciation, s.in_money,
-                 number_rule("decimal", 0, None, "Depreciation", "Yearly depreciation of equipment and other assets (not cash)."),
-                 "per year", "Not cash: included in total expenses, left out of the cash need for working capital and reserves.")
-        f.note("Unfunded costs: what running today's work fairly would cost but is not paid today (stipends, fair salaries, evaluation).")
-        opts_fn = self.lists
+        self._titled(ws, "full_cost")
+        # the area table: a header, one row per area, the total, then a gap before the inputs
+        f = Form(self.book, ws, row=self.area_top + len(AREAS) + 3)
+        self._area1_inputs(f)
+        self._months_targets(f)
+        self.fa = self._item_table(f, "FA", self.p.full_cost.fixed_asset_additions, self.cap.fixed_assets)
+        self.debt = self._item_table(f, "Debt", self.p.full_cost.debt_principal, self.cap.debt)
+        self._change_capital(f)
+        print_setup(ws, self.org_name)  # landscape: the tables and their notes are wide
+
+    def _area1_inputs(self, f: Form) -> None:
+        """Area 1 beyond Staffing and Expenses: depreciation and the unfunded-costs table."""
+        b, s, ws, fc = self.book, self.s, self.ws[FULL], self.p.full_cost
+        sw, tw = self.w.sheet("full_cost"), self.w.sheet("unfunded")
+        f.heading(sw.heading("area1"), gap=0)
+        self._number(f, sw, "depreciation", "In_Depreciation", fc.depreciation, s.in_money, ("decimal", 0, None))
+        f.note(sw.note_text("unfunded"))
         unf = Table(FULL, "Unf", f.row, 0, [
-            Column("name", "Unfunded cost", 40, "in_text", "What is needed but not paid for today."),
-            Column("amount", "Amount per year", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Yearly amount (0 or more).")),
-            Column("function", "Function", 30, "in_text", None),
+            self._column(tw, "name", 40, "in_text"),
+            self._column(tw, "amount", 16, "in_money", ("decimal", 0, None)),
+            self._column(tw, "function", 30, "in_text", help=False),
             source_note(),
         ], self.cap.unfunded)
-        write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": opts_fn.label("FunctionsShared", u.function)} for u in fc.unfunded])
-        table_dropdown(b, ws, unf, "function", "List_FunctionsShared", "Function", "The function this cost serves, or Shared.")
+        write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": self.lists.label("FunctionsShared", u.function)}
+                                 for u in fc.unfunded])
+        self._dropdown(ws, unf, tw, "function", "List_FunctionsShared")
         self.unf = unf
         f.row = unf.last + 1
-        for key, area, target in [("WC", "Area 2: working capital", fc.working_capital), ("Res", "Area 3: reserves", fc.reserves)]:
-            what = "working capital" if key == "WC" else "reserves"
-            f.heading(area)
-            f.number("Target, months of cash operating expenses", f"In_{key}Months", target.months, s.in_dec,
-                     number_rule("decimal", 0, None, "Months", f"How many months of cash spending to hold as {what}."), "months")
-            f.number("Already held today", f"In_{key}Current", target.current, s.in_money,
-                     number_rule("decimal", 0, None, "Current", f"The {what} the backbone holds today."), "amount")
-            f.number("Years to build it up", f"In_{key}Build", target.build_years, s.in_int,
-                     number_rule("integer", 1, 50, "Years", "Spread the build-up over this many years (at least 1)."), "years")
+
+    def _months_targets(self, f: Form) -> None:
+        """Areas 2 and 3: a target in months of cash spending, what is held today, and the years to build it up."""
+        s, fc, sw = self.s, self.p.full_cost, self.w.sheet("full_cost")
+        for key, target in [("WC", fc.working_capital), ("Res", fc.reserves)]:
+            k = key.lower()
+            f.heading(sw.heading(k))
+            self._number(f, sw, f"{k}_months", f"In_{key}Months", target.months, s.in_dec, ("decimal", 0, None))
+            self._number(f, sw, f"{k}_current", f"In_{key}Current", target.current, s.in_money, ("decimal", 0, None))
+            self._number(f, sw, f"{k}_build", f"In_{key}Build", target.build_years, s.in_int, ("integer", 1, 50))
             if key == "WC":
                 self._working_capital_method(f)
-        for key, title, items in [("FA", "Area 4: fixed asset additions", fc.fixed_asset_additions),
-                                  ("Debt", "Area 5: debt principal repayment", fc.debt_principal)]:
-            f.heading(title)
-            t = Table(FULL, key, f.row, 0, [
-                Column("name", "Item", 40, "in_text", "What it is."),
-                Column("amount", "Amount this year", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Amount this year (0 or more).")),
-                source_note(),
-            ], self.cap.fixed_assets if key == "FA" else self.cap.debt)
-            write_table(b, ws, t, [{"name": x.name, "amount": x.amount} for x in items])
-            setattr(self, key.lower(), t)
-            f.row = t.last + 1
-        f.heading("Area 6: change capital")
+
+    def _item_table(self, f: Form, key: str, items: Sequence[NamedAmount], capacity: int) -> Table:
+        """Areas 4 and 5: a table of named amounts for this year (words: the sheet named by the table's key)."""
+        sw = self.w.sheet(f"{key.lower()}_table")
+        f.heading(self.w.sheet("full_cost").heading(key.lower()))
+        t = Table(FULL, key, f.row, 0, [
+            self._column(sw, "name", 40, "in_text"),
+            self._column(sw, "amount", 16, "in_money", ("decimal", 0, None)),
+            source_note(),
+        ], capacity)
+        write_table(self.book, self.ws[FULL], t, [{"name": x.name, "amount": x.amount} for x in items])
+        f.row = t.last + 1
+        return t
+
+    def _change_capital(self, f: Form) -> None:
+        """Area 6: one-off investments, each spread over its years."""
+        s, sw = self.s, self.w.sheet("cc_table")
+        f.heading(self.w.sheet("full_cost").heading("cc"))
         cc = Table(FULL, "CC", f.row, 0, [
-            Column("name", "Investment", 40, "in_text", "A one-off investment in growth or change."),
-            Column("amount", "Total amount", 16, "in_money", None, number_rule("decimal", 0, None, "Amount", "Total amount of the investment.")),
-            Column("years", "Spread over (years)", 30, "in_int", None, number_rule("integer", 1, 50, "Years", "Years to spread the investment over (at least 1).")),
-            Column("annual", "Per year", 16, "calc_money", is_input=False),
+            self._column(sw, "name", 40, "in_text"),
+            self._column(sw, "amount", 16, "in_money", ("decimal", 0, None)),
+            self._column(sw, "years", 30, "in_int", ("integer", 1, 50)),
+            self._calc_column(sw, "annual", 16, "calc_money"),
             source_note(),
         ], self.cap.change_capital)
-        ccs = fc.change_capital
-        write_table(b, ws, cc, [{"name": c.name, "amount": c.amount, "years": c.years} for c in ccs], {
+        ccs = self.p.full_cost.change_capital
+        write_table(self.book, self.ws[FULL], cc, [{"name": c.name, "amount": c.amount, "years": c.years} for c in ccs], {
             "annual": (lambda i: f"IF(ISNUMBER({cc.cell(i, 'years')}),IF({cc.cell(i, 'years')}>0,{cc.cell(i, 'amount')}/{cc.cell(i, 'years')},0),0)",
                        lambda i, d: ccs[i].amount / ccs[i].years if i < len(ccs) else 0.0, s.calc_money)})
         self.cc = cc
-        print_setup(ws, self.org_name)  # landscape: the tables and their notes are wide
 
     def _working_capital_method(self, f: Form) -> None:
         """Area 2's method (a dropdown) and the timing need from the Cash Flow sheet beside the months rule."""
-        b, s, ws, c = self.book, self.s, self.ws[FULL], self.content
+        b, s, ws, c, sw = self.book, self.s, self.ws[FULL], self.content, self.w.sheet("full_cost")
         wc = self.p.full_cost.working_capital
-        row = f.text("Size working capital by", "In_WCMethod", None if self.blank else c.label(c.methods, wc.method), s.in_text)
-        dropdown(b, ws, row, 1, row, 1, "List_WCMethods", "Working-capital method",
-                 "Months of cash operating expenses (the rule of thumb), or the timing need from the Cash Flow sheet.")
+        method = sw.line("wc_method")
+        row = f.text(method.label, "In_WCMethod", None if self.blank else c.label(c.methods, wc.method), s.in_text)
+        dropdown(b, ws, row, 1, row, 1, "List_WCMethods", method.title, method.help)
         m = self.model
-        f.formula("Timing need (Cash Flow sheet)", None, "FC_CF_TimingNeed", m["FC_CF_TimingNeed"], s.calc_money0, "amount")
-        f.formula("The same in months of cash operating expenses", None, "FC_CF_MonthsEquivalent", m["FC_CF_MonthsEquivalent"],
-                  s.calc_dec0, "months")
+        need, months = sw.line("timing_need"), sw.line("timing_months")
+        f.formula(need.label, None, "FC_CF_TimingNeed", m["FC_CF_TimingNeed"], s.calc_money0, need.unit)
+        f.formula(months.label, None, "FC_CF_MonthsEquivalent", m["FC_CF_MonthsEquivalent"], s.calc_dec0, months.unit)
         from .cash_flow import plain_words
         # one line that runs on across the empty cells to its right (no merged cells)
-        b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months), s.calc_text)
+        b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months, self.w.sheet("cash_flow")), s.calc_text)
         f.row += 1
 
     def _revenue(self) -> None:
+        """The revenue sources table: expected revenue is each amount times its confidence's probability."""
         b, s, ws = self.book, self.s, self.ws[REV]
-        self._sheet_title(ws, "Revenue", "Every source of money expected in year 1, with its funding stream and how sure it is. Expected revenue weights each amount by its confidence.")
+        sw = self._titled(ws, "revenue")
         t = Table(REV, "Rev", 3, 0, [
-            Column("name", "Source", 36, "in_text", "The funder or contract. Leave the row empty when not used."),
-            Column("stream", "Funding stream", 26, "in_text", None),
-            Column("confidence", "Confidence", 14, "in_text", None),
-            Column("restricted", "Restricted?", 11, "in_flag", None),
-            Column("amount", "Year-1 amount", 14, "in_money", None, number_rule("decimal", 0, None, "Amount", "Amount expected in year 1 (0 or more).")),
-            Column("prob", "Probability", 12, "calc_pct", is_input=False),
-            Column("expected", "Expected", 14, "calc_money", is_input=False),
+            self._column(sw, "name", 36, "in_text"),
+            self._column(sw, "stream", 26, "in_text", help=False),
+            self._column(sw, "confidence", 14, "in_text", help=False),
+            self._column(sw, "restricted", 11, "in_flag", help=False),
+            self._column(sw, "amount", 14, "in_money", ("decimal", 0, None)),
+            self._calc_column(sw, "prob", 12, "calc_pct"),
+            self._calc_column(sw, "expected", 14, "calc_money"),
             source_note(),
         ], self.cap.revenue)
         prob = self.p.probability()
@@ -317,9 +453,9 @@ class FullCostBuilder:
             "expected": (lambda i: f"{t.cell(i, 'amount')}*{t.cell(i, 'prob')}",
                          lambda i, d: revs[i].amount(1) * prob[revs[i].confidence] if i < len(revs) else 0.0, s.calc_money),
         })
-        table_dropdown(b, ws, t, "stream", "List_Streams", "Funding stream", "Where the money comes from.")
-        table_dropdown(b, ws, t, "confidence", "List_Levels", "Confidence", "How sure the money is: committed, likely, possible or prospect.")
-        table_dropdown(b, ws, t, "restricted", "List_YesNo", "Restricted?", "Yes when the funder limits what the money may pay for.")
+        self._dropdown(ws, t, sw, "stream", "List_Streams")
+        self._dropdown(ws, t, sw, "confidence", "List_Levels")
+        self._dropdown(ws, t, sw, "restricted", "List_YesNo")
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
         print_filled(ws, t, len(rows))
@@ -328,98 +464,103 @@ class FullCostBuilder:
     # ------------------------------------------------------------------ calculations
 
     def _calculations(self) -> None:
-        b, s, ws, m = self.book, self.s, self.ws[CALC], self.model
+        """Every SPEC output as a formula under its defined name, section by section, then the function table."""
+        b, ws, sw = self.book, self.ws[CALC], self.w.sheet("calculations")
         ws.set_column(0, 0, 44)
         ws.set_column(1, 5, 16)
-        ws.set_column(6, 6, 50)
-        self._sheet_title(ws, "Calculations", "Every result of the workbook, each a formula over the inputs. Names in column G are the workbook's defined names.")
+        ws.set_column(CALC_NAME_COL, CALC_NAME_COL, 50)
+        self._sheet_title(ws, sw.title, sw.note)
         master_banner(b, ws, 2, 0, self.status)
         f = Form(b, ws, row=4, value_col=1)
-        fu = self.lists
-        stream_lines = [(f"FC_Revenue_{k}", f"  of which {fu.label('Streams', k)}", f"SUMIF(Rev_stream,{fu.cell('Streams', k)},Rev_expected)") for k in self.content.stream_ids]
-
-        def line(name: str, label: str, formula: str, style: Any = None) -> None:
-            r = f.formula(label, name, formula, m[name], style or s.calc_money0)
-            b.text(ws, r, 6, name, s.subtitle)
-
-        f.heading("Area 1: total expenses", gap=0)
-        line("FC_Personnel", "Personnel (salaries and benefits, in-kind included)", "SUM(Staff_cost)")
-        line("FC_NonPersonnel", "Non-personnel expenses", "SUM(Exp_amount)")
-        line("FC_Depreciation", "Depreciation", "In_Depreciation")
-        line("FC_Unfunded", "Unfunded costs", "SUM(Unf_amount)")
-        line("FC_TotalExpenses", "Total expenses", "FC_Personnel+FC_NonPersonnel+FC_Depreciation+FC_Unfunded", s.out_money)
-        line("FC_InKind", "In-kind staff and expenses", "SUMIF(Staff_in_kind,Flag_Yes,Staff_cost)+SUMIF(Exp_in_kind,Flag_Yes,Exp_amount)")
-        line("FC_CashOpex", "Cash operating expenses", "FC_TotalExpenses-FC_Depreciation-FC_InKind")
-        f.heading("Areas 2 to 6")
-        line("FC_WorkingCapital", "Working capital to add this year",
-             "IF(In_WCMethod=Label_WCCashFlow,MAX(0,FC_CF_TimingNeed-In_WCCurrent)/In_WCBuild,MAX(0,In_WCMonths*FC_CashOpex/12-In_WCCurrent)/In_WCBuild)")
-        line("FC_Reserves", "Reserves to add this year", "MAX(0,In_ResMonths*FC_CashOpex/12-In_ResCurrent)/In_ResBuild")
-        line("FC_FixedAssets", "Fixed asset additions", "SUM(FA_amount)")
-        line("FC_DebtPrincipal", "Debt principal repayment", "SUM(Debt_amount)")
-        line("FC_ChangeCapital", "Change capital (this year's share)", "SUM(CC_annual)")
-        f.heading("Full cost")
-        line("FC_Total", "Full cost (the six areas)", "FC_TotalExpenses+FC_WorkingCapital+FC_Reserves+FC_FixedAssets+FC_DebtPrincipal+FC_ChangeCapital", s.out_money)
-        line("FC_RequiredSurplus", "Surplus needed beyond expenses", "FC_Total-FC_TotalExpenses")
-        line("FC_RequiredSurplusPct", "Surplus needed, % of total expenses", "IF(FC_TotalExpenses=0,0,FC_RequiredSurplus/FC_TotalExpenses)", s.calc_pct0)
-        line("FC_CashNeed", "Cash need (full cost less in-kind)", "FC_Total-FC_InKind", s.out_money)
-        f.heading("Revenue")
-        line("FC_ExpectedRevenue", "Expected revenue (weighted by confidence)", "SUM(Rev_expected)", s.out_money)
-        for name, label, formula in stream_lines:
-            line(name, label, formula)
-        line("FC_Gap", "Gap: cash need less expected revenue (positive = shortfall)", "FC_CashNeed-FC_ExpectedRevenue", s.out_money)
-
-        # function allocation table
+        for n, (heading, lines) in enumerate(self._calc_sections()):
+            self._calc_section(f, heading, lines, gap=0 if n == 0 else 1)
         ws.set_h_pagebreaks([f.row])  # the function table and the true indirect rate print together
-        f.heading("Cost by function", gap=0)
-        f.note("Personnel follows each position's time shares; direct expenses go to their function; shared costs and depreciation follow personnel (all to operations when there is no personnel).")
-        fids = self.content.function_ids
+        self._function_table(f)
+        self._calc_section(f, "indirect", [
+            CalcLine("FC_IndirectRate",
+                     f"IF(FC_TotalExpenses-FC_Function_{INDIRECT_FUNCTION}=0,0,"
+                     f"FC_Function_{INDIRECT_FUNCTION}/(FC_TotalExpenses-FC_Function_{INDIRECT_FUNCTION}))", "out_pct"),
+            CalcLine("FC_IndirectCap", "In_IndirectCap", "calc_pct0"),
+        ])
+        print_setup(ws, self.org_name)
+
+    def _calc_sections(self) -> list[tuple[str, list[CalcLine]]]:
+        """The result lines above the function table, as data: (heading key, lines)."""
+        fu = self.lists
+        streams = [CalcLine(f"FC_Revenue_{k}", f"SUMIF(Rev_stream,{fu.cell('Streams', k)},Rev_expected)") for k in self.content.stream_ids]
+        return [
+            ("area1", AREA1_LINES),
+            ("areas", [AREA_LINES[name] for _, name in AREAS[1:]]),
+            ("full_cost", [CalcLine("FC_Total", full_cost_sum(), "out_money"), *TOTAL_LINES]),
+            ("revenue", [REVENUE_LINE, *streams, GAP_LINE]),
+        ]
+
+    def _calc_section(self, f: Form, heading: str, lines: Sequence[CalcLine], gap: int = 1) -> None:
+        """A heading, then each line: label, formula under its name (with the model's value), the name beside it."""
+        sw = self.w.sheet("calculations")
+        f.heading(sw.heading(heading), gap=gap)
+        for line in lines:
+            r = f.formula(self._calc_label(line.name), line.name, line.formula, self.model[line.name], getattr(self.s, line.style))
+            self.book.text(self.ws[CALC], r, CALC_NAME_COL, line.name, self.s.subtitle)
+
+    def _calc_label(self, name: str) -> str:
+        """A result's label: its own line in the words, or "of which <stream>" for a stream's revenue."""
+        sw = self.w.sheet("calculations")
+        if name.startswith("FC_Revenue_"):
+            return sw.word("of_which", stream=self.lists.label("Streams", name.removeprefix("FC_Revenue_")))
+        return sw.line(name).label
+
+    def _function_table(self, f: Form) -> None:
+        """Cost by function: personnel by time shares, direct costs, and a share of the shared pool."""
+        b, s, ws, sw = self.book, self.s, self.ws[CALC], self.w.sheet("calculations")
+        f.heading(sw.heading("functions"), gap=0)
+        f.note(sw.note_text("functions"))
         fcosts = function_costs(self.p, self.content)
-        top = f.row
-        t = Table(CALC, "Func", top, 0, [
-            Column("label", "Function", 44, "calc_text", is_input=False),
-            Column("personnel", "Personnel", 16, "calc_money0", is_input=False),
-            Column("direct", "Direct expenses", 16, "calc_money0", is_input=False),
-            Column("shared", "Share of shared costs", 16, "calc_money0", is_input=False),
-            Column("total", "Function cost", 16, "out_money", is_input=False),
-        ], len(fids))
+        t = Table(CALC, "Func", f.row, 0, [
+            Column("label", sw.column("label").header, 44, "calc_text", is_input=False),
+            Column("personnel", sw.column("personnel").header, 16, "calc_money0", is_input=False),
+            Column("direct", sw.column("direct").header, 16, "calc_money0", is_input=False),
+            Column("shared", sw.column("shared").header, 16, "calc_money0", is_input=False),
+            Column("total", sw.column("total").header, 16, "out_money", is_input=False),
+        ], len(self.content.function_ids))
         for c in t.columns:
             b.text(ws, t.top, t.col(c.key), c.header, s.th)
         after = t.last + 1
         # totals rows under the table: personnel total and shared pool
-        b.text(ws, after, 0, "Personnel, all functions", s.label)
+        b.text(ws, after, 0, sw.word("personnel_total"), s.label)
         b.formula(ws, after, 1, f"SUM({t.ref('personnel')})", sum(fcosts.personnel.values()), s.calc_money0)
         b.define_cell("Calc_PersonnelTotal", CALC, after, 1)
-        b.text(ws, after + 1, 0, "Shared costs and depreciation to spread", s.label)
+        b.text(ws, after + 1, 0, sw.word("shared_pool"), s.label)
         b.formula(ws, after + 1, 1, "SUMIF(Exp_function,Label_Shared,Exp_amount)+SUMIF(Unf_function,Label_Shared,Unf_amount)+FC_Depreciation",
                   fcosts.shared, s.calc_money0)
         b.define_cell("Calc_SharedPool", CALC, after + 1, 1)
-        for i, fid in enumerate(fids):
-            r = t.row(i)
-            lab = fu.cell("Functions", fid)
-            b.formula(ws, r, t.col("label"), lab, fu.label("Functions", fid), s.calc_text)
-            b.formula(ws, r, t.col("personnel"), f"SUMPRODUCT(Staff_cost,Staff_share_{fid})", fcosts.personnel[fid], s.calc_money0)
-            b.formula(ws, r, t.col("direct"), f"SUMIF(Exp_function,{t.cell(i, 'label')},Exp_amount)+SUMIF(Unf_function,{t.cell(i, 'label')},Unf_amount)",
-                      fcosts.direct[fid], s.calc_money0)
-            alloc = fcosts.total[fid] - fcosts.personnel[fid] - fcosts.direct[fid]
-            b.formula(ws, r, t.col("shared"),
-                      f"IF(Calc_PersonnelTotal=0,IF({t.cell(i, 'label')}=Label_Operations,Calc_SharedPool,0),Calc_SharedPool*{t.cell(i, 'personnel')}/Calc_PersonnelTotal)",
-                      alloc, s.calc_money0)
-            name = f"FC_Function_{fid}"
-            b.formula(ws, r, t.col("total"), f"{t.cell(i, 'personnel')}+{t.cell(i, 'direct')}+{t.cell(i, 'shared')}", m[name], s.out_money)
-            b.define_cell(name, CALC, r, t.col("total"))
-            b.text(ws, r, 6, name, s.subtitle)
+        for i, fid in enumerate(self.content.function_ids):
+            self._function_row(t, i, fid, fcosts)
         b.define("Calc_FunctionTotals", t.ref("total"))
         f.row = after + 3
-        f.heading("Indirect costs")
-        line("FC_IndirectRate", "True indirect rate (operations / direct functions)",
-             f"IF(FC_TotalExpenses-FC_Function_{INDIRECT_FUNCTION}=0,0,FC_Function_{INDIRECT_FUNCTION}/(FC_TotalExpenses-FC_Function_{INDIRECT_FUNCTION}))", s.out_pct)
-        line("FC_IndirectCap", "Typical funder indirect cap", "In_IndirectCap", s.calc_pct0)
         self.func_table = t
-        print_setup(ws, self.org_name)
+
+    def _function_row(self, t: Table, i: int, fid: str, fcosts: FunctionCosts) -> None:
+        """One function's row of the function table, its total under FC_Function_<id>."""
+        b, s, ws, fu = self.book, self.s, self.ws[CALC], self.lists
+        r = t.row(i)
+        b.formula(ws, r, t.col("label"), fu.cell("Functions", fid), fu.label("Functions", fid), s.calc_text)
+        b.formula(ws, r, t.col("personnel"), f"SUMPRODUCT(Staff_cost,Staff_share_{fid})", fcosts.personnel[fid], s.calc_money0)
+        b.formula(ws, r, t.col("direct"), f"SUMIF(Exp_function,{t.cell(i, 'label')},Exp_amount)+SUMIF(Unf_function,{t.cell(i, 'label')},Unf_amount)",
+                  fcosts.direct[fid], s.calc_money0)
+        alloc = fcosts.total[fid] - fcosts.personnel[fid] - fcosts.direct[fid]
+        b.formula(ws, r, t.col("shared"),
+                  f"IF(Calc_PersonnelTotal=0,IF({t.cell(i, 'label')}=Label_Operations,Calc_SharedPool,0),Calc_SharedPool*{t.cell(i, 'personnel')}/Calc_PersonnelTotal)",
+                  alloc, s.calc_money0)
+        name = f"FC_Function_{fid}"
+        b.formula(ws, r, t.col("total"), f"{t.cell(i, 'personnel')}+{t.cell(i, 'direct')}+{t.cell(i, 'shared')}", self.model[name], s.out_money)
+        b.define_cell(name, CALC, r, t.col("total"))
+        b.text(ws, r, CALC_NAME_COL, name, s.subtitle)
 
     # ------------------------------------------------------------------ checks
 
     def _all_checks_pass(self) -> bool:
+        """The cached master check: a blank workbook fails its identity checks until filled in."""
         return not self.blank
 
     @property
@@ -429,50 +570,44 @@ class FullCostBuilder:
                       f"{STAFF} and {EXP}")
 
     def _checks(self) -> None:
+        """The workbook's checks (each TRUE when it passes), the master check and the FTE limit."""
         ok = not self.blank
         fids = self.content.function_ids
         # COUNTA-COUNT: the non-empty cells that hold no number (no function over a range inside SUMPRODUCT)
         text_cols = [f"COUNTA({nm})-COUNT({nm})" for nm in
                      ["Staff_fte", "Staff_salary", "Exp_amount", "Rev_amount", "Unf_amount", "FA_amount", "Debt_amount",
                       "CC_amount", "CC_years", *[f"Staff_share_{f}" for f in fids]]]
-        self.checks = [
-            Check("The partnership has a name", "LEN(In_OrgName)>0", ok, ORG),
-            Check("A backbone structure from the list is chosen", "ISNUMBER(MATCH(In_Structure,List_Structures,0))", ok, ORG),
-            Check("The fiscal year start is a date", "ISNUMBER(In_FYStart)", ok, ORG),
-            Check("Every position with a title has function shares adding up to 100%",
-                  'SUMPRODUCT((Staff_title<>"")*((Staff_share_total-1>Chk_Tolerance)+(1-Staff_share_total>Chk_Tolerance)))=0', True, STAFF),
-            Check("Every position with a title has an FTE above 0 and at most the maximum",
-                  'SUMPRODUCT((Staff_title<>"")*((Staff_fte<=0)+(Staff_fte>Chk_MaxFTE)))=0', True, STAFF),
-            Check("No position has a cost but no title", 'SUMPRODUCT((Staff_title="")*(Staff_cost<>0))=0', True, STAFF),
-            Check("Every position's in-kind flag is Yes, No or empty",
-                  'SUMPRODUCT((Staff_in_kind<>"")*(Staff_in_kind<>Flag_Yes)*(Staff_in_kind<>INDEX(List_YesNo,2)))=0', True, STAFF),
-            Check("Every expense with an amount has a name, a category and a function",
-                  'SUMPRODUCT((Exp_amount<>0)*((Exp_name="")+(Exp_category="")+(Exp_function="")))=0', True, EXP),
-            Check("Every unfunded cost with an amount has a function", 'SUMPRODUCT((Unf_amount<>0)*(Unf_function=""))=0', True, FULL),
-            Check("Every revenue source with an amount has a stream and a confidence level",
-                  'SUMPRODUCT((Rev_amount<>0)*((Rev_stream="")+(Rev_confidence="")))=0', True, REV),
-            Check("Working capital and reserves are built up over at least 1 year", "AND(In_WCBuild>=1,In_ResBuild>=1)", True, FULL),
-            Check("Every change-capital investment is spread over at least 1 year", "SUMPRODUCT((CC_amount<>0)*(CC_years<1))=0", True, FULL),
-            Check("Confidence probabilities are between 0% and 100%", "SUMPRODUCT((Conf_prob<0)+(Conf_prob>1))=0", True, ASSUME),
-            Check("No text typed into a number cell", "+".join(text_cols) + "=0", True, "Staffing, Expenses, Revenue, Full Cost"),
-            Check("The 12 months of cash going out (Cash Flow) add up to the cash operating expenses",
-                  "ABS(SUM(FC_CF_Out)-FC_CashOpex)<=Chk_Tolerance*MAX(1,ABS(FC_CashOpex))", True, CASH),
-            Check("Every revenue timing on Cash Flow is valid: a schedule from the list, a lag of 0 to 11 months, months only with Custom",
-                  "SUM(CF_Rev_problem)=0", True, CASH),
-            Check("Every expense's payment months on Cash Flow are month numbers 1 to 12", "SUM(CF_Exp_problem)=0", True, CASH),
-            Check("The working-capital method is one from the list", "ISNUMBER(MATCH(In_WCMethod,List_WCMethods,0))", ok, FULL),
-            Check("Cost by function adds up to total expenses",
-                  "ABS(SUM(Calc_FunctionTotals)-FC_TotalExpenses)<=Chk_Tolerance*MAX(1,ABS(FC_TotalExpenses))", True, CALC),
-            Check("The six areas add up to the full cost",
-                  "ABS(FC_TotalExpenses+FC_WorkingCapital+FC_Reserves+FC_FixedAssets+FC_DebtPrincipal+FC_ChangeCapital-FC_Total)<=Chk_Tolerance*MAX(1,ABS(FC_Total))",
+        checks = [  # (key of its words, formula, cached result, where to look)
+            ("org_name", "LEN(In_OrgName)>0", ok, ORG),
+            ("structure", "ISNUMBER(MATCH(In_Structure,List_Structures,0))", ok, ORG),
+            ("fy_start", "ISNUMBER(In_FYStart)", ok, ORG),
+            ("shares", 'SUMPRODUCT((Staff_title<>"")*((Staff_share_total-1>Chk_Tolerance)+(1-Staff_share_total>Chk_Tolerance)))=0', True, STAFF),
+            ("fte", 'SUMPRODUCT((Staff_title<>"")*((Staff_fte<=0)+(Staff_fte>Chk_MaxFTE)))=0', True, STAFF),
+            ("cost_no_title", 'SUMPRODUCT((Staff_title="")*(Staff_cost<>0))=0', True, STAFF),
+            ("in_kind_flag", 'SUMPRODUCT((Staff_in_kind<>"")*(Staff_in_kind<>Flag_Yes)*(Staff_in_kind<>INDEX(List_YesNo,2)))=0', True, STAFF),
+            ("expense_complete", 'SUMPRODUCT((Exp_amount<>0)*((Exp_name="")+(Exp_category="")+(Exp_function="")))=0', True, EXP),
+            ("unfunded_function", 'SUMPRODUCT((Unf_amount<>0)*(Unf_function=""))=0', True, FULL),
+            ("revenue_complete", 'SUMPRODUCT((Rev_amount<>0)*((Rev_stream="")+(Rev_confidence="")))=0', True, REV),
+            ("build_years", "AND(In_WCBuild>=1,In_ResBuild>=1)", True, FULL),
+            ("change_capital_years", "SUMPRODUCT((CC_amount<>0)*(CC_years<1))=0", True, FULL),
+            ("probabilities", "SUMPRODUCT((Conf_prob<0)+(Conf_prob>1))=0", True, ASSUME),
+            ("text_in_numbers", "+".join(text_cols) + "=0", True, "Staffing, Expenses, Revenue, Full Cost"),
+            ("cash_out", "ABS(SUM(FC_CF_Out)-FC_CashOpex)<=Chk_Tolerance*MAX(1,ABS(FC_CashOpex))", True, CASH),
+            ("revenue_timing", "SUM(CF_Rev_problem)=0", True, CASH),
+            ("payment_months", "SUM(CF_Exp_problem)=0", True, CASH),
+            ("wc_method", "ISNUMBER(MATCH(In_WCMethod,List_WCMethods,0))", ok, FULL),
+            ("function_totals", "ABS(SUM(Calc_FunctionTotals)-FC_TotalExpenses)<=Chk_Tolerance*MAX(1,ABS(FC_TotalExpenses))", True, CALC),
+            ("areas_total", f"ABS({full_cost_sum()}-FC_Total)<=Chk_Tolerance*MAX(1,ABS(FC_Total))",
                   True, CALC),
         ]
+        sw = self.w.sheet("full_cost_checks")
+        self.checks = [Check(sw.check(key).text, formula, value, where) for key, formula, value, where in checks]
         ws = self.ws[CHECKS]
         write_checks(self.book, ws, self.checks, "FC_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
                      ("FC_Complete", 'COUNTIF(Staff_fte,">0")+COUNTIF(Exp_amount,">0")>0', bool(self.model["FC_Complete"]),
-                      "a position with an FTE above 0 or an expense above 0 is entered"))
+                      sw.word("complete")))
         r = CHECKS_CONSTANT_ROW
-        self.book.text(ws, r, 0, "Largest FTE allowed for one position", self.s.label)
+        self.book.text(ws, r, 0, sw.word("max_fte"), self.s.label)
         self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
         self.book.define_cell("Chk_MaxFTE", CHECKS, r, 1)
 
@@ -480,9 +615,9 @@ class FullCostBuilder:
 
     def _full_cost_results(self) -> None:
         """The six areas at the top of the Full Cost sheet, beside their explanations."""
-        b, s, ws = self.book, self.s, self.ws[FULL]
+        b, s, ws, sw = self.book, self.s, self.ws[FULL], self.w.sheet("full_cost")
         r = self.area_top
-        for c, h in enumerate(["The six areas of full cost", "This year", "", "What it is"]):
+        for c, h in enumerate([sw.column("area").header, sw.column("this_year").header, "", sw.column("what").header]):
             b.text(ws, r, c, h, s.th)
         for n, (area_id, name) in enumerate(AREAS, start=1):
             item = self.content.by_id(self.content.areas, area_id)
@@ -490,82 +625,75 @@ class FullCostBuilder:
             b.formula(ws, r + n, 1, name, self.model[name], s.calc_money0)
             b.text(ws, r + n, 3, item.text("what"), s.note)
             fit_row(ws, r + n, [(item.text("what"), column_width(ws, 3))])
-        b.text(ws, r + len(AREAS) + 1, 0, "Full cost", s.label_b)
+        b.text(ws, r + len(AREAS) + 1, 0, sw.word("total"), s.label_b)
         b.formula(ws, r + len(AREAS) + 1, 1, "FC_Total", self.model["FC_Total"], s.out_money)
 
     def _summary(self) -> None:
-        b, s, ws, m = self.book, self.s, self.ws[SUMMARY], self.model
+        """The results in plain words, the chart data, then the charts from a new page."""
+        b, s, ws, sw = self.book, self.s, self.ws[SUMMARY], self.w.sheet("summary")
         ws.set_column(0, 0, 52)
         ws.set_column(1, 1, 16)
         ws.set_column(2, 2, 70)
-        b.text(ws, 0, 0, "Summary: the full cost of the backbone", s.title)
+        b.text(ws, 0, 0, sw.title, s.title)
         b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Org_FYLabel="",""," · "&Org_FYLabel))',
                   "" if self.blank else f"{self.org_name} · FY{self.p.organization.first_fy}", s.subtitle)
         master_banner(b, ws, 2, 0, self.status)
         r = 4
-        b.text(ws, r, 0, "In plain words", s.h)
+        b.text(ws, r, 0, sw.heading("plain"), s.h)
         b.blank(ws, r, 1, s.h)
         b.blank(ws, r, 2, s.h)
         r += 1
-        gap, rate, cap, done = m["FC_Gap"], m["FC_IndirectRate"], m["FC_IndirectCap"], bool(m["FC_Complete"])
-        lines = [
-            ("What it really costs to run the backbone for a year (all six areas)", "FC_Total", s.out_money,
-             "Day-to-day expenses plus what keeps the backbone healthy: working capital, reserves, equipment, debt and change capital."),
-            ("Day-to-day expenses, in-kind and unfunded costs included", "FC_TotalExpenses", s.calc_money0,
-             "Area 1: staff, other expenses, depreciation and the unfunded costs needed to do today's work fairly."),
-            ("Given in kind by partners or the host (no cash needed)", "FC_InKind", s.calc_money0,
-             "Positions and costs that partners or the host pay for directly."),
-            ("Cash the backbone must raise", "FC_CashNeed", s.out_money, "Full cost less in-kind support."),
-            ("Revenue it can expect, weighted by how sure each source is", "FC_ExpectedRevenue", s.out_money,
-             "Each source counts at its amount times the probability of its confidence level (Assumptions)."),
-            ("Gap between the cash need and expected revenue", "FC_Gap", s.out_money, None),
-            ("Surplus needed on top of expenses", "FC_RequiredSurplus", s.calc_money0,
-             "Full cost less total expenses: what revenue must exceed expenses by to fund areas 2 to 6."),
-            ("That surplus as a share of total expenses", "FC_RequiredSurplusPct", s.calc_pct0,
-             "A useful figure to show funders who ask why a budget shows a surplus."),
-            ("Working capital that timing alone needs (Cash Flow sheet)", "FC_CF_TimingNeed", s.calc_money0, None),
-            ("True indirect rate (operations against the direct functions)", "FC_IndirectRate", s.out_pct, None),
-            ("Typical funder indirect cap", "FC_IndirectCap", s.calc_pct0, "From Assumptions."),
-        ]
-        for label, name, style, note in lines:
-            b.text(ws, r, 0, label, s.wrap)
-            b.formula(ws, r, 1, name, m[name], style)
-            fit_row(ws, r, [(label, 52), (note or "Above the typical cap: grants capped at that rate leave part of operations unfunded.", 70)])
-            if note is not None:
-                b.text(ws, r, 2, note, s.note)
-            elif name == "FC_CF_TimingNeed":
-                from .cash_flow import plain_words
-                b.formula(ws, r, 2, "CF_PlainWords", plain_words(m, self.p.full_cost.working_capital.months), s.calc_wrap)
-            elif name == "FC_Gap":
-                b.formula(ws, r, 2, f'IF(NOT(FC_Complete),"{NOT_APPLICABLE_NOTE}",'
-                                    'IF(FC_Gap>0,"Shortfall: expected revenue does not cover the cash need yet.",'
-                                    '"Covered: expected revenue meets or exceeds the cash need."))',
-                          NOT_APPLICABLE_NOTE if not done else
-                          "Shortfall: expected revenue does not cover the cash need yet." if gap > 0 else
-                          "Covered: expected revenue meets or exceeds the cash need.", s.calc_wrap)
-            else:
-                b.formula(ws, r, 2, f'IF(NOT(FC_Complete),"{NOT_APPLICABLE_NOTE}",'
-                                    'IF(FC_IndirectRate>FC_IndirectCap,"Above the typical cap: grants capped at that rate leave part of operations unfunded.",'
-                                    '"Within the typical cap."))',
-                          NOT_APPLICABLE_NOTE if not done else
-                          "Above the typical cap: grants capped at that rate leave part of operations unfunded." if rate > cap else
-                          "Within the typical cap.", s.calc_wrap)
+        for line in SUMMARY_LINES:
+            self._summary_line(r, line)
             r += 1
-        # chart data
-        r += 1
-        data_top = r
-        tables: list[tuple[str, list[tuple[str, str, Any]]]] = [
-            ("Full cost by area", [(f"{self.content.by_id(self.content.areas, a).label}", n, m[n]) for a, n in AREAS]),
-            ("Cost by function", [(self.lists.label("Functions", f), f"FC_Function_{f}", m[f"FC_Function_{f}"]) for f in self.content.function_ids]),
-            ("Expected revenue by stream against the cash need",
-             [(self.lists.label("Streams", k), f"FC_Revenue_{k}", m[f"FC_Revenue_{k}"]) for k in self.content.stream_ids]
-             + [("Expected revenue, all streams", "FC_ExpectedRevenue", m["FC_ExpectedRevenue"]), ("Cash need", "FC_CashNeed", m["FC_CashNeed"])]),
-            ("True indirect rate against the typical cap", [("True indirect rate", "FC_IndirectRate", rate), ("Typical funder cap", "FC_IndirectCap", cap)]),
+        data_top = r + 1
+        ranges, r = self._chart_data(data_top)
+        # the charts under the tables, two a row, from a new page: the page prints near full size
+        ws.set_h_pagebreaks([data_top, r])  # the chart data on a page of its own, never split from its heading
+        self._charts(ws, ranges, r)
+        print_setup(ws, self.org_name)
+
+    def _summary_line(self, r: int, line: SummaryLine) -> None:
+        """A result in words: the label, the figure under its name, and a note (text, or a live verdict)."""
+        b, s, ws, m, sw = self.book, self.s, self.ws[SUMMARY], self.model, self.w.sheet("summary")
+        words = sw.line(line.name)
+        b.text(ws, r, 0, words.label, s.wrap)
+        b.formula(ws, r, 1, line.name, m[line.name], getattr(s, line.style))
+        fit_row(ws, r, [(words.label, 52), (words.note or sw.word("above_cap"), 70)])
+        if words.note:
+            b.text(ws, r, 2, words.note, s.note)
+        elif line.name == "FC_CF_TimingNeed":
+            from .cash_flow import plain_words
+            b.formula(ws, r, 2, "CF_PlainWords", plain_words(m, self.p.full_cost.working_capital.months, self.w.sheet("cash_flow")), s.calc_wrap)
+        elif line.name == "FC_Gap":
+            self._verdict(r, "FC_Gap>0", m["FC_Gap"] > 0, sw.word("shortfall"), sw.word("covered"))
+        else:
+            self._verdict(r, "FC_IndirectRate>FC_IndirectCap", m["FC_IndirectRate"] > m["FC_IndirectCap"], sw.word("above_cap"),
+                          sw.word("within_cap"))
+
+    def _verdict(self, r: int, test: str, holds: bool, yes: str, no: str) -> None:
+        """A note that reads the figures (not applicable until the workbook is complete)."""
+        cached = NOT_APPLICABLE_NOTE if not self.model["FC_Complete"] else yes if holds else no
+        self.book.formula(self.ws[SUMMARY], r, 2, f'IF(NOT(FC_Complete),"{NOT_APPLICABLE_NOTE}",IF({test},"{yes}","{no}"))',
+                          cached, self.s.calc_wrap)
+
+    def _chart_tables(self) -> list[tuple[str, list[tuple[str, str, Any]]]]:
+        """The data of the four Summary charts: (chart key, [(label, defined name, value)])."""
+        m, c, fu, sw = self.model, self.content, self.lists, self.w.sheet("summary")
+        return [
+            ("by_area", [(f"{c.by_id(c.areas, a).label}", n, m[n]) for a, n in AREAS]),
+            ("by_function", [(fu.label("Functions", f), f"FC_Function_{f}", m[f"FC_Function_{f}"]) for f in c.function_ids]),
+            ("revenue", [(fu.label("Streams", k), f"FC_Revenue_{k}", m[f"FC_Revenue_{k}"]) for k in c.stream_ids]
+             + [(sw.word("all_streams"), "FC_ExpectedRevenue", m["FC_ExpectedRevenue"]), (sw.word("cash_need"), "FC_CashNeed", m["FC_CashNeed"])]),
+            ("indirect", [(sw.word("true_rate"), "FC_IndirectRate", m["FC_IndirectRate"]), (sw.word("cap"), "FC_IndirectCap", m["FC_IndirectCap"])]),
         ]
+
+    def _chart_data(self, r: int) -> tuple[list[tuple[str, int, int]], int]:
+        """The chart tables from row r; returns each one's (chart key, first row, last row) and the row after them."""
+        b, s, ws = self.book, self.s, self.ws[SUMMARY]
         ranges = []
-        self._chart_rows: dict[int, tuple[str, float]] = {}
-        for title, rows in tables:
-            b.text(ws, r, 0, title, s.h)
+        for key, rows in self._chart_tables():
+            b.text(ws, r, 0, self.w.sheet("summary").heading(key), s.h)
             b.blank(ws, r, 1, s.h)
             r += 1
             first = r
@@ -574,29 +702,28 @@ class FullCostBuilder:
                 b.text(ws, r, 0, label, s.label)
                 b.formula(ws, r, 1, name, value, s.calc_pct0 if "Indirect" in name else s.calc_money0)
                 r += 1
-            ranges.append((title, first, r - 1))
+            ranges.append((key, first, r - 1))
             r += 1
-        # the charts under the tables, two a row, from a new page: the page prints near full size
-        ws.set_h_pagebreaks([data_top, r])  # the chart data on a page of its own, never split from its heading
-        self._charts(ws, ranges, r)
-        print_setup(ws, self.org_name)
+        return ranges, r
 
-    def _alt_text(self, title: str, first: int, last: int) -> str:
+    def _alt_text(self, key: str, first: int, last: int) -> str:
         """What a Summary chart shows, in words, with the figures it was built with."""
+        sw = self.w.sheet("summary")
         labels = [self._chart_rows[r] for r in range(first, last + 1) if r in self._chart_rows]
-        figures = "; ".join(f"{label}: {value:.0%}" if "indirect" in title.lower() else f"{label}: {value:,.0f}"
+        figures = "; ".join(f"{label}: {value:.0%}" if key == "indirect" else f"{label}: {value:,.0f}"
                             for label, value in labels)
-        return f"Chart: {title.lower()}. " + (f"When the workbook was made: {figures}. " if figures else "") + \
-            "The table beside the chart gives the current figures."
+        return (sw.word("alt_chart", title=sw.heading(key).lower())
+                + (sw.word("alt_figures", figures=figures) if figures else "") + sw.word("alt_current"))
 
     def _charts(self, ws: Any, ranges: list[tuple[str, int, int]], data_top: int) -> None:
+        """The four Summary charts, two a row under the chart data, each with alt text."""
         wb = self.book.wb
-        kinds = [("column", None), ("bar", None), ("column", None), ("column", None)]  # (type, subtype)
-        colours = [PALETTE[0], PALETTE[2], PALETTE[0], PALETTE[1]]
-        for n, ((title, first, last), (kind, sub)) in enumerate(zip(ranges, kinds)):
+        for n, (key, first, last) in enumerate(ranges):
+            kind, colour = SUMMARY_CHARTS[key]
+            title = self.w.sheet("summary").heading(key)
             chart = wb.add_chart({"type": kind})
             points = None
-            if title.startswith("Expected revenue"):  # the two totals stand apart from the streams
+            if key == "revenue":  # the two totals stand apart from the streams
                 points = [None] * (last - first - 1) + [{"fill": {"color": PALETTE[5]}},
                                                         {"pattern": {"pattern": "wide_upward_diagonal", "fg_color": PALETTE[1], "bg_color": "#FFFFFF"},
                                                          "border": {"color": PALETTE[1]}}]
@@ -604,13 +731,13 @@ class FullCostBuilder:
                 "name": title,
                 "categories": [SUMMARY, first, 0, last, 0],
                 "values": [SUMMARY, first, 1, last, 1],
-                "fill": {"color": colours[n]},
+                "fill": {"color": colour},
                 "points": points,
-                "data_labels": {"value": True, "num_format": "0%" if "indirect" in title.lower() else "#,##0"},
+                "data_labels": {"value": True, "num_format": "0%" if key == "indirect" else "#,##0"},
             })
             chart.set_title({"name": title, "name_font": {"size": 11}})
             chart.set_legend({"none": True})
-            if "indirect" in title.lower():
+            if key == "indirect":
                 chart.set_y_axis({"num_format": "0%", "min": 0})
             else:
                 (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": "#,##0"})
@@ -618,21 +745,24 @@ class FullCostBuilder:
                 chart.set_y_axis({"reverse": True})
             chart.set_size({"width": 470, "height": 300})
             ws.insert_chart(data_top + (n // 2) * 17, 0, chart, {"x_offset": 8 + (n % 2) * (470 + 16), "y_offset": 4,
-                                                                               "description": self._alt_text(title, first, last)})
+                                                                               "description": self._alt_text(key, first, last)})
 
     def _guide(self) -> None:
-        c = self.content
+        """The Guide sheet, with this workbook's reference lists (areas, functions, structures ...)."""
+        c, w = self.content, self.w.sheet("guide_reference")
         reference = [
-            ("The six areas of full cost", [(a.label, f"{a.text('what')} How to estimate it: {a.text('how_to_estimate')}") for a in c.areas]),
-            ("Backbone functions", [(fn.label, f"{fn.text('covers')} Typical roles: {', '.join(fn.bullets('typical_roles'))}.") for fn in c.functions]),
-            ("Backbone structures", [(st.label, st.text("description")) for st in c.structures]),
-            ("Funding streams", [(sm.label, sm.text("description")) for sm in c.streams]),
-            ("Expense categories", [(cat.label, cat.text("help")) for cat in c.categories]),
-            ("Confidence levels", [(lv.label, lv.text("help")) for lv in c.levels]),
+            (w.heading("areas"), [(a.label, w.word("area", what=a.text("what"), how=a.text("how_to_estimate"))) for a in c.areas]),
+            (w.heading("functions"), [(fn.label, w.word("function", covers=fn.text("covers"), roles=", ".join(fn.bullets("typical_roles"))))
+                                      for fn in c.functions]),
+            (w.heading("structures"), [(st.label, st.text("description")) for st in c.structures]),
+            (w.heading("streams"), [(sm.label, sm.text("description")) for sm in c.streams]),
+            (w.heading("categories"), [(cat.label, cat.text("help")) for cat in c.categories]),
+            (w.heading("levels"), [(lv.label, lv.text("help")) for lv in c.levels]),
         ]
         write_guide(self.book, self.ws[GUIDE], c, "full_cost", self.org_name, reference)
 
     def _start_here(self) -> None:
+        """The Start Here page, listing this workbook's sheets and the master status."""
         write_start_page(self.book, self.ws[START], self.content, "full_cost", SHEETS,
                          self.org_name, self.status)
 
