@@ -260,7 +260,7 @@ class FullCostBuilder:
             self._calc_column(sw, "level", 34, "calc_text"),
             self._column(sw, "prob", 14, "in_pct", ("decimal", 0, 1)),
             self._calc_column(sw, "help", 50, "note"),
-            source_note(),
+            source_note(self.content),
         ], len(self.content.levels))
         prob = self.p.probability()
         rows = [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help")} for lv in self.content.levels]
@@ -282,7 +282,7 @@ class FullCostBuilder:
         b, s, ws = self.book, self.s, self.ws[STAFF]
         fids = self.content.function_ids
         sw = self._titled(ws, "staffing")
-        t = Table(STAFF, "Staff", 3, 0, self._staff_columns(sw) + [source_note()], self.cap.staff)
+        t = Table(STAFF, "Staff", 3, 0, self._staff_columns(sw) + [source_note(self.content)], self.cap.staff)
         staff = year1_staff(self.p)
         rows = [{"title": st.title, "fte": st.fte, "salary": st.salary, "in_kind": _flag(st.in_kind),
                  **{f"share_{f}": st.functions[f] for f in fids if f in st.functions}} for st in staff]
@@ -321,7 +321,7 @@ class FullCostBuilder:
             self._column(sw, "amount", 14, "in_money", ("decimal", 0, None)),
             self._column(sw, "function", 30, "in_text", help=False),
             self._column(sw, "in_kind", 9, "in_flag", help=False),
-            source_note(),
+            source_note(self.content),
         ], self.cap.expenses)
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind)}
@@ -363,7 +363,7 @@ class FullCostBuilder:
             self._column(tw, "name", 40, "in_text"),
             self._column(tw, "amount", 16, "in_money", ("decimal", 0, None)),
             self._column(tw, "function", 30, "in_text", help=False),
-            source_note(),
+            source_note(self.content),
         ], self.cap.unfunded)
         write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": self.lists.label("FunctionsShared", u.function)}
                                  for u in fc.unfunded])
@@ -390,7 +390,7 @@ class FullCostBuilder:
         t = Table(FULL, key, f.row, 0, [
             self._column(sw, "name", 40, "in_text"),
             self._column(sw, "amount", 16, "in_money", ("decimal", 0, None)),
-            source_note(),
+            source_note(self.content),
         ], capacity)
         write_table(self.book, self.ws[FULL], t, [{"name": x.name, "amount": x.amount} for x in items])
         f.row = t.last + 1
@@ -405,7 +405,7 @@ class FullCostBuilder:
             self._column(sw, "amount", 16, "in_money", ("decimal", 0, None)),
             self._column(sw, "years", 30, "in_int", ("integer", 1, 50)),
             self._calc_column(sw, "annual", 16, "calc_money"),
-            source_note(),
+            source_note(self.content),
         ], self.cap.change_capital)
         ccs = self.p.full_cost.change_capital
         write_table(self.book, self.ws[FULL], cc, [{"name": c.name, "amount": c.amount, "years": c.years} for c in ccs], {
@@ -441,7 +441,7 @@ class FullCostBuilder:
             self._column(sw, "amount", 14, "in_money", ("decimal", 0, None)),
             self._calc_column(sw, "prob", 12, "calc_pct"),
             self._calc_column(sw, "expected", 14, "calc_money"),
-            source_note(),
+            source_note(self.content),
         ], self.cap.revenue)
         prob = self.p.probability()
         revs = self.p.revenue
@@ -605,7 +605,7 @@ class FullCostBuilder:
         ws = self.ws[CHECKS]
         write_checks(self.book, ws, self.checks, "FC_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
                      ("FC_Complete", 'COUNTIF(Staff_fte,">0")+COUNTIF(Exp_amount,">0")>0', bool(self.model["FC_Complete"]),
-                      sw.word("complete")))
+                      sw.word("complete")), self.content)
         r = CHECKS_CONSTANT_ROW
         self.book.text(ws, r, 0, sw.word("max_fte"), self.s.label)
         self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
