@@ -23,7 +23,7 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from .. import __version__
-from ..content import Content, load_content
+from ..content import Content, SheetWords, load_content
 from ..kinds import PROJECTIONS, Capacity, slugify
 from ..model.projections import (
     NONE_LABEL, NOT_APPLICABLE, ScenarioResult, compute_projections, fy_labels, multiplier, project_scenario, realization,
@@ -97,22 +97,6 @@ RATES: list[tuple[str, str, str, float | None, float | None]] = [
     ("indirect_cap", "In_IndirectCap", "in_pct", 0, 1),
 ]
 
-#: key -> (label, input title, input message, unit, note)
-RATE_TEXT: dict[str, tuple[str, str, str, str, str]] = {
-    "starting_cash": ("Starting cash", "Starting cash", "Unrestricted cash at the start of year 1 (may be negative).", "amount",
-                      "Unrestricted cash in hand at the start of year 1."),
-    "reserve_months": ("Reserve target", "Reserve target", "Months of expenses to hold as cash reserves.", "months",
-                       "Months of a year's expenses to hold in cash. The same target as in the Full Cost Workbook."),
-    "benefits_rate": ("Benefits rate", "Benefits rate", "Payroll taxes and benefits as a share of salary, e.g. 25%.", "% of salary",
-                      "Payroll taxes plus benefits (health, retirement) as a share of salary."),
-    "salary_growth": ("Salary growth", "Salary growth", "Yearly raise, compounding. A scenario may set its own.", "% a year",
-                      "Yearly raise, compounding from year 1. A scenario below may override it."),
-    "expense_inflation": ("Expense inflation", "Expense inflation", "Yearly growth of non-personnel costs, compounding.", "% a year",
-                          "Yearly growth of non-personnel expenses, compounding from year 1."),
-    "indirect_cap": ("Typical funder indirect cap", "Indirect cap", "The indirect-cost rate funders typically allow, e.g. 15%.", "% of direct",
-                     "Not used in the projections; kept so both workbooks carry the same assumptions."),
-}
-
 #: Scenario View's table, top to bottom: (key, label, style); style "h" is a heading (the label is its text),
 #: key "Revenue_*" is one line per funding stream.
 VIEW_LINES: list[tuple[str, str, str]] = [
@@ -137,6 +121,8 @@ VIEW_LINES: list[tuple[str, str, str]] = [
     ("RestrictedShare", "Share of revenue that is restricted", "calc_pct0"),
 ]
 
+#: Indent of the lines under a sub-heading of the scenario table.
+INDENT = "    "
 #: Rows kept free on Compare for the two charts, between the runway table and the metric tables.
 COMPARE_CHART_ROWS = 19
 #: Lines of a Calculations block after the per-stream revenue lines and ROWS: two helper rows and two runways.
@@ -266,6 +252,7 @@ class ProjectionsBuilder:
         self.book = Book(str(path))
         self.s = self.book.styles
         self.ws = {name: self.book.sheet(name) for name in SHEETS}
+        self.words = self.content.words("projections")
         self._lists: Lists | None = None
         self.checks: list[Check] = []
         self.rows: dict[tuple[str, str], int] = {}  # (scenario id, suffix) -> Calculations row
@@ -330,9 +317,32 @@ class ProjectionsBuilder:
 
     # ------------------------------------------------------------------ small helpers
 
-    def _title(self, ws: Worksheet, title: str, note: str) -> None:
-        self.book.text(ws, 0, 0, title, self.s.title)
-        self.book.text(ws, 1, 0, note, self.s.subtitle)
+    def _title(self, ws: Worksheet, w: SheetWords) -> None:
+        """A sheet's title and the note under it."""
+        self.book.text(ws, 0, 0, w.title, self.s.title)
+        self.book.text(ws, 1, 0, w.note, self.s.subtitle)
+
+    @classmethod
+    def _col(cls, w: SheetWords, key: str, width: float, style: str, kind: str = "", low: float | None = None,
+             high: float | None = None, name: str = "", **values: Any) -> Column:
+        """A table column worded by `key` (`name` when the column key differs; {placeholders} filled from
+        `values`). kind: "" free input with its message, "list" a dropdown column (its message comes with
+        the dropdown), "calc" calculated, "decimal" a number from low to high, "year" a projection year."""
+        text = w.column(key)
+        header, help_ = text.header.format(**values), text.help.format(**values)
+        title = text.title or header
+        if kind == "calc":
+            return Column(name or key, header, width, style, is_input=False)
+        if kind == "decimal":
+            return Column(name or key, header, width, style, "", number_rule("decimal", low, high, title, help_))
+        if kind == "year":
+            return Column(name or key, header, width, style, "", cls._year_rule(title, help_))
+        return Column(name or key, header, width, style, "" if kind == "list" else help_)
+
+    def _dropdown(self, w: SheetWords, t: Table, key: str, list_name: str, name: str = "") -> None:
+        """A dropdown over a table column, with the column's words as its input message."""
+        text = w.column(key)
+        table_dropdown(self.book, self.ws[t.sheet], t, name or key, list_name, text.title or text.header, text.help)
 
     def _all_checks_pass(self) -> bool:
         """What the master check reads (the cached value of SP_Checks_OK and of every banner)."""
@@ -375,8 +385,7 @@ class ProjectionsBuilder:
     def _assumptions(self) -> None:
         """Assumptions, top to bottom: each part starts where the Form cursor of the part above left off."""
         ws, S, n = self.ws[ASSUME], len(self.scenarios), self.n
-        self._title(ws, "Assumptions", "The projection horizon, cash and rates, how likely each confidence level is, "
-                                       "and the scenarios (one column each: change a scenario in its column).")
+        self._title(ws, self.words.sheet("assumptions"))
         f = Form(self.book, ws, row=3)
         self._horizon(f)
         self._rates(f)
@@ -402,24 +411,25 @@ class ProjectionsBuilder:
     def _horizon(self, f: Form) -> None:
         """The horizon: the number of years, year 1's fiscal year, and the rows of year numbers and
         fiscal-year labels (Yr_Index, Yr_Label) that every year column of the workbook links to."""
-        b, s, ws, n = self.book, self.s, f.ws, self.n
-        f.heading("Horizon", gap=0)
-        r = f.formula("Years in the projection", "In_Years", "COLUMNS(Yr_Index)", n, s.calc_text, "years")
-        self._side_note(f, r, "Fixed when the workbook is made (a column per year); ask whoever sent it for a new one to change it.")
+        b, s, ws, n, w = self.book, self.s, f.ws, self.n, self.words.sheet("assumptions")
+        f.heading(w.heading("horizon"), gap=0)
+        line = w.line("years")
+        self._side_note(f, f.formula(line.label, "In_Years", "COLUMNS(Yr_Index)", n, s.calc_text, line.unit), line.note)
         first_fy = "" if self.blank else self.p.organization.first_fy
-        r = f.formula("Fiscal year of year 1", "Yr_FirstFY",
+        line = w.line("first_fy")
+        r = f.formula(line.label, "Yr_FirstFY",
                       'IF(In_FYStart="","",YEAR(In_FYStart)+IF(AND(MONTH(In_FYStart)=1,DAY(In_FYStart)=1),0,1))',
-                      first_fy, s.calc_text, "year")
-        self._side_note(f, r, "From the fiscal year start on Organization: the calendar year in which year 1 ends.")
+                      first_fy, s.calc_text, line.unit)
+        self._side_note(f, r, line.note)
         cols = self._year_cols(self.yr_first_col)
         self.yr_index_row = f.row
-        b.text(ws, f.row, f.label_col, "Projection year", s.label_b)
+        b.text(ws, f.row, f.label_col, w.line("year_index").label, s.label_b)
         for t, c in enumerate(cols):
             b.number(ws, f.row, c, t + 1, s.calc_text)
         b.define("Yr_Index", abs_range(ASSUME, f.row, cols[0], f.row, cols[-1]))
         f.row += 1
         self.yr_label_row = f.row
-        b.text(ws, f.row, f.label_col, "Fiscal year", s.label_b)
+        b.text(ws, f.row, f.label_col, w.line("year_label").label, s.label_b)
         for t, c in enumerate(cols):
             idx = xl_rowcol_to_cell(self.yr_index_row, c, row_abs=True)
             b.formula(ws, f.row, c, f'IF(Yr_FirstFY="","Year "&{idx},"FY"&(Yr_FirstFY+{idx}-1))', self.labels[t], s.out_text)
@@ -432,16 +442,18 @@ class ProjectionsBuilder:
         values = {"starting_cash": pr.starting_cash, "reserve_months": self.p.full_cost.reserves.months,
                   "benefits_rate": a.benefits_rate, "salary_growth": a.salary_growth,
                   "expense_inflation": a.expense_inflation, "indirect_cap": a.funder_indirect_cap}
-        f.heading("Cash and rates")
+        w = self.words.sheet("assumptions")
+        f.heading(w.heading("cash_rates"))
         for key, name, style, low, high in RATES:
-            label, title, help_, unit, note = RATE_TEXT[key]
-            r = f.number(label, name, values[key], getattr(self.s, style), number_rule("decimal", low, high, title, help_), unit)
-            self._side_note(f, r, note)
+            line = w.line(key)
+            rule = number_rule("decimal", low, high, line.title or line.label, line.help)
+            self._side_note(f, f.number(line.label, name, values[key], getattr(self.s, style), rule, line.unit), line.note)
 
     def _confidence(self, f: Form) -> None:
         """The confidence table (Conf): each level's probability, placed at the cursor."""
-        f.heading("How likely is each revenue source?")
-        self._note_line(f, "Base counts each source at its amount times the probability of its confidence level; other scenarios may set their own shares.")
+        w = self.words.sheet("assumptions")
+        f.heading(w.heading("confidence"))
+        self._note_line(f, w.note_text("confidence"))
         self.conf = replace(self.conf, top=f.row)
         prob = self.p.probability()
         write_table(self.book, f.ws, self.conf,
@@ -450,12 +462,10 @@ class ProjectionsBuilder:
 
     def _confidence_table(self) -> Table:
         """The confidence table's columns (its row is the Form cursor's when it is written)."""
+        w = self.words.sheet("assumptions")
         return Table(ASSUME, "Conf", 0, 0, [
-            Column("level", "Confidence level", 34, "calc_text", is_input=False),
-            Column("prob", "Probability", 14, "in_pct", "Chance that money at this level arrives, 0% to 100%.",
-                   number_rule("decimal", 0, 1, "Probability", "Chance that money at this level arrives, 0% to 100%.")),
-            Column("help", "What it means", 14, "subtitle", is_input=False),
-            source_note(),
+            self._col(w, "level", 34, "calc_text", "calc"), self._col(w, "prob", 14, "in_pct", "decimal", 0, 1),
+            self._col(w, "help", 14, "subtitle", "calc"), source_note(),
         ], len(self.content.levels))
 
     def _scenario_range(self, row: int) -> str:
@@ -487,79 +497,78 @@ class ProjectionsBuilder:
 
     def _scenario_inputs(self, f: Form) -> None:
         """The scenario table: one column per scenario, so changing a scenario is editing its column."""
-        b, s, ws = self.book, self.s, f.ws
-        f.heading("Scenarios")
-        self._note_line(f, "One column per scenario: change a scenario by editing its column. Blank realization = the level's probability "
-                           "above; blank salary growth = the general salary growth.")
-        self._note_line(f, "The number of scenarios is fixed when the workbook is made; the Guide says how to re-purpose one.")
-        b.text(ws, f.row, f.label_col, "Scenario", s.th)
+        b, s, ws, w = self.book, self.s, f.ws, self.words.sheet("assumptions")
+        f.heading(w.heading("scenarios"))
+        self._note_line(f, w.note_text("scenarios"))
+        self._note_line(f, w.note_text("scenario_count"))
+        b.text(ws, f.row, f.label_col, w.line("scenario").label, s.th)
         for k, c in enumerate(self.scen_cols):
-            b.text(ws, f.row, c, f"Scenario {k + 1}", s.th)
+            b.text(ws, f.row, c, w.word("scenario_n", k=k + 1), s.th)
         f.row += 1
         self._scenario_names(f)
         self._scenario_shares(f)
 
     def _scenario_names(self, f: Form) -> None:
         """Id (hidden: the defined names are built on it), name and description of each scenario."""
-        b, s, ws = self.book, self.s, f.ws
-        r = self._scenario_row(f, "id", "Short name in the defined names (fixed)", [sc.id for sc in self.scenarios], s.calc_text,
-                               None, "Scen_{sid}_Id")
+        b, s, ws, w = self.book, self.s, f.ws, self.words.sheet("assumptions")
+        r = self._scenario_row(f, "id", w.line("id").label, [sc.id for sc in self.scenarios], s.calc_text, None, "Scen_{sid}_Id")
         b.define("Scen_Ids", self._scenario_range(r))
         ws.set_row(r, None, None, {"hidden": True})  # the ids the names are built on: read back, never shown
-        r = self._scenario_row(f, "name", "Name (shown in the Scenario View dropdown)", [sc.name for sc in self.scenarios], s.in_text,
-                               {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 200, "input_title": "Scenario name",
-                                "input_message": "A short name, different from the other scenarios' names. The Scenario View dropdown lists these."},
-                               "Scen_{sid}_Name")
+        name = w.line("name")
+        r = self._scenario_row(f, "name", name.label, [sc.name for sc in self.scenarios], s.in_text,
+                               {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 200,
+                                "input_title": name.title or name.label, "input_message": name.help}, "Scen_{sid}_Name")
         b.define("Scen_Names", self._scenario_range(r))
-        descs = [sc.description for sc in self.scenarios]
-        r = self._scenario_row(f, "desc", "Description", descs, s.in_wrap,
-                               {"validate": "any", "input_title": "Description", "input_message": "What this scenario assumes, in a sentence or two."},
-                               "Scen_{sid}_Desc")
+        descs, desc = [sc.description for sc in self.scenarios], w.line("desc")
+        r = self._scenario_row(f, "desc", desc.label, descs, s.in_wrap,
+                               {"validate": "any", "input_title": desc.title or desc.label, "input_message": desc.help}, "Scen_{sid}_Desc")
         b.define("Scen_Descs", self._scenario_range(r))
         longest = max([len(d or "") for d in descs] + [1])
         ws.set_row(r, min(165, 14 * max(2, longest // 20 + 1)))
 
+    def _share_rule(self, key: str, low: float, high: float | None, **values: str) -> dict[str, Any]:
+        """The validation of a scenario-table line, worded by its line `key` ({placeholders} from values)."""
+        line = self.words.sheet("assumptions").line(key)
+        return number_rule("decimal", low, high, line.title or line.label, line.help.format(**values))
+
     def _scenario_shares(self, f: Form) -> None:
         """Each scenario's realization shares, stream multipliers, salary growth and expense multiplier."""
-        s, scs = self.s, self.scenarios
-        self._sub(f, "Share of each confidence level received (blank = its probability)")
+        s, scs, w = self.s, self.scenarios, self.words.sheet("assumptions")
+        self._sub(f, w.heading("shares"))
         for lv in self.content.levels:
-            self._scenario_row(f, f"real_{lv.id}", f"    {lv.label}", [(sc.realization or {}).get(lv.id) for sc in scs], s.in_pct,
-                               number_rule("decimal", 0, 1, "Realization", f"Share of {lv.label.lower()} money received in this scenario, 0% to 100%. Blank = the probability above."),
-                               f"Scen_{{sid}}_Real_{lv.id}")
-        self._sub(f, "Funding stream multipliers (100% = as planned)")
+            self._scenario_row(f, f"real_{lv.id}", INDENT + lv.label, [(sc.realization or {}).get(lv.id) for sc in scs], s.in_pct,
+                               self._share_rule("realization", 0, 1, level=lv.label.lower()), f"Scen_{{sid}}_Real_{lv.id}")
+        self._sub(f, w.heading("multipliers"))
         for st in self.content.streams:
-            self._scenario_row(f, f"mult_{st.id}", f"    {st.label}", [multiplier(sc, st.id) for sc in scs], s.in_pct,
-                               number_rule("decimal", 0, None, "Stream multiplier", f"Scales all {st.label.lower()} in this scenario, e.g. 90% for a 10% cut. Blank = 100%."),
-                               f"Scen_{{sid}}_Mult_{st.id}")
-        self._sub(f, "Costs")
-        self._scenario_row(f, "growth", "    Salary growth (blank = the general rate above)", [sc.salary_growth for sc in scs], s.in_pct,
-                           number_rule("decimal", -0.5, 1, "Salary growth", "This scenario's yearly raise. Blank = the general salary growth; 0% counts as given."),
-                           "Scen_{sid}_SalaryGrowth")
-        self._scenario_row(f, "expmult", "    Expense multiplier (100% = as planned)", [sc.expense_multiplier for sc in scs], s.in_pct,
-                           number_rule("decimal", 0, None, "Expense multiplier", "Scales non-personnel expenses in this scenario. Blank = 100%."),
-                           "Scen_{sid}_ExpenseMult")
+            self._scenario_row(f, f"mult_{st.id}", INDENT + st.label, [multiplier(sc, st.id) for sc in scs], s.in_pct,
+                               self._share_rule("multiplier", 0, None, stream=st.label.lower()), f"Scen_{{sid}}_Mult_{st.id}")
+        self._sub(f, w.heading("costs"))
+        self._scenario_row(f, "growth", INDENT + w.line("growth").label, [sc.salary_growth for sc in scs], s.in_pct,
+                           self._share_rule("growth", -0.5, 1), "Scen_{sid}_SalaryGrowth")
+        self._scenario_row(f, "expmult", INDENT + w.line("expmult").label, [sc.expense_multiplier for sc in scs], s.in_pct,
+                           self._share_rule("expmult", 0, None), "Scen_{sid}_ExpenseMult")
 
     def _scenario_params(self, f: Form) -> None:
         """What each scenario uses, calculated from its inputs: a blank share falls back to its level's
         probability, a blank multiplier to 100%, a blank salary growth to the general rate."""
-        b, s, ws, scs = self.book, self.s, f.ws, self.scenarios
-        f.heading("What each scenario uses (calculated)")
-        b.text(ws, f.row, f.label_col, "Scenario", s.th)
+        b, s, ws, scs, w = self.book, self.s, f.ws, self.scenarios, self.words.sheet("assumptions")
+        f.heading(w.heading("uses"))
+        b.text(ws, f.row, f.label_col, w.line("scenario").label, s.th)
         for sc, c in zip(scs, self.scen_cols):
             b.formula(ws, f.row, c, f"Scen_{sc.id}_Name", sc.name, s.th)
         f.row += 1
         first, reals = f.row, [realization(self.p, sc) for sc in scs]
         for i, lv in enumerate(self.content.levels):
             prob = xl_rowcol_to_cell(self.conf.row(i), self.conf.col("prob"), True, True)
-            self._param_row(f, f"Realization: {lv.label}", f"real_{lv.id}", prob, [real[lv.id] for real in reals])
+            self._param_row(f, w.word("par_realization", level=lv.label), f"real_{lv.id}", prob, [real[lv.id] for real in reals])
         self._param_ranges(first, f.row - 1, "Par_{sid}_Real")
         first = f.row
         for st in self.content.streams:
-            self._param_row(f, f"Multiplier: {st.label}", f"mult_{st.id}", "1", [multiplier(sc, st.id) for sc in scs])
+            self._param_row(f, w.word("par_multiplier", stream=st.label), f"mult_{st.id}", "1", [multiplier(sc, st.id) for sc in scs])
         self._param_ranges(first, f.row - 1, "Par_{sid}_Mult")
-        self._param_row(f, "Salary growth", "growth", "In_SalaryGrowth", [salary_growth(self.p, sc) for sc in scs], "Par_{sid}_Growth")
-        self._param_row(f, "Expense multiplier", "expmult", "1", [sc.expense_multiplier for sc in scs], "Par_{sid}_ExpMult")
+        self._param_row(f, w.line("par_growth").label, "growth", "In_SalaryGrowth", [salary_growth(self.p, sc) for sc in scs],
+                        "Par_{sid}_Growth")
+        self._param_row(f, w.line("par_expmult").label, "expmult", "1", [sc.expense_multiplier for sc in scs], "Par_{sid}_ExpMult")
 
     def _param_row(self, f: Form, label: str, key: str, default: str, values: list[Any], name: str = "") -> None:
         """One calculated line: each scenario's input on row `key`, or `default` when it is blank."""
@@ -592,23 +601,17 @@ class ProjectionsBuilder:
 
     def _revenue_table(self) -> Table:
         """The Revenue table: a source per row, an amount column per year."""
-        ykeys = [f"y{t}" for t in range(1, self.n + 1)]
-        cols = [
-            Column("name", "Source", 36, "in_text", "The funder or contract. Leave the row empty when not used."),
-            Column("stream", "Funding stream", 24, "in_text"),
-            Column("confidence", "Confidence", 13, "in_text"),
-            Column("restricted", "Restricted?", 11, "in_flag"),
-        ]
-        for t, key in enumerate(ykeys, start=1):
-            cols.append(Column(key, f"Year {t}", 13, "in_money", "",
-                               number_rule("decimal", 0, None, "Amount", f"Amount expected in projection year {t} (0 or more), before confidence is applied.")))
-        cols.append(Column("total", "Total, all years", 14, "calc_money", is_input=False))
+        w = self.words.sheet("revenue")
+        cols = [self._col(w, "name", 36, "in_text"), self._col(w, "stream", 24, "in_text", "list"),
+                self._col(w, "confidence", 13, "in_text", "list"), self._col(w, "restricted", 11, "in_flag", "list")]
+        cols += [self._col(w, "year", 13, "in_money", "decimal", 0, None, name=f"y{t}", t=t) for t in range(1, self.n + 1)]
+        cols.append(self._col(w, "total", 14, "calc_money", "calc"))
         return Table(REV, "Rev", 4, 0, cols + [source_note()], self.cap.revenue)
 
     def _revenue(self) -> None:
         b, s, ws, n, t_ = self.book, self.s, self.ws[REV], self.n, self.rev
-        self._title(ws, "Revenue", "Every source of money for the backbone, with its funding stream, how sure it is, and the amount "
-                                   "expected in each year. Scenarios count each amount by its confidence level and stream.")
+        w = self.words.sheet("revenue")
+        self._title(ws, w)
         ykeys = [f"y{t}" for t in range(1, n + 1)]
         revs = self.p.revenue
         rows = []
@@ -624,13 +627,11 @@ class ProjectionsBuilder:
                       lambda i, d: sum(revs[i].amount(t) for t in range(1, n + 1)) if i < len(revs) else 0.0, s.calc_money),
         })
         self._year_header(ws, t_, ykeys)
-        b.text(ws, t_.top - 1, first, "Amount expected in each year (before confidence)", s.label_b)
+        b.text(ws, t_.top - 1, first, w.heading("years"), s.label_b)
         b.define("Rev_Amounts", abs_range(REV, t_.first, first, t_.last, last))
-        table_dropdown(b, ws, t_, "stream", "List_Streams", "Funding stream", "Where the money comes from.")
-        table_dropdown(b, ws, t_, "confidence", "List_Levels", "Confidence",
-                       "How sure the money is: committed, likely, possible or prospect.")
-        table_dropdown(b, ws, t_, "restricted", "List_YesNo", "Restricted?",
-                       "Yes when the funder limits what the money may pay for.")
+        self._dropdown(w, t_, "stream", "List_Streams")
+        self._dropdown(w, t_, "confidence", "List_Levels")
+        self._dropdown(w, t_, "restricted", "List_YesNo")
         ws.set_row(t_.top, 30)
         ws.freeze_panes(t_.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t_.top, t_.top))
@@ -661,32 +662,23 @@ class ProjectionsBuilder:
 
     def _staff_table(self) -> Table:
         """The Staffing Plan table: a position per row, a share column per function and a Yes/No column per scenario."""
-        cols = [
-            Column("title", "Position title", 30, "in_text", "Job title. Leave the row empty when not used."),
-            Column("fte", "FTE", 7, "in_dec", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).",
-                   number_rule("decimal", 0, MAX_FTE, "FTE", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).")),
-            Column("salary", "Annual salary (1.0 FTE, year 1)", 13, "in_money", "Year-1 salary for a full-time person in this role.",
-                   number_rule("decimal", 0, None, "Salary", "Year-1 salary for a full-time person in this role; it grows by the scenario's salary growth.")),
-            Column("in_kind", "In-kind?", 8, "in_flag"),
-        ]
-        for fn in self.content.functions:
-            cols.append(Column(f"share_{fn.id}", f"{fn.label} %", 11, "in_pct", f"Share of this position's time on {fn.label.lower()}.",
-                               number_rule("decimal", 0, 1, "Share of time", f"Share of this position's time on {fn.label.lower()} (0% to 100%).")))
-        cols += [
-            Column("share_total", "Shares total", 9, "calc_pct", is_input=False),
-            Column("start", "Start year", 8, "in_int", "", self._year_rule("Start year", "Projection year the position starts (1 = first year). Blank = year 1.")),
-            Column("end", "End year", 8, "in_int", "", self._year_rule("End year", "Last projection year of the position. Blank = to the end of the projection.")),
-        ]
+        w = self.words.sheet("staffing")
+        cols = [self._col(w, "title", 30, "in_text"), self._col(w, "fte", 7, "in_dec", "decimal", 0, MAX_FTE),
+                self._col(w, "salary", 13, "in_money", "decimal", 0, None), self._col(w, "in_kind", 8, "in_flag", "list")]
+        cols += [self._col(w, "share", 11, "in_pct", "decimal", 0, 1, name=f"share_{fn.id}",
+                                 function=fn.label, function_lc=fn.label.lower())
+                 for fn in self.content.functions]
+        cols += [self._col(w, "share_total", 9, "calc_pct", "calc"),
+                 self._col(w, "start", 8, "in_int", "year"), self._col(w, "end", 8, "in_int", "year")]
         cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag") for sc in self.scenarios]
-        cols += [Column("from", "From year (used)", 9, "calc_int", is_input=False),
-                 Column("to", "To year (used)", 9, "calc_int", is_input=False)]
+        cols += [self._col(w, "from", 9, "calc_int", "calc"), self._col(w, "to", 9, "calc_int", "calc")]
         return Table(STAFF, "Staff", 4, 0, cols + [source_note()], self.cap.staff)
 
     def _staffing(self) -> None:
         b, s, ws, t = self.book, self.s, self.ws[STAFF], self.staff
         fids = self.content.function_ids
-        self._title(ws, "Staffing Plan", "Every position the backbone relies on over the projection, in-kind ones too, with the years it "
-                                         "is filled and the scenarios it belongs to. In-kind positions are left out of the cash projections.")
+        w = self.words.sheet("staffing")
+        self._title(ws, w)
         staff = self.p.staff
         rows = []
         for st in staff:
@@ -703,12 +695,11 @@ class ProjectionsBuilder:
             **self._span_formulas(t, "fte", staff),
         }
         write_table(b, ws, t, rows, formulas, live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
-        self._scenario_headers(ws, t, "inc_", "In scenario? (blank = Yes)")
-        b.text(ws, t.top - 1, first_share, "Share of time on each function (adds up to 100%)", s.label_b)
-        table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?",
-                       "Yes when a partner or host pays this position, not the backbone. In-kind positions are not in the cash projections.")
+        self._scenario_headers(ws, t, "inc_", w.heading("scenarios"))
+        b.text(ws, t.top - 1, first_share, w.heading("shares"), s.label_b)
+        self._dropdown(w, t, "in_kind", "List_YesNo")
         for sc in self.scenarios:
-            table_dropdown(b, ws, t, f"inc_{sc.id}", "List_YesNo", "In this scenario?", "Yes when this position is part of the scenario. Blank counts as Yes.")
+            self._dropdown(w, t, "inc", "List_YesNo", f"inc_{sc.id}")
         c_title, c_tot = t.col("title"), t.col("share_total")
         ws.conditional_format(t.first, c_tot, t.last, c_tot, {
             "type": "formula",
@@ -721,34 +712,27 @@ class ProjectionsBuilder:
 
     def _expense_table(self) -> Table:
         """The Expenses table: a non-personnel cost per row, with the years it runs."""
+        w = self.words.sheet("expenses")
         return Table(EXP, "Exp", 4, 0, [
-            Column("name", "Expense", 34, "in_text", "What the cost is. Leave the row empty when not used."),
-            Column("category", "Category", 24, "in_text"),
-            Column("amount", "Year-1 amount", 13, "in_money", "",
-                   number_rule("decimal", 0, None, "Amount", "Annual amount at year-1 prices (0 or more).")),
-            Column("function", "Function", 28, "in_text"),
-            Column("in_kind", "In-kind?", 8, "in_flag"),
-            Column("start", "Start year", 8, "in_int", "", self._year_rule("Start year", "Projection year the cost starts. Blank = year 1.")),
-            Column("end", "End year", 8, "in_int", "", self._year_rule("End year", "Last projection year of the cost. Blank = to the end.")),
-            Column("from", "From year (used)", 9, "calc_int", is_input=False),
-            Column("to", "To year (used)", 9, "calc_int", is_input=False),
-            source_note(),
+            self._col(w, "name", 34, "in_text"), self._col(w, "category", 24, "in_text", "list"),
+            self._col(w, "amount", 13, "in_money", "decimal", 0, None), self._col(w, "function", 28, "in_text", "list"),
+            self._col(w, "in_kind", 8, "in_flag", "list"), self._col(w, "start", 8, "in_int", "year"),
+            self._col(w, "end", 8, "in_int", "year"), self._col(w, "from", 9, "calc_int", "calc"),
+            self._col(w, "to", 9, "calc_int", "calc"), source_note(),
         ], self.cap.expenses)
 
     def _expenses(self) -> None:
         b, ws, t = self.book, self.ws[EXP], self.exp
-        self._title(ws, "Expenses", "Non-personnel costs as year-1 annual amounts, in-kind ones too, with the years they run. "
-                                    "They grow by expense inflation; in-kind costs are left out of the cash projections.")
+        w = self.words.sheet("expenses")
+        self._title(ws, w)
         exps = self.p.expenses
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind),
                  "start": e.start_year, "end": e.end_year} for e in exps]
         write_table(b, ws, t, rows, self._span_formulas(t, "amount", exps))
-        table_dropdown(b, ws, t, "category", "List_Categories", "Category", "The kind of cost.")
-        table_dropdown(b, ws, t, "function", "List_FunctionsShared", "Function",
-                       "The function this cost serves, or Shared. Used by the Full Cost Workbook.")
-        table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?",
-                       "Yes when a partner or host provides this at no cost to the backbone.")
+        self._dropdown(w, t, "category", "List_Categories")
+        self._dropdown(w, t, "function", "List_FunctionsShared")
+        self._dropdown(w, t, "in_kind", "List_YesNo")
         ws.set_row(t.top, 30)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
@@ -756,29 +740,27 @@ class ProjectionsBuilder:
 
     def _one_time_table(self) -> Table:
         """The One-time Items table: an item per row, a Yes/No column per scenario."""
-        cols = [
-            Column("name", "Item", 36, "in_text", "What it is. Leave the row empty when not used."),
-            Column("year", "Year", 8, "in_int", "", self._year_rule("Year", "The projection year in which it happens.")),
-            Column("amount", "Amount", 13, "in_signed", "",
-                   number_rule("decimal", None, None, "Amount", "The cost in that year; a negative amount is one-time income.")),
-        ]
+        w = self.words.sheet("one_time")
+        cols = [self._col(w, "name", 36, "in_text"), self._col(w, "year", 8, "in_int", "year"),
+                self._col(w, "amount", 13, "in_signed", "decimal")]
         cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag") for sc in self.scenarios]
         return Table(ONE, "OT", 5, 0, cols + [source_note()], self.cap.one_time)
 
     def _one_time(self) -> None:
         b, s, ws, t = self.book, self.s, self.ws[ONE], self.ot
-        self._title(ws, "One-time Items", "Costs that happen once, in one year (a strategic plan, a leadership transition, a repayment). "
-                                          "A negative amount is one-time income. Limit an item to some scenarios with the Yes/No columns.")
+        w = self.words.sheet("one_time")
+        self._title(ws, w)
         preset = self.content.presets[0] if self.content.presets else None
         if preset is not None:
-            b.text(ws, 2, 0, f"Ready-made item: {preset.text('name') or preset.label}. {preset.text('typical_amount_note')} {preset.text('help')}", s.subtitle)
+            b.text(ws, 2, 0, w.word("preset", name=preset.text("name") or preset.label, amount_note=preset.text("typical_amount_note"),
+                                    help=preset.text("help")), s.subtitle)
         items = self.p.projections.one_time
         rows = [{"name": o.name, "year": o.year, "amount": o.amount,
                  **{f"inc_{sc.id}": _flag(o.scenarios is None or sc.id in o.scenarios) for sc in self.scenarios}} for o in items]
         write_table(b, ws, t, rows, live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
-        self._scenario_headers(ws, t, "inc_", "In scenario? (blank = Yes)")
+        self._scenario_headers(ws, t, "inc_", w.heading("scenarios"))
         for sc in self.scenarios:
-            table_dropdown(b, ws, t, f"inc_{sc.id}", "List_YesNo", "In this scenario?", "Yes when this item is part of the scenario. Blank counts as Yes.")
+            self._dropdown(w, t, "inc", "List_YesNo", f"inc_{sc.id}")
         ws.set_row(t.top, 30)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
@@ -794,9 +776,7 @@ class ProjectionsBuilder:
         ws.set_column(L.c_name, L.c_name, 30)
         if len(self.scenarios) > n + 1:  # the factor table's scenario columns reach past the names
             ws.set_column(L.c_name + 1, 1 + len(self.scenarios), 13)
-        self._title(ws, "Calculations", "One block per scenario; each row has one formula, the same in every year column. "
-                                        "The names in the last column are the workbook's defined names for the results. "
-                                        "Below the blocks: each revenue source's factor in every scenario (one column per scenario).")
+        self._title(ws, self.words.sheet("calculations"))
         master_banner(b, ws, 2, 0, self.status)
         b.text(ws, L.hdr_row, L.c_lab, "Fiscal year", s.th)
         b.text(ws, L.hdr_row, L.c_aux, "Start", s.th)
