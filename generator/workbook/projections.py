@@ -957,21 +957,25 @@ class ProjectionsBuilder:
         self.checks = self._input_checks() + self._assumption_checks()
         for k, sc in enumerate(self.scenarios, start=1):
             end = f"INDEX(SP_{sc.id}_EndCash,1,In_Years)"
-            self.checks.append(Check(
-                f"Scenario {k}: last ending cash = starting cash + every surplus",
-                f"ABS({end}-In_StartingCash-SUM(SP_{sc.id}_Surplus))<=Chk_Tolerance*MAX(1,ABS({end}))", True, CALC))
+            self.checks.append(self._check(
+                "balance", f"ABS({end}-In_StartingCash-SUM(SP_{sc.id}_Surplus))<=Chk_Tolerance*MAX(1,ABS({end}))", True, CALC, k=k))
         ws = self.ws[CHECKS]
         active = 'COUNTIFS({t}_{used},">0",{t}_from,">=1",{t}_from,"<="&In_Years)'
         write_checks(self.book, ws, self.checks, "SP_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
                      ("SP_Complete", f"{active.format(t='Staff', used='fte')}+{active.format(t='Exp', used='amount')}>0",
                       bool(self.model["SP_Complete"]),
-                      "a position with an FTE above 0 or an expense above 0 is entered, active in some year"))
+                      self.words.sheet("scenario_checks").word("complete")))
         r = CHECKS_CONSTANT_ROW
-        self.book.text(ws, r, 0, "Largest FTE allowed for one position", self.s.label)
+        self.book.text(ws, r, 0, self.words.sheet("scenario_checks").line("max_fte").label, self.s.label)
         self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
         self.book.define_cell("Chk_MaxFTE", CHECKS, r, 1)
         if self._all_checks_pass() != self.model["SP_Checks_OK"] and not self.blank:
             raise WorkbookBuildError("the Checks sheet and the model disagree on SP_Checks_OK")
+
+    def _check(self, key: str, formula: str, value: bool, where: str = "", **values: Any) -> Check:
+        """A line of the Checks sheet worded by `key`; the words may name where to look, else `where`."""
+        text = self.words.sheet("scenario_checks").check(key)
+        return Check(text.text.format(**values), formula, value, text.where or where)
 
     def _flags_ok(self, prefix: str) -> str:
         """Every per-scenario Yes/No column of a table (`prefix` + scenario id) holds Yes, No or nothing."""
@@ -987,31 +991,31 @@ class ProjectionsBuilder:
         """Checks of Organization and the input tables."""
         blank_ok = not self.blank
         return [
-            Check("The partnership has a name", "LEN(In_OrgName)>0", blank_ok, ORG),
-            Check("A backbone structure from the list is chosen", "ISNUMBER(MATCH(In_Structure,List_Structures,0))", blank_ok, ORG),
-            Check("The fiscal year start is a date", "ISNUMBER(In_FYStart)", blank_ok, ORG),
-            Check("Every position with a title has function shares adding up to 100%",
-                  'SUMPRODUCT((Staff_title<>"")*((Staff_share_total-1>Chk_Tolerance)+(1-Staff_share_total>Chk_Tolerance)))=0', True, STAFF),
-            Check("Every position with a title has an FTE above 0 and at most the maximum",
-                  'SUMPRODUCT((Staff_title<>"")*((Staff_fte<=0)+(Staff_fte>Chk_MaxFTE)))=0', True, STAFF),
-            Check("No position has an FTE or salary but no title",
-                  'SUMPRODUCT((Staff_title="")*(((Staff_fte<>0)+(Staff_salary<>0))>0))=0', True, STAFF),
-            Check("Every position's start and end years are within the projection, start first",
-                  self._span_ok("Staff", "fte"), True, STAFF),
-            Check("Every in-kind flag and restricted flag is Yes, No or empty",
-                  'SUMPRODUCT((Staff_in_kind<>"")*(Staff_in_kind<>Flag_Yes)*(Staff_in_kind<>Flag_No))'
-                  '+SUMPRODUCT((Exp_in_kind<>"")*(Exp_in_kind<>Flag_Yes)*(Exp_in_kind<>Flag_No))'
-                  '+SUMPRODUCT((Rev_restricted<>"")*(Rev_restricted<>Flag_Yes)*(Rev_restricted<>Flag_No))=0', True, "Staffing Plan, Expenses, Revenue"),
-            Check("Every position's scenario flags are Yes, No or empty", self._flags_ok("Staff_inc_"), True, STAFF),
-            Check("Every expense with an amount has a name and a category",
-                  'SUMPRODUCT((Exp_amount<>0)*((Exp_name="")+(Exp_category="")))=0', True, EXP),
-            Check("Every expense's start and end years are within the projection, start first",
-                  self._span_ok("Exp", "amount"), True, EXP),
-            Check("Every revenue source with an amount has a stream and a confidence level from the lists",
-                  f"SUMPRODUCT((Rev_total<>0)*({self._listed_range()}=0))=0", True, REV),
-            Check("Every one-time item with an amount has a year within the projection",
-                  "SUMPRODUCT((OT_amount<>0)*((OT_year<1)+(OT_year>In_Years)))=0", True, ONE),
-            Check("Every one-time item's scenario flags are Yes, No or empty", self._flags_ok("OT_inc_"), True, ONE),
+            self._check("org_name", "LEN(In_OrgName)>0", blank_ok, ORG),
+            self._check("structure", "ISNUMBER(MATCH(In_Structure,List_Structures,0))", blank_ok, ORG),
+            self._check("fy_start", "ISNUMBER(In_FYStart)", blank_ok, ORG),
+            self._check("staff_shares",
+                        'SUMPRODUCT((Staff_title<>"")*((Staff_share_total-1>Chk_Tolerance)+(1-Staff_share_total>Chk_Tolerance)))=0', True, STAFF),
+            self._check("staff_fte",
+                        'SUMPRODUCT((Staff_title<>"")*((Staff_fte<=0)+(Staff_fte>Chk_MaxFTE)))=0', True, STAFF),
+            self._check("staff_title",
+                        'SUMPRODUCT((Staff_title="")*(((Staff_fte<>0)+(Staff_salary<>0))>0))=0', True, STAFF),
+            self._check("staff_years",
+                        self._span_ok("Staff", "fte"), True, STAFF),
+            self._check("flags",
+                        'SUMPRODUCT((Staff_in_kind<>"")*(Staff_in_kind<>Flag_Yes)*(Staff_in_kind<>Flag_No))'
+                        '+SUMPRODUCT((Exp_in_kind<>"")*(Exp_in_kind<>Flag_Yes)*(Exp_in_kind<>Flag_No))'
+                        '+SUMPRODUCT((Rev_restricted<>"")*(Rev_restricted<>Flag_Yes)*(Rev_restricted<>Flag_No))=0', True),
+            self._check("staff_scenarios", self._flags_ok("Staff_inc_"), True, STAFF),
+            self._check("expense_named",
+                        'SUMPRODUCT((Exp_amount<>0)*((Exp_name="")+(Exp_category="")))=0', True, EXP),
+            self._check("expense_years",
+                        self._span_ok("Exp", "amount"), True, EXP),
+            self._check("revenue_listed",
+                        f"SUMPRODUCT((Rev_total<>0)*({self._listed_range()}=0))=0", True, REV),
+            self._check("one_time_year",
+                        "SUMPRODUCT((OT_amount<>0)*((OT_year<1)+(OT_year>In_Years)))=0", True, ONE),
+            self._check("one_time_scenarios", self._flags_ok("OT_inc_"), True, ONE),
         ]
 
     def _scen_block(self, first_key: str, last_key: str) -> str:
@@ -1032,18 +1036,18 @@ class ProjectionsBuilder:
         exp_row = self._scen_block("expmult", "expmult")
         unique = "AND(" + ",".join(f"SUMPRODUCT((Scen_Names=Scen_{sid}_Name)*1)=1" for sid in sids) + ")"
         return [
-            Check("Confidence probabilities are between 0% and 100%", "SUMPRODUCT((Conf_prob<0)+(Conf_prob>1))=0", True, ASSUME),
-            Check("Scenario realization shares are between 0% and 100%",
-                  f"SUMPRODUCT(({real_rows}<0)+({real_rows}>1))=0", True, ASSUME),
-            Check("Scenario stream and expense multipliers are 0% or more",
-                  f"SUMPRODUCT(({mult_rows}<0)*1)+SUMPRODUCT(({exp_row}<0)*1)=0", True, ASSUME),
-            Check("Every scenario has a name of its own (the Scenario View dropdown needs it)",
-                  f'AND(SUMPRODUCT((Scen_Names="")*1)=0,{unique})', scenario_names_ok(self.scenarios), ASSUME),
-            Check("Starting cash, reserve target and rates are numbers",
-                  "AND(" + ",".join(f"ISNUMBER({nm})" for nm in scalar_numbers) + ")", True, ASSUME),
-            Check("No text typed into a number cell", "+".join(text_cols) + "=0", True, "Every input sheet"),
-            Check("The scenario picked on Scenario View is one of the scenarios", "ISNUMBER(MATCH(View_Scenario,Scen_Names,0))",
-                  True, VIEW),
+            self._check("probabilities", "SUMPRODUCT((Conf_prob<0)+(Conf_prob>1))=0", True, ASSUME),
+            self._check("realization",
+                        f"SUMPRODUCT(({real_rows}<0)+({real_rows}>1))=0", True, ASSUME),
+            self._check("multipliers",
+                        f"SUMPRODUCT(({mult_rows}<0)*1)+SUMPRODUCT(({exp_row}<0)*1)=0", True, ASSUME),
+            self._check("scenario_names",
+                        f'AND(SUMPRODUCT((Scen_Names="")*1)=0,{unique})', scenario_names_ok(self.scenarios), ASSUME),
+            self._check("numbers",
+                        "AND(" + ",".join(f"ISNUMBER({nm})" for nm in scalar_numbers) + ")", True, ASSUME),
+            self._check("no_text", "+".join(text_cols) + "=0", True),
+            self._check("view_pick", "ISNUMBER(MATCH(View_Scenario,Scen_Names,0))",
+                        True, VIEW),
         ]
 
     # ------------------------------------------------------------------ outputs
