@@ -57,34 +57,34 @@ ORG, ASSUME, REV, STAFF, EXP, ONE, CALC, VIEW, CMP = (
 )
 SHEETS = [START, ORG, ASSUME, REV, STAFF, EXP, ONE, CALC, VIEW, CMP, GUIDE, CHECKS, LISTS, META]
 
-#: Per-scenario output rows: (suffix, label, kind) in the order they appear in a block.
+#: Per-scenario output rows: (suffix, kind) in the order they appear in a block (labels: calculations.lines).
 #: kind: money / key (key money) / pct / dec.
-ROWS: list[tuple[str, str, str]] = [
-    ("Revenue", "Revenue, all streams", "key"),
-    ("Personnel", "Personnel (cash positions, salary and benefits)", "money"),
-    ("NonPersonnel", "Non-personnel expenses (cash)", "money"),
-    ("OneTime", "One-time items (negative = one-time income)", "money"),
-    ("Expenses", "Expenses, all", "key"),
-    ("Surplus", "Surplus (deficit when negative)", "key"),
-    ("EndCash", "Ending cash", "key"),
-    ("MonthsCash", "Months of cash (ending cash / a month of expenses)", "dec"),
-    ("ReserveTarget", "Reserve target (months x a month of expenses)", "money"),
-    ("ReserveGap", "Reserve gap (shortfall against the target)", "money"),
-    ("FTE", "FTE (cash positions)", "dec"),
-    ("TopSourceShare", "Share of revenue from the largest source", "pct"),
-    ("TopStreamShare", "Share of revenue from the largest stream", "pct"),
-    ("RestrictedShare", "Share of revenue that is restricted", "pct"),
+ROWS: list[tuple[str, str]] = [
+    ("Revenue", "key"),
+    ("Personnel", "money"),
+    ("NonPersonnel", "money"),
+    ("OneTime", "money"),
+    ("Expenses", "key"),
+    ("Surplus", "key"),
+    ("EndCash", "key"),
+    ("MonthsCash", "dec"),
+    ("ReserveTarget", "money"),
+    ("ReserveGap", "money"),
+    ("FTE", "dec"),
+    ("TopSourceShare", "pct"),
+    ("TopStreamShare", "pct"),
+    ("RestrictedShare", "pct"),
 ]
 
-#: Metrics on Compare: (suffix, title, kind).
-COMPARE: list[tuple[str, str, str]] = [
-    ("Revenue", "Revenue", "money"),
-    ("Expenses", "Expenses", "money"),
-    ("Surplus", "Surplus or deficit", "money"),
-    ("EndCash", "Ending cash", "money"),
-    ("MonthsCash", "Months of cash", "dec"),
-    ("ReserveGap", "Reserve gap", "money"),
-    ("FTE", "FTE", "dec"),
+#: Metrics on Compare: (suffix, kind); titles: compare.lines.
+COMPARE: list[tuple[str, str]] = [
+    ("Revenue", "money"),
+    ("Expenses", "money"),
+    ("Surplus", "money"),
+    ("EndCash", "money"),
+    ("MonthsCash", "dec"),
+    ("ReserveGap", "money"),
+    ("FTE", "dec"),
 ]
 
 #: Cash and rates on Assumptions: (key, defined name, style, rule minimum, rule maximum).
@@ -97,28 +97,28 @@ RATES: list[tuple[str, str, str, float | None, float | None]] = [
     ("indirect_cap", "In_IndirectCap", "in_pct", 0, 1),
 ]
 
-#: Scenario View's table, top to bottom: (key, label, style); style "h" is a heading (the label is its text),
-#: key "Revenue_*" is one line per funding stream.
-VIEW_LINES: list[tuple[str, str, str]] = [
-    ("", "Revenue by funding stream (after the scenario's realization and multipliers)", "h"),
-    ("Revenue_*", "", "calc_money0"),
-    ("Revenue", "Revenue, all streams", "out_money"),
-    ("", "Expenses (cash)", "h"),
-    ("Personnel", "    Personnel", "calc_money0"),
-    ("NonPersonnel", "    Non-personnel", "calc_money0"),
-    ("OneTime", "    One-time items", "calc_money0"),
-    ("Expenses", "Expenses, all", "out_money"),
-    ("", "Result and cash", "h"),
-    ("Surplus", "Surplus (deficit when negative)", "out_money"),
-    ("EndCash", "Ending cash", "out_money"),
-    ("MonthsCash", "Months of cash", "calc_dec0"),
-    ("ReserveTarget", "Reserve target", "calc_money0"),
-    ("ReserveGap", "Reserve gap", "calc_money0"),
-    ("FTE", "FTE (cash positions)", "calc_dec0"),
-    ("", "Risk", "h"),
-    ("TopSourceShare", "Share of revenue from the largest source", "calc_pct0"),
-    ("TopStreamShare", "Share of revenue from the largest stream", "calc_pct0"),
-    ("RestrictedShare", "Share of revenue that is restricted", "calc_pct0"),
+#: Scenario View's table, top to bottom: (key, style); style "h" is a heading (key: scenario_view.headings),
+#: key "Revenue_*" is one line per funding stream; other keys are lines (scenario_view.lines).
+VIEW_LINES: list[tuple[str, str]] = [
+    ("revenue", "h"),
+    ("Revenue_*", "calc_money0"),
+    ("Revenue", "out_money"),
+    ("expenses", "h"),
+    ("Personnel", "calc_money0"),
+    ("NonPersonnel", "calc_money0"),
+    ("OneTime", "calc_money0"),
+    ("Expenses", "out_money"),
+    ("result", "h"),
+    ("Surplus", "out_money"),
+    ("EndCash", "out_money"),
+    ("MonthsCash", "calc_dec0"),
+    ("ReserveTarget", "calc_money0"),
+    ("ReserveGap", "calc_money0"),
+    ("FTE", "calc_dec0"),
+    ("risk", "h"),
+    ("TopSourceShare", "calc_pct0"),
+    ("TopStreamShare", "calc_pct0"),
+    ("RestrictedShare", "calc_pct0"),
 ]
 
 #: Indent of the lines under a sub-heading of the scenario table.
@@ -212,6 +212,11 @@ def plan_capacity(p: Partnership, capacity: Capacity | None = None, spare: int =
         revenue=max(cap.revenue, len(p.revenue) + spare),
         one_time=max(cap.one_time, len(p.projections.one_time) + spare),
     )
+
+
+def _quoted(text: str) -> str:
+    """Text for inside a formula's string literal (a double quote doubled)."""
+    return text.replace('"', '""')
 
 
 def _flag(v: bool) -> str:
@@ -778,11 +783,12 @@ class ProjectionsBuilder:
             ws.set_column(L.c_name + 1, 1 + len(self.scenarios), 13)
         self._title(ws, self.words.sheet("calculations"))
         master_banner(b, ws, 2, 0, self.status)
-        b.text(ws, L.hdr_row, L.c_lab, "Fiscal year", s.th)
-        b.text(ws, L.hdr_row, L.c_aux, "Start", s.th)
+        w = self.words.sheet("calculations")
+        b.text(ws, L.hdr_row, L.c_lab, w.column("year_label").header, s.th)
+        b.text(ws, L.hdr_row, L.c_aux, w.column("start").header, s.th)
         self._label_formula(CALC, L.hdr_row, L.c_y0, s.th)
-        b.text(ws, L.hdr_row, L.c_name, "Defined name", s.th)
-        b.text(ws, L.yr_row, L.c_lab, "Projection year", s.label)
+        b.text(ws, L.hdr_row, L.c_name, w.column("name").header, s.th)
+        b.text(ws, L.yr_row, L.c_lab, w.line("year_index").label, s.label)
         self._index_row(CALC, L.yr_row, L.c_y0)
         for k, (sc, top) in enumerate(zip(self.scenarios, L.tops), start=1):
             self._block(k, sc, top)
@@ -810,10 +816,10 @@ class ProjectionsBuilder:
         times the source's factor. The blocks' revenue lines sum, filter and take the largest of these
         with SUMIF and MAX, which every spreadsheet program evaluates the same way."""
         b, s, ws, rev, n, L = self.book, self.s, self.ws[CALC], self.rev, self.n, self.calc
-        rev_sheet = quote_sheetname(REV)
+        rev_sheet, title = quote_sheetname(REV), self.words.sheet("calculations").word("realized")
         for sc in self.scenarios:
             head, res = L.real_head[sc.id], self.results[sc.id]
-            b.formula(ws, head, 0, f'"Realized revenue by source: "&Scen_{sc.id}_Name', f"Realized revenue by source: {sc.name}", s.h)
+            b.formula(ws, head, 0, f'"{_quoted(title)}"&Scen_{sc.id}_Name', title + sc.name, s.h)
             for c in range(1, L.c_y0 + n):
                 b.blank(ws, head, c, s.h)
             fc = L.fac_col[sc.id]
@@ -834,11 +840,12 @@ class ProjectionsBuilder:
         b, s, ws, rev, L = self.book, self.s, self.ws[CALC], self.rev, self.calc
         head, first = L.fac_head, L.fac_first
         last_col = max(L.c_name, max(L.fac_col.values()))
-        b.text(ws, head, 0, "Revenue factor by source (share of its confidence level received x its stream multiplier)", s.h)
+        w = self.words.sheet("calculations")
+        b.text(ws, head, 0, w.heading("factors"), s.h)
         for c in range(1, last_col + 1):
             b.blank(ws, head, c, s.h)
-        b.text(ws, head + 1, 0, "Source (a row of the Revenue sheet)", s.th)
-        b.text(ws, head + 1, L.c_aux, "Level and stream from the lists?", s.th)
+        b.text(ws, head + 1, 0, w.column("source").header, s.th)
+        b.text(ws, head + 1, L.c_aux, w.column("listed").header, s.th)
         for sc in self.scenarios:
             b.formula(ws, head + 1, L.fac_col[sc.id], f"Scen_{sc.id}_Name", sc.name, s.th)
         srcs = self.p.revenue
@@ -864,21 +871,22 @@ class ProjectionsBuilder:
         """One scenario's block on Calculations: a heading, the revenue of each stream, the ROWS lines
         (one formula template each) and the runway; returns its last row."""
         b, s, ws, L, sid = self.book, self.s, self.ws[CALC], self.calc, sc.id
-        res = self.results[sid]
-        keys = [f"Revenue_{st}" for st in self.content.stream_ids] + [key for key, _, _ in ROWS] + RUNWAY_KEYS
+        res, w = self.results[sid], self.words.sheet("calculations")
+        keys = [f"Revenue_{st}" for st in self.content.stream_ids] + [key for key, _ in ROWS] + RUNWAY_KEYS
         ref = BlockRefs({key: top + 1 + j for j, key in enumerate(keys)}, L.yr_row)
         self.rows.update({(sid, key): r for key, r in ref.rows.items()})
-        b.formula(ws, top, 0, f'"Scenario {k}: "&Scen_{sid}_Name', f"Scenario {k}: {sc.name}", s.h)
+        head = w.word("block", k=k)
+        b.formula(ws, top, 0, f'"{_quoted(head)}"&Scen_{sid}_Name', head + sc.name, s.h)
         for c in range(1, L.c_name + 1):
             b.blank(ws, top, c, s.h)
         for st in self.content.stream_ids:
             lab = self.lists.cell("Streams", st)
-            self._block_line(ref, f"Revenue_{st}", f"Revenue: {self.lists.label('Streams', st)}", s.calc_money0,
+            self._block_line(ref, f"Revenue_{st}", w.word("stream_revenue", stream=self.lists.label("Streams", st)), s.calc_money0,
                              partial(lambda c, lab: f"SUMIF(Rev_stream,{lab},{self._realized_range(sid, c)})", lab=lab),
                              res.revenue_by_stream[st], f"SP_{sid}_Revenue_{st}")
         formulas = self._block_formulas(sid, ref)
-        for key, label, kind in ROWS:
-            self._block_line(ref, key, label, self._style(kind), formulas[key], res.rows[key], f"SP_{sid}_{key}")
+        for key, kind in ROWS:
+            self._block_line(ref, key, w.line(key).label, self._style(kind), formulas[key], res.rows[key], f"SP_{sid}_{key}")
         # opening cash in the column before year 1, so EndCash has one shape across the years
         b.formula(ws, ref.rows["EndCash"], L.c_aux, "In_StartingCash", self.p.projections.starting_cash, s.calc_money0)
         self._block_runway(sid, ref)
@@ -929,21 +937,20 @@ class ProjectionsBuilder:
         """The runway: a helper row holds each year's index where cash falls short and In_Years+1 where it
         does not, so MIN gives the first short year (an error in ending cash shows as an error, never as "none")."""
         b, s, ws, L, n, at = self.book, self.s, self.ws[CALC], self.calc, self.n, ref.at
-        res = self.results[sid]
+        res, w = self.results[sid], self.words.sheet("calculations")
         ends, target = res.rows["EndCash"], res.rows["ReserveTarget"]
         shorts: list[tuple[str, str, Callable[[int], str], list[bool]]] = [
-            ("ShortCash", "Year index where cash is below zero (else years + 1)", lambda c: f"{at('EndCash', c)}<0",
+            ("ShortCash", w.line("ShortCash").label, lambda c: f"{at('EndCash', c)}<0",
              [ends[t] < 0 for t in range(n)]),
-            ("ShortReserve", "Year index where cash is below the reserve target (else years + 1)",
+            ("ShortReserve", w.line("ShortReserve").label,
              lambda c: f"{at('EndCash', c)}<{at('ReserveTarget', c)}", [ends[t] < target[t] for t in range(n)])]
         for key, label, short, is_short in shorts:
             self._block_line(ref, key, label, s.calc_text, partial(lambda c, short: f"IF({short(c)},{ref.yr(c)},In_Years+1)", short=short),
                              [t + 1 if is_short[t] else n + 1 for t in range(n)], None)
-        for key, helper, label, value in [("RunwayCash", "ShortCash", "Cash runs out (first year below zero)", res.runway_cash),
-                                          ("RunwayReserve", "ShortReserve", "First year below the reserve target", res.runway_reserve)]:
+        for key, helper, value in [("RunwayCash", "ShortCash", res.runway_cash), ("RunwayReserve", "ShortReserve", res.runway_reserve)]:
             r = ref.rows[key]
             first = f"MIN({at(helper, L.c_y0)}:{at(helper, L.c_y0 + n - 1)})"
-            b.text(ws, r, L.c_lab, label, s.label_b)
+            b.text(ws, r, L.c_lab, w.line(key).label, s.label_b)
             b.formula(ws, r, L.c_y0, f'IF(NOT(SP_Complete),"{NOT_APPLICABLE}",IF({first}>In_Years,"{NONE_LABEL}",INDEX(Yr_Label,1,{first})))',
                       self._label_of.get(value, value), s.out_text)
             b.define_cell(f"SP_{sid}_{key}", CALC, r, L.c_y0)
@@ -1064,7 +1071,7 @@ class ProjectionsBuilder:
         ws, n = self.ws[VIEW], self.n
         ws.set_column(0, 0, 46)
         ws.set_column(1, n, 13)
-        self._output_top(ws, "Scenario View")
+        self._output_top(ws, self.words.sheet("scenario_view").title)
         r = self._view_picker(ws, 4)
         r = self._view_runway(ws, r) + 1
         hdr, yrow = r, r + 1
@@ -1080,21 +1087,22 @@ class ProjectionsBuilder:
     def _view_picker(self, ws: Worksheet, r: int) -> int:
         """The scenario dropdown (View_Scenario), its position in the table (View_Index) and its
         description; returns the next row."""
-        b, s, first = self.book, self.s, self.scenarios[0]
-        b.text(ws, r, 0, "Pick a scenario", s.label_b)
+        b, s, first, w = self.book, self.s, self.scenarios[0], self.words.sheet("scenario_view")
+        pick = w.line("pick")
+        b.text(ws, r, 0, pick.label, s.label_b)
         b.text(ws, r, 1, first.name, s.in_text)
-        b.validate(ws, r, 1, r, 1, {"validate": "list", "source": "=Scen_Names", "input_title": "Scenario",
-                                    "input_message": "Choose the scenario to show. The names come from the scenario table on Assumptions.",
-                                    "error_title": "Choose from the list", "error_message": "Pick one of the scenario names in the dropdown."})
+        b.validate(ws, r, 1, r, 1, {"validate": "list", "source": "=Scen_Names", "input_title": pick.title or pick.label,
+                                    "input_message": pick.help, "error_title": w.word("pick_error_title"),
+                                    "error_message": w.word("pick_error")})
         b.define_cell("View_Scenario", VIEW, r, 1)
-        b.text(ws, r, 4, "Choose from the dropdown: every number below changes.", s.subtitle)
+        b.text(ws, r, 4, pick.note, s.subtitle)
         r += 1
-        b.text(ws, r, 0, "Position in the scenario table", s.label)
+        b.text(ws, r, 0, w.line("index").label, s.label)
         b.formula(ws, r, 1, "IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),1,MATCH(View_Scenario,Scen_Names,0))", 1, s.calc_text)
         b.define_cell("View_Index", VIEW, r, 1)
-        b.formula(ws, r, 2, 'IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),"Not a scenario name: showing the first scenario","")', "", s.calc_text)
+        b.formula(ws, r, 2, f'IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),"{_quoted(w.word("not_a_name"))}","")', "", s.calc_text)
         r += 1
-        b.text(ws, r, 0, "What this scenario assumes", s.label)
+        b.text(ws, r, 0, w.line("desc").label, s.label)
         # wrapped in the wide first column, tall enough for the longest description (text that ran on
         # past the last column would print on a page of its own)
         r += 1
@@ -1108,10 +1116,9 @@ class ProjectionsBuilder:
     def _view_runway(self, ws: Worksheet, r: int) -> int:
         """The runway first, next to the scenario's name: the answer a board looks for, never stranded on
         a page of its own; returns the next row."""
-        b, s, res = self.book, self.s, self.results[self.scenarios[0].id]
-        for key, label, value in [("RunwayCash", "Cash runs out in (first year below zero)", res.runway_cash),
-                                  ("RunwayReserve", "Cash first falls below the reserve target in", res.runway_reserve)]:
-            b.text(ws, r, 0, label, s.label_b)
+        b, s, res, w = self.book, self.s, self.results[self.scenarios[0].id], self.words.sheet("scenario_view")
+        for key, value in [("RunwayCash", res.runway_cash), ("RunwayReserve", res.runway_reserve)]:
+            b.text(ws, r, 0, w.line(key).label, s.label_b)
             parts = ",".join(f"SP_{sc.id}_{key}" for sc in self.scenarios)
             b.formula(ws, r, 1, f"CHOOSE(View_Index,{parts})", self._label_of.get(value, value), s.out_text)
             b.define_cell(f"View_{key}", VIEW, r, 1)
@@ -1123,16 +1130,20 @@ class ProjectionsBuilder:
         """The picked scenario's lines by year (VIEW_LINES), each one CHOOSE over the scenarios' rows;
         returns the row of each line and the next row."""
         b, s, n = self.book, self.s, self.n
-        b.text(ws, hdr, 0, "Fiscal year", s.th)
+        w = self.words.sheet("scenario_view")
+        b.text(ws, hdr, 0, w.line("year_label").label, s.th)
         self._label_formula(VIEW, hdr, 1, s.th)
-        b.text(ws, hdr + 1, 0, "Projection year", s.label)
+        b.text(ws, hdr + 1, 0, w.line("year_index").label, s.label)
         self._index_row(VIEW, hdr + 1, 1)
         res = self.results[self.scenarios[0].id]
         vals = {**res.rows, **{f"Revenue_{k}": v for k, v in res.revenue_by_stream.items()}}
+        w = self.words.sheet("scenario_view")
         lines: list[tuple[str, str, str]] = []
-        for key, label, style in VIEW_LINES:
-            lines += ([(f"Revenue_{st.id}", f"    {st.label}", style) for st in self.content.streams] if key == "Revenue_*"
-                      else [(key, label, style)])
+        for key, style in VIEW_LINES:
+            if key == "Revenue_*":
+                lines += [(f"Revenue_{st.id}", INDENT + st.label, style) for st in self.content.streams]
+            else:
+                lines.append((key, w.heading(key) if style == "h" else w.line(key).label, style))
         rows: dict[str, int] = {}
         r = hdr + 2
         for key, label, style in lines:
@@ -1173,15 +1184,14 @@ class ProjectionsBuilder:
                          "line": {"color": "#000000", "width": 2.5}, "marker": {"type": "diamond", "size": 7,
                                                                                "fill": {"color": "#000000"}, "border": {"color": "#000000"}}})
         chart.combine(line)
-        chart.set_title({"name": "Revenue, expenses and ending cash", "name_font": {"size": 11}})
+        w = self.words.sheet("scenario_view")
+        chart.set_title({"name": w.word("chart"), "name_font": {"size": 11}})
         chart.set_y_axis({"num_format": "#,##0"})
         chart.set_x_axis({"label_position": "low"})
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": max(700, 200 + 80 * n), "height": 340})
         ws.set_h_pagebreaks([r])
-        ws.insert_chart(r + 1, 0, chart, {"x_offset": 8, "y_offset": 4, "description": (
-            "Chart of the scenario picked above: revenue and expenses as columns for each year, ending cash as a line. "
-            "The same numbers are in the table above.")})
+        ws.insert_chart(r + 1, 0, chart, {"x_offset": 8, "y_offset": 4, "description": w.word("chart_text")})
 
     def _months_colours(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
         """Months of cash below zero or under two months: red, and the number says so in words."""
@@ -1205,9 +1215,9 @@ class ProjectionsBuilder:
         ws, n = self.ws[CMP], self.n
         ws.set_column(0, 0, 40)
         ws.set_column(1, max(n, 5), 14)
-        self._output_top(ws, "Compare the scenarios")
-        self.book.text(ws, 3, 0, "In which scenario, and in which year, does cash run out? Red marks a year with negative ending cash.",
-                       self.s.subtitle)
+        w = self.words.sheet("compare")
+        self._output_top(ws, w.title)
+        self.book.text(ws, 3, 0, w.note, self.s.subtitle)
         top = 5
         chart_row = self._compare_runway(ws, top) + 2
         tables, zero_row, breaks = self._compare_tables(ws, chart_row + COMPARE_CHART_ROWS)
@@ -1220,9 +1230,9 @@ class ProjectionsBuilder:
 
     def _compare_runway(self, ws: Worksheet, r: int) -> int:
         """The runway table from row r: a row per scenario; returns the row of the note under it."""
-        b, s = self.book, self.s
-        b.text(ws, r, 0, "Runway", s.h)
-        heads = ["Scenario", "Cash runs out in", "Below reserve target from", "Lowest ending cash", "Ending cash, last year"]
+        b, s, w = self.book, self.s, self.words.sheet("compare")
+        b.text(ws, r, 0, w.heading("runway"), s.h)
+        heads = [w.column(k).header for k in ("scenario", "runway_cash", "runway_reserve", "lowest", "last")]
         for c in range(1, len(heads) + 1):
             b.blank(ws, r, c, s.h)
         r += 1
@@ -1241,29 +1251,29 @@ class ProjectionsBuilder:
         last = first + len(self.scenarios) - 1
         self._runway_colours(ws, first, 1, last, 2)
         ws.conditional_format(first, 3, last, 4, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
-        b.text(ws, last + 1, 0, '"none" means the scenario never falls that low within the projection; '
-                                '"not applicable" means the workbook is not filled in yet.', s.subtitle)
+        b.text(ws, last + 1, 0, w.note_text("runway"), s.subtitle)
         return last + 1
 
     def _compare_tables(self, ws: Worksheet, r: int) -> tuple[dict[str, tuple[int, int]], int, list[int]]:
         """The metric tables from row r, under a row of year numbers: returns each table's (header row,
         first row), the zero line's row and the page breaks (the tables start on a page of their own)."""
-        self.book.text(ws, r, 0, "Projection year", self.s.label)
+        w = self.words.sheet("compare")
+        self.book.text(ws, r, 0, w.line("year_index").label, self.s.label)
         self._index_row(CMP, r, 1)
         yrow, S = r, len(self.scenarios)
         r += 2
         tables: dict[str, tuple[int, int]] = {}
         breaks, page_top, zero_row = [yrow], yrow, 0
-        for key, title, kind in COMPARE:
+        for key, kind in COMPARE:
             size = 2 + S + (1 if key == "EndCash" else 0)
             if r + size - page_top > ROWS_PER_PAGE:
                 breaks.append(r)
                 page_top = r
             tables[key] = (r, r + 1)
-            r = self._compare_table(ws, r, yrow, key, title, kind)
+            r = self._compare_table(ws, r, yrow, key, w.line(key).label, kind)
             if key == "EndCash":
                 zero_row = r
-                self.book.text(ws, r, 0, "Zero line (cash runs out below it)", self.s.subtitle)
+                self.book.text(ws, r, 0, w.line("zero").label, self.s.subtitle)
                 for c in self._year_cols(1):
                     self.book.number(ws, r, c, 0, self.s.calc_money0)
                 r += 1
@@ -1298,15 +1308,14 @@ class ProjectionsBuilder:
                              **series_line(j)})
         line.add_series({"name": [CMP, zero_row, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, zero_row, 1, zero_row, n],
                          "line": {"color": "#595959", "width": 1.25, "dash_type": "square_dot"}, "marker": {"type": "none"}})
-        line.set_title({"name": "Ending cash by scenario", "name_font": {"size": 11}})
+        w = self.words.sheet("compare")
+        line.set_title({"name": w.word("cash_chart"), "name_font": {"size": 11}})
         line.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         line.set_x_axis({"label_position": "low"})
         line.set_legend({"position": "bottom"})
         line.set_size({"width": width, "height": 360})
         names = ", ".join(sc.name for sc in self.scenarios)
-        ws.insert_chart(row, 0, line, {"x_offset": 8, "y_offset": 4, "description": (
-            f"Line chart of ending cash in each year for every scenario ({names}), with a zero line: a scenario "
-            "whose line falls below it runs out of cash. The numbers are in the Ending cash table below.")})
+        ws.insert_chart(row, 0, line, {"x_offset": 8, "y_offset": 4, "description": w.word("cash_chart_text", names=names)})
 
     def _compare_surplus_chart(self, ws: Worksheet, row: int, table: tuple[int, int], width: int) -> None:
         """Surplus or deficit by scenario as columns, right of the cash chart."""
@@ -1315,15 +1324,14 @@ class ProjectionsBuilder:
         for j in range(len(self.scenarios)):
             col.add_series({"name": [CMP, first + j, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, first + j, 1, first + j, n],
                             **series_fill(j)})
-        col.set_title({"name": "Surplus or deficit by scenario", "name_font": {"size": 11}})
+        w = self.words.sheet("compare")
+        col.set_title({"name": w.word("surplus_chart"), "name_font": {"size": 11}})
         col.set_y_axis({"num_format": "#,##0"})
         col.set_x_axis({"label_position": "low"})
         col.set_legend({"position": "bottom"})
         col.set_size({"width": width, "height": 360})
         names = ", ".join(sc.name for sc in self.scenarios)
-        ws.insert_chart(row, 0, col, {"x_offset": 8 + width + 16, "y_offset": 4, "description": (
-            f"Column chart of the surplus or deficit in each year for every scenario ({names}); columns below zero "
-            "are deficits. The numbers are in the Surplus or deficit table below.")})
+        ws.insert_chart(row, 0, col, {"x_offset": 8 + width + 16, "y_offset": 4, "description": w.word("surplus_chart_text", names=names)})
 
     # ------------------------------------------------------------------ guide and start
 
