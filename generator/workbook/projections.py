@@ -121,6 +121,9 @@ VIEW_LINES: list[tuple[str, str]] = [
     ("RestrictedShare", "calc_pct0"),
 ]
 
+#: The Guide's leadership-transition steps and defined-name rows, in order (words: guide_reference.lines).
+GUIDE_STEPS = ["repurpose", "departing", "as_usual", "successor", "one_time", "result"]
+GUIDE_NAMES = ["revenue_stream", "revenue", "cash", "reserve", "fte", "risk", "runway", "checks"]
 #: Indent of the lines under a sub-heading of the scenario table.
 INDENT = "    "
 #: Rows kept free on Compare for the two charts, between the runway table and the metric tables.
@@ -327,8 +330,7 @@ class ProjectionsBuilder:
         self.book.text(ws, 0, 0, w.title, self.s.title)
         self.book.text(ws, 1, 0, w.note, self.s.subtitle)
 
-    @classmethod
-    def _col(cls, w: SheetWords, key: str, width: float, style: str, kind: str = "", low: float | None = None,
+    def _col(self, w: SheetWords, key: str, width: float, style: str, kind: str = "", low: float | None = None,
              high: float | None = None, name: str = "", **values: Any) -> Column:
         """A table column worded by `key` (`name` when the column key differs; {placeholders} filled from
         `values`). kind: "" free input with its message, "list" a dropdown column (its message comes with
@@ -341,7 +343,7 @@ class ProjectionsBuilder:
         if kind == "decimal":
             return Column(name or key, header, width, style, "", number_rule("decimal", low, high, title, help_))
         if kind == "year":
-            return Column(name or key, header, width, style, "", cls._year_rule(title, help_))
+            return Column(name or key, header, width, style, "", self._year_rule(title, help_))
         return Column(name or key, header, width, style, "" if kind == "list" else help_)
 
     def _dropdown(self, w: SheetWords, t: Table, key: str, list_name: str, name: str = "") -> None:
@@ -659,11 +661,12 @@ class ProjectionsBuilder:
                    lambda i, d: (items[i].end_year or self.n) if used_value(i) else 0, s.calc_int),
         }
 
-    @staticmethod
-    def _year_rule(title: str, message: str) -> dict[str, Any]:
+    def _year_rule(self, title: str, message: str) -> dict[str, Any]:
+        """A projection year from 1 to In_Years (the error words are shared by every input table)."""
+        w = self.words.sheet("input_tables")
         return {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": "=In_Years",
-                "input_title": title, "input_message": message, "error_title": "Check this year",
-                "error_message": "Enter a projection year from 1 to the number of years on Assumptions."}
+                "input_title": title, "input_message": message, "error_title": w.word("year_error_title"),
+                "error_message": w.word("year_error")}
 
     def _staff_table(self) -> Table:
         """The Staffing Plan table: a position per row, a share column per function and a Yes/No column per scenario."""
@@ -1336,39 +1339,24 @@ class ProjectionsBuilder:
     # ------------------------------------------------------------------ guide and start
 
     def _guide(self) -> None:
-        c = self.content
+        """The Guide: the shared guidance, then this workbook's reference tables (GUIDE_STEPS, GUIDE_NAMES
+        and the content lists), worded in the guide_reference words."""
+        c, w = self.content, self.words.sheet("guide_reference")
         preset = c.presets[0] if c.presets else None
-        preset_name = (preset.text("name") or preset.label) if preset else "Leadership transition overlap"
-        transition = [
-            ("1. A scenario for it", "Re-purpose a scenario column on Assumptions: rename it (e.g. Director transition) and "
-                                     "set its shares. Whoever sent the workbook can also add a scenario to it for you."),
-            ("2. The departing director", "On Staffing Plan, set the current director's End year to the last year before the change."),
-            ("3. Business as usual", "Add a copy of the director starting in the change year, with Yes for every scenario except the transition one."),
-            ("4. The successor", "Add the successor position from the change year (often at a higher salary), with Yes only under the transition scenario."),
-            ("5. The one-time cost", f"On One-time Items, add '{preset_name}' in the change year, Yes only under the transition scenario. "
-                                     + (preset.text("typical_amount_note") if preset else "")),
-            ("6. Read the result", "On Compare, read the transition scenario's ending cash and runway against the others; "
-                                   "on Scenario View, pick it to see every line."),
-        ]
-        names = [
-            ("SP_<scenario>_Revenue_<stream>", "Revenue from one funding stream in each year, after realization and the stream multiplier."),
-            ("SP_<scenario>_Revenue / _Personnel / _NonPersonnel / _OneTime / _Expenses", "Revenue and cash expenses in each year."),
-            ("SP_<scenario>_Surplus / _EndCash / _MonthsCash", "Surplus, ending cash, and months of expenses the ending cash covers."),
-            ("SP_<scenario>_ReserveTarget / _ReserveGap", "The reserve target (months x a month of expenses) and the shortfall against it."),
-            ("SP_<scenario>_FTE", "FTE of the cash positions in each year."),
-            ("SP_<scenario>_TopSourceShare / _TopStreamShare / _RestrictedShare", "Share of revenue from the largest source, the largest stream, and restricted sources."),
-            ("SP_<scenario>_RunwayCash / _RunwayReserve", "First fiscal year with ending cash below zero / below the reserve target (\"none\" when never)."),
-            ("SP_Checks_OK", "TRUE when every check on the Checks sheet passes."),
-        ]
+        fallback = w.word("preset")  # asked for every time, so the unused-words check sees it in use
+        preset_name = (preset.text("name") or preset.label) if preset else fallback
+        values = {"preset": preset_name, "amount_note": preset.text("typical_amount_note") if preset else ""}
+        transition = [(w.line(f"step_{k}").label, w.line(f"step_{k}").note.format(**values)) for k in GUIDE_STEPS]
+        names = [(w.line(f"name_{k}").label, w.line(f"name_{k}").note) for k in GUIDE_NAMES]
         reference = [
-            ("Modelling a leadership transition", transition),
-            ("Ready-made one-time items", [((p.text("name") or p.label), f"{p.text('typical_amount_note')} {p.text('help')}") for p in c.presets]),
-            ("Default scenarios", [((sc.text("name") or sc.label), sc.text("description")) for sc in c.scenarios]),
-            ("Funding streams", [(sm.label, sm.text("description")) for sm in c.streams]),
-            ("Confidence levels", [(lv.label, lv.text("help")) for lv in c.levels]),
-            ("Backbone functions", [(fn.label, fn.text("covers")) for fn in c.functions]),
-            ("Expense categories", [(cat.label, cat.text("help")) for cat in c.categories]),
-            ("Results and their defined names", names),
+            (w.heading("transition"), transition),
+            (w.heading("presets"), [((p.text("name") or p.label), f"{p.text('typical_amount_note')} {p.text('help')}") for p in c.presets]),
+            (w.heading("scenarios"), [((sc.text("name") or sc.label), sc.text("description")) for sc in c.scenarios]),
+            (w.heading("streams"), [(sm.label, sm.text("description")) for sm in c.streams]),
+            (w.heading("levels"), [(lv.label, lv.text("help")) for lv in c.levels]),
+            (w.heading("functions"), [(fn.label, fn.text("covers")) for fn in c.functions]),
+            (w.heading("categories"), [(cat.label, cat.text("help")) for cat in c.categories]),
+            (w.heading("names"), names),
         ]
         write_guide(self.book, self.ws[GUIDE], c, "projections", self.org_name, reference)
 
