@@ -778,12 +778,12 @@ class ProjectionsBuilder:
 
     def _calculations(self) -> None:
         b, s, ws, n, L = self.book, self.s, self.ws[CALC], self.n, self.calc
-        ws.set_column(0, 0, 50)
-        ws.set_column(1, 1, 12)
-        ws.set_column(2, 1 + n, 13)
+        ws.set_column(L.c_lab, L.c_lab, 50)
+        ws.set_column(L.c_aux, L.c_aux, 12)
+        ws.set_column(L.c_y0, L.c_y0 + n - 1, 13)
         ws.set_column(L.c_name, L.c_name, 30)
-        if len(self.scenarios) > n + 1:  # the factor table's scenario columns reach past the names
-            ws.set_column(L.c_name + 1, 1 + len(self.scenarios), 13)
+        if max(L.fac_col.values()) > L.c_name:  # the factor table's scenario columns reach past the names
+            ws.set_column(L.c_name + 1, max(L.fac_col.values()), 13)
         self._title(ws, self.words.sheet("calculations"))
         master_banner(b, ws, 2, 0, self.status)
         w = self.words.sheet("calculations")
@@ -797,7 +797,7 @@ class ProjectionsBuilder:
             self._block(k, sc, top)
         self._factors()
         self._realized()
-        ws.freeze_panes(L.yr_row + 1, 2)
+        ws.freeze_panes(L.yr_row + 1, L.c_y0)
         print_setup(ws, self.org_name, repeat_rows=(L.hdr_row, L.yr_row))
         # print the scenario blocks, each starting a page; the revenue factor table under them is a
         # helper whose scenario columns would print under the fiscal-year headings, so it stays on screen
@@ -822,13 +822,13 @@ class ProjectionsBuilder:
         rev_sheet, title = quote_sheetname(REV), self.words.sheet("calculations").word("realized")
         for sc in self.scenarios:
             head, res = L.real_head[sc.id], self.results[sc.id]
-            b.formula(ws, head, 0, f'"{_quoted(title)}"&Scen_{sc.id}_Name', title + sc.name, s.h)
-            for c in range(1, L.c_y0 + n):
+            b.formula(ws, head, L.c_lab, f'"{_quoted(title)}"&Scen_{sc.id}_Name', title + sc.name, s.h)
+            for c in range(L.c_lab + 1, L.c_y0 + n):
                 b.blank(ws, head, c, s.h)
             fc = L.fac_col[sc.id]
             for i in range(rev.capacity):
                 r = head + 1 + i
-                b.formula(ws, r, 0, f"{xl_rowcol_to_cell(L.fac_first + i, 0, col_abs=True)}", self.p.revenue[i].name if i < len(self.p.revenue) else "", s.calc_text)
+                b.formula(ws, r, L.c_lab, f"{xl_rowcol_to_cell(L.fac_first + i, L.c_lab, col_abs=True)}", self.p.revenue[i].name if i < len(self.p.revenue) else "", s.calc_text)
                 for t, c in enumerate(self._year_cols(L.c_y0)):
                     amount = f"{rev_sheet}!{xl_rowcol_to_cell(rev.row(i), rev.col(f'y{t + 1}'))}"
                     factor = xl_rowcol_to_cell(L.fac_first + i, fc, col_abs=True)
@@ -844,10 +844,10 @@ class ProjectionsBuilder:
         head, first = L.fac_head, L.fac_first
         last_col = max(L.c_name, max(L.fac_col.values()))
         w = self.words.sheet("calculations")
-        b.text(ws, head, 0, w.heading("factors"), s.h)
-        for c in range(1, last_col + 1):
+        b.text(ws, head, L.c_lab, w.heading("factors"), s.h)
+        for c in range(L.c_lab + 1, last_col + 1):
             b.blank(ws, head, c, s.h)
-        b.text(ws, head + 1, 0, w.column("source").header, s.th)
+        b.text(ws, head + 1, L.c_lab, w.column("source").header, s.th)
         b.text(ws, head + 1, L.c_aux, w.column("listed").header, s.th)
         for sc in self.scenarios:
             b.formula(ws, head + 1, L.fac_col[sc.id], f"Scen_{sc.id}_Name", sc.name, s.th)
@@ -860,7 +860,7 @@ class ProjectionsBuilder:
             conf = f"{rev_sheet}!{rev.cell(i, 'confidence')}"
             strm = f"{rev_sheet}!{rev.cell(i, 'stream')}"
             have = i < len(srcs)
-            b.formula(ws, r, 0, f'IF({name_cell}="","",{name_cell})', srcs[i].name if have else "", s.calc_text)
+            b.formula(ws, r, L.c_lab, f'IF({name_cell}="","",{name_cell})', srcs[i].name if have else "", s.calc_text)
             level, stream = f"MATCH({conf},Conf_level,0)", f"MATCH({strm},List_Streams,0)"
             b.formula(ws, r, L.c_aux, f"IF(ISNA({level})+ISNA({stream}),0,1)", 1 if have else 0, s.calc_text)
             listed = xl_rowcol_to_cell(r, L.c_aux, col_abs=True)
@@ -879,8 +879,8 @@ class ProjectionsBuilder:
         ref = BlockRefs({key: top + 1 + j for j, key in enumerate(keys)}, L.yr_row)
         self.rows.update({(sid, key): r for key, r in ref.rows.items()})
         head = w.word("block", k=k)
-        b.formula(ws, top, 0, f'"{_quoted(head)}"&Scen_{sid}_Name', head + sc.name, s.h)
-        for c in range(1, L.c_name + 1):
+        b.formula(ws, top, L.c_lab, f'"{_quoted(head)}"&Scen_{sid}_Name', head + sc.name, s.h)
+        for c in range(L.c_lab + 1, L.c_name + 1):
             b.blank(ws, top, c, s.h)
         for st in self.content.stream_ids:
             lab = self.lists.cell("Streams", st)
