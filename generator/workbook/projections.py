@@ -160,18 +160,22 @@ class CalcLayout:
 
     @property
     def fac_head(self) -> int:
+        """The factor table's heading row, two rows under the last block."""
         return self.tops[-1] + self.block_lines + 2
 
     @property
     def fac_first(self) -> int:
+        """The factor table's first data row (under its heading and header)."""
         return self.fac_head + 2
 
     @property
     def fac_col(self) -> dict[str, int]:
+        """Each scenario's column of the factor table (from the first year column on)."""
         return {sid: self.c_y0 + j for j, sid in enumerate(self.scenario_ids)}
 
     @property
     def real_head(self) -> dict[str, int]:
+        """Each scenario's heading row of realized revenue, one block of revenue rows each, under the factor table."""
         cap = self.revenue_rows
         return {sid: self.fac_first + cap + 1 + j * (cap + 2) for j, sid in enumerate(self.scenario_ids)}
 
@@ -223,6 +227,7 @@ def _quoted(text: str) -> str:
 
 
 def _flag(v: bool) -> str:
+    """The Yes/No word of a flag, as the Lists sheet spells it."""
     return YES if v else NO
 
 
@@ -362,10 +367,12 @@ class ProjectionsBuilder:
                       f"{STAFF} and {EXP}")
 
     def _style(self, kind: str) -> Any:
+        """The cell style of a Calculations line kind (money / key / pct / dec)."""
         s = self.s
         return {"money": s.calc_money0, "key": s.out_money, "pct": s.calc_pct0, "dec": s.calc_dec0}[kind]
 
     def _year_cols(self, first_col: int) -> list[int]:
+        """The year columns from `first_col`: one per projection year."""
         return [first_col + t for t in range(self.n)]
 
     def _label_formula(self, sheet: str, row: int, first_col: int, header_fmt: Any) -> None:
@@ -385,6 +392,7 @@ class ProjectionsBuilder:
     # ------------------------------------------------------------------ inputs
 
     def _organization(self) -> None:
+        """Organization (the shared writer), with the fiscal year start read as the start of year 1."""
         write_organization(self.book, self.ws[ORG], self.content, self.p.organization, self.blank, self.org_name,
                            "First day of projection year 1, e.g. 2026-07-01.",
                            "Year 1 of the projections starts on this day.", "Fiscal year of year 1")
@@ -616,6 +624,7 @@ class ProjectionsBuilder:
         return Table(REV, "Rev", 4, 0, cols + [source_note()], self.cap.revenue)
 
     def _revenue(self) -> None:
+        """Revenue: the sources, their live fiscal-year headers and dropdowns; Rev_Amounts is what the blocks read."""
         b, s, ws, n, t_ = self.book, self.s, self.ws[REV], self.n, self.rev
         w = self.words.sheet("revenue")
         self._title(ws, w)
@@ -683,6 +692,7 @@ class ProjectionsBuilder:
         return Table(STAFF, "Staff", 4, 0, cols + [source_note()], self.cap.staff)
 
     def _staffing(self) -> None:
+        """Staffing Plan: positions, their function shares (flagged red unless 100%) and scenario flags."""
         b, s, ws, t = self.book, self.s, self.ws[STAFF], self.staff
         fids = self.content.function_ids
         w = self.words.sheet("staffing")
@@ -730,6 +740,7 @@ class ProjectionsBuilder:
         ], self.cap.expenses)
 
     def _expenses(self) -> None:
+        """Expenses: non-personnel costs with the years they run (from/to helper columns for the blocks)."""
         b, ws, t = self.book, self.ws[EXP], self.exp
         w = self.words.sheet("expenses")
         self._title(ws, w)
@@ -755,6 +766,7 @@ class ProjectionsBuilder:
         return Table(ONE, "OT", 5, 0, cols + [source_note()], self.cap.one_time)
 
     def _one_time(self) -> None:
+        """One-time Items: a ready-made item as an example, then the items with their scenario flags."""
         b, s, ws, t = self.book, self.s, self.ws[ONE], self.ot
         w = self.words.sheet("one_time")
         self._title(ws, w)
@@ -777,6 +789,8 @@ class ProjectionsBuilder:
     # ------------------------------------------------------------------ calculations
 
     def _calculations(self) -> None:
+        """Calculations: the header rows, one block per scenario, then the factor and realized-revenue tables
+        the blocks read; only the blocks print, a page each."""
         b, s, ws, n, L = self.book, self.s, self.ws[CALC], self.n, self.calc
         ws.set_column(L.c_lab, L.c_lab, 50)
         ws.set_column(L.c_aux, L.c_aux, 12)
@@ -1063,6 +1077,7 @@ class ProjectionsBuilder:
     # ------------------------------------------------------------------ outputs
 
     def _output_top(self, ws: Worksheet, title: str) -> None:
+        """Title, the organization and its years (live), and the master status of an output sheet."""
         b, s = self.book, self.s
         b.text(ws, 0, 0, title, s.title)
         b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Yr_FirstFY="",""," · "&INDEX(Yr_Label,1,1)&" to "&INDEX(Yr_Label,1,In_Years)))',
@@ -1361,6 +1376,7 @@ class ProjectionsBuilder:
         write_guide(self.book, self.ws[GUIDE], c, "projections", self.org_name, reference)
 
     def _start_here(self) -> None:
+        """Start Here (the shared writer), listing this workbook's sheets."""
         write_start_page(self.book, self.ws[START], self.content, "projections", SHEETS,
                          self.org_name, self.status)
 
