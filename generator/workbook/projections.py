@@ -842,7 +842,8 @@ class ProjectionsBuilder:
             fc = L.fac_col[sc.id]
             for i in range(rev.capacity):
                 r = head + 1 + i
-                b.formula(ws, r, L.c_lab, f"{xl_rowcol_to_cell(L.fac_first + i, L.c_lab, col_abs=True)}", self.p.revenue[i].name if i < len(self.p.revenue) else "", s.calc_text)
+                name = self.p.revenue[i].name if i < len(self.p.revenue) else ""
+                b.formula(ws, r, L.c_lab, xl_rowcol_to_cell(L.fac_first + i, L.c_lab, col_abs=True), name, s.calc_text)
                 for t, c in enumerate(self._year_cols(L.c_y0)):
                     amount = f"{rev_sheet}!{xl_rowcol_to_cell(rev.row(i), rev.col(f'y{t + 1}'))}"
                     factor = xl_rowcol_to_cell(L.fac_first + i, fc, col_abs=True)
