@@ -14,7 +14,8 @@ scenario and which year do we run out of cash?".
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,7 +23,7 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from .. import __version__
-from ..content import Content, load_content
+from ..content import Content, SheetWords, load_content
 from ..kinds import PROJECTIONS, Capacity, slugify
 from ..model.projections import (
     NONE_LABEL, NOT_APPLICABLE, ScenarioResult, compute_projections, fy_labels, multiplier, project_scenario, realization,
@@ -56,35 +57,147 @@ ORG, ASSUME, REV, STAFF, EXP, ONE, CALC, VIEW, CMP = (
 )
 SHEETS = [START, ORG, ASSUME, REV, STAFF, EXP, ONE, CALC, VIEW, CMP, GUIDE, CHECKS, LISTS, META]
 
-#: Per-scenario output rows: (suffix, label, kind) in the order they appear in a block.
+#: Per-scenario output rows: (suffix, kind) in the order they appear in a block (labels: calculations.lines).
 #: kind: money / key (key money) / pct / dec.
-ROWS: list[tuple[str, str, str]] = [
-    ("Revenue", "Revenue, all streams", "key"),
-    ("Personnel", "Personnel (cash positions, salary and benefits)", "money"),
-    ("NonPersonnel", "Non-personnel expenses (cash)", "money"),
-    ("OneTime", "One-time items (negative = one-time income)", "money"),
-    ("Expenses", "Expenses, all", "key"),
-    ("Surplus", "Surplus (deficit when negative)", "key"),
-    ("EndCash", "Ending cash", "key"),
-    ("MonthsCash", "Months of cash (ending cash / a month of expenses)", "dec"),
-    ("ReserveTarget", "Reserve target (months x a month of expenses)", "money"),
-    ("ReserveGap", "Reserve gap (shortfall against the target)", "money"),
-    ("FTE", "FTE (cash positions)", "dec"),
-    ("TopSourceShare", "Share of revenue from the largest source", "pct"),
-    ("TopStreamShare", "Share of revenue from the largest stream", "pct"),
-    ("RestrictedShare", "Share of revenue that is restricted", "pct"),
+ROWS: list[tuple[str, str]] = [
+    ("Revenue", "key"),
+    ("Personnel", "money"),
+    ("NonPersonnel", "money"),
+    ("OneTime", "money"),
+    ("Expenses", "key"),
+    ("Surplus", "key"),
+    ("EndCash", "key"),
+    ("MonthsCash", "dec"),
+    ("ReserveTarget", "money"),
+    ("ReserveGap", "money"),
+    ("FTE", "dec"),
+    ("TopSourceShare", "pct"),
+    ("TopStreamShare", "pct"),
+    ("RestrictedShare", "pct"),
 ]
 
-#: Metrics on Compare: (suffix, title, kind).
-COMPARE: list[tuple[str, str, str]] = [
-    ("Revenue", "Revenue", "money"),
-    ("Expenses", "Expenses", "money"),
-    ("Surplus", "Surplus or deficit", "money"),
-    ("EndCash", "Ending cash", "money"),
-    ("MonthsCash", "Months of cash", "dec"),
-    ("ReserveGap", "Reserve gap", "money"),
-    ("FTE", "FTE", "dec"),
+#: Metrics on Compare: (suffix, kind); titles: compare.lines.
+COMPARE: list[tuple[str, str]] = [
+    ("Revenue", "money"),
+    ("Expenses", "money"),
+    ("Surplus", "money"),
+    ("EndCash", "money"),
+    ("MonthsCash", "dec"),
+    ("ReserveGap", "money"),
+    ("FTE", "dec"),
 ]
+
+#: Cash and rates on Assumptions: (key, defined name, style, rule minimum, rule maximum).
+RATES: list[tuple[str, str, str, float | None, float | None]] = [
+    ("starting_cash", "In_StartingCash", "in_signed", None, None),
+    ("reserve_months", "In_ReserveMonths", "in_dec", 0, None),
+    ("benefits_rate", "In_BenefitsRate", "in_pct", 0, 2),
+    ("salary_growth", "In_SalaryGrowth", "in_pct", -0.5, 1),
+    ("expense_inflation", "In_ExpenseInflation", "in_pct", -0.5, 1),
+    ("indirect_cap", "In_IndirectCap", "in_pct", 0, 1),
+]
+
+#: Scenario View's table, top to bottom: (key, style); style "h" is a heading (key: scenario_view.headings),
+#: key "Revenue_*" is one line per funding stream; other keys are lines (scenario_view.lines).
+VIEW_LINES: list[tuple[str, str]] = [
+    ("revenue", "h"),
+    ("Revenue_*", "calc_money0"),
+    ("Revenue", "out_money"),
+    ("expenses", "h"),
+    ("Personnel", "calc_money0"),
+    ("NonPersonnel", "calc_money0"),
+    ("OneTime", "calc_money0"),
+    ("Expenses", "out_money"),
+    ("result", "h"),
+    ("Surplus", "out_money"),
+    ("EndCash", "out_money"),
+    ("MonthsCash", "calc_dec0"),
+    ("ReserveTarget", "calc_money0"),
+    ("ReserveGap", "calc_money0"),
+    ("FTE", "calc_dec0"),
+    ("risk", "h"),
+    ("TopSourceShare", "calc_pct0"),
+    ("TopStreamShare", "calc_pct0"),
+    ("RestrictedShare", "calc_pct0"),
+]
+
+#: The Guide's leadership-transition steps and defined-name rows, in order (words: guide_reference.lines).
+GUIDE_STEPS = ["repurpose", "departing", "as_usual", "successor", "one_time", "result"]
+GUIDE_NAMES = ["revenue_stream", "revenue", "cash", "reserve", "fte", "risk", "runway", "checks"]
+#: Indent of the lines under a sub-heading of the scenario table.
+INDENT = "    "
+#: Rows kept free on Compare for the two charts, between the runway table and the metric tables.
+COMPARE_CHART_ROWS = 19
+#: Lines of a Calculations block after the per-stream revenue lines and ROWS: two helper rows and two runways.
+RUNWAY_KEYS = ["ShortCash", "ShortReserve", "RunwayCash", "RunwayReserve"]
+
+
+@dataclass(frozen=True)
+class CalcLayout:
+    """Rows and columns of Calculations, fixed before anything is written there: the scenario blocks,
+    then the revenue factor table (one column per scenario), then each scenario's realized revenue by
+    source and year. Every block reads the tables below it, and the Checks sheet reads the factor table."""
+
+    years: int
+    scenario_ids: tuple[str, ...]
+    block_lines: int
+    revenue_rows: int
+    c_lab: int = 0
+    c_aux: int = 1
+    c_y0: int = 2
+    hdr_row: int = 4
+    yr_row: int = 5
+
+    @property
+    def c_name(self) -> int:
+        """The column of the defined names, right of the year columns."""
+        return self.c_y0 + self.years
+
+    @property
+    def tops(self) -> list[int]:
+        """Each block's heading row."""
+        return [self.yr_row + 2 + k * (self.block_lines + 2) for k in range(len(self.scenario_ids))]
+
+    @property
+    def fac_head(self) -> int:
+        """The factor table's heading row, two rows under the last block."""
+        return self.tops[-1] + self.block_lines + 2
+
+    @property
+    def fac_first(self) -> int:
+        """The factor table's first data row (under its heading and header)."""
+        return self.fac_head + 2
+
+    @property
+    def fac_col(self) -> dict[str, int]:
+        """Each scenario's column of the factor table (from the first year column on)."""
+        return {sid: self.c_y0 + j for j, sid in enumerate(self.scenario_ids)}
+
+    @property
+    def real_head(self) -> dict[str, int]:
+        """Each scenario's heading row of realized revenue, one block of revenue rows each, under the factor table."""
+        cap = self.revenue_rows
+        return {sid: self.fac_first + cap + 1 + j * (cap + 2) for j, sid in enumerate(self.scenario_ids)}
+
+
+@dataclass(frozen=True)
+class BlockRefs:
+    """Cell references inside one scenario block of Calculations, for its formula templates."""
+
+    rows: dict[str, int]
+    yr_row: int
+
+    def yr(self, c: int) -> str:
+        """The year index of column c (row absolute)."""
+        return f"{col_letter(c)}${self.yr_row + 1}"
+
+    def at(self, key: str, c: int) -> str:
+        """Line `key` in column c."""
+        return f"{col_letter(c)}{self.rows[key] + 1}"
+
+    def span(self, first: str, last: str, c: int) -> str:
+        """Lines `first` to `last` in column c."""
+        return f"{self.at(first, c)}:{self.at(last, c)}"
 
 
 @dataclass(frozen=True)
@@ -108,7 +221,13 @@ def plan_capacity(p: Partnership, capacity: Capacity | None = None, spare: int =
     )
 
 
+def _quoted(text: str) -> str:
+    """Text for inside a formula's string literal (a double quote doubled)."""
+    return text.replace('"', '""')
+
+
 def _flag(v: bool) -> str:
+    """The Yes/No word of a flag, as the Lists sheet spells it."""
     return YES if v else NO
 
 
@@ -146,15 +265,36 @@ class ProjectionsBuilder:
         self.book = Book(str(path))
         self.s = self.book.styles
         self.ws = {name: self.book.sheet(name) for name in SHEETS}
-        self.lists: Lists | None = None
+        self.words = self.content.words("projections")
+        self._lists: Lists | None = None
         self.checks: list[Check] = []
         self.rows: dict[tuple[str, str], int] = {}  # (scenario id, suffix) -> Calculations row
+        # Assumptions: rows found by the Form cursor as it writes, read by the sheets written after it
+        self.yr_first_col = 1
+        self.yr_index_row = self.yr_label_row = 0
+        self.scen_cols = [1 + k for k in range(len(self.scenarios))]
+        self.scen_rows: dict[str, int] = {}  # scenario table line key -> row
+        # the input tables, declared here so any writer may refer to them whatever the order
+        self.conf = self._confidence_table()
+        self.rev = self._revenue_table()
+        self.staff = self._staff_table()
+        self.exp = self._expense_table()
+        self.ot = self._one_time_table()
+        self.calc = CalcLayout(self.n, tuple(sc.id for sc in self.scenarios),
+                               len(self.content.stream_ids) + len(ROWS) + len(RUNWAY_KEYS), self.cap.revenue)
+
+    @property
+    def lists(self) -> Lists:
+        """The Lists sheet's lists (written first by build)."""
+        if self._lists is None:
+            raise WorkbookBuildError("the Lists sheet is written first")
+        return self._lists
 
     # ------------------------------------------------------------------ entry point
 
     def build(self) -> dict[str, str]:
         """Write every sheet and close the file; returns the defined names."""
-        self.lists = write_lists(self.book, self.content, self.ws[LISTS])
+        self._lists = write_lists(self.book, self.content, self.ws[LISTS])
         self.book.define("Flag_Yes", self.lists.cell("YesNo", "yes"))
         self.book.define("Flag_No", self.lists.cell("YesNo", "no"))
         self._organization()
@@ -190,9 +330,31 @@ class ProjectionsBuilder:
 
     # ------------------------------------------------------------------ small helpers
 
-    def _title(self, ws: Worksheet, title: str, note: str) -> None:
-        self.book.text(ws, 0, 0, title, self.s.title)
-        self.book.text(ws, 1, 0, note, self.s.subtitle)
+    def _title(self, ws: Worksheet, w: SheetWords) -> None:
+        """A sheet's title and the note under it."""
+        self.book.text(ws, 0, 0, w.title, self.s.title)
+        self.book.text(ws, 1, 0, w.note, self.s.subtitle)
+
+    def _col(self, w: SheetWords, key: str, width: float, style: str, kind: str = "", low: float | None = None,
+             high: float | None = None, name: str = "", **values: Any) -> Column:
+        """A table column worded by `key` (`name` when the column key differs; {placeholders} filled from
+        `values`). kind: "" free input with its message, "list" a dropdown column (its message comes with
+        the dropdown), "calc" calculated, "decimal" a number from low to high, "year" a projection year."""
+        text = w.column(key)
+        header, help_ = text.header.format(**values), text.help.format(**values)
+        title = text.title or header
+        if kind == "calc":
+            return Column(name or key, header, width, style, is_input=False)
+        if kind == "decimal":
+            return Column(name or key, header, width, style, "", number_rule("decimal", low, high, title, help_))
+        if kind == "year":
+            return Column(name or key, header, width, style, "", self._year_rule(title, help_))
+        return Column(name or key, header, width, style, "" if kind == "list" else help_)
+
+    def _dropdown(self, w: SheetWords, t: Table, key: str, list_name: str, name: str = "") -> None:
+        """A dropdown over a table column, with the column's words as its input message."""
+        text = w.column(key)
+        table_dropdown(self.book, self.ws[t.sheet], t, name or key, list_name, text.title or text.header, text.help)
 
     def _all_checks_pass(self) -> bool:
         """What the master check reads (the cached value of SP_Checks_OK and of every banner)."""
@@ -205,10 +367,12 @@ class ProjectionsBuilder:
                       f"{STAFF} and {EXP}")
 
     def _style(self, kind: str) -> Any:
+        """The cell style of a Calculations line kind (money / key / pct / dec)."""
         s = self.s
         return {"money": s.calc_money0, "key": s.out_money, "pct": s.calc_pct0, "dec": s.calc_dec0}[kind]
 
     def _year_cols(self, first_col: int) -> list[int]:
+        """The year columns from `first_col`: one per projection year."""
         return [first_col + t for t in range(self.n)]
 
     def _label_formula(self, sheet: str, row: int, first_col: int, header_fmt: Any) -> None:
@@ -228,196 +392,214 @@ class ProjectionsBuilder:
     # ------------------------------------------------------------------ inputs
 
     def _organization(self) -> None:
+        """Organization (the shared writer), with the fiscal year start read as the start of year 1."""
         write_organization(self.book, self.ws[ORG], self.content, self.p.organization, self.blank, self.org_name,
                            "First day of projection year 1, e.g. 2026-07-01.",
                            "Year 1 of the projections starts on this day.", "Fiscal year of year 1")
 
     def _assumptions(self) -> None:
-        b, s, ws, a, n = self.book, self.s, self.ws[ASSUME], self.p.assumptions, self.n
-        S = len(self.scenarios)
-        self._title(ws, "Assumptions", "The projection horizon, cash and rates, how likely each confidence level is, "
-                                       "and the scenarios (one column each: change a scenario in its column).")
-        f = Form(b, ws, row=3)
-
-        def note(row: int, text: str) -> None:
-            b.text(ws, row, 3, text, s.subtitle)
-
-        def note_line(form: Form, text: str) -> None:  # one line, not wrapped inside column A
-            b.text(ws, form.row, 0, text, s.subtitle)
-            form.row += 1
-
-        f.heading("Horizon", gap=0)
-        r = f.formula("Years in the projection", "In_Years", "COLUMNS(Yr_Index)", n, s.calc_text, "years")
-        note(r, "Fixed when the workbook is made (a column per year); ask whoever sent it for a new one to change it.")
-        first_fy = "" if self.blank else self.p.organization.first_fy
-        r = f.formula("Fiscal year of year 1", "Yr_FirstFY",
-                      'IF(In_FYStart="","",YEAR(In_FYStart)+IF(AND(MONTH(In_FYStart)=1,DAY(In_FYStart)=1),0,1))',
-                      first_fy, s.calc_text, "year")
-        note(r, "From the fiscal year start on Organization: the calendar year in which year 1 ends.")
-        self.yr_first_col = 1
-        self.yr_index_row = f.row
-        b.text(ws, f.row, 0, "Projection year", s.label_b)
-        for t, c in enumerate(self._year_cols(1)):
-            b.number(ws, f.row, c, t + 1, s.calc_text)
-        b.define("Yr_Index", abs_range(ASSUME, f.row, 1, f.row, n))
-        f.row += 1
-        self.yr_label_row = f.row
-        b.text(ws, f.row, 0, "Fiscal year", s.label_b)
-        for t, c in enumerate(self._year_cols(1)):
-            idx = xl_rowcol_to_cell(self.yr_index_row, c, row_abs=True)
-            b.formula(ws, f.row, c, f'IF(Yr_FirstFY="","Year "&{idx},"FY"&(Yr_FirstFY+{idx}-1))', self.labels[t], s.out_text)
-        b.define("Yr_Label", abs_range(ASSUME, f.row, 1, f.row, n))
-        f.row += 1
-
-        f.heading("Cash and rates")
-        r = f.number("Starting cash", "In_StartingCash", self.p.projections.starting_cash, s.in_signed,
-                     number_rule("decimal", None, None, "Starting cash", "Unrestricted cash at the start of year 1 (may be negative)."), "amount")
-        note(r, "Unrestricted cash in hand at the start of year 1.")
-        r = f.number("Reserve target", "In_ReserveMonths", self.p.full_cost.reserves.months, s.in_dec,
-                     number_rule("decimal", 0, None, "Reserve target", "Months of expenses to hold as cash reserves."), "months")
-        note(r, "Months of a year's expenses to hold in cash. The same target as in the Full Cost Workbook.")
-        r = f.number("Benefits rate", "In_BenefitsRate", a.benefits_rate, s.in_pct,
-                     number_rule("decimal", 0, 2, "Benefits rate", "Payroll taxes and benefits as a share of salary, e.g. 25%."), "% of salary")
-        note(r, "Payroll taxes plus benefits (health, retirement) as a share of salary.")
-        r = f.number("Salary growth", "In_SalaryGrowth", a.salary_growth, s.in_pct,
-                     number_rule("decimal", -0.5, 1, "Salary growth", "Yearly raise, compounding. A scenario may set its own."), "% a year")
-        note(r, "Yearly raise, compounding from year 1. A scenario below may override it.")
-        r = f.number("Expense inflation", "In_ExpenseInflation", a.expense_inflation, s.in_pct,
-                     number_rule("decimal", -0.5, 1, "Expense inflation", "Yearly growth of non-personnel costs, compounding."), "% a year")
-        note(r, "Yearly growth of non-personnel expenses, compounding from year 1.")
-        r = f.number("Typical funder indirect cap", "In_IndirectCap", a.funder_indirect_cap, s.in_pct,
-                     number_rule("decimal", 0, 1, "Indirect cap", "The indirect-cost rate funders typically allow, e.g. 15%."), "% of direct")
-        note(r, "Not used in the projections; kept so both workbooks carry the same assumptions.")
-
-        f.heading("How likely is each revenue source?")
-        note_line(f, "Base counts each source at its amount times the probability of its confidence level; other scenarios may set their own shares.")
-        conf = Table(ASSUME, "Conf", f.row, 0, [
-            Column("level", "Confidence level", 34, "calc_text", is_input=False),
-            Column("prob", "Probability", 14, "in_pct", "Chance that money at this level arrives, 0% to 100%.",
-                   number_rule("decimal", 0, 1, "Probability", "Chance that money at this level arrives, 0% to 100%.")),
-            Column("help", "What it means", 14, "subtitle", is_input=False),
-            source_note(),
-        ], len(self.content.levels))
-        prob = self.p.probability()
-        write_table(b, ws, conf, [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help")} for lv in self.content.levels])
-        self.conf = conf
-
-        # ---- the scenario table: one column per scenario
-        f.row = conf.last + 1
-        f.heading("Scenarios")
-        note_line(f, "One column per scenario: change a scenario by editing its column. Blank realization = the level's probability "
-                     "above; blank salary growth = the general salary growth.")
-        note_line(f, "The number of scenarios is fixed when the workbook is made; the Guide says how to re-purpose one.")
-        top = f.row
-        b.text(ws, top, 0, "Scenario", s.th)
-        cols = [1 + k for k in range(S)]
-        for k, c in enumerate(cols):
-            b.text(ws, top, c, f"Scenario {k + 1}", s.th)
-        r = top + 1
-        levels, streams = self.content.levels, self.content.streams
-        self.scen_rows: dict[str, int] = {}
-
-        def input_row(key: str, label: str, values: list[Any], style: Any, rule: dict[str, Any] | None,
-                      name: Callable[[str], str], label_style: Any = None) -> None:
-            nonlocal r
-            b.text(ws, r, 0, label, label_style or s.label)
-            for sc, c, v in zip(self.scenarios, cols, values):
-                if isinstance(v, str) or v is None:
-                    b.text(ws, r, c, v, style)
-                else:
-                    b.number(ws, r, c, v, style)
-                b.define_cell(name(sc.id), ASSUME, r, c)
-            if rule:
-                b.validate(ws, r, cols[0], r, cols[-1], (as_percent(rule) if style is s.in_pct else rule) or {})
-            self.scen_rows[key] = r
-            r += 1
-
-        def sub(label: str) -> None:
-            nonlocal r
-            b.text(ws, r, 0, label, s.label_b)
-            r += 1
-
-        input_row("id", "Short name in the defined names (fixed)", [sc.id for sc in self.scenarios], s.calc_text, None,
-                  lambda sid: f"Scen_{sid}_Id")
-        b.define("Scen_Ids", abs_range(ASSUME, r - 1, cols[0], r - 1, cols[-1]))
-        ws.set_row(r - 1, None, None, {"hidden": True})  # the ids the names are built on: read back, never shown
-        input_row("name", "Name (shown in the Scenario View dropdown)", [sc.name for sc in self.scenarios], s.in_text,
-                  {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 200, "input_title": "Scenario name",
-                   "input_message": "A short name, different from the other scenarios' names. The Scenario View dropdown lists these."},
-                  lambda sid: f"Scen_{sid}_Name")
-        b.define("Scen_Names", abs_range(ASSUME, r - 1, cols[0], r - 1, cols[-1]))
-        descs = [sc.description for sc in self.scenarios]
-        input_row("desc", "Description", descs, s.in_wrap,
-                  {"validate": "any", "input_title": "Description", "input_message": "What this scenario assumes, in a sentence or two."},
-                  lambda sid: f"Scen_{sid}_Desc")
-        b.define("Scen_Descs", abs_range(ASSUME, r - 1, cols[0], r - 1, cols[-1]))
-        longest = max([len(d or "") for d in descs] + [1])
-        ws.set_row(r - 1, min(165, 14 * max(2, longest // 20 + 1)))
-        sub("Share of each confidence level received (blank = its probability)")
-        for lv in levels:
-            input_row(f"real_{lv.id}", f"    {lv.label}", [(sc.realization or {}).get(lv.id) for sc in self.scenarios], s.in_pct,
-                      number_rule("decimal", 0, 1, "Realization", f"Share of {lv.label.lower()} money received in this scenario, 0% to 100%. Blank = the probability above."),
-                      lambda sid, lv=lv: f"Scen_{sid}_Real_{lv.id}")
-        sub("Funding stream multipliers (100% = as planned)")
-        for st in streams:
-            input_row(f"mult_{st.id}", f"    {st.label}", [multiplier(sc, st.id) for sc in self.scenarios], s.in_pct,
-                      number_rule("decimal", 0, None, "Stream multiplier", f"Scales all {st.label.lower()} in this scenario, e.g. 90% for a 10% cut. Blank = 100%."),
-                      lambda sid, st=st: f"Scen_{sid}_Mult_{st.id}")
-        sub("Costs")
-        input_row("growth", "    Salary growth (blank = the general rate above)", [sc.salary_growth for sc in self.scenarios], s.in_pct,
-                  number_rule("decimal", -0.5, 1, "Salary growth", "This scenario's yearly raise. Blank = the general salary growth; 0% counts as given."),
-                  lambda sid: f"Scen_{sid}_SalaryGrowth")
-        input_row("expmult", "    Expense multiplier (100% = as planned)", [sc.expense_multiplier for sc in self.scenarios], s.in_pct,
-                  number_rule("decimal", 0, None, "Expense multiplier", "Scales non-personnel expenses in this scenario. Blank = 100%."),
-                  lambda sid: f"Scen_{sid}_ExpenseMult")
-        self.scen_input_block = (top + 1, r - 1)
-
-        # ---- what each scenario uses (calculated from the inputs above)
-        f.row = r
-        f.heading("What each scenario uses (calculated)")
-        r = f.row
-        b.text(ws, r, 0, "Scenario", s.th)
-        for sc, c in zip(self.scenarios, cols):
-            b.formula(ws, r, c, f"Scen_{sc.id}_Name", sc.name, s.th)
-        r += 1
-        par_first = r
-        for lv in levels:
-            b.text(ws, r, 0, f"Realization: {lv.label}", s.label)
-            prob_cell = xl_rowcol_to_cell(conf.row(self.content.level_ids.index(lv.id)), conf.col("prob"), True, True)
-            for sc, c in zip(self.scenarios, cols):
-                inp = xl_rowcol_to_cell(self.scen_rows[f"real_{lv.id}"], c)
-                b.formula(ws, r, c, f'IF({inp}="",{prob_cell},{inp})', realization(self.p, sc)[lv.id], s.calc_pct0)
-            r += 1
-        for sc, c in zip(self.scenarios, cols):
-            b.define(f"Par_{sc.id}_Real", abs_range(ASSUME, par_first, c, r - 1, c))
-        mult_first = r
-        for st in streams:
-            b.text(ws, r, 0, f"Multiplier: {st.label}", s.label)
-            for sc, c in zip(self.scenarios, cols):
-                inp = xl_rowcol_to_cell(self.scen_rows[f"mult_{st.id}"], c)
-                b.formula(ws, r, c, f'IF({inp}="",1,{inp})', multiplier(sc, st.id), s.calc_pct0)
-            r += 1
-        for sc, c in zip(self.scenarios, cols):
-            b.define(f"Par_{sc.id}_Mult", abs_range(ASSUME, mult_first, c, r - 1, c))
-        b.text(ws, r, 0, "Salary growth", s.label)
-        for sc, c in zip(self.scenarios, cols):
-            inp = xl_rowcol_to_cell(self.scen_rows["growth"], c)
-            b.formula(ws, r, c, f'IF({inp}="",In_SalaryGrowth,{inp})', salary_growth(self.p, sc), s.calc_pct0)
-            b.define_cell(f"Par_{sc.id}_Growth", ASSUME, r, c)
-        r += 1
-        b.text(ws, r, 0, "Expense multiplier", s.label)
-        for sc, c in zip(self.scenarios, cols):
-            inp = xl_rowcol_to_cell(self.scen_rows["expmult"], c)
-            b.formula(ws, r, c, f'IF({inp}="",1,{inp})', sc.expense_multiplier, s.calc_pct0)
-            b.define_cell(f"Par_{sc.id}_ExpMult", ASSUME, r, c)
-        r += 1
-        self.par_block = (par_first, r - 1)
+        """Assumptions, top to bottom: each part starts where the Form cursor of the part above left off."""
+        ws, S, n = self.ws[ASSUME], len(self.scenarios), self.n
+        self._title(ws, self.words.sheet("assumptions"))
+        f = Form(self.book, ws, row=3)
+        self._horizon(f)
+        self._rates(f)
+        self._confidence(f)
+        self._scenario_inputs(f)
+        self._scenario_params(f)
         ws.set_column(0, 0, 46)
         ws.set_column(1, max(S, n, 3), 16)
         longest = max(len(sc.name) for sc in self.scenarios)
         ws.set_column(1, S, min(30, max(16, longest * 1.1 + 2)))  # scenario names are not cut off
         ws.freeze_panes(0, 1)
         print_setup(ws, self.org_name)
+
+    def _side_note(self, f: Form, row: int, text: str) -> None:
+        """A note right of a line's unit, in the subtitle style (Form's own note style wraps)."""
+        self.book.text(f.ws, row, f.value_col + 2, text, self.s.subtitle)
+
+    def _note_line(self, f: Form, text: str) -> None:
+        """A note on a line of its own, not wrapped inside the label column."""
+        self.book.text(f.ws, f.row, f.label_col, text, self.s.subtitle)
+        f.row += 1
+
+    def _horizon(self, f: Form) -> None:
+        """The horizon: the number of years, year 1's fiscal year, and the rows of year numbers and
+        fiscal-year labels (Yr_Index, Yr_Label) that every year column of the workbook links to."""
+        b, s, ws, n, w = self.book, self.s, f.ws, self.n, self.words.sheet("assumptions")
+        f.heading(w.heading("horizon"), gap=0)
+        line = w.line("years")
+        self._side_note(f, f.formula(line.label, "In_Years", "COLUMNS(Yr_Index)", n, s.calc_text, line.unit), line.note)
+        first_fy = "" if self.blank else self.p.organization.first_fy
+        line = w.line("first_fy")
+        r = f.formula(line.label, "Yr_FirstFY",
+                      'IF(In_FYStart="","",YEAR(In_FYStart)+IF(AND(MONTH(In_FYStart)=1,DAY(In_FYStart)=1),0,1))',
+                      first_fy, s.calc_text, line.unit)
+        self._side_note(f, r, line.note)
+        cols = self._year_cols(self.yr_first_col)
+        self.yr_index_row = f.row
+        b.text(ws, f.row, f.label_col, w.line("year_index").label, s.label_b)
+        for t, c in enumerate(cols):
+            b.number(ws, f.row, c, t + 1, s.calc_text)
+        b.define("Yr_Index", abs_range(ASSUME, f.row, cols[0], f.row, cols[-1]))
+        f.row += 1
+        self.yr_label_row = f.row
+        b.text(ws, f.row, f.label_col, w.line("year_label").label, s.label_b)
+        for t, c in enumerate(cols):
+            idx = xl_rowcol_to_cell(self.yr_index_row, c, row_abs=True)
+            b.formula(ws, f.row, c, f'IF(Yr_FirstFY="","Year "&{idx},"FY"&(Yr_FirstFY+{idx}-1))', self.labels[t], s.out_text)
+        b.define("Yr_Label", abs_range(ASSUME, f.row, cols[0], f.row, cols[-1]))
+        f.row += 1
+
+    def _rates(self, f: Form) -> None:
+        """Cash and rates: one validated input line per entry of RATES."""
+        a, pr = self.p.assumptions, self.p.projections
+        values = {"starting_cash": pr.starting_cash, "reserve_months": self.p.full_cost.reserves.months,
+                  "benefits_rate": a.benefits_rate, "salary_growth": a.salary_growth,
+                  "expense_inflation": a.expense_inflation, "indirect_cap": a.funder_indirect_cap}
+        w = self.words.sheet("assumptions")
+        f.heading(w.heading("cash_rates"))
+        for key, name, style, low, high in RATES:
+            line = w.line(key)
+            rule = number_rule("decimal", low, high, line.title or line.label, line.help)
+            self._side_note(f, f.number(line.label, name, values[key], getattr(self.s, style), rule, line.unit), line.note)
+
+    def _confidence(self, f: Form) -> None:
+        """The confidence table (Conf): each level's probability, placed at the cursor."""
+        w = self.words.sheet("assumptions")
+        f.heading(w.heading("confidence"))
+        self._note_line(f, w.note_text("confidence"))
+        self.conf = replace(self.conf, top=f.row)
+        prob = self.p.probability()
+        write_table(self.book, f.ws, self.conf,
+                    [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help")} for lv in self.content.levels])
+        f.row = self.conf.last + 1
+
+    def _confidence_table(self) -> Table:
+        """The confidence table's columns (its row is the Form cursor's when it is written)."""
+        w = self.words.sheet("assumptions")
+        return Table(ASSUME, "Conf", 0, 0, [
+            self._col(w, "level", 34, "calc_text", "calc"), self._col(w, "prob", 14, "in_pct", "decimal", 0, 1),
+            self._col(w, "help", 14, "subtitle", "calc"), source_note(),
+        ], len(self.content.levels))
+
+    def _scenario_range(self, row: int) -> str:
+        """A row of the scenario table across the scenario columns."""
+        return abs_range(ASSUME, row, self.scen_cols[0], row, self.scen_cols[-1])
+
+    def _scenario_row(self, f: Form, key: str, label: str, values: list[Any], style: Any,
+                      rule: dict[str, Any] | None, name: str, label_style: Any = None) -> int:
+        """One input line of the scenario table: a cell per scenario, each its own defined name
+        (`name` with {sid} for the scenario id); the row is remembered under `key` for the checks."""
+        b, ws, r = self.book, f.ws, f.row
+        b.text(ws, r, f.label_col, label, label_style or self.s.label)
+        for sc, c, v in zip(self.scenarios, self.scen_cols, values):
+            if isinstance(v, str) or v is None:
+                b.text(ws, r, c, v, style)
+            else:
+                b.number(ws, r, c, v, style)
+            b.define_cell(name.format(sid=sc.id), ASSUME, r, c)
+        if rule:
+            b.validate(ws, r, self.scen_cols[0], r, self.scen_cols[-1], (as_percent(rule) if style is self.s.in_pct else rule) or {})
+        self.scen_rows[key] = r
+        f.row += 1
+        return r
+
+    def _sub(self, f: Form, label: str) -> None:
+        """A bold sub-heading line inside the scenario table."""
+        self.book.text(f.ws, f.row, f.label_col, label, self.s.label_b)
+        f.row += 1
+
+    def _scenario_inputs(self, f: Form) -> None:
+        """The scenario table: one column per scenario, so changing a scenario is editing its column."""
+        b, s, ws, w = self.book, self.s, f.ws, self.words.sheet("assumptions")
+        f.heading(w.heading("scenarios"))
+        self._note_line(f, w.note_text("scenarios"))
+        self._note_line(f, w.note_text("scenario_count"))
+        b.text(ws, f.row, f.label_col, w.line("scenario").label, s.th)
+        for k, c in enumerate(self.scen_cols):
+            b.text(ws, f.row, c, w.word("scenario_n", k=k + 1), s.th)
+        f.row += 1
+        self._scenario_names(f)
+        self._scenario_shares(f)
+
+    def _scenario_names(self, f: Form) -> None:
+        """Id (hidden: the defined names are built on it), name and description of each scenario."""
+        b, s, ws, w = self.book, self.s, f.ws, self.words.sheet("assumptions")
+        r = self._scenario_row(f, "id", w.line("id").label, [sc.id for sc in self.scenarios], s.calc_text, None, "Scen_{sid}_Id")
+        b.define("Scen_Ids", self._scenario_range(r))
+        ws.set_row(r, None, None, {"hidden": True})  # the ids the names are built on: read back, never shown
+        name = w.line("name")
+        r = self._scenario_row(f, "name", name.label, [sc.name for sc in self.scenarios], s.in_text,
+                               {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 200,
+                                "input_title": name.title or name.label, "input_message": name.help}, "Scen_{sid}_Name")
+        b.define("Scen_Names", self._scenario_range(r))
+        descs, desc = [sc.description for sc in self.scenarios], w.line("desc")
+        r = self._scenario_row(f, "desc", desc.label, descs, s.in_wrap,
+                               {"validate": "any", "input_title": desc.title or desc.label, "input_message": desc.help}, "Scen_{sid}_Desc")
+        b.define("Scen_Descs", self._scenario_range(r))
+        longest = max([len(d or "") for d in descs] + [1])
+        ws.set_row(r, min(165, 14 * max(2, longest // 20 + 1)))
+
+    def _share_rule(self, key: str, low: float, high: float | None, **values: str) -> dict[str, Any]:
+        """The validation of a scenario-table line, worded by its line `key` ({placeholders} from values)."""
+        line = self.words.sheet("assumptions").line(key)
+        return number_rule("decimal", low, high, line.title or line.label, line.help.format(**values))
+
+    def _scenario_shares(self, f: Form) -> None:
+        """Each scenario's realization shares, stream multipliers, salary growth and expense multiplier."""
+        s, scs, w = self.s, self.scenarios, self.words.sheet("assumptions")
+        self._sub(f, w.heading("shares"))
+        for lv in self.content.levels:
+            self._scenario_row(f, f"real_{lv.id}", INDENT + lv.label, [(sc.realization or {}).get(lv.id) for sc in scs], s.in_pct,
+                               self._share_rule("realization", 0, 1, level=lv.label.lower()), f"Scen_{{sid}}_Real_{lv.id}")
+        self._sub(f, w.heading("multipliers"))
+        for st in self.content.streams:
+            self._scenario_row(f, f"mult_{st.id}", INDENT + st.label, [multiplier(sc, st.id) for sc in scs], s.in_pct,
+                               self._share_rule("multiplier", 0, None, stream=st.label.lower()), f"Scen_{{sid}}_Mult_{st.id}")
+        self._sub(f, w.heading("costs"))
+        self._scenario_row(f, "growth", INDENT + w.line("growth").label, [sc.salary_growth for sc in scs], s.in_pct,
+                           self._share_rule("growth", -0.5, 1), "Scen_{sid}_SalaryGrowth")
+        self._scenario_row(f, "expmult", INDENT + w.line("expmult").label, [sc.expense_multiplier for sc in scs], s.in_pct,
+                           self._share_rule("expmult", 0, None), "Scen_{sid}_ExpenseMult")
+
+    def _scenario_params(self, f: Form) -> None:
+        """What each scenario uses, calculated from its inputs: a blank share falls back to its level's
+        probability, a blank multiplier to 100%, a blank salary growth to the general rate."""
+        b, s, ws, scs, w = self.book, self.s, f.ws, self.scenarios, self.words.sheet("assumptions")
+        f.heading(w.heading("uses"))
+        b.text(ws, f.row, f.label_col, w.line("scenario").label, s.th)
+        for sc, c in zip(scs, self.scen_cols):
+            b.formula(ws, f.row, c, f"Scen_{sc.id}_Name", sc.name, s.th)
+        f.row += 1
+        first, reals = f.row, [realization(self.p, sc) for sc in scs]
+        for i, lv in enumerate(self.content.levels):
+            prob = xl_rowcol_to_cell(self.conf.row(i), self.conf.col("prob"), True, True)
+            self._param_row(f, w.word("par_realization", level=lv.label), f"real_{lv.id}", prob, [real[lv.id] for real in reals])
+        self._param_ranges(first, f.row - 1, "Par_{sid}_Real")
+        first = f.row
+        for st in self.content.streams:
+            self._param_row(f, w.word("par_multiplier", stream=st.label), f"mult_{st.id}", "1", [multiplier(sc, st.id) for sc in scs])
+        self._param_ranges(first, f.row - 1, "Par_{sid}_Mult")
+        self._param_row(f, w.line("par_growth").label, "growth", "In_SalaryGrowth", [salary_growth(self.p, sc) for sc in scs],
+                        "Par_{sid}_Growth")
+        self._param_row(f, w.line("par_expmult").label, "expmult", "1", [sc.expense_multiplier for sc in scs], "Par_{sid}_ExpMult")
+
+    def _param_row(self, f: Form, label: str, key: str, default: str, values: list[Any], name: str = "") -> None:
+        """One calculated line: each scenario's input on row `key`, or `default` when it is blank."""
+        b, ws = self.book, f.ws
+        b.text(ws, f.row, f.label_col, label, self.s.label)
+        for sc, c, v in zip(self.scenarios, self.scen_cols, values):
+            inp = xl_rowcol_to_cell(self.scen_rows[key], c)
+            b.formula(ws, f.row, c, f'IF({inp}="",{default},{inp})', v, self.s.calc_pct0)
+            if name:
+                b.define_cell(name.format(sid=sc.id), ASSUME, f.row, c)
+        f.row += 1
+
+    def _param_ranges(self, first: int, last: int, name: str) -> None:
+        """Each scenario's column of a group of calculated lines, under one name per scenario."""
+        for sc, c in zip(self.scenarios, self.scen_cols):
+            self.book.define(name.format(sid=sc.id), abs_range(ASSUME, first, c, last, c))
 
     def _year_header(self, ws: Worksheet, table: Table, keys: list[str]) -> None:
         """Replace the static headers of a table's year columns with live fiscal-year labels."""
@@ -432,22 +614,21 @@ class ProjectionsBuilder:
         for sc in self.scenarios:
             self.book.formula(ws, table.top, table.col(f"{prefix}{sc.id}"), f"Scen_{sc.id}_Name", sc.name, self.s.th)
 
+    def _revenue_table(self) -> Table:
+        """The Revenue table: a source per row, an amount column per year."""
+        w = self.words.sheet("revenue")
+        cols = [self._col(w, "name", 36, "in_text"), self._col(w, "stream", 24, "in_text", "list"),
+                self._col(w, "confidence", 13, "in_text", "list"), self._col(w, "restricted", 11, "in_flag", "list")]
+        cols += [self._col(w, "year", 13, "in_money", "decimal", 0, None, name=f"y{t}", t=t) for t in range(1, self.n + 1)]
+        cols.append(self._col(w, "total", 14, "calc_money", "calc"))
+        return Table(REV, "Rev", 4, 0, cols + [source_note()], self.cap.revenue)
+
     def _revenue(self) -> None:
-        b, s, ws, n = self.book, self.s, self.ws[REV], self.n
-        self._title(ws, "Revenue", "Every source of money for the backbone, with its funding stream, how sure it is, and the amount "
-                                   "expected in each year. Scenarios count each amount by its confidence level and stream.")
+        """Revenue: the sources, their live fiscal-year headers and dropdowns; Rev_Amounts is what the blocks read."""
+        b, s, ws, n, t_ = self.book, self.s, self.ws[REV], self.n, self.rev
+        w = self.words.sheet("revenue")
+        self._title(ws, w)
         ykeys = [f"y{t}" for t in range(1, n + 1)]
-        cols = [
-            Column("name", "Source", 36, "in_text", "The funder or contract. Leave the row empty when not used."),
-            Column("stream", "Funding stream", 24, "in_text", None),
-            Column("confidence", "Confidence", 13, "in_text", None),
-            Column("restricted", "Restricted?", 11, "in_flag", None),
-        ]
-        for t, key in enumerate(ykeys, start=1):
-            cols.append(Column(key, f"Year {t}", 13, "in_money", None,
-                               number_rule("decimal", 0, None, "Amount", f"Amount expected in projection year {t} (0 or more), before confidence is applied.")))
-        cols.append(Column("total", "Total, all years", 14, "calc_money", is_input=False))
-        t_ = Table(REV, "Rev", 4, 0, cols + [source_note()], self.cap.revenue)
         revs = self.p.revenue
         rows = []
         for src in revs:
@@ -462,18 +643,15 @@ class ProjectionsBuilder:
                       lambda i, d: sum(revs[i].amount(t) for t in range(1, n + 1)) if i < len(revs) else 0.0, s.calc_money),
         })
         self._year_header(ws, t_, ykeys)
-        b.text(ws, t_.top - 1, first, "Amount expected in each year (before confidence)", s.label_b)
+        b.text(ws, t_.top - 1, first, w.heading("years"), s.label_b)
         b.define("Rev_Amounts", abs_range(REV, t_.first, first, t_.last, last))
-        table_dropdown(b, ws, t_, "stream", "List_Streams", "Funding stream", "Where the money comes from.")
-        table_dropdown(b, ws, t_, "confidence", "List_Levels", "Confidence",
-                       "How sure the money is: committed, likely, possible or prospect.")
-        table_dropdown(b, ws, t_, "restricted", "List_YesNo", "Restricted?",
-                       "Yes when the funder limits what the money may pay for.")
+        self._dropdown(w, t_, "stream", "List_Streams")
+        self._dropdown(w, t_, "confidence", "List_Levels")
+        self._dropdown(w, t_, "restricted", "List_YesNo")
         ws.set_row(t_.top, 30)
         ws.freeze_panes(t_.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t_.top, t_.top))
         print_filled(ws, t_, len(rows))
-        self.rev = t_
 
     def _span_formulas(self, t: Table, used: str, items: list[Any]) -> dict[str, Any]:
         """'From year' / 'to year' helper columns: blank start = 1, blank end = the last year; 0 for an unused row
@@ -492,37 +670,33 @@ class ProjectionsBuilder:
                    lambda i, d: (items[i].end_year or self.n) if used_value(i) else 0, s.calc_int),
         }
 
-    @staticmethod
-    def _year_rule(title: str, message: str) -> dict[str, Any]:
+    def _year_rule(self, title: str, message: str) -> dict[str, Any]:
+        """A projection year from 1 to In_Years (the error words are shared by every input table)."""
+        w = self.words.sheet("input_tables")
         return {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": "=In_Years",
-                "input_title": title, "input_message": message, "error_title": "Check this year",
-                "error_message": "Enter a projection year from 1 to the number of years on Assumptions."}
+                "input_title": title, "input_message": message, "error_title": w.word("year_error_title"),
+                "error_message": w.word("year_error")}
+
+    def _staff_table(self) -> Table:
+        """The Staffing Plan table: a position per row, a share column per function and a Yes/No column per scenario."""
+        w = self.words.sheet("staffing")
+        cols = [self._col(w, "title", 30, "in_text"), self._col(w, "fte", 7, "in_dec", "decimal", 0, MAX_FTE),
+                self._col(w, "salary", 13, "in_money", "decimal", 0, None), self._col(w, "in_kind", 8, "in_flag", "list")]
+        cols += [self._col(w, "share", 11, "in_pct", "decimal", 0, 1, name=f"share_{fn.id}",
+                                 function=fn.label, function_lc=fn.label.lower())
+                 for fn in self.content.functions]
+        cols += [self._col(w, "share_total", 9, "calc_pct", "calc"),
+                 self._col(w, "start", 8, "in_int", "year"), self._col(w, "end", 8, "in_int", "year")]
+        cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag") for sc in self.scenarios]
+        cols += [self._col(w, "from", 9, "calc_int", "calc"), self._col(w, "to", 9, "calc_int", "calc")]
+        return Table(STAFF, "Staff", 4, 0, cols + [source_note()], self.cap.staff)
 
     def _staffing(self) -> None:
-        b, s, ws = self.book, self.s, self.ws[STAFF]
+        """Staffing Plan: positions, their function shares (flagged red unless 100%) and scenario flags."""
+        b, s, ws, t = self.book, self.s, self.ws[STAFF], self.staff
         fids = self.content.function_ids
-        self._title(ws, "Staffing Plan", "Every position the backbone relies on over the projection, in-kind ones too, with the years it "
-                                         "is filled and the scenarios it belongs to. In-kind positions are left out of the cash projections.")
-        cols = [
-            Column("title", "Position title", 30, "in_text", "Job title. Leave the row empty when not used."),
-            Column("fte", "FTE", 7, "in_dec", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).",
-                   number_rule("decimal", 0, MAX_FTE, "FTE", "Full-time equivalent, above 0 and at most 1.5 (1 = full time).")),
-            Column("salary", "Annual salary (1.0 FTE, year 1)", 13, "in_money", "Year-1 salary for a full-time person in this role.",
-                   number_rule("decimal", 0, None, "Salary", "Year-1 salary for a full-time person in this role; it grows by the scenario's salary growth.")),
-            Column("in_kind", "In-kind?", 8, "in_flag", None),
-        ]
-        for fn in self.content.functions:
-            cols.append(Column(f"share_{fn.id}", f"{fn.label} %", 11, "in_pct", f"Share of this position's time on {fn.label.lower()}.",
-                               number_rule("decimal", 0, 1, "Share of time", f"Share of this position's time on {fn.label.lower()} (0% to 100%).")))
-        cols += [
-            Column("share_total", "Shares total", 9, "calc_pct", is_input=False),
-            Column("start", "Start year", 8, "in_int", None, self._year_rule("Start year", "Projection year the position starts (1 = first year). Blank = year 1.")),
-            Column("end", "End year", 8, "in_int", None, self._year_rule("End year", "Last projection year of the position. Blank = to the end of the projection.")),
-        ]
-        cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag", None) for sc in self.scenarios]
-        cols += [Column("from", "From year (used)", 9, "calc_int", is_input=False),
-                 Column("to", "To year (used)", 9, "calc_int", is_input=False)]
-        t = Table(STAFF, "Staff", 4, 0, cols + [source_note()], self.cap.staff)
+        w = self.words.sheet("staffing")
+        self._title(ws, w)
         staff = self.p.staff
         rows = []
         for st in staff:
@@ -539,12 +713,11 @@ class ProjectionsBuilder:
             **self._span_formulas(t, "fte", staff),
         }
         write_table(b, ws, t, rows, formulas, live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
-        self._scenario_headers(ws, t, "inc_", "In scenario? (blank = Yes)")
-        b.text(ws, t.top - 1, first_share, "Share of time on each function (adds up to 100%)", s.label_b)
-        table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?",
-                       "Yes when a partner or host pays this position, not the backbone. In-kind positions are not in the cash projections.")
+        self._scenario_headers(ws, t, "inc_", w.heading("scenarios"))
+        b.text(ws, t.top - 1, first_share, w.heading("shares"), s.label_b)
+        self._dropdown(w, t, "in_kind", "List_YesNo")
         for sc in self.scenarios:
-            table_dropdown(b, ws, t, f"inc_{sc.id}", "List_YesNo", "In this scenario?", "Yes when this position is part of the scenario. Blank counts as Yes.")
+            self._dropdown(w, t, "inc", "List_YesNo", f"inc_{sc.id}")
         c_title, c_tot = t.col("title"), t.col("share_total")
         ws.conditional_format(t.first, c_tot, t.last, c_tot, {
             "type": "formula",
@@ -554,146 +727,126 @@ class ProjectionsBuilder:
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
         print_filled(ws, t, len(rows))
-        self.staff = t
+
+    def _expense_table(self) -> Table:
+        """The Expenses table: a non-personnel cost per row, with the years it runs."""
+        w = self.words.sheet("expenses")
+        return Table(EXP, "Exp", 4, 0, [
+            self._col(w, "name", 34, "in_text"), self._col(w, "category", 24, "in_text", "list"),
+            self._col(w, "amount", 13, "in_money", "decimal", 0, None), self._col(w, "function", 28, "in_text", "list"),
+            self._col(w, "in_kind", 8, "in_flag", "list"), self._col(w, "start", 8, "in_int", "year"),
+            self._col(w, "end", 8, "in_int", "year"), self._col(w, "from", 9, "calc_int", "calc"),
+            self._col(w, "to", 9, "calc_int", "calc"), source_note(),
+        ], self.cap.expenses)
 
     def _expenses(self) -> None:
-        b, ws = self.book, self.ws[EXP]
-        self._title(ws, "Expenses", "Non-personnel costs as year-1 annual amounts, in-kind ones too, with the years they run. "
-                                    "They grow by expense inflation; in-kind costs are left out of the cash projections.")
-        t = Table(EXP, "Exp", 4, 0, [
-            Column("name", "Expense", 34, "in_text", "What the cost is. Leave the row empty when not used."),
-            Column("category", "Category", 24, "in_text", None),
-            Column("amount", "Year-1 amount", 13, "in_money", None,
-                   number_rule("decimal", 0, None, "Amount", "Annual amount at year-1 prices (0 or more).")),
-            Column("function", "Function", 28, "in_text", None),
-            Column("in_kind", "In-kind?", 8, "in_flag", None),
-            Column("start", "Start year", 8, "in_int", None, self._year_rule("Start year", "Projection year the cost starts. Blank = year 1.")),
-            Column("end", "End year", 8, "in_int", None, self._year_rule("End year", "Last projection year of the cost. Blank = to the end.")),
-            Column("from", "From year (used)", 9, "calc_int", is_input=False),
-            Column("to", "To year (used)", 9, "calc_int", is_input=False),
-            source_note(),
-        ], self.cap.expenses)
+        """Expenses: non-personnel costs with the years they run (from/to helper columns for the blocks)."""
+        b, ws, t = self.book, self.ws[EXP], self.exp
+        w = self.words.sheet("expenses")
+        self._title(ws, w)
         exps = self.p.expenses
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind),
                  "start": e.start_year, "end": e.end_year} for e in exps]
         write_table(b, ws, t, rows, self._span_formulas(t, "amount", exps))
-        table_dropdown(b, ws, t, "category", "List_Categories", "Category", "The kind of cost.")
-        table_dropdown(b, ws, t, "function", "List_FunctionsShared", "Function",
-                       "The function this cost serves, or Shared. Used by the Full Cost Workbook.")
-        table_dropdown(b, ws, t, "in_kind", "List_YesNo", "In-kind?",
-                       "Yes when a partner or host provides this at no cost to the backbone.")
+        self._dropdown(w, t, "category", "List_Categories")
+        self._dropdown(w, t, "function", "List_FunctionsShared")
+        self._dropdown(w, t, "in_kind", "List_YesNo")
         ws.set_row(t.top, 30)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
         print_filled(ws, t, len(rows))
-        self.exp = t
+
+    def _one_time_table(self) -> Table:
+        """The One-time Items table: an item per row, a Yes/No column per scenario."""
+        w = self.words.sheet("one_time")
+        cols = [self._col(w, "name", 36, "in_text"), self._col(w, "year", 8, "in_int", "year"),
+                self._col(w, "amount", 13, "in_signed", "decimal")]
+        cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag") for sc in self.scenarios]
+        return Table(ONE, "OT", 5, 0, cols + [source_note()], self.cap.one_time)
 
     def _one_time(self) -> None:
-        b, s, ws = self.book, self.s, self.ws[ONE]
-        self._title(ws, "One-time Items", "Costs that happen once, in one year (a strategic plan, a leadership transition, a repayment). "
-                                          "A negative amount is one-time income. Limit an item to some scenarios with the Yes/No columns.")
+        """One-time Items: a ready-made item as an example, then the items with their scenario flags."""
+        b, s, ws, t = self.book, self.s, self.ws[ONE], self.ot
+        w = self.words.sheet("one_time")
+        self._title(ws, w)
         preset = self.content.presets[0] if self.content.presets else None
         if preset is not None:
-            b.text(ws, 2, 0, f"Ready-made item: {preset.text('name') or preset.label}. {preset.text('typical_amount_note')} {preset.text('help')}", s.subtitle)
-        cols = [
-            Column("name", "Item", 36, "in_text", "What it is. Leave the row empty when not used."),
-            Column("year", "Year", 8, "in_int", None, self._year_rule("Year", "The projection year in which it happens.")),
-            Column("amount", "Amount", 13, "in_signed", None,
-                   number_rule("decimal", None, None, "Amount", "The cost in that year; a negative amount is one-time income.")),
-        ]
-        cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag", None) for sc in self.scenarios]
-        t = Table(ONE, "OT", 5, 0, cols + [source_note()], self.cap.one_time)
+            b.text(ws, 2, 0, w.word("preset", name=preset.text("name") or preset.label, amount_note=preset.text("typical_amount_note"),
+                                    help=preset.text("help")), s.subtitle)
         items = self.p.projections.one_time
         rows = [{"name": o.name, "year": o.year, "amount": o.amount,
                  **{f"inc_{sc.id}": _flag(o.scenarios is None or sc.id in o.scenarios) for sc in self.scenarios}} for o in items]
         write_table(b, ws, t, rows, live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
-        self._scenario_headers(ws, t, "inc_", "In scenario? (blank = Yes)")
+        self._scenario_headers(ws, t, "inc_", w.heading("scenarios"))
         for sc in self.scenarios:
-            table_dropdown(b, ws, t, f"inc_{sc.id}", "List_YesNo", "In this scenario?", "Yes when this item is part of the scenario. Blank counts as Yes.")
+            self._dropdown(w, t, "inc", "List_YesNo", f"inc_{sc.id}")
         ws.set_row(t.top, 30)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
         print_filled(ws, t, len(rows))
-        self.ot = t
 
     # ------------------------------------------------------------------ calculations
 
     def _calculations(self) -> None:
-        b, s, ws, n = self.book, self.s, self.ws[CALC], self.n
-        self._layout()
-        ws.set_column(0, 0, 50)
-        ws.set_column(1, 1, 12)
-        ws.set_column(2, 1 + n, 13)
-        ws.set_column(self.c_name, self.c_name, 30)
-        if len(self.scenarios) > n + 1:  # the factor table's scenario columns reach past the names
-            ws.set_column(self.c_name + 1, 1 + len(self.scenarios), 13)
-        self._title(ws, "Calculations", "One block per scenario; each row has one formula, the same in every year column. "
-                                        "The names in the last column are the workbook's defined names for the results. "
-                                        "Below the blocks: each revenue source's factor in every scenario (one column per scenario).")
+        """Calculations: the header rows, one block per scenario, then the factor and realized-revenue tables
+        the blocks read; only the blocks print, a page each."""
+        b, s, ws, n, L = self.book, self.s, self.ws[CALC], self.n, self.calc
+        ws.set_column(L.c_lab, L.c_lab, 50)
+        ws.set_column(L.c_aux, L.c_aux, 12)
+        ws.set_column(L.c_y0, L.c_y0 + n - 1, 13)
+        ws.set_column(L.c_name, L.c_name, 30)
+        if max(L.fac_col.values()) > L.c_name:  # the factor table's scenario columns reach past the names
+            ws.set_column(L.c_name + 1, max(L.fac_col.values()), 13)
+        self._title(ws, self.words.sheet("calculations"))
         master_banner(b, ws, 2, 0, self.status)
-        b.text(ws, self.hdr_row, 0, "Fiscal year", s.th)
-        b.text(ws, self.hdr_row, 1, "Start", s.th)
-        self._label_formula(CALC, self.hdr_row, self.c_y0, s.th)
-        b.text(ws, self.hdr_row, self.c_name, "Defined name", s.th)
-        b.text(ws, self.yr_row, 0, "Projection year", s.label)
-        self._index_row(CALC, self.yr_row, self.c_y0)
-        for k, (sc, top) in enumerate(zip(self.scenarios, self.tops), start=1):
+        w = self.words.sheet("calculations")
+        b.text(ws, L.hdr_row, L.c_lab, w.column("year_label").header, s.th)
+        b.text(ws, L.hdr_row, L.c_aux, w.column("start").header, s.th)
+        self._label_formula(CALC, L.hdr_row, L.c_y0, s.th)
+        b.text(ws, L.hdr_row, L.c_name, w.column("name").header, s.th)
+        b.text(ws, L.yr_row, L.c_lab, w.line("year_index").label, s.label)
+        self._index_row(CALC, L.yr_row, L.c_y0)
+        for k, (sc, top) in enumerate(zip(self.scenarios, L.tops), start=1):
             self._block(k, sc, top)
         self._factors()
         self._realized()
-        ws.freeze_panes(self.yr_row + 1, 2)
-        print_setup(ws, self.org_name, repeat_rows=(self.hdr_row, self.yr_row))
+        ws.freeze_panes(L.yr_row + 1, L.c_y0)
+        print_setup(ws, self.org_name, repeat_rows=(L.hdr_row, L.yr_row))
         # print the scenario blocks, each starting a page; the revenue factor table under them is a
         # helper whose scenario columns would print under the fiscal-year headings, so it stays on screen
-        ws.print_area(0, 0, self.fac_head - 1, self.c_name)
-        ws.set_h_pagebreaks(self.tops[1:])
-
-    def _layout(self) -> None:
-        """Rows of Calculations, fixed before anything is written there: the scenario blocks, then the
-        revenue factor table (one column per scenario), then each scenario's realized revenue by source
-        and year. Every block reads the tables below it, and the Checks sheet reads the factor table."""
-        if hasattr(self, "tops"):
-            return
-        self.c_lab, self.c_aux, self.c_y0 = 0, 1, 2
-        self.c_name = self.c_y0 + self.n
-        self.hdr_row, self.yr_row = 4, 5
-        lines = len(self.content.stream_ids) + len(ROWS) + 4
-        self.tops = [self.yr_row + 2 + k * (lines + 2) for k in range(len(self.scenarios))]
-        self.fac_head = self.tops[-1] + lines + 2
-        self.fac_first = self.fac_head + 2
-        self.fac_col = {sc.id: self.c_y0 + j for j, sc in enumerate(self.scenarios)}
-        cap = self.cap.revenue
-        self.real_head = {sc.id: self.fac_first + cap + 1 + j * (cap + 2) for j, sc in enumerate(self.scenarios)}
+        ws.print_area(0, 0, L.fac_head - 1, L.c_name)
+        ws.set_h_pagebreaks(L.tops[1:])
 
     def _listed_range(self) -> str:
         """The factor table's 'from the lists?' column: 1 when a revenue row's level and stream are in the lists."""
-        self._layout()
-        return abs_range(CALC, self.fac_first, self.c_aux, self.fac_first + self.rev.capacity - 1, self.c_aux)
+        L = self.calc
+        return abs_range(CALC, L.fac_first, L.c_aux, L.fac_first + self.rev.capacity - 1, L.c_aux)
 
     def _realized_range(self, sid: str, c: int) -> str:
         """A scenario's realized revenue of every source in the year of column c (column relative, rows absolute)."""
-        first = self.real_head[sid] + 1
+        first = self.calc.real_head[sid] + 1
         return f"{col_letter(c)}${first + 1}:{col_letter(c)}${first + self.rev.capacity}"
 
     def _realized(self) -> None:
         """Realized revenue by source and year, one block of rows per scenario: the year's amount on Revenue
         times the source's factor. The blocks' revenue lines sum, filter and take the largest of these
         with SUMIF and MAX, which every spreadsheet program evaluates the same way."""
-        b, s, ws, rev, n = self.book, self.s, self.ws[CALC], self.rev, self.n
-        rev_sheet = quote_sheetname(REV)
+        b, s, ws, rev, n, L = self.book, self.s, self.ws[CALC], self.rev, self.n, self.calc
+        rev_sheet, title = quote_sheetname(REV), self.words.sheet("calculations").word("realized")
         for sc in self.scenarios:
-            head, res = self.real_head[sc.id], self.results[sc.id]
-            b.formula(ws, head, 0, f'"Realized revenue by source: "&Scen_{sc.id}_Name', f"Realized revenue by source: {sc.name}", s.h)
-            for c in range(1, self.c_y0 + n):
+            head, res = L.real_head[sc.id], self.results[sc.id]
+            b.formula(ws, head, L.c_lab, f'"{_quoted(title)}"&Scen_{sc.id}_Name', title + sc.name, s.h)
+            for c in range(L.c_lab + 1, L.c_y0 + n):
                 b.blank(ws, head, c, s.h)
-            fc = self.fac_col[sc.id]
+            fc = L.fac_col[sc.id]
             for i in range(rev.capacity):
                 r = head + 1 + i
-                b.formula(ws, r, 0, f"{xl_rowcol_to_cell(self.fac_first + i, 0, col_abs=True)}", self.p.revenue[i].name if i < len(self.p.revenue) else "", s.calc_text)
-                for t, c in enumerate(self._year_cols(self.c_y0)):
+                name = self.p.revenue[i].name if i < len(self.p.revenue) else ""
+                b.formula(ws, r, L.c_lab, xl_rowcol_to_cell(L.fac_first + i, L.c_lab, col_abs=True), name, s.calc_text)
+                for t, c in enumerate(self._year_cols(L.c_y0)):
                     amount = f"{rev_sheet}!{xl_rowcol_to_cell(rev.row(i), rev.col(f'y{t + 1}'))}"
-                    factor = xl_rowcol_to_cell(self.fac_first + i, fc, col_abs=True)
+                    factor = xl_rowcol_to_cell(L.fac_first + i, fc, col_abs=True)
                     value = res.revenue_by_source[i][t] if i < len(self.p.revenue) else 0.0
                     b.formula(ws, r, c, f"{amount}*{factor}", value, s.calc_money)
                 ws.set_row(r, None, None, {"level": 1})
@@ -702,16 +855,17 @@ class ProjectionsBuilder:
         """What a scenario counts of each revenue source: the realization of its confidence level times the
         multiplier of its stream (0 for a row without a level or stream from the lists). One column per
         scenario, one row per row of the Revenue table; the blocks multiply it by the year's amounts."""
-        b, s, ws, rev = self.book, self.s, self.ws[CALC], self.rev
-        head, first = self.fac_head, self.fac_first
-        last_col = max(self.c_name, max(self.fac_col.values()))
-        b.text(ws, head, 0, "Revenue factor by source (share of its confidence level received x its stream multiplier)", s.h)
-        for c in range(1, last_col + 1):
+        b, s, ws, rev, L = self.book, self.s, self.ws[CALC], self.rev, self.calc
+        head, first = L.fac_head, L.fac_first
+        last_col = max(L.c_name, max(L.fac_col.values()))
+        w = self.words.sheet("calculations")
+        b.text(ws, head, L.c_lab, w.heading("factors"), s.h)
+        for c in range(L.c_lab + 1, last_col + 1):
             b.blank(ws, head, c, s.h)
-        b.text(ws, head + 1, 0, "Source (a row of the Revenue sheet)", s.th)
-        b.text(ws, head + 1, self.c_aux, "Level and stream from the lists?", s.th)
+        b.text(ws, head + 1, L.c_lab, w.column("source").header, s.th)
+        b.text(ws, head + 1, L.c_aux, w.column("listed").header, s.th)
         for sc in self.scenarios:
-            b.formula(ws, head + 1, self.fac_col[sc.id], f"Scen_{sc.id}_Name", sc.name, s.th)
+            b.formula(ws, head + 1, L.fac_col[sc.id], f"Scen_{sc.id}_Name", sc.name, s.th)
         srcs = self.p.revenue
         rev_sheet = quote_sheetname(REV)
         factor = {sc.id: (realization(self.p, sc), sc) for sc in self.scenarios}
@@ -721,61 +875,66 @@ class ProjectionsBuilder:
             conf = f"{rev_sheet}!{rev.cell(i, 'confidence')}"
             strm = f"{rev_sheet}!{rev.cell(i, 'stream')}"
             have = i < len(srcs)
-            b.formula(ws, r, 0, f'IF({name_cell}="","",{name_cell})', srcs[i].name if have else "", s.calc_text)
+            b.formula(ws, r, L.c_lab, f'IF({name_cell}="","",{name_cell})', srcs[i].name if have else "", s.calc_text)
             level, stream = f"MATCH({conf},Conf_level,0)", f"MATCH({strm},List_Streams,0)"
-            b.formula(ws, r, self.c_aux, f"IF(ISNA({level})+ISNA({stream}),0,1)", 1 if have else 0, s.calc_text)
-            listed = xl_rowcol_to_cell(r, self.c_aux, col_abs=True)
+            b.formula(ws, r, L.c_aux, f"IF(ISNA({level})+ISNA({stream}),0,1)", 1 if have else 0, s.calc_text)
+            listed = xl_rowcol_to_cell(r, L.c_aux, col_abs=True)
             for sid, (r_of, sc) in factor.items():
                 value = r_of[srcs[i].confidence] * multiplier(sc, srcs[i].stream) if have else 0.0
-                b.formula(ws, r, self.fac_col[sid], f"IF({listed}=0,0,INDEX(Par_{sid}_Real,{level})*INDEX(Par_{sid}_Mult,{stream}))",
+                b.formula(ws, r, L.fac_col[sid], f"IF({listed}=0,0,INDEX(Par_{sid}_Real,{level})*INDEX(Par_{sid}_Mult,{stream}))",
                           value, s.calc_dec)
             ws.set_row(r, None, None, {"level": 1})
 
     def _block(self, k: int, sc: Scenario, top: int) -> int:
-        """One scenario's block on Calculations; returns its last row."""
-        b, s, ws, n, sid = self.book, self.s, self.ws[CALC], self.n, sc.id
-        res = self.results[sid]
-        streams = self.content.stream_ids
-        keys = [f"Revenue_{st}" for st in streams] + [key for key, _, _ in ROWS] + ["ShortCash", "ShortReserve", "RunwayCash", "RunwayReserve"]
-        row = {key: top + 1 + j for j, key in enumerate(keys)}
-        for key, r in row.items():
-            self.rows[(sid, key)] = r
-        b.formula(ws, top, 0, f'"Scenario {k}: "&Scen_{sid}_Name', f"Scenario {k}: {sc.name}", s.h)
-        for c in range(1, self.c_name):
+        """One scenario's block on Calculations: a heading, the revenue of each stream, the ROWS lines
+        (one formula template each) and the runway; returns its last row."""
+        b, s, ws, L, sid = self.book, self.s, self.ws[CALC], self.calc, sc.id
+        res, w = self.results[sid], self.words.sheet("calculations")
+        keys = [f"Revenue_{st}" for st in self.content.stream_ids] + [key for key, _ in ROWS] + RUNWAY_KEYS
+        ref = BlockRefs({key: top + 1 + j for j, key in enumerate(keys)}, L.yr_row)
+        self.rows.update({(sid, key): r for key, r in ref.rows.items()})
+        head = w.word("block", k=k)
+        b.formula(ws, top, L.c_lab, f'"{_quoted(head)}"&Scen_{sid}_Name', head + sc.name, s.h)
+        for c in range(L.c_lab + 1, L.c_name + 1):
             b.blank(ws, top, c, s.h)
-        b.blank(ws, top, self.c_name, s.h)
-
-        L = {c: col_letter(c) for c in range(self.c_aux, self.c_y0 + n)}.__getitem__  # column letters, looked up once
-
-        def yr(c: int) -> str:
-            return f"{L(c)}${self.yr_row + 1}"
-
-        def at(key: str, c: int) -> str:
-            return f"{L(c)}{row[key] + 1}"
-
-        def line(key: str, label: str, style: Any, formula: Callable[[int], str], values: list[Any], name: str | None) -> None:
-            r = row[key]
-            b.text(ws, r, 0, label, s.label_b if style is s.out_money else s.label)
-            for t, c in enumerate(self._year_cols(self.c_y0)):
-                b.formula(ws, r, c, formula(c), values[t], style)
-            if name:
-                b.define(name, abs_range(CALC, r, self.c_y0, r, self.c_y0 + n - 1))
-                b.text(ws, r, self.c_name, name, s.subtitle)
-
-        # realized revenue of year t: the year's column of the scenario's realized-revenue rows
-        real = lambda c: self._realized_range(sid, c)  # noqa: E731
-        for st in streams:
+        for st in self.content.stream_ids:
             lab = self.lists.cell("Streams", st)
-            line(f"Revenue_{st}", f"Revenue: {self.lists.label('Streams', st)}", s.calc_money0,
-                 lambda c, lab=lab: f"SUMIF(Rev_stream,{lab},{real(c)})",
-                 res.revenue_by_stream[st], f"SP_{sid}_Revenue_{st}")
-        first_st, last_st = row[f"Revenue_{streams[0]}"], row[f"Revenue_{streams[-1]}"]
-        stream_range = lambda c: f"{L(c)}{first_st + 1}:{L(c)}{last_st + 1}"  # noqa: E731
+            self._block_line(ref, f"Revenue_{st}", w.word("stream_revenue", stream=self.lists.label("Streams", st)), s.calc_money0,
+                             partial(lambda c, lab: f"SUMIF(Rev_stream,{lab},{self._realized_range(sid, c)})", lab=lab),
+                             res.revenue_by_stream[st], f"SP_{sid}_Revenue_{st}")
+        formulas = self._block_formulas(sid, ref)
+        for key, kind in ROWS:
+            self._block_line(ref, key, w.line(key).label, self._style(kind), formulas[key], res.rows[key], f"SP_{sid}_{key}")
+        # opening cash in the column before year 1, so EndCash has one shape across the years
+        b.formula(ws, ref.rows["EndCash"], L.c_aux, "In_StartingCash", self.p.projections.starting_cash, s.calc_money0)
+        self._block_runway(sid, ref)
+        return ref.rows["RunwayReserve"]
+
+    def _block_line(self, ref: BlockRefs, key: str, label: str, style: Any, formula: Callable[[int], str],
+                    values: list[Any], name: str | None) -> None:
+        """One line of a block: one formula shape across the year columns, under its defined name."""
+        b, s, ws, L, r = self.book, self.s, self.ws[CALC], self.calc, ref.rows[key]
+        b.text(ws, r, L.c_lab, label, s.label_b if style is s.out_money else s.label)
+        for t, c in enumerate(self._year_cols(L.c_y0)):
+            b.formula(ws, r, c, formula(c), values[t], style)
+        if name:
+            b.define(name, abs_range(CALC, r, L.c_y0, r, L.c_y0 + self.n - 1))
+            b.text(ws, r, L.c_name, name, s.subtitle)
+
+    def _block_formulas(self, sid: str, ref: BlockRefs) -> dict[str, Callable[[int], str]]:
+        """The formula template of each ROWS line of a block, by the column it is written in."""
+        at, yr = ref.at, ref.yr
+        first_st, last_st = f"Revenue_{self.content.stream_ids[0]}", f"Revenue_{self.content.stream_ids[-1]}"
         g, e = f"Par_{sid}_Growth", f"Par_{sid}_ExpMult"
-        staff_mask = lambda c: (f"(Staff_in_kind<>Flag_Yes)*(Staff_from<={yr(c)})*(Staff_to>={yr(c)})"  # noqa: E731
-                                f"*(Staff_inc_{sid}<>Flag_No)")
-        formulas: dict[str, Callable[[int], str]] = {
-            "Revenue": lambda c: f"SUM({stream_range(c)})",
+
+        def real(c: int) -> str:  # realized revenue of the year: the year's column of the realized-revenue rows
+            return self._realized_range(sid, c)
+
+        def staff_mask(c: int) -> str:
+            return f"(Staff_in_kind<>Flag_Yes)*(Staff_from<={yr(c)})*(Staff_to>={yr(c)})*(Staff_inc_{sid}<>Flag_No)"
+
+        return {
+            "Revenue": lambda c: f"SUM({ref.span(first_st, last_st, c)})",
             "Personnel": lambda c: f"SUMPRODUCT(Staff_fte,Staff_salary,{staff_mask(c)})*(1+{g})^({yr(c)}-1)*(1+In_BenefitsRate)",
             "NonPersonnel": lambda c: (f"SUMPRODUCT(Exp_amount,(Exp_in_kind<>Flag_Yes)*(Exp_from<={yr(c)})*(Exp_to>={yr(c)}))"
                                        f"*(1+In_ExpenseInflation)^({yr(c)}-1)*{e}"),
@@ -788,119 +947,138 @@ class ProjectionsBuilder:
             "ReserveGap": lambda c: f"MAX(0,{at('ReserveTarget', c)}-{at('EndCash', c)})",
             "FTE": lambda c: f"SUMPRODUCT(Staff_fte,{staff_mask(c)})",
             "TopSourceShare": lambda c: f"IF({at('Revenue', c)}=0,0,MAX({real(c)})/{at('Revenue', c)})",
-            "TopStreamShare": lambda c: f"IF({at('Revenue', c)}=0,0,MAX({stream_range(c)})/{at('Revenue', c)})",
+            "TopStreamShare": lambda c: f"IF({at('Revenue', c)}=0,0,MAX({ref.span(first_st, last_st, c)})/{at('Revenue', c)})",
             "RestrictedShare": lambda c: f"IF({at('Revenue', c)}=0,0,SUMIF(Rev_restricted,Flag_Yes,{real(c)})/{at('Revenue', c)})",
         }
-        for key, label, kind in ROWS:
-            line(key, label, self._style(kind), formulas[key], res.rows[key], f"SP_{sid}_{key}")
-        # opening cash in the column before year 1, so EndCash has one shape across the years
-        b.formula(ws, row["EndCash"], self.c_aux, "In_StartingCash", self.p.projections.starting_cash, s.calc_money0)
-        # runway: a helper row holds each year's index where it falls short and In_Years+1 where it does not,
-        # so MIN gives the first short year (an error in ending cash shows as an error, never as "none")
+
+    def _block_runway(self, sid: str, ref: BlockRefs) -> None:
+        """The runway: a helper row holds each year's index where cash falls short and In_Years+1 where it
+        does not, so MIN gives the first short year (an error in ending cash shows as an error, never as "none")."""
+        b, s, ws, L, n, at = self.book, self.s, self.ws[CALC], self.calc, self.n, ref.at
+        res, w = self.results[sid], self.words.sheet("calculations")
         ends, target = res.rows["EndCash"], res.rows["ReserveTarget"]
-        for key, label, short in [
-                ("ShortCash", "Year index where cash is below zero (else years + 1)", lambda c: f"{at('EndCash', c)}<0"),
-                ("ShortReserve", "Year index where cash is below the reserve target (else years + 1)",
-                 lambda c: f"{at('EndCash', c)}<{at('ReserveTarget', c)}")]:
-            vals = [t + 1 if (ends[t] < 0 if key == "ShortCash" else ends[t] < target[t]) else n + 1 for t in range(n)]
-            line(key, label, s.calc_text, lambda c, short=short: f"IF({short(c)},{yr(c)},In_Years+1)", vals, None)
-        for key, helper, label in [("RunwayCash", "ShortCash", "Cash runs out (first year below zero)"),
-                                   ("RunwayReserve", "ShortReserve", "First year below the reserve target")]:
-            r = row[key]
-            value = res.runway_cash if key == "RunwayCash" else res.runway_reserve
-            value = self._label_of.get(value, value)
-            first = f"MIN({at(helper, self.c_y0)}:{at(helper, self.c_y0 + n - 1)})"
-            b.text(ws, r, 0, label, s.label_b)
-            b.formula(ws, r, self.c_y0, f'IF(NOT(SP_Complete),"{NOT_APPLICABLE}",IF({first}>In_Years,"{NONE_LABEL}",INDEX(Yr_Label,1,{first})))',
-                      value, s.out_text)
-            b.define_cell(f"SP_{sid}_{key}", CALC, r, self.c_y0)
-            b.text(ws, r, self.c_name, f"SP_{sid}_{key}", s.subtitle)
-        return row["RunwayReserve"]
+        shorts: list[tuple[str, str, Callable[[int], str], list[bool]]] = [
+            ("ShortCash", w.line("ShortCash").label, lambda c: f"{at('EndCash', c)}<0",
+             [ends[t] < 0 for t in range(n)]),
+            ("ShortReserve", w.line("ShortReserve").label,
+             lambda c: f"{at('EndCash', c)}<{at('ReserveTarget', c)}", [ends[t] < target[t] for t in range(n)])]
+        for key, label, short, is_short in shorts:
+            self._block_line(ref, key, label, s.calc_text, partial(lambda c, short: f"IF({short(c)},{ref.yr(c)},In_Years+1)", short=short),
+                             [t + 1 if is_short[t] else n + 1 for t in range(n)], None)
+        for key, helper, value in [("RunwayCash", "ShortCash", res.runway_cash), ("RunwayReserve", "ShortReserve", res.runway_reserve)]:
+            r = ref.rows[key]
+            first = f"MIN({at(helper, L.c_y0)}:{at(helper, L.c_y0 + n - 1)})"
+            b.text(ws, r, L.c_lab, w.line(key).label, s.label_b)
+            b.formula(ws, r, L.c_y0, f'IF(NOT(SP_Complete),"{NOT_APPLICABLE}",IF({first}>In_Years,"{NONE_LABEL}",INDEX(Yr_Label,1,{first})))',
+                      self._label_of.get(value, value), s.out_text)
+            b.define_cell(f"SP_{sid}_{key}", CALC, r, L.c_y0)
+            b.text(ws, r, L.c_name, f"SP_{sid}_{key}", s.subtitle)
 
     # ------------------------------------------------------------------ checks
 
     def _checks(self) -> None:
-        blank_ok = not self.blank
-        fids = self.content.function_ids
-        sids = [sc.id for sc in self.scenarios]
-        number_names = (["Staff_fte", "Staff_salary", "Staff_start", "Staff_end", *[f"Staff_share_{f}" for f in fids],
-                         "Exp_amount", "Exp_start", "Exp_end", "Rev_Amounts", "OT_year", "OT_amount", "Conf_prob"])
-        par_first, par_last = self.scen_rows[f"real_{self.content.level_ids[0]}"], self.scen_rows["expmult"]
-        scen_inputs = abs_range(ASSUME, par_first, 1, par_last, len(sids))
-        # COUNTA-COUNT: the non-empty cells that hold no number (no function over a range inside SUMPRODUCT)
-        text_cols = [f"COUNTA({nm})-COUNT({nm})" for nm in [*number_names, scen_inputs]]
-        scalar_numbers = ["In_StartingCash", "In_ReserveMonths", "In_BenefitsRate", "In_SalaryGrowth", "In_ExpenseInflation"]
-
-        def flags_ok(prefix: str) -> str:
-            return "+".join(f"SUMPRODUCT(({prefix}{sid}<>\"\")*({prefix}{sid}<>Flag_Yes)*({prefix}{sid}<>Flag_No))" for sid in sids) + "=0"
-
-        real_rows = abs_range(ASSUME, self.scen_rows[f"real_{self.content.level_ids[0]}"], 1,
-                              self.scen_rows[f"real_{self.content.level_ids[-1]}"], len(sids))
-        mult_rows = abs_range(ASSUME, self.scen_rows[f"mult_{self.content.stream_ids[0]}"], 1,
-                              self.scen_rows[f"mult_{self.content.stream_ids[-1]}"], len(sids))
-        exp_row = abs_range(ASSUME, self.scen_rows["expmult"], 1, self.scen_rows["expmult"], len(sids))
-        unique = "AND(" + ",".join(f"SUMPRODUCT((Scen_Names=Scen_{sid}_Name)*1)=1" for sid in sids) + ")"
-        span = ("SUMPRODUCT(({t}_{used}<>0)*(({t}_from<1)+({t}_from>In_Years)+({t}_to<{t}_from)+({t}_to>In_Years)))=0")
-        self.checks = [
-            Check("The partnership has a name", "LEN(In_OrgName)>0", blank_ok, ORG),
-            Check("A backbone structure from the list is chosen", "ISNUMBER(MATCH(In_Structure,List_Structures,0))", blank_ok, ORG),
-            Check("The fiscal year start is a date", "ISNUMBER(In_FYStart)", blank_ok, ORG),
-            Check("Every position with a title has function shares adding up to 100%",
-                  'SUMPRODUCT((Staff_title<>"")*((Staff_share_total-1>Chk_Tolerance)+(1-Staff_share_total>Chk_Tolerance)))=0', True, STAFF),
-            Check("Every position with a title has an FTE above 0 and at most the maximum",
-                  'SUMPRODUCT((Staff_title<>"")*((Staff_fte<=0)+(Staff_fte>Chk_MaxFTE)))=0', True, STAFF),
-            Check("No position has an FTE or salary but no title",
-                  'SUMPRODUCT((Staff_title="")*(((Staff_fte<>0)+(Staff_salary<>0))>0))=0', True, STAFF),
-            Check("Every position's start and end years are within the projection, start first",
-                  span.format(t="Staff", used="fte"), True, STAFF),
-            Check("Every in-kind flag and restricted flag is Yes, No or empty",
-                  'SUMPRODUCT((Staff_in_kind<>"")*(Staff_in_kind<>Flag_Yes)*(Staff_in_kind<>Flag_No))'
-                  '+SUMPRODUCT((Exp_in_kind<>"")*(Exp_in_kind<>Flag_Yes)*(Exp_in_kind<>Flag_No))'
-                  '+SUMPRODUCT((Rev_restricted<>"")*(Rev_restricted<>Flag_Yes)*(Rev_restricted<>Flag_No))=0', True, "Staffing Plan, Expenses, Revenue"),
-            Check("Every position's scenario flags are Yes, No or empty", flags_ok("Staff_inc_"), True, STAFF),
-            Check("Every expense with an amount has a name and a category",
-                  'SUMPRODUCT((Exp_amount<>0)*((Exp_name="")+(Exp_category="")))=0', True, EXP),
-            Check("Every expense's start and end years are within the projection, start first",
-                  span.format(t="Exp", used="amount"), True, EXP),
-            Check("Every revenue source with an amount has a stream and a confidence level from the lists",
-                  f"SUMPRODUCT((Rev_total<>0)*({self._listed_range()}=0))=0", True, REV),
-            Check("Every one-time item with an amount has a year within the projection",
-                  "SUMPRODUCT((OT_amount<>0)*((OT_year<1)+(OT_year>In_Years)))=0", True, ONE),
-            Check("Every one-time item's scenario flags are Yes, No or empty", flags_ok("OT_inc_"), True, ONE),
-            Check("Confidence probabilities are between 0% and 100%", "SUMPRODUCT((Conf_prob<0)+(Conf_prob>1))=0", True, ASSUME),
-            Check("Scenario realization shares are between 0% and 100%",
-                  f"SUMPRODUCT(({real_rows}<0)+({real_rows}>1))=0", True, ASSUME),
-            Check("Scenario stream and expense multipliers are 0% or more",
-                  f"SUMPRODUCT(({mult_rows}<0)*1)+SUMPRODUCT(({exp_row}<0)*1)=0", True, ASSUME),
-            Check("Every scenario has a name of its own (the Scenario View dropdown needs it)",
-                  f'AND(SUMPRODUCT((Scen_Names="")*1)=0,{unique})', scenario_names_ok(self.scenarios), ASSUME),
-            Check("Starting cash, reserve target and rates are numbers",
-                  "AND(" + ",".join(f"ISNUMBER({nm})" for nm in scalar_numbers) + ")", True, ASSUME),
-            Check("No text typed into a number cell", "+".join(text_cols) + "=0", True, "Every input sheet"),
-            Check("The scenario picked on Scenario View is one of the scenarios", "ISNUMBER(MATCH(View_Scenario,Scen_Names,0))",
-                  True, VIEW),
-        ]
+        """The Checks sheet: the input checks, one balance check per scenario, the completeness cell and
+        the largest FTE allowed (a constant the checks read by name)."""
+        self.checks = self._input_checks() + self._assumption_checks()
         for k, sc in enumerate(self.scenarios, start=1):
             end = f"INDEX(SP_{sc.id}_EndCash,1,In_Years)"
-            self.checks.append(Check(
-                f"Scenario {k}: last ending cash = starting cash + every surplus",
-                f"ABS({end}-In_StartingCash-SUM(SP_{sc.id}_Surplus))<=Chk_Tolerance*MAX(1,ABS({end}))", True, CALC))
+            self.checks.append(self._check(
+                "balance", f"ABS({end}-In_StartingCash-SUM(SP_{sc.id}_Surplus))<=Chk_Tolerance*MAX(1,ABS({end}))", True, CALC, k=k))
         ws = self.ws[CHECKS]
         active = 'COUNTIFS({t}_{used},">0",{t}_from,">=1",{t}_from,"<="&In_Years)'
         write_checks(self.book, ws, self.checks, "SP_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
                      ("SP_Complete", f"{active.format(t='Staff', used='fte')}+{active.format(t='Exp', used='amount')}>0",
                       bool(self.model["SP_Complete"]),
-                      "a position with an FTE above 0 or an expense above 0 is entered, active in some year"))
+                      self.words.sheet("scenario_checks").word("complete")))
         r = CHECKS_CONSTANT_ROW
-        self.book.text(ws, r, 0, "Largest FTE allowed for one position", self.s.label)
+        self.book.text(ws, r, 0, self.words.sheet("scenario_checks").line("max_fte").label, self.s.label)
         self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
         self.book.define_cell("Chk_MaxFTE", CHECKS, r, 1)
         if self._all_checks_pass() != self.model["SP_Checks_OK"] and not self.blank:
             raise WorkbookBuildError("the Checks sheet and the model disagree on SP_Checks_OK")
 
+    def _check(self, key: str, formula: str, value: bool, where: str = "", **values: Any) -> Check:
+        """A line of the Checks sheet worded by `key`; the words may name where to look, else `where`."""
+        text = self.words.sheet("scenario_checks").check(key)
+        return Check(text.text.format(**values), formula, value, text.where or where)
+
+    def _flags_ok(self, prefix: str) -> str:
+        """Every per-scenario Yes/No column of a table (`prefix` + scenario id) holds Yes, No or nothing."""
+        return "+".join(f"SUMPRODUCT(({prefix}{sc.id}<>\"\")*({prefix}{sc.id}<>Flag_Yes)*({prefix}{sc.id}<>Flag_No))"
+                        for sc in self.scenarios) + "=0"
+
+    @staticmethod
+    def _span_ok(t: str, used: str) -> str:
+        """Every used row of table `t` has its from/to years inside the projection, from first."""
+        return f"SUMPRODUCT(({t}_{used}<>0)*(({t}_from<1)+({t}_from>In_Years)+({t}_to<{t}_from)+({t}_to>In_Years)))=0"
+
+    def _input_checks(self) -> list[Check]:
+        """Checks of Organization and the input tables."""
+        blank_ok = not self.blank
+        return [
+            self._check("org_name", "LEN(In_OrgName)>0", blank_ok, ORG),
+            self._check("structure", "ISNUMBER(MATCH(In_Structure,List_Structures,0))", blank_ok, ORG),
+            self._check("fy_start", "ISNUMBER(In_FYStart)", blank_ok, ORG),
+            self._check("staff_shares",
+                        'SUMPRODUCT((Staff_title<>"")*((Staff_share_total-1>Chk_Tolerance)+(1-Staff_share_total>Chk_Tolerance)))=0', True, STAFF),
+            self._check("staff_fte",
+                        'SUMPRODUCT((Staff_title<>"")*((Staff_fte<=0)+(Staff_fte>Chk_MaxFTE)))=0', True, STAFF),
+            self._check("staff_title",
+                        'SUMPRODUCT((Staff_title="")*(((Staff_fte<>0)+(Staff_salary<>0))>0))=0', True, STAFF),
+            self._check("staff_years",
+                        self._span_ok("Staff", "fte"), True, STAFF),
+            self._check("flags",
+                        'SUMPRODUCT((Staff_in_kind<>"")*(Staff_in_kind<>Flag_Yes)*(Staff_in_kind<>Flag_No))'
+                        '+SUMPRODUCT((Exp_in_kind<>"")*(Exp_in_kind<>Flag_Yes)*(Exp_in_kind<>Flag_No))'
+                        '+SUMPRODUCT((Rev_restricted<>"")*(Rev_restricted<>Flag_Yes)*(Rev_restricted<>Flag_No))=0', True),
+            self._check("staff_scenarios", self._flags_ok("Staff_inc_"), True, STAFF),
+            self._check("expense_named",
+                        'SUMPRODUCT((Exp_amount<>0)*((Exp_name="")+(Exp_category="")))=0', True, EXP),
+            self._check("expense_years",
+                        self._span_ok("Exp", "amount"), True, EXP),
+            self._check("revenue_listed",
+                        f"SUMPRODUCT((Rev_total<>0)*({self._listed_range()}=0))=0", True, REV),
+            self._check("one_time_year",
+                        "SUMPRODUCT((OT_amount<>0)*((OT_year<1)+(OT_year>In_Years)))=0", True, ONE),
+            self._check("one_time_scenarios", self._flags_ok("OT_inc_"), True, ONE),
+        ]
+
+    def _scen_block(self, first_key: str, last_key: str) -> str:
+        """Lines `first_key` to `last_key` of the scenario table, across the scenario columns."""
+        return abs_range(ASSUME, self.scen_rows[first_key], self.scen_cols[0], self.scen_rows[last_key], self.scen_cols[-1])
+
+    def _assumption_checks(self) -> list[Check]:
+        """Checks of Assumptions and Scenario View, and the no-text-in-a-number-cell check."""
+        levels, streams, sids = self.content.level_ids, self.content.stream_ids, [sc.id for sc in self.scenarios]
+        number_names = (["Staff_fte", "Staff_salary", "Staff_start", "Staff_end", *[f"Staff_share_{f}" for f in self.content.function_ids],
+                         "Exp_amount", "Exp_start", "Exp_end", "Rev_Amounts", "OT_year", "OT_amount", "Conf_prob"])
+        scen_inputs = self._scen_block(f"real_{levels[0]}", "expmult")
+        # COUNTA-COUNT: the non-empty cells that hold no number (no function over a range inside SUMPRODUCT)
+        text_cols = [f"COUNTA({nm})-COUNT({nm})" for nm in [*number_names, scen_inputs]]
+        scalar_numbers = ["In_StartingCash", "In_ReserveMonths", "In_BenefitsRate", "In_SalaryGrowth", "In_ExpenseInflation"]
+        real_rows = self._scen_block(f"real_{levels[0]}", f"real_{levels[-1]}")
+        mult_rows = self._scen_block(f"mult_{streams[0]}", f"mult_{streams[-1]}")
+        exp_row = self._scen_block("expmult", "expmult")
+        unique = "AND(" + ",".join(f"SUMPRODUCT((Scen_Names=Scen_{sid}_Name)*1)=1" for sid in sids) + ")"
+        return [
+            self._check("probabilities", "SUMPRODUCT((Conf_prob<0)+(Conf_prob>1))=0", True, ASSUME),
+            self._check("realization",
+                        f"SUMPRODUCT(({real_rows}<0)+({real_rows}>1))=0", True, ASSUME),
+            self._check("multipliers",
+                        f"SUMPRODUCT(({mult_rows}<0)*1)+SUMPRODUCT(({exp_row}<0)*1)=0", True, ASSUME),
+            self._check("scenario_names",
+                        f'AND(SUMPRODUCT((Scen_Names="")*1)=0,{unique})', scenario_names_ok(self.scenarios), ASSUME),
+            self._check("numbers",
+                        "AND(" + ",".join(f"ISNUMBER({nm})" for nm in scalar_numbers) + ")", True, ASSUME),
+            self._check("no_text", "+".join(text_cols) + "=0", True),
+            self._check("view_pick", "ISNUMBER(MATCH(View_Scenario,Scen_Names,0))",
+                        True, VIEW),
+        ]
+
     # ------------------------------------------------------------------ outputs
 
     def _output_top(self, ws: Worksheet, title: str) -> None:
+        """Title, the organization and its years (live), and the master status of an output sheet."""
         b, s = self.book, self.s
         b.text(ws, 0, 0, title, s.title)
         b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Yr_FirstFY="",""," · "&INDEX(Yr_Label,1,1)&" to "&INDEX(Yr_Label,1,In_Years)))',
@@ -908,26 +1086,42 @@ class ProjectionsBuilder:
         master_banner(b, ws, 2, 0, self.status)
 
     def _view(self) -> None:
-        b, s, ws, n = self.book, self.s, self.ws[VIEW], self.n
+        """Scenario View: a dropdown picks a scenario; its runway, its table by year and a chart follow."""
+        ws, n = self.ws[VIEW], self.n
         ws.set_column(0, 0, 46)
         ws.set_column(1, n, 13)
-        self._output_top(ws, "Scenario View")
-        first = self.scenarios[0]
-        r = 4
-        b.text(ws, r, 0, "Pick a scenario", s.label_b)
+        self._output_top(ws, self.words.sheet("scenario_view").title)
+        r = self._view_picker(ws, 4)
+        r = self._view_runway(ws, r) + 1
+        hdr, yrow = r, r + 1
+        rows, r = self._view_table(ws, hdr)
+        self._view_chart(ws, r, hdr, rows)
+        ws.freeze_panes(yrow + 1, 1)
+        print_setup(ws, self.org_name)
+        # a fixed scale, a little under full size, so the whole table fits its page above the chart's page
+        desc_lines = max(text_lines(sc.description or "", 46) for sc in self.scenarios)
+        height = 15 * (r + desc_lines + 2)  # points down to the chart's page break, titles and tall rows included
+        ws.set_print_scale(max(70, min(88, int(100 * PAGE_WIDTH / (46 + 13 * n)), int(100 * PAGE_HEIGHT / height))))
+
+    def _view_picker(self, ws: Worksheet, r: int) -> int:
+        """The scenario dropdown (View_Scenario), its position in the table (View_Index) and its
+        description; returns the next row."""
+        b, s, first, w = self.book, self.s, self.scenarios[0], self.words.sheet("scenario_view")
+        pick = w.line("pick")
+        b.text(ws, r, 0, pick.label, s.label_b)
         b.text(ws, r, 1, first.name, s.in_text)
-        b.validate(ws, r, 1, r, 1, {"validate": "list", "source": "=Scen_Names", "input_title": "Scenario",
-                                    "input_message": "Choose the scenario to show. The names come from the scenario table on Assumptions.",
-                                    "error_title": "Choose from the list", "error_message": "Pick one of the scenario names in the dropdown."})
+        b.validate(ws, r, 1, r, 1, {"validate": "list", "source": "=Scen_Names", "input_title": pick.title or pick.label,
+                                    "input_message": pick.help, "error_title": w.word("pick_error_title"),
+                                    "error_message": w.word("pick_error")})
         b.define_cell("View_Scenario", VIEW, r, 1)
-        b.text(ws, r, 4, "Choose from the dropdown: every number below changes.", s.subtitle)
+        b.text(ws, r, 4, pick.note, s.subtitle)
         r += 1
-        b.text(ws, r, 0, "Position in the scenario table", s.label)
+        b.text(ws, r, 0, w.line("index").label, s.label)
         b.formula(ws, r, 1, "IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),1,MATCH(View_Scenario,Scen_Names,0))", 1, s.calc_text)
         b.define_cell("View_Index", VIEW, r, 1)
-        b.formula(ws, r, 2, 'IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),"Not a scenario name: showing the first scenario","")', "", s.calc_text)
+        b.formula(ws, r, 2, f'IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),"{_quoted(w.word("not_a_name"))}","")', "", s.calc_text)
         r += 1
-        b.text(ws, r, 0, "What this scenario assumes", s.label)
+        b.text(ws, r, 0, w.line("desc").label, s.label)
         # wrapped in the wide first column, tall enough for the longest description (text that ran on
         # past the last column would print on a page of its own)
         r += 1
@@ -936,101 +1130,87 @@ class ProjectionsBuilder:
         descs = ",".join(f'Scen_{sc.id}_Desc&""' for sc in self.scenarios)
         b.formula(ws, r, 0, f"CHOOSE(View_Index,{descs})", first.description or "", s.calc_wrap)
         fit_row(ws, r, [(sc.description or "", 46) for sc in self.scenarios])
-        r += 1
-        res = self.results[first.id]
-        # the runway first, next to the scenario's name: the answer a board looks for, never stranded on a page of its own
-        for key, label in [("RunwayCash", "Cash runs out in (first year below zero)"),
-                           ("RunwayReserve", "Cash first falls below the reserve target in")]:
-            b.text(ws, r, 0, label, s.label_b)
+        return r + 1
+
+    def _view_runway(self, ws: Worksheet, r: int) -> int:
+        """The runway first, next to the scenario's name: the answer a board looks for, never stranded on
+        a page of its own; returns the next row."""
+        b, s, res, w = self.book, self.s, self.results[self.scenarios[0].id], self.words.sheet("scenario_view")
+        for key, value in [("RunwayCash", res.runway_cash), ("RunwayReserve", res.runway_reserve)]:
+            b.text(ws, r, 0, w.line(key).label, s.label_b)
             parts = ",".join(f"SP_{sc.id}_{key}" for sc in self.scenarios)
-            value = res.runway_cash if key == "RunwayCash" else res.runway_reserve
             b.formula(ws, r, 1, f"CHOOSE(View_Index,{parts})", self._label_of.get(value, value), s.out_text)
             b.define_cell(f"View_{key}", VIEW, r, 1)
             self._runway_colours(ws, r, 1, r, 1)
             r += 1
-        r += 1
-        hdr = r
-        b.text(ws, hdr, 0, "Fiscal year", s.th)
+        return r
+
+    def _view_table(self, ws: Worksheet, hdr: int) -> tuple[dict[str, int], int]:
+        """The picked scenario's lines by year (VIEW_LINES), each one CHOOSE over the scenarios' rows;
+        returns the row of each line and the next row."""
+        b, s, n = self.book, self.s, self.n
+        w = self.words.sheet("scenario_view")
+        b.text(ws, hdr, 0, w.line("year_label").label, s.th)
         self._label_formula(VIEW, hdr, 1, s.th)
-        b.text(ws, hdr + 1, 0, "Projection year", s.label)
+        b.text(ws, hdr + 1, 0, w.line("year_index").label, s.label)
         self._index_row(VIEW, hdr + 1, 1)
-        yrow = hdr + 1
-        r = hdr + 2
-        res = self.results[first.id]
+        res = self.results[self.scenarios[0].id]
         vals = {**res.rows, **{f"Revenue_{k}": v for k, v in res.revenue_by_stream.items()}}
-        self.view_rows: dict[str, int] = {}
-
-        def view_line(key: str, label: str, style: Any) -> None:
-            nonlocal r
-            b.text(ws, r, 0, label, s.label_b if style is s.out_money else s.label)
-            for t, c in enumerate(self._year_cols(1)):
-                t_ref = f"{col_letter(c)}${yrow + 1}"
-                parts = ",".join(f"INDEX(SP_{sc.id}_{key},1,{t_ref})" for sc in self.scenarios)
-                b.formula(ws, r, c, f"CHOOSE(View_Index,{parts})", vals[key][t], style)
-            b.define(f"View_{key}", abs_range(VIEW, r, 1, r, n))
-            self.view_rows[key] = r
+        w = self.words.sheet("scenario_view")
+        lines: list[tuple[str, str, str]] = []
+        for key, style in VIEW_LINES:
+            if key == "Revenue_*":
+                lines += [(f"Revenue_{st.id}", INDENT + st.label, style) for st in self.content.streams]
+            else:
+                lines.append((key, w.heading(key) if style == "h" else w.line(key).label, style))
+        rows: dict[str, int] = {}
+        r = hdr + 2
+        for key, label, style in lines:
+            if style == "h":
+                b.text(ws, r, 0, label, s.h)
+                for c in range(1, n + 1):
+                    b.blank(ws, r, c, s.h)
+            else:
+                self._view_line(ws, r, hdr + 1, key, label, getattr(s, style), vals[key])
+                rows[key] = r
             r += 1
-
-        def heading(text: str) -> None:
-            nonlocal r
-            b.text(ws, r, 0, text, s.h)
-            for c in range(1, n + 1):
-                b.blank(ws, r, c, s.h)
-            r += 1
-
-        heading("Revenue by funding stream (after the scenario's realization and multipliers)")
-        for st in self.content.streams:
-            view_line(f"Revenue_{st.id}", f"    {st.label}", s.calc_money0)
-        view_line("Revenue", "Revenue, all streams", s.out_money)
-        heading("Expenses (cash)")
-        view_line("Personnel", "    Personnel", s.calc_money0)
-        view_line("NonPersonnel", "    Non-personnel", s.calc_money0)
-        view_line("OneTime", "    One-time items", s.calc_money0)
-        view_line("Expenses", "Expenses, all", s.out_money)
-        heading("Result and cash")
-        view_line("Surplus", "Surplus (deficit when negative)", s.out_money)
-        view_line("EndCash", "Ending cash", s.out_money)
-        view_line("MonthsCash", "Months of cash", s.calc_dec0)
-        view_line("ReserveTarget", "Reserve target", s.calc_money0)
-        view_line("ReserveGap", "Reserve gap", s.calc_money0)
-        view_line("FTE", "FTE (cash positions)", s.calc_dec0)
-        heading("Risk")
-        view_line("TopSourceShare", "Share of revenue from the largest source", s.calc_pct0)
-        view_line("TopStreamShare", "Share of revenue from the largest stream", s.calc_pct0)
-        view_line("RestrictedShare", "Share of revenue that is restricted", s.calc_pct0)
         for key in ("Surplus", "EndCash"):
-            rr = self.view_rows[key]
-            ws.conditional_format(rr, 1, rr, n, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
-        self._months_colours(ws, self.view_rows["MonthsCash"], 1, self.view_rows["MonthsCash"], n)
-        # chart: revenue and expenses as columns, ending cash as a line
-        wb = b.wb
+            ws.conditional_format(rows[key], 1, rows[key], n, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
+        self._months_colours(ws, rows["MonthsCash"], 1, rows["MonthsCash"], n)
+        return rows, r
+
+    def _view_line(self, ws: Worksheet, r: int, yrow: int, key: str, label: str, style: Any, values: list[Any]) -> None:
+        """One line of Scenario View: in each year, the picked scenario's value of that year."""
+        b, s = self.book, self.s
+        b.text(ws, r, 0, label, s.label_b if style is s.out_money else s.label)
+        for t, c in enumerate(self._year_cols(1)):
+            t_ref = f"{col_letter(c)}${yrow + 1}"
+            parts = ",".join(f"INDEX(SP_{sc.id}_{key},1,{t_ref})" for sc in self.scenarios)
+            b.formula(ws, r, c, f"CHOOSE(View_Index,{parts})", values[t], style)
+        b.define(f"View_{key}", abs_range(VIEW, r, 1, r, self.n))
+
+    def _view_chart(self, ws: Worksheet, r: int, hdr: int, rows: dict[str, int]) -> None:
+        """Revenue and expenses as columns, ending cash as a line, on a page of its own from row r."""
+        n, wb = self.n, self.book.wb
         chart = wb.add_chart({"type": "column"})
         for j, key in enumerate(("Revenue", "Expenses")):
-            rr = self.view_rows[key]
+            rr = rows[key]
             chart.add_series({"name": [VIEW, rr, 0], "categories": [VIEW, hdr, 1, hdr, n], "values": [VIEW, rr, 1, rr, n],
                               **series_fill(j)})
         line = wb.add_chart({"type": "line"})
-        rr = self.view_rows["EndCash"]
+        rr = rows["EndCash"]
         line.add_series({"name": [VIEW, rr, 0], "categories": [VIEW, hdr, 1, hdr, n], "values": [VIEW, rr, 1, rr, n],
                          "line": {"color": "#000000", "width": 2.5}, "marker": {"type": "diamond", "size": 7,
                                                                                "fill": {"color": "#000000"}, "border": {"color": "#000000"}}})
         chart.combine(line)
-        chart.set_title({"name": "Revenue, expenses and ending cash", "name_font": {"size": 11}})
+        w = self.words.sheet("scenario_view")
+        chart.set_title({"name": w.word("chart"), "name_font": {"size": 11}})
         chart.set_y_axis({"num_format": "#,##0"})
         chart.set_x_axis({"label_position": "low"})
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": max(700, 200 + 80 * n), "height": 340})
         ws.set_h_pagebreaks([r])
-        chart_break = r
-        ws.insert_chart(r + 1, 0, chart, {"x_offset": 8, "y_offset": 4, "description": (
-            "Chart of the scenario picked above: revenue and expenses as columns for each year, ending cash as a line. "
-            "The same numbers are in the table above.")})
-        ws.freeze_panes(yrow + 1, 1)
-        print_setup(ws, self.org_name)
-        # a fixed scale, a little under full size, so the whole table fits its page above the chart's page
-        desc_lines = max(text_lines(sc.description or "", 46) for sc in self.scenarios)
-        height = 15 * (chart_break + desc_lines + 2)  # points down to the chart's page break, titles and tall rows included
-        ws.set_print_scale(max(70, min(88, int(100 * PAGE_WIDTH / (46 + 13 * n)), int(100 * PAGE_HEIGHT / height))))
+        ws.insert_chart(r + 1, 0, chart, {"x_offset": 8, "y_offset": 4, "description": w.word("chart_text")})
 
     def _months_colours(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int) -> None:
         """Months of cash below zero or under two months: red, and the number says so in words."""
@@ -1049,24 +1229,37 @@ class ProjectionsBuilder:
         ws.conditional_format(r1, c1, r2, c2, {"type": "formula", "criteria": f'={cell}<>"{NONE_LABEL}"', "format": s.cf_fail})
 
     def _compare(self) -> None:
-        b, s, ws, n = self.book, self.s, self.ws[CMP], self.n
-        S = len(self.scenarios)
+        """Compare: the runway of every scenario, two charts, then one table per metric (COMPARE) with
+        a row per scenario; a page never splits a table."""
+        ws, n = self.ws[CMP], self.n
         ws.set_column(0, 0, 40)
         ws.set_column(1, max(n, 5), 14)
-        self._output_top(ws, "Compare the scenarios")
-        b.text(ws, 3, 0, "In which scenario, and in which year, does cash run out? Red marks a year with negative ending cash.", s.subtitle)
-        # runway table
-        r = 5
-        b.text(ws, r, 0, "Runway", s.h)
-        for c in range(1, 6):
+        w = self.words.sheet("compare")
+        self._output_top(ws, w.title)
+        self.book.text(ws, 3, 0, w.note, self.s.subtitle)
+        top = 5
+        chart_row = self._compare_runway(ws, top) + 2
+        tables, zero_row, breaks = self._compare_tables(ws, chart_row + COMPARE_CHART_ROWS)
+        width = max(520, (285 + 103 * n) // 2 - 24)  # two charts side by side, about the tables' width
+        self._compare_cash_chart(ws, chart_row, tables["EndCash"], zero_row, width)
+        self._compare_surplus_chart(ws, chart_row, tables["Surplus"], width)
+        ws.freeze_panes(top, 1)
+        print_setup(ws, self.org_name)
+        ws.set_h_pagebreaks(breaks)
+
+    def _compare_runway(self, ws: Worksheet, r: int) -> int:
+        """The runway table from row r: a row per scenario; returns the row of the note under it."""
+        b, s, w = self.book, self.s, self.words.sheet("compare")
+        b.text(ws, r, 0, w.heading("runway"), s.h)
+        heads = [w.column(k).header for k in ("scenario", "runway_cash", "runway_reserve", "lowest", "last")]
+        for c in range(1, len(heads) + 1):
             b.blank(ws, r, c, s.h)
         r += 1
-        for c, h in enumerate(["Scenario", "Cash runs out in", "Below reserve target from", "Lowest ending cash", "Ending cash, last year"]):
+        for c, h in enumerate(heads):
             b.text(ws, r, c, h, s.th)
         ws.set_row(r, 30)
-        r += 1
-        run_first = r
-        for sc in self.scenarios:
+        first = r + 1
+        for r, sc in enumerate(self.scenarios, start=first):
             res = self.results[sc.id]
             ends = res.rows["EndCash"]
             b.formula(ws, r, 0, f"Scen_{sc.id}_Name", sc.name, s.label_b)
@@ -1074,127 +1267,117 @@ class ProjectionsBuilder:
             b.formula(ws, r, 2, f"SP_{sc.id}_RunwayReserve", self._label_of.get(res.runway_reserve, res.runway_reserve), s.calc_text)
             b.formula(ws, r, 3, f"MIN(SP_{sc.id}_EndCash)", min(ends), s.calc_money0)
             b.formula(ws, r, 4, f"INDEX(SP_{sc.id}_EndCash,1,In_Years)", ends[-1], s.calc_money0)
-            r += 1
-        run_last = r - 1
-        self._runway_colours(ws, run_first, 1, run_last, 2)
-        ws.conditional_format(run_first, 3, run_last, 4, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
-        b.text(ws, r, 0, '"none" means the scenario never falls that low within the projection; '
-                         '"not applicable" means the workbook is not filled in yet.', s.subtitle)
-        chart_row = r + 2
-        r = chart_row + 19
-        # metric tables: one row per scenario, one column per year
-        b.text(ws, r, 0, "Projection year", s.label)
+        last = first + len(self.scenarios) - 1
+        self._runway_colours(ws, first, 1, last, 2)
+        ws.conditional_format(first, 3, last, 4, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
+        b.text(ws, last + 1, 0, w.note_text("runway"), s.subtitle)
+        return last + 1
+
+    def _compare_tables(self, ws: Worksheet, r: int) -> tuple[dict[str, tuple[int, int]], int, list[int]]:
+        """The metric tables from row r, under a row of year numbers: returns each table's (header row,
+        first row), the zero line's row and the page breaks (the tables start on a page of their own)."""
+        w = self.words.sheet("compare")
+        self.book.text(ws, r, 0, w.line("year_index").label, self.s.label)
         self._index_row(CMP, r, 1)
-        yrow = r
+        yrow, S = r, len(self.scenarios)
         r += 2
-        tables: dict[str, tuple[int, int, int]] = {}
-        # print: the tables start on a page of their own, and a page never splits a table
-        breaks, page_top = [yrow], yrow
-        for key, title, kind in COMPARE:
+        tables: dict[str, tuple[int, int]] = {}
+        breaks, page_top, zero_row = [yrow], yrow, 0
+        for key, kind in COMPARE:
             size = 2 + S + (1 if key == "EndCash" else 0)
             if r + size - page_top > ROWS_PER_PAGE:
                 breaks.append(r)
                 page_top = r
-            b.text(ws, r, 0, title, s.th)
-            self._label_formula(CMP, r, 1, s.th)
-            hdr = r
-            r += 1
-            first = r
-            for sc in self.scenarios:
-                vals = self.results[sc.id].rows[key]
-                b.formula(ws, r, 0, f"Scen_{sc.id}_Name", sc.name, s.label)
-                for t, c in enumerate(self._year_cols(1)):
-                    b.formula(ws, r, c, f"INDEX(SP_{sc.id}_{key},1,{col_letter(c)}${yrow + 1})", vals[t],
-                              s.calc_dec0 if kind == "dec" else s.calc_money0)
-                r += 1
-            tables[key] = (hdr, first, r - 1)
-            if key in ("Surplus", "EndCash"):
-                ws.conditional_format(first, 1, r - 1, n, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
-            if key == "MonthsCash":
-                self._months_colours(ws, first, 1, r - 1, n)
+            tables[key] = (r, r + 1)
+            r = self._compare_table(ws, r, yrow, key, w.line(key).label, kind)
             if key == "EndCash":
-                b.text(ws, r, 0, "Zero line (cash runs out below it)", s.subtitle)
-                for c in self._year_cols(1):
-                    b.number(ws, r, c, 0, s.calc_money0)
                 zero_row = r
+                self.book.text(ws, r, 0, w.line("zero").label, self.s.subtitle)
+                for c in self._year_cols(1):
+                    self.book.number(ws, r, c, 0, self.s.calc_money0)
                 r += 1
             r += 1
-        # charts: ending cash by scenario (with a zero line), surplus or deficit by scenario
-        wb = b.wb
-        hdr, first, _ = tables["EndCash"]
-        line = wb.add_chart({"type": "line"})
-        for j in range(S):
+        return tables, zero_row, breaks
+
+    def _compare_table(self, ws: Worksheet, hdr: int, yrow: int, key: str, title: str, kind: str) -> int:
+        """One metric's table: a header of fiscal years, a row per scenario; returns the row after it."""
+        b, s, n = self.book, self.s, self.n
+        b.text(ws, hdr, 0, title, s.th)
+        self._label_formula(CMP, hdr, 1, s.th)
+        first = hdr + 1
+        for r, sc in enumerate(self.scenarios, start=first):
+            vals = self.results[sc.id].rows[key]
+            b.formula(ws, r, 0, f"Scen_{sc.id}_Name", sc.name, s.label)
+            for t, c in enumerate(self._year_cols(1)):
+                b.formula(ws, r, c, f"INDEX(SP_{sc.id}_{key},1,{col_letter(c)}${yrow + 1})", vals[t],
+                          s.calc_dec0 if kind == "dec" else s.calc_money0)
+        last = first + len(self.scenarios) - 1
+        if key in ("Surplus", "EndCash"):
+            ws.conditional_format(first, 1, last, n, {"type": "cell", "criteria": "<", "value": 0, "format": s.cf_fail})
+        if key == "MonthsCash":
+            self._months_colours(ws, first, 1, last, n)
+        return last + 1
+
+    def _compare_cash_chart(self, ws: Worksheet, row: int, table: tuple[int, int], zero_row: int, width: int) -> None:
+        """Ending cash by scenario as lines, with the zero line, left of the two charts."""
+        n, (hdr, first) = self.n, table
+        line = self.book.wb.add_chart({"type": "line"})
+        for j in range(len(self.scenarios)):
             line.add_series({"name": [CMP, first + j, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, first + j, 1, first + j, n],
                              **series_line(j)})
         line.add_series({"name": [CMP, zero_row, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, zero_row, 1, zero_row, n],
                          "line": {"color": "#595959", "width": 1.25, "dash_type": "square_dot"}, "marker": {"type": "none"}})
-        line.set_title({"name": "Ending cash by scenario", "name_font": {"size": 11}})
+        w = self.words.sheet("compare")
+        line.set_title({"name": w.word("cash_chart"), "name_font": {"size": 11}})
         line.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         line.set_x_axis({"label_position": "low"})
         line.set_legend({"position": "bottom"})
-        width = max(520, (285 + 103 * n) // 2 - 24)  # two charts side by side, about the tables' width
         line.set_size({"width": width, "height": 360})
         names = ", ".join(sc.name for sc in self.scenarios)
-        ws.insert_chart(chart_row, 0, line, {"x_offset": 8, "y_offset": 4, "description": (
-            f"Line chart of ending cash in each year for every scenario ({names}), with a zero line: a scenario "
-            "whose line falls below it runs out of cash. The numbers are in the Ending cash table below.")})
-        hdr, first, _ = tables["Surplus"]
-        col = wb.add_chart({"type": "column"})
-        for j in range(S):
+        ws.insert_chart(row, 0, line, {"x_offset": 8, "y_offset": 4, "description": w.word("cash_chart_text", names=names)})
+
+    def _compare_surplus_chart(self, ws: Worksheet, row: int, table: tuple[int, int], width: int) -> None:
+        """Surplus or deficit by scenario as columns, right of the cash chart."""
+        n, (hdr, first) = self.n, table
+        col = self.book.wb.add_chart({"type": "column"})
+        for j in range(len(self.scenarios)):
             col.add_series({"name": [CMP, first + j, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, first + j, 1, first + j, n],
                             **series_fill(j)})
-        col.set_title({"name": "Surplus or deficit by scenario", "name_font": {"size": 11}})
+        w = self.words.sheet("compare")
+        col.set_title({"name": w.word("surplus_chart"), "name_font": {"size": 11}})
         col.set_y_axis({"num_format": "#,##0"})
         col.set_x_axis({"label_position": "low"})
         col.set_legend({"position": "bottom"})
         col.set_size({"width": width, "height": 360})
-        ws.insert_chart(chart_row, 0, col, {"x_offset": 8 + width + 16, "y_offset": 4, "description": (
-            f"Column chart of the surplus or deficit in each year for every scenario ({names}); columns below zero "
-            "are deficits. The numbers are in the Surplus or deficit table below.")})
-        ws.freeze_panes(5, 1)
-        print_setup(ws, self.org_name)
-        ws.set_h_pagebreaks(breaks)
+        names = ", ".join(sc.name for sc in self.scenarios)
+        ws.insert_chart(row, 0, col, {"x_offset": 8 + width + 16, "y_offset": 4, "description": w.word("surplus_chart_text", names=names)})
 
     # ------------------------------------------------------------------ guide and start
 
     def _guide(self) -> None:
-        c = self.content
+        """The Guide: the shared guidance, then this workbook's reference tables (GUIDE_STEPS, GUIDE_NAMES
+        and the content lists), worded in the guide_reference words."""
+        c, w = self.content, self.words.sheet("guide_reference")
         preset = c.presets[0] if c.presets else None
-        preset_name = (preset.text("name") or preset.label) if preset else "Leadership transition overlap"
-        transition = [
-            ("1. A scenario for it", "Re-purpose a scenario column on Assumptions: rename it (e.g. Director transition) and "
-                                     "set its shares. Whoever sent the workbook can also add a scenario to it for you."),
-            ("2. The departing director", "On Staffing Plan, set the current director's End year to the last year before the change."),
-            ("3. Business as usual", "Add a copy of the director starting in the change year, with Yes for every scenario except the transition one."),
-            ("4. The successor", "Add the successor position from the change year (often at a higher salary), with Yes only under the transition scenario."),
-            ("5. The one-time cost", f"On One-time Items, add '{preset_name}' in the change year, Yes only under the transition scenario. "
-                                     + (preset.text("typical_amount_note") if preset else "")),
-            ("6. Read the result", "On Compare, read the transition scenario's ending cash and runway against the others; "
-                                   "on Scenario View, pick it to see every line."),
-        ]
-        names = [
-            ("SP_<scenario>_Revenue_<stream>", "Revenue from one funding stream in each year, after realization and the stream multiplier."),
-            ("SP_<scenario>_Revenue / _Personnel / _NonPersonnel / _OneTime / _Expenses", "Revenue and cash expenses in each year."),
-            ("SP_<scenario>_Surplus / _EndCash / _MonthsCash", "Surplus, ending cash, and months of expenses the ending cash covers."),
-            ("SP_<scenario>_ReserveTarget / _ReserveGap", "The reserve target (months x a month of expenses) and the shortfall against it."),
-            ("SP_<scenario>_FTE", "FTE of the cash positions in each year."),
-            ("SP_<scenario>_TopSourceShare / _TopStreamShare / _RestrictedShare", "Share of revenue from the largest source, the largest stream, and restricted sources."),
-            ("SP_<scenario>_RunwayCash / _RunwayReserve", "First fiscal year with ending cash below zero / below the reserve target (\"none\" when never)."),
-            ("SP_Checks_OK", "TRUE when every check on the Checks sheet passes."),
-        ]
+        fallback = w.word("preset")  # asked for every time, so the unused-words check sees it in use
+        preset_name = (preset.text("name") or preset.label) if preset else fallback
+        values = {"preset": preset_name, "amount_note": preset.text("typical_amount_note") if preset else ""}
+        transition = [(w.line(f"step_{k}").label, w.line(f"step_{k}").note.format(**values)) for k in GUIDE_STEPS]
+        names = [(w.line(f"name_{k}").label, w.line(f"name_{k}").note) for k in GUIDE_NAMES]
         reference = [
-            ("Modelling a leadership transition", transition),
-            ("Ready-made one-time items", [((p.text("name") or p.label), f"{p.text('typical_amount_note')} {p.text('help')}") for p in c.presets]),
-            ("Default scenarios", [((sc.text("name") or sc.label), sc.text("description")) for sc in c.scenarios]),
-            ("Funding streams", [(sm.label, sm.text("description")) for sm in c.streams]),
-            ("Confidence levels", [(lv.label, lv.text("help")) for lv in c.levels]),
-            ("Backbone functions", [(fn.label, fn.text("covers")) for fn in c.functions]),
-            ("Expense categories", [(cat.label, cat.text("help")) for cat in c.categories]),
-            ("Results and their defined names", names),
+            (w.heading("transition"), transition),
+            (w.heading("presets"), [((p.text("name") or p.label), f"{p.text('typical_amount_note')} {p.text('help')}") for p in c.presets]),
+            (w.heading("scenarios"), [((sc.text("name") or sc.label), sc.text("description")) for sc in c.scenarios]),
+            (w.heading("streams"), [(sm.label, sm.text("description")) for sm in c.streams]),
+            (w.heading("levels"), [(lv.label, lv.text("help")) for lv in c.levels]),
+            (w.heading("functions"), [(fn.label, fn.text("covers")) for fn in c.functions]),
+            (w.heading("categories"), [(cat.label, cat.text("help")) for cat in c.categories]),
+            (w.heading("names"), names),
         ]
         write_guide(self.book, self.ws[GUIDE], c, "projections", self.org_name, reference)
 
     def _start_here(self) -> None:
+        """Start Here (the shared writer), listing this workbook's sheets."""
         write_start_page(self.book, self.ws[START], self.content, "projections", SHEETS,
                          self.org_name, self.status)
 
