@@ -480,7 +480,7 @@ class ProjectionsBuilder:
         w = self.words.sheet("assumptions")
         return Table(ASSUME, "Conf", 0, 0, [
             self._col(w, "level", 34, "calc_text", "calc"), self._col(w, "prob", 14, "in_pct", "decimal", 0, 1),
-            self._col(w, "help", 14, "subtitle", "calc"), source_note(),
+            self._col(w, "help", 14, "subtitle", "calc"), source_note(self.content),
         ], len(self.content.levels))
 
     def _scenario_range(self, row: int) -> str:
@@ -621,7 +621,7 @@ class ProjectionsBuilder:
                 self._col(w, "confidence", 13, "in_text", "list"), self._col(w, "restricted", 11, "in_flag", "list")]
         cols += [self._col(w, "year", 13, "in_money", "decimal", 0, None, name=f"y{t}", t=t) for t in range(1, self.n + 1)]
         cols.append(self._col(w, "total", 14, "calc_money", "calc"))
-        return Table(REV, "Rev", 4, 0, cols + [source_note()], self.cap.revenue)
+        return Table(REV, "Rev", 4, 0, cols + [source_note(self.content)], self.cap.revenue)
 
     def _revenue(self) -> None:
         """Revenue: the sources, their live fiscal-year headers and dropdowns; Rev_Amounts is what the blocks read."""
@@ -689,7 +689,7 @@ class ProjectionsBuilder:
                  self._col(w, "start", 8, "in_int", "year"), self._col(w, "end", 8, "in_int", "year")]
         cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag") for sc in self.scenarios]
         cols += [self._col(w, "from", 9, "calc_int", "calc"), self._col(w, "to", 9, "calc_int", "calc")]
-        return Table(STAFF, "Staff", 4, 0, cols + [source_note()], self.cap.staff)
+        return Table(STAFF, "Staff", 4, 0, cols + [source_note(self.content)], self.cap.staff)
 
     def _staffing(self) -> None:
         """Staffing Plan: positions, their function shares (flagged red unless 100%) and scenario flags."""
@@ -736,7 +736,7 @@ class ProjectionsBuilder:
             self._col(w, "amount", 13, "in_money", "decimal", 0, None), self._col(w, "function", 28, "in_text", "list"),
             self._col(w, "in_kind", 8, "in_flag", "list"), self._col(w, "start", 8, "in_int", "year"),
             self._col(w, "end", 8, "in_int", "year"), self._col(w, "from", 9, "calc_int", "calc"),
-            self._col(w, "to", 9, "calc_int", "calc"), source_note(),
+            self._col(w, "to", 9, "calc_int", "calc"), source_note(self.content),
         ], self.cap.expenses)
 
     def _expenses(self) -> None:
@@ -763,7 +763,7 @@ class ProjectionsBuilder:
         cols = [self._col(w, "name", 36, "in_text"), self._col(w, "year", 8, "in_int", "year"),
                 self._col(w, "amount", 13, "in_signed", "decimal")]
         cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag") for sc in self.scenarios]
-        return Table(ONE, "OT", 5, 0, cols + [source_note()], self.cap.one_time)
+        return Table(ONE, "OT", 5, 0, cols + [source_note(self.content)], self.cap.one_time)
 
     def _one_time(self) -> None:
         """One-time Items: a ready-made item as an example, then the items with their scenario flags."""
@@ -989,7 +989,7 @@ class ProjectionsBuilder:
         write_checks(self.book, ws, self.checks, "SP_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
                      ("SP_Complete", f"{active.format(t='Staff', used='fte')}+{active.format(t='Exp', used='amount')}>0",
                       bool(self.model["SP_Complete"]),
-                      self.words.sheet("scenario_checks").word("complete")))
+                      self.words.sheet("scenario_checks").word("complete")), self.content)
         r = CHECKS_CONSTANT_ROW
         self.book.text(ws, r, 0, self.words.sheet("scenario_checks").line("max_fte").label, self.s.label)
         self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
