@@ -54,8 +54,8 @@ def test_a_header_is_one_yaml_edit(tmp_path: Path) -> None:
 
 def test_a_missing_word_names_the_file_and_the_key(tmp_path: Path) -> None:
     def edit(doc: dict[str, Any]) -> None:
-        del doc["sheets"]["revenue"]["columns"]["restricted"]
+        del doc["sheets"]["revenue"]["columns"]["total"]
 
     content = load_content(_content_copy(tmp_path, edit))
-    with pytest.raises(ContentError, match=r"sheets_projections\.yaml: sheets\.revenue\.columns\.restricted: missing"):
+    with pytest.raises(ContentError, match=r"sheets_projections\.yaml: sheets\.revenue\.columns\.total: missing"):
         build_projections(blank_partnership(), tmp_path / "p.xlsx", content, blank=True)

@@ -83,3 +83,18 @@ def test_a_sheet_worded_in_two_files_is_refused(tmp_path: Path) -> None:
     _edit(folder, "sheets_full_cost.yaml", lambda d: d.setdefault("sheets", {}).update(guide={"title": "Guide"}))
     with pytest.raises(ContentError, match=r"sheets_full_cost\.yaml: sheets\.guide is already worded in sheets_shared\.yaml"):
         load_content(folder)
+
+
+def test_a_shared_column_header_is_one_edit_for_both_workbooks(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _edit(folder, "sheets_shared.yaml", lambda d: d["columns"]["restricted"].update(header="Tied money?"))
+    use_content_dir(folder)
+    try:
+        paths = build_workbooks(load_partnership(example_path("riverside-housing")), tmp_path / "out")
+    finally:
+        use_content_dir(None)
+    assert len(paths) == 2
+    for path in paths:
+        ws = openpyxl.load_workbook(path)["Revenue"]
+        headers = {c.value for row in ws.iter_rows(max_row=8) for c in row}
+        assert "Tied money?" in headers and "Restricted?" not in headers, path.name
