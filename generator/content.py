@@ -548,19 +548,22 @@ class SheetWords:
                 return common[key]
         raise self._missing(f"sheets.{self._key}.{part}.{key}")
 
+    def _whole(self, attr: str) -> str:
+        """The sheet's title or note (optional in the file, so that a sheet may word only its
+        columns, but required once the workbook asks for it)."""
+        USED_WORDS.add((self._fname, f"sheets.{self._key}.{attr}"))
+        text: str = getattr(self._sheet, attr)
+        if not text:
+            raise self._missing(f"sheets.{self._key}.{attr}")
+        return text
+
     @property
     def title(self) -> str:
-        USED_WORDS.add((self._fname, f"sheets.{self._key}.title"))
-        if not self._sheet.title:
-            raise self._missing(f"sheets.{self._key}.title")
-        return self._sheet.title
+        return self._whole("title")
 
     @property
     def note(self) -> str:
-        USED_WORDS.add((self._fname, f"sheets.{self._key}.note"))
-        if not self._sheet.note:
-            raise self._missing(f"sheets.{self._key}.note")
-        return self._sheet.note
+        return self._whole("note")
 
     def heading(self, key: str, **values: Any) -> str:
         return self._fill("headings", key, self._get("headings", key), values)

@@ -20,7 +20,7 @@ from ..content import MAX_LAG, SCHEDULE_IDS, SheetWords, load_content
 from ..model.cash_flow import MONTHS, TIE, SourceTiming, expense_outflows, source_inflows, timing_of
 from ..model.full_cost import staff_cost, year1_expenses, year1_staff
 from ..schema import Revenue
-from .common import LISTS, dropdown, master_banner, number_rule, print_setup
+from .common import LISTS, dropdown, master_banner, number_rule, print_setup, quoted
 from .styles import PALETTE
 from .layout import Table, abs_cell, abs_range
 from .styles import BORDER, FONT, GREY, INPUT_FILL, INPUT_FONT
@@ -73,7 +73,7 @@ def formula_of(text: str, expressions: dict[str, str]) -> str:
     """A worded text as a formula: the words around each {placeholder} in quotes, joined by & to the
     placeholder's expression (so the words live in YAML and the formula follows them)."""
     parts = re.split(r"\{(\w+)\}", text)
-    out = [expressions[p] if n % 2 else '"' + p.replace('"', '""') + '"' for n, p in enumerate(parts) if p]
+    out = [expressions[p] if n % 2 else f'"{quoted(p)}"' for n, p in enumerate(parts) if p]
     return "&".join(out)
 
 

@@ -116,6 +116,19 @@ def print_filled(ws: Worksheet, table: Table, used: int, spare: int = SPARE_PRIN
     ws.print_area(0, 0, last, table.left + table.width - 1)
 
 
+def quoted(text: str) -> str:
+    """Text for inside a formula's string literal (a double quote doubled): worded text from YAML
+    may hold quotes, and a lone one would end the literal."""
+    return text.replace('"', '""')
+
+
+def sheet_title(book: Book, ws: Worksheet, words: SheetWords) -> None:
+    """A sheet's title and the note under it, from its words (the first two rows of every input,
+    output and reference sheet)."""
+    book.text(ws, 0, 0, words.title, book.styles.title)
+    book.text(ws, 1, 0, words.note, book.styles.subtitle)
+
+
 def protect(ws: Worksheet, password: str | None) -> None:
     """Protect formulas; inputs stay editable (they carry unlocked formats), and comments may be added."""
     ws.protect(password or "", {
@@ -214,6 +227,14 @@ def table_dropdown(book: Book, ws: Worksheet, table: Table, key: str, list_name:
     """A dropdown over one column of a table, across its whole capacity."""
     c = table.col(key)
     dropdown(book, ws, table.first, c, table.last, c, list_name, title, message)
+
+
+def worded_dropdown(book: Book, ws: Worksheet, table: Table, words: SheetWords, key: str, list_name: str,
+                    column: str = "") -> None:
+    """A table column's dropdown, its input message from the column's words (`column`: the table's
+    column key when it differs from the words' key, e.g. one column per scenario)."""
+    text = words.column(key)
+    table_dropdown(book, ws, table, column or key, list_name, text.title or text.header, text.help)
 
 
 def number_rule(kind: str, minimum: float | None = None, maximum: float | None = None, title: str = "", message: str = "") -> dict[str, Any]:
@@ -544,9 +565,7 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
     s = book.styles
     ws.set_column(0, 0, 30)
     ws.set_column(1, 1, GUIDE_TEXT_WIDTH)
-    words = content.words(workbook_key).sheet("guide")
-    book.text(ws, 0, 0, words.title, s.title)
-    book.text(ws, 1, 0, words.note, s.subtitle)
+    sheet_title(book, ws, content.words(workbook_key).sheet("guide"))
     r = 3
     for sec in content.guidance_for(workbook_key):
         book.text(ws, r, 0, sec.label, s.h)
@@ -629,8 +648,7 @@ def write_organization(book: Book, ws: Worksheet, content: Content, org: Any, bl
     words = content.words("full_cost").sheet("organization")
     for col, width in enumerate((30, 60, 10, 50)):
         ws.set_column(col, col, width)
-    book.text(ws, 0, 0, words.title, s.title)
-    book.text(ws, 1, 0, words.note, s.subtitle)
+    sheet_title(book, ws, words)
     f = Form(book, ws, row=3)
     f.heading(words.heading("partnership"), gap=0)
     for key, name, value in (("name", "In_OrgName", org_name), ("region", "In_Region", None if blank else org.region),
@@ -680,7 +698,7 @@ def _structure(book: Book, f: Form, content: Content, words: SheetWords, org: An
     for note_key, key, text_of in STRUCTURE_NOTES:
         value = text_of(item) if item else choose
         r = f.formula(words.word(note_key), f"Org_Structure{key}",
-                      f'IF(ISNA(MATCH(In_Structure,List_Structures,0)),"{choose.replace(chr(34), chr(34) * 2)}",'
+                      f'IF(ISNA(MATCH(In_Structure,List_Structures,0)),"{quoted(choose)}",'
                       f'INDEX(List_Structures{key},MATCH(In_Structure,List_Structures,0)))', value, s.calc_wrap)
         # tall enough for the longest note of any structure, since the notes follow the dropdown
         fit_row(ws, r, [(text_of(it), 60) for it in content.structures] + [(value, 60)], minimum=2)

@@ -20,9 +20,9 @@ from ..model.full_cost import AREAS, FunctionCosts, compute_full_cost, function_
 from ..schema import NamedAmount, Partnership
 from .common import (
     CHECKS, CHECKS_CONSTANT_ROW, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, START, YES, Check, Form, Lists, Status,
-    column_width, dropdown, fit_row, identity, print_filled, source_note, table_dropdown,
+    column_width, dropdown, fit_row, identity, print_filled, source_note,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
-    write_table, write_organization, write_start_page,
+    write_table, write_organization, write_start_page, sheet_title, worded_dropdown,
 )
 from .cash_flow import CASH, CashFlowSheet
 from .layout import Book, Column, Table
@@ -196,15 +196,10 @@ class FullCostBuilder:
 
     # ------------------------------------------------------------------ inputs
 
-    def _sheet_title(self, ws: Any, title: str, note: str) -> None:
-        """Title and note on the first two rows, as on every input and output sheet."""
-        self.book.text(ws, 0, 0, title, self.s.title)
-        self.book.text(ws, 1, 0, note, self.s.subtitle)
-
     def _titled(self, ws: Any, sheet: str) -> SheetWords:
         """A sheet's title and note from its words; returns the words for the rest of the sheet."""
         sw = self.w.sheet(sheet)
-        self._sheet_title(ws, sw.title, sw.note)
+        sheet_title(self.book, ws, sw)
         return sw
 
     @staticmethod
@@ -220,11 +215,6 @@ class FullCostBuilder:
     def _calc_column(sw: SheetWords, key: str, width: float, style: str) -> Column:
         """A result column (locked, no input message) from its words."""
         return Column(key, sw.column(key).header, width, style, is_input=False)
-
-    def _dropdown(self, ws: Any, t: Table, sw: SheetWords, key: str, list_name: str) -> None:
-        """A table column's dropdown, its input message from the column's words."""
-        ct = sw.column(key)
-        table_dropdown(self.book, ws, t, key, list_name, ct.title or ct.header, ct.help)
 
     @staticmethod
     def _number(f: Form, sw: SheetWords, key: str, name: str, value: float | None, style: Any,
@@ -300,7 +290,7 @@ class FullCostBuilder:
             "share_total": (lambda i: f"SUM({rc(t.row(i), first_share)}:{rc(t.row(i), last_share)})", total, s.calc_pct),
             "cost": (lambda i: f"{t.cell(i, 'fte')}*{t.cell(i, 'salary')}*(1+In_BenefitsRate)", cost, s.calc_money),
         })
-        self._dropdown(ws, t, sw, "in_kind", "List_YesNo")
+        worded_dropdown(self.book, ws, t, sw, "in_kind", "List_YesNo")
         c_title, c_tot = t.col("title"), t.col("share_total")
         ws.conditional_format(t.first, c_tot, t.last, c_tot, {
             "type": "formula", "criteria": f'=AND(${xl_col_to_name(c_title)}{t.first + 1}<>"",ABS({rc(t.first, c_tot)}-1)>Chk_Tolerance)',
@@ -327,9 +317,9 @@ class FullCostBuilder:
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind)}
                 for e in year1_expenses(self.p)]
         write_table(b, ws, t, rows)
-        self._dropdown(ws, t, sw, "category", "List_Categories")
-        self._dropdown(ws, t, sw, "function", "List_FunctionsShared")
-        self._dropdown(ws, t, sw, "in_kind", "List_YesNo")
+        worded_dropdown(self.book, ws, t, sw, "category", "List_Categories")
+        worded_dropdown(self.book, ws, t, sw, "function", "List_FunctionsShared")
+        worded_dropdown(self.book, ws, t, sw, "in_kind", "List_YesNo")
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
         print_filled(ws, t, len(rows))
@@ -367,7 +357,7 @@ class FullCostBuilder:
         ], self.cap.unfunded)
         write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": self.lists.label("FunctionsShared", u.function)}
                                  for u in fc.unfunded])
-        self._dropdown(ws, unf, tw, "function", "List_FunctionsShared")
+        worded_dropdown(self.book, ws, unf, tw, "function", "List_FunctionsShared")
         self.unf = unf
         f.row = unf.last + 1
 
@@ -453,9 +443,9 @@ class FullCostBuilder:
             "expected": (lambda i: f"{t.cell(i, 'amount')}*{t.cell(i, 'prob')}",
                          lambda i, d: revs[i].amount(1) * prob[revs[i].confidence] if i < len(revs) else 0.0, s.calc_money),
         })
-        self._dropdown(ws, t, sw, "stream", "List_Streams")
-        self._dropdown(ws, t, sw, "confidence", "List_Levels")
-        self._dropdown(ws, t, sw, "restricted", "List_YesNo")
+        worded_dropdown(self.book, ws, t, sw, "stream", "List_Streams")
+        worded_dropdown(self.book, ws, t, sw, "confidence", "List_Levels")
+        worded_dropdown(self.book, ws, t, sw, "restricted", "List_YesNo")
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
         print_filled(ws, t, len(rows))
@@ -469,7 +459,7 @@ class FullCostBuilder:
         ws.set_column(0, 0, 44)
         ws.set_column(1, 5, 16)
         ws.set_column(CALC_NAME_COL, CALC_NAME_COL, 50)
-        self._sheet_title(ws, sw.title, sw.note)
+        sheet_title(b, ws, sw)
         master_banner(b, ws, 2, 0, self.status)
         f = Form(b, ws, row=4, value_col=1)
         for n, (heading, lines) in enumerate(self._calc_sections()):

@@ -31,9 +31,9 @@ from ..model.projections import (
 )
 from ..schema import Partnership, Scenario
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, print_filled, fit_row, text_lines, source_note, as_percent, Form, Lists, Status, CHECKS_CONSTANT_ROW, identity, table_dropdown, master_banner,
+    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, print_filled, fit_row, text_lines, source_note, as_percent, Form, Lists, Status, CHECKS_CONSTANT_ROW, identity, master_banner,
     number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
-    write_table, write_organization, write_start_page,
+    write_table, write_organization, write_start_page, quoted, sheet_title, worded_dropdown,
 )
 from .layout import Book, Column, Table, WorkbookBuildError, abs_range, col_letter
 from .styles import series_fill, series_line
@@ -221,11 +221,6 @@ def plan_capacity(p: Partnership, capacity: Capacity | None = None, spare: int =
     )
 
 
-def _quoted(text: str) -> str:
-    """Text for inside a formula's string literal (a double quote doubled)."""
-    return text.replace('"', '""')
-
-
 def _flag(v: bool) -> str:
     """The Yes/No word of a flag, as the Lists sheet spells it."""
     return YES if v else NO
@@ -330,11 +325,6 @@ class ProjectionsBuilder:
 
     # ------------------------------------------------------------------ small helpers
 
-    def _title(self, ws: Worksheet, w: SheetWords) -> None:
-        """A sheet's title and the note under it."""
-        self.book.text(ws, 0, 0, w.title, self.s.title)
-        self.book.text(ws, 1, 0, w.note, self.s.subtitle)
-
     def _col(self, w: SheetWords, key: str, width: float, style: str, kind: str = "", low: float | None = None,
              high: float | None = None, name: str = "", **values: Any) -> Column:
         """A table column worded by `key` (`name` when the column key differs; {placeholders} filled from
@@ -350,11 +340,6 @@ class ProjectionsBuilder:
         if kind == "year":
             return Column(name or key, header, width, style, "", self._year_rule(title, help_))
         return Column(name or key, header, width, style, "" if kind == "list" else help_)
-
-    def _dropdown(self, w: SheetWords, t: Table, key: str, list_name: str, name: str = "") -> None:
-        """A dropdown over a table column, with the column's words as its input message."""
-        text = w.column(key)
-        table_dropdown(self.book, self.ws[t.sheet], t, name or key, list_name, text.title or text.header, text.help)
 
     def _all_checks_pass(self) -> bool:
         """What the master check reads (the cached value of SP_Checks_OK and of every banner)."""
@@ -400,7 +385,7 @@ class ProjectionsBuilder:
     def _assumptions(self) -> None:
         """Assumptions, top to bottom: each part starts where the Form cursor of the part above left off."""
         ws, S, n = self.ws[ASSUME], len(self.scenarios), self.n
-        self._title(ws, self.words.sheet("assumptions"))
+        sheet_title(self.book, ws, self.words.sheet("assumptions"))
         f = Form(self.book, ws, row=3)
         self._horizon(f)
         self._rates(f)
@@ -627,7 +612,7 @@ class ProjectionsBuilder:
         """Revenue: the sources, their live fiscal-year headers and dropdowns; Rev_Amounts is what the blocks read."""
         b, s, ws, n, t_ = self.book, self.s, self.ws[REV], self.n, self.rev
         w = self.words.sheet("revenue")
-        self._title(ws, w)
+        sheet_title(self.book, ws, w)
         ykeys = [f"y{t}" for t in range(1, n + 1)]
         revs = self.p.revenue
         rows = []
@@ -645,9 +630,9 @@ class ProjectionsBuilder:
         self._year_header(ws, t_, ykeys)
         b.text(ws, t_.top - 1, first, w.heading("years"), s.label_b)
         b.define("Rev_Amounts", abs_range(REV, t_.first, first, t_.last, last))
-        self._dropdown(w, t_, "stream", "List_Streams")
-        self._dropdown(w, t_, "confidence", "List_Levels")
-        self._dropdown(w, t_, "restricted", "List_YesNo")
+        worded_dropdown(self.book, self.ws[t_.sheet], t_, w, "stream", "List_Streams")
+        worded_dropdown(self.book, self.ws[t_.sheet], t_, w, "confidence", "List_Levels")
+        worded_dropdown(self.book, self.ws[t_.sheet], t_, w, "restricted", "List_YesNo")
         ws.set_row(t_.top, 30)
         ws.freeze_panes(t_.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t_.top, t_.top))
@@ -696,7 +681,7 @@ class ProjectionsBuilder:
         b, s, ws, t = self.book, self.s, self.ws[STAFF], self.staff
         fids = self.content.function_ids
         w = self.words.sheet("staffing")
-        self._title(ws, w)
+        sheet_title(self.book, ws, w)
         staff = self.p.staff
         rows = []
         for st in staff:
@@ -715,9 +700,9 @@ class ProjectionsBuilder:
         write_table(b, ws, t, rows, formulas, live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
         self._scenario_headers(ws, t, "inc_", w.heading("scenarios"))
         b.text(ws, t.top - 1, first_share, w.heading("shares"), s.label_b)
-        self._dropdown(w, t, "in_kind", "List_YesNo")
+        worded_dropdown(self.book, self.ws[t.sheet], t, w, "in_kind", "List_YesNo")
         for sc in self.scenarios:
-            self._dropdown(w, t, "inc", "List_YesNo", f"inc_{sc.id}")
+            worded_dropdown(self.book, self.ws[t.sheet], t, w, "inc", "List_YesNo", f"inc_{sc.id}")
         c_title, c_tot = t.col("title"), t.col("share_total")
         ws.conditional_format(t.first, c_tot, t.last, c_tot, {
             "type": "formula",
@@ -743,15 +728,15 @@ class ProjectionsBuilder:
         """Expenses: non-personnel costs with the years they run (from/to helper columns for the blocks)."""
         b, ws, t = self.book, self.ws[EXP], self.exp
         w = self.words.sheet("expenses")
-        self._title(ws, w)
+        sheet_title(self.book, ws, w)
         exps = self.p.expenses
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind),
                  "start": e.start_year, "end": e.end_year} for e in exps]
         write_table(b, ws, t, rows, self._span_formulas(t, "amount", exps))
-        self._dropdown(w, t, "category", "List_Categories")
-        self._dropdown(w, t, "function", "List_FunctionsShared")
-        self._dropdown(w, t, "in_kind", "List_YesNo")
+        worded_dropdown(self.book, self.ws[t.sheet], t, w, "category", "List_Categories")
+        worded_dropdown(self.book, self.ws[t.sheet], t, w, "function", "List_FunctionsShared")
+        worded_dropdown(self.book, self.ws[t.sheet], t, w, "in_kind", "List_YesNo")
         ws.set_row(t.top, 30)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
@@ -769,7 +754,7 @@ class ProjectionsBuilder:
         """One-time Items: a ready-made item as an example, then the items with their scenario flags."""
         b, s, ws, t = self.book, self.s, self.ws[ONE], self.ot
         w = self.words.sheet("one_time")
-        self._title(ws, w)
+        sheet_title(self.book, ws, w)
         preset = self.content.presets[0] if self.content.presets else None
         if preset is not None:
             b.text(ws, 2, 0, w.word("preset", name=preset.text("name") or preset.label, amount_note=preset.text("typical_amount_note"),
@@ -780,7 +765,7 @@ class ProjectionsBuilder:
         write_table(b, ws, t, rows, live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
         self._scenario_headers(ws, t, "inc_", w.heading("scenarios"))
         for sc in self.scenarios:
-            self._dropdown(w, t, "inc", "List_YesNo", f"inc_{sc.id}")
+            worded_dropdown(self.book, self.ws[t.sheet], t, w, "inc", "List_YesNo", f"inc_{sc.id}")
         ws.set_row(t.top, 30)
         ws.freeze_panes(t.first, 1)
         print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
@@ -798,7 +783,7 @@ class ProjectionsBuilder:
         ws.set_column(L.c_name, L.c_name, 30)
         if max(L.fac_col.values()) > L.c_name:  # the factor table's scenario columns reach past the names
             ws.set_column(L.c_name + 1, max(L.fac_col.values()), 13)
-        self._title(ws, self.words.sheet("calculations"))
+        sheet_title(self.book, ws, self.words.sheet("calculations"))
         master_banner(b, ws, 2, 0, self.status)
         w = self.words.sheet("calculations")
         b.text(ws, L.hdr_row, L.c_lab, w.column("year_label").header, s.th)
@@ -836,7 +821,7 @@ class ProjectionsBuilder:
         rev_sheet, title = quote_sheetname(REV), self.words.sheet("calculations").word("realized")
         for sc in self.scenarios:
             head, res = L.real_head[sc.id], self.results[sc.id]
-            b.formula(ws, head, L.c_lab, f'"{_quoted(title)}"&Scen_{sc.id}_Name', title + sc.name, s.h)
+            b.formula(ws, head, L.c_lab, f'"{quoted(title)}"&Scen_{sc.id}_Name', title + sc.name, s.h)
             for c in range(L.c_lab + 1, L.c_y0 + n):
                 b.blank(ws, head, c, s.h)
             fc = L.fac_col[sc.id]
@@ -894,7 +879,7 @@ class ProjectionsBuilder:
         ref = BlockRefs({key: top + 1 + j for j, key in enumerate(keys)}, L.yr_row)
         self.rows.update({(sid, key): r for key, r in ref.rows.items()})
         head = w.word("block", k=k)
-        b.formula(ws, top, L.c_lab, f'"{_quoted(head)}"&Scen_{sid}_Name', head + sc.name, s.h)
+        b.formula(ws, top, L.c_lab, f'"{quoted(head)}"&Scen_{sid}_Name', head + sc.name, s.h)
         for c in range(L.c_lab + 1, L.c_name + 1):
             b.blank(ws, top, c, s.h)
         for st in self.content.stream_ids:
@@ -1119,7 +1104,7 @@ class ProjectionsBuilder:
         b.text(ws, r, 0, w.line("index").label, s.label)
         b.formula(ws, r, 1, "IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),1,MATCH(View_Scenario,Scen_Names,0))", 1, s.calc_text)
         b.define_cell("View_Index", VIEW, r, 1)
-        b.formula(ws, r, 2, f'IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),"{_quoted(w.word("not_a_name"))}","")', "", s.calc_text)
+        b.formula(ws, r, 2, f'IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),"{quoted(w.word("not_a_name"))}","")', "", s.calc_text)
         r += 1
         b.text(ws, r, 0, w.line("desc").label, s.label)
         # wrapped in the wide first column, tall enough for the longest description (text that ran on
