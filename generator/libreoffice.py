@@ -361,7 +361,8 @@ def read_recalculated(path: Path) -> Recalculated:
                     value = cell.value
                     if value is None:
                         continue
-                    if is_error_value(value) or (cell.data_type == "e" and isinstance(value, str)):
+                    # an error is a cell typed as one: a text that reads "#NUM!" (a name typed in) is text
+                    if cell.data_type == "e":
                         errors.append((ws.title, cell.coordinate, str(value)))
     finally:
         wb.close()

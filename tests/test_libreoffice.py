@@ -32,7 +32,8 @@ def _check(ret: int) -> None:
 
 
 def build_main(path: Path) -> Path:
-    """Workbook with wrong cached values, names, a spaced sheet name, a hidden #DIV/0! and '#hashtag'."""
+    """Workbook with wrong cached values, names, a spaced sheet name, a hidden #DIV/0!, and '#hashtag' and
+    '#NUM!' typed as text."""
     wb = xlsxwriter.Workbook(str(path))
     full = wb.add_worksheet("Full Cost")
     hidden = wb.add_worksheet("Calc")
@@ -45,6 +46,7 @@ def build_main(path: Path) -> Path:
     _check(full.write_formula("B4", "=B3*10", None, WRONG))
     _check(full.write_formula("C4", "=C3*10", None, WRONG))
     _check(full.write_string("A6", "#hashtag"))
+    _check(full.write_string("A7", "#NUM!"))  # a name someone typed: text that reads like an error
     _check(full.write_string("A7", "#TODO"))
     _check(hidden.write_number("A1", 5))
     _check(hidden.write_number("B1", 0))
@@ -128,7 +130,7 @@ def test_read_recalculated_reads_cached_values_without_libreoffice(tmp_path: Pat
     assert got.names["Tens"] == [WRONG] * 3
     assert got.names["Rate"] == 0.05
     assert "LocalOnly" not in got.names
-    assert got.errors == []  # cached 999 everywhere, '#hashtag' is text
+    assert got.errors == []  # cached 999 everywhere, '#hashtag' and '#NUM!' are text
 
 
 def test_convert_refuses_to_overwrite_input(tmp_path: Path) -> None:
