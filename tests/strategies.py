@@ -87,12 +87,14 @@ def _no_prefix_clash(ids: list[str]) -> list[str]:
 
 
 @st.composite
-def partnership_data(draw: Any, min_years: int = 3, max_years: int = 10, max_items: int = 7) -> dict[str, Any]:
-    """A valid partnership data file as a dict."""
+def partnership_data(draw: Any, min_years: int = 3, max_years: int = 10, max_items: int = 7,
+                     n_scenarios: int | None = None) -> dict[str, Any]:
+    """A valid partnership data file as a dict (`n_scenarios`: that many scenarios of its own;
+    0: the template's scenarios; None: either, drawn)."""
     years = draw(st.integers(min_years, max_years))
-    custom = draw(st.booleans())
+    custom = draw(st.booleans()) if n_scenarios is None else n_scenarios > 0
     if custom:
-        n_scen = draw(st.integers(1, 6))
+        n_scen = draw(st.integers(1, 6)) if n_scenarios is None else n_scenarios
         sids = draw(st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), min_size=n_scen, max_size=n_scen, unique=True)
                     .map(_no_prefix_clash))
         scenarios = [draw(scenario(sid)) for sid in sids]
