@@ -610,6 +610,15 @@ class Words:
         raise ContentError(f"{Path(self._content.folder) / SHEET_FILES[self.kind]}: sheets.{key}: missing "
                            f"(nor in {SHEET_FILES['shared']}); the workbook needs this sheet's words")
 
+    def shared_column(self, key: str) -> ColumnText:
+        """A column every input table of both workbooks has (sheets_shared.yaml `columns`)."""
+        shared: SheetsFile = self._content.models[SHEET_FILES["shared"]]
+        if key not in shared.columns:
+            raise ContentError(f"{Path(self._content.folder) / SHEET_FILES['shared']}: columns.{key}: missing "
+                               "(the workbook needs this text)")
+        USED_WORDS.add((SHEET_FILES["shared"], f"columns.{key}"))
+        return shared.columns[key]
+
 
 def unused_words(content: Content) -> list[str]:
     """'file: key path' of every sheet word no build in this process asked for."""

@@ -9,8 +9,8 @@ from typing import Any, Callable, Sequence
 
 from xlsxwriter.worksheet import Worksheet
 
-from ..content import SHARED, Content, Item, SheetWords, load_content
-from .layout import Book, Column, Table, abs_cell, abs_range
+from ..content import SHARED, Content, Item, SheetWords, Words
+from .layout import Book, Table, abs_cell, abs_range
 from .styles import LEGEND
 
 LISTS = "Lists"
@@ -250,13 +250,6 @@ def number_rule(kind: str, minimum: float | None = None, maximum: float | None =
         opts.update({"criteria": "between", "minimum": -1e12, "maximum": 1e12})
         opts["error_message"] = "Enter a number."
     return opts
-
-
-def source_note(content: Content | None = None) -> Column:
-    """The unlocked "Source or note" column every input table ends with: where a number came from
-    (its words are the shared `columns.note` of sheets_shared.yaml)."""
-    words = (content or load_content()).words("full_cost").sheet("checks").column("note")
-    return Column("note", words.header, 22, "in_text", words.help)
 
 
 def as_percent(rule: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -514,11 +507,11 @@ OK, CHECK_THIS = "OK", "Check this"
 
 
 def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: str, org_name: str, tolerance_name: str,
-                 tolerance: float, complete: tuple[str, str, bool, str], content: Content | None = None) -> None:
+                 tolerance: float, complete: tuple[str, str, bool, str], workbook: Words) -> None:
     """Every check reading OK or Check this, the master check named `master_name` (TRUE/FALSE),
     and the completeness cell (`complete`: name, formula, cached value, what it asks for)."""
     s = book.styles
-    words = (content or load_content()).words("full_cost").sheet("checks")
+    words = workbook.sheet("checks")
     ws.set_column(0, 0, 70)
     ws.set_column(1, 1, 12)
     ws.set_column(2, 2, 30)
@@ -638,14 +631,14 @@ STRUCTURE_NOTES: list[tuple[str, str, Callable[[Item], str]]] = [
 TEXT_RULE: dict[str, Any] = {"validate": "length", "criteria": "<=", "value": 200}
 
 
-def write_organization(book: Book, ws: Worksheet, content: Content, org: Any, blank: bool, org_name: str,
-                       fy_message: str, fy_note: str, fy_label: str) -> None:
+def write_organization(book: Book, ws: Worksheet, content: Content, workbook: Words, org: Any, blank: bool,
+                       org_name: str) -> None:
     """The Organization sheet both workbooks share: name, region, focus, fiscal year start and
     label, and the backbone structure dropdown with its notes (named Org_Structure<Key>),
-    which follow the dropdown through INDEX/MATCH over the Lists sheet. The fiscal-year words
-    differ by workbook and come from the caller."""
+    which follow the dropdown through INDEX/MATCH over the Lists sheet. What the fiscal year
+    means differs by workbook: its words are the workbook's `fiscal_year` sheet words."""
     s = book.styles
-    words = content.words("full_cost").sheet("organization")
+    words = workbook.sheet("organization")
     for col, width in enumerate((30, 60, 10, 50)):
         ws.set_column(col, col, width)
     sheet_title(book, ws, words)
@@ -656,14 +649,14 @@ def write_organization(book: Book, ws: Worksheet, content: Content, org: Any, bl
         line = words.line(key)
         f.text(line.label, name, value, s.in_text, note=line.note,
                rule={**TEXT_RULE, "input_title": line.label, "input_message": line.help})
-    _fiscal_year(book, f, words, org, blank, fy_message, fy_note, fy_label)
+    _fiscal_year(book, f, words, workbook.sheet("fiscal_year"), org, blank)
     _structure(book, f, content, words, org, blank)
     print_setup(ws, org_name)
 
 
-def _fiscal_year(book: Book, f: Form, words: SheetWords, org: Any, blank: bool, fy_message: str, fy_note: str,
-                 fy_label: str) -> None:
-    """The fiscal year's first day (a date input) and its FY label (a formula)."""
+def _fiscal_year(book: Book, f: Form, words: SheetWords, fy: SheetWords, org: Any, blank: bool) -> None:
+    """The fiscal year's first day (a date input) and its FY label (a formula); `fy` says what
+    they mean in this workbook (input message, note, label)."""
     s, ws, row = book.styles, f.ws, f.row
     line = words.line("fy_start")
     book.text(ws, row, 0, line.label, s.label)
@@ -673,14 +666,13 @@ def _fiscal_year(book: Book, f: Form, words: SheetWords, org: Any, blank: bool, 
         book.date(ws, row, 1, org.fiscal_year_start, s.in_date)
     book.validate(ws, row, 1, row, 1, {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
                                        "maximum": dt.date(2100, 12, 31), "input_title": line.title,
-                                       "input_message": fy_message,
+                                       "input_message": fy.word("message"),
                                        "error_title": words.word("date_error_title"), "error_message": words.word("date_error")})
     book.define_cell("In_FYStart", ws.name, row, 1)
     book.text(ws, row, 2, line.unit, s.subtitle)
-    if fy_note:
-        book.text(ws, row, 3, fy_note, s.note)
+    book.text(ws, row, 3, fy.word("note"), s.note)
     f.row += 1
-    f.formula(fy_label, "Org_FYLabel",
+    f.formula(fy.word("label"), "Org_FYLabel",
               'IF(In_FYStart="","",CONCATENATE("FY",YEAR(In_FYStart)+IF(AND(MONTH(In_FYStart)=1,DAY(In_FYStart)=1),0,1)))',
               "" if blank else f"FY{org.first_fy}", s.calc_text, note=words.line("fy_label").note)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell as rc
+from xlsxwriter.utility import xl_rowcol_to_cell as rc
 
 from .. import __version__
 from ..content import INDIRECT_FUNCTION, SHARED, Content, SheetWords, load_content
@@ -20,24 +20,39 @@ from ..model.full_cost import AREAS, FunctionCosts, compute_full_cost, function_
 from ..schema import NamedAmount, Partnership
 from .common import (
     CHECKS, CHECKS_CONSTANT_ROW, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, START, YES, Check, Form, Lists, Status,
-    column_width, dropdown, fit_row, identity, print_filled, source_note,
+    column_width, dropdown, fit_row, identity,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page, sheet_title, worded_dropdown,
 )
 from .cash_flow import CASH, CashFlowSheet
+from . import inputs
+from .inputs import (
+    MAX_FTE, Col, InputSheet, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, write_input_sheet, write_rates,
+)
 from .layout import Book, Column, Table
 from .styles import PALETTE
 
 TEMPLATE_ID = FULL_COST.template_id
 TEMPLATE_VERSION = FULL_COST.version
 TOLERANCE = 0.001
-MAX_FTE = 1.5
 
 ORG, ASSUME, STAFF, EXP, FULL, REV, CALC, SUMMARY = (
     "Organization", "Assumptions", "Staffing", "Expenses", "Full Cost", "Revenue", "Calculations", "Summary",
 )
 SHEETS = [START, ORG, ASSUME, STAFF, EXP, FULL, REV, CASH, CALC, SUMMARY, GUIDE, CHECKS, LISTS, META]
 
+
+#: This workbook's columns after the shared ones (inputs.py): Staffing's cost, Revenue's year-1
+#: amount and its expected value, the confidence table's explanation, and the Full Cost tables.
+STAFF_COST = Col("cost", 14, "calc_money", "calc")
+REVENUE_YEAR1 = (Col("amount", 14, "in_money", "decimal", 0), Col("prob", 12, "calc_pct", "calc"),
+                 Col("expected", 14, "calc_money", "calc"))
+CONF_HELP = Col("help", 50, "note", "calc")
+ITEM_NAME = Col("name", 40, "in_text")
+ITEM_AMOUNT = Col("amount", 16, "in_money", "decimal", 0)
+ITEM_FUNCTION = Col("function", 30, "in_text", "list", choices="List_FunctionsShared")
+CC_YEARS = Col("years", 30, "in_int", "integer", 1, 50)
+CC_ANNUAL = Col("annual", 16, "calc_money", "calc")
 
 #: The Calculations column that shows each result's defined name (column G).
 CALC_NAME_COL = 6
@@ -203,20 +218,6 @@ class FullCostBuilder:
         return sw
 
     @staticmethod
-    def _column(sw: SheetWords, key: str, width: float, style: str, rule: tuple[str, float | None, float | None] | None = None,
-                help: bool = True) -> Column:
-        """An input column from its words; `rule` (kind, minimum, maximum) makes it a number input, `help`
-        False leaves the input message to a dropdown written afterwards."""
-        ct = sw.column(key)
-        validation = number_rule(rule[0], rule[1], rule[2], ct.title or ct.header, ct.help) if rule else None
-        return Column(key, ct.header, width, style, ct.help if help else "", validation)
-
-    @staticmethod
-    def _calc_column(sw: SheetWords, key: str, width: float, style: str) -> Column:
-        """A result column (locked, no input message) from its words."""
-        return Column(key, sw.column(key).header, width, style, is_input=False)
-
-    @staticmethod
     def _number(f: Form, sw: SheetWords, key: str, name: str, value: float | None, style: Any,
                 rule: tuple[str, float | None, float | None]) -> int:
         """A labelled number input from its line's words: label, rule (title and message), unit and note."""
@@ -225,58 +226,43 @@ class FullCostBuilder:
                         ln.unit, ln.note)
 
     def _organization(self) -> None:
-        """The shared Organization sheet, with this workbook's fiscal-year prompt."""
-        fy = self.w.sheet("fiscal_year")
-        write_organization(self.book, self.ws[ORG], self.content, self.p.organization, self.blank, self.org_name,
-                           fy.word("message"), "", fy.word("label"))
+        """The shared Organization sheet (its fiscal-year words are this workbook's)."""
+        write_organization(self.book, self.ws[ORG], self.content, self.w, self.p.organization, self.blank, self.org_name)
 
     def _assumptions(self) -> None:
-        """The rates (each a named input with unit and note) and the confidence probabilities table."""
-        b, s, ws, a = self.book, self.s, self.ws[ASSUME], self.p.assumptions
-        ws.set_column(0, 0, 34)
-        ws.set_column(1, 1, 14)
-        ws.set_column(2, 2, 12)
-        ws.set_column(3, 3, 60)
+        """The shared rates (each a named input with unit and note) and the confidence table."""
+        b, ws = self.book, self.ws[ASSUME]
+        for col, width in enumerate((34, 14, 12, 60)):
+            ws.set_column(col, col, width)
         sw = self._titled(ws, "assumptions")
         f = Form(b, ws, row=3)
         f.heading(sw.heading("rates"), gap=0)
-        self._number(f, sw, "benefits_rate", "In_BenefitsRate", a.benefits_rate, s.in_pct, ("decimal", 0, 2))
-        self._number(f, sw, "salary_growth", "In_SalaryGrowth", a.salary_growth, s.in_pct, ("decimal", -0.5, 1))
-        self._number(f, sw, "expense_inflation", "In_ExpenseInflation", a.expense_inflation, s.in_pct, ("decimal", -0.5, 1))
-        self._number(f, sw, "indirect_cap", "In_IndirectCap", a.funder_indirect_cap, s.in_pct, ("decimal", 0, 1))
+        write_rates(f, sw, inputs.RATES, rate_values(self.p))
         f.heading(sw.heading("confidence"))
         f.note(sw.note_text("confidence"))
-        table = Table(ASSUME, "Conf", f.row, 0, [
-            self._calc_column(sw, "level", 34, "calc_text"),
-            self._column(sw, "prob", 14, "in_pct", ("decimal", 0, 1)),
-            self._calc_column(sw, "help", 50, "note"),
-            source_note(self.content),
-        ], len(self.content.levels))
+        table = Table(ASSUME, "Conf", f.row, 0, columns(sw, (*inputs.CONFIDENCE_COLUMNS, CONF_HELP)) + [source_note(self.w)],
+                      len(self.content.levels))
         prob = self.p.probability()
         rows = [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help")} for lv in self.content.levels]
         write_table(b, ws, table, rows)
         self.conf = table
         print_setup(ws, self.org_name)
 
-    def _staff_columns(self, sw: SheetWords) -> list[Column]:
-        """Title, FTE, salary, in-kind, one time share per function, their total and the cost."""
-        cols = [self._column(sw, "title", 30, "in_text"), self._column(sw, "fte", 8, "in_dec", ("decimal", 0, MAX_FTE)),
-                self._column(sw, "salary", 14, "in_money", ("decimal", 0, None)), self._column(sw, "in_kind", 9, "in_flag", help=False)]
-        for fn in self.content.functions:
-            cols.append(Column(f"share_{fn.id}", sw.word("share_header", function=fn.label), 12, "in_pct", "",
-                               number_rule("decimal", 0, 1, sw.word("share_title"), sw.word("share_help", function=fn.label.lower()))))
-        return cols + [self._calc_column(sw, "share_total", 10, "calc_pct"), self._calc_column(sw, "cost", 14, "calc_money")]
+    def _staff_table(self) -> InputSheet:
+        """The shared Staffing columns, a share per function, their total and the cost."""
+        sw = self.w.sheet("staffing")
+        cols = columns(sw, inputs.STAFF_COLUMNS)
+        cols += [column(sw, inputs.SHARE, f"share_{fn.id}", function=fn.label, function_lc=fn.label.lower()) for fn in self.content.functions]
+        cols += columns(sw, (inputs.SHARE_TOTAL, STAFF_COST)) + [source_note(self.w)]
+        return InputSheet(Table(STAFF, "Staff", 3, 0, cols, self.cap.staff), dropdowns(inputs.STAFF_COLUMNS), 45)
 
     def _staffing(self) -> None:
         """The positions table: time shares per function, their total flagged when not 100%, and the cost."""
-        b, s, ws = self.book, self.s, self.ws[STAFF]
-        fids = self.content.function_ids
-        sw = self._titled(ws, "staffing")
-        t = Table(STAFF, "Staff", 3, 0, self._staff_columns(sw) + [source_note(self.content)], self.cap.staff)
+        sheet = self._staff_table()
+        t, s, fids = sheet.table, self.s, self.content.function_ids
         staff = year1_staff(self.p)
         rows = [{"title": st.title, "fte": st.fte, "salary": st.salary, "in_kind": _flag(st.in_kind),
                  **{f"share_{f}": st.functions[f] for f in fids if f in st.functions}} for st in staff]
-        share_keys = [f"share_{f}" for f in fids]
         rate = self.p.assumptions.benefits_rate
 
         def total(i: int, d: Any) -> float:
@@ -285,44 +271,22 @@ class FullCostBuilder:
         def cost(i: int, d: Any) -> float:
             return staff_cost(staff[i], rate) if i < len(staff) else 0.0
 
-        first_share, last_share = t.col(share_keys[0]), t.col(share_keys[-1])
-        write_table(b, ws, t, rows, {
+        first_share, last_share = t.col(f"share_{fids[0]}"), t.col(f"share_{fids[-1]}")
+        write_input_sheet(self.book, self.ws[STAFF], self.w.sheet("staffing"), sheet, rows, self.org_name, {
             "share_total": (lambda i: f"SUM({rc(t.row(i), first_share)}:{rc(t.row(i), last_share)})", total, s.calc_pct),
             "cost": (lambda i: f"{t.cell(i, 'fte')}*{t.cell(i, 'salary')}*(1+In_BenefitsRate)", cost, s.calc_money),
         })
-        worded_dropdown(self.book, ws, t, sw, "in_kind", "List_YesNo")
-        c_title, c_tot = t.col("title"), t.col("share_total")
-        ws.conditional_format(t.first, c_tot, t.last, c_tot, {
-            "type": "formula", "criteria": f'=AND(${xl_col_to_name(c_title)}{t.first + 1}<>"",ABS({rc(t.first, c_tot)}-1)>Chk_Tolerance)',
-            "format": s.cf_fail_share})
-        ws.set_row(t.top, 45)
-        ws.freeze_panes(t.first, 1)
-        print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
-        print_filled(ws, t, len(staff))
+        flag_share_totals(self.book, self.ws[STAFF], t)
         self.staff = t
 
     def _expenses(self) -> None:
-        """The non-personnel costs table, with category, function and in-kind dropdowns."""
-        b, ws = self.book, self.ws[EXP]
-        sw = self._titled(ws, "expenses")
-        t = Table(EXP, "Exp", 3, 0, [
-            self._column(sw, "name", 34, "in_text"),
-            self._column(sw, "category", 26, "in_text", help=False),
-            self._column(sw, "amount", 14, "in_money", ("decimal", 0, None)),
-            self._column(sw, "function", 30, "in_text", help=False),
-            self._column(sw, "in_kind", 9, "in_flag", help=False),
-            source_note(self.content),
-        ], self.cap.expenses)
+        """The shared Expenses columns: name, category, amount, function and in-kind."""
+        sw = self.w.sheet("expenses")
+        t = Table(EXP, "Exp", 3, 0, columns(sw, inputs.EXPENSE_COLUMNS) + [source_note(self.w)], self.cap.expenses)
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind)}
                 for e in year1_expenses(self.p)]
-        write_table(b, ws, t, rows)
-        worded_dropdown(self.book, ws, t, sw, "category", "List_Categories")
-        worded_dropdown(self.book, ws, t, sw, "function", "List_FunctionsShared")
-        worded_dropdown(self.book, ws, t, sw, "in_kind", "List_YesNo")
-        ws.freeze_panes(t.first, 1)
-        print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
-        print_filled(ws, t, len(rows))
+        write_input_sheet(self.book, self.ws[EXP], sw, InputSheet(t, dropdowns(inputs.EXPENSE_COLUMNS)), rows, self.org_name)
         self.exp = t
 
     def _full_cost_inputs(self) -> None:
@@ -350,11 +314,7 @@ class FullCostBuilder:
         self._number(f, sw, "depreciation", "In_Depreciation", fc.depreciation, s.in_money, ("decimal", 0, None))
         f.note(sw.note_text("unfunded"))
         unf = Table(FULL, "Unf", f.row, 0, [
-            self._column(tw, "name", 40, "in_text"),
-            self._column(tw, "amount", 16, "in_money", ("decimal", 0, None)),
-            self._column(tw, "function", 30, "in_text", help=False),
-            source_note(self.content),
-        ], self.cap.unfunded)
+            *columns(tw, (ITEM_NAME, ITEM_AMOUNT, ITEM_FUNCTION)), source_note(self.w)], self.cap.unfunded)
         write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": self.lists.label("FunctionsShared", u.function)}
                                  for u in fc.unfunded])
         worded_dropdown(self.book, ws, unf, tw, "function", "List_FunctionsShared")
@@ -378,10 +338,7 @@ class FullCostBuilder:
         sw = self.w.sheet(f"{key.lower()}_table")
         f.heading(self.w.sheet("full_cost").heading(key.lower()))
         t = Table(FULL, key, f.row, 0, [
-            self._column(sw, "name", 40, "in_text"),
-            self._column(sw, "amount", 16, "in_money", ("decimal", 0, None)),
-            source_note(self.content),
-        ], capacity)
+            *columns(sw, (ITEM_NAME, ITEM_AMOUNT)), source_note(self.w)], capacity)
         write_table(self.book, self.ws[FULL], t, [{"name": x.name, "amount": x.amount} for x in items])
         f.row = t.last + 1
         return t
@@ -391,12 +348,7 @@ class FullCostBuilder:
         s, sw = self.s, self.w.sheet("cc_table")
         f.heading(self.w.sheet("full_cost").heading("cc"))
         cc = Table(FULL, "CC", f.row, 0, [
-            self._column(sw, "name", 40, "in_text"),
-            self._column(sw, "amount", 16, "in_money", ("decimal", 0, None)),
-            self._column(sw, "years", 30, "in_int", ("integer", 1, 50)),
-            self._calc_column(sw, "annual", 16, "calc_money"),
-            source_note(self.content),
-        ], self.cap.change_capital)
+            *columns(sw, (ITEM_NAME, ITEM_AMOUNT, CC_YEARS, CC_ANNUAL)), source_note(self.w)], self.cap.change_capital)
         ccs = self.p.full_cost.change_capital
         write_table(self.book, self.ws[FULL], cc, [{"name": c.name, "amount": c.amount, "years": c.years} for c in ccs], {
             "annual": (lambda i: f"IF(ISNUMBER({cc.cell(i, 'years')}),IF({cc.cell(i, 'years')}>0,{cc.cell(i, 'amount')}/{cc.cell(i, 'years')},0),0)",
@@ -420,35 +372,20 @@ class FullCostBuilder:
         f.row += 1
 
     def _revenue(self) -> None:
-        """The revenue sources table: expected revenue is each amount times its confidence's probability."""
-        b, s, ws = self.book, self.s, self.ws[REV]
-        sw = self._titled(ws, "revenue")
-        t = Table(REV, "Rev", 3, 0, [
-            self._column(sw, "name", 36, "in_text"),
-            self._column(sw, "stream", 26, "in_text", help=False),
-            self._column(sw, "confidence", 14, "in_text", help=False),
-            self._column(sw, "restricted", 11, "in_flag", help=False),
-            self._column(sw, "amount", 14, "in_money", ("decimal", 0, None)),
-            self._calc_column(sw, "prob", 12, "calc_pct"),
-            self._calc_column(sw, "expected", 14, "calc_money"),
-            source_note(self.content),
-        ], self.cap.revenue)
+        """The shared Revenue columns, then the year-1 amount: expected revenue is each amount times
+        its confidence's probability."""
+        s, sw = self.s, self.w.sheet("revenue")
+        t = Table(REV, "Rev", 3, 0, columns(sw, (*inputs.REVENUE_COLUMNS, *REVENUE_YEAR1)) + [source_note(self.w)], self.cap.revenue)
         prob = self.p.probability()
         revs = self.p.revenue
         rows = [{"name": r.name, "stream": self.lists.label("Streams", r.stream), "confidence": self.lists.label("Levels", r.confidence),
                  "restricted": _flag(r.restricted), "amount": r.amount(1)} for r in revs]
-        write_table(b, ws, t, rows, {
+        write_input_sheet(self.book, self.ws[REV], sw, InputSheet(t, dropdowns(inputs.REVENUE_COLUMNS)), rows, self.org_name, {
             "prob": (lambda i: f'IF({t.cell(i, "confidence")}="",0,INDEX(Conf_prob,MATCH({t.cell(i, "confidence")},Conf_level,0)))',
                      lambda i, d: prob[revs[i].confidence] if i < len(revs) else 0.0, s.calc_pct),
             "expected": (lambda i: f"{t.cell(i, 'amount')}*{t.cell(i, 'prob')}",
                          lambda i, d: revs[i].amount(1) * prob[revs[i].confidence] if i < len(revs) else 0.0, s.calc_money),
         })
-        worded_dropdown(self.book, ws, t, sw, "stream", "List_Streams")
-        worded_dropdown(self.book, ws, t, sw, "confidence", "List_Levels")
-        worded_dropdown(self.book, ws, t, sw, "restricted", "List_YesNo")
-        ws.freeze_panes(t.first, 1)
-        print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
-        print_filled(ws, t, len(rows))
         self.rev = t
 
     # ------------------------------------------------------------------ calculations
@@ -567,12 +504,7 @@ class FullCostBuilder:
         text_cols = [f"COUNTA({nm})-COUNT({nm})" for nm in
                      ["Staff_fte", "Staff_salary", "Exp_amount", "Rev_amount", "Unf_amount", "FA_amount", "Debt_amount",
                       "CC_amount", "CC_years", *[f"Staff_share_{f}" for f in fids]]]
-        checks = [  # (key of its words, formula, cached result, where to look)
-            ("org_name", "LEN(In_OrgName)>0", ok, ORG),
-            ("structure", "ISNUMBER(MATCH(In_Structure,List_Structures,0))", ok, ORG),
-            ("fy_start", "ISNUMBER(In_FYStart)", ok, ORG),
-            ("shares", 'SUMPRODUCT((Staff_title<>"")*((Staff_share_total-1>Chk_Tolerance)+(1-Staff_share_total>Chk_Tolerance)))=0', True, STAFF),
-            ("fte", 'SUMPRODUCT((Staff_title<>"")*((Staff_fte<=0)+(Staff_fte>Chk_MaxFTE)))=0', True, STAFF),
+        checks = [  # (key of its words, formula, cached result, where to look): after the shared ones
             ("cost_no_title", 'SUMPRODUCT((Staff_title="")*(Staff_cost<>0))=0', True, STAFF),
             ("in_kind_flag", 'SUMPRODUCT((Staff_in_kind<>"")*(Staff_in_kind<>Flag_Yes)*(Staff_in_kind<>INDEX(List_YesNo,2)))=0', True, STAFF),
             ("expense_complete", 'SUMPRODUCT((Exp_amount<>0)*((Exp_name="")+(Exp_category="")+(Exp_function="")))=0', True, EXP),
@@ -580,7 +512,6 @@ class FullCostBuilder:
             ("revenue_complete", 'SUMPRODUCT((Rev_amount<>0)*((Rev_stream="")+(Rev_confidence="")))=0', True, REV),
             ("build_years", "AND(In_WCBuild>=1,In_ResBuild>=1)", True, FULL),
             ("change_capital_years", "SUMPRODUCT((CC_amount<>0)*(CC_years<1))=0", True, FULL),
-            ("probabilities", "SUMPRODUCT((Conf_prob<0)+(Conf_prob>1))=0", True, ASSUME),
             ("text_in_numbers", "+".join(text_cols) + "=0", True, "Staffing, Expenses, Revenue, Full Cost"),
             ("cash_out", "ABS(SUM(FC_CF_Out)-FC_CashOpex)<=Chk_Tolerance*MAX(1,ABS(FC_CashOpex))", True, CASH),
             ("revenue_timing", "SUM(CF_Rev_problem)=0", True, CASH),
@@ -591,11 +522,12 @@ class FullCostBuilder:
                   True, CALC),
         ]
         sw = self.w.sheet("full_cost_checks")
-        self.checks = [Check(sw.check(key).text, formula, value, where) for key, formula, value, where in checks]
+        self.checks = basic_checks(self.w, self.blank, STAFF) + [
+            Check(sw.check(key).text, formula, value, where) for key, formula, value, where in checks]
         ws = self.ws[CHECKS]
         write_checks(self.book, ws, self.checks, "FC_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
                      ("FC_Complete", 'COUNTIF(Staff_fte,">0")+COUNTIF(Exp_amount,">0")>0', bool(self.model["FC_Complete"]),
-                      sw.word("complete")), self.content)
+                      sw.word("complete")), self.w)
         r = CHECKS_CONSTANT_ROW
         self.book.text(ws, r, 0, sw.word("max_fte"), self.s.label)
         self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)

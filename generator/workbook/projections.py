@@ -31,9 +31,13 @@ from ..model.projections import (
 )
 from ..schema import Partnership, Scenario
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, print_filled, fit_row, text_lines, source_note, as_percent, Form, Lists, Status, CHECKS_CONSTANT_ROW, identity, master_banner,
+    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, fit_row, text_lines, as_percent, Form, Lists, Status, CHECKS_CONSTANT_ROW, identity, master_banner,
     number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
-    write_table, write_organization, write_start_page, quoted, sheet_title, worded_dropdown,
+    write_table, write_organization, write_start_page, quoted, sheet_title,
+)
+from . import inputs
+from .inputs import (
+    MAX_FTE, Col, InputSheet, Rate, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, write_input_sheet, write_rates,
 )
 from .layout import Book, Column, Table, WorkbookBuildError, abs_range, col_letter
 from .styles import series_fill, series_line
@@ -41,7 +45,6 @@ from .styles import series_fill, series_line
 TEMPLATE_ID = PROJECTIONS.template_id
 TEMPLATE_VERSION = PROJECTIONS.version
 TOLERANCE = 0.001
-MAX_FTE = 1.5
 ONE_TIME_CAPACITY = 20
 SPARE_ROWS = 10
 #: Rows that fit on a landscape page at full scale, with room to spare (for page breaks).
@@ -88,14 +91,21 @@ COMPARE: list[tuple[str, str]] = [
 ]
 
 #: Cash and rates on Assumptions: (key, defined name, style, rule minimum, rule maximum).
-RATES: list[tuple[str, str, str, float | None, float | None]] = [
-    ("starting_cash", "In_StartingCash", "in_signed", None, None),
-    ("reserve_months", "In_ReserveMonths", "in_dec", 0, None),
-    ("benefits_rate", "In_BenefitsRate", "in_pct", 0, 2),
-    ("salary_growth", "In_SalaryGrowth", "in_pct", -0.5, 1),
-    ("expense_inflation", "In_ExpenseInflation", "in_pct", -0.5, 1),
-    ("indirect_cap", "In_IndirectCap", "in_pct", 0, 1),
-]
+#: Cash lines above the rates both workbooks share (inputs.RATES).
+CASH_LINES = (
+    Rate("starting_cash", "In_StartingCash", "in_signed", None, None),
+    Rate("reserve_months", "In_ReserveMonths", "in_dec", 0, None),
+)
+
+#: This workbook's columns after the shared ones (inputs.py): the years each row runs, the
+#: helper columns that resolve blank years, a Yes/No per scenario, and the amounts by year.
+START_END = (Col("start", 8, "in_int", "year"), Col("end", 8, "in_int", "year"))
+FROM_TO = (Col("from", 9, "calc_int", "calc"), Col("to", 9, "calc_int", "calc"))
+REVENUE_YEAR = Col("year", 13, "in_money", "decimal", 0)   # one per projection year (words: {t})
+REVENUE_TOTAL = Col("total", 14, "calc_money", "calc")
+CONF_HELP = Col("help", 14, "subtitle", "calc")            # runs on across the scenario columns
+IN_SCENARIO = Col("inc", 11, "in_flag", "list", choices="List_YesNo")  # one per scenario, headed by its name
+ONE_TIME_COLUMNS = (Col("name", 36, "in_text"), Col("year", 8, "in_int", "year"), Col("amount", 13, "in_signed", "decimal"))
 
 #: Scenario View's table, top to bottom: (key, style); style "h" is a heading (key: scenario_view.headings),
 #: key "Revenue_*" is one line per funding stream; other keys are lines (scenario_view.lines).
@@ -325,21 +335,13 @@ class ProjectionsBuilder:
 
     # ------------------------------------------------------------------ small helpers
 
-    def _col(self, w: SheetWords, key: str, width: float, style: str, kind: str = "", low: float | None = None,
-             high: float | None = None, name: str = "", **values: Any) -> Column:
-        """A table column worded by `key` (`name` when the column key differs; {placeholders} filled from
-        `values`). kind: "" free input with its message, "list" a dropdown column (its message comes with
-        the dropdown), "calc" calculated, "decimal" a number from low to high, "year" a projection year."""
-        text = w.column(key)
-        header, help_ = text.header.format(**values), text.help.format(**values)
-        title = text.title or header
-        if kind == "calc":
-            return Column(name or key, header, width, style, is_input=False)
-        if kind == "decimal":
-            return Column(name or key, header, width, style, "", number_rule("decimal", low, high, title, help_))
-        if kind == "year":
-            return Column(name or key, header, width, style, "", self._year_rule(title, help_))
-        return Column(name or key, header, width, style, "" if kind == "list" else help_)
+    def _scenario_columns(self, w: SheetWords) -> list[Column]:
+        """A Yes/No column per scenario, headed by the scenario's live name (see _scenario_headers)."""
+        return [Column(f"inc_{sc.id}", sc.name, IN_SCENARIO.width, IN_SCENARIO.style) for sc in self.scenarios]
+
+    def _scenario_dropdowns(self) -> list[tuple[str, str, str]]:
+        """The per-scenario Yes/No columns' dropdowns, worded once by `inc`."""
+        return [(IN_SCENARIO.key, IN_SCENARIO.choices, f"inc_{sc.id}") for sc in self.scenarios]
 
     def _all_checks_pass(self) -> bool:
         """What the master check reads (the cached value of SP_Checks_OK and of every banner)."""
@@ -377,10 +379,8 @@ class ProjectionsBuilder:
     # ------------------------------------------------------------------ inputs
 
     def _organization(self) -> None:
-        """Organization (the shared writer), with the fiscal year start read as the start of year 1."""
-        write_organization(self.book, self.ws[ORG], self.content, self.p.organization, self.blank, self.org_name,
-                           "First day of projection year 1, e.g. 2026-07-01.",
-                           "Year 1 of the projections starts on this day.", "Fiscal year of year 1")
+        """Organization (the shared writer); its fiscal-year words say the start of year 1."""
+        write_organization(self.book, self.ws[ORG], self.content, self.words, self.p.organization, self.blank, self.org_name)
 
     def _assumptions(self) -> None:
         """Assumptions, top to bottom: each part starts where the Form cursor of the part above left off."""
@@ -437,17 +437,12 @@ class ProjectionsBuilder:
         f.row += 1
 
     def _rates(self, f: Form) -> None:
-        """Cash and rates: one validated input line per entry of RATES."""
-        a, pr = self.p.assumptions, self.p.projections
-        values = {"starting_cash": pr.starting_cash, "reserve_months": self.p.full_cost.reserves.months,
-                  "benefits_rate": a.benefits_rate, "salary_growth": a.salary_growth,
-                  "expense_inflation": a.expense_inflation, "indirect_cap": a.funder_indirect_cap}
+        """Cash, then the rates both workbooks share: one validated input line each."""
+        pr = self.p.projections
+        values = {"starting_cash": pr.starting_cash, "reserve_months": self.p.full_cost.reserves.months, **rate_values(self.p)}
         w = self.words.sheet("assumptions")
         f.heading(w.heading("cash_rates"))
-        for key, name, style, low, high in RATES:
-            line = w.line(key)
-            rule = number_rule("decimal", low, high, line.title or line.label, line.help)
-            self._side_note(f, f.number(line.label, name, values[key], getattr(self.s, style), rule, line.unit), line.note)
+        write_rates(f, w, (*CASH_LINES, *inputs.RATES), values, partial(self._side_note, f))
 
     def _confidence(self, f: Form) -> None:
         """The confidence table (Conf): each level's probability, placed at the cursor."""
@@ -463,10 +458,8 @@ class ProjectionsBuilder:
     def _confidence_table(self) -> Table:
         """The confidence table's columns (its row is the Form cursor's when it is written)."""
         w = self.words.sheet("assumptions")
-        return Table(ASSUME, "Conf", 0, 0, [
-            self._col(w, "level", 34, "calc_text", "calc"), self._col(w, "prob", 14, "in_pct", "decimal", 0, 1),
-            self._col(w, "help", 14, "subtitle", "calc"), source_note(self.content),
-        ], len(self.content.levels))
+        return Table(ASSUME, "Conf", 0, 0, columns(w, (*inputs.CONFIDENCE_COLUMNS, CONF_HELP)) + [source_note(self.words)],
+                     len(self.content.levels))
 
     def _scenario_range(self, row: int) -> str:
         """A row of the scenario table across the scenario columns."""
@@ -602,17 +595,13 @@ class ProjectionsBuilder:
     def _revenue_table(self) -> Table:
         """The Revenue table: a source per row, an amount column per year."""
         w = self.words.sheet("revenue")
-        cols = [self._col(w, "name", 36, "in_text"), self._col(w, "stream", 24, "in_text", "list"),
-                self._col(w, "confidence", 13, "in_text", "list"), self._col(w, "restricted", 11, "in_flag", "list")]
-        cols += [self._col(w, "year", 13, "in_money", "decimal", 0, None, name=f"y{t}", t=t) for t in range(1, self.n + 1)]
-        cols.append(self._col(w, "total", 14, "calc_money", "calc"))
-        return Table(REV, "Rev", 4, 0, cols + [source_note(self.content)], self.cap.revenue)
+        cols = columns(w, inputs.REVENUE_COLUMNS) + [column(w, REVENUE_YEAR, f"y{t}", t=t) for t in range(1, self.n + 1)]
+        return Table(REV, "Rev", 4, 0, cols + [column(w, REVENUE_TOTAL), source_note(self.words)], self.cap.revenue)
 
     def _revenue(self) -> None:
         """Revenue: the sources, their live fiscal-year headers and dropdowns; Rev_Amounts is what the blocks read."""
         b, s, ws, n, t_ = self.book, self.s, self.ws[REV], self.n, self.rev
         w = self.words.sheet("revenue")
-        sheet_title(self.book, ws, w)
         ykeys = [f"y{t}" for t in range(1, n + 1)]
         revs = self.p.revenue
         rows = []
@@ -623,20 +612,13 @@ class ProjectionsBuilder:
                 row[f"y{t}"] = src.amounts[t - 1]
             rows.append(row)
         first, last = t_.col(ykeys[0]), t_.col(ykeys[-1])
-        write_table(b, ws, t_, rows, live_headers=ykeys, formulas={
+        write_input_sheet(b, ws, w, InputSheet(t_, dropdowns(inputs.REVENUE_COLUMNS), 30), rows, self.org_name, live_headers=ykeys, formulas={
             "total": (lambda i: f"SUM({xl_rowcol_to_cell(t_.row(i), first)}:{xl_rowcol_to_cell(t_.row(i), last)})",
                       lambda i, d: sum(revs[i].amount(t) for t in range(1, n + 1)) if i < len(revs) else 0.0, s.calc_money),
         })
         self._year_header(ws, t_, ykeys)
         b.text(ws, t_.top - 1, first, w.heading("years"), s.label_b)
         b.define("Rev_Amounts", abs_range(REV, t_.first, first, t_.last, last))
-        worded_dropdown(self.book, self.ws[t_.sheet], t_, w, "stream", "List_Streams")
-        worded_dropdown(self.book, self.ws[t_.sheet], t_, w, "confidence", "List_Levels")
-        worded_dropdown(self.book, self.ws[t_.sheet], t_, w, "restricted", "List_YesNo")
-        ws.set_row(t_.top, 30)
-        ws.freeze_panes(t_.first, 1)
-        print_setup(ws, self.org_name, repeat_rows=(t_.top, t_.top))
-        print_filled(ws, t_, len(rows))
 
     def _span_formulas(self, t: Table, used: str, items: list[Any]) -> dict[str, Any]:
         """'From year' / 'to year' helper columns: blank start = 1, blank end = the last year; 0 for an unused row
@@ -665,23 +647,16 @@ class ProjectionsBuilder:
     def _staff_table(self) -> Table:
         """The Staffing Plan table: a position per row, a share column per function and a Yes/No column per scenario."""
         w = self.words.sheet("staffing")
-        cols = [self._col(w, "title", 30, "in_text"), self._col(w, "fte", 7, "in_dec", "decimal", 0, MAX_FTE),
-                self._col(w, "salary", 13, "in_money", "decimal", 0, None), self._col(w, "in_kind", 8, "in_flag", "list")]
-        cols += [self._col(w, "share", 11, "in_pct", "decimal", 0, 1, name=f"share_{fn.id}",
-                                 function=fn.label, function_lc=fn.label.lower())
-                 for fn in self.content.functions]
-        cols += [self._col(w, "share_total", 9, "calc_pct", "calc"),
-                 self._col(w, "start", 8, "in_int", "year"), self._col(w, "end", 8, "in_int", "year")]
-        cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag") for sc in self.scenarios]
-        cols += [self._col(w, "from", 9, "calc_int", "calc"), self._col(w, "to", 9, "calc_int", "calc")]
-        return Table(STAFF, "Staff", 4, 0, cols + [source_note(self.content)], self.cap.staff)
+        cols = columns(w, inputs.STAFF_COLUMNS)
+        cols += [column(w, inputs.SHARE, f"share_{fn.id}", function=fn.label, function_lc=fn.label.lower()) for fn in self.content.functions]
+        cols += columns(w, (inputs.SHARE_TOTAL, *START_END), self._year_rule) + self._scenario_columns(w) + columns(w, FROM_TO)
+        return Table(STAFF, "Staff", 4, 0, cols + [source_note(self.words)], self.cap.staff)
 
     def _staffing(self) -> None:
         """Staffing Plan: positions, their function shares (flagged red unless 100%) and scenario flags."""
         b, s, ws, t = self.book, self.s, self.ws[STAFF], self.staff
         fids = self.content.function_ids
         w = self.words.sheet("staffing")
-        sheet_title(self.book, ws, w)
         staff = self.p.staff
         rows = []
         for st in staff:
@@ -697,79 +672,49 @@ class ProjectionsBuilder:
                             lambda i, d: sum(staff[i].functions.values()) if i < len(staff) else 0.0, s.calc_pct),
             **self._span_formulas(t, "fte", staff),
         }
-        write_table(b, ws, t, rows, formulas, live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
+        sheet = InputSheet(t, dropdowns(inputs.STAFF_COLUMNS) + self._scenario_dropdowns(), 45)
+        write_input_sheet(b, ws, w, sheet, rows, self.org_name, formulas, live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
         self._scenario_headers(ws, t, "inc_", w.heading("scenarios"))
         b.text(ws, t.top - 1, first_share, w.heading("shares"), s.label_b)
-        worded_dropdown(self.book, self.ws[t.sheet], t, w, "in_kind", "List_YesNo")
-        for sc in self.scenarios:
-            worded_dropdown(self.book, self.ws[t.sheet], t, w, "inc", "List_YesNo", f"inc_{sc.id}")
-        c_title, c_tot = t.col("title"), t.col("share_total")
-        ws.conditional_format(t.first, c_tot, t.last, c_tot, {
-            "type": "formula",
-            "criteria": f'=AND({xl_rowcol_to_cell(t.first, c_title, col_abs=True)}<>"",ABS({xl_rowcol_to_cell(t.first, c_tot)}-1)>Chk_Tolerance)',
-            "format": s.cf_fail_share})
-        ws.set_row(t.top, 45)
-        ws.freeze_panes(t.first, 1)
-        print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
-        print_filled(ws, t, len(rows))
+        flag_share_totals(b, ws, t)
 
     def _expense_table(self) -> Table:
         """The Expenses table: a non-personnel cost per row, with the years it runs."""
         w = self.words.sheet("expenses")
-        return Table(EXP, "Exp", 4, 0, [
-            self._col(w, "name", 34, "in_text"), self._col(w, "category", 24, "in_text", "list"),
-            self._col(w, "amount", 13, "in_money", "decimal", 0, None), self._col(w, "function", 28, "in_text", "list"),
-            self._col(w, "in_kind", 8, "in_flag", "list"), self._col(w, "start", 8, "in_int", "year"),
-            self._col(w, "end", 8, "in_int", "year"), self._col(w, "from", 9, "calc_int", "calc"),
-            self._col(w, "to", 9, "calc_int", "calc"), source_note(self.content),
-        ], self.cap.expenses)
+        return Table(EXP, "Exp", 4, 0, columns(w, (*inputs.EXPENSE_COLUMNS, *START_END, *FROM_TO), self._year_rule)
+                     + [source_note(self.words)], self.cap.expenses)
 
     def _expenses(self) -> None:
         """Expenses: non-personnel costs with the years they run (from/to helper columns for the blocks)."""
         b, ws, t = self.book, self.ws[EXP], self.exp
         w = self.words.sheet("expenses")
-        sheet_title(self.book, ws, w)
         exps = self.p.expenses
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind),
                  "start": e.start_year, "end": e.end_year} for e in exps]
-        write_table(b, ws, t, rows, self._span_formulas(t, "amount", exps))
-        worded_dropdown(self.book, self.ws[t.sheet], t, w, "category", "List_Categories")
-        worded_dropdown(self.book, self.ws[t.sheet], t, w, "function", "List_FunctionsShared")
-        worded_dropdown(self.book, self.ws[t.sheet], t, w, "in_kind", "List_YesNo")
-        ws.set_row(t.top, 30)
-        ws.freeze_panes(t.first, 1)
-        print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
-        print_filled(ws, t, len(rows))
+        write_input_sheet(b, ws, w, InputSheet(t, dropdowns(inputs.EXPENSE_COLUMNS), 30), rows, self.org_name,
+                          self._span_formulas(t, "amount", exps))
 
     def _one_time_table(self) -> Table:
         """The One-time Items table: an item per row, a Yes/No column per scenario."""
         w = self.words.sheet("one_time")
-        cols = [self._col(w, "name", 36, "in_text"), self._col(w, "year", 8, "in_int", "year"),
-                self._col(w, "amount", 13, "in_signed", "decimal")]
-        cols += [Column(f"inc_{sc.id}", sc.name, 11, "in_flag") for sc in self.scenarios]
-        return Table(ONE, "OT", 5, 0, cols + [source_note(self.content)], self.cap.one_time)
+        cols = columns(w, ONE_TIME_COLUMNS, self._year_rule) + self._scenario_columns(w)
+        return Table(ONE, "OT", 5, 0, cols + [source_note(self.words)], self.cap.one_time)
 
     def _one_time(self) -> None:
         """One-time Items: a ready-made item as an example, then the items with their scenario flags."""
         b, s, ws, t = self.book, self.s, self.ws[ONE], self.ot
         w = self.words.sheet("one_time")
-        sheet_title(self.book, ws, w)
         preset = self.content.presets[0] if self.content.presets else None
-        if preset is not None:
+        if preset is not None:  # under the title and note (written with the table)
             b.text(ws, 2, 0, w.word("preset", name=preset.text("name") or preset.label, amount_note=preset.text("typical_amount_note"),
                                     help=preset.text("help")), s.subtitle)
         items = self.p.projections.one_time
         rows = [{"name": o.name, "year": o.year, "amount": o.amount,
                  **{f"inc_{sc.id}": _flag(o.scenarios is None or sc.id in o.scenarios) for sc in self.scenarios}} for o in items]
-        write_table(b, ws, t, rows, live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
+        write_input_sheet(b, ws, w, InputSheet(t, self._scenario_dropdowns(), 30), rows, self.org_name,
+                          live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
         self._scenario_headers(ws, t, "inc_", w.heading("scenarios"))
-        for sc in self.scenarios:
-            worded_dropdown(self.book, self.ws[t.sheet], t, w, "inc", "List_YesNo", f"inc_{sc.id}")
-        ws.set_row(t.top, 30)
-        ws.freeze_panes(t.first, 1)
-        print_setup(ws, self.org_name, repeat_rows=(t.top, t.top))
-        print_filled(ws, t, len(rows))
 
     # ------------------------------------------------------------------ calculations
 
@@ -964,7 +909,7 @@ class ProjectionsBuilder:
     def _checks(self) -> None:
         """The Checks sheet: the input checks, one balance check per scenario, the completeness cell and
         the largest FTE allowed (a constant the checks read by name)."""
-        self.checks = self._input_checks() + self._assumption_checks()
+        self.checks = basic_checks(self.words, self.blank, STAFF) + self._input_checks() + self._assumption_checks()
         for k, sc in enumerate(self.scenarios, start=1):
             end = f"INDEX(SP_{sc.id}_EndCash,1,In_Years)"
             self.checks.append(self._check(
@@ -974,7 +919,7 @@ class ProjectionsBuilder:
         write_checks(self.book, ws, self.checks, "SP_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
                      ("SP_Complete", f"{active.format(t='Staff', used='fte')}+{active.format(t='Exp', used='amount')}>0",
                       bool(self.model["SP_Complete"]),
-                      self.words.sheet("scenario_checks").word("complete")), self.content)
+                      self.words.sheet("scenario_checks").word("complete")), self.words)
         r = CHECKS_CONSTANT_ROW
         self.book.text(ws, r, 0, self.words.sheet("scenario_checks").line("max_fte").label, self.s.label)
         self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
@@ -998,16 +943,8 @@ class ProjectionsBuilder:
         return f"SUMPRODUCT(({t}_{used}<>0)*(({t}_from<1)+({t}_from>In_Years)+({t}_to<{t}_from)+({t}_to>In_Years)))=0"
 
     def _input_checks(self) -> list[Check]:
-        """Checks of Organization and the input tables."""
-        blank_ok = not self.blank
+        """Checks of the input tables beyond the shared ones."""
         return [
-            self._check("org_name", "LEN(In_OrgName)>0", blank_ok, ORG),
-            self._check("structure", "ISNUMBER(MATCH(In_Structure,List_Structures,0))", blank_ok, ORG),
-            self._check("fy_start", "ISNUMBER(In_FYStart)", blank_ok, ORG),
-            self._check("staff_shares",
-                        'SUMPRODUCT((Staff_title<>"")*((Staff_share_total-1>Chk_Tolerance)+(1-Staff_share_total>Chk_Tolerance)))=0', True, STAFF),
-            self._check("staff_fte",
-                        'SUMPRODUCT((Staff_title<>"")*((Staff_fte<=0)+(Staff_fte>Chk_MaxFTE)))=0', True, STAFF),
             self._check("staff_title",
                         'SUMPRODUCT((Staff_title="")*(((Staff_fte<>0)+(Staff_salary<>0))>0))=0', True, STAFF),
             self._check("staff_years",
@@ -1046,7 +983,6 @@ class ProjectionsBuilder:
         exp_row = self._scen_block("expmult", "expmult")
         unique = "AND(" + ",".join(f"SUMPRODUCT((Scen_Names=Scen_{sid}_Name)*1)=1" for sid in sids) + ")"
         return [
-            self._check("probabilities", "SUMPRODUCT((Conf_prob<0)+(Conf_prob>1))=0", True, ASSUME),
             self._check("realization",
                         f"SUMPRODUCT(({real_rows}<0)+({real_rows}>1))=0", True, ASSUME),
             self._check("multipliers",
