@@ -23,7 +23,7 @@ from ..model.full_cost import staff_cost, year1_expenses, year1_staff
 from ..schema import Revenue
 from .common import LISTS, dropdown, master_banner, number_rule, print_setup, quoted
 from .styles import PALETTE
-from .layout import Rows, Table, abs_cell, abs_range, rows_spanned
+from .layout import GAP, Rows, Table, abs_cell, abs_range, rows_spanned
 from .styles import BORDER, FONT, GREY, INPUT_FILL, INPUT_FONT
 
 if TYPE_CHECKING:
@@ -46,8 +46,6 @@ C_SPACER = C_AFTER + 1         # a narrow blank column between the printed part 
 C_HELP = C_SPACER + 1          # working columns: kind, schedule used, code, lag used, months list, count, problem
 H_KIND, H_SCHED, H_CODE, H_LAG, H_NORM, H_COUNT, H_BAD, H_PERIOD, H_PART = range(C_HELP, C_HELP + 9)
 H_TIE, H_TIE_VALUE = C_HELP, C_HELP + 1   # on the month-number row: the tie tolerance's label and value
-#: Blank rows between the parts of the sheet.
-GAP = 1
 #: The chart of the running position, beside the key figures: its size and offset into its first cell, in pixels.
 CHART_WIDTH, CHART_HEIGHT, CHART_X_OFFSET, CHART_Y_OFFSET = 880, 300, 4, 2
 #: Rows the key figures take: their heading and seven figures (checked as they are written).

@@ -299,6 +299,8 @@ def plural_rows(values: Sequence[Any], capacity: int) -> list[Any]:
     return list(values) + [None] * (capacity - len(values))
 
 
+#: Blank rows between the parts of a sheet.
+GAP = 1
 #: Pixels in a row of the default height (15 points): how a chart's height is counted in rows.
 ROW_PX = 20
 
