@@ -50,6 +50,8 @@ H_TIE, H_TIE_VALUE = C_HELP, C_HELP + 1   # on the month-number row: the tie tol
 CHART_WIDTH, CHART_HEIGHT, CHART_X_OFFSET, CHART_Y_OFFSET = 880, 300, 4, 2
 #: Rows the key figures take: their heading and seven figures (checked as they are written).
 KEY_FIGURE_ROWS = 8
+#: Heights in points of the month header (two lines of heads) and of a timing table's heads (three lines).
+MONTH_HEAD_HEIGHT, TIMING_HEAD_HEIGHT = 28, 42
 #: Blank rows under the chart before the revenue timing table's heading (which starts a printed page).
 AFTER_CHART = 3
 #: The column heads of the two timing tables and their working columns: sheet column -> key of its words.
@@ -327,7 +329,7 @@ class CashFlowSheet:
                 b.formula(ws, r, C_M1 + k - 1, f"{rc(self.at.head, C_M1 + k - 1, True, False)}", month_label(start, k), s.th)
         b.text(ws, r, C_AFTER, after, s.th)
         if r == self.at.head:
-            ws.set_row(r, 28)
+            ws.set_row(r, MONTH_HEAD_HEIGHT)
             b.text(ws, self.at.month_no, C_LABEL, self.w.word("month_no"), self.month_no)
             for k in range(1, MONTHS + 1):
                 b.number(ws, self.at.month_no, C_M1 + k - 1, k, self.month_no)
@@ -350,7 +352,7 @@ class CashFlowSheet:
         b.text(ws, at.heading, C_LABEL, w.heading(key), s.h)
         b.text(ws, at.note, C_LABEL, w.note_text(key), s.subtitle)
         self._month_header(at.top, {col: w.column(k).header for col, k in heads.items()})
-        ws.set_row(at.top, 42)
+        ws.set_row(at.top, TIMING_HEAD_HEIGHT)
         b.text(ws, at.note, C_HELP, w.word("working"), self.helper_h)
         for col, k in helpers.items():
             b.text(ws, at.top, col, w.column(k).header, self.helper_h)

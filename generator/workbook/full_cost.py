@@ -756,7 +756,7 @@ class FullCostBuilder:
             chart = wb.add_chart({"type": kind})
             points = None
             if key == "revenue":  # the two totals stand apart from the streams
-                points = [None] * (last - first - 1) + [{"fill": {"color": PALETTE[5]}},
+                points = [None] * (len(data.points) - 2) + [{"fill": {"color": PALETTE[5]}},
                                                         {"pattern": {"pattern": "wide_upward_diagonal", "fg_color": PALETTE[1], "bg_color": "#FFFFFF"},
                                                          "border": {"color": PALETTE[1]}}]
             chart.add_series({
