@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -22,15 +23,18 @@ from ..model.full_cost import staff_cost, year1_expenses, year1_staff
 from ..schema import Revenue
 from .common import LISTS, dropdown, master_banner, number_rule, print_setup, quoted
 from .styles import PALETTE
-from .layout import Table, abs_cell, abs_range
+from .layout import GAP, Rows, Table, abs_cell, abs_range, rows_spanned
 from .styles import BORDER, FONT, GREY, INPUT_FILL, INPUT_FONT
 
 if TYPE_CHECKING:
     from .full_cost import FullCostBuilder
 
 CASH = "Cash Flow"
-#: First column of the cash-flow lists on the Lists sheet (clear of the shared lists).
-LIST_COL = 40
+#: First column of the cash-flow lists on the Lists sheet (clear of the shared lists), their width, and the
+#: blank columns between their blocks.
+LIST_COL, LIST_WIDTH, LIST_GAP = 40, 22, 1
+#: The Lists sheet's head row (as the shared lists have it); each list's items follow on the rows below.
+LIST_HEAD = 0
 CUSTOM = SCHEDULE_IDS.index("custom") + 1   # its number in List_Schedules
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -38,11 +42,18 @@ MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "O
 C_LABEL, C_AMOUNT, C_SCHED, C_LAG, C_MONTHS, C_USE = 0, 1, 2, 3, 4, 5
 C_M1 = 6                       # month 1; month m is C_M1 + m - 1
 C_AFTER = C_M1 + MONTHS        # due this year, arrives after month 12
-C_HELP = C_AFTER + 2           # working columns: kind, schedule used, code, lag used, months list, count, problem
+C_SPACER = C_AFTER + 1         # a narrow blank column between the printed part and the working columns
+C_HELP = C_SPACER + 1          # working columns: kind, schedule used, code, lag used, months list, count, problem
 H_KIND, H_SCHED, H_CODE, H_LAG, H_NORM, H_COUNT, H_BAD, H_PERIOD, H_PART = range(C_HELP, C_HELP + 9)
-#: Rows from the key figures' heading to the revenue timing table: the key figures and the chart beside
-#: them (300 pixels), and the timing table's heading and note.
-KEY_BLOCK_ROWS = 21
+H_TIE, H_TIE_VALUE = C_HELP, C_HELP + 1   # on the month-number row: the tie tolerance's label and value
+#: The chart of the running position, beside the key figures: its size and offset into its first cell, in pixels.
+CHART_WIDTH, CHART_HEIGHT, CHART_X_OFFSET, CHART_Y_OFFSET = 880, 300, 4, 2
+#: Rows the key figures take: their heading and seven figures (checked as they are written).
+KEY_FIGURE_ROWS = 8
+#: Heights in points of the month header (two lines of heads) and of a timing table's heads (three lines).
+MONTH_HEAD_HEIGHT, TIMING_HEAD_HEIGHT = 28, 42
+#: Blank rows under the chart before the revenue timing table's heading (which starts a printed page).
+AFTER_CHART = 3
 #: The column heads of the two timing tables and their working columns: sheet column -> key of its words.
 REV_HEADS = {C_LABEL: "source", C_AMOUNT: "expected", C_SCHED: "schedule", C_LAG: "lag", C_MONTHS: "custom_months", C_USE: "in_use"}
 REV_HELPERS = {H_KIND: "h_stream", H_SCHED: "h_schedule", H_CODE: "h_code", H_LAG: "h_lag", H_NORM: "h_months", H_COUNT: "h_count",
@@ -136,6 +147,65 @@ def months_text(months: list[int] | tuple[int, ...] | None) -> str | None:
     return ", ".join(str(m) for m in months) if months else None
 
 
+def monthly_rows(streams: int, categories: int) -> int:
+    """Rows of the monthly table under the month numbers, counted as _totals writes them."""
+    money_in = 1 + streams + 1               # section, one line a stream, total
+    money_out = 1 + 2 + categories + 1       # section, staff and unfunded, one line a category, total
+    position = 4                             # net, running position, lowest-month marker, tie helper
+    balanced = GAP + 1 + 2                   # a gap, the section, scaled money in and its running position
+    return money_in + money_out + position + balanced
+
+
+@dataclass(frozen=True)
+class TimingRows:
+    """Rows of one timing table: its heading, its note (beside it the working columns' heading) and its
+    column heads, with the table's rows below them."""
+
+    heading: int
+    note: int
+    top: int
+
+    @classmethod
+    def take(cls, rows: Rows, capacity: int) -> TimingRows:
+        heading, note, top = rows.take(), rows.take(), rows.take()
+        rows.skip(capacity)
+        return cls(heading, note, top)
+
+
+@dataclass(frozen=True)
+class CashLayout:
+    """Where each part of the sheet starts, each below the one above. Laid out before anything is
+    written, because the monthly formulas refer to the timing tables further down."""
+
+    title: int
+    note: int
+    banner: int
+    plain: int
+    sized_by: int
+    head: int       # the month labels (and the monthly table's column heads)
+    month_no: int   # month numbers 1..12, which the formulas read
+    lines: int      # the monthly table's first line
+    key_top: int    # the key figures' heading, with the chart beside them
+    rev: TimingRows
+    exp: TimingRows
+
+    @classmethod
+    def of(cls, streams: int, categories: int, revenue_rows: int, expense_rows: int) -> CashLayout:
+        rows = Rows()
+        title, note, banner = rows.take(), rows.take(), rows.take()
+        rows.skip(GAP)
+        plain, sized_by = rows.take(), rows.take()
+        rows.skip(GAP)
+        head, month_no = rows.take(), rows.take()
+        lines = rows.take(monthly_rows(streams, categories))
+        rows.skip(GAP)
+        key_top = rows.take(max(KEY_FIGURE_ROWS, rows_spanned(CHART_HEIGHT, CHART_Y_OFFSET)))
+        rows.skip(AFTER_CHART)
+        rev = TimingRows.take(rows, revenue_rows)
+        rows.skip(GAP)
+        return cls(title, note, banner, plain, sized_by, head, month_no, lines, key_top, rev, TimingRows.take(rows, expense_rows))
+
+
 class CashFlowSheet:
     """Writes the Cash Flow sheet and its lists; `builder` is the FullCostBuilder."""
 
@@ -155,54 +225,52 @@ class CashFlowSheet:
         self.calc_tie = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0.000"})
         #: the sheet's words (templates/content/sheets_full_cost.yaml)
         self.w = builder.w.sheet("cash_flow")
-        # rows of the sheet: the month header and month numbers, then the timing tables (set in write())
-        self.row_head, self.row_no = 7, 8
-        self.rev_top = self.exp_top = 0
-        self.key_top = self.key_bottom = 0
-        #: the write cursor of the monthly table (_totals and the writers it calls)
-        self.r = 0
-        # the two timing tables, set by their writers
-        self.revt: Table
-        self.exp: Table
+        cap = builder.cap
+        #: where each part of the sheet goes
+        self.at = CashLayout.of(len(self.c.stream_ids), len(self.c.category_ids), cap.revenue, cap.expenses)
+        #: the write cursor of the monthly table and the key figures (_totals and the writers it calls)
+        self.r = self.at.lines
+        #: the two timing tables, one row per Revenue and per Expenses row
+        self.revt = Table(CASH, "CFRev", self.at.rev.top, C_LABEL, [], cap.revenue)
+        self.exp = Table(CASH, "CFExp", self.at.exp.top, C_LABEL, [], cap.expenses)
 
     # ------------------------------------------------------------------ lists
 
     def lists(self) -> None:
-        """Schedules, methods and each stream's default timing, on the Lists sheet."""
-        b, ws, c, w = self.b, self.fb.ws[LISTS], self.c, self.fb.w.sheet("cash_flow_lists")
-        col = LIST_COL
-        for key, items in (("Schedules", c.schedules), ("WCMethods", c.methods)):
-            b.text(ws, 0, col, w.word("ids", list=key), self.s.th)
-            b.text(ws, 0, col + 1, w.word("labels", list=key), self.s.th)
-            for r, item in enumerate(items, start=1):
-                b.text(ws, r, col, item.id)
-                b.text(ws, r, col + 1, item.label)
-            b.define(f"List_{key}Ids", abs_range(LISTS, 1, col, len(items), col))
-            b.define(f"List_{key}", abs_range(LISTS, 1, col + 1, len(items), col + 1))
-            ws.set_column(col, col + 1, 22)
-            if key == "Schedules":  # what each schedule means, for the formulas
-                b.text(ws, 0, col + 2, w.word("period"), self.s.th)
-                b.text(ws, 0, col + 3, w.word("parts"), self.s.th)
-                for r, item in enumerate(items, start=1):
-                    period, parts = SCHEDULE_SHAPE[item.id]
-                    b.number(ws, r, col + 2, period)
-                    b.number(ws, r, col + 3, parts)
-                b.define("List_SchedulesPeriod", abs_range(LISTS, 1, col + 2, len(items), col + 2))
-                b.define("List_SchedulesParts", abs_range(LISTS, 1, col + 3, len(items), col + 3))
-                ws.set_column(col + 2, col + 3, 22)
-                col += 2
-            col += 3
-        b.text(ws, 0, col, w.word("stream_schedule"), self.s.th)
-        b.text(ws, 0, col + 1, w.word("stream_lag"), self.s.th)
-        for r, sid in enumerate(c.stream_ids, start=1):
-            sched, lag = c.default_timing(sid)
-            b.text(ws, r, col, c.label(c.schedules, sched))
-            b.number(ws, r, col + 1, lag)
-        n = len(c.stream_ids)
-        b.define("List_StreamsSchedule", abs_range(LISTS, 1, col, n, col))
-        b.define("List_StreamsLag", abs_range(LISTS, 1, col + 1, n, col + 1))
-        ws.set_column(col, col + 1, 22)
-        b.define("Label_WCCashFlow", abs_cell(LISTS, 2, LIST_COL + 6))
+        """Schedules, methods and each stream's default timing, on the Lists sheet: blocks of named
+        columns side by side from LIST_COL, a blank column between blocks."""
+        c, w, ws = self.c, self.fb.w.sheet("cash_flow_lists"), self.fb.ws[LISTS]
+        shapes = [SCHEDULE_SHAPE[i] for i in c.ids(c.schedules)]
+        timings = [c.default_timing(sid) for sid in c.stream_ids]
+        blocks: list[list[tuple[str, str, list[Any]]]] = [
+            [("List_SchedulesIds", w.word("ids", list="Schedules"), c.ids(c.schedules)),
+             ("List_Schedules", w.word("labels", list="Schedules"), [i.label for i in c.schedules]),
+             # what each schedule means, for the formulas
+             ("List_SchedulesPeriod", w.word("period"), [period for period, _ in shapes]),
+             ("List_SchedulesParts", w.word("parts"), [parts for _, parts in shapes])],
+            [("List_WCMethodsIds", w.word("ids", list="WCMethods"), c.ids(c.methods)),
+             ("List_WCMethods", w.word("labels", list="WCMethods"), [i.label for i in c.methods])],
+            [("List_StreamsSchedule", w.word("stream_schedule"), [c.label(c.schedules, sched) for sched, _ in timings]),
+             ("List_StreamsLag", w.word("stream_lag"), [lag for _, lag in timings])],
+        ]
+        cols: dict[str, int] = {}
+        first = LIST_COL
+        for block in blocks:
+            for col, (name, head, values) in enumerate(block, start=first):
+                self._list_column(ws, col, name, head, values)
+                cols[name] = col
+            ws.set_column(first, first + len(block) - 1, LIST_WIDTH)
+            first += len(block) + LIST_GAP
+        method_row = LIST_HEAD + 1 + c.ids(c.methods).index("cash_flow")
+        self.b.define("Label_WCCashFlow", abs_cell(LISTS, method_row, cols["List_WCMethods"]))
+
+    def _list_column(self, ws: Any, col: int, name: str, head: str, values: list[Any]) -> None:
+        """One named list on the Lists sheet: its head, then its items below it."""
+        b = self.b
+        b.text(ws, LIST_HEAD, col, head, self.s.th)
+        for r, value in enumerate(values, start=LIST_HEAD + 1):
+            (b.text if isinstance(value, str) else b.number)(ws, r, col, value)
+        b.define(name, abs_range(LISTS, LIST_HEAD + 1, col, LIST_HEAD + len(values), col))
 
     # ------------------------------------------------------------------ the sheet
 
@@ -215,35 +283,33 @@ class CashFlowSheet:
         for col, w in widths.items():
             ws.set_column(col, col, w)
         ws.set_column(C_M1, C_M1 + MONTHS - 1, 8)
-        ws.set_column(C_AFTER + 1, C_AFTER + 1, 3)
+        ws.set_column(C_SPACER, C_SPACER, 3)
         ws.set_column(C_HELP, H_PART, 13)
-        b.text(ws, 0, 0, self.w.title, s.title)
-        b.text(ws, 1, 0, self.w.note, s.subtitle)
-        master_banner(b, ws, 2, 0, fb.status)
+        at = self.at
+        b.text(ws, at.title, C_LABEL, self.w.title, s.title)
+        b.text(ws, at.note, C_LABEL, self.w.note, s.subtitle)
+        master_banner(b, ws, at.banner, C_LABEL, fb.status)
         # plain words (one line that runs on across the empty cells to its right: no merged cells), then the method in use
         wc = fb.p.full_cost.working_capital
-        b.formula(ws, 4, 0, plain_words_formula(self.w), plain_words(m, wc.months, self.w), s.out_text)
-        b.define_cell("CF_PlainWords", CASH, 4, 0)
+        b.formula(ws, at.plain, C_LABEL, plain_words_formula(self.w), plain_words(m, wc.months, self.w), s.out_text)
+        b.define_cell("CF_PlainWords", CASH, at.plain, C_LABEL)
         method_label = self.c.label(self.c.methods, wc.method)
-        b.formula(ws, 5, 0, self._words_formula("sized_by", "method", "In_WCMethod"),
+        b.formula(ws, at.sized_by, C_LABEL, self._words_formula("sized_by", "method", "In_WCMethod"),
                   self.w.word("sized_by", method="" if fb.blank else method_label), s.subtitle)
 
-        self._month_header(self.row_head, {C_LABEL: self.w.column("month_by_month").header, C_USE: self.w.column("year").header})
-        # the timing tables go under the monthly table, the key figures and the chart: their rows are
-        # needed (in the monthly formulas) before those are written, so the monthly table's height is counted
-        self.rev_top = self._key_top() + KEY_BLOCK_ROWS
-        b.text(ws, self.row_no, C_HELP, self.w.word("tie"), self.helper_h)
-        b.number(ws, self.row_no, C_HELP + 1, TIE, self.calc_tie)
-        b.define_cell("CF_Tie", CASH, self.row_no, C_HELP + 1)
-        self.exp_top = self.rev_top + fb.cap.revenue + 4
+        self._month_header(at.head, {C_LABEL: self.w.column("month_by_month").header, C_USE: self.w.column("year").header})
+        b.text(ws, at.month_no, H_TIE, self.w.word("tie"), self.helper_h)
+        b.number(ws, at.month_no, H_TIE_VALUE, TIE, self.calc_tie)
+        b.define_cell("CF_Tie", CASH, at.month_no, H_TIE_VALUE)
+        # the timing tables first: the monthly formulas above them sum their rows
         rev_rows = self._revenue_table()
         exp_rows = self._expense_table()
         self._totals(rev_rows, exp_rows)
-        ws.freeze_panes(self.row_no + 1, 1)
+        ws.freeze_panes(at.lines, C_AMOUNT)  # the month labels and the line labels stay in view
         # the monthly table, the key figures with their chart, then each timing table, each on its own pages
-        ws.set_h_pagebreaks([self.key_top, self.rev_top - 2, self.exp_top - 2])
+        ws.set_h_pagebreaks([at.key_top, at.rev.heading, at.exp.heading])
         print_setup(ws, fb.org_name, last_col=C_AFTER)
-        ws.print_area(0, 0, self.exp.last, C_AFTER)
+        ws.print_area(at.title, C_LABEL, self.exp.last, C_AFTER)
 
     def _month_header(self, r: int, heads: dict[int, str]) -> None:
         """Column heads (left block), the 12 month labels and the after-year-end head on row r."""
@@ -253,22 +319,22 @@ class CashFlowSheet:
         for col in range(C_LABEL, C_USE + 1):
             b.text(ws, r, col, heads.get(col) or None, s.th)
         for k in range(1, MONTHS + 1):
-            if r == self.row_head:
+            if r == self.at.head:
                 b.formula(ws, r, C_M1 + k - 1,
                           f'IF(ISNUMBER(In_FYStart),CHOOSE(MONTH(DATE(YEAR(In_FYStart),MONTH(In_FYStart)+{self._no(k)}-1,1)),'
                           + ",".join(f'"{n}"' for n in MONTH_NAMES)
                           + f')&" "&YEAR(DATE(YEAR(In_FYStart),MONTH(In_FYStart)+{self._no(k)}-1,1)),"Month "&{self._no(k)})',
                           month_label(start, k), s.th)
             else:
-                b.formula(ws, r, C_M1 + k - 1, f"{rc(self.row_head, C_M1 + k - 1, True, False)}", month_label(start, k), s.th)
+                b.formula(ws, r, C_M1 + k - 1, f"{rc(self.at.head, C_M1 + k - 1, True, False)}", month_label(start, k), s.th)
         b.text(ws, r, C_AFTER, after, s.th)
-        if r == self.row_head:
-            ws.set_row(r, 28)
-            b.text(ws, self.row_no, C_LABEL, self.w.word("month_no"), self.month_no)
+        if r == self.at.head:
+            ws.set_row(r, MONTH_HEAD_HEIGHT)
+            b.text(ws, self.at.month_no, C_LABEL, self.w.word("month_no"), self.month_no)
             for k in range(1, MONTHS + 1):
-                b.number(ws, self.row_no, C_M1 + k - 1, k, self.month_no)
-            b.define("CF_MonthNo", abs_range(CASH, self.row_no, C_M1, self.row_no, C_AFTER - 1))
-            b.define("CF_Months", abs_range(CASH, self.row_head, C_M1, self.row_head, C_AFTER - 1))
+                b.number(ws, self.at.month_no, C_M1 + k - 1, k, self.month_no)
+            b.define("CF_MonthNo", abs_range(CASH, self.at.month_no, C_M1, self.at.month_no, C_AFTER - 1))
+            b.define("CF_Months", abs_range(CASH, self.at.head, C_M1, self.at.head, C_AFTER - 1))
 
     def _words_formula(self, key: str, placeholder: str, expression: str) -> str:
         """A word with one {placeholder} as a formula: its text around the placeholder in quotes, the
@@ -277,31 +343,30 @@ class CashFlowSheet:
 
     def _no(self, k: int) -> str:
         """The month-number cell of month k (row fixed), for formulas."""
-        return rc(self.row_no, C_M1 + k - 1, True, False)
+        return rc(self.at.month_no, C_M1 + k - 1, True, False)
 
-    def _helper_header(self, r: int, labels: list[tuple[int, str]]) -> None:
-        """Heads of the working columns right of the print area, so a reader sees what each computes."""
-        self.b.text(self.ws, r - 1, C_HELP, self.w.word("working"), self.helper_h)
-        for col, text in labels:
-            self.b.text(self.ws, r, col, text, self.helper_h)
+    def _timing_head(self, at: TimingRows, key: str, heads: dict[int, str], helpers: dict[int, str]) -> None:
+        """A timing table's heading, note and column heads, with heads over the working columns right of
+        the print area (so a reader sees what each computes)."""
+        b, s, ws, w = self.b, self.s, self.ws, self.w
+        b.text(ws, at.heading, C_LABEL, w.heading(key), s.h)
+        b.text(ws, at.note, C_LABEL, w.note_text(key), s.subtitle)
+        self._month_header(at.top, {col: w.column(k).header for col, k in heads.items()})
+        ws.set_row(at.top, TIMING_HEAD_HEIGHT)
+        b.text(ws, at.note, C_HELP, w.word("working"), self.helper_h)
+        for col, k in helpers.items():
+            b.text(ws, at.top, col, w.column(k).header, self.helper_h)
 
     # ------------------------------------------------------------------ revenue timing
 
     def _revenue_table(self) -> list[list[float]]:
         """One row per Revenue row: timing inputs, the month each part arrives, and what arrives next year."""
-        b, s, ws, fb = self.b, self.s, self.ws, self.fb
-        top = self.rev_top
-        w = self.w
-        b.text(ws, top - 2, 0, w.heading("revenue"), s.h)
-        b.text(ws, top - 1, 0, w.note_text("revenue"), s.subtitle)
-        t = Table(CASH, "CFRev", top, 0, [], fb.cap.revenue)
-        self._month_header(top, {col: w.column(key).header for col, key in REV_HEADS.items()})
-        ws.set_row(top, 42)
-        self._helper_header(top, [(col, w.column(key).header) for col, key in REV_HELPERS.items()])
+        fb = self.fb
+        t = self.revt
+        self._timing_head(self.at.rev, "revenue", REV_HEADS, REV_HELPERS)
         revs = fb.p.revenue
         arrivals = [self._revenue_row(t.row(i), fb.rev.row(i), revs[i] if i < len(revs) else None) for i in range(t.capacity)]
         self._revenue_rules(t)
-        self.revt = t
         return arrivals
 
     def _revenue_row(self, r: int, src: int, x: Revenue | None) -> list[float]:
@@ -364,7 +429,7 @@ class CashFlowSheet:
         b, ws = self.b, self.ws
         sched, lag, months = self.w.column("schedule"), self.w.column("lag"), self.w.column("custom_months")
         dropdown(b, ws, t.first, C_SCHED, t.last, C_SCHED, "List_Schedules", sched.title, sched.help)
-        b.validate(ws, t.first, C_LAG, t.last, C_LAG, number_rule("integer", 0, 11, lag.title or lag.header, lag.help))
+        b.validate(ws, t.first, C_LAG, t.last, C_LAG, number_rule("integer", 0, MAX_LAG, lag.title or lag.header, lag.help))
         b.validate(ws, t.first, C_MONTHS, t.last, C_MONTHS, {"validate": "any", "input_title": months.title, "input_message": months.help})
         for key, col in (("schedule", C_SCHED), ("lag", C_LAG), ("months", C_MONTHS)):
             b.define(f"Rev_{key}", abs_range(CASH, t.first, col, t.last, col))
@@ -386,14 +451,8 @@ class CashFlowSheet:
         """One row per Expenses row: payment months, the cash paid each month (evenly when none are given)."""
         b, s, ws, fb = self.b, self.s, self.ws, self.fb
         exp = fb.exp
-        top = self.exp_top
-        w = self.w
-        b.text(ws, top - 2, 0, w.heading("expenses"), s.h)
-        b.text(ws, top - 1, 0, w.note_text("expenses"), s.subtitle)
-        t = Table(CASH, "CFExp", top, 0, [], fb.cap.expenses)
-        self._month_header(top, {col: w.column(key).header for col, key in EXP_HEADS.items()})
-        ws.set_row(top, 42)
-        self._helper_header(top, [(col, w.column(key).header) for col, key in EXP_HELPERS.items()])
+        t = self.exp
+        self._timing_head(self.at.exp, "expenses", EXP_HEADS, EXP_HELPERS)
         exps = year1_expenses(fb.p)
         payments: list[list[float]] = []
         for i in range(t.capacity):
@@ -433,33 +492,28 @@ class CashFlowSheet:
         b.validate(ws, t.first, C_SCHED, t.last, C_SCHED, {"validate": "any", "input_title": paid.title, "input_message": paid.help})
         b.define("Exp_payment_months", abs_range(CASH, t.first, C_SCHED, t.last, C_SCHED))
         b.define("CF_Exp_problem", abs_range(CASH, t.first, H_BAD, t.last, H_BAD))
-        self.exp = t
         return payments
 
     # ------------------------------------------------------------------ totals, outputs, chart
 
     def _totals(self, arrivals: list[list[float]], payments: list[list[float]]) -> None:
         """The monthly table: money in, money out, the running position, the balanced year, then the key figures."""
-        self.r = self.row_no + 1
+        self.r = self.at.lines
         row_in = self._money_in(arrivals)
         row_out = self._money_out(payments)
         row_pos, row_mark, row_tie = self._position(row_in, row_out)
         row_run = self._balanced_year(row_in, row_out)
-        self.r += 1
-        self.key_top = self.r
-        if self.key_top != self._key_top():  # the timing tables were placed by that count
-            raise RuntimeError(f"Cash Flow: the key figures start on row {self.key_top}, not {self._key_top()}: update _key_top")
+        self._placed("monthly table", self.r, self.at.key_top - GAP, "monthly_rows")
+        self.r = self.at.key_top
         self._key_figures(row_pos, row_tie, row_run)
-        self._chart(row_pos, row_mark, self.key_top)
-        self.key_bottom = self.r
+        self._placed("key figures", self.r, self.at.key_top + KEY_FIGURE_ROWS, "KEY_FIGURE_ROWS")
+        self._chart(row_pos, row_mark, self.at.key_top)
 
-    def _key_top(self) -> int:
-        """The key figures' row, counted from the monthly table's lines as _totals writes them."""
-        money_in = 1 + len(self.c.stream_ids) + 1            # section, one line a stream, total
-        money_out = 1 + 2 + len(self.c.category_ids) + 1     # section, staff and unfunded, one line a category, total
-        position = 4                                         # net, running position, lowest-month marker, tie helper
-        balanced = 1 + 1 + 2                                 # a gap, the section, scaled money in and its running position
-        return self.row_no + 1 + money_in + money_out + position + balanced + 1
+    @staticmethod
+    def _placed(part: str, end: int, laid_out: int, count: str) -> None:
+        """The layout placed the parts below by counting rows: a writer that wrote more or fewer is a bug."""
+        if end != laid_out:
+            raise RuntimeError(f"Cash Flow, {part}: written up to row {end}, laid out up to row {laid_out}: update {count}")
 
     def _section(self, title: str) -> None:
         """A bold section label in the monthly table, at the cursor."""
@@ -545,7 +599,7 @@ class CashFlowSheet:
         m = self.m
         o, rv = m["FC_CashOpex"], m["FC_ExpectedRevenue"]
         scaled = [o / MONTHS] * MONTHS if rv == 0 else [i * o / rv for i in m["FC_CF_In"]]
-        self.r += 1
+        self.r += GAP
         self._section(self.w.heading("balanced"))
         row_sc = self._line(self.w.line("scaled").label, scaled,
                             lambda col, k: f"IF(FC_ExpectedRevenue=0,FC_CashOpex/12,{rc(row_in, col, True)}*FC_CashOpex/FC_ExpectedRevenue)")
@@ -591,7 +645,7 @@ class CashFlowSheet:
     def _chart(self, row_pos: int, row_mark: int, top: int) -> None:
         """The running position as a line, with the lowest month marked by a column, beside the key figures."""
         wb = self.b.wb
-        cats = [CASH, self.row_head, C_M1, self.row_head, C_AFTER - 1]
+        cats = [CASH, self.at.head, C_M1, self.at.head, C_AFTER - 1]
         bars = wb.add_chart({"type": "column"})
         bars.add_series({"name": self.w.word("chart_lowest"), "categories": cats, "values": [CASH, row_mark, C_M1, row_mark, C_AFTER - 1],
                          "fill": {"color": PALETTE[1]}, "gap": 300,
@@ -605,10 +659,10 @@ class CashFlowSheet:
         bars.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         bars.set_x_axis({"label_position": "low"})
         bars.set_legend({"position": "bottom"})
-        bars.set_size({"width": 880, "height": 300})
+        bars.set_size({"width": CHART_WIDTH, "height": CHART_HEIGHT})
         m, fb = self.m, self.fb
         start = None if fb.blank else fb.p.organization.fiscal_year_start
         low = int(m["FC_CF_LowestMonth"] or 1)
         alt = self.w.word("chart_alt", first=month_label(start, 1), last=month_label(start, 12), lowest=f"{m['FC_CF_Lowest']:,.0f}",
                           month=month_label(start, low))
-        self.ws.insert_chart(top, C_M1, bars, {"x_offset": 4, "y_offset": 2, "description": alt})
+        self.ws.insert_chart(top, C_M1, bars, {"x_offset": CHART_X_OFFSET, "y_offset": CHART_Y_OFFSET, "description": alt})

@@ -29,7 +29,7 @@ from . import inputs
 from .inputs import (
     MAX_FTE, Col, InputSheet, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, write_input_sheet, write_rates,
 )
-from .layout import Book, Column, Table
+from .layout import GAP, Book, Column, Rows, Table, rows_spanned
 from .styles import PALETTE
 
 TEMPLATE_ID = FULL_COST.template_id
@@ -124,6 +124,48 @@ SUMMARY_LINES = [SummaryLine(name, style) for name, style in [
 #: The Summary charts, by key (their titles are words): (chart type, colour).
 SUMMARY_CHARTS = {"by_area": ("column", PALETTE[0]), "by_function": ("bar", PALETTE[2]),
                   "revenue": ("column", PALETTE[0]), "indirect": ("column", PALETTE[1])}
+#: Summary columns: the label, the figure, and its note or verdict; with their widths.
+S_LABEL, S_FIGURE, S_NOTE = 0, 1, 2
+SUMMARY_WIDTHS = {S_LABEL: 52, S_FIGURE: 16, S_NOTE: 70}
+#: The Summary charts, in pixels: their size, their offset into the first cell, and the space between two side by side.
+CHART_WIDTH, CHART_HEIGHT, CHART_X_OFFSET, CHART_Y_OFFSET, CHART_SPACING = 470, 300, 8, 4, 16
+CHARTS_PER_ROW = 2
+#: Rows from one row of charts to the next: the rows a chart reaches into, and one blank row.
+CHART_ROW_PITCH = rows_spanned(CHART_HEIGHT, CHART_Y_OFFSET) + GAP
+#: The area table on the Full Cost sheet: the area, this year's figure, and what it covers, in the columns
+#: of the inputs' label, value and note below it (the unit column between stays empty).
+A_LABEL, A_VALUE, A_WHAT = 0, 1, 3
+
+
+@dataclass(frozen=True)
+class AreaTable:
+    """Rows of the area table at the top of the Full Cost sheet: its header, one row per area, the total.
+    `below` is the first row under it, where the inputs may start."""
+
+    head: int
+
+    @property
+    def rows(self) -> range:
+        """One row per area, in AREAS' order."""
+        return range(self.head + 1, self.head + 1 + len(AREAS))
+
+    @property
+    def total(self) -> int:
+        return self.rows.stop
+
+    @property
+    def below(self) -> int:
+        return self.total + 1
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """One Summary chart's table: its key, its rows on the sheet, and the (label, value) it was built with."""
+
+    key: str
+    first: int
+    last: int
+    points: list[tuple[str, float]]
 
 
 def full_cost_sum() -> str:
@@ -168,8 +210,6 @@ class FullCostBuilder:
         self.debt: Table
         self.cc: Table
         self.func_table: Table
-        #: Summary chart data: row -> (label, value when built), for the charts' alt text
-        self._chart_rows: dict[int, tuple[str, float]] = {}
 
     # ------------------------------------------------------------------ entry point
 
@@ -297,8 +337,8 @@ class FullCostBuilder:
         ws.set_column(2, 2, 30)
         ws.set_column(3, 3, 42)
         self._titled(ws, "full_cost")
-        # the area table: a header, one row per area, the total, then a gap before the inputs
-        f = Form(self.book, ws, row=self.area_top + len(AREAS) + 3)
+        # the area table (written later, once the results exist), then a gap before the inputs
+        f = Form(self.book, ws, row=AreaTable(self.area_top).below + GAP)
         self._area1_inputs(f)
         self._months_targets(f)
         self.fa = self._item_table(f, "FA", self.p.full_cost.fixed_asset_additions, self.cap.fixed_assets)
@@ -538,55 +578,56 @@ class FullCostBuilder:
     def _full_cost_results(self) -> None:
         """The six areas at the top of the Full Cost sheet, beside their explanations."""
         b, s, ws, sw = self.book, self.s, self.ws[FULL], self.w.sheet("full_cost")
-        r = self.area_top
-        for c, h in enumerate([sw.column("area").header, sw.column("this_year").header, "", sw.column("what").header]):
-            b.text(ws, r, c, h, s.th)
-        for n, (area_id, name) in enumerate(AREAS, start=1):
+        at = AreaTable(self.area_top)
+        heads = {A_LABEL: sw.column("area").header, A_VALUE: sw.column("this_year").header, A_WHAT: sw.column("what").header}
+        for col in range(A_LABEL, A_WHAT + 1):
+            b.text(ws, at.head, col, heads.get(col, ""), s.th)
+        for n, ((area_id, name), r) in enumerate(zip(AREAS, at.rows), start=1):
             item = self.content.by_id(self.content.areas, area_id)
-            b.text(ws, r + n, 0, f"{n}. {item.label}", s.label)
-            b.formula(ws, r + n, 1, name, self.model[name], s.calc_money0)
-            b.text(ws, r + n, 3, item.text("what"), s.note)
-            fit_row(ws, r + n, [(item.text("what"), column_width(ws, 3))])
-        b.text(ws, r + len(AREAS) + 1, 0, sw.word("total"), s.label_b)
-        b.formula(ws, r + len(AREAS) + 1, 1, "FC_Total", self.model["FC_Total"], s.out_money)
+            b.text(ws, r, A_LABEL, f"{n}. {item.label}", s.label)
+            b.formula(ws, r, A_VALUE, name, self.model[name], s.calc_money0)
+            b.text(ws, r, A_WHAT, item.text("what"), s.note)
+            fit_row(ws, r, [(item.text("what"), column_width(ws, A_WHAT))])
+        b.text(ws, at.total, A_LABEL, sw.word("total"), s.label_b)
+        b.formula(ws, at.total, A_VALUE, "FC_Total", self.model["FC_Total"], s.out_money)
 
     def _summary(self) -> None:
         """The results in plain words, the chart data, then the charts from a new page."""
         b, s, ws, sw = self.book, self.s, self.ws[SUMMARY], self.w.sheet("summary")
-        ws.set_column(0, 0, 52)
-        ws.set_column(1, 1, 16)
-        ws.set_column(2, 2, 70)
-        b.text(ws, 0, 0, sw.title, s.title)
-        b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Org_FYLabel="",""," · "&Org_FYLabel))',
+        for col, width in SUMMARY_WIDTHS.items():
+            ws.set_column(col, col, width)
+        rows = Rows()  # each part below the one above
+        b.text(ws, rows.take(), S_LABEL, sw.title, s.title)
+        b.formula(ws, rows.take(), S_LABEL, 'IF(In_OrgName="","",In_OrgName&IF(Org_FYLabel="",""," · "&Org_FYLabel))',
                   "" if self.blank else f"{self.org_name} · FY{self.p.organization.first_fy}", s.subtitle)
-        master_banner(b, ws, 2, 0, self.status)
-        r = 4
-        b.text(ws, r, 0, sw.heading("plain"), s.h)
-        b.blank(ws, r, 1, s.h)
-        b.blank(ws, r, 2, s.h)
-        r += 1
+        master_banner(b, ws, rows.take(), S_LABEL, self.status)
+        rows.skip(GAP)
+        r = rows.take()
+        b.text(ws, r, S_LABEL, sw.heading("plain"), s.h)
+        b.blank(ws, r, S_FIGURE, s.h)
+        b.blank(ws, r, S_NOTE, s.h)
         for line in SUMMARY_LINES:
-            self._summary_line(r, line)
-            r += 1
-        data_top = r + 1
-        ranges, r = self._chart_data(data_top)
+            self._summary_line(rows.take(), line)
+        rows.skip(GAP)
+        data_top = rows.row
+        tables = self._chart_data(rows)
         # the charts under the tables, two a row, from a new page: the page prints near full size
-        ws.set_h_pagebreaks([data_top, r])  # the chart data on a page of its own, never split from its heading
-        self._charts(ws, ranges, r)
+        ws.set_h_pagebreaks([data_top, rows.row])  # the chart data on a page of its own, never split from its heading
+        self._charts(ws, tables, rows.row)
         print_setup(ws, self.org_name)
 
     def _summary_line(self, r: int, line: SummaryLine) -> None:
         """A result in words: the label, the figure under its name, and a note (text, or a live verdict)."""
         b, s, ws, m, sw = self.book, self.s, self.ws[SUMMARY], self.model, self.w.sheet("summary")
         words = sw.line(line.name)
-        b.text(ws, r, 0, words.label, s.wrap)
-        b.formula(ws, r, 1, line.name, m[line.name], getattr(s, line.style))
-        fit_row(ws, r, [(words.label, 52), (words.note or sw.word("above_cap"), 70)])
+        b.text(ws, r, S_LABEL, words.label, s.wrap)
+        b.formula(ws, r, S_FIGURE, line.name, m[line.name], getattr(s, line.style))
+        fit_row(ws, r, [(words.label, SUMMARY_WIDTHS[S_LABEL]), (words.note or sw.word("above_cap"), SUMMARY_WIDTHS[S_NOTE])])
         if words.note:
-            b.text(ws, r, 2, words.note, s.note)
+            b.text(ws, r, S_NOTE, words.note, s.note)
         elif line.name == "FC_CF_TimingNeed":
             from .cash_flow import plain_words
-            b.formula(ws, r, 2, "CF_PlainWords", plain_words(m, self.p.full_cost.working_capital.months, self.w.sheet("cash_flow")), s.calc_wrap)
+            b.formula(ws, r, S_NOTE, "CF_PlainWords", plain_words(m, self.p.full_cost.working_capital.months, self.w.sheet("cash_flow")), s.calc_wrap)
         elif line.name == "FC_Gap":
             self._verdict(r, "FC_Gap>0", m["FC_Gap"] > 0, sw.word("shortfall"), sw.word("covered"))
         else:
@@ -596,7 +637,7 @@ class FullCostBuilder:
     def _verdict(self, r: int, test: str, holds: bool, yes: str, no: str) -> None:
         """A note that reads the figures (not applicable until the workbook is complete)."""
         cached = NOT_APPLICABLE_NOTE if not self.model["FC_Complete"] else yes if holds else no
-        self.book.formula(self.ws[SUMMARY], r, 2, f'IF(NOT(FC_Complete),"{NOT_APPLICABLE_NOTE}",IF({test},"{yes}","{no}"))',
+        self.book.formula(self.ws[SUMMARY], r, S_NOTE, f'IF(NOT(FC_Complete),"{NOT_APPLICABLE_NOTE}",IF({test},"{yes}","{no}"))',
                           cached, self.s.calc_wrap)
 
     def _chart_tables(self) -> list[tuple[str, list[tuple[str, str, Any]]]]:
@@ -610,49 +651,48 @@ class FullCostBuilder:
             ("indirect", [(sw.word("true_rate"), "FC_IndirectRate", m["FC_IndirectRate"]), (sw.word("cap"), "FC_IndirectCap", m["FC_IndirectCap"])]),
         ]
 
-    def _chart_data(self, r: int) -> tuple[list[tuple[str, int, int]], int]:
-        """The chart tables from row r; returns each one's (chart key, first row, last row) and the row after them."""
+    def _chart_data(self, rows: Rows) -> list[ChartData]:
+        """The chart tables, each a heading, its rows and a blank row, from the cursor on; returns where each one went."""
         b, s, ws = self.book, self.s, self.ws[SUMMARY]
-        ranges = []
-        for key, rows in self._chart_tables():
-            b.text(ws, r, 0, self.w.sheet("summary").heading(key), s.h)
-            b.blank(ws, r, 1, s.h)
-            r += 1
-            first = r
-            for label, name, value in rows:
-                self._chart_rows[r] = (label, float(value))
-                b.text(ws, r, 0, label, s.label)
-                b.formula(ws, r, 1, name, value, s.calc_pct0 if "Indirect" in name else s.calc_money0)
-                r += 1
-            ranges.append((key, first, r - 1))
-            r += 1
-        return ranges, r
+        tables = []
+        for key, lines in self._chart_tables():
+            r = rows.take()
+            b.text(ws, r, S_LABEL, self.w.sheet("summary").heading(key), s.h)
+            b.blank(ws, r, S_FIGURE, s.h)
+            first = rows.row
+            for label, name, value in lines:
+                r = rows.take()
+                b.text(ws, r, S_LABEL, label, s.label)
+                b.formula(ws, r, S_FIGURE, name, value, s.calc_pct0 if "Indirect" in name else s.calc_money0)
+            tables.append(ChartData(key, first, rows.row - 1, [(label, float(value)) for label, _, value in lines]))
+            rows.skip(GAP)
+        return tables
 
-    def _alt_text(self, key: str, first: int, last: int) -> str:
+    def _alt_text(self, data: ChartData) -> str:
         """What a Summary chart shows, in words, with the figures it was built with."""
-        sw = self.w.sheet("summary")
-        labels = [self._chart_rows[r] for r in range(first, last + 1) if r in self._chart_rows]
+        sw, key = self.w.sheet("summary"), data.key
         figures = "; ".join(f"{label}: {value:.0%}" if key == "indirect" else f"{label}: {value:,.0f}"
-                            for label, value in labels)
+                            for label, value in data.points)
         return (sw.word("alt_chart", title=sw.heading(key).lower())
                 + (sw.word("alt_figures", figures=figures) if figures else "") + sw.word("alt_current"))
 
-    def _charts(self, ws: Any, ranges: list[tuple[str, int, int]], data_top: int) -> None:
-        """The four Summary charts, two a row under the chart data, each with alt text."""
+    def _charts(self, ws: Any, tables: list[ChartData], top: int) -> None:
+        """The four Summary charts, two a row from row `top` (under the chart data), each with alt text."""
         wb = self.book.wb
-        for n, (key, first, last) in enumerate(ranges):
+        for n, data in enumerate(tables):
+            key, first, last = data.key, data.first, data.last
             kind, colour = SUMMARY_CHARTS[key]
             title = self.w.sheet("summary").heading(key)
             chart = wb.add_chart({"type": kind})
             points = None
             if key == "revenue":  # the two totals stand apart from the streams
-                points = [None] * (last - first - 1) + [{"fill": {"color": PALETTE[5]}},
+                points = [None] * (len(data.points) - 2) + [{"fill": {"color": PALETTE[5]}},
                                                         {"pattern": {"pattern": "wide_upward_diagonal", "fg_color": PALETTE[1], "bg_color": "#FFFFFF"},
                                                          "border": {"color": PALETTE[1]}}]
             chart.add_series({
                 "name": title,
-                "categories": [SUMMARY, first, 0, last, 0],
-                "values": [SUMMARY, first, 1, last, 1],
+                "categories": [SUMMARY, first, S_LABEL, last, S_LABEL],
+                "values": [SUMMARY, first, S_FIGURE, last, S_FIGURE],
                 "fill": {"color": colour},
                 "points": points,
                 "data_labels": {"value": True, "num_format": "0%" if key == "indirect" else "#,##0"},
@@ -665,9 +705,11 @@ class FullCostBuilder:
                 (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": "#,##0"})
             if kind == "bar":  # list the categories top-down, as in the table
                 chart.set_y_axis({"reverse": True})
-            chart.set_size({"width": 470, "height": 300})
-            ws.insert_chart(data_top + (n // 2) * 17, 0, chart, {"x_offset": 8 + (n % 2) * (470 + 16), "y_offset": 4,
-                                                                               "description": self._alt_text(key, first, last)})
+            chart.set_size({"width": CHART_WIDTH, "height": CHART_HEIGHT})
+            across = n % CHARTS_PER_ROW
+            ws.insert_chart(top + (n // CHARTS_PER_ROW) * CHART_ROW_PITCH, S_LABEL, chart,
+                            {"x_offset": CHART_X_OFFSET + across * (CHART_WIDTH + CHART_SPACING), "y_offset": CHART_Y_OFFSET,
+                             "description": self._alt_text(data)})
 
     def _guide(self) -> None:
         """The Guide sheet, with this workbook's reference lists (areas, functions, structures ...)."""

@@ -297,3 +297,32 @@ def plural_rows(values: Sequence[Any], capacity: int) -> list[Any]:
     if len(values) > capacity:
         raise WorkbookBuildError(f"{len(values)} rows do not fit a capacity of {capacity}")
     return list(values) + [None] * (capacity - len(values))
+
+
+#: Blank rows between the parts of a sheet.
+GAP = 1
+#: Pixels in a row of the default height (15 points): how a chart's height is counted in rows.
+ROW_PX = 20
+
+
+def rows_spanned(height_px: int, y_offset: int = 0) -> int:
+    """The default-height rows an object reaches into when placed y_offset pixels down its first row."""
+    return -(-(y_offset + height_px) // ROW_PX)
+
+
+@dataclass
+class Rows:
+    """A cursor down a sheet: each part takes its rows where the part above it ended, so a part's
+    row is derived in one place and never written as a number."""
+
+    row: int = 0
+
+    def take(self, n: int = 1) -> int:
+        """The first of the next n rows; the cursor moves past them."""
+        first = self.row
+        self.row += n
+        return first
+
+    def skip(self, n: int) -> None:
+        """Leave n rows blank."""
+        self.row += n
