@@ -321,9 +321,12 @@ class StructuresFile(_Model):
 
 
 class ColumnText(_Model):
-    """A table column's words: its header, and the input message shown when a cell is selected."""
+    """A table column's words: its header, and the input message shown when a cell is selected.
+    A sheet's column with no header takes the header (and what else it leaves out) from the
+    shared column of the same key, so that a sheet can say what a shared column means there
+    while its header stays one edit."""
 
-    header: Text
+    header: str = ""
     help: str = ""
     title: str = ""        # the input message's title when it is not the header
 
@@ -515,8 +518,12 @@ USED_WORDS: set[tuple[str, str]] = set()
 
 
 def _check_sheet_keys(content: Content) -> None:
-    """A sheet is worded in one file only: the shared file or one workbook's file."""
+    """A sheet is worded in one file only: the shared file or one workbook's file; a shared column has a header."""
     shared = content.models[SHEET_FILES["shared"]].sheets
+    for key, column in content.models[SHEET_FILES["shared"]].columns.items():
+        if not column.header:
+            raise ContentError(f"{Path(content.folder) / SHEET_FILES['shared']}: columns.{key}.header: missing "
+                               "(a shared column needs a header)")
     for kind in ("full_cost", "projections"):
         both = sorted(set(shared) & set(content.models[SHEET_FILES[kind]].sheets))
         if both:
@@ -569,7 +576,14 @@ class SheetWords:
         return self._fill("headings", key, self._get("headings", key), values)
 
     def column(self, key: str) -> ColumnText:
-        return self._get("columns", key)  # type: ignore[no-any-return]
+        text: ColumnText = self._get("columns", key)
+        if text.header:
+            return text
+        shared = self._shared.columns.get(key)
+        if shared is None:
+            raise self._missing(f"sheets.{self._key}.columns.{key}.header")
+        USED_WORDS.add((SHEET_FILES["shared"], f"columns.{key}"))
+        return shared.model_copy(update={k: v for k, v in text.model_dump().items() if v})
 
     def line(self, key: str) -> LineText:
         return self._get("lines", key)  # type: ignore[no-any-return]

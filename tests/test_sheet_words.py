@@ -98,3 +98,45 @@ def test_a_shared_column_header_is_one_edit_for_both_workbooks(tmp_path: Path) -
         ws = openpyxl.load_workbook(path)["Revenue"]
         headers = {c.value for row in ws.iter_rows(max_row=8) for c in row}
         assert "Tied money?" in headers and "Restricted?" not in headers, path.name
+
+
+def test_in_kind_header_is_one_edit_while_each_sheet_keeps_its_message(tmp_path: Path) -> None:
+    """Staffing says what in-kind means there (its own message), but the header is the shared one."""
+    folder = _copy(tmp_path)
+    _edit(folder, "sheets_shared.yaml", lambda d: d["columns"]["in_kind"].update(header="Donated?"))
+    use_content_dir(folder)
+    try:
+        paths = build_workbooks(load_partnership(example_path("riverside-housing")), tmp_path / "out")
+        own_help = {kind: load_content(folder).words(kind).sheet("staffing").column("in_kind").help
+                    for kind in ("full_cost", "projections")}
+    finally:
+        use_content_dir(None)
+    shared_help = load_content(folder).models["sheets_shared.yaml"].columns["in_kind"].help
+    assert len(paths) == 2
+    for path in paths:
+        wb = openpyxl.load_workbook(path)
+        for sheet in ("Staffing", "Staffing Plan", "Expenses"):
+            if sheet not in wb.sheetnames:
+                continue
+            ws = wb[sheet]
+            headers = {c.value for row in ws.iter_rows(max_row=8) for c in row}
+            assert "Donated?" in headers and "In-kind?" not in headers, (path.name, sheet)
+            prompts = {dv.prompt for dv in ws.data_validations.dataValidation if dv.prompt}
+            expected = shared_help if sheet == "Expenses" else own_help["full_cost" if "full-cost" in path.name else "projections"]
+            assert expected in prompts, (path.name, sheet)
+    assert own_help["full_cost"] != shared_help and own_help["projections"] != shared_help
+
+
+def test_a_column_without_a_header_needs_a_shared_one(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _edit(folder, "sheets_full_cost.yaml", lambda d: d["sheets"]["staffing"]["columns"]["cost"].pop("header"))
+    use_content_dir(folder)
+    try:
+        with pytest.raises(ContentError, match=r"sheets_full_cost\.yaml: sheets\.staffing\.columns\.cost\.header: missing"):
+            build_workbooks(load_partnership(example_path("riverside-housing")), tmp_path / "out")
+    finally:
+        use_content_dir(None)
+    folder = _copy(tmp_path / "again")
+    _edit(folder, "sheets_shared.yaml", lambda d: d["columns"]["in_kind"].pop("header"))
+    with pytest.raises(ContentError, match=r"sheets_shared\.yaml: columns\.in_kind\.header: missing"):
+        load_content(folder)

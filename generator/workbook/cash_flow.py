@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from xlsxwriter.utility import xl_rowcol_to_cell as rc
 
-from ..content import MAX_LAG, SCHEDULE_IDS, SheetWords, load_content
+from ..content import MAX_LAG, SCHEDULE_IDS, SheetWords
 from ..model.cash_flow import MONTHS, TIE, SourceTiming, expense_outflows, source_inflows, timing_of
 from ..model.full_cost import staff_cost, year1_expenses, year1_staff
 from ..schema import Revenue
@@ -88,14 +88,8 @@ def formula_of(text: str, expressions: dict[str, str]) -> str:
     return "&".join(out)
 
 
-def _cash_flow_words() -> SheetWords:
-    """The Cash Flow sheet's words from the content in force (for callers without a builder)."""
-    return load_content().words("full_cost").sheet("cash_flow")
-
-
-def plain_words(m: dict[str, Any], wc_months: float, words: SheetWords | None = None) -> str:
-    """The sheet's plain-words line (the cached value of its formula)."""
-    sw = words or _cash_flow_words()
+def plain_words(m: dict[str, Any], wc_months: float, sw: SheetWords) -> str:
+    """The sheet's plain-words line (the cached value of its formula), in the words `sw`."""
     if m["FC_CashOpex"] == 0:
         return sw.word("plain_none")
     return sw.word("plain", money=money_words(m["FC_CF_TimingNeed"]), months=one_decimal(m["FC_CF_MonthsEquivalent"]),
