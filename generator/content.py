@@ -586,13 +586,13 @@ class SheetWords:
         return shared.model_copy(update={k: v for k, v in text.model_dump().items() if v})
 
     def line(self, key: str) -> LineText:
-        return self._get("lines", key)  # type: ignore[no-any-return]
+        return self._get("lines", key)
 
     def note_text(self, key: str, **values: Any) -> str:
         return self._fill("notes", key, self._get("notes", key), values)
 
     def check(self, key: str) -> CheckText:
-        return self._get("checks", key)  # type: ignore[no-any-return]
+        return self._get("checks", key)
 
     def word(self, key: str, **values: Any) -> str:
         return self._fill("words", key, self._get("words", key), values)

@@ -104,15 +104,15 @@ class Kind:
 
     def builder(self) -> Callable[..., dict[str, str]]:
         """build(p, path, content=, capacity=, password=, blank=, build_time=) -> defined names."""
-        return _load(self._builder)  # type: ignore[no-any-return]
+        return _load(self._builder)
 
     def model(self) -> Callable[[Partnership, Content], dict[str, Any]]:
         """The model function whose outputs this kind's workbook must show."""
-        return _load(self._model)  # type: ignore[no-any-return]
+        return _load(self._model)
 
     def extractor(self) -> Callable[[WorkbookSource], Extracted]:
         """Reads the inputs back from a workbook of this kind."""
-        return _load(self._extractor)  # type: ignore[no-any-return]
+        return _load(self._extractor)
 
     def rebuild(self, p: Partnership, path: Path, meta: dict[str, str], **options: Any) -> dict[str, str]:
         """Build this kind at `path` with the table capacities recorded in `meta` (upgrade, shape checks)."""

@@ -128,7 +128,7 @@ def compute_full_cost(p: Partnership, content: Content | None = None) -> dict[st
     }
     for k, v in by_stream.items():
         out[f"FC_Revenue_{k}"] = v
-    out["FC_Gap"] = out["FC_CashNeed"] - expected  # type: ignore[operator]
+    out["FC_Gap"] = out["FC_CashNeed"] - expected
     for f, v in funcs.items():
         out[f"FC_Function_{f}"] = v
     out["FC_IndirectRate"] = ops / direct_total if direct_total != 0 else 0.0

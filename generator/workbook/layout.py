@@ -37,7 +37,7 @@ class _CoreWithLanguage(xlsxwriter.core.Core):
 
 
 # the packager makes the core part with this class; it only adds dc:language when it is set
-xlsxwriter.packager.Core = _CoreWithLanguage  # type: ignore[attr-defined,misc]
+xlsxwriter.packager.Core = _CoreWithLanguage
 
 #: Fixed document date so the same input gives a byte-identical file.
 FIXED_CREATED = dt.datetime(2026, 1, 1, 0, 0, 0)
@@ -144,7 +144,7 @@ class Sheet(Worksheet):
         super().__init__()
         self.widths: dict[int, float] = {}
 
-    def set_column(self, first_col: int, last_col: int, width: float | None = None, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def set_column(self, first_col: int, last_col: int, width: float | None = None, *args: Any, **kwargs: Any) -> Any:
         if width is not None:
             for c in range(first_col, last_col + 1):
                 self.widths[c] = width
