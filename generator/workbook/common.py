@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 from xlsxwriter.worksheet import Worksheet
 
 from ..content import SHARED, Content, Item, SheetWords, Words
-from .layout import Book, Table, abs_cell, abs_range
+from .layout import GAP, Book, Rows, Table, abs_cell, abs_range
 from .styles import LEGEND
 
 LISTS = "Lists"
@@ -122,11 +122,22 @@ def quoted(text: str) -> str:
     return text.replace('"', '""')
 
 
+#: Every sheet opens with its title and the note under it (sheet_title); its body starts after a
+#: blank row. A table with group labels over its header (a scenario's name, "Amount expected in
+#: each year") starts GROUP_LABEL_ROWS lower.
+TITLE_ROW, NOTE_ROW = 0, 1
+BODY_TOP = NOTE_ROW + 1 + GAP
+GROUP_LABEL_ROWS = 1
+#: An output or calculation sheet shows the master status under its title and note (master_banner).
+BANNER_ROW = NOTE_ROW + 1
+OUTPUT_TOP = BANNER_ROW + 1 + GAP
+
+
 def sheet_title(book: Book, ws: Worksheet, words: SheetWords) -> None:
     """A sheet's title and the note under it, from its words (the first two rows of every input,
     output and reference sheet)."""
-    book.text(ws, 0, 0, words.title, book.styles.title)
-    book.text(ws, 1, 0, words.note, book.styles.subtitle)
+    book.text(ws, TITLE_ROW, 0, words.title, book.styles.title)
+    book.text(ws, NOTE_ROW, 0, words.note, book.styles.subtitle)
 
 
 def protect(ws: Worksheet, password: str | None) -> None:
@@ -506,37 +517,45 @@ class Check:
 OK, CHECK_THIS = "OK", "Check this"
 
 
-def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: str, org_name: str, tolerance_name: str,
-                 tolerance: float, complete: tuple[str, str, bool, str], workbook: Words) -> None:
+#: The rounding tolerance every check allows (Chk_Tolerance), and the largest FTE one position may
+#: have (Chk_MaxFTE): both workbooks' checks read these names.
+TOLERANCE = 0.001
+MAX_FTE = 1.5
+
+
+def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: str, org_name: str,
+                 complete: tuple[str, str, bool, str], workbook: Words) -> None:
     """Every check reading OK or Check this, the master check named `master_name` (TRUE/FALSE),
-    and the completeness cell (`complete`: name, formula, cached value, what it asks for)."""
+    the completeness cell (`complete`: name, formula, cached value, what it asks for), and the
+    constants the checks read, above the table (so that none prints alone on a last page)."""
     s = book.styles
     words = workbook.sheet("checks")
-    ws.set_column(0, 0, 70)
-    ws.set_column(1, 1, 12)
-    ws.set_column(2, 2, 30)
-    book.text(ws, 0, 0, words.title, s.title)
-    book.text(ws, 1, 0, words.note, s.note)
-    book.text(ws, 3, 0, words.line("master").label, s.label_b)
-    first, last = 8, 8 + len(checks) - 1
-    all_ok = all(c.value for c in checks)
+    for col, width in enumerate((70, 12, 30)):
+        ws.set_column(col, col, width)
+    at = Rows()
+    book.text(ws, at.take(), 0, words.title, s.title)
+    book.text(ws, at.take(), 0, words.note, s.note)
+    at.skip(GAP)
+    master, done, tolerance, max_fte, head = (at.take() for _ in range(5))
+    first, last = at.row, at.row + len(checks) - 1
     rng = abs_range(CHECKS, first, 1, last, 1)
-    book.formula(ws, 3, 1, f'COUNTIF({rng},"{OK}")=ROWS({rng})', all_ok, s.calc_bool)
-    book.define_cell(master_name, CHECKS, 3, 1)
-    ws.conditional_format(3, 1, 3, 1, {"type": "cell", "criteria": "==", "value": "TRUE", "format": s.cf_pass})
-    ws.conditional_format(3, 1, 3, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_fail})
     name, formula, value, what = complete
-    book.text(ws, 4, 0, words.line("complete").label.format(what=what), s.label_b)
-    book.formula(ws, 4, 1, formula, value, s.calc_bool)
-    book.define_cell(name, CHECKS, 4, 1)
-    ws.conditional_format(4, 1, 4, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_todo})
-    book.text(ws, 5, 0, words.line("tolerance").label, s.label)
-    book.number(ws, 5, 1, tolerance, s.calc_dec0)
-    book.define_cell(tolerance_name, CHECKS, 5, 1)
+    for row, label, style, name_, cell_formula, cached in (
+            (master, words.line("master").label, s.label_b, master_name, f'COUNTIF({rng},"{OK}")=ROWS({rng})', all(c.value for c in checks)),
+            (done, words.line("complete").label.format(what=what), s.label_b, name, formula, value)):
+        book.text(ws, row, 0, label, style)
+        book.formula(ws, row, 1, cell_formula, cached, s.calc_bool)
+        book.define_cell(name_, CHECKS, row, 1)
+    ws.conditional_format(master, 1, master, 1, {"type": "cell", "criteria": "==", "value": "TRUE", "format": s.cf_pass})
+    ws.conditional_format(master, 1, master, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_fail})
+    ws.conditional_format(done, 1, done, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_todo})
+    for row, key, constant, name_ in ((tolerance, "tolerance", TOLERANCE, "Chk_Tolerance"), (max_fte, "max_fte", MAX_FTE, "Chk_MaxFTE")):
+        book.text(ws, row, 0, words.line(key).label, s.label)
+        book.number(ws, row, 1, constant, s.calc_dec0)
+        book.define_cell(name_, CHECKS, row, 1)
     for c, key in enumerate(("check", "result", "where")):
-        book.text(ws, 7, c, words.column(key).header, s.th)
-    for n, chk in enumerate(checks):
-        r = first + n
+        book.text(ws, head, c, words.column(key).header, s.th)
+    for r, chk in enumerate(checks, start=first):
         book.text(ws, r, 0, chk.description, s.wrap)
         book.formula(ws, r, 1, f'IF({chk.formula},"{OK}","{CHECK_THIS}")', OK if chk.value else CHECK_THIS, s.calc_bool)
         book.text(ws, r, 2, chk.where, s.note)
@@ -544,12 +563,7 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
     ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": f'"{OK}"', "format": s.cf_pass})
     ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": f'"{CHECK_THIS}"', "format": s.cf_fail})
     ws.freeze_panes(first, 0)
-    print_setup(ws, org_name, repeat_rows=(7, 7))
-
-
-#: Row for one more named constant under the tolerance, above the checks table (so it never
-#: prints alone on a last page).
-CHECKS_CONSTANT_ROW = 6
+    print_setup(ws, org_name, repeat_rows=(head, head))
 
 
 def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, org_name: str,
@@ -642,7 +656,7 @@ def write_organization(book: Book, ws: Worksheet, content: Content, workbook: Wo
     for col, width in enumerate((30, 60, 10, 50)):
         ws.set_column(col, col, width)
     sheet_title(book, ws, words)
-    f = Form(book, ws, row=3)
+    f = Form(book, ws, row=BODY_TOP)
     f.heading(words.heading("partnership"), gap=0)
     for key, name, value in (("name", "In_OrgName", org_name), ("region", "In_Region", None if blank else org.region),
                              ("focus", "In_Focus", None if blank else org.focus)):

@@ -19,7 +19,7 @@ from ..kinds import FULL_COST, Capacity, capacity_meta, slugify
 from ..model.full_cost import AREAS, FunctionCosts, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import NamedAmount, Partnership
 from .common import (
-    CHECKS, CHECKS_CONSTANT_ROW, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, START, YES, Check, Form, Lists, Status,
+    BANNER_ROW, BODY_TOP, OUTPUT_TOP, CHECKS, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, START, YES, Check, Form, Lists, Status,
     column_width, dropdown, fit_row, identity,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page, sheet_title, worded_dropdown,
@@ -27,14 +27,13 @@ from .common import (
 from .cash_flow import CASH, CashFlowSheet
 from . import inputs
 from .inputs import (
-    MAX_FTE, Col, InputSheet, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, write_input_sheet, write_rates,
+    Col, InputSheet, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, write_input_sheet, write_rates,
 )
 from .layout import GAP, Book, Column, Rows, Table, rows_spanned
 from .styles import PALETTE
 
 TEMPLATE_ID = FULL_COST.template_id
 TEMPLATE_VERSION = FULL_COST.version
-TOLERANCE = 0.001
 
 ORG, ASSUME, STAFF, EXP, FULL, REV, CALC, SUMMARY = (
     "Organization", "Assumptions", "Staffing", "Expenses", "Full Cost", "Revenue", "Calculations", "Summary",
@@ -275,7 +274,7 @@ class FullCostBuilder:
         for col, width in enumerate((34, 14, 12, 60)):
             ws.set_column(col, col, width)
         sw = self._titled(ws, "assumptions")
-        f = Form(b, ws, row=3)
+        f = Form(b, ws, row=BODY_TOP)
         f.heading(sw.heading("rates"), gap=0)
         write_rates(f, sw, inputs.RATES, rate_values(self.p))
         f.heading(sw.heading("confidence"))
@@ -294,7 +293,7 @@ class FullCostBuilder:
         cols = columns(sw, inputs.STAFF_COLUMNS)
         cols += [column(sw, inputs.SHARE, f"share_{fn.id}", function=fn.label, function_lc=fn.label.lower()) for fn in self.content.functions]
         cols += columns(sw, (inputs.SHARE_TOTAL, STAFF_COST)) + [source_note(self.w)]
-        return InputSheet(Table(STAFF, "Staff", 3, 0, cols, self.cap.staff), dropdowns(inputs.STAFF_COLUMNS), 45)
+        return InputSheet(Table(STAFF, "Staff", BODY_TOP, 0, cols, self.cap.staff), dropdowns(inputs.STAFF_COLUMNS), 45)
 
     def _staffing(self) -> None:
         """The positions table: time shares per function, their total flagged when not 100%, and the cost."""
@@ -322,7 +321,7 @@ class FullCostBuilder:
     def _expenses(self) -> None:
         """The shared Expenses columns: name, category, amount, function and in-kind."""
         sw = self.w.sheet("expenses")
-        t = Table(EXP, "Exp", 3, 0, columns(sw, inputs.EXPENSE_COLUMNS) + [source_note(self.w)], self.cap.expenses)
+        t = Table(EXP, "Exp", BODY_TOP, 0, columns(sw, inputs.EXPENSE_COLUMNS) + [source_note(self.w)], self.cap.expenses)
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind)}
                 for e in year1_expenses(self.p)]
@@ -415,7 +414,7 @@ class FullCostBuilder:
         """The shared Revenue columns, then the year-1 amount: expected revenue is each amount times
         its confidence's probability."""
         s, sw = self.s, self.w.sheet("revenue")
-        t = Table(REV, "Rev", 3, 0, columns(sw, (*inputs.REVENUE_COLUMNS, *REVENUE_YEAR1)) + [source_note(self.w)], self.cap.revenue)
+        t = Table(REV, "Rev", BODY_TOP, 0, columns(sw, (*inputs.REVENUE_COLUMNS, *REVENUE_YEAR1)) + [source_note(self.w)], self.cap.revenue)
         prob = self.p.probability()
         revs = self.p.revenue
         rows = [{"name": r.name, "stream": self.lists.label("Streams", r.stream), "confidence": self.lists.label("Levels", r.confidence),
@@ -437,8 +436,8 @@ class FullCostBuilder:
         ws.set_column(1, 5, 16)
         ws.set_column(CALC_NAME_COL, CALC_NAME_COL, 50)
         sheet_title(b, ws, sw)
-        master_banner(b, ws, 2, 0, self.status)
-        f = Form(b, ws, row=4, value_col=1)
+        master_banner(b, ws, BANNER_ROW, 0, self.status)
+        f = Form(b, ws, row=OUTPUT_TOP, value_col=1)
         for n, (heading, lines) in enumerate(self._calc_sections()):
             self._calc_section(f, heading, lines, gap=0 if n == 0 else 1)
         ws.set_h_pagebreaks([f.row])  # the function table and the true indirect rate print together
@@ -565,13 +564,9 @@ class FullCostBuilder:
         self.checks = basic_checks(self.w, self.blank, STAFF) + [
             Check(sw.check(key).text, formula, value, where) for key, formula, value, where in checks]
         ws = self.ws[CHECKS]
-        write_checks(self.book, ws, self.checks, "FC_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
+        write_checks(self.book, ws, self.checks, "FC_Checks_OK", self.org_name,
                      ("FC_Complete", 'COUNTIF(Staff_fte,">0")+COUNTIF(Exp_amount,">0")>0', bool(self.model["FC_Complete"]),
                       sw.word("complete")), self.w)
-        r = CHECKS_CONSTANT_ROW
-        self.book.text(ws, r, 0, sw.word("max_fte"), self.s.label)
-        self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
-        self.book.define_cell("Chk_MaxFTE", CHECKS, r, 1)
 
     # ------------------------------------------------------------------ outputs
 

@@ -17,11 +17,8 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from ..content import SheetWords, Words
-from .common import Check, Form, number_rule, print_filled, print_setup, sheet_title, worded_dropdown, write_table
+from .common import MAX_FTE, Check, Form, number_rule, print_filled, print_setup, sheet_title, worded_dropdown, write_table
 from .layout import Book, Column, Table
-
-#: The largest FTE a position may have (the checks read it as Chk_MaxFTE).
-MAX_FTE = 1.5
 
 ORG, ASSUME = "Organization", "Assumptions"
 

@@ -31,20 +31,19 @@ from ..model.projections import (
 )
 from ..schema import Partnership, Scenario
 from .common import (
-    CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, fit_row, text_lines, as_percent, Form, Lists, Status, CHECKS_CONSTANT_ROW, identity, master_banner,
+    BANNER_ROW, BODY_TOP, GROUP_LABEL_ROWS, NOTE_ROW, OUTPUT_TOP, TITLE_ROW, CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, fit_row, text_lines, as_percent, Form, Lists, Status, identity, master_banner,
     number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     write_table, write_organization, write_start_page, quoted, sheet_title,
 )
 from . import inputs
 from .inputs import (
-    MAX_FTE, Col, InputSheet, Rate, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, write_input_sheet, write_rates,
+    Col, InputSheet, Rate, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, write_input_sheet, write_rates,
 )
-from .layout import Book, Column, Table, WorkbookBuildError, abs_range, col_letter
+from .layout import GAP, Book, Column, Table, WorkbookBuildError, abs_range, col_letter
 from .styles import series_fill, series_line
 
 TEMPLATE_ID = PROJECTIONS.template_id
 TEMPLATE_VERSION = PROJECTIONS.version
-TOLERANCE = 0.001
 ONE_TIME_CAPACITY = 20
 SPARE_ROWS = 10
 #: Rows that fit on a landscape page at full scale, with room to spare (for page breaks).
@@ -91,6 +90,11 @@ COMPARE: list[tuple[str, str]] = [
 ]
 
 #: Cash and rates on Assumptions: (key, defined name, style, rule minimum, rule maximum).
+#: The input tables' header row: group labels (scenario names, years, shares) go over it; on
+#: One-time Items a ready-made example under the note takes PRESET_ROWS more.
+TABLE_TOP = BODY_TOP + GROUP_LABEL_ROWS
+PRESET_ROWS = 1
+
 #: Cash lines above the rates both workbooks share (inputs.RATES).
 CASH_LINES = (
     Rate("starting_cash", "In_StartingCash", "in_signed", None, None),
@@ -155,8 +159,8 @@ class CalcLayout:
     c_lab: int = 0
     c_aux: int = 1
     c_y0: int = 2
-    hdr_row: int = 4
-    yr_row: int = 5
+    hdr_row: int = OUTPUT_TOP
+    yr_row: int = OUTPUT_TOP + 1
 
     @property
     def c_name(self) -> int:
@@ -386,7 +390,7 @@ class ProjectionsBuilder:
         """Assumptions, top to bottom: each part starts where the Form cursor of the part above left off."""
         ws, S, n = self.ws[ASSUME], len(self.scenarios), self.n
         sheet_title(self.book, ws, self.words.sheet("assumptions"))
-        f = Form(self.book, ws, row=3)
+        f = Form(self.book, ws, row=BODY_TOP)
         self._horizon(f)
         self._rates(f)
         self._confidence(f)
@@ -588,7 +592,7 @@ class ProjectionsBuilder:
     def _scenario_headers(self, ws: Worksheet, table: Table, prefix: str, group_label: str) -> None:
         """Headers of the per-scenario Yes/No columns: live scenario names, with a group label above."""
         first = table.col(f"{prefix}{self.scenarios[0].id}")
-        self.book.text(ws, table.top - 1, first, group_label, self.s.label_b)
+        self.book.text(ws, table.top - GROUP_LABEL_ROWS, first, group_label, self.s.label_b)
         for sc in self.scenarios:
             self.book.formula(ws, table.top, table.col(f"{prefix}{sc.id}"), f"Scen_{sc.id}_Name", sc.name, self.s.th)
 
@@ -596,7 +600,7 @@ class ProjectionsBuilder:
         """The Revenue table: a source per row, an amount column per year."""
         w = self.words.sheet("revenue")
         cols = columns(w, inputs.REVENUE_COLUMNS) + [column(w, REVENUE_YEAR, f"y{t}", t=t) for t in range(1, self.n + 1)]
-        return Table(REV, "Rev", 4, 0, cols + [column(w, REVENUE_TOTAL), source_note(self.words)], self.cap.revenue)
+        return Table(REV, "Rev", TABLE_TOP, 0, cols + [column(w, REVENUE_TOTAL), source_note(self.words)], self.cap.revenue)
 
     def _revenue(self) -> None:
         """Revenue: the sources, their live fiscal-year headers and dropdowns; Rev_Amounts is what the blocks read."""
@@ -617,7 +621,7 @@ class ProjectionsBuilder:
                       lambda i, d: sum(revs[i].amount(t) for t in range(1, n + 1)) if i < len(revs) else 0.0, s.calc_money),
         })
         self._year_header(ws, t_, ykeys)
-        b.text(ws, t_.top - 1, first, w.heading("years"), s.label_b)
+        b.text(ws, t_.top - GROUP_LABEL_ROWS, first, w.heading("years"), s.label_b)
         b.define("Rev_Amounts", abs_range(REV, t_.first, first, t_.last, last))
 
     def _span_formulas(self, t: Table, used: str, items: list[Any]) -> dict[str, Any]:
@@ -650,7 +654,7 @@ class ProjectionsBuilder:
         cols = columns(w, inputs.STAFF_COLUMNS)
         cols += [column(w, inputs.SHARE, f"share_{fn.id}", function=fn.label, function_lc=fn.label.lower()) for fn in self.content.functions]
         cols += columns(w, (inputs.SHARE_TOTAL, *START_END), self._year_rule) + self._scenario_columns(w) + columns(w, FROM_TO)
-        return Table(STAFF, "Staff", 4, 0, cols + [source_note(self.words)], self.cap.staff)
+        return Table(STAFF, "Staff", TABLE_TOP, 0, cols + [source_note(self.words)], self.cap.staff)
 
     def _staffing(self) -> None:
         """Staffing Plan: positions, their function shares (flagged red unless 100%) and scenario flags."""
@@ -675,13 +679,13 @@ class ProjectionsBuilder:
         sheet = InputSheet(t, dropdowns(inputs.STAFF_COLUMNS) + self._scenario_dropdowns(), 45)
         write_input_sheet(b, ws, w, sheet, rows, self.org_name, formulas, live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
         self._scenario_headers(ws, t, "inc_", w.heading("scenarios"))
-        b.text(ws, t.top - 1, first_share, w.heading("shares"), s.label_b)
+        b.text(ws, t.top - GROUP_LABEL_ROWS, first_share, w.heading("shares"), s.label_b)
         flag_share_totals(b, ws, t)
 
     def _expense_table(self) -> Table:
         """The Expenses table: a non-personnel cost per row, with the years it runs."""
         w = self.words.sheet("expenses")
-        return Table(EXP, "Exp", 4, 0, columns(w, (*inputs.EXPENSE_COLUMNS, *START_END, *FROM_TO), self._year_rule)
+        return Table(EXP, "Exp", TABLE_TOP, 0, columns(w, (*inputs.EXPENSE_COLUMNS, *START_END, *FROM_TO), self._year_rule)
                      + [source_note(self.words)], self.cap.expenses)
 
     def _expenses(self) -> None:
@@ -699,7 +703,7 @@ class ProjectionsBuilder:
         """The One-time Items table: an item per row, a Yes/No column per scenario."""
         w = self.words.sheet("one_time")
         cols = columns(w, ONE_TIME_COLUMNS, self._year_rule) + self._scenario_columns(w)
-        return Table(ONE, "OT", 5, 0, cols + [source_note(self.words)], self.cap.one_time)
+        return Table(ONE, "OT", TABLE_TOP + PRESET_ROWS, 0, cols + [source_note(self.words)], self.cap.one_time)
 
     def _one_time(self) -> None:
         """One-time Items: a ready-made item as an example, then the items with their scenario flags."""
@@ -707,7 +711,7 @@ class ProjectionsBuilder:
         w = self.words.sheet("one_time")
         preset = self.content.presets[0] if self.content.presets else None
         if preset is not None:  # under the title and note (written with the table)
-            b.text(ws, 2, 0, w.word("preset", name=preset.text("name") or preset.label, amount_note=preset.text("typical_amount_note"),
+            b.text(ws, NOTE_ROW + 1, 0, w.word("preset", name=preset.text("name") or preset.label, amount_note=preset.text("typical_amount_note"),
                                     help=preset.text("help")), s.subtitle)
         items = self.p.projections.one_time
         rows = [{"name": o.name, "year": o.year, "amount": o.amount,
@@ -729,7 +733,7 @@ class ProjectionsBuilder:
         if max(L.fac_col.values()) > L.c_name:  # the factor table's scenario columns reach past the names
             ws.set_column(L.c_name + 1, max(L.fac_col.values()), 13)
         sheet_title(self.book, ws, self.words.sheet("calculations"))
-        master_banner(b, ws, 2, 0, self.status)
+        master_banner(b, ws, BANNER_ROW, 0, self.status)
         w = self.words.sheet("calculations")
         b.text(ws, L.hdr_row, L.c_lab, w.column("year_label").header, s.th)
         b.text(ws, L.hdr_row, L.c_aux, w.column("start").header, s.th)
@@ -916,14 +920,10 @@ class ProjectionsBuilder:
                 "balance", f"ABS({end}-In_StartingCash-SUM(SP_{sc.id}_Surplus))<=Chk_Tolerance*MAX(1,ABS({end}))", True, CALC, k=k))
         ws = self.ws[CHECKS]
         active = 'COUNTIFS({t}_{used},">0",{t}_from,">=1",{t}_from,"<="&In_Years)'
-        write_checks(self.book, ws, self.checks, "SP_Checks_OK", self.org_name, "Chk_Tolerance", TOLERANCE,
+        write_checks(self.book, ws, self.checks, "SP_Checks_OK", self.org_name,
                      ("SP_Complete", f"{active.format(t='Staff', used='fte')}+{active.format(t='Exp', used='amount')}>0",
                       bool(self.model["SP_Complete"]),
                       self.words.sheet("scenario_checks").word("complete")), self.words)
-        r = CHECKS_CONSTANT_ROW
-        self.book.text(ws, r, 0, self.words.sheet("scenario_checks").line("max_fte").label, self.s.label)
-        self.book.number(ws, r, 1, MAX_FTE, self.s.calc_dec0)
-        self.book.define_cell("Chk_MaxFTE", CHECKS, r, 1)
         if self._all_checks_pass() != self.model["SP_Checks_OK"] and not self.blank:
             raise WorkbookBuildError("the Checks sheet and the model disagree on SP_Checks_OK")
 
@@ -1001,10 +1001,10 @@ class ProjectionsBuilder:
     def _output_top(self, ws: Worksheet, title: str) -> None:
         """Title, the organization and its years (live), and the master status of an output sheet."""
         b, s = self.book, self.s
-        b.text(ws, 0, 0, title, s.title)
-        b.formula(ws, 1, 0, 'IF(In_OrgName="","",In_OrgName&IF(Yr_FirstFY="",""," · "&INDEX(Yr_Label,1,1)&" to "&INDEX(Yr_Label,1,In_Years)))',
+        b.text(ws, TITLE_ROW, 0, title, s.title)
+        b.formula(ws, NOTE_ROW, 0, 'IF(In_OrgName="","",In_OrgName&IF(Yr_FirstFY="",""," · "&INDEX(Yr_Label,1,1)&" to "&INDEX(Yr_Label,1,In_Years)))',
                   "" if self.blank else f"{self.org_name} · {self.labels[0]} to {self.labels[-1]}", s.subtitle)
-        master_banner(b, ws, 2, 0, self.status)
+        master_banner(b, ws, BANNER_ROW, 0, self.status)
 
     def _view(self) -> None:
         """Scenario View: a dropdown picks a scenario; its runway, its table by year and a chart follow."""
@@ -1012,8 +1012,8 @@ class ProjectionsBuilder:
         ws.set_column(0, 0, 46)
         ws.set_column(1, n, 13)
         self._output_top(ws, self.words.sheet("scenario_view").title)
-        r = self._view_picker(ws, 4)
-        r = self._view_runway(ws, r) + 1
+        r = self._view_picker(ws, OUTPUT_TOP)
+        r = self._view_runway(ws, r) + GAP
         hdr, yrow = r, r + 1
         rows, r = self._view_table(ws, hdr)
         self._view_chart(ws, r, hdr, rows)
@@ -1157,9 +1157,10 @@ class ProjectionsBuilder:
         ws.set_column(1, max(n, 5), 14)
         w = self.words.sheet("compare")
         self._output_top(ws, w.title)
-        self.book.text(ws, 3, 0, w.note, self.s.subtitle)
-        top = 5
-        chart_row = self._compare_runway(ws, top) + 2
+        note = BANNER_ROW + 1
+        self.book.text(ws, note, 0, w.note, self.s.subtitle)
+        top = note + 1 + GAP
+        chart_row = self._compare_runway(ws, top) + 1 + GAP  # under the runway table's note
         tables, zero_row, breaks = self._compare_tables(ws, chart_row + COMPARE_CHART_ROWS)
         width = max(520, (285 + 103 * n) // 2 - 24)  # two charts side by side, about the tables' width
         self._compare_cash_chart(ws, chart_row, tables["EndCash"], zero_row, width)
