@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 from xlsxwriter.worksheet import Worksheet
 
 from ..content import SHARED, Content, Item, SheetWords, Words
-from .layout import GAP, Book, Rows, Table, abs_cell, abs_range
+from .layout import GAP, RULE_MESSAGE, Book, Rows, Table, abs_cell, abs_range
 from .styles import LEGEND
 
 LISTS = "Lists"
@@ -229,8 +229,7 @@ def dropdown(book: Book, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, list
     """A dropdown that points at a Lists range (no 255-character limit)."""
     book.validate(ws, r1, c1, r2, c2, {
         "validate": "list", "source": "=" + list_name,
-        "input_title": title, "input_message": message,
-        "error_title": "Choose from the list", "error_message": "Pick one of the entries in the dropdown.",
+        "input_title": title, "input_message": message, RULE_MESSAGE: ("choose", {}),
     })
 
 
@@ -249,17 +248,16 @@ def worded_dropdown(book: Book, ws: Worksheet, table: Table, words: SheetWords, 
 
 
 def number_rule(kind: str, minimum: float | None = None, maximum: float | None = None, title: str = "", message: str = "") -> dict[str, Any]:
-    """Data validation options for a number input ('decimal' or 'integer')."""
-    opts: dict[str, Any] = {"validate": kind, "input_title": title, "input_message": message, "error_title": "Check this value"}
+    """Data validation options for a number input ('decimal' or 'integer'); the message shown for a
+    wrong entry is worded when the rule is written (Book.validate, sheets_shared.yaml input_rules)."""
+    opts: dict[str, Any] = {"validate": kind, "input_title": title, "input_message": message}
     if minimum is not None and maximum is not None:
-        opts.update({"criteria": "between", "minimum": minimum, "maximum": maximum})
-        opts["error_message"] = f"Enter a number from {minimum:g} to {maximum:g}."
+        opts.update({"criteria": "between", "minimum": minimum, "maximum": maximum,
+                     RULE_MESSAGE: ("between", {"low": f"{minimum:g}", "high": f"{maximum:g}"})})
     elif minimum is not None:
-        opts.update({"criteria": ">=", "value": minimum})
-        opts["error_message"] = f"Enter a number of at least {minimum:g}."
+        opts.update({"criteria": ">=", "value": minimum, RULE_MESSAGE: ("at_least", {"low": f"{minimum:g}"})})
     else:
-        opts.update({"criteria": "between", "minimum": -1e12, "maximum": 1e12})
-        opts["error_message"] = "Enter a number."
+        opts.update({"criteria": "between", "minimum": -1e12, "maximum": 1e12, RULE_MESSAGE: ("any_number", {})})
     return opts
 
 
@@ -269,10 +267,11 @@ def as_percent(rule: dict[str, Any] | None) -> dict[str, Any] | None:
     if not rule or rule.get("validate") != "decimal":
         return rule
     out = dict(rule)
-    if out.get("criteria") == "between" and abs(out.get("maximum", 0)) < 1e11:
-        out["error_message"] = f"Enter a percentage from {out['minimum'] * 100:g}% to {out['maximum'] * 100:g}%."
-    elif out.get("criteria") == ">=":
-        out["error_message"] = f"Enter a percentage of at least {out['value'] * 100:g}%."
+    kind = out.get(RULE_MESSAGE, ("",))[0]
+    if kind == "between":
+        out[RULE_MESSAGE] = ("percent_between", {"low": f"{out['minimum'] * 100:g}", "high": f"{out['maximum'] * 100:g}"})
+    elif kind == "at_least":
+        out[RULE_MESSAGE] = ("percent_at_least", {"low": f"{out['value'] * 100:g}"})
     return out
 
 

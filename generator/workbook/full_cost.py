@@ -190,7 +190,7 @@ class FullCostBuilder:
         self.blank = blank
         self.model = compute_full_cost(p, self.content)
         self.org_name = "" if blank else p.organization.name
-        self.book = Book(str(path))
+        self.book = Book(str(path), rule_words=self.content.words("full_cost").sheet("input_rules"))
         self.s = self.book.styles
         self.ws = {name: self.book.sheet(name) for name in SHEETS}
         self.lists: Lists = write_lists(self.book, self.content, self.ws[LISTS])  # first: every dropdown reads it

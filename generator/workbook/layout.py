@@ -54,6 +54,10 @@ class TypedEmpty(str):
     __hash__ = str.__hash__
 
 
+#: The key of a validation rule's wrong-entry message: (words key, placeholder values), worded by Book.validate.
+RULE_MESSAGE = "_message"
+
+
 class WorkbookBuildError(RuntimeError):
     """xlsxwriter refused a write, a name or a validation."""
 
@@ -164,6 +168,8 @@ class Book:
     styles: Styles = field(init=False)
     wb: Workbook = field(init=False)
     names: dict[str, str] = field(default_factory=dict, init=False)
+    #: the words of the messages shown for a wrong entry (sheets_shared.yaml `input_rules`)
+    rule_words: Any = None
 
     def __post_init__(self) -> None:
         self.wb = xlsxwriter.Workbook(
@@ -255,8 +261,16 @@ class Book:
         self._ok(ws.write_url(row, col, target, fmt, text, tip), f"{ws.name} link to {sheet}")
 
     def validate(self, ws: Worksheet, r1: int, c1: int, r2: int, c2: int, options: dict[str, Any]) -> None:
-        """Data validation on a range; warnings become errors."""
+        """Data validation on a range; warnings become errors. A rule that names its wrong-entry
+        message (RULE_MESSAGE: key and values) is worded here, from `rule_words`."""
         opts = dict(options)
+        if RULE_MESSAGE in opts:
+            key, values = opts.pop(RULE_MESSAGE)
+            if self.rule_words is None:
+                raise WorkbookBuildError("a rule's message needs the workbook's words (Book.rule_words)")
+            title = "choose_title" if key == "choose" else "number_title"
+            opts.setdefault("error_title", self.rule_words.word(title))
+            opts.setdefault("error_message", self.rule_words.word(key, **values))
         for key in ("input_title", "error_title"):
             if key in opts:
                 opts[key] = opts[key][:32]

@@ -271,7 +271,7 @@ class ProjectionsBuilder:
         self.labels = [f"Year {t}" for t in range(1, self.n + 1)] if blank else model_labels
         self._label_of = dict(zip(model_labels, self.labels))
         _no_case_clash(self.model)  # before any file is opened
-        self.book = Book(str(path))
+        self.book = Book(str(path), rule_words=self.content.words("projections").sheet("input_rules"))
         self.s = self.book.styles
         self.ws = {name: self.book.sheet(name) for name in SHEETS}
         self.words = self.content.words("projections")
