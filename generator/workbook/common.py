@@ -20,7 +20,6 @@ GUIDE = "Guide"
 START = "Start Here"
 
 YES, NO = "Yes", "No"
-SHARED_LABEL = "Shared (spread over all functions)"
 
 
 START_TEXT_WIDTH = 76   # Start Here's text column: the page prints portrait at about 75%
@@ -177,13 +176,14 @@ def bullets_text(items: Sequence[str]) -> str:
     return "\n".join(f"• {b}" for b in items)
 
 
-def write_lists(book: Book, content: Content, ws: Worksheet) -> Lists:
+def write_lists(book: Book, content: Content, words: Words, ws: Worksheet) -> Lists:
     """Fill the hidden Lists sheet: one column block per list; names List_<Key>."""
+    shared_label = words.sheet("lists").word("shared")
     lists = Lists()
     s = book.styles
     blocks: list[tuple[str, list[tuple[str, str]], list[tuple[str, Callable[[Item], str]]]]] = [
         ("Functions", [(i.id, i.label) for i in content.functions], []),
-        ("FunctionsShared", [(i.id, i.label) for i in content.functions] + [(SHARED, SHARED_LABEL)], []),
+        ("FunctionsShared", [(i.id, i.label) for i in content.functions] + [(SHARED, shared_label)], []),
         ("Structures", [(i.id, i.label) for i in content.structures], [
             ("Description", lambda i: i.text("description")),
             ("Benefits", lambda i: bullets_text(i.bullets("benefits"))),
@@ -436,9 +436,9 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
     book.text(ws, r, 1, words.heading("legend"), s.h)
     book.blank(ws, r, 2, s.h)
     r += 1
-    for style_name, text in LEGEND:
+    for style_name, key in LEGEND:
         book.text(ws, r, 1, "", getattr(s, style_name))
-        book.text(ws, r, 2, text, s.label)
+        book.text(ws, r, 2, words.word(f"legend_{key}"), s.label)
         r += 1
     r += 1
     book.text(ws, r, 1, words.heading("sheets"), s.h)
@@ -471,30 +471,33 @@ class Status:
     complete: str               # FC_Complete / SP_Complete
     ok: bool
     filled: bool
-    start_with: str             # e.g. "Staffing and Expenses"
+    staffing: str               # the sheets to fill in first
+    expenses: str
+    words: SheetWords           # sheets_shared.yaml `status`
 
     @property
     def todo_text(self) -> str:
-        return f"Not filled in yet: start with {self.start_with}"
+        return self.words.word("todo", staffing=self.staffing, expenses=self.expenses)
 
     def formula(self) -> str:
-        return f'IF(NOT({self.complete}),"{self.todo_text}",IF({self.master},"{ALL_PASS}","{NEEDS_ATTENTION}"))'
+        todo, good, bad = (quoted(t) for t in (self.todo_text, self.words.word("all_pass"), self.words.word("needs_attention")))
+        return f'IF(NOT({self.complete}),"{todo}",IF({self.master},"{good}","{bad}"))'
 
     @property
     def value(self) -> str:
-        return self.todo_text if not self.filled else (ALL_PASS if self.ok else NEEDS_ATTENTION)
+        return self.todo_text if not self.filled else self.words.word("all_pass" if self.ok else "needs_attention")
 
-
-ALL_PASS = "All checks pass"
-NEEDS_ATTENTION = "Some checks need attention: see the Checks sheet"
-NOT_APPLICABLE_NOTE = "Not applicable until the workbook is filled in (staff or expenses)."
+    @property
+    def not_applicable(self) -> str:
+        """What a result's note says until the workbook is filled in."""
+        return self.words.word("not_applicable")
 
 
 def master_banner(book: Book, ws: Worksheet, row: int, col: int, status: Status) -> None:
     """The master status in words, in three states (not filled in yet / some checks need
     attention / all checks pass), with a grey, red or green fill that only repeats the words."""
     s = book.styles
-    book.text(ws, row, col, "Status", s.label_b)
+    book.text(ws, row, col, status.words.word("label"), s.label_b)
     book.formula(ws, row, col + 1, status.formula(), status.value, s.calc_text)
     done, ok = status.complete, status.master
     ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"=NOT({done})", "format": s.cf_todo,
@@ -513,9 +516,6 @@ class Check:
     where: str = ""
 
 
-OK, CHECK_THIS = "OK", "Check this"
-
-
 #: The rounding tolerance every check allows (Chk_Tolerance), and the largest FTE one position may
 #: have (Chk_MaxFTE): both workbooks' checks read these names.
 TOLERANCE = 0.001
@@ -529,6 +529,7 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
     constants the checks read, above the table (so that none prints alone on a last page)."""
     s = book.styles
     words = workbook.sheet("checks")
+    ok, check_this = quoted(words.word("ok")), quoted(words.word("check_this"))
     for col, width in enumerate((70, 12, 30)):
         ws.set_column(col, col, width)
     at = Rows()
@@ -540,7 +541,7 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
     rng = abs_range(CHECKS, first, 1, last, 1)
     name, formula, value, what = complete
     for row, label, style, name_, cell_formula, cached in (
-            (master, words.line("master").label, s.label_b, master_name, f'COUNTIF({rng},"{OK}")=ROWS({rng})', all(c.value for c in checks)),
+            (master, words.line("master").label, s.label_b, master_name, f'COUNTIF({rng},"{ok}")=ROWS({rng})', all(c.value for c in checks)),
             (done, words.line("complete").label.format(what=what), s.label_b, name, formula, value)):
         book.text(ws, row, 0, label, style)
         book.formula(ws, row, 1, cell_formula, cached, s.calc_bool)
@@ -556,11 +557,11 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
         book.text(ws, head, c, words.column(key).header, s.th)
     for r, chk in enumerate(checks, start=first):
         book.text(ws, r, 0, chk.description, s.wrap)
-        book.formula(ws, r, 1, f'IF({chk.formula},"{OK}","{CHECK_THIS}")', OK if chk.value else CHECK_THIS, s.calc_bool)
+        book.formula(ws, r, 1, f'IF({chk.formula},"{ok}","{check_this}")', words.word("ok" if chk.value else "check_this"), s.calc_bool)
         book.text(ws, r, 2, chk.where, s.note)
         fit_row(ws, r, [(chk.description, 70)])
-    ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": f'"{OK}"', "format": s.cf_pass})
-    ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": f'"{CHECK_THIS}"', "format": s.cf_fail})
+    ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": f'"{ok}"', "format": s.cf_pass})
+    ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": f'"{check_this}"', "format": s.cf_fail})
     ws.freeze_panes(first, 0)
     print_setup(ws, org_name, repeat_rows=(head, head))
 

@@ -19,10 +19,10 @@ from ..kinds import FULL_COST, Capacity, capacity_meta, slugify
 from ..model.full_cost import AREAS, FunctionCosts, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import NamedAmount, Partnership
 from .common import (
-    BANNER_ROW, BODY_TOP, OUTPUT_TOP, CHECKS, GUIDE, LISTS, META, NO, NOT_APPLICABLE_NOTE, START, YES, Check, Form, Lists, Status,
+    BANNER_ROW, BODY_TOP, OUTPUT_TOP, CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, Status,
     column_width, dropdown, fit_row, identity,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
-    write_table, write_organization, write_start_page, sheet_title, worded_dropdown,
+    write_table, write_organization, write_start_page, quoted, sheet_title, worded_dropdown,
 )
 from .cash_flow import CASH, CashFlowSheet
 from . import inputs
@@ -193,10 +193,10 @@ class FullCostBuilder:
         self.book = Book(str(path), rule_words=self.content.words("full_cost").sheet("input_rules"))
         self.s = self.book.styles
         self.ws = {name: self.book.sheet(name) for name in SHEETS}
-        self.lists: Lists = write_lists(self.book, self.content, self.ws[LISTS])  # first: every dropdown reads it
-        self.checks: list[Check] = []
         #: the words of every sheet (templates/content/sheets_full_cost.yaml)
         self.w = self.content.words("full_cost")
+        self.lists: Lists = write_lists(self.book, self.content, self.w, self.ws[LISTS])  # first: every dropdown reads it
+        self.checks: list[Check] = []
         #: the Full Cost sheet's area table starts here; its inputs follow below it
         self.area_top = 3
         # the input tables, set by the sheet writers and read by the Cash Flow sheet and the checks
@@ -533,7 +533,7 @@ class FullCostBuilder:
     def status(self) -> Status:
         """The master status every output sheet shows (three states, SPEC 5)."""
         return Status("FC_Checks_OK", "FC_Complete", self._all_checks_pass(), bool(self.model["FC_Complete"]),
-                      f"{STAFF} and {EXP}")
+                      STAFF, EXP, self.w.sheet("status"))
 
     def _checks(self) -> None:
         """The workbook's checks (each TRUE when it passes), the master check and the FTE limit."""
@@ -631,9 +631,10 @@ class FullCostBuilder:
 
     def _verdict(self, r: int, test: str, holds: bool, yes: str, no: str) -> None:
         """A note that reads the figures (not applicable until the workbook is complete)."""
-        cached = NOT_APPLICABLE_NOTE if not self.model["FC_Complete"] else yes if holds else no
-        self.book.formula(self.ws[SUMMARY], r, S_NOTE, f'IF(NOT(FC_Complete),"{NOT_APPLICABLE_NOTE}",IF({test},"{yes}","{no}"))',
-                          cached, self.s.calc_wrap)
+        na = self.status.not_applicable
+        cached = na if not self.model["FC_Complete"] else yes if holds else no
+        self.book.formula(self.ws[SUMMARY], r, S_NOTE,
+                          f'IF(NOT(FC_Complete),"{quoted(na)}",IF({test},"{quoted(yes)}","{quoted(no)}"))', cached, self.s.calc_wrap)
 
     def _chart_tables(self) -> list[tuple[str, list[tuple[str, str, Any]]]]:
         """The data of the four Summary charts: (chart key, [(label, defined name, value)])."""

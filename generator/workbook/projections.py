@@ -303,7 +303,7 @@ class ProjectionsBuilder:
 
     def build(self) -> dict[str, str]:
         """Write every sheet and close the file; returns the defined names."""
-        self._lists = write_lists(self.book, self.content, self.ws[LISTS])
+        self._lists = write_lists(self.book, self.content, self.words, self.ws[LISTS])
         self.book.define("Flag_Yes", self.lists.cell("YesNo", "yes"))
         self.book.define("Flag_No", self.lists.cell("YesNo", "no"))
         self._organization()
@@ -355,7 +355,7 @@ class ProjectionsBuilder:
     def status(self) -> Status:
         """The master status every output sheet shows (three states, SPEC 5)."""
         return Status("SP_Checks_OK", "SP_Complete", self._all_checks_pass(), bool(self.model["SP_Complete"]),
-                      f"{STAFF} and {EXP}")
+                      STAFF, EXP, self.words.sheet("status"))
 
     def _style(self, kind: str) -> Any:
         """The cell style of a Calculations line kind (money / key / pct / dec)."""

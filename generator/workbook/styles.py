@@ -56,15 +56,10 @@ DEC = "0.00"
 DEC_HIDE0 = '0.00;-0.00;""'
 DATE = "yyyy-mm-dd"
 
-#: (name, description) of the colour legend shown on Start Here.
-LEGEND = [
-    ("in_text", "Input: type or choose here (pale yellow)."),
-    ("calc_money", "Calculation: a formula; the sheet is protected so it is not overwritten."),
-    ("out_money", "Key result: read these (pale blue, bold)."),
-    ("pass_", "OK: the check passes (green)."),
-    ("fail_", "Check this: a check needs attention; the Checks sheet says which (red)."),
-    ("todo_", "Not filled in yet: results read \"not applicable\" until staff or expenses are entered (grey)."),
-]
+#: (style, words key) of the colour legend shown on Start Here; its words are sheets_shared.yaml's
+#: start_here.words.legend_<key>.
+LEGEND = [("in_text", "input"), ("calc_money", "calculation"), ("out_money", "result"), ("pass_", "ok"), ("fail_", "check_this"),
+          ("todo_", "todo")]
 
 
 class Styles:
