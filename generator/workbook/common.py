@@ -621,6 +621,15 @@ def identity(book: Book, template_id: str, template_version: str, partnership_id
     }
 
 
+def document_properties(workbook: Words, org_name: str) -> dict[str, str]:
+    """The file's properties (title, subject, author) as a file manager or Excel's Info pane shows them."""
+    from .. import __version__
+    words, toolkit = workbook.sheet("document"), workbook.sheet("toolkit")
+    title = words.word("title")
+    return {"title": f"{title}: {org_name}" if org_name else title, "subject": words.word("subject"),
+            "author": toolkit.word("name"), "company": "", "comments": f"generator {__version__}"}
+
+
 def write_metadata(book: Book, ws: Worksheet, meta: dict[str, str]) -> None:
     """Hidden key/value sheet: template id and version, generator version, and so on."""
     s = book.styles

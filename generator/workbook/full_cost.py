@@ -13,7 +13,6 @@ from typing import Any, Sequence
 
 from xlsxwriter.utility import xl_rowcol_to_cell as rc
 
-from .. import __version__
 from ..content import INDIRECT_FUNCTION, SHARED, Content, SheetWords, load_content
 from ..kinds import FULL_COST, Capacity, capacity_meta, slugify
 from ..model.full_cost import AREAS, FunctionCosts, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
@@ -22,7 +21,7 @@ from .common import (
     BANNER_ROW, BODY_TOP, OUTPUT_TOP, CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, Status,
     column_width, dropdown, fit_row, identity,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
-    write_table, write_organization, write_start_page, quoted, sheet_title, worded_dropdown,
+    document_properties, write_table, write_organization, write_start_page, quoted, sheet_title, worded_dropdown,
 )
 from .cash_flow import CASH, CashFlowSheet
 from . import inputs
@@ -236,11 +235,7 @@ class FullCostBuilder:
         write_metadata(self.book, self.ws[META], meta)
         for name, ws in self.ws.items():
             protect(ws, self.password)
-        self.book.close(
-            {"title": f"Full Cost Workbook: {self.org_name}".strip(": ").strip(), "subject": "Backbone full cost",
-             "author": "Place-Based Partnerships Toolkit", "company": "", "comments": f"generator {__version__}"},
-            {f"pbp_{k}": v for k, v in meta.items()},
-        )
+        self.book.close(document_properties(self.w, self.org_name), {f"pbp_{k}": v for k, v in meta.items()})
         return self.book.names
 
     def metadata(self) -> dict[str, str]:

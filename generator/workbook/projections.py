@@ -22,7 +22,6 @@ from typing import Any, Callable
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from .. import __version__
 from ..content import Content, SheetWords, load_content
 from ..kinds import PROJECTIONS, Capacity, slugify
 from ..model.projections import (
@@ -33,7 +32,7 @@ from ..schema import Partnership, Scenario
 from .common import (
     BANNER_ROW, BODY_TOP, GROUP_LABEL_ROWS, NOTE_ROW, OUTPUT_TOP, TITLE_ROW, CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, fit_row, text_lines, as_percent, Form, Lists, Status, identity, master_banner,
     number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
-    write_table, write_organization, write_start_page, quoted, sheet_title,
+    document_properties, write_table, write_organization, write_start_page, quoted, sheet_title,
 )
 from . import inputs
 from .inputs import (
@@ -323,11 +322,7 @@ class ProjectionsBuilder:
         _no_case_clash(self.book.names)
         for ws in self.ws.values():
             protect(ws, self.password)
-        self.book.close(
-            {"title": f"Scenario Projections: {self.org_name}".strip(": ").strip(), "subject": "Backbone scenario projections",
-             "author": "Place-Based Partnerships Toolkit", "company": "", "comments": f"generator {__version__}"},
-            {f"pbp_{k}": v for k, v in meta.items()},
-        )
+        self.book.close(document_properties(self.words, self.org_name), {f"pbp_{k}": v for k, v in meta.items()})
         return self.book.names
 
     def metadata(self) -> dict[str, str]:
