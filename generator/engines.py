@@ -86,6 +86,11 @@ def gnumeric_recalc_and_read(files: Sequence[Path], outdir: Path | None = None) 
 # ----------------------------------------------------------------------------- the formulas package
 
 
+class ErrorText(str):
+    """An error `formulas` computed, as its text ("#DIV/0!"); a text cell that merely reads like
+    one (a partnership named "#NUM!") stays a plain str and is not counted as an error."""
+
+
 def _scalar(value: Any) -> Any:
     """A plain Python value from what `formulas` gives for one cell (errors as their text)."""
     import numpy as np
@@ -98,7 +103,7 @@ def _scalar(value: Any) -> Any:
         return None
     name = type(value).__name__
     if name == "XlError":
-        return str(value)
+        return ErrorText(str(value))
     import schedula  # formulas' own dependency: its EMPTY marks a cell with nothing in it
 
     if value is schedula.EMPTY:
@@ -129,8 +134,6 @@ def formulas_recalc(path: Path) -> FormulasResult:
     import formulas  # optional dependency (test extra)
     from openpyxl import load_workbook
     from openpyxl.utils.cell import range_boundaries, get_column_letter
-
-    from .libreoffice import is_error_value
 
     path = Path(path)
     model = formulas.ExcelModel().loads(str(path)).finish()
@@ -174,7 +177,7 @@ def formulas_recalc(path: Path) -> FormulasResult:
                         v = ws[coord].value
                         got.append(None if isinstance(v, str) and v.startswith("=") else v)
             names[name] = got[0] if len(got) == 1 else got
-        errors = [(s, c, str(v)) for (s, c), v in values.items() if is_error_value(v)]
+        errors = [(s, c, str(v)) for (s, c), v in values.items() if isinstance(v, ErrorText)]
     finally:
         wb.close()
     return FormulasResult(path=path, names=names, errors=sorted(errors), unresolved=unresolved, cells=values)

@@ -271,3 +271,21 @@ def test_runway_shows_an_error_never_none_when_cash_cannot_be_computed(cases: di
     names = read_recalculated(out).names
     runways = [v for k, v in names.items() if k.endswith(("_RunwayCash", "_RunwayReserve"))]
     assert len(runways) == 2 * 4 + 2 and all(is_error_value(v) for v in runways), runways  # 4 scenarios + Scenario View
+
+
+def test_formulas_engine_counts_computed_errors_not_text_that_reads_like_one(tmp_path: Path) -> None:
+    """A partnership named "#NUM!" is text; only a computed error (here 1/0) is an error."""
+    import xlsxwriter
+
+    path = tmp_path / "errors.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False})
+    ws = wb.add_worksheet("Sheet1")
+    ws.write_string("A1", "#NUM!")
+    ws.write_number("A2", 0)
+    ws.write_formula("A3", "=1/A2", None, 0)
+    ws.write_formula("A4", '=A1&" partnership"', None, "")
+    wb.define_name("Name", "=Sheet1!$A$1")
+    wb.close()
+    got = formulas_recalc(path)
+    assert [(s, c) for s, c, _ in got.errors] == [("SHEET1", "A3")]
+    assert got.cells[("SHEET1", "A4")] == "#NUM! partnership"
