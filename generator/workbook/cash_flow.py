@@ -21,7 +21,7 @@ from ..content import MAX_LAG, SCHEDULE_IDS, SheetWords
 from ..model.cash_flow import MONTHS, TIE, SourceTiming, expense_outflows, source_inflows, timing_of
 from ..model.full_cost import staff_cost, year1_expenses, year1_staff
 from ..schema import Revenue
-from .common import LISTS, dropdown, master_banner, number_rule, print_setup, quoted
+from .common import BANNER_ROW, LISTS, OUTPUT_TOP, TITLE_ROW, dropdown, master_banner, number_rule, print_setup, quoted, sheet_title
 from .styles import PALETTE
 from .layout import GAP, Rows, Table, abs_cell, abs_range, rows_spanned
 from .styles import BORDER, FONT, GREY, INPUT_FILL, INPUT_FONT
@@ -171,9 +171,6 @@ class CashLayout:
     """Where each part of the sheet starts, each below the one above. Laid out before anything is
     written, because the monthly formulas refer to the timing tables further down."""
 
-    title: int
-    note: int
-    banner: int
     plain: int
     sized_by: int
     head: int       # the month labels (and the monthly table's column heads)
@@ -185,9 +182,7 @@ class CashLayout:
 
     @classmethod
     def of(cls, streams: int, categories: int, revenue_rows: int, expense_rows: int) -> CashLayout:
-        rows = Rows()
-        title, note, banner = rows.take(), rows.take(), rows.take()
-        rows.skip(GAP)
+        rows = Rows(OUTPUT_TOP)  # under the title, note and status every output sheet opens with
         plain, sized_by = rows.take(), rows.take()
         rows.skip(GAP)
         head, month_no = rows.take(), rows.take()
@@ -197,7 +192,7 @@ class CashLayout:
         rows.skip(AFTER_CHART)
         rev = TimingRows.take(rows, revenue_rows)
         rows.skip(GAP)
-        return cls(title, note, banner, plain, sized_by, head, month_no, lines, key_top, rev, TimingRows.take(rows, expense_rows))
+        return cls(plain, sized_by, head, month_no, lines, key_top, rev, TimingRows.take(rows, expense_rows))
 
 
 class CashFlowSheet:
@@ -280,9 +275,8 @@ class CashFlowSheet:
         ws.set_column(C_SPACER, C_SPACER, 3)
         ws.set_column(C_HELP, H_PART, 13)
         at = self.at
-        b.text(ws, at.title, C_LABEL, self.w.title, s.title)
-        b.text(ws, at.note, C_LABEL, self.w.note, s.subtitle)
-        master_banner(b, ws, at.banner, C_LABEL, fb.status)
+        sheet_title(b, ws, self.w)
+        master_banner(b, ws, BANNER_ROW, C_LABEL, fb.status)
         # plain words (one line that runs on across the empty cells to its right: no merged cells), then the method in use
         wc = fb.p.full_cost.working_capital
         b.formula(ws, at.plain, C_LABEL, plain_words_formula(self.w), plain_words(m, wc.months, self.w), s.out_text)
@@ -303,7 +297,7 @@ class CashFlowSheet:
         # the monthly table, the key figures with their chart, then each timing table, each on its own pages
         ws.set_h_pagebreaks([at.key_top, at.rev.heading, at.exp.heading])
         print_setup(ws, fb.org_name, last_col=C_AFTER)
-        ws.print_area(at.title, C_LABEL, self.exp.last, C_AFTER)
+        ws.print_area(TITLE_ROW, C_LABEL, self.exp.last, C_AFTER)
 
     def _month_header(self, r: int, heads: dict[int, str]) -> None:
         """Column heads (left block), the 12 month labels and the after-year-end head on row r."""

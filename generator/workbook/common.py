@@ -532,10 +532,9 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
     ok, check_this = quoted(words.word("ok")), quoted(words.word("check_this"))
     for col, width in enumerate((70, 12, 30)):
         ws.set_column(col, col, width)
-    at = Rows()
-    book.text(ws, at.take(), 0, words.title, s.title)
-    book.text(ws, at.take(), 0, words.note, s.note)
-    at.skip(GAP)
+    book.text(ws, TITLE_ROW, 0, words.title, s.title)
+    book.text(ws, NOTE_ROW, 0, words.note, s.note)  # wraps: the note is longer than a subtitle
+    at = Rows(BODY_TOP)
     master, done, tolerance, max_fte, head = (at.take() for _ in range(5))
     first, last = at.row, at.row + len(checks) - 1
     rng = abs_range(CHECKS, first, 1, last, 1)

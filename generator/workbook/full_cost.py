@@ -18,7 +18,7 @@ from ..kinds import FULL_COST, Capacity, capacity_meta, slugify
 from ..model.full_cost import AREAS, FunctionCosts, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import NamedAmount, Partnership
 from .common import (
-    BANNER_ROW, BODY_TOP, OUTPUT_TOP, CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, Status,
+    BANNER_ROW, BODY_TOP, NOTE_ROW, OUTPUT_TOP, TITLE_ROW, CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, Status,
     column_width, dropdown, fit_row, identity,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     document_properties, write_table, write_organization, write_start_page, quoted, sheet_title, worded_dropdown,
@@ -196,8 +196,8 @@ class FullCostBuilder:
         self.w = self.content.words("full_cost")
         self.lists: Lists = write_lists(self.book, self.content, self.w, self.ws[LISTS])  # first: every dropdown reads it
         self.checks: list[Check] = []
-        #: the Full Cost sheet's area table starts here; its inputs follow below it
-        self.area_top = 3
+        #: the Full Cost sheet's area table, under the title; its inputs follow below it
+        self.areas = AreaTable(BODY_TOP)
         # the input tables, set by the sheet writers and read by the Cash Flow sheet and the checks
         self.conf: Table
         self.staff: Table
@@ -332,7 +332,7 @@ class FullCostBuilder:
         ws.set_column(3, 3, 42)
         self._titled(ws, "full_cost")
         # the area table (written later, once the results exist), then a gap before the inputs
-        f = Form(self.book, ws, row=AreaTable(self.area_top).below + GAP)
+        f = Form(self.book, ws, row=self.areas.below + GAP)
         self._area1_inputs(f)
         self._months_targets(f)
         self.fa = self._item_table(f, "FA", self.p.full_cost.fixed_asset_additions, self.cap.fixed_assets)
@@ -568,7 +568,7 @@ class FullCostBuilder:
     def _full_cost_results(self) -> None:
         """The six areas at the top of the Full Cost sheet, beside their explanations."""
         b, s, ws, sw = self.book, self.s, self.ws[FULL], self.w.sheet("full_cost")
-        at = AreaTable(self.area_top)
+        at = self.areas
         heads = {A_LABEL: sw.column("area").header, A_VALUE: sw.column("this_year").header, A_WHAT: sw.column("what").header}
         for col in range(A_LABEL, A_WHAT + 1):
             b.text(ws, at.head, col, heads.get(col, ""), s.th)
@@ -586,12 +586,11 @@ class FullCostBuilder:
         b, s, ws, sw = self.book, self.s, self.ws[SUMMARY], self.w.sheet("summary")
         for col, width in SUMMARY_WIDTHS.items():
             ws.set_column(col, col, width)
-        rows = Rows()  # each part below the one above
-        b.text(ws, rows.take(), S_LABEL, sw.title, s.title)
-        b.formula(ws, rows.take(), S_LABEL, 'IF(In_OrgName="","",In_OrgName&IF(Org_FYLabel="",""," · "&Org_FYLabel))',
+        b.text(ws, TITLE_ROW, S_LABEL, sw.title, s.title)
+        b.formula(ws, NOTE_ROW, S_LABEL, 'IF(In_OrgName="","",In_OrgName&IF(Org_FYLabel="",""," · "&Org_FYLabel))',
                   "" if self.blank else f"{self.org_name} · FY{self.p.organization.first_fy}", s.subtitle)
-        master_banner(b, ws, rows.take(), S_LABEL, self.status)
-        rows.skip(GAP)
+        master_banner(b, ws, BANNER_ROW, S_LABEL, self.status)
+        rows = Rows(OUTPUT_TOP)  # each part below the one above
         r = rows.take()
         b.text(ws, r, S_LABEL, sw.heading("plain"), s.h)
         b.blank(ws, r, S_FIGURE, s.h)
