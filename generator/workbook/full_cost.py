@@ -21,12 +21,13 @@ from .common import (
     BANNER_ROW, BODY_TOP, NOTE_ROW, OUTPUT_TOP, TITLE_ROW, CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, Form, Lists, Status,
     column_width, dropdown, fit_row, identity,
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
-    document_properties, write_table, write_organization, write_start_page, quoted, sheet_title, worded_dropdown,
+    document_properties, write_table, write_organization, write_start_page, quoted, sheet_title,
 )
 from .cash_flow import CASH, CashFlowSheet
 from . import inputs
 from .inputs import (
-    Col, InputSheet, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, write_input_sheet, write_rates,
+    ASSUME, ORG, Col, InputSheet, basic_checks, columns, dropdowns, flag_share_totals, rate_values, source_note, staff_columns, write_dropdowns, write_input_sheet,
+    write_rates,
 )
 from .layout import GAP, Book, Column, Rows, Table, rows_spanned
 from .styles import PALETTE
@@ -34,8 +35,8 @@ from .styles import PALETTE
 TEMPLATE_ID = FULL_COST.template_id
 TEMPLATE_VERSION = FULL_COST.version
 
-ORG, ASSUME, STAFF, EXP, FULL, REV, CALC, SUMMARY = (
-    "Organization", "Assumptions", "Staffing", "Expenses", "Full Cost", "Revenue", "Calculations", "Summary",
+STAFF, EXP, FULL, REV, CALC, SUMMARY = (
+    "Staffing", "Expenses", "Full Cost", "Revenue", "Calculations", "Summary",
 )
 SHEETS = [START, ORG, ASSUME, STAFF, EXP, FULL, REV, CASH, CALC, SUMMARY, GUIDE, CHECKS, LISTS, META]
 
@@ -285,9 +286,7 @@ class FullCostBuilder:
     def _staff_table(self) -> InputSheet:
         """The shared Staffing columns, a share per function, their total and the cost."""
         sw = self.w.sheet("staffing")
-        cols = columns(sw, inputs.STAFF_COLUMNS)
-        cols += [column(sw, inputs.SHARE, f"share_{fn.id}", function=fn.label, function_lc=fn.label.lower()) for fn in self.content.functions]
-        cols += columns(sw, (inputs.SHARE_TOTAL, STAFF_COST)) + [source_note(self.w)]
+        cols = staff_columns(sw, self.content.functions) + columns(sw, (STAFF_COST,)) + [source_note(self.w)]
         return InputSheet(Table(STAFF, "Staff", BODY_TOP, 0, cols, self.cap.staff), dropdowns(inputs.STAFF_COLUMNS), 45)
 
     def _staffing(self) -> None:
@@ -351,7 +350,7 @@ class FullCostBuilder:
             *columns(tw, (ITEM_NAME, ITEM_AMOUNT, ITEM_FUNCTION)), source_note(self.w)], self.cap.unfunded)
         write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": self.lists.label("FunctionsShared", u.function)}
                                  for u in fc.unfunded])
-        worded_dropdown(self.book, ws, unf, tw, "function", "List_FunctionsShared")
+        write_dropdowns(self.book, ws, unf, tw, dropdowns((ITEM_FUNCTION,)))
         self.unf = unf
         f.row = unf.last + 1
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from ..content import SheetWords, Words
+from ..content import Item, SheetWords, Words
 from .common import MAX_FTE, Check, Form, number_rule, print_filled, print_setup, sheet_title, worded_dropdown, write_table
 from .layout import Book, Column, Table
 
@@ -107,6 +107,12 @@ REVENUE_COLUMNS = (
     Col("restricted", 11, "in_flag", "list", choices="List_YesNo"),
 )
 
+def staff_columns(words: SheetWords, functions: Sequence[Item]) -> list[Column]:
+    """Staffing's shared columns: STAFF_COLUMNS, a share per function, and the shares' total."""
+    shares = [column(words, SHARE, f"share_{fn.id}", function=fn.label, function_lc=fn.label.lower()) for fn in functions]
+    return columns(words, STAFF_COLUMNS) + shares + columns(words, (SHARE_TOTAL,))
+
+
 #: The confidence table on Assumptions (Conf): each level and its probability.
 CONFIDENCE_COLUMNS = (
     Col("level", 34, "calc_text", "calc"),
@@ -191,6 +197,12 @@ def dropdowns(specs: Sequence[Col]) -> list[tuple[str, str, str]]:
     return [(spec.key, spec.choices, spec.key) for spec in specs if spec.kind == "list"]
 
 
+def write_dropdowns(book: Book, ws: Worksheet, t: Table, words: SheetWords, lists: Sequence[tuple[str, str, str]]) -> None:
+    """A table's dropdowns (words key, list name, column key), each with its column's input message."""
+    for key, choices, col in lists:
+        worded_dropdown(book, ws, t, words, key, choices, col)
+
+
 @dataclass
 class InputSheet:
     """An input-table sheet as data: the table, its dropdowns (words key, list name, column key)
@@ -208,8 +220,7 @@ def write_input_sheet(book: Book, ws: Worksheet, words: SheetWords, sheet: Input
     t = sheet.table
     sheet_title(book, ws, words)
     write_table(book, ws, t, rows, formulas, live_headers)
-    for key, choices, col in sheet.dropdowns:
-        worded_dropdown(book, ws, t, words, key, choices, col)
+    write_dropdowns(book, ws, t, words, sheet.dropdowns)
     if sheet.header_height:
         ws.set_row(t.top, sheet.header_height)
     ws.freeze_panes(t.first, 1)

@@ -22,7 +22,7 @@ from typing import Any, Callable
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from ..content import Content, SheetWords, load_content
+from ..content import Content, load_content
 from ..kinds import PROJECTIONS, Capacity, slugify
 from ..model.projections import (
     NONE_LABEL, NOT_APPLICABLE, ScenarioResult, compute_projections, fy_labels, multiplier, project_scenario, realization,
@@ -36,7 +36,8 @@ from .common import (
 )
 from . import inputs
 from .inputs import (
-    Col, InputSheet, Rate, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, write_input_sheet, write_rates,
+    ASSUME, ORG, Col, InputSheet, Rate, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, staff_columns, write_input_sheet,
+    write_rates,
 )
 from .layout import GAP, Book, Column, Table, WorkbookBuildError, abs_range, col_letter
 from .styles import series_fill, series_line
@@ -52,8 +53,8 @@ PAGE_WIDTH = 150
 #: Points down a landscape A4 page inside the margins, header and footer.
 PAGE_HEIGHT = 470
 
-ORG, ASSUME, REV, STAFF, EXP, ONE, CALC, VIEW, CMP = (
-    "Organization", "Assumptions", "Revenue", "Staffing Plan", "Expenses", "One-time Items",
+REV, STAFF, EXP, ONE, CALC, VIEW, CMP = (
+    "Revenue", "Staffing Plan", "Expenses", "One-time Items",
     "Calculations", "Scenario View", "Compare",
 )
 SHEETS = [START, ORG, ASSUME, REV, STAFF, EXP, ONE, CALC, VIEW, CMP, GUIDE, CHECKS, LISTS, META]
@@ -334,7 +335,7 @@ class ProjectionsBuilder:
 
     # ------------------------------------------------------------------ small helpers
 
-    def _scenario_columns(self, w: SheetWords) -> list[Column]:
+    def _scenario_columns(self) -> list[Column]:
         """A Yes/No column per scenario, headed by the scenario's live name (see _scenario_headers)."""
         return [Column(f"inc_{sc.id}", sc.name, IN_SCENARIO.width, IN_SCENARIO.style) for sc in self.scenarios]
 
@@ -646,9 +647,8 @@ class ProjectionsBuilder:
     def _staff_table(self) -> Table:
         """The Staffing Plan table: a position per row, a share column per function and a Yes/No column per scenario."""
         w = self.words.sheet("staffing")
-        cols = columns(w, inputs.STAFF_COLUMNS)
-        cols += [column(w, inputs.SHARE, f"share_{fn.id}", function=fn.label, function_lc=fn.label.lower()) for fn in self.content.functions]
-        cols += columns(w, (inputs.SHARE_TOTAL, *START_END), self._year_rule) + self._scenario_columns(w) + columns(w, FROM_TO)
+        cols = staff_columns(w, self.content.functions) + columns(w, START_END, self._year_rule)
+        cols += self._scenario_columns() + columns(w, FROM_TO)
         return Table(STAFF, "Staff", TABLE_TOP, 0, cols + [source_note(self.words)], self.cap.staff)
 
     def _staffing(self) -> None:
@@ -697,7 +697,7 @@ class ProjectionsBuilder:
     def _one_time_table(self) -> Table:
         """The One-time Items table: an item per row, a Yes/No column per scenario."""
         w = self.words.sheet("one_time")
-        cols = columns(w, ONE_TIME_COLUMNS, self._year_rule) + self._scenario_columns(w)
+        cols = columns(w, ONE_TIME_COLUMNS, self._year_rule) + self._scenario_columns()
         return Table(ONE, "OT", TABLE_TOP + PRESET_ROWS, 0, cols + [source_note(self.words)], self.cap.one_time)
 
     def _one_time(self) -> None:
