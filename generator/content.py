@@ -575,15 +575,23 @@ class SheetWords:
     def heading(self, key: str, **values: Any) -> str:
         return self._fill("headings", key, self._get("headings", key), values)
 
-    def column(self, key: str) -> ColumnText:
+    def column(self, key: str, **values: Any) -> ColumnText:
+        """A column's words, with {placeholders} filled from `values` (an unknown one names the key)."""
         text: ColumnText = self._get("columns", key)
-        if text.header:
+        if not text.header:
+            shared = self._shared.columns.get(key)
+            if shared is None:
+                raise self._missing(f"sheets.{self._key}.columns.{key}.header")
+            USED_WORDS.add((SHEET_FILES["shared"], f"columns.{key}"))
+            text = shared.model_copy(update={k: v for k, v in text.model_dump().items() if v})
+        if not values:
             return text
-        shared = self._shared.columns.get(key)
-        if shared is None:
-            raise self._missing(f"sheets.{self._key}.columns.{key}.header")
-        USED_WORDS.add((SHEET_FILES["shared"], f"columns.{key}"))
-        return shared.model_copy(update={k: v for k, v in text.model_dump().items() if v})
+        own = self._sheet.columns.get(key)
+        shared_where = f"{self._folder / SHEET_FILES['shared']}: columns.{key}"
+        return text.model_copy(update={
+            part: self._fill("columns", f"{key}.{part}", getattr(text, part), values,
+                             "" if own is not None and getattr(own, part) else f"{shared_where}.{part}")
+            for part in ("header", "help", "title")})
 
     def line(self, key: str) -> LineText:
         return self._get("lines", key)
@@ -597,15 +605,17 @@ class SheetWords:
     def word(self, key: str, **values: Any) -> str:
         return self._fill("words", key, self._get("words", key), values)
 
-    def _fill(self, part: str, key: str, text: str, values: dict[str, Any]) -> str:
-        """A text with {placeholders} filled in; an unknown placeholder names the file and key."""
+    def _fill(self, part: str, key: str, text: str, values: dict[str, Any], where: str = "") -> str:
+        """A text with {placeholders} filled in; an unknown placeholder names the file and key
+        (`where`: 'file: key path' when the text is not this sheet's own, e.g. a shared column's)."""
         if not values:
             return text
         try:
             return text.format(**values)
         except (KeyError, IndexError, ValueError) as exc:
-            raise ContentError(f"{self._folder / self._fname}: sheets.{self._key}.{part}.{key}: "
-                               f"unknown placeholder {exc} (known: {', '.join('{' + k + '}' for k in values)})") from None
+            where = where or f"{self._folder / self._fname}: sheets.{self._key}.{part}.{key}"
+            raise ContentError(f"{where}: unknown placeholder {exc} "
+                               f"(known: {', '.join('{' + k + '}' for k in values)})") from None
 
 
 class Words:

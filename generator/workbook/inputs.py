@@ -49,10 +49,8 @@ YearRule = Callable[[str, str], dict[str, Any]]
 def column(words: SheetWords, spec: Col, name: str = "", year_rule: YearRule | None = None, **values: Any) -> Column:
     """The table column `spec` declares, worded by `words` (`name`: the table's column key when it
     differs from the words' key, e.g. one column per function; {placeholders} filled from `values`)."""
-    text = words.column(spec.key)
-    header = text.header.format(**values) if values else text.header
-    help_ = text.help.format(**values) if values else text.help
-    title = text.title or header
+    text = words.column(spec.key, **values)
+    header, help_, title = text.header, text.help, text.title or text.header
     key = name or spec.key
     if spec.kind == "calc":
         return Column(key, header, spec.width, spec.style, is_input=False)
