@@ -29,6 +29,15 @@ def _edit(folder: Path, fname: str, edit: "object") -> None:
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
+def _build_from(folder: Path, out: Path) -> list[Path]:
+    """Riverside's workbooks built with the content in `folder` (the content in force again after)."""
+    use_content_dir(folder)
+    try:
+        return build_workbooks(load_partnership(example_path("riverside-housing")), out)
+    finally:
+        use_content_dir(None)
+
+
 def test_every_word_in_the_files_is_used_by_some_build(tmp_path: Path) -> None:
     """Build every example and the blanks of both kinds; a key no build asked for is dead or misspelt."""
     USED_WORDS.clear()
@@ -43,11 +52,7 @@ def test_a_label_is_one_yaml_edit(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
     _edit(folder, "sheets_shared.yaml",
           lambda d: d["sheets"]["organization"]["lines"]["region"].update(label="Community served"))
-    use_content_dir(folder)
-    try:
-        paths = build_workbooks(load_partnership(example_path("riverside-housing")), tmp_path / "out")
-    finally:
-        use_content_dir(None)
+    paths = _build_from(folder, tmp_path / "out")
     for path in paths:
         ws = openpyxl.load_workbook(path)["Organization"]
         labels = [c.value for row in ws.iter_rows(max_col=1) for c in row]
@@ -70,12 +75,8 @@ def test_a_misspelt_key_or_wrong_type_is_refused_with_file_and_key(tmp_path: Pat
 def test_a_missing_word_names_the_file_and_key(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
     _edit(folder, "sheets_shared.yaml", lambda d: d["sheets"]["organization"]["lines"].pop("focus"))
-    use_content_dir(folder)
-    try:
-        with pytest.raises(ContentError, match=r"sheets_shared\.yaml: sheets\.organization\.lines\.focus: missing"):
-            build_workbooks(load_partnership(example_path("riverside-housing")), tmp_path / "out")
-    finally:
-        use_content_dir(None)
+    with pytest.raises(ContentError, match=r"sheets_shared\.yaml: sheets\.organization\.lines\.focus: missing"):
+        _build_from(folder, tmp_path / "out")
 
 
 def test_a_sheet_worded_in_two_files_is_refused(tmp_path: Path) -> None:
@@ -88,11 +89,7 @@ def test_a_sheet_worded_in_two_files_is_refused(tmp_path: Path) -> None:
 def test_a_shared_column_header_is_one_edit_for_both_workbooks(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
     _edit(folder, "sheets_shared.yaml", lambda d: d["columns"]["restricted"].update(header="Tied money?"))
-    use_content_dir(folder)
-    try:
-        paths = build_workbooks(load_partnership(example_path("riverside-housing")), tmp_path / "out")
-    finally:
-        use_content_dir(None)
+    paths = _build_from(folder, tmp_path / "out")
     assert len(paths) == 2
     for path in paths:
         ws = openpyxl.load_workbook(path)["Revenue"]
@@ -104,13 +101,9 @@ def test_in_kind_header_is_one_edit_while_each_sheet_keeps_its_message(tmp_path:
     """Staffing says what in-kind means there (its own message), but the header is the shared one."""
     folder = _copy(tmp_path)
     _edit(folder, "sheets_shared.yaml", lambda d: d["columns"]["in_kind"].update(header="Donated?"))
-    use_content_dir(folder)
-    try:
-        paths = build_workbooks(load_partnership(example_path("riverside-housing")), tmp_path / "out")
-        own_help = {kind: load_content(folder).words(kind).sheet("staffing").column("in_kind").help
-                    for kind in ("full_cost", "projections")}
-    finally:
-        use_content_dir(None)
+    paths = _build_from(folder, tmp_path / "out")
+    own_help = {kind: load_content(folder).words(kind).sheet("staffing").column("in_kind").help
+                for kind in ("full_cost", "projections")}
     shared_help = load_content(folder).models["sheets_shared.yaml"].columns["in_kind"].help
     assert len(paths) == 2
     for path in paths:
@@ -130,13 +123,17 @@ def test_in_kind_header_is_one_edit_while_each_sheet_keeps_its_message(tmp_path:
 def test_a_column_without_a_header_needs_a_shared_one(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
     _edit(folder, "sheets_full_cost.yaml", lambda d: d["sheets"]["staffing"]["columns"]["cost"].pop("header"))
-    use_content_dir(folder)
-    try:
-        with pytest.raises(ContentError, match=r"sheets_full_cost\.yaml: sheets\.staffing\.columns\.cost\.header: missing"):
-            build_workbooks(load_partnership(example_path("riverside-housing")), tmp_path / "out")
-    finally:
-        use_content_dir(None)
+    with pytest.raises(ContentError, match=r"sheets_full_cost\.yaml: sheets\.staffing\.columns\.cost\.header: missing"):
+        _build_from(folder, tmp_path / "out")
     folder = _copy(tmp_path / "again")
     _edit(folder, "sheets_shared.yaml", lambda d: d["columns"]["in_kind"].pop("header"))
     with pytest.raises(ContentError, match=r"sheets_shared\.yaml: columns\.in_kind\.header: missing"):
         load_content(folder)
+
+
+def test_an_unknown_placeholder_in_a_shared_column_names_the_shared_file(tmp_path: Path) -> None:
+    """The share columns' header is worded once, in the shared file; a typo there is reported there."""
+    folder = _copy(tmp_path)
+    _edit(folder, "sheets_shared.yaml", lambda d: d["columns"]["share"].update(header="{fucntion} %"))
+    with pytest.raises(ContentError, match=r"sheets_shared\.yaml: columns\.share\.header: unknown placeholder 'fucntion'"):
+        _build_from(folder, tmp_path / "out")
