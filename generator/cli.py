@@ -627,6 +627,10 @@ from .batch import batch_command  # noqa: E402
 
 main.add_command(content_option(batch_command))
 
+from .web.serve import serve_command  # noqa: E402
+
+main.add_command(content_option(serve_command))
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()
