@@ -2,8 +2,15 @@
 
 An upload is read by readback.collect.collect (the command line's own reader, in worker
 processes) from the folder it was stored in; each file's verdict is put on the job as it
-comes. The round's portfolio is readback.collect's own table over every file the round
-received. The same file sent twice to a round is recorded once.
+comes; the result is recorded in the store (generator.store: one transaction a round, the
+same file twice recorded once, a changed file superseding the earlier one). Rounds, counts,
+submissions and each partnership's history are the store's.
+
+The store keeps figures by defined name, not collect's Portfolio object, which
+portfolio.xlsx and the Benchmarks need; so the round book also keeps each recorded file's
+collect result (DATA/rounds/<id>/results.jsonl), and a round's portfolio is collect's own
+table (readback.collect's _rows) over the files the store holds as current in that round.
+This is the thin adapter the web page needs until the store can give a round's Portfolio.
 """
 from __future__ import annotations
 
@@ -11,13 +18,13 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ..readback.collect import FileResult, Portfolio, collect
+from ..readback.collect import FileResult, Portfolio, _rows, collect
+from ..store import Store, open_store
 from .jobs import Job
 from .uploads import Intake
 
@@ -26,9 +33,10 @@ from .uploads import Intake
 class RoundInfo:
     label: str
     as_of: str
-    created: str
     files: int
     partnerships: int
+    not_used: int
+    note: str = ""
 
 
 def verdict(res: FileResult) -> tuple[str, str]:
@@ -42,123 +50,104 @@ def verdict(res: FileResult) -> tuple[str, str]:
     return "used", ""
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+def _result(rec: dict[str, Any]) -> FileResult:
+    rec = dict(rec)
+    rec["findings"] = [tuple(f) for f in rec.get("findings", [])]
+    rec["figures"] = [tuple(f) for f in rec.get("figures", [])]
+    return FileResult(**rec)
 
 
 class RoundBook:
-    """Rounds kept under DATA/rounds: each round's file results and the hashes it has seen."""
+    """Rounds in the store, with each recorded file's collect result kept beside it."""
 
     def __init__(self, data_dir: Path, db: str | None = None, workers: int | None = None):
         self.root = data_dir / "rounds"
         self.root.mkdir(parents=True, exist_ok=True)
-        self.db = db
+        self.store: Store = open_store(db)
         self.workers = workers
         self._lock = threading.Lock()
         self._cache: dict[str, Portfolio] = {}
 
-    # -- where a round lives
-
     def _folder(self, label: str) -> Path:
         return self.root / hashlib.sha256(label.encode("utf-8")).hexdigest()[:24]
-
-    def _load(self, label: str) -> dict[str, Any] | None:
-        meta = self._folder(label) / "round.json"
-        if not meta.is_file():
-            return None
-        return json.loads(meta.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-    def _save(self, label: str, data: dict[str, Any]) -> None:
-        folder = self._folder(label)
-        folder.mkdir(exist_ok=True)
-        tmp = folder / f".round-{secrets.token_hex(4)}.json"
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(folder / "round.json")
 
     # -- recording an upload
 
     def collect(self, label: str, as_of: dt.date | None, intake: Intake, job: Job) -> dict[str, Any]:
-        """Read an upload's files and record them in the round; every file gets a verdict."""
+        """Read an upload's files with collect, record them in the store as round `label`;
+        every file gets a verdict, a file refused at the door (too large, a zip bomb) too."""
         job.total = len(intake.files)
         shown = {str(s.path): s.shown for s in intake.kept}
-        hashes = {str(s.path): _sha256(s.path) for s in intake.kept if s.path}
+        items: dict[str, dict[str, str]] = {}
         for s in intake.files:
             if s.path is None:
                 job.items.append({"file": s.shown, "verdict": "refused", "why": s.refused})
                 job.done += 1
-        results: list[FileResult] = []
 
         def progress(it: Iterable[FileResult], total: int) -> Iterator[FileResult]:
             for res in it:
-                results.append(res)
                 v, why = verdict(res)
-                job.items.append({"file": shown.get(res.path, Path(res.path).name), "verdict": v, "why": why})
+                item = {"file": shown.get(res.path, Path(res.path).name), "verdict": v, "why": why}
+                items[res.path] = item
+                job.items.append(item)
                 job.done += 1
                 yield res
 
+        results: list[FileResult] = []
         if intake.kept:
             folder = intake.kept[0].path.parent  # type: ignore[union-attr]
-            collect(folder, self.workers, progress)
+            results = collect(folder, self.workers, progress).results
+        for s in intake.files:
+            if s.path is None:   # refused at the door: recorded too, so the round lists every file it was sent
+                results.append(FileResult(s.shown, "refused", findings=[("error", "upload", s.refused)],
+                                          sha256=hashlib.sha256(f"refused:{s.shown}:{s.refused}".encode()).hexdigest()))
         with self._lock:
-            data = self._load(label) or {"label": label, "as_of": as_of.isoformat() if as_of else "",
-                                         "created": dt.datetime.now().isoformat(timespec="seconds"), "results": [], "sha": []}
-            if as_of and not data["as_of"]:
-                data["as_of"] = as_of.isoformat()
-            seen = set(data["sha"])
-            added = again = 0
+            before = {sub.sha256 for sub in self.store.submissions(label)}
             for res in results:
-                sha = hashes.get(res.path, "")
-                if sha and sha in seen:
-                    again += 1
-                    for item in job.items:
-                        if item["file"] == shown.get(res.path) and item["verdict"] != "refused":
-                            item["why"] = "; ".join(x for x in (item["why"], "already recorded in this round: counted once") if x)
-                    continue
-                seen.add(sha)
-                rec = dataclasses.asdict(res)
-                rec["path"] = shown.get(res.path, Path(res.path).name)
-                data["results"].append(rec)
-                added += 1
-            for s in intake.files:
-                if s.path is None:
-                    data["results"].append(dataclasses.asdict(FileResult(s.shown, "refused", findings=[("error", "upload", s.refused)])))
-                    added += 1
-            data["sha"] = sorted(seen)
-            self._save(label, data)
+                item = items.get(res.path)
+                if item is not None and res.sha256 in before:
+                    item["why"] = "; ".join(x for x in (item["why"], "already recorded in this round: counted once") if x)
+                res.path = shown.get(res.path, res.path)   # the sender's name, never our disk path
+            port = _rows(results)
+            recorded = self.store.record_round(label, port, as_of)
+            folder = self._folder(label)
+            folder.mkdir(exist_ok=True)
+            with open(folder / "results.jsonl", "a", encoding="utf-8") as fh:
+                for res in port.results:
+                    if res.sha256 not in before:
+                        fh.write(json.dumps(dataclasses.asdict(res)) + "\n")
             self._cache.pop(label, None)
-        return {"label": label, "added": added, "again": again}
+        return {"label": label, "added": recorded.added, "again": recorded.unchanged, "superseded": recorded.superseded,
+                "warnings": recorded.warnings}
 
     # -- reading
 
     def rounds(self) -> list[RoundInfo]:
-        out = []
-        for meta in self.root.glob("*/round.json"):
-            data = json.loads(meta.read_text(encoding="utf-8"))
-            port = self.portfolio(data["label"])
-            out.append(RoundInfo(data["label"], data.get("as_of", ""), data.get("created", ""), len(data["results"]), len(port.rows)))
-        return sorted(out, key=lambda r: (r.as_of or r.created, r.created))
+        return [RoundInfo(r.label, r.as_of.isoformat() if r.as_of else "", r.files, r.partnerships, r.not_used, r.versions_note)
+                for r in self.store.rounds()]
 
     def round(self, label: str) -> RoundInfo | None:
         return next((r for r in self.rounds() if r.label == label), None)
 
     def portfolio(self, label: str) -> Portfolio:
-        from ..readback.collect import _rows
-
-        if label in self._cache:
-            return self._cache[label]
-        data = self._load(label) or {"results": []}
-        results = []
-        for rec in data["results"]:
-            rec = dict(rec)
-            rec["findings"] = [tuple(f) for f in rec.get("findings", [])]
-            results.append(FileResult(**rec))
-        port = _rows(results)
-        self._cache[label] = port
-        return port
+        """collect's table over the files the store holds as current in the round (a superseded
+        file's figures are not the partnership's any more; an unused file stays in Problems)."""
+        with self._lock:
+            if label in self._cache:
+                return self._cache[label]
+            keep = {(s.sha256, s.file_name) for s in self.store.submissions(label) if s.superseded_by is None}
+            results, seen = [], set()
+            path = self._folder(label) / "results.jsonl"
+            if path.is_file():
+                for line in path.read_text(encoding="utf-8").splitlines():
+                    res = _result(json.loads(line))
+                    key = (res.sha256, res.path)
+                    if key in keep and key not in seen:
+                        seen.add(key)
+                        results.append(res)
+            port = _rows(results)
+            self._cache[label] = port
+            return port
 
     def portfolio_file(self, label: str) -> Path:
         from ..readback.portfolio import write_portfolio
@@ -173,9 +162,10 @@ class RoundBook:
         return self._folder(label) / "csv" / name
 
     def pdf_file(self, label: str, wait: bool, job: Job | None = None) -> Path | None:
-        target = self._folder(label) / "portfolio.pdf"
-        book = self._folder(label) / "portfolio.xlsx"
-        if target.is_file() and book.is_file() and target.stat().st_mtime >= (self._folder(label) / "round.json").stat().st_mtime:
+        folder = self._folder(label)
+        target = folder / "portfolio.pdf"
+        results = folder / "results.jsonl"
+        if target.is_file() and results.is_file() and target.stat().st_mtime >= results.stat().st_mtime:
             return target
         if not wait:
             return None
@@ -185,35 +175,34 @@ class RoundBook:
         return target
 
     def history_file(self) -> Path:
-        raise NotImplementedError
+        from .history import write_history
+
+        target = self.root / "history.xlsx"
+        write_history(self.store, target)
+        return target
 
     def attention(self, label: str) -> list[dict[str, Any]]:
-        return []
+        from .history import attention
+
+        return attention(self.store, label)
 
     def partnerships(self) -> list[dict[str, str]]:
-        seen: dict[str, dict[str, str]] = {}
-        for r in self.rounds():
-            for row in self.portfolio(r.label).rows:
-                seen[row["partnership_id"]] = {"id": row["partnership_id"], "name": row["partnership"]}
-        return sorted(seen.values(), key=lambda p: p["name"].lower())
+        return [{"id": h.partnership_id, "name": h.name} for h in self.store.history()]
 
     def partnership(self, pid: str) -> dict[str, Any] | None:
-        rounds = self.rounds()
-        name = ""
-        figures: dict[str, dict[str, Any]] = {}
-        subs = []
-        names = {"full_cost": "FC_Total", "gap": "FC_Gap", "expected_revenue": "FC_ExpectedRevenue",
-                 "indirect_rate": "FC_IndirectRate", "cash_need": "FC_CashNeed"}
-        for r in rounds:
-            port = self.portfolio(r.label)
-            row = next((x for x in port.rows if x["partnership_id"] == pid), None)
-            if row is None:
-                continue
-            name = row["partnership"]
-            figures[r.label] = {names[k]: row.get(k) for k in names}
-            for f in (row.get("files") or "").split("; "):
-                probs = [p["reason"] for p in port.problems if p["file"] == f]
-                subs.append({"round": r.label, "file": f, "status": row.get("status", ""), "problems": probs})
-        if not name:
+        try:
+            h = self.store.partnership(pid)
+        except KeyError:
             return None
-        return {"name": name, "rounds": [r.label for r in rounds], "figures": figures, "submissions": subs}
+        figures = {p.round: {k[0]: v for k, v in p.figures.items() if k[1] is None and k[2] is None and k[3] is None}
+                   for p in h.points}
+        subs = []
+        for p in h.points:
+            for s in self.store.submissions(p.round):
+                if s.partnership_id == pid:
+                    state = ("superseded by a later file" if s.superseded_by else
+                             ("used" if s.used else "not used"))
+                    subs.append({"round": p.round, "file": s.file_name, "status": f"{s.status}; {state}",
+                                 "received": s.received_at.isoformat(sep=" ", timespec="minutes"), "problems": s.problems})
+        return {"name": h.name, "rounds": [p.round for p in h.points], "figures": figures, "submissions": subs,
+                "points": h.points}
