@@ -267,8 +267,13 @@ def _routes(app: Flask) -> None:  # noqa: C901 - one place lists every page
             path = book.pdf_file(label, wait=False)
             if path is None:
                 site = _site()
-                job = site.jobs.start("pdf", f"Printing the portfolio of “{label}” to PDF",
-                                      lambda job: book.pdf_file(label, wait=True, job=job), owner=_owner())
+                ready = url_for("download", label=label, what="portfolio.pdf")
+
+                def work(job: Job) -> str:
+                    book.pdf_file(label, wait=True, job=job)
+                    return ready
+
+                job = site.jobs.start("pdf", f"Printing the portfolio of “{label}” to PDF", work, owner=_owner())
                 return redirect(url_for("job_page", job_id=job.id), code=303)
             return send_file(path, as_attachment=True, download_name=f"portfolio-{views.slug(label)}.pdf", mimetype="application/pdf")
         abort(404)
