@@ -94,3 +94,70 @@ def csp_errors(driver: Any) -> list[str]:
     except Exception:
         return []
     return [e["message"] for e in logs if "Content Security Policy" in e.get("message", "")]
+
+
+# ----------------------------------------------------------------------------- a program officer's cycle
+
+ROSTER = ("name,region,focus,backbone_structure,fiscal_year_start\n"
+          "Harbor Literacy Alliance,Harbor County,Early literacy,hosted_nonprofit,2026-07-01\n"
+          "Mesa Health Collaborative,Mesa,Community health,standalone_nonprofit,2026-07-01\n"
+          "Broken Row Partnership,Nowhere,,not_a_structure,2026-13-01\n"
+          "Pine Valley Jobs Network,Pine Valley,Youth employment,fiscally_sponsored,2026-01-01\n")
+
+
+def returned_files(folder: Path, round_no: int) -> dict[str, Any]:
+    """What the partnerships send back in a round: the three examples filled in (in round 2
+    Riverside's foundation grant is cut by $60,000 a year and Northfield sends nothing), and
+    a web page saved as .xlsx. Returns the files and each partnership's model figures."""
+    import yaml
+
+    from generator.build import build_workbooks, example_path
+    from generator.content import load_content
+    from generator.model.full_cost import compute_full_cost
+    from generator.schema import validate_data
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    model: dict[str, dict[str, Any]] = {}
+    names = ["riverside-housing", "eastside-cradle-to-career"] + (["northfield-shared-backbone"] if round_no == 1 else [])
+    for name in names:
+        data = yaml.safe_load(example_path(name).read_text(encoding="utf-8"))
+        if round_no == 2 and name == "riverside-housing":
+            data["revenue"][0]["amounts"] = [a - 60000 if a else a for a in data["revenue"][0]["amounts"]]
+        p = validate_data(data, name, load_content())
+        files += build_workbooks(p, folder)
+        model[p.organization.name] = compute_full_cost(p, load_content())
+    page = folder / "saved-web-page.xlsx"
+    page.write_bytes(b"<!doctype html><html><body><script>alert('x')</script></body></html>")
+    files.append(page)
+    return {"files": files, "model": model}
+
+
+def wait_for(driver: Any, check: Any, timeout: float = 180, what: str = "the page") -> Any:
+    """Poll `check(driver)` until it gives something true."""
+    import time
+
+    end = time.time() + timeout
+    last: Exception | None = None
+    while time.time() < end:
+        try:
+            got = check(driver)
+            if got:
+                return got
+        except Exception as exc:   # the page is changing under us (HTMX swaps): try again
+            last = exc
+        time.sleep(0.25)
+    raise AssertionError(f"gave up waiting for {what} after {timeout:.0f} s ({last})")
+
+
+def downloaded(folder: Path, name: str, timeout: float = 60) -> Path:
+    """A download, once Chromium has finished writing it."""
+    import time
+
+    end = time.time() + timeout
+    while time.time() < end:
+        hits = [p for p in folder.glob(name) if not p.name.endswith(".crdownload")]
+        if hits and not list(folder.glob("*.crdownload")):
+            return hits[0]
+        time.sleep(0.2)
+    raise AssertionError(f"{name} was not downloaded into {folder} (found {[p.name for p in folder.iterdir()]})")
