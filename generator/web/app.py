@@ -41,7 +41,7 @@ class Settings:
 
 
 def _site() -> "Site":
-    return current_app.extensions["pbp_site"]  # type: ignore[no-any-return]
+    return current_app.extensions["pbp_site"]
 
 
 class Site:
@@ -264,8 +264,8 @@ def _routes(app: Flask) -> None:  # noqa: C901 - one place lists every page
             return send_file(path, as_attachment=True, download_name=f"{Path(what).stem}-{views.slug(label)}.csv",
                              mimetype="text/csv")
         if what == "portfolio.pdf":
-            path = book.pdf_file(label, wait=False)
-            if path is None:
+            pdf = book.pdf_file(label, wait=False)
+            if pdf is None:
                 site = _site()
                 ready = url_for("download", label=label, what="portfolio.pdf")
 
@@ -275,7 +275,7 @@ def _routes(app: Flask) -> None:  # noqa: C901 - one place lists every page
 
                 job = site.jobs.start("pdf", f"Printing the portfolio of “{label}” to PDF", work, owner=_owner())
                 return redirect(url_for("job_page", job_id=job.id), code=303)
-            return send_file(path, as_attachment=True, download_name=f"portfolio-{views.slug(label)}.pdf", mimetype="application/pdf")
+            return send_file(pdf, as_attachment=True, download_name=f"portfolio-{views.slug(label)}.pdf", mimetype="application/pdf")
         abort(404)
 
     # ------------------------------------------------------------------ Partnership

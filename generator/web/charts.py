@@ -31,13 +31,13 @@ def bar_chart(title: str, bars: Sequence[Bar], kind: str = "money", chart_id: st
     values = [b.value for b in bars if b.value is not None and math.isfinite(b.value)]
     values += [b.high for b in bars if b.high is not None and math.isfinite(b.high)]
     top = max([abs(v) for v in values] + [1e-9])
-    left, width, row, pad = 230, 360, 26, 8
+    left, width, row, pad = 210, 250, 26, 8
     height = pad * 2 + row * max(1, len(bars))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {left + width + 140} {height}" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {left + width + 120} {height}" '
              f'role="img" aria-labelledby="{chart_id}-t">', f'<title id="{chart_id}-t">{escape(title)}</title>']
     for i, b in enumerate(bars):
         y = pad + i * row
-        parts.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end" font-size="13" fill="#1a1a1a">{escape(b.label[:34])}</text>')
+        parts.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end" font-size="13" fill="#1a1a1a">{escape(b.label[:30])}</text>')
         if b.value is None or not math.isfinite(b.value):
             parts.append(f'<text x="{left + 4}" y="{y + 17}" font-size="13" fill="#1a1a1a">no value</text>')
             continue
@@ -59,7 +59,7 @@ def line_chart(title: str, points: Sequence[tuple[str, float | None]], kind: str
     known = [v for _, v in points if v is not None and math.isfinite(v)]
     lo, hi = min(known + [0.0]), max(known + [0.0])
     span = (hi - lo) or 1.0
-    left, width, top, height = 20, 520, 24, 150
+    left, width, top, height = 20, 420, 24, 90
     step = width / max(1, len(points) - 1) if len(points) > 1 else 0
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {left * 2 + width + 60} {top + height + 40}" '
              f'role="img" aria-labelledby="{chart_id}-t">', f'<title id="{chart_id}-t">{escape(title)}</title>']

@@ -67,6 +67,7 @@ class RoundBook:
         self.workers = workers
         self._lock = threading.Lock()
         self._cache: dict[str, Portfolio] = {}
+        self._read: dict[str, Any] = {}     # what the store said since the last recording (rounds, history)
 
     def _folder(self, label: str) -> Path:
         return self.root / hashlib.sha256(label.encode("utf-8")).hexdigest()[:24]
@@ -117,14 +118,23 @@ class RoundBook:
                     if res.sha256 not in before:
                         fh.write(json.dumps(dataclasses.asdict(res)) + "\n")
             self._cache.pop(label, None)
+            self._read.clear()
         return {"label": label, "added": recorded.added, "again": recorded.unchanged, "superseded": recorded.superseded,
                 "warnings": recorded.warnings}
 
     # -- reading
 
+    def _remember(self, key: str, read: Any) -> Any:
+        """The store's answer, kept until the next upload is recorded (pages ask often, rounds change seldom)."""
+        with self._lock:
+            if key not in self._read:
+                self._read[key] = read()
+            return self._read[key]
+
     def rounds(self) -> list[RoundInfo]:
-        return [RoundInfo(r.label, r.as_of.isoformat() if r.as_of else "", r.files, r.partnerships, r.not_used, r.versions_note)
-                for r in self.store.rounds()]
+        return self._remember("rounds", lambda: [
+            RoundInfo(r.label, r.as_of.isoformat() if r.as_of else "", r.files, r.partnerships, r.not_used, r.versions_note)
+            for r in self.store.rounds()])
 
     def round(self, label: str) -> RoundInfo | None:
         return next((r for r in self.rounds() if r.label == label), None)
@@ -148,6 +158,13 @@ class RoundBook:
             port = _rows(results)
             self._cache[label] = port
             return port
+
+    def benchmarks(self, label: str) -> Any:
+        """collect's Benchmarks table of the round (readback.portfolio.benchmarks_frame), kept until the next recording."""
+        from ..readback.portfolio import benchmarks_frame
+
+        port = self.portfolio(label)
+        return self._remember(f"bench:{label}", lambda: benchmarks_frame(port))
 
     def portfolio_file(self, label: str) -> Path:
         from ..readback.portfolio import write_portfolio
@@ -184,10 +201,10 @@ class RoundBook:
     def attention(self, label: str) -> list[dict[str, Any]]:
         from .history import attention
 
-        return attention(self.store, label)
+        return self._remember(f"attention:{label}", lambda: attention(self.store, label))
 
     def partnerships(self) -> list[dict[str, str]]:
-        return [{"id": h.partnership_id, "name": h.name} for h in self.store.history()]
+        return [{"id": h.partnership_id, "name": h.name} for h in self._remember("history", self.store.history)]
 
     def partnership(self, pid: str) -> dict[str, Any] | None:
         try:

@@ -118,8 +118,6 @@ class PortfolioView:
 
 def portfolio_view(book: Any, label: str, args: Mapping[str, str]) -> PortfolioView | None:
     """The round's table (sorted and filtered as asked), its benchmark charts and tables, who needs attention."""
-    from ..readback.portfolio import benchmarks_frame
-
     info = book.round(label)
     if info is None:
         return None
@@ -127,7 +125,7 @@ def portfolio_view(book: Any, label: str, args: Mapping[str, str]) -> PortfolioV
     months = [f"{sid}_MonthsCash" for sid in port.scenarios[:1]]
     columns = list(TABLE)
     for col in months:
-        columns.append((col, f"Months of cash, final year ({port.scenario_names.get(col[:-11], col[:-11])})", "num"))
+        columns.append((col, f"Months of cash, final year ({port.scenario_names.get(col[:-11], col[:-11])} scenario)", "num"))
     keys = [c for c, _, _ in columns]
     sort = args.get("sort", "partnership")
     sort = sort if sort in keys else "partnership"
@@ -156,7 +154,7 @@ def portfolio_view(book: Any, label: str, args: Mapping[str, str]) -> PortfolioV
         if r.get("missing"):
             notes.append(f"missing: {r['missing']}")
         shown.append({"id": r.get("partnership_id", ""), "cells": cells, "notes": notes})
-    bench = benchmarks_frame(port)
+    bench = book.benchmarks(label)
     charts = []
     kinds = {"#,##0": "money", "0.0%": "pct"}
     if not bench.empty:
