@@ -41,6 +41,7 @@ def column_groups(columns: list[str], scenarios: list[str]) -> list[tuple[str, l
         return out
 
     groups = [("Headline", group(HEADLINE))]
+    groups.append(("Change since the round before", group([c for c in columns if c == "change" or c.startswith("change_")])))
     if sid:
         groups.append((f"Scenario: {sid}", group([c for c in columns if c.startswith(f"{sid}_")])))
     groups.append(("Full cost in detail", group(["total_expenses", "fte", "indirect_above_cap"] + [c for c in columns if c.startswith("cost_")])))
@@ -165,6 +166,8 @@ def _width(col: str) -> float:
     """Portfolio column width: names and files wide, months of cash wide enough for its warning words."""
     if col in ("partnership", "files", "structure") or col.endswith(("_CashWarning", "_MonthsCash")):
         return 28
+    if col == "change":
+        return 48
     return 14
 
 
@@ -178,8 +181,10 @@ def _fmt_for(col: str) -> str | None:
     return None
 
 
-def _label(col: str, scenario_names: dict[str, str]) -> str:
+def _label(col: str, scenario_names: dict[str, str], extra: dict[str, str] | None = None) -> str:
     content = load_content()
+    if extra and col in extra:
+        return extra[col]
     if col in COLUMN_LABELS:
         return COLUMN_LABELS[col]
     if col.startswith("cost_"):
@@ -236,7 +241,7 @@ def _write_book(port: Portfolio, path: Path, df: pd.DataFrame, bench: pd.DataFra
                         "Numbers are recomputed by the toolkit's model from each workbook's inputs.", s.subtitle)
     cols = list(df.columns)
     for c, col in enumerate(cols):
-        book.text(ws, 3, c, _label(col, names), s.th)
+        book.text(ws, 3, c, _label(col, names, port.column_labels), s.th)
         ws.set_column(c, c, _width(col))
     for r, rec in enumerate(df.itertuples(index=False), start=4):
         for c, (col, value) in enumerate(zip(cols, rec)):
@@ -245,7 +250,7 @@ def _write_book(port: Portfolio, path: Path, df: pd.DataFrame, bench: pd.DataFra
             if isinstance(value, bool):
                 book.text(ws, r, c, "yes" if value else "no", fmt(None))
             elif _finite(value):
-                book.number(ws, r, c, float(value), fmt(_fmt_for(col)))
+                book.number(ws, r, c, float(value), fmt(port.column_formats.get(col) or _fmt_for(col)))
             elif isinstance(value, (int, float)):  # an infinity: shown as text, never given to write_number
                 book.text(ws, r, c, str(value), fmt(None))
             else:
