@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from .content import load_content
 from .store import CSV_COLUMNS, Figure, PartnershipHistory, RoundPoint, RoundSummary, iter_csv_rows
+from .store.api import WITHOUT_DATA
 
 #: The single-figure measures of the Trends sheet, in order (a measure no round has is left out).
 MAIN = ("FC_Total", "FC_Gap", "FC_CashNeed", "FC_ExpectedRevenue", "FC_IndirectRate", "FC_CF_TimingNeed", "FC_CF_ShortMonths")
@@ -21,6 +22,8 @@ MAIN = ("FC_Total", "FC_Gap", "FC_CashNeed", "FC_ExpectedRevenue", "FC_IndirectR
 PER_SCENARIO = ("EndCash", "MonthsCash")
 #: Trends draws a sparkline for these (measure, scenario) columns.
 LOW_MONTHS = 2.0
+#: Trends column widths (characters): a round's group prints on one page at the scale they give.
+NAME_WIDTH, ID_WIDTH, STATUS_WIDTH, FIGURE_WIDTH = 30, 28, 11, 11
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,18 @@ def measures(histories: list[PartnershipHistory]) -> list[Measure]:
     return out
 
 
+def scenario_name(sid: str | None, names: dict[str, str] | None = None) -> str:
+    """A scenario's name: the content's for a template scenario, else its id in words (ed_transition: Ed transition)."""
+    if not sid:
+        return ""
+    return (names or {}).get(sid) or sid.replace("_", " ").capitalize()
+
+
 def label(m: Measure, names: dict[str, str] | None = None) -> str:
     """The measure's words (history.yaml), capitalised for a header."""
     texts, _ = _words()
     text = texts[m.measure].label if m.measure in texts else m.measure
-    text = text.replace("{scenario}", (names or {}).get(m.scenario or "", m.scenario or ""))
+    text = text.replace("{scenario}", scenario_name(m.scenario, names))
     return text[:1].upper() + text[1:]
 
 
@@ -87,7 +97,7 @@ def change(m: Measure, before: float | None, now: float | None, names: dict[str,
         return ""
     t = texts.get(m.measure)
     verb = (t.up if delta > 0 else t.down) if t else ("rose" if delta > 0 else "fell")
-    lab = (t.label if t else m.measure).replace("{scenario}", (names or {}).get(m.scenario or "", m.scenario or ""))
+    lab = (t.label if t else m.measure).replace("{scenario}", scenario_name(m.scenario, names))
     return words["changed"].format(label=lab, verb=verb, amount=amount(m, delta))
 
 
@@ -126,7 +136,7 @@ def attention(histories: list[PartnershipHistory], names: dict[str, str] | None 
         before = h.points[-2] if len(h.points) > 1 else None
         if not now.returned:
             prev = before.round if before and before.returned else ""
-            a.reasons.append(words["worse_not_returned"].format(previous=prev) if prev else words["not_returned"])
+            a.reasons.append(words["worse_not_returned"].format(previous=prev) if prev else _absent(now, words))
             a.weight += 1e12
         elif first_scen:
             months = Measure("MonthsCash", first_scen)
@@ -134,11 +144,11 @@ def attention(histories: list[PartnershipHistory], names: dict[str, str] | None 
             m_before = months.value(before) if before and before.returned else None
             if m_before is not None and m_now is not None and m_now < m_before - 0.005:
                 verb = _words()[0]["MonthsCash"].down
-                lab = _words()[0]["MonthsCash"].label.replace("{scenario}", (names or {}).get(first_scen, first_scen))
+                lab = _words()[0]["MonthsCash"].label.replace("{scenario}", scenario_name(first_scen, names))
                 a.reasons.append(words["worse_runway"].format(label=lab, verb=verb, amount=amount(months, m_now - m_before)))
                 a.weight += (m_before - m_now) * 1e4
             if m_now is not None and m_now < LOW_MONTHS:
-                a.reasons.append(words["worse_low_months"].format(months=f"{m_now:.1f}", scenario=(names or {}).get(first_scen, first_scen)))
+                a.reasons.append(words["worse_low_months"].format(months=f"{m_now:.1f}", scenario=scenario_name(first_scen, names)))
                 a.weight += 1e6
         if now.returned and before and before.returned:
             gap = Measure("FC_Gap")
@@ -164,16 +174,17 @@ def changes_for(history: PartnershipHistory, label_: str, names: dict[str, str] 
         return words["change_first"], {}
     before = history.points[i - 1]
     if not now.returned:
-        return words["not_returned"], {}
+        return _absent(now, words), {}
     if not before.returned:
         return words["was_not_returned"].format(previous=before.round), {}
     cols = measures([history])
+    first = next((m.scenario for m in cols if m.scenario), None)
     texts, numbers = [], {}
     for m in cols:
         b, n = m.value(before), m.value(now)
         if b is not None and n is not None:
             numbers[m] = n - b
-        t = change(m, b, n, names)
+        t = change(m, b, n, names) if m.scenario in (None, first) else ""   # words for the first scenario; numbers for all
         if t:
             texts.append(t)
     return ("; ".join(texts) or words["change_none"]), numbers
@@ -196,6 +207,11 @@ def write_history(histories: list[PartnershipHistory], rounds: list[RoundSummary
     write_set(jobs)
 
 
+def _absent(pt: RoundPoint, words: dict[str, str]) -> str:
+    """Why a round has no figures for a partnership: it sent files without data, or nothing."""
+    return words["without_data_value"] if pt.status == WITHOUT_DATA else words["not_returned"]
+
+
 def _fmt_of(m: Measure) -> str:
     texts, _ = _words()
     fmt = texts[m.measure].format if m.measure in texts else "money"
@@ -205,7 +221,7 @@ def _fmt_of(m: Measure) -> str:
 def _write_book(histories: list[PartnershipHistory], rounds: list[RoundSummary], path: Path, names: dict[str, str]) -> None:
     from xlsxwriter.utility import xl_rowcol_to_cell
 
-    from .workbook.common import fit_row, print_setup
+    from .workbook.common import PAGE_UNITS, fit_row, print_setup
     from .workbook.layout import Book
 
     _, words = _words()
@@ -235,18 +251,18 @@ def _write_book(histories: list[PartnershipHistory], rounds: list[RoundSummary],
     top = head_row + 1
     book.text(ws, head_row, 0, words["partnership"], s.th)
     book.text(ws, head_row, 1, words["partnership_id"], s.th)
-    ws.set_column(0, 0, 30)
-    ws.set_column(1, 1, 16)
+    ws.set_column(0, 0, NAME_WIDTH)
+    ws.set_column(1, 1, ID_WIDTH)
     c = 2
     starts: list[int] = []
     for lab in labels:
         starts.append(c)
         ws.merge_range(group_row, c, group_row, c + len(cols), lab, s.th) if cols else book.text(ws, group_row, c, lab, s.th)
         book.text(ws, head_row, c, words["status"], s.th)
-        ws.set_column(c, c, 12)
+        ws.set_column(c, c, STATUS_WIDTH)
         for j, m in enumerate(cols, start=1):
             book.text(ws, head_row, c + j, label(m, names), s.th)
-            ws.set_column(c + j, c + j, 13)
+            ws.set_column(c + j, c + j, FIGURE_WIDTH)
         c += 1 + len(cols)
     change_col = c
     prev = labels[-2] if len(labels) > 1 else ""
@@ -270,7 +286,7 @@ def _write_book(histories: list[PartnershipHistory], rounds: list[RoundSummary],
         book.text(ws, r, 0, h.name, s.wrap)
         book.text(ws, r, 1, h.partnership_id, fmt(None))
         for lab, start, pt in zip(labels, starts, h.points):
-            book.text(ws, r, start, words["returned"] if pt.returned else words["not_returned"], fmt(None) if pt.returned else red)
+            book.text(ws, r, start, words["returned"] if pt.returned else _absent(pt, words), fmt(None) if pt.returned else red)
             for j, m in enumerate(cols, start=1):
                 v = m.value(pt)
                 if v is not None:
@@ -295,7 +311,11 @@ def _write_book(histories: list[PartnershipHistory], rounds: list[RoundSummary],
     ws.freeze_panes(top, 2)
     last_col = spark_col + len(spark_ms) - 1
     print_setup(ws, "Partnership portfolio: trends", repeat_rows=(group_row, head_row))
-    ws.repeat_columns(0, 0)
+    group = STATUS_WIDTH + FIGURE_WIDTH * len(cols)
+    if not ws.fit_page:   # too wide for one page: a round a page (the first with the ids), at the scale that fits one
+        ws.set_print_scale(max(40, min(70, int(PAGE_UNITS[True] * 100 / (NAME_WIDTH + ID_WIDTH + group)))))
+        ws.repeat_columns(0, 0)
+        ws.set_v_pagebreaks(starts[1:] + [change_col])
 
     # Who needs attention
     book.text(wsa, 0, 0, words["attention_title"], s.title)

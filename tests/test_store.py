@@ -263,3 +263,41 @@ def test_two_rounds_as_a_program_officer_collects_them(store_url: str, roster_ro
     gaps = {(r["round"], r["partnership_id"]): r["value"] for r in lines if r["measure"] == "FC_Gap"}
     assert gaps[("2027", "P-RIV")] == f"{round(gap2, 2)}"
     assert len(lines) == len({(r["round"], r["partnership_id"], r["measure"], r["scenario"], r["year"]) for r in lines})
+
+
+def test_a_partnership_missing_from_a_round_is_not_returned_and_first_for_attention(store_url: str, roster_round1: Path,
+                                                                                     tmp_path: Path) -> None:
+    from generator.history import add_changes, attention
+
+    round2 = tmp_path / "round2"
+    shutil.copytree(roster_round1, round2)
+    for f in round2.glob("northfield*.xlsx"):
+        f.unlink()
+    with open_store(store_url) as store:
+        store.record_round("2026", _portfolio(roster_round1))
+        port2 = _portfolio(round2)
+        store.record_round("2027", port2)
+        add_changes(port2, store, "2027")
+        hist = {h.partnership_id: h for h in store.history()}
+    north = hist["P-NORTH"]
+    assert [(p.round, p.returned, p.status) for p in north.points] == [("2026", True, "clean"), ("2027", False, "not returned")]
+    assert north.points[1].figures == {}
+    ranked = attention(list(hist.values()))
+    assert ranked[0].history.partnership_id == "P-NORTH"
+    assert ranked[0].reasons == ["not returned this round (returned in 2026)"]
+    rows = {r["partnership_id"]: r for r in port2.rows}
+    assert rows["P-NORTH"]["status"] == "not returned" and "full_cost" not in rows["P-NORTH"]
+    assert rows["P-RIV"]["change"] == "no change" and rows["P-RIV"]["change_FC_Gap"] == 0
+
+
+def test_a_round_that_mixes_template_versions_says_so(store_url: str, roster_round1: Path) -> None:
+    port = _portfolio(roster_round1)
+    older = next(r for r in port.results if r.template_id == "pbp-full-cost" and r.used)
+    older.template_version = "0"      # as a file built from an older template would read
+    with open_store(store_url) as store:
+        rec = store.record_round("2026", port)
+        summary = store.round("2026")
+    assert summary.mixed_versions and summary.template_versions["pbp-full-cost"] == ["0", "1"]
+    assert rec.warnings == ["round '2026' mixes template versions: pbp-full-cost versions 0, 1"]
+    result = CliRunner().invoke(main, ["rounds", "--db", store_url])
+    assert "mixes template versions: pbp-full-cost versions 0, 1" in result.output

@@ -234,6 +234,11 @@ def _csv_value(value: Any, fmt: str | None) -> Any:
     return round(float(value), 6)
 
 
+def _breakable(path: str) -> str:
+    """A file path with the places a spreadsheet wraps it (after / and -) as spaces, to count its lines."""
+    return path.replace("/", "/ ").replace("\\", "\\ ").replace("-", "- ")
+
+
 def funcs_any(bench: pd.DataFrame) -> bool:
     return any(m.startswith("Cost: ") for m in bench["measure"]) if len(bench) else False
 
@@ -506,7 +511,7 @@ def _write_book(port: Portfolio, path: Path, df: pd.DataFrame, bench: pd.DataFra
     for r, rec in enumerate(probs.itertuples(index=False), start=4):
         for c, v in enumerate(rec):
             book.text(wsp, r, c, str(v)[:32000], s.wrap)
-        fit_row(wsp, r, [(str(rec[0]), 50), (str(rec[3])[:2000], 80)])
+        fit_row(wsp, r, [(_breakable(str(rec[0])), 50), (str(rec[3])[:2000], 80)])
     wsp.freeze_panes(4, 0)
     for sheet, header in ((wsb, 3), (wsp, 3)):
         print_setup(sheet, "Partnership portfolio", repeat_rows=(header, header))

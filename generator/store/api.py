@@ -17,6 +17,10 @@ from .models import FigureRow, PartnershipRow, RoundRow, SubmissionRow
 if TYPE_CHECKING:
     from ..readback.collect import FileResult, Portfolio
 
+#: RoundPoint.status of a partnership that sent nothing usable: files without data, or no file at all.
+WITHOUT_DATA = "returned without data"
+NOT_RETURNED = "not returned"
+
 #: (defined name, scenario id or None, year label or None, month or None): one figure's place.
 FigureKey = tuple[str, "str | None", "str | None", "int | None"]
 
@@ -104,7 +108,7 @@ class RoundPoint:
     round: str
     as_of: dt.date | None
     returned: bool
-    status: str                  # clean / used with warnings / not returned
+    status: str                  # clean / used with warnings / returned without data / not returned
     figures: dict[FigureKey, float | str | None]
     problems: list[str]
 
@@ -302,10 +306,12 @@ class Store:
             for p in partners:
                 points = []
                 for r in rounds:
-                    mine = [s for s in by.get((p.id, r.label), []) if s.used and s.superseded_by_id is None]
+                    sent = by.get((p.id, r.label), [])
+                    mine = [s for s in sent if s.used and s.superseded_by_id is None]
                     problems = [line for s in mine for line in s.problems.splitlines() if line]
                     returned = bool(mine)
-                    status = ("not returned" if not returned else "used with warnings" if problems else "clean")
+                    status = ("used with warnings" if problems else "clean") if returned else (
+                        WITHOUT_DATA if any(not s.filled for s in sent) else NOT_RETURNED)
                     points.append(RoundPoint(r.label, r.as_of, returned, status, figs.get((r.label, p.key), {}), problems))
                 out.append(PartnershipHistory(p.key, p.name, p.region, p.structure, points))
         return out
