@@ -488,7 +488,7 @@ def _open_store(db: str | None) -> Any:
 @click.option("--round", "round_label", metavar="LABEL", default=None,
               help="Record this collection as round LABEL (e.g. 2026 or 2026-Q3) in the portfolio database; "
                    "the Portfolio then shows the change since the round before. Without it nothing is recorded.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
               help="The date the round's figures stand at (YYYY-MM-DD); with --round.")
 @click.option("--notes", default=None, help="A note kept with the round; with --round.")
 @click.option("--db", default=None, metavar="DB", help=DB_HELP)
@@ -583,9 +583,9 @@ def history(out_file: Path, csv_dir: Path | None, db: str | None) -> None:
     """Write the portfolio's history across every recorded round.
 
     Trends: one row per partnership, a group of columns per round (full cost, gap, cash
-    need, expected revenue, indirect rate, timing need, short months, each scenario's
-    final-year ending cash and months of cash), the change since the round before in words,
-    and sparklines. Who needs attention: partnerships ranked by what got worse. Rounds: each
+    need, expected revenue, indirect rate and the funder cap, timing need, short months,
+    each scenario's final-year ending cash and months of cash), the change since the round
+    before in words, and sparklines. Who needs attention: partnerships ranked by what got worse. Rounds: each
     round's counts."""
     from .history import write_history
 

@@ -17,7 +17,8 @@ from .store import CSV_COLUMNS, Figure, PartnershipHistory, RoundPoint, RoundSum
 from .store.api import WITHOUT_DATA
 
 #: The single-figure measures of the Trends sheet, in order (a measure no round has is left out).
-MAIN = ("FC_Total", "FC_Gap", "FC_CashNeed", "FC_ExpectedRevenue", "FC_IndirectRate", "FC_CF_TimingNeed", "FC_CF_ShortMonths")
+MAIN = ("FC_Total", "FC_Gap", "FC_CashNeed", "FC_ExpectedRevenue", "FC_IndirectRate", "FC_IndirectCap", "FC_CF_TimingNeed",
+        "FC_CF_ShortMonths")
 #: The per-scenario measures (final year), for every scenario a round has.
 PER_SCENARIO = ("EndCash", "MonthsCash")
 #: Trends draws a sparkline for these (measure, scenario) columns.

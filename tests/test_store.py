@@ -261,7 +261,10 @@ def test_two_rounds_as_a_program_officer_collects_them(store_url: str, roster_ro
         lines = list(csv.DictReader(fh))
     assert list(lines[0]) == ["round", "as_of", "partnership_id", "partnership", "measure", "scenario", "year", "value"]
     gaps = {(r["round"], r["partnership_id"]): r["value"] for r in lines if r["measure"] == "FC_Gap"}
-    assert gaps[("2027", "P-RIV")] == f"{round(gap2, 2)}"
+    assert gaps[("2027", "P-RIV")] == f"{round(gap2, 2)}"                 # money in cents
+    rate = next(r["value"] for r in lines if (r["round"], r["measure"], r["partnership_id"]) == ("2027", "FC_IndirectRate", "P-RIV"))
+    want_rate = hist["P-RIV"].points[1].get("FC_IndirectRate")
+    assert isinstance(want_rate, float) and float(rate) == pytest.approx(want_rate, abs=5e-7) and want_rate != round(want_rate, 2)
     assert len(lines) == len({(r["round"], r["partnership_id"], r["measure"], r["scenario"], r["year"]) for r in lines})
 
 
