@@ -304,3 +304,34 @@ def test_a_round_that_mixes_template_versions_says_so(store_url: str, roster_rou
     assert rec.warnings == ["round '2026' mixes template versions: pbp-full-cost versions 0, 1"]
     result = CliRunner().invoke(main, ["rounds", "--db", store_url])
     assert "mixes template versions: pbp-full-cost versions 0, 1" in result.output
+
+
+KILLED = """
+import os, pickle, signal, sys
+from generator.store import open_store
+
+class KilledPartWay(list):
+    def __iter__(self):
+        for i, item in enumerate(list.__iter__(self)):
+            if i == 3:                       # half-way through the round's files, inside its transaction
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield item
+
+port = pickle.load(open(sys.argv[2], "rb"))
+port.results = KilledPartWay(port.results)
+open_store(sys.argv[1]).record_round("2026", port)
+"""
+
+
+def test_a_collect_killed_part_way_leaves_the_database_as_it_was(store_url: str, roster_round1: Path, tmp_path: Path) -> None:
+    port = _portfolio(roster_round1)
+    saved = tmp_path / "port.pickle"
+    saved.write_bytes(pickle.dumps(port))
+    with open_store(store_url) as store:
+        store.record_round("2025", port)
+        before = (store.rounds(), store.submissions("2025"), store.figures())
+    proc = subprocess.run([sys.executable, "-c", KILLED, store_url, str(saved)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, proc.stderr
+    with open_store(store_url) as store:
+        assert (store.rounds(), store.submissions("2025"), store.figures()) == before
+        assert store.record_round("2026", port).added == 6     # and the database takes the round afterwards
