@@ -308,6 +308,10 @@ def _write_profiles(book: Book, ws: Any, df: pd.DataFrame, port: Portfolio, prob
     for sid in port.scenarios:
         figure_cols += [c for c in (f"{sid}_EndCash", f"{sid}_MonthsCash", f"{sid}_RunwayCash") if c in df.columns]
     figure_cols += [c for c in df.columns if c.startswith("change_")]
+    sent_by: dict[str, set[str]] = {}
+    for res in port.results:
+        if res.usable:
+            sent_by.setdefault(res.partnership_id or res.org.get("name", ""), set()).add(res.path)
     r, breaks = 0, []
     for rec in df.to_dict("records"):
         if r:
@@ -324,8 +328,8 @@ def _write_profiles(book: Book, ws: Any, df: pd.DataFrame, port: Portfolio, prob
         missing = rec.get("missing")
         if missing and missing == missing:
             status += f" (missing: {missing})"
-        book.text(ws, r, 0, status, s.wrap)
-        fit_row(ws, r, [(status, 44)])
+        ws.merge_range(r, 0, r, 2, status, s.wrap)
+        fit_row(ws, r, [(status, 100)])
         r += 2
         if rec.get("change") not in (None, "") and rec.get("change") == rec.get("change"):
             book.text(ws, r, 0, port.column_labels.get("change", words["profile_trend"]), s.h)
@@ -337,7 +341,11 @@ def _write_profiles(book: Book, ws: Any, df: pd.DataFrame, port: Portfolio, prob
         book.text(ws, r, 0, words["profile_figures"], s.h)
         book.blank(ws, r, 1, s.h)
         r += 1
-        for col in figure_cols:
+        absent = rec.get("status") in (NOT_FILLED, words["not_returned"])
+        if absent:   # one line that says why, not a column of dashes
+            book.text(ws, r, 0, words["without_data_value"] if rec.get("status") == NOT_FILLED else words["not_returned_value"], s.wrap)
+            r += 1
+        for col in figure_cols if not absent else []:
             value = rec.get(col)
             if value is None or (isinstance(value, float) and value != value):
                 value = words["not_returned_value"] if rec.get("status") == words["not_returned"] else words["no_value"]
@@ -352,7 +360,8 @@ def _write_profiles(book: Book, ws: Any, df: pd.DataFrame, port: Portfolio, prob
             r += 1
         r += 1
         files = [f for f in str(rec.get("files") or "").split("; ") if f]
-        mine = [p for p in probs.to_dict("records") if p["file"] in files]
+        sent = set(files) | sent_by.get(str(rec.get("partnership_id", "")), set())   # its unused files too
+        mine = [p for p in probs.to_dict("records") if p["file"] in sent]
         book.text(ws, r, 0, words["profile_problems"], s.h)
         book.blank(ws, r, 1, s.h)
         r += 1
