@@ -45,6 +45,8 @@ def test_the_portfolio_pdf_is_a_board_pack(portfolio: Path, soffice: str) -> Non
         own = [i for i, p in enumerate(pages) if f"Profile: {n}" in p]
         assert len(own) == 1, n
         assert sum(f"Profile: {m}" in pages[own[0]] for m in names) == 1
+    lakeshore = next(p for p in pages if "Profile: Lakeshore Youth Pathways" in p)   # returned without data: said, with its files
+    assert "returned without data" in lakeshore and "lakeshore-youth-pathways-full-cost.xlsx" in lakeshore
     assert len(pages) < BEFORE, len(pages)
     for i, words in enumerate(_pages(pdf)):
         assert not _overlaps(words), (i + 1, _overlaps(words)[:3])
