@@ -232,6 +232,8 @@ class Portfolio:
     files_seen: int = 0
     skipped: list[str] = field(default_factory=list)   # the toolkit's own CSVs found in the folder
     results: list[FileResult] = field(default_factory=list)   # every file read, in order (used ones marked)
+    column_labels: dict[str, str] = field(default_factory=dict)   # headers of columns added later (history's change columns)
+    column_formats: dict[str, str] = field(default_factory=dict)  # their number formats
 
     def accounted(self) -> set[str]:
         """Every file path that appears in the Portfolio or in Problems."""

@@ -5,6 +5,7 @@ this and nothing below it; it knows nothing of click or HTTP.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -16,6 +17,10 @@ from .models import FigureRow, PartnershipRow, RoundRow, SubmissionRow
 
 if TYPE_CHECKING:
     from ..readback.collect import FileResult, Portfolio
+
+#: RoundPoint.status of a partnership that sent nothing usable: files without data, or no file at all.
+WITHOUT_DATA = "returned without data"
+NOT_RETURNED = "not returned"
 
 #: (defined name, scenario id or None, year label or None, month or None): one figure's place.
 FigureKey = tuple[str, "str | None", "str | None", "int | None"]
@@ -104,7 +109,7 @@ class RoundPoint:
     round: str
     as_of: dt.date | None
     returned: bool
-    status: str                  # clean / used with warnings / not returned
+    status: str                  # clean / used with warnings / returned without data / not returned
     figures: dict[FigureKey, float | str | None]
     problems: list[str]
 
@@ -302,10 +307,12 @@ class Store:
             for p in partners:
                 points = []
                 for r in rounds:
-                    mine = [s for s in by.get((p.id, r.label), []) if s.used and s.superseded_by_id is None]
+                    sent = by.get((p.id, r.label), [])
+                    mine = [s for s in sent if s.used and s.superseded_by_id is None]
                     problems = [line for s in mine for line in s.problems.splitlines() if line]
                     returned = bool(mine)
-                    status = ("not returned" if not returned else "used with warnings" if problems else "clean")
+                    status = ("used with warnings" if problems else "clean") if returned else (
+                        WITHOUT_DATA if any(not s.filled for s in sent) else NOT_RETURNED)
                     points.append(RoundPoint(r.label, r.as_of, returned, status, figs.get((r.label, p.key), {}), problems))
                 out.append(PartnershipHistory(p.key, p.name, p.region, p.structure, points))
         return out
@@ -360,14 +367,25 @@ def _submission(s: SubmissionRow, label: str, p: PartnershipRow | None) -> Submi
                       [line for line in s.problems.splitlines() if line], s.superseded_by_id)
 
 
+#: Defined names whose figures are not money (rates, shares, months, FTE, flags): six decimals in CSV.
+NOT_MONEY = re.compile(r"(Rate|Pct|Cap|Share|Months|MonthsCash|MonthsEquivalent|LowestMonth|ShortMonths|FTE|OK|Complete)$")
+
+
+def is_money(measure: str) -> bool:
+    """A figure in currency (FC_Gap, SP_base_EndCash), not a rate, share, count of months or flag."""
+    return not NOT_MONEY.search(measure)
+
+
 def iter_csv_rows(figures: Iterable[Figure]) -> Iterator[tuple[Any, ...]]:
     """history.csv rows (round, as_of, partnership_id, partnership, measure, scenario, year, value):
-    money and every other number rounded to cents; a monthly figure's year reads "FY2026 M03"."""
+    money rounded to cents, rates, shares and months to six decimals; a monthly figure's year reads
+    "FY2026 M03"."""
     for f in figures:
         year = f.year or ""
         if f.month is not None:
             year = f"{year} M{f.month:02d}".strip()
-        value: Any = f.text if f.text is not None else ("" if f.value is None else round(f.value, 2))
+        places = 2 if is_money(f.measure) else 6
+        value: Any = f.text if f.text is not None else ("" if f.value is None else round(f.value, places))
         yield (f.round, f.as_of.isoformat() if f.as_of else "", f.partnership_id, f.partnership, f.measure,
                f.scenario or "", year, value)
 

@@ -171,6 +171,36 @@ def check_and_upgrade(engine: Engine, target: str = "head") -> None:
         command.upgrade(_alembic_config(conn), target)
 
 
+def _check_sqlite_file(path: Path) -> None:
+    """Look at an existing SQLite file read-only, before the engine touches it (setting WAL
+    rewrites its header): damaged, not ours and newer are refused with the file unchanged."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: the database file could not be opened ({exc})") from None
+    try:
+        verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if verdict != "ok":
+            raise StoreError(f"{path}: the database file is damaged ({' '.join(str(verdict).split())[:200]}); nothing was changed")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and VERSION_TABLE not in tables:
+            listed = ", ".join(sorted(tables)[:5]) + (" ..." if len(tables) > 5 else "")
+            raise StoreError(f"{path}: not a pbp-toolkit portfolio database: it holds other tables ({listed}); nothing was changed")
+        if VERSION_TABLE in tables:
+            known, _ = _known_revisions()
+            state = [r[0] for r in conn.execute(f"SELECT version_num FROM {VERSION_TABLE}")]
+            if state and state[0] not in known:
+                raise StoreError(f"{path}: made by a newer version of pbp-toolkit (database schema {state[0]}); "
+                                 "install that version or later to use it")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: the database file is damaged or not a database ({' '.join(str(exc).split())[:200]}); "
+                         "nothing was changed") from None
+    finally:
+        conn.close()
+
+
 def open_engine(url: str, upgrade: bool = True) -> Engine:
     """The engine for a checked database (see check_and_upgrade); StoreError, one line, otherwise."""
     where = shown(url)
@@ -187,12 +217,8 @@ def open_engine(url: str, upgrade: bool = True) -> Engine:
     except (ArgumentError, NoSuchModuleError) as exc:
         raise StoreError(f"{where}: not a database URL this toolkit can use ({' '.join(str(exc).split())[:200]})") from None
     try:
-        if path is not None and path.exists():
-            with engine.connect() as conn:
-                verdict = conn.exec_driver_sql("PRAGMA quick_check").scalars().first()
-                conn.rollback()
-            if verdict != "ok":
-                raise StoreError(f"{path}: the database file is damaged ({verdict}); nothing was changed")
+        if path is not None and path.exists() and path.stat().st_size:
+            _check_sqlite_file(path)
         if upgrade:
             check_and_upgrade(engine)
     except StoreError as exc:
