@@ -169,9 +169,16 @@ class RoundBook:
     def portfolio_file(self, label: str) -> Path:
         from ..readback.portfolio import write_portfolio
 
+        import copy
+
+        from ..history import add_changes
+        from .history import scenario_names
+
         folder = self._folder(label)
         target = folder / "portfolio.xlsx"
-        write_portfolio(self.portfolio(label), target, folder / "csv")
+        port = copy.deepcopy(self.portfolio(label))
+        add_changes(port, self.store, label, scenario_names())   # the change columns `collect --round` writes
+        write_portfolio(port, target, folder / "csv")
         return target
 
     def csv_file(self, label: str, name: str) -> Path:
