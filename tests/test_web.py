@@ -247,3 +247,34 @@ def test_round_recorded_once(local: str, workbook: Path) -> None:
         subs = store.submissions("twice")
         assert [s.file_name for s in subs] == ["riverside.xlsx"]
         assert store.round("twice").partnerships == 1
+
+
+def test_serve_command(tmp_path: Path) -> None:
+    """`pbp-toolkit serve` prints where it listens and answers there; with --host it prints a
+    sign-in token and every page asks for it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PBP_WEB_DATA": str(tmp_path / "data"), "PBP_DATABASE": str(tmp_path / "p.db")}
+    for extra, signed in (([], False), (["--host", "127.0.0.1"], True)):
+        proc = subprocess.Popen([sys.executable, "-m", "generator.cli", "serve", "--port", "0", "--no-browser", *extra],
+                                stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            assert proc.stderr is not None
+            first = proc.stderr.readline()
+            url = re.search(r"http://127\.0\.0\.1:(\d+)/", first)
+            assert url, first
+            token = proc.stderr.readline().split("sign-in token: ")[-1].strip() if signed else ""
+            c = Client(f"http://127.0.0.1:{url.group(1)}")
+            status, h, _ = c.get("/send")
+            if not signed:
+                assert status == 200
+                continue
+            assert status == 302 and "/sign-in" in h["location"] and len(token) >= 24
+            status, _, _ = c.post("/sign-in", {"csrf_token": c.token("/sign-in"), "secret": token})
+            assert status == 302 and c.get("/send")[0] == 200
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(20)
