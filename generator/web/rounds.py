@@ -65,7 +65,7 @@ class RoundBook:
         self.root.mkdir(parents=True, exist_ok=True)
         self.store: Store = open_store(db)
         self.workers = workers
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()   # remember() may ask the store again inside
         self._cache: dict[str, Portfolio] = {}
         self._read: dict[str, Any] = {}     # what the store said since the last recording (rounds, history)
 
@@ -124,7 +124,7 @@ class RoundBook:
 
     # -- reading
 
-    def _remember(self, key: str, read: Any) -> Any:
+    def remember(self, key: str, read: Any) -> Any:
         """The store's answer, kept until the next upload is recorded (pages ask often, rounds change seldom)."""
         with self._lock:
             if key not in self._read:
@@ -132,7 +132,7 @@ class RoundBook:
             return self._read[key]
 
     def rounds(self) -> list[RoundInfo]:
-        return self._remember("rounds", lambda: [
+        return self.remember("rounds", lambda: [
             RoundInfo(r.label, r.as_of.isoformat() if r.as_of else "", r.files, r.partnerships, r.not_used, r.versions_note)
             for r in self.store.rounds()])
 
@@ -164,7 +164,7 @@ class RoundBook:
         from ..readback.portfolio import benchmarks_frame
 
         port = self.portfolio(label)
-        return self._remember(f"bench:{label}", lambda: benchmarks_frame(port))
+        return self.remember(f"bench:{label}", lambda: benchmarks_frame(port))
 
     def portfolio_file(self, label: str) -> Path:
         from ..readback.portfolio import write_portfolio
@@ -208,10 +208,10 @@ class RoundBook:
     def attention(self, label: str) -> list[dict[str, Any]]:
         from .history import attention
 
-        return self._remember(f"attention:{label}", lambda: attention(self.store, label))
+        return self.remember(f"attention:{label}", lambda: attention(self.store, label))
 
     def partnerships(self) -> list[dict[str, str]]:
-        return [{"id": h.partnership_id, "name": h.name} for h in self._remember("history", self.store.history)]
+        return [{"id": h.partnership_id, "name": h.name} for h in self.remember("history", self.store.history)]
 
     def partnership(self, pid: str) -> dict[str, Any] | None:
         try:

@@ -154,7 +154,14 @@ def portfolio_view(book: Any, label: str, args: Mapping[str, str]) -> PortfolioV
         if r.get("missing"):
             notes.append(f"missing: {r['missing']}")
         shown.append({"id": r.get("partnership_id", ""), "cells": cells, "notes": notes})
-    bench = book.benchmarks(label)
+    charts = book.remember(f"charts:{label}", lambda: _charts(book.benchmarks(label)))
+    return PortfolioView(label=label, info=info, columns=columns, rows=shown, total=len(port.rows), sort=sort, desc=desc,
+                         query=query, status=status, statuses=statuses, charts=charts,
+                         attention=book.attention(label), problems=port.problems)
+
+
+def _charts(bench: Any) -> list[dict[str, Any]]:
+    """The Benchmarks table as one chart a measure (median by group, the middle half as a line) with its table."""
     charts = []
     kinds = {"#,##0": "money", "0.0%": "pct"}
     if not bench.empty:
@@ -168,9 +175,7 @@ def portfolio_view(book: Any, label: str, args: Mapping[str, str]) -> PortfolioV
                            "table": [{"group": g["group"], "count": f"{g['count']} of {g['of']}", "p25": fmt(_num(g["p25"]), kind),
                                       "median": fmt(_num(g["median"]), kind), "p75": fmt(_num(g["p75"]), kind), "note": g["note"] or ""}
                                      for g in by_group]})
-    return PortfolioView(label=label, info=info, columns=columns, rows=shown, total=len(port.rows), sort=sort, desc=desc,
-                         query=query, status=status, statuses=statuses, charts=charts,
-                         attention=book.attention(label), problems=port.problems)
+    return charts
 
 
 def _num(v: Any) -> float | None:
