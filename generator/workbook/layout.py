@@ -147,17 +147,52 @@ class Sheet(Worksheet):
     def __init__(self) -> None:
         super().__init__()
         self.widths: dict[int, float] = {}
+        self.hidden_cols: set[int] = set()
 
     def set_column(self, first_col: int, last_col: int, width: float | None = None, *args: Any, **kwargs: Any) -> Any:
-        if width is not None:
-            for c in range(first_col, last_col + 1):
+        options = kwargs.get("options", args[1] if len(args) > 1 else None) or {}
+        for c in range(first_col, last_col + 1):
+            if width is not None:
                 self.widths[c] = width
+            if options.get("hidden"):
+                self.hidden_cols.add(c)
+            else:
+                self.hidden_cols.discard(c)
         return super().set_column(first_col, last_col, width, *args, **kwargs)
+
+    def printed_width(self, col: int) -> float:
+        """A column's width on paper (0 when hidden)."""
+        return 0.0 if col in self.hidden_cols else self.widths.get(col, 8.43)
+
+    def print_area_with_charts(self) -> None:
+        """Stretch the print area (or set one, over the used range) so that every chart prints
+        whole: LibreOffice and Excel cut a drawing at the print area's edge."""
+        if not self.charts:
+            return
+        last_row, last_col = self.dim_rowmax or 0, self.dim_colmax or 0
+        first_row = first_col = 0
+        if self.print_area_range:
+            from xlsxwriter.utility import xl_cell_to_rowcol
+            corners = self.print_area_range.split("!")[-1].replace("$", "").split(":")
+            first_row, first_col = xl_cell_to_rowcol(corners[0])
+            last_row, last_col = xl_cell_to_rowcol(corners[-1])
+        for row, col, chart, x_off, y_off, x_scale, y_scale, anchor, *_ in self.charts:
+            width, height = int(0.5 + chart.width * x_scale), int(0.5 + chart.height * y_scale)
+            _, _, _, _, col_end, row_end, x2, y2, _, _ = self._position_object_pixels(col, row, x_off, y_off, width, height, anchor)
+            last_col = max(last_col, col_end - (1 if x2 == 0 else 0))
+            last_row = max(last_row, row_end - (1 if y2 == 0 else 0))
+        self.print_area(first_row, first_col, last_row, last_col)
 
     def widen(self, col: int, width: float) -> None:
         """Make a column at least this wide."""
         if self.widths.get(col, 0) < width:
             self.set_column(col, col, width)
+
+
+def hide_column(ws: Worksheet, col: int) -> None:
+    """A helper column the formulas need but a reader does not: kept, out of sight and out of print."""
+    width = getattr(ws, "widths", {}).get(col, 8.43)
+    ws.set_column(col, col, width, None, {"hidden": True})
 
 
 @dataclass
@@ -293,6 +328,9 @@ class Book:
         for k, v in (custom or {}).items():
             self._ok(self.wb.set_custom_property(k, str(v)), f"custom property {k}")
         self.wb.set_calc_mode("auto")
+        for ws in self.wb.worksheets():
+            if isinstance(ws, Sheet):
+                ws.print_area_with_charts()
         self.wb.close()
 
 
