@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 from xlsxwriter.worksheet import Worksheet
 
 from ..content import SHARED, Content, Item, SheetWords, Words
-from .layout import GAP, RULE_MESSAGE, Book, Rows, Table, abs_cell, abs_range
+from .layout import GAP, MIN_SCALE, PAGE_UNITS, RULE_MESSAGE, Book, Rows, Table, abs_cell, abs_range
 from .styles import LEGEND
 
 LISTS = "Lists"
@@ -98,9 +98,6 @@ def footer_text(org_name: str) -> str:
     return f"&L{org}&C&A&RPage &P of &N"
 
 
-#: Column-width units that fit across an A4 page at full scale (0.5-inch margins), as LibreOffice lays it out.
-PAGE_UNITS = {True: 130.0, False: 88.0}   # landscape, portrait
-MIN_SCALE = 70
 
 
 def print_setup(ws: Worksheet, org_name: str, repeat_rows: tuple[int, int] | None = None, landscape: bool = True,

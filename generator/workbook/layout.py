@@ -140,6 +140,15 @@ class Table:
         return len(self.columns)
 
 
+#: Column-width units that fit across an A4 page at full scale (0.5-inch margins), as LibreOffice lays it out.
+PAGE_UNITS = {True: 130.0, False: 88.0}   # landscape, portrait
+#: Points down an A4 page inside the top and bottom margins, header and footer lines (landscape, portrait).
+PAGE_POINTS = {True: 470.0, False: 715.0}
+MIN_SCALE = 70
+#: A last page filled less than this share of a page is a spill-over (no_short_last_page).
+SHORT_PAGE = 0.3
+
+
 class Sheet(Worksheet):
     """A worksheet that remembers its column widths (in characters), so a table never narrows a
     column that an earlier part of the sheet needs wide (`widen`)."""
@@ -163,6 +172,25 @@ class Sheet(Worksheet):
     def printed_width(self, col: int) -> float:
         """A column's width on paper (0 when hidden)."""
         return 0.0 if col in self.hidden_cols else self.widths.get(col, 8.43)
+
+    def no_short_last_page(self) -> None:
+        """A sheet printed one page wide whose last page would hold only a few rows (the last lines of
+        a table, a note) prints on one page fewer, a little smaller, when that keeps it at 70% or more."""
+        if not self.fit_page or self.fit_height or self.hbreaks or self.vbreaks or self.dim_rowmax is None:
+            return
+        landscape = self.orientation == 0
+        last_row, last_col = self.dim_rowmax, self.dim_colmax or 0
+        if self.print_area_range:
+            from xlsxwriter.utility import xl_cell_to_rowcol
+            last_row, last_col = xl_cell_to_rowcol(self.print_area_range.split("!")[-1].replace("$", "").split(":")[-1])
+        width = sum(0.0 if c in self.hidden_cols else self.widths.get(c, 8.43) for c in range(last_col + 1))
+        scale = min(1.0, PAGE_UNITS[landscape] / width) if width else 1.0
+        height = sum(0.0 if self.row_sizes.get(r, [15, False])[1] else float(self.row_sizes.get(r, [15, False])[0] or 15)
+                     for r in range(last_row + 1))
+        pages = height * scale / PAGE_POINTS[landscape]
+        full = int(pages)
+        if full >= 1 and pages - full < SHORT_PAGE and scale * full / pages >= MIN_SCALE / 100:
+            self.fit_to_pages(1, full)
 
     def print_area_with_charts(self) -> None:
         """Stretch the print area (or set one, over the used range) so that every chart prints
@@ -331,6 +359,7 @@ class Book:
         for ws in self.wb.worksheets():
             if isinstance(ws, Sheet):
                 ws.print_area_with_charts()
+                ws.no_short_last_page()
         self.wb.close()
 
 

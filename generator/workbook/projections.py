@@ -31,7 +31,7 @@ from ..model.projections import (
 from ..schema import Partnership, Scenario
 from .common import (
     BANNER_ROW, BODY_TOP, GROUP_LABEL_ROWS, NOTE_ROW, OUTPUT_TOP, TITLE_ROW, CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, fit_row, text_lines, as_percent, Form, Lists, Status, identity, master_banner,
-    column_breaks, group_label, number_rule, print_setup, protect, wrap_across, write_checks, write_guide, write_lists, write_metadata,
+    MIN_SCALE, PAGE_UNITS, column_breaks, group_label, number_rule, print_setup, protect, wrap_across, write_checks, write_guide, write_lists, write_metadata,
     document_properties, write_table, write_organization, write_start_page, quoted, sheet_title,
 )
 from . import inputs
@@ -48,8 +48,8 @@ ONE_TIME_CAPACITY = 20
 SPARE_ROWS = 10
 #: Rows that fit on a landscape page at full scale, with room to spare (for page breaks).
 ROWS_PER_PAGE = 30
-#: Column-width units across a landscape A4 page at full scale.
-PAGE_WIDTH = 150
+#: Column-width units across a landscape A4 page at full scale, as LibreOffice lays it out.
+PAGE_WIDTH = 130
 #: Points down a landscape A4 page inside the margins, header and footer.
 PAGE_HEIGHT = 470
 #: Pixels across and down a landscape A4 page inside the margins, header and footer, at full scale.
@@ -1137,8 +1137,9 @@ class ProjectionsBuilder:
         chart.set_x_axis({"label_position": "low"})
         chart.set_legend({"position": "bottom"})
         # pixels (96 to the inch) of the page inside the margins at this scale, less the repeated title row
+        # (and no wider than the columns that fit across it: xlsxwriter lays a drawing over 7 pixels a unit)
         width, height = (CHART_PAGE[0] * 100 / scale), (CHART_PAGE[1] * 100 / scale - 30)
-        chart.set_size({"width": int(width * 0.92), "height": int(height * 0.9)})
+        chart.set_size({"width": int(min(width * 0.92, 7 * PAGE_UNITS[True] * 100 / scale * 0.85)), "height": int(height * 0.9)})
         ws.set_h_pagebreaks([r])
         ws.insert_chart(r + 1, 0, chart, {"x_offset": 8, "y_offset": 4, "description": w.word("chart_text")})
 
@@ -1171,12 +1172,16 @@ class ProjectionsBuilder:
         top = note + 1 + GAP
         chart_row = self._compare_runway(ws, top) + 1 + GAP  # under the runway table's note
         tables, zero_row, breaks = self._compare_tables(ws, chart_row + COMPARE_CHART_ROWS)
-        width = max(520, (285 + 103 * n) // 2 - 24)  # two charts side by side, about the tables' width
+        width = self._compare_chart_width()
         self._compare_cash_chart(ws, chart_row, tables["EndCash"], zero_row, width)
         self._compare_surplus_chart(ws, chart_row, tables["Surplus"], width)
         ws.freeze_panes(top, 1)
         print_setup(ws, self.org_name)
         ws.set_h_pagebreaks(breaks)
+
+    def _compare_chart_width(self) -> int:
+        """Pixels across each of Compare's two charts, side by side, about the tables' width."""
+        return max(520, (285 + 103 * self.n) // 2 - 24)
 
     def _compare_runway(self, ws: Worksheet, r: int) -> int:
         """The runway table from row r: a row per scenario; returns the row of the note under it."""
@@ -1216,8 +1221,12 @@ class ProjectionsBuilder:
         tables: dict[str, tuple[int, int]] = {}
         breaks, zero_row = [yrow], 0
         # as few pages as the tables need, each holding a like share of them (no last page with one table)
-        sizes = [2 + S + (1 if key == "EndCash" else 0) for key, _ in COMPARE]
-        new_page = set(column_breaks(sizes, ROWS_PER_PAGE - 2))
+        # (rows of a page at the scale the sheet prints at, one page wide with its charts; the zero line's
+        # row is hidden and takes no room)
+        units = max(40 + 14 * max(self.n, 5), (2 * self._compare_chart_width() + 40) / 7)
+        scale = max(MIN_SCALE, min(100, 100 * PAGE_WIDTH / units))
+        sizes = [2 + S for _ in COMPARE]
+        new_page = set(column_breaks(sizes, int(PAGE_HEIGHT * 100 / (15 * scale)) - 3))
         for i, (key, kind) in enumerate(COMPARE):
             if i in new_page:
                 breaks.append(r)
