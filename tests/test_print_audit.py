@@ -227,15 +227,19 @@ def test_no_text_cut_at_the_page_edge_cash_flow(audit: list[Printed]) -> None:
     _judge(_cut_text(audit, "Cash Flow"), "Cash Flow")
 
 
+def _down(page: Page) -> float:
+    """The share of the body's height that a page's words reach down to."""
+    body = page.body
+    return (max(w[3] for w in body) - TOP) / (page.height - TOP - BOTTOM) if body else 0.0
+
+
 def _fill(page: Page) -> float:
     """The share of the page's body that its words span (the box from the body's top-left corner to
     the last word down and the farthest across): a chart's axis labels mark its corners."""
     body = page.body
     if not body:
         return 0.0
-    down = (max(w[3] for w in body) - TOP) / (page.height - TOP - BOTTOM)
-    across = (max(w[2] for w in body) - SIDE_MARGIN) / (page.width - 2 * SIDE_MARGIN)
-    return down * across
+    return _down(page) * (max(w[2] for w in body) - SIDE_MARGIN) / (page.width - 2 * SIDE_MARGIN)
 
 
 def _empty_pages(audit: list[Printed]) -> list[tuple[str, str, Any]]:
@@ -244,8 +248,10 @@ def _empty_pages(audit: list[Printed]) -> list[tuple[str, str, Any]]:
         for sheet, pages in _pages_by_sheet(item).items():
             fills = [_fill(page) for page in pages]
             for page, used in zip(pages[1:], fills[1:]):
-                # a page of columns split off a short table is as tall as the table's first page
-                if used < MIN_FILL and used < 0.6 * fills[0]:
+                # mostly empty: little of the page's area and not half way down it (a narrow table of
+                # few years that runs down the page is a full page); a page of columns split off a
+                # short table is as tall as the table's first page
+                if used < MIN_FILL and _down(page) < 0.5 and used < 0.6 * fills[0]:
                     found.append((item.key, sheet, f"page {page.number} filled {used:.0%}: {page.lines()[:3]}"))
     return found
 

@@ -193,17 +193,13 @@ class Sheet(Worksheet):
             self.fit_to_pages(1, full)
 
     def print_area_with_charts(self) -> None:
-        """Stretch the print area (or set one, over the used range) so that every chart prints
-        whole: LibreOffice and Excel cut a drawing at the print area's edge."""
-        if not self.charts:
+        """A sheet with charts and no print area of its own prints the used range and every chart
+        whole: LibreOffice and Excel cut a drawing at the print area's edge. (A print area a sheet
+        sets is its own to keep charts inside; the print audit measures it.)"""
+        if not self.charts or self.print_area_range:
             return
         last_row, last_col = self.dim_rowmax or 0, self.dim_colmax or 0
         first_row = first_col = 0
-        if self.print_area_range:
-            from xlsxwriter.utility import xl_cell_to_rowcol
-            corners = self.print_area_range.split("!")[-1].replace("$", "").split(":")
-            first_row, first_col = xl_cell_to_rowcol(corners[0])
-            last_row, last_col = xl_cell_to_rowcol(corners[-1])
         for row, col, chart, x_off, y_off, x_scale, y_scale, anchor, *_ in self.charts:
             width, height = int(0.5 + chart.width * x_scale), int(0.5 + chart.height * y_scale)
             _, _, _, _, col_end, row_end, x2, y2, _, _ = self._position_object_pixels(col, row, x_off, y_off, width, height, anchor)
