@@ -396,8 +396,7 @@ class ProjectionsBuilder:
         self._scenario_params(f)
         ws.set_column(0, 0, 46)
         ws.set_column(1, max(S, n, 3), 16)
-        longest = max(len(sc.name) for sc in self.scenarios)
-        ws.set_column(1, S, min(30, max(16, longest * 1.1 + 2)))  # scenario names are not cut off
+        ws.set_column(1, S, self._scenario_width())  # scenario names wrap in it, never cut off
         ws.freeze_panes(0, 1)
         print_setup(ws, self.org_name)
 
@@ -503,6 +502,13 @@ class ProjectionsBuilder:
         self._scenario_names(f)
         self._scenario_shares(f)
 
+    def _scenario_width(self) -> float:
+        """Width of a scenario's column on Assumptions: its name on one line where the page has room,
+        else narrower (the name wraps) so that the table prints one page wide at 70%."""
+        longest = max(len(sc.name) for sc in self.scenarios)
+        room = (PAGE_UNITS[True] * 100 / MIN_SCALE - 46 - 2) / len(self.scenarios)
+        return max(12.0, min(30.0, max(16.0, longest * 1.1 + 2), room))
+
     def _scenario_names(self, f: Form) -> None:
         """Id (hidden: the defined names are built on it), name and description of each scenario."""
         b, s, ws, w = self.book, self.s, f.ws, self.words.sheet("assumptions")
@@ -510,9 +516,10 @@ class ProjectionsBuilder:
         b.define("Scen_Ids", self._scenario_range(r))
         ws.set_row(r, None, None, {"hidden": True})  # the ids the names are built on: read back, never shown
         name = w.line("name")
-        r = self._scenario_row(f, "name", name.label, [sc.name for sc in self.scenarios], s.in_text,
+        r = self._scenario_row(f, "name", name.label, [sc.name for sc in self.scenarios], s.in_wrap,
                                {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 200,
                                 "input_title": name.title or name.label, "input_message": name.help}, "Scen_{sid}_Name")
+        fit_row(ws, r, [(sc.name, self._scenario_width()) for sc in self.scenarios])
         b.define("Scen_Names", self._scenario_range(r))
         descs, desc = [sc.description for sc in self.scenarios], w.line("desc")
         r = self._scenario_row(f, "desc", desc.label, descs, s.in_wrap,
@@ -745,13 +752,17 @@ class ProjectionsBuilder:
         self._factors()
         self._realized()
         ws.freeze_panes(L.yr_row + 1, L.c_y0)
-        print_setup(ws, self.org_name, repeat_rows=(L.hdr_row, L.yr_row))
-        # print the scenario blocks, each starting a page; the revenue factor table under them is a
-        # helper whose scenario columns would print under the fiscal-year headings, so it stays on screen
-        # the defined names' column is for formula writers, on screen only
+        print_setup(ws, self.org_name, repeat_rows=(L.hdr_row, L.yr_row), last_col=L.c_name - 1)
+        # print the scenario blocks, a page never splitting one and holding as many whole blocks as fit
+        # (balanced); the revenue factor table under them is a helper whose scenario columns would print
+        # under the fiscal-year headings, so it stays on screen, and the defined names' column is for
+        # formula writers, on screen only
         ws.print_area(0, 0, L.fac_head - 1, L.c_name - 1)
         wrap_across(b, ws, NOTE_ROW, L.c_name - 1, self.words.sheet("calculations").note, s.note)
-        ws.set_h_pagebreaks(L.tops[1:])
+        scale = max(MIN_SCALE, min(100, 100 * PAGE_WIDTH / (50 + 12 + 13 * n)))
+        sizes = [b_ - a for a, b_ in zip(L.tops, [*L.tops[1:], L.fac_head])]
+        sizes[0] += L.tops[0]  # the title, status and headers above the first block
+        ws.set_h_pagebreaks([L.tops[i] for i in column_breaks(sizes, int(PAGE_HEIGHT * 100 / (15 * scale)) - 3)])
 
     def _listed_range(self) -> str:
         """The factor table's 'from the lists?' column: 1 when a revenue row's level and stream are in the lists."""
