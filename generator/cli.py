@@ -264,7 +264,7 @@ def check(data_file: Path) -> None:
 def pdf(workbook: Path, out_pdf: Path | None, all_sheets: bool) -> None:
     """Print a workbook to a PDF through LibreOffice (recalculated first).
 
-    By default the board pack: the output sheets (Summary and Full Cost, or Scenario View and
+    By default the board pack: the output sheets (Summary, or Scenario View and
     Compare), each page headed by the partnership's name and today's date. --all prints every
     sheet. Empty spare rows of the input tables are left out of print (a few are kept)."""
     import tempfile

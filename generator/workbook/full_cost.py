@@ -30,7 +30,7 @@ from .inputs import (
     write_rates,
 )
 from .layout import GAP, Book, Column, Rows, Table, rows_spanned
-from .styles import PALETTE
+from .styles import MONEY, PALETTE
 
 TEMPLATE_ID = FULL_COST.template_id
 TEMPLATE_VERSION = FULL_COST.version
@@ -335,11 +335,15 @@ class FullCostBuilder:
         # the area table (written later, once the results exist), then a gap before the inputs
         f = Form(self.book, ws, row=self.areas.below + GAP)
         self._area1_inputs(f)
+        area2 = f.row + 1  # its heading, after the gap Form.heading leaves
         self._months_targets(f)
         self.fa = self._item_table(f, "FA", self.p.full_cost.fixed_asset_additions, self.cap.fixed_assets)
         self.debt = self._item_table(f, "Debt", self.p.full_cost.debt_principal, self.cap.debt)
         self._change_capital(f)
         print_setup(ws, self.org_name)  # landscape: the tables and their notes are wide
+        # the area table and Area 1 on the first page, Areas 2 to 6 together on the next: no heading
+        # is left at a page's foot with its rows overleaf
+        ws.set_h_pagebreaks([area2])
 
     def _area1_inputs(self, f: Form) -> None:
         """Area 1 beyond Staffing and Expenses: depreciation and the unfunded-costs table."""
@@ -686,14 +690,14 @@ class FullCostBuilder:
                 "values": [SUMMARY, first, S_FIGURE, last, S_FIGURE],
                 "fill": {"color": colour},
                 "points": points,
-                "data_labels": {"value": True, "num_format": "0%" if key == "indirect" else "#,##0"},
+                "data_labels": {"value": True, "num_format": "0%" if key == "indirect" else MONEY},
             })
             chart.set_title({"name": title, "name_font": {"size": 11}})
             chart.set_legend({"none": True})
             if key == "indirect":
                 chart.set_y_axis({"num_format": "0%", "min": 0})
             else:
-                (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": "#,##0"})
+                (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": MONEY})
             if kind == "bar":  # list the categories top-down, as in the table
                 chart.set_y_axis({"reverse": True})
             chart.set_size({"width": CHART_WIDTH, "height": CHART_HEIGHT})
