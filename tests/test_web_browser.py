@@ -92,6 +92,7 @@ def test_program_officer_cycle(browser_tools: tuple[str, str, str], soffice: str
                 back = returned_files(tmp_path / f"round{no}", no)
                 rounds[label] = back
                 driver.find_element(By.LINK_TEXT, "Collect").click()
+                wait_for(driver, lambda d: d.title.startswith("Collect"))
                 _check_page(driver, axe, pages)
                 driver.find_element(By.ID, "round").send_keys(label)
                 driver.find_element(By.ID, "as_of").send_keys("10/01/2025" if no == 1 else "04/01/2026")
@@ -111,7 +112,7 @@ def test_program_officer_cycle(browser_tools: tuple[str, str, str], soffice: str
                 driver.find_element(By.PARTIAL_LINK_TEXT, "See the round's portfolio").click()
 
             # ---- Portfolio: the table, sorted and filtered; benchmarks; who needs attention
-            assert driver.title.startswith("Portfolio: 2026 spring")
+            wait_for(driver, lambda d: d.title.startswith("Portfolio: 2026 spring"))
             _check_page(driver, axe, pages)
             model = rounds["2026 spring"]["model"]
 
@@ -184,6 +185,7 @@ def test_program_officer_cycle(browser_tools: tuple[str, str, str], soffice: str
 
             # ---- Partnership: figures over every round, its submissions
             driver.find_element(By.LINK_TEXT, "Partnerships").click()
+            wait_for(driver, lambda d: d.title.startswith("Partnerships"))
             _check_page(driver, axe, pages)
             driver.find_element(By.LINK_TEXT, "Riverside Housing Partnership").click()
             wait_for(driver, lambda d: d.title.startswith("Riverside"))
@@ -194,6 +196,7 @@ def test_program_officer_cycle(browser_tools: tuple[str, str, str], soffice: str
             subs = driver.find_element(By.XPATH, "//table[caption='Every file this partnership returned']").text
             assert subs.count("riverside-housing-partnership-full-cost.xlsx") == 2
             driver.find_element(By.LINK_TEXT, "Portfolio").click()
+            wait_for(driver, lambda d: d.title.startswith("Portfolio"))
             _check_page(driver, axe, pages)
         finally:
             driver.quit()
@@ -216,14 +219,14 @@ def test_shared_page_in_the_browser(browser_tools: tuple[str, str, str], tmp_pat
             _check_page(driver, axe, pages)
             driver.find_element(By.ID, "secret").send_keys("wrong")
             driver.find_element(By.XPATH, "//button[.='Sign in']").click()
-            assert "not right" in driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
+            wait_for(driver, lambda d: "not right" in d.find_element(By.CSS_SELECTOR, "[role=alert]").text, what="the refusal")
             _check_page(driver, axe, pages)
             driver.find_element(By.ID, "secret").send_keys("tok-123456")
             driver.find_element(By.XPATH, "//button[.='Sign in']").click()
             wait_for(driver, lambda d: d.title.startswith("Collect"))
             _check_page(driver, axe, pages)
             driver.get(url + "/partnerships/nobody")
-            assert "404" in driver.page_source or "No partnership" in driver.page_source
+            wait_for(driver, lambda d: "No partnership with that id" in d.find_element(By.TAG_NAME, "main").text, what="the 404 page")
             _check_page(driver, axe, pages)
             driver.find_element(By.XPATH, "//button[.='Sign out']").click()
             wait_for(driver, lambda d: d.title.startswith("Sign in"))
