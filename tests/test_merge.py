@@ -1,0 +1,138 @@
+"""Reading a pair back is a three-way merge against the inputs each workbook was built with:
+a field edited in one workbook survives, a field edited differently in both is a conflict."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from generator.build import build_workbooks, example_path
+from generator.cli import main
+from generator.libreoffice import recalculate
+from generator.schema import load_partnership
+
+from .edit import cell, set_value
+
+
+def _pair(tmp_path: Path, name: str = "riverside-housing") -> tuple[Path, Path]:
+    fc, sp = build_workbooks(load_partnership(example_path(name)), tmp_path / "built")
+    return fc, sp
+
+
+def _edit(path: Path, edits: list[tuple[str, object, int]]) -> None:
+    wb = openpyxl.load_workbook(path)
+    for name, value, index in edits:
+        set_value(wb, name, value, index)
+    wb.save(path)
+
+
+def _first_empty(path: Path, name: str) -> int:
+    wb = openpyxl.load_workbook(path)
+    i = 0
+    while cell(wb, name, i).value not in (None, ""):
+        i += 1
+    return i
+
+
+def _extract(*args: object) -> tuple[int, str, dict]:
+    import yaml
+
+    out = Path(str(args[-1]))
+    res = CliRunner().invoke(main, ["extract", *map(str, args[:-1]), "-o", str(out)])
+    data = yaml.safe_load(out.read_text()) if out.exists() else {}
+    return res.exit_code, res.output, data
+
+
+def _one_sided_edits(fc: Path, sp: Path) -> None:
+    """A salary, a new position, a new expense, a new revenue source and the benefits rate typed
+    into the Full Cost Workbook only; a reserve target typed into the projections only."""
+    staff, exp, rev = _first_empty(fc, "Staff_title"), _first_empty(fc, "Exp_name"), _first_empty(fc, "Rev_name")
+    _edit(fc, [("Staff_salary", 97_500, 0), ("In_BenefitsRate", 0.31, 0),
+               ("Staff_title", "Housing navigator", staff), ("Staff_fte", 0.8, staff), ("Staff_salary", 61_000, staff),
+               ("Staff_share_community_engagement", 1, staff), ("Staff_in_kind", "No", staff),
+               ("Exp_name", "Translation", exp), ("Exp_category", "Professional services", exp), ("Exp_amount", 7_200, exp),
+               ("Exp_in_kind", "No", exp),
+               ("Rev_name", "Credit union sponsorship", rev), ("Rev_stream", "Philanthropy", rev),
+               ("Rev_confidence", "Likely", rev), ("Rev_amount", 15_000, rev), ("Rev_restricted", "No", rev)])
+    _edit(sp, [("In_ReserveMonths", 5, 0)])
+
+
+@pytest.mark.libreoffice
+def test_one_sided_edits_survive_a_libreoffice_save(soffice: str, tmp_path: Path) -> None:
+    fc, sp = _pair(tmp_path)
+    original = load_partnership(example_path("riverside-housing")).to_data()
+    _one_sided_edits(fc, sp)
+    saved_fc, saved_sp = recalculate([fc, sp], tmp_path / "lo")
+    code, output, data = _extract(saved_fc, saved_sp, tmp_path / "back.yaml")
+    assert code == 0, output
+    assert data["staff"][0]["salary"] == 97_500
+    assert data["assumptions"]["benefits_rate"] == pytest.approx(0.31)
+    assert data["full_cost"]["reserves"]["months"] == 5
+    new = [s for s in data["staff"] if s["title"] == "Housing navigator"]
+    assert len(new) == 1 and new[0]["fte"] == pytest.approx(0.8) and new[0]["salary"] == 61_000
+    assert new[0]["functions"] == {"community_engagement": 1}
+    assert [e["amount"] for e in data["expenses"] if e["name"] == "Translation"] == [7_200]
+    assert [(r["confidence"], r["amounts"][0]) for r in data["revenue"] if r["name"] == "Credit union sponsorship"] == [("likely", 15_000)]
+    # everything else is as built: the staff the projections hold beyond year 1 are kept, in order
+    assert len(data["staff"]) == len(original["staff"]) + 1
+    assert [s["title"] for s in data["staff"][:len(original["staff"])]] == [s["title"] for s in original["staff"]]
+    assert data["projections"]["one_time"] == original["projections"]["one_time"]
+
+
+def test_conflict_names_both_values_and_cells_and_writes_nothing(tmp_path: Path) -> None:
+    fc, sp = _pair(tmp_path)
+    _edit(fc, [("Staff_salary", 101_000, 0), ("In_BenefitsRate", 0.27, 0)])
+    _edit(sp, [("Staff_salary", 99_000, 0), ("In_BenefitsRate", 0.27, 0)])   # the same rate on both sides: no conflict
+    out = tmp_path / "back.yaml"
+    code, output, _ = _extract(fc, sp, out)
+    assert code == 1 and not out.exists()
+    lines = [ln for ln in output.splitlines() if "staff[0].salary" in ln]
+    assert len(lines) == 1, output
+    assert "101000" in lines[0] and "99000" in lines[0]
+    assert "Staffing!C" in lines[0] and "Staffing!" in lines[0].split("99000")[1]
+    assert "benefits_rate" not in output
+    for prefer, want in (("full-cost", 101_000), ("projections", 99_000)):
+        code, output, data = _extract("--prefer", prefer, fc, sp, tmp_path / f"{prefer}.yaml")
+        assert code == 0, output
+        assert data["staff"][0]["salary"] == want
+        assert data["assumptions"]["benefits_rate"] == pytest.approx(0.27)
+
+
+def test_a_row_cleared_in_one_workbook_is_deleted_and_an_edit_elsewhere_is_kept(tmp_path: Path) -> None:
+    fc, sp = _pair(tmp_path)
+    original = load_partnership(example_path("riverside-housing")).to_data()
+    # clear the second expense in the projections; change the first expense's amount in the Full Cost Workbook
+    _edit(sp, [(f"Exp_{k}", None, 1) for k in ("name", "category", "amount", "function", "in_kind")])
+    _edit(fc, [("Exp_amount", 12_345, 0)])
+    code, output, data = _extract(fc, sp, tmp_path / "back.yaml")
+    assert code == 0, output
+    names = [e["name"] for e in original["expenses"]]
+    assert [e["name"] for e in data["expenses"]] == names[:1] + names[2:]
+    assert data["expenses"][0]["amount"] == 12_345
+
+
+def test_workbooks_built_before_the_base_was_recorded_keep_the_old_rule(tmp_path: Path) -> None:
+    fc, sp = _pair(tmp_path)
+    for path in (fc, sp):
+        wb = openpyxl.load_workbook(path)
+        ws = wb["Metadata"]
+        for row in ws.iter_rows(min_row=2):
+            if str(row[0].value or "").startswith("inputs"):
+                row[0].value, row[1].value = "unused", None
+        wb.save(path)
+    _edit(fc, [("Staff_salary", 101_000, 0)])
+    code, output, data = _extract(fc, sp, tmp_path / "back.yaml")
+    assert code == 0, output
+    assert "record the inputs they were built with" in output
+    assert data["staff"][0]["salary"] == load_partnership(example_path("riverside-housing")).staff[0].salary
+
+
+def test_copies_of_one_file_extract_alone(tmp_path: Path) -> None:
+    fc, _ = _pair(tmp_path)
+    copy = tmp_path / "copy.xlsx"
+    shutil.copy(fc, copy)
+    code, output, _ = _extract(fc, copy, tmp_path / "back.yaml")
+    assert code == 2 and "two Full Cost Workbooks" in output
