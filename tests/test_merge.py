@@ -2,6 +2,7 @@
 a field edited in one workbook survives, a field edited differently in both is a conflict."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -91,8 +92,8 @@ def test_conflict_names_both_values_and_cells_and_writes_nothing(tmp_path: Path)
     assert code == 1 and not out.exists()
     lines = [ln for ln in output.splitlines() if "staff[0].salary" in ln]
     assert len(lines) == 1, output
-    assert "101000" in lines[0] and "99000" in lines[0]
-    assert "Staffing!C" in lines[0] and "Staffing!" in lines[0].split("99000")[1]
+    assert re.search(r"Full Cost Workbook has 101000 \(Staffing!C\d+\)", lines[0]), lines[0]
+    assert re.search(r"Scenario Projections Tool has 99000 \(Staffing Plan!C\d+\)", lines[0]), lines[0]
     assert "benefits_rate" not in output
     for prefer, want in (("full-cost", 101_000), ("projections", 99_000)):
         code, output, data = _extract("--prefer", prefer, fc, sp, tmp_path / f"{prefer}.yaml")
@@ -136,3 +137,59 @@ def test_copies_of_one_file_extract_alone(tmp_path: Path) -> None:
     shutil.copy(fc, copy)
     code, output, _ = _extract(fc, copy, tmp_path / "back.yaml")
     assert code == 2 and "two Full Cost Workbooks" in output
+
+
+# ----------------------------------------------------------------------------- notes are data
+
+
+def test_notes_survive_extract_of_either_workbook_and_of_the_pair(tmp_path: Path) -> None:
+    fc, sp = _pair(tmp_path)
+    p = load_partnership(example_path("riverside-housing"))
+    assert p.staff[0].note and p.expenses[1].note and p.revenue[2].note and p.projections.one_time[1].note
+    # a note typed in one workbook only, and one changed in the other only
+    # row 2 of the Full Cost Workbook's Staffing is staff[3]: the first three include two that start in year 3
+    _edit(fc, [("Staff_note", "Salary survey, Riverside nonprofits 2026", 1), ("Unf_note", None, 0)])
+    _edit(sp, [("Rev_note", "Letter of intent on file", 0)])
+    code, output, data = _extract(fc, sp, tmp_path / "back.yaml")
+    assert code == 0, output
+    assert data["staff"][0]["note"] == p.staff[0].note
+    assert data["staff"][3]["note"] == "Salary survey, Riverside nonprofits 2026"
+    assert data["expenses"][1]["note"] == p.expenses[1].note
+    assert data["revenue"][0]["note"] == "Letter of intent on file"
+    assert data["revenue"][2]["note"] == p.revenue[2].note
+    assert data["full_cost"]["unfunded"][0]["note"] is None      # cleared in the Full Cost Workbook
+    assert data["projections"]["one_time"][1]["note"] == p.projections.one_time[1].note
+    assert data["assumptions"]["confidence_notes"] == {"likely": p.assumptions.confidence_notes["likely"]}
+    code, output, alone = _extract(fc, tmp_path / "fc.yaml")
+    assert code == 0, output
+    assert alone["full_cost"]["unfunded"][1]["note"] == p.full_cost.unfunded[1].note
+    assert alone["staff"][1]["note"] == "Salary survey, Riverside nonprofits 2026"
+
+
+def test_notes_edited_differently_in_both_are_a_conflict(tmp_path: Path) -> None:
+    fc, sp = _pair(tmp_path)
+    _edit(fc, [("Exp_note", "Quote A", 1)])
+    _edit(sp, [("Exp_note", "Quote B", 1)])
+    code, output, _ = _extract(fc, sp, tmp_path / "back.yaml")
+    assert code == 1
+    assert "expenses[1].note" in output and "'Quote A'" in output and "'Quote B'" in output
+
+
+def test_upgrade_keeps_notes_and_the_recorded_inputs(tmp_path: Path) -> None:
+    from generator.readback.extract import extract
+    from generator.recorded import recalled
+
+    fc, sp = _pair(tmp_path)
+    _edit(fc, [("Staff_note", "Typed before the upgrade", 1), ("Staff_salary", 80_500, 1)])
+    new = tmp_path / "upgraded.xlsx"
+    res = CliRunner().invoke(main, ["upgrade", str(fc), "-o", str(new)])
+    assert res.exit_code == 0, res.output
+    up = extract(new)
+    assert up.data["staff"][1]["note"] == "Typed before the upgrade"
+    assert up.data["staff"][0]["note"] == load_partnership(example_path("riverside-housing")).staff[0].note
+    # the upgraded workbook still records what the pair was built with, so its edits stay edits
+    assert recalled(up.meta) == recalled(extract(sp).meta)
+    _edit(sp, [("Staff_salary", 99_000, 0)])
+    code, output, data = _extract(new, sp, tmp_path / "back.yaml")
+    assert code == 0, output
+    assert data["staff"][3]["salary"] == 80_500 and data["staff"][0]["salary"] == 99_000
