@@ -102,17 +102,33 @@ def same(a: Any, b: Any) -> bool:
         return type(a) is type(b) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    if (a is None and b == {}) or (b is None and a == {}):   # an empty mapping means its defaults, as null does
+        return True
     if isinstance(a, dict) and isinstance(b, dict):
         a2 = {k: v for k, v in a.items() if v not in (0, None)}
         b2 = {k: v for k, v in b.items() if v not in (0, None)}
         return a2.keys() == b2.keys() and all(same(a2[k], b2[k]) for k in a2)
     if isinstance(a, list) and isinstance(b, list):
+        if a and b and all(isinstance(x, str) for x in a + b):   # scenario ids: a set, in any order
+            return sorted(a) == sorted(b)
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if a is _MISSING:
         a = None
     if b is _MISSING:
         b = None
     return bool(a == b)
+
+
+def keep_base(b: Any, v: Any) -> Any:
+    """`v`, with every part equal to the base's kept as the base wrote it (null stays null, amounts
+    past the horizon stay), so that what nobody edited comes back as it was."""
+    if same(v, b):
+        return b
+    if isinstance(b, dict) and isinstance(v, dict):
+        return {k: keep_base(b.get(k), x) for k, x in v.items()}
+    if isinstance(b, list) and isinstance(v, list) and len(b) == len(v):
+        return [keep_base(x, y) for x, y in zip(b, v)]
+    return v
 
 
 # ----------------------------------------------------------------------------- what each workbook holds
@@ -210,8 +226,8 @@ class _Merge:
 
     @staticmethod
     def one_sided(b: Any, v: Any) -> Any:
-        """A field one workbook holds: its value, or the base's own when equal (kept as it was written)."""
-        return b if same(v, b) else v
+        """A field one workbook holds: its value, or the base's own where equal (kept as it was written)."""
+        return keep_base(b, v)
 
     # -- lists
 
@@ -354,7 +370,7 @@ class _Merge:
         data: dict[str, Any] = {"schema": s.get("schema") or f.get("schema")}
         data["organization"] = dict(b.get("organization") or {})
         data["assumptions"] = dict(b.get("assumptions") or {})
-        data["full_cost"] = dict(f.get("full_cost") or {})
+        data["full_cost"] = dict(keep_base(b.get("full_cost"), f.get("full_cost") or {}))
         data["full_cost"]["reserves"] = dict(data["full_cost"].get("reserves") or {})
         for path in _shared_scalars(levels):
             bv, fv, sv = _get(b, path), _get(f, path), _get(s, path)
@@ -366,12 +382,39 @@ class _Merge:
             data["assumptions"]["confidence_notes"] = kept or None
         for spec in LISTS:
             data[spec.section] = self.items(spec)
-        proj = dict(s.get("projections") or {})
         base_proj = b.get("projections") or {}
-        if base_proj.get("scenarios") is None and same(proj.get("scenarios"), default_scenarios):
+        proj = dict(keep_base(base_proj, s.get("projections") or {}))
+        if base_proj.get("scenarios") is None and same(proj.get("scenarios"), [_scenario(x) for x in default_scenarios]):
             proj["scenarios"] = None          # the defaults, as the data file had them: left to follow templates/
         data["projections"] = proj
         return data
+
+
+def _scenario(sc: Any) -> Any:
+    """A scenario as the workbook shows it: a stream multiplier of 100% is the same as none, an
+    empty description or realization the same as none."""
+    if not isinstance(sc, dict):
+        return sc
+    mult = {k: v for k, v in (sc.get("stream_multipliers") or {}).items() if not same(v, 1.0)}
+    return {**sc, "stream_multipliers": mult or None, "realization": sc.get("realization") or None,
+            "description": sc.get("description") or None}
+
+
+def canonical(data: dict[str, Any], default_ids: list[str]) -> dict[str, Any]:
+    """A data file with each input written one way where several mean the same (every scenario
+    listed = all scenarios, null; see _scenario), so the merge compares meanings, not spellings."""
+    import copy
+
+    data = copy.deepcopy(data)
+    proj = data.get("projections") or {}
+    scen = proj.get("scenarios")
+    if isinstance(scen, list):
+        proj["scenarios"] = [_scenario(sc) for sc in scen]
+    ids = sorted(str(sc.get("id")) for sc in scen if isinstance(sc, dict)) if isinstance(scen, list) else sorted(default_ids)
+    for item in [*(data.get("staff") or []), *(proj.get("one_time") or [])]:
+        if isinstance(item, dict) and isinstance(item.get("scenarios"), list) and sorted(item["scenarios"]) == ids:
+            item["scenarios"] = None
+    return data
 
 
 def _normalised(e: Extracted) -> dict[str, Any]:
@@ -430,7 +473,10 @@ def merge(items: list[Extracted], prefer: str | None = None) -> Merged:
             notes.append(NO_BASE)
             return Merged(_legacy(fc, sp), notes, [], {**fc.cells, **sp.cells})
         content = load_content()
-        m = _Merge(fc, sp, _normalised(fc), _normalised(sp), base, PREFER.get(prefer or "", prefer))
+        default_ids = content.ids(content.scenarios)
+        m = _Merge(fc, sp, canonical(_normalised(fc), default_ids), canonical(_normalised(sp), default_ids),
+                   canonical(base, default_ids),
+                   PREFER.get(prefer or "", prefer))
         data = m.run(content.level_ids, [sc.model_dump(mode="json") for sc in default_scenarios(content)])
         cells = {k: v for k, v in sp.cells.items() if k.startswith("projections")}
         cells.update({k: v for k, v in fc.cells.items() if k.startswith("full_cost")})

@@ -207,8 +207,8 @@ def _check_formulas(report: Report, formulas: Formulas, ex: Extracted, p: Partne
 
 
 def _check_inputs(report: Report, ex: Extracted) -> Partnership | None:
-    for message, c in ex.problems:   # cells the data file has no place for: they would be lost
-        report.add("error", "invalid_input", message, c.sheet, c.address.split("!")[-1])
+    for message, at in ex.problems:   # cells the data file has no place for: they would be lost
+        report.add("error", "invalid_input", message, at.sheet, at.address.split("!")[-1])
     try:
         p = validate_data(ex.data, report.path)
     except DataFileError as exc:
