@@ -193,3 +193,30 @@ def test_upgrade_keeps_notes_and_the_recorded_inputs(tmp_path: Path) -> None:
     code, output, data = _extract(new, sp, tmp_path / "back.yaml")
     assert code == 0, output
     assert data["staff"][3]["salary"] == 80_500 and data["staff"][0]["salary"] == 99_000
+
+
+# ----------------------------------------------------------------------------- collect merges a pair too
+
+
+def test_collect_counts_a_one_sided_edit_in_both_workbooks_and_lists_conflicts(tmp_path: Path) -> None:
+    from generator.model.projections import compute_projections
+    from generator.readback.collect import collect
+    from generator.schema import validate_data
+
+    returned = tmp_path / "returned"
+    fc, sp = build_workbooks(load_partnership(example_path("riverside-housing")), returned)
+    _edit(fc, [("Staff_salary", 97_500, 0)])          # typed into the Full Cost Workbook only
+    port = collect(returned, workers=1)
+    (row,) = port.rows
+    data = load_partnership(example_path("riverside-housing")).to_data()
+    data["staff"][0]["salary"] = 97_500
+    want = compute_projections(validate_data(data, "edited"))
+    assert row["base_EndCash"] == pytest.approx(want["SP_base_EndCash"][-1])
+    assert not any("conflict" in p["reason"] for p in port.problems)
+
+    _edit(sp, [("Staff_salary", 99_000, 0)])          # now typed differently into both
+    port = collect(returned, workers=1)
+    (row,) = port.rows
+    reasons = [p["reason"] for p in port.problems if p["used"] != "no"]
+    assert any("conflict: staff[0].salary" in r and "97500" in r and "99000" in r for r in reasons), reasons
+    assert row["status"] == "used with warnings"
