@@ -38,12 +38,13 @@ def upgrade_validated(report: Report, new: str | Path) -> Path:
     p = report.partnership
     # the new workbook records what the old one was built with, not what it holds now: its
     # partner (the other workbook of the pair, not upgraded) is merged against the same base,
-    # so an edit made before the upgrade is still an edit
+    # so an edit made before the upgrade is still an edit; the partnership id stays: rounds match
     try:
         base = recalled(meta)
     except RecordError:
         base = None
-    return atomic_write(Path(new), lambda tmp: kind.rebuild(p, tmp, meta, base=base))
+    return atomic_write(Path(new), lambda tmp: kind.rebuild(p, tmp, meta, base=base,
+                                                            partnership_id=meta.get("partnership_id") or None))
 
 
 def upgrade_file(old: str | Path, new: str | Path) -> Path:
