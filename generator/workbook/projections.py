@@ -23,6 +23,7 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from ..content import Content, load_content
+from ..recorded import is_part, record
 from ..kinds import PROJECTIONS, Capacity, slugify
 from ..model.projections import (
     NONE_LABEL, NOT_APPLICABLE, ScenarioResult, compute_projections, fy_labels, multiplier, project_scenario, realization,
@@ -256,6 +257,10 @@ def _no_case_clash(names: Any) -> None:
 class ProjectionsBuilder:
     """Writes one Scenario Projections Tool workbook."""
 
+    #: The inputs recorded as built (readback/merge.py); None: the partnership being built.
+    #: `upgrade` sets the old workbook's record, so edits made before the upgrade stay edits.
+    base: "dict[str, Any] | None" = None
+
     def __init__(self, p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
                  password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None,
                  partnership_id: str | None = None):
@@ -327,13 +332,14 @@ class ProjectionsBuilder:
         _no_case_clash(self.book.names)
         for ws in self.ws.values():
             protect(ws, self.password)
-        self.book.close(document_properties(self.words, self.org_name), {f"pbp_{k}": v for k, v in meta.items()})
+        self.book.close(document_properties(self.words, self.org_name), {f"pbp_{k}": v for k, v in meta.items() if not is_part(k)})
         return self.book.names
 
     def metadata(self) -> dict[str, str]:
         """Identity, integrity (formula fingerprint), shape and table capacities (written after the last formula)."""
         extra = {f"capacity_{k}": str(v) for k, v in asdict(self.cap).items()}
         extra.update({"years": str(self.n), "scenario_ids": ",".join(s.id for s in self.scenarios)})
+        extra.update(record(self.base or self.p.to_data()))
         return identity(self.book, TEMPLATE_ID, TEMPLATE_VERSION, "" if self.blank else (self.partnership_id or slugify(self.p.organization.name)),
                         self.build_time, extra)
 
@@ -454,8 +460,9 @@ class ProjectionsBuilder:
         self._note_line(f, w.note_text("confidence"))
         self.conf = replace(self.conf, top=f.row)
         prob = self.p.probability()
+        notes = self.p.assumptions.confidence_notes or {}
         write_table(self.book, f.ws, self.conf,
-                    [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help")} for lv in self.content.levels])
+                    [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help"), "note": notes.get(lv.id)} for lv in self.content.levels])
         f.row = self.conf.last + 1
 
     def _confidence_table(self) -> Table:
@@ -619,7 +626,8 @@ class ProjectionsBuilder:
         rows = []
         for src in revs:
             row: dict[str, Any] = {"name": src.name, "stream": self.lists.label("Streams", src.stream),
-                                   "confidence": self.lists.label("Levels", src.confidence), "restricted": _flag(src.restricted)}
+                                   "confidence": self.lists.label("Levels", src.confidence), "restricted": _flag(src.restricted),
+                                   "note": src.note}
             for t in range(1, min(n, len(src.amounts)) + 1):
                 row[f"y{t}"] = src.amounts[t - 1]
             rows.append(row)
@@ -672,7 +680,7 @@ class ProjectionsBuilder:
         rows = []
         for st in staff:
             row: dict[str, Any] = {"title": st.title, "fte": st.fte, "salary": st.salary, "in_kind": _flag(st.in_kind),
-                                   "start": st.start_year, "end": st.end_year}
+                                   "start": st.start_year, "end": st.end_year, "note": st.note}
             row.update({f"share_{f}": st.functions[f] for f in fids if f in st.functions})
             row.update({f"inc_{sc.id}": _flag(st.scenarios is None or sc.id in st.scenarios) for sc in self.scenarios})
             rows.append(row)
@@ -702,7 +710,7 @@ class ProjectionsBuilder:
         exps = self.p.expenses
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind),
-                 "start": e.start_year, "end": e.end_year} for e in exps]
+                 "start": e.start_year, "end": e.end_year, "note": e.note} for e in exps]
         write_input_sheet(b, ws, w, InputSheet(t, dropdowns(inputs.EXPENSE_COLUMNS), 30, hidden=("from", "to")), rows, self.org_name,
                           self._span_formulas(t, "amount", exps))
 
@@ -718,7 +726,7 @@ class ProjectionsBuilder:
         w = self.words.sheet("one_time")
         preset = self.content.presets[0] if self.content.presets else None
         items = self.p.projections.one_time
-        rows = [{"name": o.name, "year": o.year, "amount": o.amount,
+        rows = [{"name": o.name, "year": o.year, "amount": o.amount, "note": o.note,
                  **{f"inc_{sc.id}": _flag(o.scenarios is None or sc.id in o.scenarios) for sc in self.scenarios}} for o in items]
         write_input_sheet(b, ws, w, InputSheet(t, self._scenario_dropdowns(), 30), rows, self.org_name,
                           live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
@@ -1340,13 +1348,16 @@ class ProjectionsBuilder:
 
 def build_projections(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
                       password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None,
-                    partnership_id: str | None = None) -> dict[str, str]:
+                      partnership_id: str | None = None, base: dict[str, Any] | None = None) -> dict[str, str]:
     """Write the Scenario Projections Tool for a partnership; returns its defined names.
 
     `build_time` is recorded in the metadata when given; without it the same data gives a
-    byte-identical file.
+    byte-identical file. `base` is the data file recorded as the inputs it was built with
+    (default: `p`'s own; `upgrade` passes the old workbook's record).
     """
-    return ProjectionsBuilder(p, Path(path), content, capacity, password, blank, build_time, partnership_id).build()
+    builder = ProjectionsBuilder(p, Path(path), content, capacity, password, blank, build_time, partnership_id)
+    builder.base = base
+    return builder.build()
 
 
 __all__ = ["TEMPLATE_ID", "TEMPLATE_VERSION", "build_projections", "plan_capacity", "PlanCapacity", "ProjectionsBuilder"]
