@@ -32,8 +32,23 @@ def _plain(part: str) -> str:
     return out.replace("_XLFN.", "").replace("_XLWS.", "") if "_XL" in out else out
 
 
+#: normalise's results by formula text: a batch writes, and collect reads, the same formulas in
+#: file after file (only the cached values differ), so each text is normalised once per process
+_NORMALISED: dict[str, str] = {}
+_NORMALISED_MAX = 200_000
+
+
 def normalise(formula: str) -> str:
     """Formula text without '=', spaces and _xlfn. prefixes, upper-cased outside strings."""
+    done = _NORMALISED.get(formula)
+    if done is None:
+        if len(_NORMALISED) >= _NORMALISED_MAX:
+            _NORMALISED.clear()
+        done = _NORMALISED[formula] = _normalise(formula)
+    return done
+
+
+def _normalise(formula: str) -> str:
     f = formula.lstrip("=")
     if '"' not in f:
         return _plain(f)
