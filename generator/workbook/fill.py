@@ -42,6 +42,8 @@ _PREPARED: dict[str, str | None] = {}
 _HEADS: dict[tuple[Any, ...], str] = {}
 #: (part name, bytes) -> (the zip entry as stored: local header and compressed data, its ZipInfo)
 _PARTS: dict[tuple[str, bytes], tuple[bytes, zipfile.ZipInfo]] = {}
+#: how much was made afresh and how much reused (the tests check that the reuse really happens)
+STATS = {"heads_made": 0, "parts_stored": 0, "parts_reused": 0}
 _MAX_ENTRIES = 400_000
 _MAX_PART_BYTES = 64 * 2**20
 
@@ -120,6 +122,7 @@ def write_cell(ws: Worksheet, row: int, col: int, cell: Any) -> None:
         key: tuple[Any, ...] = (row, col, fmt._get_xf_index(), t, cell.formula)
         head = _HEADS.get(key)
         if head is None:
+            STATS["heads_made"] += 1
             head = _bounded(_HEADS)[key] = (f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{key[2]}"{t}>'
                                             f"<f>{ws._escape_data(cell.formula)}</f><v>")
         fh.write(f"{head}{ws._escape_data(value)}</v></c>")
@@ -127,6 +130,7 @@ def write_cell(ws: Worksheet, row: int, col: int, cell: Any) -> None:
     key = (row, col, fmt._get_xf_index(), name)
     head = _HEADS.get(key)
     if head is None:
+        STATS["heads_made"] += 1
         ref = xl_rowcol_to_cell_fast(row, col)
         head = _bounded(_HEADS)[key] = (f'<c r="{ref}" s="{key[2]}"/>' if name == "Blank" else
                                         f'<c r="{ref}" s="{key[2]}" t="s"><v>' if name == "String" else
@@ -163,9 +167,11 @@ class _PartCachingZip(zipfile.ZipFile):
                     _PARTS.clear()
                     _part_bytes[0] = 0
                 _PARTS[key] = (stored, copy.copy(info))
+                STATS["parts_stored"] += 1
                 _part_bytes[0] += len(stored) + len(raw)
             return
         stored, template = found
+        STATS["parts_reused"] += 1
         with self._lock:
             info = copy.copy(template)
             fp.seek(self.start_dir)
