@@ -106,5 +106,9 @@ def build_workbooks(p: Partnership, outdir: Path, options: BuildOptions | None =
         fn = available[kind]
         jobs.append((target, functools.partial(fn, p, content=content, capacity=options.capacity,  # fn(p, tmp, ...)
                                                password=options.password, blank=blank, build_time=options.build_time)))
-    return write_set(jobs)
+    from .batch import fast_formulas
+    from .workbook.fill import filling
+
+    with fast_formulas(), filling():  # the same file, written with less work (workbook/fill.py)
+        return write_set(jobs)
 

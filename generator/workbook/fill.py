@@ -45,7 +45,10 @@ _PARTS: dict[tuple[str, bytes], tuple[bytes, zipfile.ZipInfo]] = {}
 #: how much was made afresh and how much reused (the tests check that the reuse really happens)
 STATS = {"heads_made": 0, "parts_stored": 0, "parts_reused": 0}
 _MAX_ENTRIES = 400_000
-_MAX_PART_BYTES = 64 * 2**20
+#: (part name, size, hash) of the parts written once: a part is kept as stored when it comes again
+_SEEN: dict[tuple[str, int, int], None] = {}
+_MAX_PART_BYTES = 8 * 2**20
+_MAX_STORED = 24 * 2**20   # the parts kept, in all
 
 _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
 
@@ -57,10 +60,12 @@ def _bounded(cache: dict[Any, Any], limit: int = _MAX_ENTRIES) -> dict[Any, Any]
 
 
 def clear() -> None:
-    """Forget every cached shape (tests; a long-lived process that changed its content)."""
-    _PREPARED.clear()
-    _HEADS.clear()
-    _PARTS.clear()
+    """Forget every cached shape, as a fresh process starts (tests, benchmarks of a single build)."""
+    from .. import fingerprint
+    from . import layout
+
+    for cache in (_PREPARED, _HEADS, _PARTS, _SEEN, _CELLS, _COL_NAMES, layout._CELL_NAMES, fingerprint._NORMALISED):
+        cache.clear()
     _part_bytes[0] = 0
 
 
@@ -77,6 +82,35 @@ def _col_name(col: int, col_abs: bool = False) -> str:
     if name is None:
         name = _bounded(_COL_NAMES, 100_000)[(col, col_abs)] = _xl_col_to_name(col, col_abs)
     return name
+
+
+_CELLS: dict[tuple[int, int, bool, bool], str] = {}
+_xl_rowcol_to_cell = xlsxwriter.utility.xl_rowcol_to_cell
+
+
+def _cell_ref(row: int, col: int, row_abs: bool = False, col_abs: bool = False) -> str:
+    """xlsxwriter.utility.xl_rowcol_to_cell, each answer made once (the builders spell a cell
+    reference for nearly every formula they write)."""
+    key = (row, col, row_abs, col_abs)
+    ref = _CELLS.get(key)
+    if ref is None:
+        ref = _bounded(_CELLS, 1_000_000)[key] = _xl_rowcol_to_cell(row, col, row_abs, col_abs)
+    return ref
+
+
+def _swap_in_workbook_modules(old: Any, new: Any) -> list[tuple[Any, str]]:
+    """Point every workbook-layer module's own name for `old` (imported by name) at `new`."""
+    import sys
+
+    swapped = []
+    for name, module in list(sys.modules.items()):
+        if module is None or name == __name__ or not (name.startswith(__package__ + ".") or name == __package__):
+            continue
+        for attr, value in list(vars(module).items()):
+            if value is old:
+                setattr(module, attr, new)
+                swapped.append((module, attr))
+    return swapped
 
 
 def put_formula(ws: Worksheet, row: int, col: int, formula: str, fmt: Any, value: Any) -> int:
@@ -159,11 +193,15 @@ class _PartCachingZip(zipfile.ZipFile):
         if found is None:
             super().writestr(zinfo_or_arcname, raw)
             info = self.filelist[-1]
+            seen = (key[0], len(raw), hash(raw))
+            if seen not in _SEEN:  # kept from its second sighting on: a part that is never repeated
+                _bounded(_SEEN)[seen] = None   # (a sheet with this partnership's values) costs no memory
+                return
             if len(raw) <= _MAX_PART_BYTES and info.compress_type == self.compression:
                 fp.seek(info.header_offset)
                 stored = fp.read(self.start_dir - info.header_offset)
                 fp.seek(self.start_dir)
-                if _part_bytes[0] + len(stored) + len(raw) > 8 * _MAX_PART_BYTES:
+                if _part_bytes[0] + len(stored) + len(raw) > _MAX_STORED:
                     _PARTS.clear()
                     _part_bytes[0] = 0
                 _PARTS[key] = (stored, copy.copy(info))
@@ -199,9 +237,14 @@ def filling() -> Iterator[None]:
     Sheet._write_cell = write_cell  # type: ignore[method-assign,assignment]
     col_name = xlsxwriter.utility.xl_col_to_name
     xlsxwriter.utility.xl_col_to_name = _col_name  # the builders' cell references, each column spelt once
+    from . import cash_flow, full_cost, inputs, projections  # noqa: F401  (imported, so their names are swapped)
+
+    swapped = _swap_in_workbook_modules(_xl_rowcol_to_cell, _cell_ref)
     try:
         yield
     finally:
+        for module, attr in swapped:
+            setattr(module, attr, _xl_rowcol_to_cell)
         xlsxwriter.utility.xl_col_to_name = col_name
         del Sheet._write_cell
         xlsxwriter.workbook.ZipFile = zip_class  # type: ignore[misc]
