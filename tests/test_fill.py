@@ -1,7 +1,9 @@
-"""Batch fill mode (generator/workbook/fill.py) writes the file an ordinary build writes.
+"""Fill mode (generator/workbook/fill.py, on in every build and batch) writes the file the
+builders write with xlsxwriter alone.
 
 Every part of every workbook built in fill mode (after other partnerships of the same shape
-filled its caches) is held equal to the part a plain `build_workbooks` writes for the same data,
+filled its caches) is held equal to the part the builders write for the same data with plain
+xlsxwriter (no fill mode, no fast formulas),
 and, with the build time fixed, the whole file byte for byte: over the examples, the blank
 templates, a wider capacity and data files generated for every shape (years 3 to 10, the
 template's scenarios and 1 to 6 of their own). `pbp-toolkit batch` itself is held to the same.
@@ -18,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from generator.batch import fast_formulas, run_batch
-from generator.build import BuildOptions, blank_partnership, build_workbooks, example_names, example_path
+from generator.build import BuildOptions, blank_partnership, build_workbooks, builders, example_names, example_path
 from generator.content import load_content
-from generator.kinds import Capacity
+from generator.kinds import Capacity, slugify
 from generator.schema import Partnership, load_partnership, validate_data
 from generator.workbook import fill
 
@@ -54,6 +56,20 @@ def cases() -> list[tuple[str, Partnership, BuildOptions, bool]]:
     return out
 
 
+def plain_build(p: Partnership, outdir: Path, options: BuildOptions, blank: bool = False, slug: str | None = None) -> list[Path]:
+    """Both workbooks as the builders write them with xlsxwriter alone (no fill mode, no fast
+    formulas): what `build_workbooks` writes, by the path that shares none of fill mode's code."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    slug = slug or ("blank" if blank else slugify(p.organization.name))
+    assert not fill.STATE["on"]
+    out = []
+    for kind, builder in builders().items():
+        path = outdir / f"{slug}-{kind}.xlsx"
+        builder(p, path, content=CONTENT, capacity=options.capacity, blank=blank, build_time=options.build_time)
+        out.append(path)
+    return out
+
+
 def parts(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as z:
         return {n: z.read(n) for n in z.namelist()}
@@ -70,7 +86,7 @@ def assert_same_file(plain: Path, filled: Path) -> None:
 def test_fill_mode_writes_the_ordinary_build(tmp_path: Path) -> None:
     all_cases = cases()
     assert len({(p.years, len(p.scenario_list(CONTENT))) for _, p, _, _ in all_cases}) >= 8  # many shapes
-    plain = {label: build_workbooks(p, tmp_path / "plain" / label, o, blank=b, content=CONTENT) for label, p, o, b in all_cases}
+    plain = {label: plain_build(p, tmp_path / "plain" / label, o, blank=b) for label, p, o, b in all_cases}
     fill.clear()
     with fast_formulas(), fill.filling():
         for _ in range(2):  # the second round fills every shape from caches made for other partnerships
@@ -105,6 +121,6 @@ def test_batch_writes_the_ordinary_build(tmp_path: Path, monkeypatch: pytest.Mon
     for row, result in zip(roster_rows, batch.rows):
         p, problems = prepare_row(row, files, CONTENT)
         assert p is not None and not problems
-        plain = build_workbooks(p, tmp_path / "plain", BuildOptions(build_time=stamp_time()), slug=result.slug, content=CONTENT)
+        plain = plain_build(p, tmp_path / "plain", BuildOptions(build_time=stamp_time()), slug=result.slug)
         for want, built in zip(plain, result.files):
             assert_same_file(want, tmp_path / "out" / built.file)
