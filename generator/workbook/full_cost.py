@@ -30,7 +30,7 @@ from .inputs import (
     write_rates,
 )
 from .layout import GAP, Book, Column, Rows, Table, rows_spanned
-from .styles import PALETTE
+from .styles import MONEY, PALETTE
 
 TEMPLATE_ID = FULL_COST.template_id
 TEMPLATE_VERSION = FULL_COST.version
@@ -181,9 +181,11 @@ class FullCostBuilder:
     """Writes one Full Cost Workbook."""
 
     def __init__(self, p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
-                 password: str | None = None, blank: bool = False, build_time: "dt.datetime | None" = None):
+                 password: str | None = None, blank: bool = False, build_time: "dt.datetime | None" = None,
+                 partnership_id: str | None = None):
         self.p = p
         self.build_time = build_time
+        self.partnership_id = partnership_id
         self.content = content or load_content()
         self.cap = (capacity or Capacity()).fit(p)
         self.password = password
@@ -241,7 +243,7 @@ class FullCostBuilder:
 
     def metadata(self) -> dict[str, str]:
         """Identity, integrity and table capacities (written after the last formula)."""
-        return identity(self.book, TEMPLATE_ID, TEMPLATE_VERSION, "" if self.blank else slugify(self.p.organization.name),
+        return identity(self.book, TEMPLATE_ID, TEMPLATE_VERSION, "" if self.blank else (self.partnership_id or slugify(self.p.organization.name)),
                         self.build_time, capacity_meta(self.cap))
 
     # ------------------------------------------------------------------ inputs
@@ -333,11 +335,15 @@ class FullCostBuilder:
         # the area table (written later, once the results exist), then a gap before the inputs
         f = Form(self.book, ws, row=self.areas.below + GAP)
         self._area1_inputs(f)
+        area2 = f.row + 1  # its heading, after the gap Form.heading leaves
         self._months_targets(f)
         self.fa = self._item_table(f, "FA", self.p.full_cost.fixed_asset_additions, self.cap.fixed_assets)
         self.debt = self._item_table(f, "Debt", self.p.full_cost.debt_principal, self.cap.debt)
         self._change_capital(f)
         print_setup(ws, self.org_name)  # landscape: the tables and their notes are wide
+        # the area table and Area 1 on the first page, Areas 2 to 6 together on the next: no heading
+        # is left at a page's foot with its rows overleaf
+        ws.set_h_pagebreaks([area2])
 
     def _area1_inputs(self, f: Form) -> None:
         """Area 1 beyond Staffing and Expenses: depreciation and the unfunded-costs table."""
@@ -684,14 +690,14 @@ class FullCostBuilder:
                 "values": [SUMMARY, first, S_FIGURE, last, S_FIGURE],
                 "fill": {"color": colour},
                 "points": points,
-                "data_labels": {"value": True, "num_format": "0%" if key == "indirect" else "#,##0"},
+                "data_labels": {"value": True, "num_format": "0%" if key == "indirect" else MONEY},
             })
             chart.set_title({"name": title, "name_font": {"size": 11}})
             chart.set_legend({"none": True})
             if key == "indirect":
                 chart.set_y_axis({"num_format": "0%", "min": 0})
             else:
-                (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": "#,##0"})
+                (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": MONEY})
             if kind == "bar":  # list the categories top-down, as in the table
                 chart.set_y_axis({"reverse": True})
             chart.set_size({"width": CHART_WIDTH, "height": CHART_HEIGHT})
@@ -721,10 +727,11 @@ class FullCostBuilder:
 
 
 def build_full_cost(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
-                    password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None) -> dict[str, str]:
+                    password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None,
+                    partnership_id: str | None = None) -> dict[str, str]:
     """Write the Full Cost Workbook for a partnership; returns its defined names.
 
     `build_time` is recorded in the metadata when given; without it the same data gives a
     byte-identical file.
     """
-    return FullCostBuilder(p, Path(path), content, capacity, password, blank, build_time).build()
+    return FullCostBuilder(p, Path(path), content, capacity, password, blank, build_time, partnership_id).build()
