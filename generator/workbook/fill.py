@@ -182,8 +182,9 @@ class _PartCachingZip(zipfile.ZipFile):
     workbook of the shape) is copied in as stored, header and compressed data, not compressed again."""
 
     def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None, compresslevel: Any = None) -> None:
+        me: Any = self  # zipfile's own bookkeeping (_writing, _seekable, _lock, _writecheck), as writestr keeps it
         if (not isinstance(zinfo_or_arcname, zipfile.ZipInfo) or compress_type is not None or compresslevel is not None
-                or self._writing or not self._seekable or self.fp is None):
+                or me._writing or not me._seekable or self.fp is None):
             super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
             return
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
@@ -210,11 +211,11 @@ class _PartCachingZip(zipfile.ZipFile):
             return
         stored, template = found
         STATS["parts_reused"] += 1
-        with self._lock:
+        with me._lock:
             info = copy.copy(template)
             fp.seek(self.start_dir)
             info.header_offset = fp.tell()
-            self._writecheck(info)
+            me._writecheck(info)
             self._didModify = True
             fp.write(stored)
             self.start_dir = fp.tell()
@@ -233,8 +234,8 @@ def filling() -> Iterator[None]:
 
     STATE["on"] = True
     zip_class = xlsxwriter.workbook.ZipFile
-    xlsxwriter.workbook.ZipFile = _PartCachingZip  # type: ignore[misc]
-    Sheet._write_cell = write_cell  # type: ignore[method-assign,assignment]
+    xlsxwriter.workbook.ZipFile = _PartCachingZip
+    Sheet._write_cell = write_cell
     col_name = xlsxwriter.utility.xl_col_to_name
     xlsxwriter.utility.xl_col_to_name = _col_name  # the builders' cell references, each column spelt once
     from . import cash_flow, full_cost, inputs, projections  # noqa: F401  (imported, so their names are swapped)
@@ -247,7 +248,7 @@ def filling() -> Iterator[None]:
             setattr(module, attr, _xl_rowcol_to_cell)
         xlsxwriter.utility.xl_col_to_name = col_name
         del Sheet._write_cell
-        xlsxwriter.workbook.ZipFile = zip_class  # type: ignore[misc]
+        xlsxwriter.workbook.ZipFile = zip_class
         STATE["on"] = False
 
 
