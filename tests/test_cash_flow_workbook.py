@@ -104,7 +104,7 @@ def test_plain_words_line(examples: dict) -> None:
     text = cached["CF_PlainWords"]
     assert text == plain_words(m, 2, load_content().words("full_cost").sheet("cash_flow"))
     need = round(m["FC_CF_TimingNeed"], -2)
-    assert text.startswith(f"Timing alone needs about ${need:,.0f} of working capital (")
+    assert text.startswith(f"Timing: money arriving later than it is spent needs about ${need:,.0f} of working capital (")
     assert text.endswith(f"{m['FC_CF_MonthsEquivalent']:.1f} months), against the 2 months assumed.")
 
 

@@ -21,7 +21,7 @@ from ..content import MAX_LAG, SCHEDULE_IDS, SheetWords
 from ..model.cash_flow import MONTHS, TIE, SourceTiming, expense_outflows, source_inflows, timing_of
 from ..model.full_cost import staff_cost, year1_expenses, year1_staff
 from ..schema import Revenue
-from .common import BANNER_ROW, LISTS, OUTPUT_TOP, TITLE_ROW, dropdown, master_banner, number_rule, print_setup, quoted, sheet_title
+from .common import BANNER_ROW, LISTS, OUTPUT_TOP, TITLE_ROW, dropdown, fit_row, master_banner, number_rule, print_setup, quoted, sheet_title
 from .styles import PALETTE
 from .layout import GAP, Rows, Table, abs_cell, abs_range, rows_spanned
 from .styles import BORDER, FONT, GREY, INPUT_FILL, INPUT_FONT
@@ -47,7 +47,7 @@ C_HELP = C_SPACER + 1          # working columns: kind, schedule used, code, lag
 H_KIND, H_SCHED, H_CODE, H_LAG, H_NORM, H_COUNT, H_BAD, H_PERIOD, H_PART = range(C_HELP, C_HELP + 9)
 H_TIE, H_TIE_VALUE = C_HELP, C_HELP + 1   # on the month-number row: the tie tolerance's label and value
 #: Column widths (characters) of the printed part: the left block, each month, "After year end".
-WIDTHS = {C_LABEL: 30, C_AMOUNT: 10, C_SCHED: 12, C_LAG: 7, C_MONTHS: 9, C_USE: 14, C_AFTER: 9}
+WIDTHS = {C_LABEL: 30, C_AMOUNT: 10, C_SCHED: 12, C_LAG: 7, C_MONTHS: 9, C_USE: 12, C_AFTER: 9}
 MONTH_WIDTH = 8
 #: The chart of cash on hand, beside the key figures: its height and offset into its first cell, in pixels.
 #: Its width is that of the month columns and "After year end", so that it stays inside the print area.
@@ -347,11 +347,11 @@ class CashFlowSheet:
         # then the method in use
         wc = fb.p.full_cost.working_capital
         words = self.words()
-        b.formula(ws, at.year_words, C_LABEL, words.year_formula(), words.year(m), s.out_text)
+        b.formula(ws, at.year_words, C_LABEL, words.year_formula(), words.year(m), s.label_b)
         b.define_cell("CF_YearWords", CASH, at.year_words, C_LABEL)
-        b.formula(ws, at.plain, C_LABEL, plain_words_formula(self.w), plain_words(m, wc.months, self.w, wc.method), s.out_text)
+        b.formula(ws, at.plain, C_LABEL, plain_words_formula(self.w), plain_words(m, wc.months, self.w, wc.method), s.label_b)
         b.define_cell("CF_PlainWords", CASH, at.plain, C_LABEL)
-        b.formula(ws, at.cash_words, C_LABEL, words.cash_formula(), words.cash(m), s.out_text)
+        b.formula(ws, at.cash_words, C_LABEL, words.cash_formula(), words.cash(m), s.label_b)
         b.define_cell("CF_CashWords", CASH, at.cash_words, C_LABEL)
         method_label = self.c.label(self.c.methods, wc.method)
         b.formula(ws, at.sized_by, C_LABEL, self._words_formula("sized_by", "method", "In_WCMethod"),
@@ -445,7 +445,7 @@ class CashFlowSheet:
         E = x.amount(1) * self.fb.p.probability()[x.confidence] if x else 0.0
         timing: SourceTiming | None = timing_of(x, c) if x else None
         arrive, later = source_inflows(E, timing) if timing else ([0.0] * MONTHS, 0.0)
-        b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_text)
+        b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_wrap)
         b.formula(ws, r, C_AMOUNT, f'IF(ISNUMBER({ref("expected")}),{ref("expected")},0)', E, s.calc_money)
         own = x.timing if x else None
         b.text(ws, r, C_SCHED, c.label(c.schedules, own.schedule) if own else None, s.in_text)
@@ -453,7 +453,9 @@ class CashFlowSheet:
         b.text(ws, r, C_MONTHS, months_text(own.months) if own else None, self.in_months)
         stream = self.fb.lists.label("Streams", x.stream) if x else ""
         b.formula(ws, r, H_KIND, f'IF({ref("stream")}="","",{ref("stream")})', stream, s.calc_text)
-        self._revenue_helpers(r, x is not None, timing, E)
+        use = self._revenue_helpers(r, x is not None, timing, E)
+        # a long source name or timing wraps: the row is as tall as its text (no reader autofits a formula's row)
+        fit_row(ws, r, [(x.name if x else "", WIDTHS[C_LABEL]), (use, WIDTHS[C_USE])])
         A = _here(r)
         for k in range(1, MONTHS + 1):
             # the part due in month j = m - lag arrives in month m: a payment month of the schedule, or a listed month
@@ -463,8 +465,9 @@ class CashFlowSheet:
         b.formula(ws, r, C_AFTER, f"IF({A(H_CODE)}=0,0,{A(C_AMOUNT)})-SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", later, s.calc_money)
         return arrive
 
-    def _revenue_helpers(self, r: int, used: bool, timing: SourceTiming | None, E: float) -> None:
-        """The working columns of one source: the schedule and lag in force, its shape, and any problem."""
+    def _revenue_helpers(self, r: int, used: bool, timing: SourceTiming | None, E: float) -> str:
+        """The working columns of one source: the schedule and lag in force, its shape, and any problem;
+        returns the words shown under In use."""
         b, s, ws, c = self.b, self.s, self.ws, self.c
         A = _here(r)
         sched_label = c.label(c.schedules, timing.schedule) if timing else ""
@@ -482,13 +485,14 @@ class CashFlowSheet:
                   f'IF(ISNUMBER({A(C_LAG)}),AND({A(C_LAG)}>=0,{A(C_LAG)}<={MAX_LAG},INT({A(C_LAG)})={A(C_LAG)}),{A(C_LAG)}=""),'
                   f'OR({A(H_CODE)}<>{CUSTOM},{A(H_COUNT)}>0),OR({A(C_MONTHS)}="",{A(H_CODE)}={CUSTOM})),0,1)', 0, s.calc_text)
         timing_words = formula_of(self.w.word("in_use_timing"), {"schedule": A(H_SCHED), "lag": A(H_LAG)})
-        b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",{timing_words})',
-                  self.w.word("in_use_timing", schedule=sched_label, lag=lag) if used else "", s.calc_text)
+        use = self.w.word("in_use_timing", schedule=sched_label, lag=lag) if used else ""
+        b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",{timing_words})', use, s.calc_wrap)
         period, parts = SCHEDULE_SHAPE[timing.schedule] if timing else (0, 0)
         b.formula(ws, r, H_PERIOD, f"IF({A(H_CODE)}=0,0,INDEX(List_SchedulesPeriod,{A(H_CODE)}))", period, s.calc_text)
         n = len(set(timing.months)) if timing and timing.schedule == "custom" else parts
         b.formula(ws, r, H_PART, f"IF({A(H_CODE)}=0,0,IF({A(H_CODE)}={CUSTOM},IF({A(H_COUNT)}=0,0,{A(C_AMOUNT)}/{A(H_COUNT)}),"
                                  f"{A(C_AMOUNT)}/INDEX(List_SchedulesParts,{A(H_CODE)})))", E / n if n else 0.0, s.calc_money)
+        return use
 
     def _revenue_rules(self, t: Table) -> None:
         """Input messages and validation of the timing inputs, and their defined names."""
@@ -533,7 +537,7 @@ class CashFlowSheet:
             cash = 0.0 if x is None or x.in_kind else x.amount
             pay = [v if x and not x.in_kind else 0.0 for v in (expense_outflows(x) if x else [0.0] * MONTHS)]
             payments.append(pay)
-            b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_text)
+            b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_wrap)
             b.formula(ws, r, C_AMOUNT, f'IF({ref("in_kind")}=Flag_Yes,0,IF(ISNUMBER({ref("amount")}),{ref("amount")},0))', cash, s.calc_money)
             b.text(ws, r, C_SCHED, months_text(x.payment_months) if x else None, self.in_months)
             b.blank(ws, r, C_LAG, None)
@@ -550,7 +554,8 @@ class CashFlowSheet:
             evenly = self.w.word("evenly")
             use = "" if x is None else (evenly if not listed else self.w.word("in_months", n=len(set(listed))))
             b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",IF({A(H_COUNT)}=0,"{evenly}",{self._words_formula("in_months", "n", A(H_COUNT))}))',
-                      use, s.calc_text)
+                      use, s.calc_wrap)
+            fit_row(ws, r, [(x.name if x else "", WIDTHS[C_LABEL]), (use, WIDTHS[C_USE])])
             for k in range(1, MONTHS + 1):
                 f = (f'IF({A(H_COUNT)}=0,{A(C_AMOUNT)}/12,IF(ISNUMBER(SEARCH(","&{self._no(k)}&",",{norm})),{A(C_AMOUNT)}/{A(H_COUNT)},0))')
                 b.formula(ws, r, C_M1 + k - 1, f, pay[k - 1], s.calc_money)

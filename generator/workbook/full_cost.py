@@ -616,14 +616,14 @@ class FullCostBuilder:
         print_setup(ws, self.org_name)
 
     def _headline(self, ws: Any, sw: SheetWords) -> None:
-        """Beside the status, the finding a short month is (SPEC 6.1: a finding, not a failed check)."""
+        """With the status, the finding a short month is (SPEC 6.1: a finding, not a failed check)."""
         m, start = self.model, None if self.blank else self.p.organization.fiscal_year_start
         from .cash_flow import formula_of, month_label
         n, first = int(m["FC_CF_ShortMonths"]), int(m["FC_CF_FirstShortMonth"])
         cached = sw.word("finding_short", month=month_label(start, first), n=n) if m["FC_Complete"] and n else ""
         words = formula_of(sw.word("finding_short"), {"month": "INDEX(CF_Months,1,FC_CF_FirstShortMonth)", "n": 'TEXT(FC_CF_ShortMonths,"0")'})
-        self.book.formula(ws, BANNER_ROW, S_NOTE, f'IF(AND(FC_Complete,FC_CF_ShortMonths>0),{words},"")', cached, self.s.calc_wrap)
-        fit_row(ws, BANNER_ROW, [(sw.word("finding_short", month="Month 12", n=12), SUMMARY_WIDTHS[S_NOTE])])
+        # on the row under the status (whose words run on across the columns to its right)
+        self.book.formula(ws, BANNER_ROW + 1, S_LABEL, f'IF(AND(FC_Complete,FC_CF_ShortMonths>0),{words},"")', cached, self.s.label_b)
 
     def _summary_line(self, r: int, line: SummaryLine) -> None:
         """A result in words: the label, the figure under its name, and a note (text, or a live verdict)."""
