@@ -7,6 +7,7 @@ Nothing here knows about Excel.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from ..content import Content, load_content
@@ -16,6 +17,15 @@ MONTHS = 12
 #: Two positions closer than this count as equal when finding the lowest month: half a cent,
 #: so that an engine's summation order never moves the answer between two tied months.
 TIE = 0.005
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def month_label(start: dt.date | None, m: int) -> str:
+    """'Jul 2026' for month m of a fiscal year starting on `start`; 'Month m' with no start date."""
+    if start is None:
+        return f"Month {m}"
+    k = start.month - 1 + m - 1
+    return f"{MONTH_NAMES[k % 12]} {start.year + k // 12}"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from xlsxwriter.utility import xl_rowcol_to_cell as rc
 
 from ..content import MAX_LAG, SCHEDULE_IDS, SheetWords
-from ..model.cash_flow import MONTHS, TIE, SourceTiming, expense_outflows, source_inflows, timing_of
+from ..model.cash_flow import MONTH_NAMES, MONTHS, TIE, SourceTiming, month_label, expense_outflows, source_inflows, timing_of
 from ..model.full_cost import staff_cost, year1_expenses, year1_staff
 from ..schema import Revenue
 from .common import BANNER_ROW, LISTS, OUTPUT_TOP, TITLE_ROW, dropdown, fit_row, master_banner, number_rule, print_setup, quoted, sheet_title
@@ -36,7 +36,6 @@ LIST_COL, LIST_WIDTH, LIST_GAP = 40, 22, 1
 #: The Lists sheet's head row (as the shared lists have it); each list's items follow on the rows below.
 LIST_HEAD = 0
 CUSTOM = SCHEDULE_IDS.index("custom") + 1   # its number in List_Schedules
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # columns of the sheet (zero-based)
 C_LABEL, C_AMOUNT, C_SCHED, C_LAG, C_MONTHS, C_USE = 0, 1, 2, 3, 4, 5
@@ -188,14 +187,6 @@ def _sumif_by(t: Table, crit: str) -> Callable[[int, int], str]:
 def _row_range(r: int) -> str:
     """The 12 months of one row of the monthly table, absolute."""
     return f"{rc(r, C_M1, True, True)}:{rc(r, C_AFTER - 1, True, True)}"
-
-
-def month_label(start: dt.date | None, m: int) -> str:
-    """'Jul 2026' for month m of a fiscal year starting on `start`; 'Month m' with no start date."""
-    if start is None:
-        return f"Month {m}"
-    k = start.month - 1 + m - 1
-    return f"{MONTH_NAMES[k % 12]} {start.year + k // 12}"
 
 
 def months_text(months: list[int] | tuple[int, ...] | None) -> str | None:
