@@ -1238,7 +1238,8 @@ class ProjectionsBuilder:
     def _chart_title(self, ws: Worksheet, sheet: str, row: int, col: int, w: SheetWords, key: str) -> list[Any]:
         """A chart's title as a cell the chart covers (under the cash chart on Compare): its words, or that it waits for data while the
         workbook is not filled in (SPEC 5). Returns the reference a chart title takes."""
-        title, waiting = w.word(key), w.word(f"{key}_waiting")
+        title = w.word(key)
+        waiting = w.word("waiting", title=title)
         # white on white: where the words run on past the chart into the gap beside it, they stay unseen
         hidden = self.book.wb.add_format({"font_color": "#FFFFFF", "font_size": 8})
         self.book.formula(ws, row, col, f'IF(SP_Complete,"{quoted(title)}","{quoted(waiting)}")',
