@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from generator.build import BuildOptions, build_workbooks, example_names, example_path
+from generator.build import BuildOptions, blank_partnership, build_workbooks, example_names, example_path
 from generator.content import load_content
 from generator.libreoffice import read_recalculated, recalc_and_read
 from generator.model.full_cost import compute_full_cost
@@ -302,3 +302,63 @@ def test_collect_shows_the_timing_need(examples: dict, tmp_path: Path) -> None:
     allp = bench[(bench.group == "All partnerships") & (bench.measure == "Working capital timing needs (cash flow)")]
     needs = sorted(compute_full_cost(p)["FC_CF_TimingNeed"] for p, _ in examples.values())
     assert len(allp) == 1 and allp.iloc[0]["median"] == pytest.approx(needs[1])
+
+
+# ----------------------------------------------------------------------------- print, the blank workbook, alt text
+
+
+@pytest.fixture(scope="module")
+def blank_and_riverside(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("blank")
+    made = build_workbooks(load_partnership(example_path("riverside-housing")), out / "riverside", BuildOptions())
+    blank = build_workbooks(blank_partnership(), out / "blank", BuildOptions(), blank=True)
+    return {f"{kind}-{'projections' if 'projections' in p.stem else 'cost'}": p
+            for kind, files in (("riverside", made), ("blank", blank)) for p in files}
+
+
+def _alt_texts(path: Path) -> list[str]:
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return sorted(d for n in z.namelist() if n.startswith("xl/drawings/drawing")
+                      for d in re.findall(r'descr="([^"]*)"', z.read(n).decode()))
+
+
+def test_cash_flow_chart_inside_its_print_area_with_print_titles(blank_and_riverside: dict[str, Path]) -> None:
+    """The chart ends in the last printed column (After year end), and every page repeats the month labels."""
+    for key in ("riverside-cost", "blank-cost"):
+        wb = openpyxl.load_workbook(blank_and_riverside[key])
+        ws = wb["Cash Flow"]
+        last_col = openpyxl.utils.column_index_from_string(ws.print_area.split(":")[-1].lstrip("$").split("$")[0]) - 1
+        (chart,) = ws._charts
+        assert chart.anchor._from.col >= 6 and chart.anchor.to.col <= last_col, key
+        head = cell(wb, "CF_Months").row
+        assert ws.print_title_rows == f"${head}:${head}", key
+
+
+def test_blank_workbook_starts_clean(blank_and_riverside: dict[str, Path]) -> None:
+    """Every default a check needs is set (the method check reads OK); the outputs' words say not applicable
+    and every chart's title says that it waits for data."""
+    cached = read_recalculated(blank_and_riverside["blank-cost"]).names
+    assert cached["In_WCMethod"] == label(C.methods, "months")
+    wb = openpyxl.load_workbook(blank_and_riverside["blank-cost"], data_only=True)
+    checks = {r[0].value: r[1].value for r in wb["Checks"].iter_rows() if r[0].value and r[1].value in ("OK", "Check this")}
+    failing = [text for text, v in checks.items() if v != "OK"]
+    # what a blank cannot know: the partnership's name, structure and fiscal year start
+    assert len(failing) == 3 and not any("method" in t for t in failing), failing
+    na = C.words("full_cost").sheet("status").word("not_applicable")
+    assert cached["CF_YearWords"] == cached["CF_CashWords"] == na
+    assert "waiting for data" in cached["CF_ChartTitle"]
+    summary = openpyxl.load_workbook(blank_and_riverside["blank-cost"], data_only=True)["Summary"]
+    waiting = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str) and "waiting for data" in c.value]
+    assert len(waiting) == 4  # the four Summary charts' titles
+
+
+def test_alt_text_does_not_state_build_time_figures(blank_and_riverside: dict[str, Path]) -> None:
+    """Alt text says what each chart shows: the same for Riverside and for the blank workbook, so no figure
+    of build time that an edit would make false."""
+    for kind in ("cost", "projections"):
+        filled, blank = _alt_texts(blank_and_riverside[f"riverside-{kind}"]), _alt_texts(blank_and_riverside[f"blank-{kind}"])
+        assert filled and all(filled), kind
+        assert filled == blank, kind
