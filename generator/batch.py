@@ -2,7 +2,11 @@
 
 A program officer lists the partnerships in a CSV or .xlsx roster, one per row:
 
-    name, region, focus, backbone_structure, fiscal_year_start, data_file (optional)
+    name, region, focus, backbone_structure, fiscal_year_start, data_file (optional), id (optional)
+
+`id` is the partnership's stable id, written into both workbooks' identity: collect rounds
+(`collect --round`) match a partnership's returns across rounds by it, so keep it the same
+every round even when the name changes. Without one, the id is the name's slug.
 
 `data_file` is a partnership data file (a path relative to the roster); the row's non-empty
 cells override its organization fields. Without one, the row alone makes a minimal
@@ -35,7 +39,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import click
 
@@ -46,7 +50,9 @@ from .schema import DataFileError, Partnership, validate_data
 from .kinds import slugify
 
 ORG_COLUMNS = ("name", "region", "focus", "backbone_structure", "fiscal_year_start")
-COLUMNS = ORG_COLUMNS + ("data_file",)
+COLUMNS = ORG_COLUMNS + ("data_file", "id")
+#: A roster `id`: the partnership's stable id in its workbooks, so its returns match across rounds.
+ROSTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 REQUIRED_COLUMNS = ("name",)
 MAX_DATA_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROSTER_BYTES = 50 * 1024 * 1024   # a CSV roster (an .xlsx roster has the returned-workbook limits)
@@ -171,7 +177,7 @@ def _columns(header: Sequence[Any], body: Sequence[Sequence[Any]]) -> list[str |
         keys.append(key)
     if unknown:
         raise RosterError(f"unknown column(s) {', '.join(repr(u) for u in unknown)}; the roster's columns are: "
-                          f"{', '.join(COLUMNS)} (data_file optional)")
+                          f"{', '.join(COLUMNS)} (data_file and id optional)")
     if dupes:
         raise RosterError(f"column(s) {', '.join(dupes)} appear more than once")
     missing = [c for c in REQUIRED_COLUMNS if c not in seen]
@@ -360,6 +366,14 @@ class DataFiles:
         return data
 
 
+class NoDataFiles(DataFiles):
+    """A roster sent through the web page: a data_file cell names a file on the server, so it is refused."""
+
+    def load(self, cell: str) -> tuple[Path, Any]:
+        raise ValueError("a roster sent through the web page cannot name a data file; leave data_file empty "
+                         "or build this roster with pbp-toolkit batch")
+
+
 def prepare_row(row: RosterRow, files: DataFiles, content: Content, roster_name: str = "roster") -> tuple[Partnership | None, list[Problem]]:
     """The validated partnership for one roster row, or the problems that stop it."""
     label = row.label
@@ -513,11 +527,12 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _build_one(item: tuple[int, str, str, Partnership], outdir: Path, kinds: tuple[str, ...], content: Content) -> RowResult:
-    row, label, slug, p = item
+def _build_one(item: tuple[int, str, str, Partnership, str], outdir: Path, kinds: tuple[str, ...], content: Content) -> RowResult:
+    row, label, slug, p, pid = item
     result = RowResult(row, label, slug)
     try:
-        paths = build_workbooks(p, outdir, BuildOptions(kinds=kinds, build_time=stamp_time()), slug=slug, content=content)
+        paths = build_workbooks(p, outdir, BuildOptions(kinds=kinds, build_time=stamp_time(), partnership_id=pid or None),
+                                slug=slug, content=content)
         for kind, path in zip(kinds, paths):
             result.files.append(Built(kind, path.name, path.stat().st_size, _sha256(path)))
         result.status = "built"
@@ -526,7 +541,7 @@ def _build_one(item: tuple[int, str, str, Partnership], outdir: Path, kinds: tup
     return result
 
 
-def _build_chunk(items: list[tuple[int, str, str, Partnership]], outdir: str, kinds: tuple[str, ...]) -> list[RowResult]:
+def _build_chunk(items: list[tuple[int, str, str, Partnership, str]], outdir: str, kinds: tuple[str, ...]) -> list[RowResult]:
     content = _WORKER.get("content") or load_content()
     return [_build_one(item, Path(outdir), kinds, content) for item in items]
 
@@ -547,10 +562,56 @@ def _pool_context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods and sys.platform.startswith("linux") else None)
 
 
+def plan_rows(rows: list[RosterRow], files: DataFiles, content: Content, roster_name: str
+              ) -> tuple[dict[int, RowResult], list[tuple[int, str, str, Partnership, str]]]:
+    """Every row checked, nothing built: (the rows that cannot be built, with their problems;
+    the rows to build). The web page shows the first before a build is started."""
+    results: dict[int, RowResult] = {}
+    todo: list[tuple[int, str, str, Partnership, str]] = []
+    slugs: dict[str, RosterRow] = {}
+    ids: dict[str, RosterRow] = {}
+    for row in rows:
+        p, problems = prepare_row(row, files, content, roster_name)
+        label = row.label or (p.organization.name if p else "")
+        raw_id = row.cells.get("id")
+        pid = "" if _blank(raw_id) else str(_cell_value("name", raw_id)).strip()
+        if p is not None and pid and not ROSTER_ID.fullmatch(pid):
+            problems = [Problem(row.row, label, "id", "invalid", f"{pid[:60]!r} is not an id: use letters, digits, '-', '_' or '.' "
+                                "(up to 100, starting with a letter or digit), the same every round")]
+            p = None
+        elif p is not None and pid and pid in ids:
+            first = ids[pid]
+            problems = [Problem(row.row, label, "id", "duplicate", f"the id {pid!r} is also row {first.row}'s"
+                                f"{' (' + first.label + ')' if first.label else ''}; each partnership needs its own id")]
+            p = None
+        if p is not None:
+            slug = slugify(p.organization.name)
+            if slug in slugs:
+                first = slugs[slug]
+                problems = [Problem(row.row, label, "name", "duplicate",
+                                    f"gives the same file name ({slug}-*.xlsx) as row {first.row}"
+                                    f"{' (' + first.label + ')' if first.label else ''}; give each partnership a distinct "
+                                    "name (for example add the region), or remove the repeated row")]
+            else:
+                slugs[slug] = row
+                if pid:
+                    ids[pid] = row
+                todo.append((row.row, label, slug, p, pid))
+        if problems:
+            slug = slugify(label) if label and problems[0].reason != "duplicate" else ""
+            results[row.row] = RowResult(row.row, label, slug, status="failed", problems=problems)
+    return results, todo
+
+
 def run_batch(roster: str | Path, outdir: str | Path, workers: int | None = None, fail_fast: bool = False,
-              progress: bool = True, content: Content | None = None) -> BatchResult:
+              progress: bool = True, content: Content | None = None,
+              on_progress: Callable[[int, int], None] | None = None, data_files: bool = True) -> BatchResult:
     """Validate every roster row, build both workbooks for the good ones in parallel, write
-    OUT/manifest.csv and OUT/problems.csv. Raises RosterError when the roster is unusable."""
+    OUT/manifest.csv and OUT/problems.csv. Raises RosterError when the roster is unusable.
+
+    on_progress(rows built, rows to build) follows the builds (the web page's progress bar);
+    data_files=False refuses a row's data_file (a roster uploaded to the web page must not
+    name files on the server)."""
     started = time.perf_counter()
     roster = Path(roster)
     outdir = Path(outdir)
@@ -565,35 +626,16 @@ def run_batch(roster: str | Path, outdir: str | Path, workers: int | None = None
     if left:
         notes.append(f"removed {left} unfinished file(s) that an earlier, interrupted run left in {outdir}")
 
-    files = DataFiles(roster.parent)
-    results: dict[int, RowResult] = {}
-    todo: list[tuple[int, str, str, Partnership]] = []
-    slugs: dict[str, RosterRow] = {}
-    for row in rows:
-        p, problems = prepare_row(row, files, content, roster.name)
-        label = row.label or (p.organization.name if p else "")
-        if p is not None:
-            slug = slugify(p.organization.name)
-            if slug in slugs:
-                first = slugs[slug]
-                problems = [Problem(row.row, label, "name", "duplicate",
-                                    f"gives the same file name ({slug}-*.xlsx) as row {first.row}"
-                                    f"{' (' + first.label + ')' if first.label else ''}; give each partnership a distinct "
-                                    "name (for example add the region), or remove the repeated row")]
-            else:
-                slugs[slug] = row
-                todo.append((row.row, label, slug, p))
-        if problems:
-            slug = slugify(label) if label and problems[0].reason != "duplicate" else ""
-            results[row.row] = RowResult(row.row, label, slug, status="failed", problems=problems)
+    files = DataFiles(roster.parent) if data_files else NoDataFiles(roster.parent)
+    results, todo = plan_rows(rows, files, content, roster.name)
 
     if fail_fast and results:
-        for row_no, label, slug, _ in todo:
+        for row_no, label, slug, *_ in todo:
             results[row_no] = RowResult(row_no, label, slug, "not_built", problems=[
                 Problem(row_no, label, "", "not_built", "not built: --fail-fast stopped the batch at the first bad row")])
         todo = []
 
-    _build_all(todo, outdir, kinds, workers, fail_fast, progress, results)
+    _build_all(todo, outdir, kinds, workers, fail_fast, progress, results, on_progress)
     ordered = [results[r.row] for r in rows]
     batch = BatchResult(ordered, outdir, notes=notes)
     _note_stale(batch, kinds)
@@ -624,10 +666,12 @@ def clear_unfinished(outdir: Path) -> int:
     return removed
 
 
-def _build_all(todo: list[tuple[int, str, str, Partnership]], outdir: Path, kinds: tuple[str, ...], workers: int | None,
-               fail_fast: bool, progress: bool, results: dict[int, RowResult]) -> None:
+def _build_all(todo: list[tuple[int, str, str, Partnership, str]], outdir: Path, kinds: tuple[str, ...], workers: int | None,
+               fail_fast: bool, progress: bool, results: dict[int, RowResult],
+               on_progress: Callable[[int, int], None] | None = None) -> None:
     if not todo:
         return
+    built = 0
     workers = max(1, min(workers or _cores(), len(todo)))
     chunk = max(1, min(25, math.ceil(len(todo) / (workers * 4))))
     chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
@@ -636,13 +680,16 @@ def _build_all(todo: list[tuple[int, str, str, Partnership]], outdir: Path, kind
     stop = False
 
     def take(chunk_results: list[RowResult]) -> None:
-        nonlocal stop
+        nonlocal stop, built
         for r in chunk_results:
             results[r.row] = r
             if r.status != "built" and fail_fast:
                 stop = True
         if bar is not None:
             bar.update(len(chunk_results))
+        built += len(chunk_results)
+        if on_progress is not None:
+            on_progress(built, len(todo))
 
     try:
         if workers == 1:
@@ -655,7 +702,7 @@ def _build_all(todo: list[tuple[int, str, str, Partnership]], outdir: Path, kind
         else:
             with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_init_worker,
                                      initargs=(str(content_dir()), os.getpid())) as pool:
-                chunk_of: dict[Future[list[RowResult]], list[tuple[int, str, str, Partnership]]] = {
+                chunk_of: dict[Future[list[RowResult]], list[tuple[int, str, str, Partnership, str]]] = {
                     pool.submit(_build_chunk, c, str(outdir), kinds): c for c in chunks}
                 pending = set(chunk_of)
                 while pending:
@@ -676,16 +723,16 @@ def _build_all(todo: list[tuple[int, str, str, Partnership]], outdir: Path, kind
         if bar is not None:
             bar.render_finish()
     for items in chunks:  # rows never reached (fail-fast) or lost with a worker
-        for row_no, label, slug, _ in items:
+        for row_no, label, slug, *_ in items:
             if row_no not in results:
                 why = ("not built: --fail-fast stopped the batch at the first bad row" if stop
                        else "not built: its worker process stopped unexpectedly")
                 results[row_no] = RowResult(row_no, label, slug, "not_built", problems=[Problem(row_no, label, "", "not_built", why)])
 
 
-def _worker_lost(exc: Exception, items: list[tuple[int, str, str, Partnership]], results: dict[int, RowResult]) -> None:
+def _worker_lost(exc: Exception, items: list[tuple[int, str, str, Partnership, str]], results: dict[int, RowResult]) -> None:
     """A chunk whose worker crashed (killed, out of memory): its rows are marked failed with the reason."""
-    for row_no, label, slug, _ in items:
+    for row_no, label, slug, *_ in items:
         if row_no not in results:
             results[row_no] = RowResult(row_no, label, slug, "failed", problems=[
                 Problem(row_no, label, "", "build_failed", f"the worker process building it stopped: {type(exc).__name__}: {exc}")])
@@ -741,6 +788,9 @@ def batch_command(roster: Path, outdir: Path, workers: int | None, fail_fast: bo
       fiscal_year_start   a date, YYYY-MM-DD (e.g. 2026-07-01)
       data_file           optional: a partnership .yaml, path relative to ROSTER;
                           the row's non-empty cells override its organization
+      id                  optional: the partnership's stable id (letters, digits, - _ .),
+                          written into its workbooks so that collect rounds match it
+                          across rounds; default: the name's slug
 
     \b
     Writes OUT/<slug>-full-cost.xlsx and OUT/<slug>-scenario-projections.xlsx per row,
@@ -774,4 +824,4 @@ def batch_command(roster: Path, outdir: Path, workers: int | None, fail_fast: bo
 
 
 __all__ = ["batch_command", "run_batch", "read_roster", "prepare_row", "write_manifest", "fast_formulas",
-           "BatchResult", "RowResult", "Problem", "RosterError", "RosterRow", "COLUMNS", "MANIFEST_COLUMNS", "PROBLEM_COLUMNS"]
+           "plan_rows", "NoDataFiles", "BatchResult", "RowResult", "Problem", "RosterError", "RosterRow", "COLUMNS", "MANIFEST_COLUMNS", "PROBLEM_COLUMNS"]

@@ -264,7 +264,7 @@ def check(data_file: Path) -> None:
 def pdf(workbook: Path, out_pdf: Path | None, all_sheets: bool) -> None:
     """Print a workbook to a PDF through LibreOffice (recalculated first).
 
-    By default the board pack: the output sheets (Summary and Full Cost, or Scenario View and
+    By default the board pack: the output sheets (Summary, or Scenario View and
     Compare), each page headed by the partnership's name and today's date. --all prints every
     sheet. Empty spare rows of the input tables are left out of print (a few are kept)."""
     import tempfile
@@ -351,11 +351,13 @@ def verify(data_file: Path, keep: Path | None, engine: str) -> None:
     sys.exit(1 if bad else 0)
 
 
-def _extract_partnership(files: tuple[Path, ...]) -> "tuple[Partnership, list[str]]":
-    """Extract and merge the inputs of one partnership's workbooks; exits with the problems when invalid."""
-    from .readback.merge import merge_extracted
+def _extract_partnership(files: tuple[Path, ...], prefer: str | None = None) -> "tuple[Partnership, list[str]]":
+    """Extract and merge the inputs of one partnership's workbooks; exits with the problems when
+    an input is invalid, or with the conflicts when a field was edited differently in both."""
+    from .readback.merge import merge
     from .readback.extract import extract as run_extract
     from .readback.source import SourceError
+    from .readback.validate import input_problems
 
     extracted = []
     for f in files:
@@ -370,13 +372,25 @@ def _extract_partnership(files: tuple[Path, ...]) -> "tuple[Partnership, list[st
             what = of_template_id(kind).plural
             _fail(f"{', '.join(same)}: two {what}; give one partnership's {FULL_COST.name}, its "
                   f"{PROJECTIONS.name}, or one of each", EXIT_UNUSABLE)
-    data, notes = merge_extracted(extracted)
+    # each workbook on its own first: a value it cannot hold is named at its cell, never coerced or dropped
+    lines: list[str] = []
+    for f, e in zip(files, extracted):
+        for address, message in input_problems(f, e):
+            lines.append(f"  {f}: {address}: {message}")
+    if lines:
+        _fail("\n".join([f"{', '.join(str(f) for f in files)}: {len(lines)} problem(s) in the workbook inputs; nothing was written:"]
+                        + lines), EXIT_PROBLEMS)
+    merged = merge(extracted, prefer)
+    if merged.conflicts:
+        head = (f"{len(merged.conflicts)} field(s) were edited differently in the two workbooks; nothing was written. "
+                "Make them agree in one workbook, or give --prefer full-cost or --prefer projections:")
+        _fail("\n".join([head] + [f"  conflict: {c}" for c in merged.conflicts]), EXIT_PROBLEMS)
     try:
-        return validate_data(data, " + ".join(str(f) for f in files)), notes
+        return validate_data(merged.data, " + ".join(str(f) for f in files)), merged.notes
     except DataFileError as exc:
-        lines = [f"{', '.join(str(f) for f in files)}: {len(exc.problems)} problem(s) in the workbook inputs; nothing was written:"]
+        lines = [f"{', '.join(str(f) for f in files)}: {len(exc.problems)} problem(s) in the merged inputs; nothing was written:"]
         for prob in exc.problems:
-            cell = next((e.cell_for(prob.path) for e in extracted if e.cell_for(prob.path)), None)
+            cell = merged.cell_for(prob.path)
             lines.append(f"  {cell.address if cell else '?'}: {prob}")
         _fail("\n".join(lines), EXIT_PROBLEMS)
     raise AssertionError("unreachable")
@@ -385,20 +399,24 @@ def _extract_partnership(files: tuple[Path, ...]) -> "tuple[Partnership, list[st
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Data file (.yaml) to write.")
+@click.option("--prefer", type=click.Choice(["full-cost", "projections"]), default=None,
+              help="Settle every conflict (a field edited differently in the two workbooks) in favour of this workbook.")
 @content_option
-def extract(files: tuple[Path, ...], out_file: Path) -> None:
+def extract(files: tuple[Path, ...], out_file: Path, prefer: str | None) -> None:
     """Read the inputs of filled workbooks back into a partnership data file.
 
     Give a partnership's Full Cost Workbook, its Scenario Projections Tool, or both. With
-    both, staff, expenses, revenue and projections come from the Scenario Projections Tool
-    (it holds every year) and the full-cost section from the Full Cost Workbook. Works on
+    both, each field is compared with the inputs the workbooks were built with (they record
+    them): a field edited in one workbook is taken from it; a field edited differently in
+    both is a conflict, listed with both values and cells, and nothing is written unless
+    --prefer names the workbook that wins. Notes ("Source or note") come back too. Works on
     files saved by Excel or LibreOffice. Nothing is written when an input is invalid: each
     problem is listed with its sheet and cell.
     """
     from .fileio import write_text
     from .schema import dump_partnership
 
-    p, notes = _extract_partnership(files)
+    p, notes = _extract_partnership(files, prefer)
     for note in notes:
         click.echo(f"note: {note}", err=True)
     write_text(out_file, dump_partnership(p))
@@ -464,13 +482,37 @@ def upgrade(old: Path, new: Path) -> None:
     click.echo(describe(report, new))
 
 
+DB_HELP = ("Portfolio database: an SQLite file path or a URL (postgresql+psycopg://user@host/db). "
+           "Default: $PBP_DATABASE, else portfolio.db in your data folder "
+           "(~/.local/share/pbp-toolkit on Linux, %LOCALAPPDATA%\\pbp-toolkit on Windows, "
+           "~/Library/Application Support/pbp-toolkit on macOS).")
+
+
+def _open_store(db: str | None) -> Any:
+    """The store, or exit 2 with its one-line reason."""
+    from .store import StoreError, open_store
+
+    try:
+        return open_store(db)
+    except StoreError as exc:
+        _fail(f"database {exc}", EXIT_UNUSABLE)
+
+
 @main.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Portfolio workbook to write.")
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path), help="Also write portfolio.csv, benchmarks.csv and problems.csv here.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Parallel readers (default: one per core).")
+@click.option("--round", "round_label", metavar="LABEL", default=None,
+              help="Record this collection as round LABEL (e.g. 2026 or 2026-Q3) in the portfolio database; "
+                   "the Portfolio then shows the change since the round before. Without it nothing is recorded.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
+              help="The date the round's figures stand at (YYYY-MM-DD); with --round.")
+@click.option("--notes", default=None, help="A note kept with the round; with --round.")
+@click.option("--db", default=None, metavar="DB", help=DB_HELP)
 @content_option
-def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | None) -> None:
+def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | None, round_label: str | None,
+            as_of: Any, notes: str | None, db: str | None) -> None:
     """Read every returned workbook under FOLDER and write one portfolio.
 
     Every file is read safely (size, zip and XML limits before parsing; macros never run or
@@ -478,6 +520,11 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
     partnership; Benchmarks gives quartiles across the portfolio and by backbone structure;
     Problems lists every file not used, or used with warnings, and why. Every file found
     appears in Portfolio or Problems. Exit status 1 when any file could not be used.
+
+    With --round LABEL the files are also recorded in the portfolio database (one transaction:
+    a collect that stops part-way records nothing). Collecting the same files again records
+    nothing new; a changed file for a partnership already in the round replaces the earlier
+    one, which stays listed. See `pbp-toolkit rounds` and `pbp-toolkit history`.
     """
     import time
 
@@ -485,6 +532,11 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
     from .readback.portfolio import write_portfolio
 
     started = time.perf_counter()
+    if round_label is None and (as_of is not None or notes is not None or db is not None):
+        raise click.UsageError("--as-of, --notes and --db go with --round LABEL")
+    if round_label is not None and not round_label.strip():
+        raise click.BadParameter("a round needs a label, e.g. 2026", param_hint="--round")
+    store = _open_store(db) if round_label is not None else None   # a database we cannot use: say so before reading
 
     def progress(results, total):
         with click.progressbar(results, length=total, label="Reading workbooks", file=sys.stderr) as bar:
@@ -496,12 +548,82 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
                    + ", ".join(Path(p).name for p in port.skipped[:5]) + (" ..." if len(port.skipped) > 5 else ""), err=True)
     if port.files_seen == 0 and not port.problems:
         _fail(f"{folder}: no workbook found in this folder or its subfolders; nothing was written", EXIT_PROBLEMS)
+    if store is not None:
+        from .history import add_changes
+        from .store import StoreError
+
+        assert round_label is not None
+        try:
+            with store:
+                rec = store.record_round(round_label.strip(), port, as_of=as_of.date() if as_of else None, notes=notes)
+                add_changes(port, store, rec.round)
+        except StoreError as exc:
+            _fail(f"database {exc}", EXIT_UNUSABLE)
+        click.echo(f"round {rec.round} in {store.where}: {rec.added} file(s) recorded, {rec.unchanged} already there"
+                   + (f", {rec.superseded} earlier file(s) superseded" if rec.superseded else "")
+                   + ("" if not rec.new_round else " (a new round)"), err=True)
+        for w in rec.warnings:
+            click.echo(f"note: {w}", err=True)
     write_portfolio(port, out_file, csv_dir)
     unused = [p for p in port.problems if p["used"] == "no"]
     click.echo(f"wrote {out_file}: {len(port.rows)} partnerships from {port.files_seen} files; "
                f"{len(unused)} not used, {len(port.problems) - len(unused)} used with warnings "
                f"({time.perf_counter() - started:.1f} s)")
     sys.exit(1 if unused else 0)
+
+
+@main.command()
+@click.option("--db", default=None, metavar="DB", help=DB_HELP)
+def rounds(db: str | None) -> None:
+    """List the collection rounds in the portfolio database, oldest first, with their counts:
+    partnerships with figures, files recorded, superseded files and files not used."""
+    with _open_store(db) as store:
+        listed = store.rounds()
+        where = store.where
+    if not listed:
+        click.echo(f"no rounds recorded yet in {where} (record one with `pbp-toolkit collect FOLDER -o portfolio.xlsx --round LABEL`)")
+        return
+    click.echo(f"{len(listed)} round(s) in {where}")
+    click.echo(f"{'round':<16} {'as of':<10} {'partnerships':>12} {'files':>6} {'superseded':>10} {'not used':>8}  notes")
+    for r in listed:
+        note = "; ".join(x for x in (r.versions_note, r.notes) if x)
+        click.echo(f"{r.label:<16} {(r.as_of.isoformat() if r.as_of else '-'):<10} {r.partnerships:>12} {r.files:>6} "
+                   f"{r.superseded:>10} {r.not_used:>8}  {note}")
+
+
+@main.command()
+@click.option("-o", "--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="History workbook to write.")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write history.csv here: one row per figure (round, as_of, partnership_id, partnership, measure, "
+                   "scenario, year, value), money rounded to cents.")
+@click.option("--db", default=None, metavar="DB", help=DB_HELP)
+def history(out_file: Path, csv_dir: Path | None, db: str | None) -> None:
+    """Write the portfolio's history across every recorded round.
+
+    Trends: one row per partnership, a group of columns per round (full cost, gap, cash
+    need, expected revenue, indirect rate and the funder cap, timing need, short months,
+    each scenario's final-year ending cash and months of cash), the change since the round
+    before in words, and sparklines. Who needs attention: partnerships ranked by what got worse. Rounds: each
+    round's counts."""
+    from .history import write_history
+
+    with _open_store(db) as store:
+        listed = store.rounds()
+        if not listed:
+            _fail(f"no rounds recorded yet in {store.where}: record one with `pbp-toolkit collect FOLDER -o portfolio.xlsx --round LABEL`",
+                  EXIT_UNUSABLE)
+        hist = store.history()
+        figs = store.figures()
+    names = _scenario_names()
+    write_history(hist, listed, figs, out_file, csv_dir, names)
+    click.echo(f"wrote {out_file}: {len(hist)} partnership(s) over {len(listed)} round(s)"
+               + (f"; {csv_dir / 'history.csv'}: {len(figs)} figure(s)" if csv_dir else ""))
+
+
+def _scenario_names() -> dict[str, str]:
+    """Scenario id -> name from the content's template scenarios (a partnership's own keep their id)."""
+    content = load_content()
+    return {s.id: s.label for s in content.scenarios}
 
 
 @main.command()
@@ -626,6 +748,10 @@ def addin(outdir: Path) -> None:
 from .batch import batch_command  # noqa: E402
 
 main.add_command(content_option(batch_command))
+
+from .web.serve import serve_command  # noqa: E402
+
+main.add_command(content_option(serve_command))
 
 
 if __name__ == "__main__":  # pragma: no cover

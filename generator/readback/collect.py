@@ -7,6 +7,8 @@ its cached values.
 """
 from __future__ import annotations
 
+import hashlib
+import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -36,10 +38,62 @@ class FileResult:
     numbers: dict[str, Any] = field(default_factory=dict)
     usable: bool = False
     filled: bool = True             # SPEC 5 completeness: False = returned without data (no numbers used)
+    extracted: Any = None           # the inputs read back (readback.extract.Extracted): a pair is merged
+    sha256: str = ""                # of the bytes read: the store knows a file it has seen
+    template_version: str = ""
+    figures: list[Figure] = field(default_factory=list)   # every model output, for the store (see flatten)
+    used: bool = False              # its numbers are its partnership's in the Portfolio (set by _rows)
 
     @property
     def warnings(self) -> list[str]:
         return [m for lvl, _, m in self.findings]
+
+
+#: One figure: (defined name, scenario id or None, year label or None, month 1..12 or None, number or None, words or None).
+Figure = tuple[str, "str | None", "str | None", "int | None", "float | None", "str | None"]
+
+
+def flatten(outputs: dict[str, Any], scenario_ids: list[str], years: list[str], first_year: str) -> list[Figure]:
+    """Every model output as figures keyed by defined name: a per-year list gives one figure a
+    year, a monthly list (FC_CF_*) one a month of the first year; a scenario's names (SP_base_*)
+    carry the scenario id. Nothing is chosen here, so a new output is stored as it lands."""
+    out: list[Figure] = []
+    by_length = sorted(scenario_ids, key=len, reverse=True)
+
+    def one(value: Any) -> tuple[float | None, str | None]:
+        if isinstance(value, bool):
+            return float(value), None
+        if isinstance(value, (int, float)):
+            return (float(value), None) if math.isfinite(value) else (None, str(value))
+        if value is None or value == "":
+            return None, None
+        return None, str(value)
+
+    for name, value in outputs.items():
+        scenario = next((sid for sid in by_length if name.startswith(f"SP_{sid}_")), None)
+        if isinstance(value, (list, tuple)):
+            monthly = name.startswith("FC_")
+            for i, v in enumerate(value):
+                num, words = one(v)
+                if monthly:
+                    out.append((name, scenario, first_year, i + 1, num, words))
+                else:
+                    out.append((name, scenario, years[i] if i < len(years) else f"year {i + 1}", None, num, words))
+        elif not isinstance(value, dict):
+            num, words = one(value)
+            out.append((name, scenario, None, None, num, words))
+    return out
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return ""
+    return digest.hexdigest()
 
 
 def _summarise(path: str) -> FileResult:
@@ -47,43 +101,58 @@ def _summarise(path: str) -> FileResult:
     from .validate import validate_file
 
     try:
-        return _summarise_checked(path, validate_file(path))
+        res = _summarise_checked(path, validate_file(path))
+        res.sha256 = _sha256(path)
+        return res
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # never lose a file to an unexpected error (a Rust panic is a BaseException)
         text = " ".join(str(exc).split())[:200]
-        return FileResult(path, "unreadable", findings=[("error", "crash", f"could not be read: {type(exc).__name__}: {text}")])
+        return FileResult(path, "unreadable", findings=[("error", "crash", f"could not be read: {type(exc).__name__}: {text}")],
+                          sha256=_sha256(path))
 
 
 def _summarise_checked(path: str, r: Any) -> FileResult:
-    from ..model.full_cost import compute_full_cost, year1_staff
-    from ..model.projections import compute_projections, fy_labels
-
     res = FileResult(path, r.status, r.template_id, r.partnership_id,
                      (r.extracted.meta.get("build_time", "") if r.extracted else ""),
-                     [(f.level, f.code, str(f)) for f in r.findings])
+                     [(f.level, f.code, str(f)) for f in r.findings], template_version=r.template_version)
     p = r.partnership
     blocking = [f for f in r.findings if f.level == "error" and f.code not in USABLE_ERRORS]
     if p is None or blocking:
         return res
-    content = load_content()
     res.usable = True
+    res.extracted = r.extracted
     o = p.organization
     res.org = {"name": o.name, "region": o.region or "", "focus": o.focus or "", "structure": o.backbone_structure,
                "fiscal_year": f"FY{o.first_fy}"}
     if r.filled_in is False:  # its zeros are not numbers: never in the Portfolio's figures or the Benchmarks
         res.filled = False
         return res
-    if r.template_id == FULL_COST_ID:
+    _compute(res, r.template_id, p)
+    return res
+
+
+def _compute(res: FileResult, template_id: str, p: Any) -> None:
+    """What the portfolio and the store take of one workbook (numbers, figures), computed by the
+    model from a partnership's inputs."""
+    from ..model.full_cost import compute_full_cost, year1_staff
+    from ..model.projections import compute_projections, fy_labels
+
+    content = load_content()
+    res.numbers = {}
+    if template_id == FULL_COST_ID:
         fc = compute_full_cost(p, content)
+        labels = fy_labels(p)
+        res.figures = flatten(fc, [], labels, labels[0])
         res.numbers = {k: v for k, v in fc.items() if k != "FC_Checks_OK"}
         res.numbers["FTE"] = sum(s.fte for s in year1_staff(p))
         res.numbers["CashFTE"] = sum(s.fte for s in year1_staff(p) if not s.in_kind)
         first = int(fc["FC_CF_FirstShortMonth"])  # SPEC 6.1: the month's label, as the workbook says it
-        res.numbers["FirstShortLabel"] = month_label(o.fiscal_year_start, first) if first else ""
+        res.numbers["FirstShortLabel"] = month_label(p.organization.fiscal_year_start, first) if first else ""
     else:
         sp = compute_projections(p, content)
         labels = fy_labels(p)
+        res.figures = flatten(sp, [s.id for s in p.scenario_list(content)], labels, labels[0])
         res.numbers["years"] = p.years
         res.numbers["final_year"] = labels[-1]
         for s in p.scenario_list(content):
@@ -94,7 +163,33 @@ def _summarise_checked(path: str, r: Any) -> FileResult:
             res.numbers[f"{s.id}|RunwayCash"] = sp[f"SP_{s.id}_RunwayCash"]
             res.numbers[f"{s.id}|RunwayReserve"] = sp[f"SP_{s.id}_RunwayReserve"]
             res.numbers[f"{s.id}|FTE"] = sp[f"SP_{s.id}_FTE"][0]
-    return res
+
+
+def merge_pair(fc: FileResult, sp: FileResult) -> list[str]:
+    """The three-way merge `extract` makes (readback/merge.py), for a partnership's two returned
+    workbooks: with no conflict, both files' numbers are recomputed from the merged inputs, so an
+    edit typed into one workbook counts in both; returns the warnings to list (each conflict,
+    with both values and cells; each file then keeps the numbers of its own inputs)."""
+    from ..schema import DataFileError, validate_data
+    from .merge import NO_BASE, merge
+
+    if fc.extracted is None or sp.extracted is None:
+        return []
+    try:
+        merged = merge([fc.extracted, sp.extracted])
+    except (ValueError, KeyError, TypeError) as exc:   # a side that does not validate alone: its own findings say why
+        return [f"the two workbooks could not be merged ({' '.join(str(exc).split())[:200]}); each is used as it is"]
+    if NO_BASE in merged.notes:
+        return []
+    if merged.conflicts:
+        return [f"conflict: {c}; each workbook's numbers use its own value" for c in merged.conflicts]
+    try:
+        p = validate_data(merged.data, "merged")
+    except DataFileError as exc:
+        return [f"the merged inputs are not valid ({exc.problems[0]}); each workbook is used as it is"]
+    _compute(fc, FULL_COST_ID, p)
+    _compute(sp, PROJECTIONS_ID, p)
+    return []
 
 
 #: Months of cash below this is a warning sign (the Guide says so too).
@@ -175,6 +270,9 @@ class Portfolio:
     scenario_names: dict[str, str] = field(default_factory=dict)
     files_seen: int = 0
     skipped: list[str] = field(default_factory=list)   # the toolkit's own CSVs found in the folder
+    results: list[FileResult] = field(default_factory=list)   # every file read, in order (used ones marked)
+    column_labels: dict[str, str] = field(default_factory=dict)   # headers of columns added later (history's change columns)
+    column_formats: dict[str, str] = field(default_factory=dict)  # their number formats
 
     def accounted(self) -> set[str]:
         """Every file path that appears in the Portfolio or in Problems."""
@@ -189,7 +287,7 @@ def _rank(res: FileResult) -> tuple[bool, bool, str]:
 
 
 def _rows(results: list[FileResult]) -> Portfolio:
-    port = Portfolio(files_seen=len(results))
+    port = Portfolio(files_seen=len(results), results=results)
     groups: dict[str, dict[str, FileResult]] = {}
     order: list[str] = []
     for res in results:
@@ -225,6 +323,10 @@ def _rows(results: list[FileResult]) -> Portfolio:
                                   "reason": f"{WITHOUT_DATA}: no position with an FTE above 0 and no expense above 0 is entered"})
         fc = fc if fc and fc.filled else None
         sp = sp if sp and sp.filled else None
+        if fc and sp:
+            for message in merge_pair(fc, sp):
+                for r in (fc, sp):
+                    r.findings.append(("warning", "conflict", message))
         row: dict[str, Any] = {
             "partnership": head.org["name"], "partnership_id": key, "region": head.org["region"],
             "structure": content.label(content.structures, head.org["structure"]), "fiscal_year": head.org["fiscal_year"],
@@ -253,6 +355,8 @@ def _rows(results: list[FileResult]) -> Portfolio:
                         if what == "MonthsCash":
                             row[f"{sid}_CashWarning"] = months_warning(v)
         files = [r for r in (fc, sp) if r]
+        for r in files:
+            r.used = True
         warnings = [m for r in files for lvl, _, m in r.findings]
         row["status"] = NOT_FILLED if not files else ("clean" if not warnings else "used with warnings")
         empty_kinds = {r.template_id for r in unfilled}
