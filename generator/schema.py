@@ -382,10 +382,27 @@ class CashTarget(_Model):
     build_years: Annotated[int, Strict(), Field(ge=1, le=50)] = 1
 
 
-class WorkingCapital(CashTarget):
-    """Area 2: sized by months of cash spending, or by the year-1 cash flow's timing need."""
+#: working_capital.months when method is cash_flow and the data file leaves it out (SPEC 6.1: then unused).
+WC_MONTHS_UNUSED = 2.0
 
+
+class WorkingCapital(CashTarget):
+    """Area 2: sized by months of cash spending, or by the year-1 cash flow's timing need.
+
+    `months` is needed only by the months rule (SPEC 6.1): with `method: cash_flow` it may be
+    left out and is then 2, unused."""
+
+    months: Annotated[float, Strict(), Field(ge=0, le=120, allow_inf_nan=False), AfterValidator(_no_subnormal)] = WC_MONTHS_UNUSED
     method: str = "months"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _months_needed(cls, data: Any) -> Any:
+        """The months rule cannot run without its months: required unless the method is cash_flow."""
+        if isinstance(data, dict) and "months" not in data and data.get("method", "months") != "cash_flow":
+            raise ValueError("months is required: the months of cash operating expenses to hold (it may be left "
+                             "out only with method: cash_flow)")
+        return data
 
     @field_validator("method")
     @classmethod
@@ -760,6 +777,9 @@ def json_schema(content: Content | None = None) -> dict[str, Any]:
     keys(prop("Assumptions", "confidence_notes"), levels)
     keys(prop("Scenario", "realization"), levels)
     keys(prop("Scenario", "stream_multipliers"), streams)
+    wc = defs["WorkingCapital"]
+    wc["properties"]["months"]["description"] = "Needed by method months; with method cash_flow it may be left out (2, unused)."
+    wc["anyOf"] = [{"required": ["months"]}, {"required": ["method"], "properties": {"method": {"const": "cash_flow"}}}]
     schema["properties"]["schema"]["const"] = SCHEMA_ID
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

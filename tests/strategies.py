@@ -162,6 +162,9 @@ def partnership_data(draw: Any, min_years: int = 3, max_years: int = 10, max_ite
         "debt_principal": [{"name": draw(names), "amount": draw(small_money)} for _ in range(draw(st.integers(0, 2)))],
         "change_capital": [{"name": draw(names), "amount": draw(money), "years": draw(st.integers(1, 5))} for _ in range(draw(st.integers(0, 3)))],
     }
+    wc = full_cost["working_capital"]
+    if wc.get("method") == "cash_flow" and wc["months"] == 0:  # SPEC 6.1: months may be left out (no extra draw)
+        del wc["months"]
     one_time = []
     for _ in range(draw(st.integers(0, 3))):
         o = {"name": draw(names), "year": draw(st.integers(1, years)), "amount": draw(st.integers(-50_000, 80_000))}

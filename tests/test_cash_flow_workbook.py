@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from generator.build import BuildOptions, build_workbooks, example_names, example_path
+from generator.build import BuildOptions, blank_partnership, build_workbooks, example_names, example_path
 from generator.content import load_content
 from generator.libreoffice import read_recalculated, recalc_and_read
 from generator.model.full_cost import compute_full_cost
@@ -26,7 +26,8 @@ from generator.readback.portfolio import benchmarks_frame
 from generator.readback.upgrade import upgrade_file
 from generator.readback.validate import validate_file
 from generator.schema import Partnership, load_partnership, validate_data
-from generator.workbook.cash_flow import plain_words
+from generator.model.cash_flow import month_label
+from generator.workbook.cash_flow import CashWords, plain_words
 from generator.workbook.full_cost import build_full_cost
 
 from .compare import mismatches
@@ -34,8 +35,9 @@ from .edit import cell, set_value, target
 
 C = load_content()
 CF_NAMES = ["FC_CF_Out", "FC_CF_In", "FC_CF_Receivable", "FC_CF_Net", "FC_CF_Position", "FC_CF_Lowest",
-            "FC_CF_LowestMonth", "FC_CF_TimingNeed", "FC_CF_MonthsEquivalent"]
-ROWS = {"FC_CF_Out", "FC_CF_In", "FC_CF_Net", "FC_CF_Position"}
+            "FC_CF_LowestMonth", "FC_CF_TimingNeed", "FC_CF_MonthsEquivalent",
+            "FC_CF_Opening", "FC_CF_Cash", "FC_CF_ShortMonths", "FC_CF_FirstShortMonth"]   # SPEC 6.1
+ROWS = {"FC_CF_Out", "FC_CF_In", "FC_CF_Net", "FC_CF_Position", "FC_CF_Cash"}
 
 
 def label(items: tuple, id_: str) -> str:
@@ -104,7 +106,7 @@ def test_plain_words_line(examples: dict) -> None:
     text = cached["CF_PlainWords"]
     assert text == plain_words(m, 2, load_content().words("full_cost").sheet("cash_flow"))
     need = round(m["FC_CF_TimingNeed"], -2)
-    assert text.startswith(f"Timing alone needs about ${need:,.0f} of working capital (")
+    assert text.startswith(f"Timing: money arriving later than it is spent needs about ${need:,.0f} of working capital (")
     assert text.endswith(f"{m['FC_CF_MonthsEquivalent']:.1f} months), against the 2 months assumed.")
 
 
@@ -165,6 +167,14 @@ def edited(examples: dict, soffice: str, tmp_path_factory: pytest.TempPathFactor
     wb.save(out / "defaults.xlsx")
     cases["defaults"] = (out / "defaults.xlsx", data)
 
+    # 3. SPEC 6.1: enough working capital held today that cash covers every month
+    wb = openpyxl.load_workbook(src)
+    data = _year1_data(p)
+    set_value(wb, "In_WCCurrent", 200000)
+    data["full_cost"]["working_capital"]["current"] = 200000
+    wb.save(out / "held.xlsx")
+    cases["held"] = (out / "held.xlsx", data)
+
     files = [path for path, _ in cases.values()] + [src]
     results = recalc_and_read(files, out / "recalc")
     return {"cases": cases, "results": dict(zip(list(cases) + ["original"], results)), "p": p}
@@ -192,6 +202,33 @@ def test_libreoffice_plain_words_match_the_cached_text(edited: dict, examples: d
     assert mismatches({k: v for k, v in compute_full_cost(p).items() if k in CF_NAMES}, r.names) == []
 
 
+def expected_words(p: Partnership) -> dict[str, str]:
+    """The year in words (SPEC 6.1) as the model's numbers give them, by defined name."""
+    m = compute_full_cost(p)
+    sw = C.words("full_cost").sheet("cash_flow")
+    words = CashWords(sw, C.words("full_cost").sheet("status").word("not_applicable"), p.organization.fiscal_year_start)
+    wc = p.full_cost.working_capital
+    return {"CF_YearWords": words.year(m), "CF_PlainWords": plain_words(m, wc.months, sw, wc.method), "CF_CashWords": words.cash(m)}
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_says_the_year_in_words_after_every_edit(edited: dict) -> None:
+    """The words follow the inputs: LibreOffice's text after each edit is the text the model's numbers give."""
+    cases = {**{k: validate_data(d, k) for k, (_, d) in edited["cases"].items()}, "original": edited["p"]}
+    for case, p in cases.items():
+        got = edited["results"][case].names
+        for name, text in expected_words(p).items():
+            assert got[name] == text, (case, name)
+    # Riverside as shipped: short in Dec 2026 with the 40,000 held, the structural result named, checks still pass
+    riverside = edited["results"]["original"].names
+    assert "Dec 2026" in riverside["CF_CashWords"] and "$40,000" in riverside["CF_CashWords"]
+    assert "$67,462 more cash than its expected revenue" in riverside["CF_YearWords"]
+    assert riverside["FC_CF_FirstShortMonth"] == 6 and riverside["FC_Checks_OK"] is True
+    held = edited["results"]["held"].names
+    assert held["FC_CF_ShortMonths"] == 0 and "every month" in held["CF_CashWords"]
+    assert "area 2 is sized by it" in edited["results"]["timing"].names["CF_PlainWords"]
+
+
 # ----------------------------------------------------------------------------- Gnumeric
 
 
@@ -204,6 +241,8 @@ def test_gnumeric_equals_the_model_on_every_cash_flow_output(examples: dict, tmp
         model = compute_full_cost(p)
         assert mismatches({k: model[k] for k in CF_NAMES}, got) == [], name
         assert got["CF_Months"][0] == read_recalculated(path).names["CF_Months"][0]
+        for key, text in expected_words(p).items():  # the year in words, as Gnumeric recalculates it
+            assert got[key] == text == read_recalculated(path).names[key], (name, key)
 
 
 # ----------------------------------------------------------------------------- readers
@@ -255,7 +294,71 @@ def test_collect_shows_the_timing_need(examples: dict, tmp_path: Path) -> None:
         row = rows[p.organization.name]
         assert row["timing_need"] == pytest.approx(m["FC_CF_TimingNeed"])
         assert row["timing_months"] == pytest.approx(m["FC_CF_MonthsEquivalent"])
+        assert row["short_months"] == m["FC_CF_ShortMonths"]
+        first = int(m["FC_CF_FirstShortMonth"])
+        assert row["first_short_month"] == ("" if not first else month_label(p.organization.fiscal_year_start, first))
+    assert rows["Riverside Housing Partnership"]["first_short_month"] == "Dec 2026"
     bench = benchmarks_frame(port)
     allp = bench[(bench.group == "All partnerships") & (bench.measure == "Working capital timing needs (cash flow)")]
     needs = sorted(compute_full_cost(p)["FC_CF_TimingNeed"] for p, _ in examples.values())
     assert len(allp) == 1 and allp.iloc[0]["median"] == pytest.approx(needs[1])
+
+
+# ----------------------------------------------------------------------------- print, the blank workbook, alt text
+
+
+@pytest.fixture(scope="module")
+def blank_and_riverside(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("blank")
+    made = build_workbooks(load_partnership(example_path("riverside-housing")), out / "riverside", BuildOptions())
+    blank = build_workbooks(blank_partnership(), out / "blank", BuildOptions(), blank=True)
+    return {f"{kind}-{'projections' if 'projections' in p.stem else 'cost'}": p
+            for kind, files in (("riverside", made), ("blank", blank)) for p in files}
+
+
+def _alt_texts(path: Path) -> list[str]:
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return sorted(d for n in z.namelist() if n.startswith("xl/drawings/drawing")
+                      for d in re.findall(r'descr="([^"]*)"', z.read(n).decode()))
+
+
+def test_cash_flow_chart_inside_its_print_area_with_print_titles(blank_and_riverside: dict[str, Path]) -> None:
+    """The chart ends in the last printed column (After year end), and every page repeats the month labels."""
+    for key in ("riverside-cost", "blank-cost"):
+        wb = openpyxl.load_workbook(blank_and_riverside[key])
+        ws = wb["Cash Flow"]
+        last_col = openpyxl.utils.column_index_from_string(ws.print_area.split(":")[-1].lstrip("$").split("$")[0]) - 1
+        (chart,) = ws._charts
+        assert chart.anchor._from.col >= 6 and chart.anchor.to.col <= last_col, key
+        head = cell(wb, "CF_Months").row
+        assert ws.print_title_rows == f"${head}:${head}", key
+
+
+def test_blank_workbook_starts_clean(blank_and_riverside: dict[str, Path]) -> None:
+    """Every default a check needs is set (the method check reads OK); the outputs' words say not applicable
+    and every chart's title says that it waits for data."""
+    cached = read_recalculated(blank_and_riverside["blank-cost"]).names
+    assert cached["In_WCMethod"] == label(C.methods, "months")
+    wb = openpyxl.load_workbook(blank_and_riverside["blank-cost"], data_only=True)
+    checks = {r[0].value: r[1].value for r in wb["Checks"].iter_rows() if r[0].value and r[1].value in ("OK", "Check this")}
+    failing = [text for text, v in checks.items() if v != "OK"]
+    # what a blank cannot know: the partnership's name, structure and fiscal year start
+    assert len(failing) == 3 and not any("method" in t for t in failing), failing
+    na = C.words("full_cost").sheet("status").word("not_applicable")
+    assert cached["CF_YearWords"] == cached["CF_CashWords"] == na
+    assert "waiting for data" in cached["CF_ChartTitle"]
+    summary = openpyxl.load_workbook(blank_and_riverside["blank-cost"], data_only=True)["Summary"]
+    waiting = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str) and "waiting for data" in c.value]
+    assert len(waiting) == 4  # the four Summary charts' titles
+
+
+def test_alt_text_does_not_state_build_time_figures(blank_and_riverside: dict[str, Path]) -> None:
+    """Alt text says what each chart shows: the same for Riverside and for the blank workbook, so no figure
+    of build time that an edit would make false."""
+    for kind in ("cost", "projections"):
+        filled, blank = _alt_texts(blank_and_riverside[f"riverside-{kind}"]), _alt_texts(blank_and_riverside[f"blank-{kind}"])
+        assert filled and all(filled), kind
+        assert filled == blank, kind

@@ -233,3 +233,61 @@ def test_unknown_method_is_an_error() -> None:
 def test_files_without_the_new_keys_keep_their_meaning() -> None:
     p = validate_data(data(revenue=[source(1000)]), "old.yaml")
     assert p.revenue[0].timing is None and p.full_cost.working_capital.method == "months"
+
+
+# ----------------------------------------------------------------------------- SPEC 6.1: cash on hand, by hand
+
+#: One position costing 60,000 in cash (48,000 x 1.25): 5,000 goes out every month.
+ONE_POST = [{"title": "Director", "fte": 1.0, "salary": 48000, "functions": "operations"}]
+
+
+def held(current: float, revenue: list[dict[str, Any]], **wc: Any) -> dict[str, Any]:
+    return model(staff=ONE_POST, revenue=revenue,
+                 full_cost={"working_capital": {"months": 2, "current": current, **wc}, "reserves": {"months": 0}})
+
+
+def test_cash_on_hand_starts_from_the_working_capital_held() -> None:
+    """Public money 60,000, evenly two months late: -5,000 and -10,000, then -10,000 to the end (10,000
+    arrives after year end). With 4,000 held, every month is short; the first is month 1."""
+    out = held(4000, [source(60000, "public")])
+    assert out["FC_CF_Position"] == approx_list([-5000.0] + [-10000.0] * 11)
+    assert out["FC_CF_Opening"] == 4000
+    assert out["FC_CF_Cash"] == approx_list([-1000.0] + [-6000.0] * 11)
+    assert out["FC_CF_ShortMonths"] == 12 and out["FC_CF_FirstShortMonth"] == 1
+
+
+def test_a_month_at_exactly_zero_is_not_short() -> None:
+    """10,000 held: 5,000 in month 1, then exactly 0 every month: covered, no short month."""
+    out = held(10000, [source(60000, "public")])
+    assert out["FC_CF_Cash"] == approx_list([5000.0] + [0.0] * 11)
+    assert out["FC_CF_ShortMonths"] == 0 and out["FC_CF_FirstShortMonth"] == 0
+    # within half a cent of zero still counts as zero; a cent below is short
+    assert held(9999.999, [source(60000, "public")])["FC_CF_ShortMonths"] == 0
+    nearly = held(9999.99, [source(60000, "public")])
+    assert nearly["FC_CF_ShortMonths"] == 11 and nearly["FC_CF_FirstShortMonth"] == 2
+
+
+def test_short_months_count_only_the_months_below_zero() -> None:
+    """A grant of 48,000 twice a year (24,000 in months 1 and 7) against 5,000 out a month: the position
+    runs 19,000, 14,000, ... -1,000 in month 5, -6,000 in month 6, then 13,000 ... -12,000 in month 12.
+    Nothing held: months 5, 6, 10, 11 and 12 are short, the first is month 5."""
+    out = held(0, [source(48000, "philanthropy")])
+    pos = [19000, 14000, 9000, 4000, -1000, -6000, 13000, 8000, 3000, -2000, -7000, -12000]
+    assert out["FC_CF_Position"] == approx_list([float(v) for v in pos])
+    assert out["FC_CF_Cash"] == out["FC_CF_Position"]
+    assert out["FC_CF_ShortMonths"] == 5 and out["FC_CF_FirstShortMonth"] == 5
+    # 12,000 held lifts every month to 0 or above: the year is still short in cash (-12,000 structurally), not in any month
+    covered = held(12000, [source(48000, "philanthropy")])
+    assert covered["FC_CF_ShortMonths"] == 0 and covered["FC_CF_Position"][-1] == pytest.approx(-12000)
+
+
+def test_months_may_be_left_out_with_the_cash_flow_method() -> None:
+    p = validate_data(data(full_cost={"working_capital": {"current": 1000, "method": "cash_flow"}}), "f.yaml")
+    assert p.full_cost.working_capital.months == 2 and p.full_cost.working_capital.method == "cash_flow"
+
+
+@pytest.mark.parametrize("wc", [{"current": 1000}, {"current": 1000, "method": "months"}])
+def test_months_are_needed_by_the_months_rule(wc: dict[str, Any]) -> None:
+    found = problems(full_cost={"working_capital": wc})
+    assert "months is required" in found["full_cost.working_capital"]
+    assert "method: cash_flow" in found["full_cost.working_capital"]

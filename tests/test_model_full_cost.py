@@ -163,7 +163,8 @@ def test_every_spec_output_is_present_and_named_once_per_id() -> None:
         *(f"FC_Function_{f}" for f in FUNCS),
     }
     cash_flow = {"FC_CF_Out", "FC_CF_In", "FC_CF_Receivable", "FC_CF_Net", "FC_CF_Position", "FC_CF_Lowest",
-                 "FC_CF_LowestMonth", "FC_CF_TimingNeed", "FC_CF_MonthsEquivalent"}  # SPEC section 6, tested in test_model_cash_flow
+                 "FC_CF_LowestMonth", "FC_CF_TimingNeed", "FC_CF_MonthsEquivalent",
+                 "FC_CF_Opening", "FC_CF_Cash", "FC_CF_ShortMonths", "FC_CF_FirstShortMonth"}  # SPEC 6 and 6.1, tested in test_model_cash_flow
     assert set(out) == expected_names | cash_flow
     assert set(MAIN_EXPECTED) == expected_names
 

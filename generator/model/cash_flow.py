@@ -7,6 +7,7 @@ Nothing here knows about Excel.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from ..content import Content, load_content
@@ -16,6 +17,15 @@ MONTHS = 12
 #: Two positions closer than this count as equal when finding the lowest month: half a cent,
 #: so that an engine's summation order never moves the answer between two tied months.
 TIE = 0.005
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def month_label(start: dt.date | None, m: int) -> str:
+    """'Jul 2026' for month m of a fiscal year starting on `start`; 'Month m' with no start date."""
+    if start is None:
+        return f"Month {m}"
+    k = start.month - 1 + m - 1
+    return f"{MONTH_NAMES[k % 12]} {start.year + k // 12}"
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,7 @@ def lowest_month(position: list[float]) -> int:
 
 def compute_cash_flow(p: Partnership, content: Content | None = None, cash_opex: float | None = None,
                       expected_revenue: float | None = None) -> dict[str, float | list[float]]:
-    """Every SPEC section 6 output, keyed by its defined name.
+    """Every SPEC section 6 and 6.1 output, keyed by its defined name.
 
     `cash_opex` and `expected_revenue` are FC_CashOpex and FC_ExpectedRevenue (computed by the
     full-cost model when not given), so the scaling uses exactly the numbers the workbook shows.
@@ -121,6 +131,9 @@ def compute_cash_flow(p: Partnership, content: Content | None = None, cash_opex:
     net = [i - o for i, o in zip(inflow, out)]
     position = running(net)
     need = timing_need(inflow, out, expected_revenue, cash_opex)
+    opening = p.full_cost.working_capital.current
+    cash = [opening + v for v in position]
+    short = short_months(cash)
     return {
         "FC_CF_Out": out,
         "FC_CF_In": inflow,
@@ -131,7 +144,17 @@ def compute_cash_flow(p: Partnership, content: Content | None = None, cash_opex:
         "FC_CF_LowestMonth": lowest_month(position),
         "FC_CF_TimingNeed": need,
         "FC_CF_MonthsEquivalent": need / (cash_opex / MONTHS) if cash_opex != 0 else 0.0,
+        # SPEC 6.1: cash on hand from the working capital held today, and the months it runs short
+        "FC_CF_Opening": opening,
+        "FC_CF_Cash": cash,
+        "FC_CF_ShortMonths": float(len(short)),
+        "FC_CF_FirstShortMonth": float(short[0] if short else 0),
     }
+
+
+def short_months(cash: list[float]) -> list[int]:
+    """The months (1..12) whose cash on hand is below zero by more than half a cent (SPEC 6.1)."""
+    return [m for m, v in enumerate(cash, start=1) if v < -TIE]
 
 
 def timing_need(inflow: list[float], out: list[float], expected: float, cash_opex: float) -> float:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..content import load_content
 from ..kinds import FULL_COST_ID, PROJECTIONS_ID
+from ..model.cash_flow import month_label
 
 USABLE_ERRORS = {"formula_changed", "stale_values"}  # the inputs are still good: numbers are recomputed
 NOT_FILLED = "not filled in"
@@ -146,6 +147,8 @@ def _compute(res: FileResult, template_id: str, p: Any) -> None:
         res.numbers = {k: v for k, v in fc.items() if k != "FC_Checks_OK"}
         res.numbers["FTE"] = sum(s.fte for s in year1_staff(p))
         res.numbers["CashFTE"] = sum(s.fte for s in year1_staff(p) if not s.in_kind)
+        first = int(fc["FC_CF_FirstShortMonth"])  # SPEC 6.1: the month's label, as the workbook says it
+        res.numbers["FirstShortLabel"] = month_label(p.organization.fiscal_year_start, first) if first else ""
     else:
         sp = compute_projections(p, content)
         labels = fy_labels(p)
@@ -334,7 +337,8 @@ def _rows(results: list[FileResult]) -> Portfolio:
                         "expected_revenue": n["FC_ExpectedRevenue"], "gap": n["FC_Gap"],
                         "required_surplus_pct": n["FC_RequiredSurplusPct"], "indirect_rate": n["FC_IndirectRate"],
                         "indirect_cap": n["FC_IndirectCap"], "indirect_above_cap": n["FC_IndirectRate"] > n["FC_IndirectCap"],
-                        "fte": n["FTE"], "timing_need": n["FC_CF_TimingNeed"], "timing_months": n["FC_CF_MonthsEquivalent"]})
+                        "fte": n["FTE"], "timing_need": n["FC_CF_TimingNeed"], "timing_months": n["FC_CF_MonthsEquivalent"],
+                        "short_months": n["FC_CF_ShortMonths"], "first_short_month": n["FirstShortLabel"]})
             for f in content.function_ids:
                 row[f"cost_{f}"] = n[f"FC_Function_{f}"]
         if sp:

@@ -110,7 +110,8 @@ def benchmarks_frame(port: Portfolio) -> pd.DataFrame:
     measures += [(f"cost_{f}", f"Cost: {content.label(content.functions, f)}", MONEY) for f in content.function_ids]
     measures += [("indirect_rate", "True indirect rate", PCT), ("required_surplus_pct", "Required surplus %", PCT),
                  ("timing_need", "Working capital timing needs (cash flow)", MONEY),
-                 ("timing_months", "Timing need, months of cash spending", "0.0")]
+                 ("timing_months", "Timing need, months of cash spending", "0.0"),
+                 ("short_months", "Months short of cash in year 1, with the working capital held", "0")]
     months = _months_column(df, port.scenarios)
     if months:
         sid = months[: -len("_MonthsCash")]
@@ -159,6 +160,7 @@ COLUMN_LABELS = {
     "expected_revenue": "Expected revenue", "gap": "Gap (+ = shortfall)", "required_surplus_pct": "Required surplus %",
     "indirect_rate": "True indirect rate", "indirect_cap": "Funder cap", "indirect_above_cap": "Above cap?", "fte": "FTE",
     "timing_need": "Timing need (working capital)", "timing_months": "Timing need, months",
+    "short_months": "Months short of cash (year 1)", "first_short_month": "First month short of cash",
     "final_year": "Final year", "status": "Validation", "missing": "Missing workbook", "files": "Files",
 }
 
@@ -177,6 +179,8 @@ def _fmt_for(col: str) -> str | None:
         return PCT
     if col.endswith("MonthsCash") or col.endswith("FTE") or col in ("fte", "timing_months"):
         return "0.0"
+    if col == "short_months":
+        return "0"
     if col in ("full_cost", "total_expenses", "cash_need", "expected_revenue", "gap", "timing_need") or col.startswith("cost_") or col.endswith("EndCash"):
         return MONEY
     return None

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, Callable
 from xlsxwriter.utility import xl_rowcol_to_cell as rc
 
 from ..content import MAX_LAG, SCHEDULE_IDS, SheetWords
-from ..model.cash_flow import MONTHS, TIE, SourceTiming, expense_outflows, source_inflows, timing_of
+from ..model.cash_flow import MONTH_NAMES, MONTHS, TIE, SourceTiming, month_label, expense_outflows, source_inflows, timing_of
 from ..model.full_cost import staff_cost, year1_expenses, year1_staff
 from ..schema import Revenue
-from .common import BANNER_ROW, LISTS, OUTPUT_TOP, TITLE_ROW, dropdown, master_banner, number_rule, print_setup, quoted, sheet_title
+from .common import BANNER_ROW, LISTS, OUTPUT_TOP, TITLE_ROW, dropdown, fit_row, master_banner, number_rule, print_setup, quoted, sheet_title
 from .styles import PALETTE
 from .layout import GAP, Rows, Table, abs_cell, abs_range, rows_spanned
 from .styles import BORDER, FONT, GREY, INPUT_FILL, INPUT_FONT
@@ -36,7 +36,6 @@ LIST_COL, LIST_WIDTH, LIST_GAP = 40, 22, 1
 #: The Lists sheet's head row (as the shared lists have it); each list's items follow on the rows below.
 LIST_HEAD = 0
 CUSTOM = SCHEDULE_IDS.index("custom") + 1   # its number in List_Schedules
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # columns of the sheet (zero-based)
 C_LABEL, C_AMOUNT, C_SCHED, C_LAG, C_MONTHS, C_USE = 0, 1, 2, 3, 4, 5
@@ -46,10 +45,23 @@ C_SPACER = C_AFTER + 1         # a narrow blank column between the printed part 
 C_HELP = C_SPACER + 1          # working columns: kind, schedule used, code, lag used, months list, count, problem
 H_KIND, H_SCHED, H_CODE, H_LAG, H_NORM, H_COUNT, H_BAD, H_PERIOD, H_PART = range(C_HELP, C_HELP + 9)
 H_TIE, H_TIE_VALUE = C_HELP, C_HELP + 1   # on the month-number row: the tie tolerance's label and value
-#: The chart of the running position, beside the key figures: its size and offset into its first cell, in pixels.
-CHART_WIDTH, CHART_HEIGHT, CHART_X_OFFSET, CHART_Y_OFFSET = 880, 300, 4, 2
-#: Rows the key figures take: their heading and seven figures (checked as they are written).
-KEY_FIGURE_ROWS = 8
+#: Column widths (characters) of the printed part: the left block, each month, "After year end".
+WIDTHS = {C_LABEL: 30, C_AMOUNT: 10, C_SCHED: 12, C_LAG: 7, C_MONTHS: 9, C_USE: 12, C_AFTER: 9}
+MONTH_WIDTH = 8
+#: The chart of cash on hand, beside the key figures: its height and offset into its first cell, in pixels.
+#: Its width is that of the month columns and "After year end", so that it stays inside the print area.
+CHART_HEIGHT, CHART_X_OFFSET, CHART_Y_OFFSET = 300, 4, 2
+#: Rows the key figures take: their heading and eleven figures (checked as they are written).
+KEY_FIGURE_ROWS = 12
+
+
+def pixels(width: float) -> int:
+    """A column width in characters as pixels (Excel's rule for the default font, as xlsxwriter has it)."""
+    return int(width * 7 + 0.5) + 5 if width >= 1 else int(width * 12 + 0.5)
+
+
+#: The chart's width: the month columns and "After year end", less its offset at each side.
+CHART_WIDTH = MONTHS * pixels(MONTH_WIDTH) + pixels(WIDTHS[C_AFTER]) - 2 * CHART_X_OFFSET
 #: Heights in points of the month header (two lines of heads) and of a timing table's heads (three lines).
 MONTH_HEAD_HEIGHT, TIMING_HEAD_HEIGHT = 28, 42
 #: Blank rows under the chart before the revenue timing table's heading (which starts a printed page).
@@ -88,19 +100,68 @@ def formula_of(text: str, expressions: dict[str, str]) -> str:
     return "&".join(out)
 
 
-def plain_words(m: dict[str, Any], wc_months: float, sw: SheetWords) -> str:
-    """The sheet's plain-words line (the cached value of its formula), in the words `sw`."""
+def dollars(x: float) -> str:
+    """TEXT(ROUND(x,0),"$#,##0") as Excel writes it, for x >= 0."""
+    return f"${int(Decimal(repr(x)).quantize(Decimal(1), ROUND_HALF_UP)):,}"
+
+
+def plain_words(m: dict[str, Any], wc_months: float, sw: SheetWords, method: str = "months") -> str:
+    """The sheet's timing line (the cached value of its formula), in the words `sw`."""
     if m["FC_CashOpex"] == 0:
         return sw.word("plain_none")
+    if method == "cash_flow":
+        return sw.word("plain_method", money=money_words(m["FC_CF_TimingNeed"]), months=one_decimal(m["FC_CF_MonthsEquivalent"]))
     return sw.word("plain", money=money_words(m["FC_CF_TimingNeed"]), months=one_decimal(m["FC_CF_MonthsEquivalent"]),
                    assumed=months_words(wc_months))
 
 
 def plain_words_formula(words: SheetWords) -> str:
-    """The plain-words line as a formula over the timing need and the months assumed."""
-    return (f'IF(FC_CashOpex=0,"{words.word("plain_none")}",' + formula_of(words.word("plain"), {
-        "money": 'TEXT(ROUND(FC_CF_TimingNeed,-2),"$#,##0")', "months": 'TEXT(FC_CF_MonthsEquivalent,"0.0")',
-        "assumed": 'IF(In_WCMonths=INT(In_WCMonths),TEXT(In_WCMonths,"0"),TEXT(In_WCMonths,"0.0"))'}) + ")")
+    """The timing line as a formula over the timing need, the method and the months assumed."""
+    money, months = 'TEXT(ROUND(FC_CF_TimingNeed,-2),"$#,##0")', 'TEXT(FC_CF_MonthsEquivalent,"0.0")'
+    return (f'IF(FC_CashOpex=0,"{quoted(words.word("plain_none"))}",IF(In_WCMethod=Label_WCCashFlow,'
+            + formula_of(words.word("plain_method"), {"money": money, "months": months}) + ","
+            + formula_of(words.word("plain"), {"money": money, "months": months,
+                         "assumed": 'IF(In_WCMonths=INT(In_WCMonths),TEXT(In_WCMonths,"0"),TEXT(In_WCMonths,"0.0"))'}) + "))")
+
+
+@dataclass(frozen=True)
+class CashWords:
+    """What the year says in words (SPEC 6.1), as formulas and as their cached values: the structural
+    result, and the cash held today against the months. `na` is the not-applicable words of an unfilled
+    workbook; `start` the fiscal year's first day (None: months are "Month m")."""
+
+    sw: SheetWords
+    na: str
+    start: dt.date | None
+
+    def year(self, m: dict[str, Any]) -> str:
+        if not m["FC_Complete"]:
+            return self.na
+        result = float(m["FC_CF_Position"][-1])
+        key = "year_short" if result < -TIE else "year_covered"
+        return self.sw.word(key, month=month_label(self.start, MONTHS), money=dollars(abs(result)))
+
+    def year_formula(self) -> str:
+        month = f"INDEX(CF_Months,1,{MONTHS})"
+        return (f'IF(NOT(FC_Complete),"{quoted(self.na)}",IF(CF_YearResult<-CF_Tie,'
+                + formula_of(self.sw.word("year_short"), {"month": month, "money": 'TEXT(ROUND(-CF_YearResult,0),"$#,##0")'}) + ","
+                + formula_of(self.sw.word("year_covered"), {"month": month, "money": 'TEXT(ROUND(CF_YearResult,0),"$#,##0")'}) + "))")
+
+    def cash(self, m: dict[str, Any]) -> str:
+        if not m["FC_Complete"]:
+            return self.na
+        held = dollars(float(m["FC_CF_Opening"]))
+        n = int(m["FC_CF_ShortMonths"])
+        if n == 0:
+            return self.sw.word("cash_covered", held=held)
+        return self.sw.word("cash_short", held=held, month=month_label(self.start, int(m["FC_CF_FirstShortMonth"])), n=n)
+
+    def cash_formula(self) -> str:
+        held = 'TEXT(ROUND(FC_CF_Opening,0),"$#,##0")'
+        return (f'IF(NOT(FC_Complete),"{quoted(self.na)}",IF(FC_CF_ShortMonths>0,'
+                + formula_of(self.sw.word("cash_short"), {"held": held, "month": "INDEX(CF_Months,1,FC_CF_FirstShortMonth)",
+                                                          "n": 'TEXT(FC_CF_ShortMonths,"0")'}) + ","
+                + formula_of(self.sw.word("cash_covered"), {"held": held}) + "))")
 
 
 def _here(r: int) -> Callable[[int], str]:
@@ -128,14 +189,6 @@ def _row_range(r: int) -> str:
     return f"{rc(r, C_M1, True, True)}:{rc(r, C_AFTER - 1, True, True)}"
 
 
-def month_label(start: dt.date | None, m: int) -> str:
-    """'Jul 2026' for month m of a fiscal year starting on `start`; 'Month m' with no start date."""
-    if start is None:
-        return f"Month {m}"
-    k = start.month - 1 + m - 1
-    return f"{MONTH_NAMES[k % 12]} {start.year + k // 12}"
-
-
 def months_text(months: list[int] | tuple[int, ...] | None) -> str | None:
     """[1, 7] -> '1, 7' (how a month list is typed into the sheet)."""
     return ", ".join(str(m) for m in months) if months else None
@@ -145,7 +198,7 @@ def monthly_rows(streams: int, categories: int) -> int:
     """Rows of the monthly table under the month numbers, counted as _totals writes them."""
     money_in = 1 + streams + 1               # section, one line a stream, total
     money_out = 1 + 2 + categories + 1       # section, staff and unfunded, one line a category, total
-    position = 4                             # net, running position, lowest-month marker, tie helper
+    position = 6                             # net, running position, tie helper, cash on hand, below zero, its words
     balanced = GAP + 1 + 2                   # a gap, the section, scaled money in and its running position
     return money_in + money_out + position + balanced
 
@@ -171,7 +224,9 @@ class CashLayout:
     """Where each part of the sheet starts, each below the one above. Laid out before anything is
     written, because the monthly formulas refer to the timing tables further down."""
 
-    plain: int
+    year_words: int  # the year's structural result in words
+    plain: int       # the timing need in words
+    cash_words: int  # the cash held today against the months, in words
     sized_by: int
     head: int       # the month labels (and the monthly table's column heads)
     month_no: int   # month numbers 1..12, which the formulas read
@@ -183,7 +238,7 @@ class CashLayout:
     @classmethod
     def of(cls, streams: int, categories: int, revenue_rows: int, expense_rows: int) -> CashLayout:
         rows = Rows(OUTPUT_TOP)  # under the title, note and status every output sheet opens with
-        plain, sized_by = rows.take(), rows.take()
+        year_words, plain, cash_words, sized_by = rows.take(), rows.take(), rows.take(), rows.take()
         rows.skip(GAP)
         head, month_no = rows.take(), rows.take()
         lines = rows.take(monthly_rows(streams, categories))
@@ -192,7 +247,7 @@ class CashLayout:
         rows.skip(AFTER_CHART)
         rev = TimingRows.take(rows, revenue_rows)
         rows.skip(GAP)
-        return cls(plain, sized_by, head, month_no, lines, key_top, rev, TimingRows.take(rows, expense_rows))
+        return cls(year_words, plain, cash_words, sized_by, head, month_no, lines, key_top, rev, TimingRows.take(rows, expense_rows))
 
 
 class CashFlowSheet:
@@ -212,6 +267,9 @@ class CashFlowSheet:
         self.month_no = self.b.wb.add_format({**base, "font_color": GREY, "align": "center", "font_size": 8})
         self.calc_int = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0"})
         self.calc_tie = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0.000"})
+        #: a month's finding in a word ("Short"), bold so that it reads without its colour
+        self.short_word = self.b.wb.add_format({**base, "bold": True, "font_color": PALETTE[1], "align": "center",
+                                                "border": 1, "border_color": BORDER})
         #: the sheet's words (templates/content/sheets_full_cost.yaml)
         self.w = builder.w.sheet("cash_flow")
         cap = builder.cap
@@ -268,22 +326,27 @@ class CashFlowSheet:
         b, s, ws, m = self.b, self.s, self.ws, self.m
         fb = self.fb
         # narrow enough that the printed part (up to "After year end") is one page wide at 70% or more
-        widths = {C_LABEL: 30, C_AMOUNT: 10, C_SCHED: 12, C_LAG: 7, C_MONTHS: 9, C_USE: 12, C_AFTER: 9}
-        for col, w in widths.items():
+        for col, w in WIDTHS.items():
             ws.set_column(col, col, w)
-        ws.set_column(C_M1, C_M1 + MONTHS - 1, 8)
+        ws.set_column(C_M1, C_M1 + MONTHS - 1, MONTH_WIDTH)
         ws.set_column(C_SPACER, C_SPACER, 3)
         ws.set_column(C_HELP, H_PART, 13)
         at = self.at
         sheet_title(b, ws, self.w)
         master_banner(b, ws, BANNER_ROW, C_LABEL, fb.status)
-        # plain words (one line that runs on across the empty cells to its right: no merged cells), then the method in use
+        # the year in words (each one line that runs on across the empty cells to its right: no merged cells),
+        # then the method in use
         wc = fb.p.full_cost.working_capital
-        b.formula(ws, at.plain, C_LABEL, plain_words_formula(self.w), plain_words(m, wc.months, self.w), s.out_text)
+        words = self.words()
+        b.formula(ws, at.year_words, C_LABEL, words.year_formula(), words.year(m), s.label_b)
+        b.define_cell("CF_YearWords", CASH, at.year_words, C_LABEL)
+        b.formula(ws, at.plain, C_LABEL, plain_words_formula(self.w), plain_words(m, wc.months, self.w, wc.method), s.label_b)
         b.define_cell("CF_PlainWords", CASH, at.plain, C_LABEL)
+        b.formula(ws, at.cash_words, C_LABEL, words.cash_formula(), words.cash(m), s.label_b)
+        b.define_cell("CF_CashWords", CASH, at.cash_words, C_LABEL)
         method_label = self.c.label(self.c.methods, wc.method)
         b.formula(ws, at.sized_by, C_LABEL, self._words_formula("sized_by", "method", "In_WCMethod"),
-                  self.w.word("sized_by", method="" if fb.blank else method_label), s.subtitle)
+                  self.w.word("sized_by", method=method_label), s.subtitle)
 
         self._month_header(at.head, {C_LABEL: self.w.column("month_by_month").header, C_USE: self.w.column("year").header})
         b.text(ws, at.month_no, H_TIE, self.w.word("tie"), self.helper_h)
@@ -296,8 +359,14 @@ class CashFlowSheet:
         ws.freeze_panes(at.lines, C_AMOUNT)  # the month labels and the line labels stay in view
         # the monthly table, the key figures with their chart, then each timing table, each on its own pages
         ws.set_h_pagebreaks([at.key_top, at.rev.heading, at.exp.heading])
-        print_setup(ws, fb.org_name, last_col=C_AFTER)
+        # every page repeats the month labels (print titles); pages one wide need no repeated columns
+        print_setup(ws, fb.org_name, repeat_rows=(at.head, at.head), last_col=C_AFTER)
         ws.print_area(TITLE_ROW, C_LABEL, self.exp.last, C_AFTER)
+
+    def words(self) -> CashWords:
+        """What the year says in words (on this sheet and on the Summary)."""
+        fb = self.fb
+        return CashWords(self.w, fb.status.not_applicable, None if fb.blank else fb.p.organization.fiscal_year_start)
 
     def _month_header(self, r: int, heads: dict[int, str]) -> None:
         """Column heads (left block), the 12 month labels and the after-year-end head on row r."""
@@ -367,7 +436,7 @@ class CashFlowSheet:
         E = x.amount(1) * self.fb.p.probability()[x.confidence] if x else 0.0
         timing: SourceTiming | None = timing_of(x, c) if x else None
         arrive, later = source_inflows(E, timing) if timing else ([0.0] * MONTHS, 0.0)
-        b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_text)
+        b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_wrap)
         b.formula(ws, r, C_AMOUNT, f'IF(ISNUMBER({ref("expected")}),{ref("expected")},0)', E, s.calc_money)
         own = x.timing if x else None
         b.text(ws, r, C_SCHED, c.label(c.schedules, own.schedule) if own and own.schedule else None, s.in_text)
@@ -375,7 +444,9 @@ class CashFlowSheet:
         b.text(ws, r, C_MONTHS, months_text(own.months) if own else None, self.in_months)
         stream = self.fb.lists.label("Streams", x.stream) if x else ""
         b.formula(ws, r, H_KIND, f'IF({ref("stream")}="","",{ref("stream")})', stream, s.calc_text)
-        self._revenue_helpers(r, x is not None, timing, E)
+        use = self._revenue_helpers(r, x is not None, timing, E)
+        # a long source name or timing wraps: the row is as tall as its text (no reader autofits a formula's row)
+        fit_row(ws, r, [(x.name if x else "", WIDTHS[C_LABEL]), (use, WIDTHS[C_USE])])
         A = _here(r)
         for k in range(1, MONTHS + 1):
             # the part due in month j = m - lag arrives in month m: a payment month of the schedule, or a listed month
@@ -385,8 +456,9 @@ class CashFlowSheet:
         b.formula(ws, r, C_AFTER, f"IF({A(H_CODE)}=0,0,{A(C_AMOUNT)})-SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", later, s.calc_money)
         return arrive
 
-    def _revenue_helpers(self, r: int, used: bool, timing: SourceTiming | None, E: float) -> None:
-        """The working columns of one source: the schedule and lag in force, its shape, and any problem."""
+    def _revenue_helpers(self, r: int, used: bool, timing: SourceTiming | None, E: float) -> str:
+        """The working columns of one source: the schedule and lag in force, its shape, and any problem;
+        returns the words shown under In use."""
         b, s, ws, c = self.b, self.s, self.ws, self.c
         A = _here(r)
         sched_label = c.label(c.schedules, timing.schedule) if timing else ""
@@ -404,13 +476,14 @@ class CashFlowSheet:
                   f'IF(ISNUMBER({A(C_LAG)}),AND({A(C_LAG)}>=0,{A(C_LAG)}<={MAX_LAG},INT({A(C_LAG)})={A(C_LAG)}),{A(C_LAG)}=""),'
                   f'OR({A(H_CODE)}<>{CUSTOM},{A(H_COUNT)}>0),OR({A(C_MONTHS)}="",{A(H_CODE)}={CUSTOM})),0,1)', 0, s.calc_text)
         timing_words = formula_of(self.w.word("in_use_timing"), {"schedule": A(H_SCHED), "lag": A(H_LAG)})
-        b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",{timing_words})',
-                  self.w.word("in_use_timing", schedule=sched_label, lag=lag) if used else "", s.calc_text)
+        use = self.w.word("in_use_timing", schedule=sched_label, lag=lag) if used else ""
+        b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",{timing_words})', use, s.calc_wrap)
         period, parts = SCHEDULE_SHAPE[timing.schedule] if timing else (0, 0)
         b.formula(ws, r, H_PERIOD, f"IF({A(H_CODE)}=0,0,INDEX(List_SchedulesPeriod,{A(H_CODE)}))", period, s.calc_text)
         n = len(set(timing.months)) if timing and timing.schedule == "custom" else parts
         b.formula(ws, r, H_PART, f"IF({A(H_CODE)}=0,0,IF({A(H_CODE)}={CUSTOM},IF({A(H_COUNT)}=0,0,{A(C_AMOUNT)}/{A(H_COUNT)}),"
                                  f"{A(C_AMOUNT)}/INDEX(List_SchedulesParts,{A(H_CODE)})))", E / n if n else 0.0, s.calc_money)
+        return use
 
     def _revenue_rules(self, t: Table) -> None:
         """Input messages and validation of the timing inputs, and their defined names."""
@@ -455,7 +528,7 @@ class CashFlowSheet:
             cash = 0.0 if x is None or x.in_kind else x.amount
             pay = [v if x and not x.in_kind else 0.0 for v in (expense_outflows(x) if x else [0.0] * MONTHS)]
             payments.append(pay)
-            b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_text)
+            b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_wrap)
             b.formula(ws, r, C_AMOUNT, f'IF({ref("in_kind")}=Flag_Yes,0,IF(ISNUMBER({ref("amount")}),{ref("amount")},0))', cash, s.calc_money)
             b.text(ws, r, C_SCHED, months_text(x.payment_months) if x else None, self.in_months)
             b.blank(ws, r, C_LAG, None)
@@ -472,7 +545,8 @@ class CashFlowSheet:
             evenly = self.w.word("evenly")
             use = "" if x is None else (evenly if not listed else self.w.word("in_months", n=len(set(listed))))
             b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",IF({A(H_COUNT)}=0,"{evenly}",{self._words_formula("in_months", "n", A(H_COUNT))}))',
-                      use, s.calc_text)
+                      use, s.calc_wrap)
+            fit_row(ws, r, [(x.name if x else "", WIDTHS[C_LABEL]), (use, WIDTHS[C_USE])])
             for k in range(1, MONTHS + 1):
                 f = (f'IF({A(H_COUNT)}=0,{A(C_AMOUNT)}/12,IF(ISNUMBER(SEARCH(","&{self._no(k)}&",",{norm})),{A(C_AMOUNT)}/{A(H_COUNT)},0))')
                 b.formula(ws, r, C_M1 + k - 1, f, pay[k - 1], s.calc_money)
@@ -489,13 +563,13 @@ class CashFlowSheet:
         self.r = self.at.lines
         row_in = self._money_in(arrivals)
         row_out = self._money_out(payments)
-        row_pos, row_mark, row_tie = self._position(row_in, row_out)
+        row_pos, row_tie, row_cash, row_short = self._position(row_in, row_out)
         row_run = self._balanced_year(row_in, row_out)
         self._placed("monthly table", self.r, self.at.key_top - GAP, "monthly_rows")
         self.r = self.at.key_top
-        self._key_figures(row_pos, row_tie, row_run)
+        self._key_figures(row_pos, row_tie, row_run, row_short)
         self._placed("key figures", self.r, self.at.key_top + KEY_FIGURE_ROWS, "KEY_FIGURE_ROWS")
-        self._chart(row_pos, row_mark, self.at.key_top)
+        self._chart(row_cash, row_short, self.at.key_top)
 
     @staticmethod
     def _placed(part: str, end: int, laid_out: int, count: str) -> None:
@@ -564,23 +638,40 @@ class CashFlowSheet:
                           lambda col, k: f"{rc(row_staff, col, True)}+{rc(row_unf, col, True)}+SUM({_rel(expt, col)})",
                           self.s.out_money, "FC_CF_Out", label_style=self.s.label_b)
 
-    def _position(self, row_in: int, row_out: int) -> tuple[int, int, int]:
-        """Net, running position, the lowest-month marker and the tie helper; returns their rows."""
+    def _position(self, row_in: int, row_out: int) -> tuple[int, int, int, int]:
+        """Net, running position and the tie helper, then cash on hand, the months below zero and their
+        words; returns the rows of the position, the tie helper, cash on hand and the months below zero."""
         s, m = self.s, self.m
         row_net = self._line(self.w.line("net").label, m["FC_CF_Net"],
                              lambda col, k: f"{rc(row_in, col, True)}-{rc(row_out, col, True)}", s.calc_money0, "FC_CF_Net")
         row_pos = self._line(self.w.line("position").label, m["FC_CF_Position"],
                              lambda col, k: f"SUM({rc(row_net, C_M1, True, True)}:{rc(row_net, col, True)})", s.out_money,
                              "FC_CF_Position", total=False, label_style=s.label_b)
-        low_m = int(m["FC_CF_LowestMonth"])
-        row_mark = self._line(self.w.line("lowest_marker").label,
-                              [m["FC_CF_Position"][k] if k + 1 == low_m else 0.0 for k in range(MONTHS)],
-                              lambda col, k: f"IF({self._no(k)}=FC_CF_LowestMonth,{rc(row_pos, col, True)},0)", s.calc_money, total=False)
         # the first month whose position is within half a cent of the lowest: a helper row of 1s and 0s
         row_tie = self._line(self.w.line("tie").label,
                              [1.0 if v <= m["FC_CF_Lowest"] + TIE else 0.0 for v in m["FC_CF_Position"]],
                              lambda col, k: f"IF({rc(row_pos, col, True)}<=FC_CF_Lowest+CF_Tie,1,0)", self.calc_int, total=False)
-        return row_pos, row_mark, row_tie
+        # SPEC 6.1: cash on hand from the working capital held today; a month below zero shows its amount and a word
+        cash = m["FC_CF_Cash"]
+        row_cash = self._line(self.w.line("cash").label, cash,
+                              lambda col, k: f"FC_CF_Opening+{rc(row_pos, col, True)}", s.out_money, "FC_CF_Cash", total=False,
+                              label_style=s.label_b)
+        row_short = self._line(self.w.line("short_amount").label, [v if v < -TIE else 0.0 for v in cash],
+                               lambda col, k: f"IF({rc(row_cash, col, True)}<-CF_Tie,{rc(row_cash, col, True)},0)", s.calc_money,
+                               total=False)
+        short = self.w.word("short")
+        self._words_line(self.w.line("short_words").label, [short if v < -TIE else "" for v in cash],
+                         lambda col: f'IF({rc(row_cash, col, True)}<-CF_Tie,"{quoted(short)}","")')
+        return row_pos, row_tie, row_cash, row_short
+
+    def _words_line(self, label: str, values: list[str], formula_of: Callable[[int], str]) -> int:
+        """A monthly line of words at the cursor (a month's finding said in a word, not only by colour)."""
+        b, s, ws, r = self.b, self.s, self.ws, self.r
+        b.text(ws, r, C_LABEL, label, s.label)
+        for k in range(1, MONTHS + 1):
+            b.formula(ws, r, C_M1 + k - 1, formula_of(C_M1 + k - 1), values[k - 1], self.short_word)
+        self.r += 1
+        return r
 
     def _balanced_year(self, row_in: int, row_out: int) -> int:
         """Money in scaled to the cash spending: what timing alone needs; returns the running row."""
@@ -600,7 +691,7 @@ class CashFlowSheet:
                                          f"-SUM({rc(row_out, C_M1, True, True)}:{rc(row_out, col, True)})",
                           total=False)
 
-    def _key_figures(self, row_pos: int, row_tie: int, row_run: int) -> None:
+    def _key_figures(self, row_pos: int, row_tie: int, row_run: int, row_short: int) -> None:
         """The key figures, left of the chart, each a formula over the monthly rows."""
         b, s, ws, m, fb = self.b, self.s, self.ws, self.m, self.fb
         b.text(ws, self.r, C_LABEL, self.w.heading("key_figures"), s.h)
@@ -609,6 +700,13 @@ class CashFlowSheet:
         self.r += 1
         start = None if fb.blank else fb.p.organization.fiscal_year_start
         figures = [
+            ("year_result", "CF_YearResult", f"INDEX(FC_CF_Position,1,{MONTHS})", m["FC_CF_Position"][-1], s.out_money),
+            ("opening", "FC_CF_Opening", "IF(ISNUMBER(In_WCCurrent),In_WCCurrent,0)", m["FC_CF_Opening"], s.calc_money0),
+            ("short_months", "FC_CF_ShortMonths", f'COUNTIF({_row_range(row_short)},"<0")', m["FC_CF_ShortMonths"], self.calc_int),
+            ("first_short", "FC_CF_FirstShortMonth",
+             # the words row is the one under the months below zero (_position)
+             f'IF(FC_CF_ShortMonths=0,0,MATCH("{quoted(self.w.word("short"))}",{_row_range(row_short + 1)},0))',
+             m["FC_CF_FirstShortMonth"], self.calc_int),
             ("lowest", "FC_CF_Lowest", f"MIN({_row_range(row_pos)})", m["FC_CF_Lowest"], s.out_money),
             ("lowest_month", "FC_CF_LowestMonth", f"MATCH(1,{_row_range(row_tie)},0)",
              m["FC_CF_LowestMonth"], self.calc_int),
@@ -628,29 +726,35 @@ class CashFlowSheet:
             if name == "FC_CF_LowestMonth":
                 b.formula(ws, self.r, C_AMOUNT, "INDEX(CF_Months,1,FC_CF_LowestMonth)",
                           month_label(start, int(m["FC_CF_LowestMonth"])), s.calc_text)
+            if name == "FC_CF_FirstShortMonth":
+                first = int(m["FC_CF_FirstShortMonth"])
+                b.formula(ws, self.r, C_AMOUNT, 'IF(FC_CF_FirstShortMonth=0,"",INDEX(CF_Months,1,FC_CF_FirstShortMonth))',
+                          month_label(start, first) if first else "", s.calc_text)
             self.r += 1
 
-    def _chart(self, row_pos: int, row_mark: int, top: int) -> None:
-        """The running position as a line, with the lowest month marked by a column, beside the key figures."""
-        wb = self.b.wb
+    def _chart(self, row_cash: int, row_short: int, top: int) -> None:
+        """Cash on hand as a line, every month below zero also a hatched column with its amount (more than
+        colour), beside the key figures and inside the print area. The title says when the chart waits for data."""
+        b, wb, ws, fb = self.b, self.b.wb, self.ws, self.fb
         cats = [CASH, self.at.head, C_M1, self.at.head, C_AFTER - 1]
         bars = wb.add_chart({"type": "column"})
-        bars.add_series({"name": self.w.word("chart_lowest"), "categories": cats, "values": [CASH, row_mark, C_M1, row_mark, C_AFTER - 1],
-                         "fill": {"color": PALETTE[1]}, "gap": 300,
+        bars.add_series({"name": self.w.word("chart_short"), "categories": cats, "values": [CASH, row_short, C_M1, row_short, C_AFTER - 1],
+                         "pattern": {"pattern": "wide_upward_diagonal", "fg_color": PALETTE[1], "bg_color": "#FFFFFF"},
+                         "border": {"color": PALETTE[1]}, "gap": 150,
                          "data_labels": {"value": True, "num_format": '#,##0;-#,##0;;', "position": "outside_end"}})
         line = wb.add_chart({"type": "line"})
-        line.add_series({"name": self.w.word("chart_position"), "categories": cats, "values": [CASH, row_pos, C_M1, row_pos, C_AFTER - 1],
+        line.add_series({"name": self.w.word("chart_cash"), "categories": cats, "values": [CASH, row_cash, C_M1, row_cash, C_AFTER - 1],
                          "line": {"color": PALETTE[0], "width": 2.25}, "marker": {"type": "circle", "size": 5,
                          "fill": {"color": PALETTE[0]}, "border": {"color": PALETTE[0]}}})
         bars.combine(line)
-        bars.set_title({"name": self.w.word("chart_title"), "name_font": {"size": 11}})
+        # the title is a cell: the chart's own words, or that it waits for data while the workbook is not filled in
+        title, waiting = self.w.word("chart_title"), self.w.word("chart_waiting")
+        b.formula(ws, top, C_HELP, f'IF(FC_Complete,"{quoted(title)}","{quoted(waiting)}")',
+                  title if self.m["FC_Complete"] else waiting, self.helper_h)
+        b.define_cell("CF_ChartTitle", CASH, top, C_HELP)
+        bars.set_title({"name": [CASH, top, C_HELP], "name_font": {"size": 11}})
         bars.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         bars.set_x_axis({"label_position": "low"})
         bars.set_legend({"position": "bottom"})
         bars.set_size({"width": CHART_WIDTH, "height": CHART_HEIGHT})
-        m, fb = self.m, self.fb
-        start = None if fb.blank else fb.p.organization.fiscal_year_start
-        low = int(m["FC_CF_LowestMonth"] or 1)
-        alt = self.w.word("chart_alt", first=month_label(start, 1), last=month_label(start, 12), lowest=f"{m['FC_CF_Lowest']:,.0f}",
-                          month=month_label(start, low))
-        self.ws.insert_chart(top, C_M1, bars, {"x_offset": CHART_X_OFFSET, "y_offset": CHART_Y_OFFSET, "description": alt})
+        ws.insert_chart(top, C_M1, bars, {"x_offset": CHART_X_OFFSET, "y_offset": CHART_Y_OFFSET, "description": self.w.word("chart_alt")})

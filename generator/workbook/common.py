@@ -550,10 +550,27 @@ def master_banner(book: Book, ws: Worksheet, row: int, col: int, status: Status)
     book.text(ws, row, col, status.words.word("label"), s.label_b)
     book.formula(ws, row, col + 1, status.formula(), status.value, s.calc_text)
     done, ok = status.complete, status.master
-    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"=NOT({done})", "format": s.cf_todo,
-                                                       "stop_if_true": True})
-    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"={ok}", "format": s.cf_pass})
-    ws.conditional_format(row, col + 1, row, col + 1, {"type": "formula", "criteria": f"=NOT({ok})", "format": s.cf_fail})
+    # the words run on into the empty cells to their right: the fill covers as many cells as the longest status
+    # needs, so no status reads as spilling out of its box
+    last = col + 1 + status_span(ws, col + 1, status)
+    ws.conditional_format(row, col + 1, row, last, {"type": "formula", "criteria": f"=NOT({done})", "format": s.cf_todo,
+                                                    "stop_if_true": True})
+    ws.conditional_format(row, col + 1, row, last, {"type": "formula", "criteria": f"={ok}", "format": s.cf_pass})
+    ws.conditional_format(row, col + 1, row, last, {"type": "formula", "criteria": f"=NOT({ok})", "format": s.cf_fail})
+
+
+#: Characters of a status per column-width unit, with room to spare (LibreOffice's and Excel's fonts differ).
+STATUS_CHAR = 1.0
+
+
+def status_span(ws: Worksheet, col: int, status: Status) -> int:
+    """How many columns right of `col` the longest status runs into (0: it fits its own cell)."""
+    need = STATUS_CHAR * max(len(status.todo_text), len(status.words.word("all_pass")), len(status.words.word("needs_attention")))
+    extra, room = 0, column_width(ws, col)
+    while room < need and extra < 20:
+        extra += 1
+        room += column_width(ws, col + extra)
+    return extra
 
 
 @dataclass

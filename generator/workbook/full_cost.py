@@ -24,7 +24,7 @@ from .common import (
     master_banner, number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
     document_properties, write_table, write_organization, write_start_page, quoted, sheet_title,
 )
-from .cash_flow import CASH, CashFlowSheet
+from .cash_flow import CASH, CashFlowSheet, CashWords
 from . import inputs
 from .inputs import (
     ASSUME, ORG, Col, InputSheet, basic_checks, columns, dropdowns, flag_share_totals, rate_values, source_note, staff_columns, write_dropdowns, write_input_sheet,
@@ -116,7 +116,9 @@ SUMMARY_LINES = [SummaryLine(name, style) for name, style in [
     ("FC_Gap", "out_money"),
     ("FC_RequiredSurplus", "calc_money0"),
     ("FC_RequiredSurplusPct", "calc_pct0"),
+    ("CF_YearResult", "calc_money0"),
     ("FC_CF_TimingNeed", "calc_money0"),
+    ("FC_CF_ShortMonths", "calc_count"),
     ("FC_IndirectRate", "out_pct"),
     ("FC_IndirectCap", "calc_pct0"),
 ]]
@@ -167,6 +169,11 @@ class ChartData:
     last: int
     points: list[tuple[str, float]]
 
+    @property
+    def title_row(self) -> int:
+        """The table's heading, the chart's title, is the row above its first line."""
+        return self.first - 1
+
 
 def full_cost_sum() -> str:
     """FC_Total's formula: the areas' defined names added up, in the areas' order."""
@@ -216,6 +223,7 @@ class FullCostBuilder:
         self.debt: Table
         self.cc: Table
         self.func_table: Table
+        self.cash_words: CashWords
 
     # ------------------------------------------------------------------ entry point
 
@@ -225,6 +233,7 @@ class FullCostBuilder:
         self.book.define("Label_Shared", self.lists.cell("FunctionsShared", SHARED))
         self.book.define("Label_Operations", self.lists.cell("Functions", INDIRECT_FUNCTION))
         cash_flow = CashFlowSheet(self)
+        self.cash_words = cash_flow.words()
         cash_flow.lists()
         self._organization()
         self._assumptions()
@@ -405,7 +414,8 @@ class FullCostBuilder:
         b, s, ws, c, sw = self.book, self.s, self.ws[FULL], self.content, self.w.sheet("full_cost")
         wc = self.p.full_cost.working_capital
         method = sw.line("wc_method")
-        row = f.text(method.label, "In_WCMethod", None if self.blank else c.label(c.methods, wc.method), s.in_text)
+        # a blank workbook starts on the default method (the months rule), so its check passes out of the box
+        row = f.text(method.label, "In_WCMethod", c.label(c.methods, wc.method), s.in_text)
         dropdown(b, ws, row, 1, row, 1, "List_WCMethods", method.title, method.help)
         m = self.model
         need, months = sw.line("timing_need"), sw.line("timing_months")
@@ -413,7 +423,7 @@ class FullCostBuilder:
         f.formula(months.label, None, "FC_CF_MonthsEquivalent", m["FC_CF_MonthsEquivalent"], s.calc_dec0, months.unit)
         from .cash_flow import plain_words
         # one line that runs on across the empty cells to its right (no merged cells)
-        b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months, self.w.sheet("cash_flow")), s.calc_text)
+        b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months, self.w.sheet("cash_flow"), wc.method), s.calc_text)
         f.row += 1
 
     def _revenue(self) -> None:
@@ -561,7 +571,7 @@ class FullCostBuilder:
             ("cash_out", "ABS(SUM(FC_CF_Out)-FC_CashOpex)<=Chk_Tolerance*MAX(1,ABS(FC_CashOpex))", True, CASH),
             ("revenue_timing", "SUM(CF_Rev_problem)=0", True, CASH),
             ("payment_months", "SUM(CF_Exp_problem)=0", True, CASH),
-            ("wc_method", "ISNUMBER(MATCH(In_WCMethod,List_WCMethods,0))", ok, FULL),
+            ("wc_method", "ISNUMBER(MATCH(In_WCMethod,List_WCMethods,0))", True, FULL),
             ("function_totals", "ABS(SUM(Calc_FunctionTotals)-FC_TotalExpenses)<=Chk_Tolerance*MAX(1,ABS(FC_TotalExpenses))", True, CALC),
             ("areas_total", f"ABS({full_cost_sum()}-FC_Total)<=Chk_Tolerance*MAX(1,ABS(FC_Total))",
                   True, CALC),
@@ -601,6 +611,7 @@ class FullCostBuilder:
         b.formula(ws, NOTE_ROW, S_LABEL, 'IF(In_OrgName="","",In_OrgName&IF(Org_FYLabel="",""," · "&Org_FYLabel))',
                   "" if self.blank else f"{self.org_name} · FY{self.p.organization.first_fy}", s.subtitle)
         master_banner(b, ws, BANNER_ROW, S_LABEL, self.status)
+        self._headline(ws, sw)
         rows = Rows(OUTPUT_TOP)  # each part below the one above
         r = rows.take()
         b.text(ws, r, S_LABEL, sw.heading("plain"), s.h)
@@ -616,18 +627,34 @@ class FullCostBuilder:
         self._charts(ws, tables, rows.row)
         print_setup(ws, self.org_name)
 
+    def _headline(self, ws: Any, sw: SheetWords) -> None:
+        """With the status, the finding a short month is (SPEC 6.1: a finding, not a failed check)."""
+        m, start = self.model, None if self.blank else self.p.organization.fiscal_year_start
+        from .cash_flow import formula_of, month_label
+        n, first = int(m["FC_CF_ShortMonths"]), int(m["FC_CF_FirstShortMonth"])
+        cached = sw.word("finding_short", month=month_label(start, first), n=n) if m["FC_Complete"] and n else ""
+        words = formula_of(sw.word("finding_short"), {"month": "INDEX(CF_Months,1,FC_CF_FirstShortMonth)", "n": 'TEXT(FC_CF_ShortMonths,"0")'})
+        # on the row under the status (whose words run on across the columns to its right)
+        self.book.formula(ws, BANNER_ROW + 1, S_LABEL, f'IF(AND(FC_Complete,FC_CF_ShortMonths>0),{words},"")', cached, self.s.label_b)
+
     def _summary_line(self, r: int, line: SummaryLine) -> None:
         """A result in words: the label, the figure under its name, and a note (text, or a live verdict)."""
         b, s, ws, m, sw = self.book, self.s, self.ws[SUMMARY], self.model, self.w.sheet("summary")
         words = sw.line(line.name)
         b.text(ws, r, S_LABEL, words.label, s.wrap)
-        b.formula(ws, r, S_FIGURE, line.name, m[line.name], getattr(s, line.style))
+        value = m["FC_CF_Position"][-1] if line.name == "CF_YearResult" else m[line.name]
+        b.formula(ws, r, S_FIGURE, line.name, value, getattr(s, line.style))
         fit_row(ws, r, [(words.label, SUMMARY_WIDTHS[S_LABEL]), (words.note or sw.word("above_cap"), SUMMARY_WIDTHS[S_NOTE])])
         if words.note:
             b.text(ws, r, S_NOTE, words.note, s.note)
         elif line.name == "FC_CF_TimingNeed":
             from .cash_flow import plain_words
-            b.formula(ws, r, S_NOTE, "CF_PlainWords", plain_words(m, self.p.full_cost.working_capital.months, self.w.sheet("cash_flow")), s.calc_wrap)
+            wc = self.p.full_cost.working_capital
+            b.formula(ws, r, S_NOTE, "CF_PlainWords", plain_words(m, wc.months, self.w.sheet("cash_flow"), wc.method), s.calc_wrap)
+        elif line.name == "CF_YearResult":
+            b.formula(ws, r, S_NOTE, "CF_YearWords", self.cash_words.year(m), s.calc_wrap)
+        elif line.name == "FC_CF_ShortMonths":
+            b.formula(ws, r, S_NOTE, "CF_CashWords", self.cash_words.cash(m), s.calc_wrap)
         elif line.name == "FC_Gap":
             self._verdict(r, "FC_Gap>0", m["FC_Gap"] > 0, sw.word("shortfall"), sw.word("covered"))
         else:
@@ -658,7 +685,11 @@ class FullCostBuilder:
         tables = []
         for key, lines in self._chart_tables():
             r = rows.take()
-            b.text(ws, r, S_LABEL, self.w.sheet("summary").heading(key), s.h)
+            # the heading is the chart's title: until the workbook is filled in, it says the chart waits for data
+            sw = self.w.sheet("summary")
+            title, waiting = sw.heading(key), sw.word("waiting", title=sw.heading(key))
+            b.formula(ws, r, S_LABEL, f'IF(FC_Complete,"{quoted(title)}","{quoted(waiting)}")',
+                      title if self.model["FC_Complete"] else waiting, s.h)
             b.blank(ws, r, S_FIGURE, s.h)
             first = rows.row
             for label, name, value in lines:
@@ -670,12 +701,9 @@ class FullCostBuilder:
         return tables
 
     def _alt_text(self, data: ChartData) -> str:
-        """What a Summary chart shows, in words, with the figures it was built with."""
+        """What a Summary chart shows, in words: not its figures, which go stale after the first edit."""
         sw, key = self.w.sheet("summary"), data.key
-        figures = "; ".join(f"{label}: {value:.0%}" if key == "indirect" else f"{label}: {value:,.0f}"
-                            for label, value in data.points)
-        return (sw.word("alt_chart", title=sw.heading(key).lower())
-                + (sw.word("alt_figures", figures=figures) if figures else "") + sw.word("alt_current"))
+        return sw.word("alt_chart", title=sw.heading(key).lower()) + sw.word("alt_current")
 
     def _charts(self, ws: Any, tables: list[ChartData], top: int) -> None:
         """The four Summary charts, two a row from row `top` (under the chart data), each with alt text."""
@@ -698,7 +726,7 @@ class FullCostBuilder:
                 "points": points,
                 "data_labels": {"value": True, "num_format": "0%" if key == "indirect" else MONEY},
             })
-            chart.set_title({"name": title, "name_font": {"size": 11}})
+            chart.set_title({"name": [SUMMARY, data.title_row, S_LABEL], "name_font": {"size": 11}})
             chart.set_legend({"none": True})
             if key == "indirect":
                 chart.set_y_axis({"num_format": "0%", "min": 0})

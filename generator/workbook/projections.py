@@ -22,7 +22,7 @@ from typing import Any, Callable
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from ..content import Content, load_content
+from ..content import Content, SheetWords, load_content
 from ..recorded import is_part, record
 from ..kinds import PROJECTIONS, Capacity, slugify
 from ..model.projections import (
@@ -1153,7 +1153,7 @@ class ProjectionsBuilder:
                                                                                "fill": {"color": "#000000"}, "border": {"color": "#000000"}}})
         chart.combine(line)
         w = self.words.sheet("scenario_view")
-        chart.set_title({"name": w.word("chart"), "name_font": {"size": 11}})
+        chart.set_title({"name": self._chart_title(ws, VIEW, r + 3, 1, w, "chart"), "name_font": {"size": 11}})
         chart.set_y_axis({"num_format": MONEY})
         chart.set_x_axis({"label_position": "low"})
         chart.set_legend({"position": "bottom"})
@@ -1282,6 +1282,17 @@ class ProjectionsBuilder:
             self._months_colours(ws, first, 1, last, n)
         return last + 1
 
+    def _chart_title(self, ws: Worksheet, sheet: str, row: int, col: int, w: SheetWords, key: str) -> list[Any]:
+        """A chart's title as a cell the chart covers (under the cash chart on Compare): its words, or that it waits for data while the
+        workbook is not filled in (SPEC 5). Returns the reference a chart title takes."""
+        title = w.word(key)
+        waiting = w.word("waiting", title=title)
+        # white on white: where the words run on past the chart into the gap beside it, they stay unseen
+        hidden = self.book.wb.add_format({"font_color": "#FFFFFF", "font_size": 8})
+        self.book.formula(ws, row, col, f'IF(SP_Complete,"{quoted(title)}","{quoted(waiting)}")',
+                          title if self.model["SP_Complete"] else waiting, hidden)
+        return [sheet, row, col]
+
     def _compare_cash_chart(self, ws: Worksheet, row: int, table: tuple[int, int], zero_row: int, width: int) -> None:
         """Ending cash by scenario as lines, with the zero line, left of the two charts."""
         n, (hdr, first) = self.n, table
@@ -1293,13 +1304,12 @@ class ProjectionsBuilder:
                          "line": {"color": "#595959", "width": 1.25, "dash_type": "square_dot"}, "marker": {"type": "none"}})
         w = self.words.sheet("compare")
         line.show_hidden_data()  # the zero line's row is hidden from print
-        line.set_title({"name": w.word("cash_chart"), "name_font": {"size": 11}})
+        line.set_title({"name": self._chart_title(ws, CMP, row + 2, 1, w, "cash_chart"), "name_font": {"size": 11}})
         line.set_y_axis({"num_format": MONEY, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         line.set_x_axis({"label_position": "low"})
         line.set_legend({"position": "bottom"})
         line.set_size({"width": width, "height": 360})
-        names = ", ".join(sc.name for sc in self.scenarios)
-        ws.insert_chart(row, 0, line, {"x_offset": 8, "y_offset": 4, "description": w.word("cash_chart_text", names=names)})
+        ws.insert_chart(row, 0, line, {"x_offset": 8, "y_offset": 4, "description": w.word("cash_chart_text")})
 
     def _compare_surplus_chart(self, ws: Worksheet, row: int, table: tuple[int, int], width: int) -> None:
         """Surplus or deficit by scenario as columns, right of the cash chart."""
@@ -1309,13 +1319,12 @@ class ProjectionsBuilder:
             col.add_series({"name": [CMP, first + j, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, first + j, 1, first + j, n],
                             **series_fill(j)})
         w = self.words.sheet("compare")
-        col.set_title({"name": w.word("surplus_chart"), "name_font": {"size": 11}})
+        col.set_title({"name": self._chart_title(ws, CMP, row + 3, 1, w, "surplus_chart"), "name_font": {"size": 11}})
         col.set_y_axis({"num_format": MONEY})
         col.set_x_axis({"label_position": "low"})
         col.set_legend({"position": "bottom"})
         col.set_size({"width": width, "height": 360})
-        names = ", ".join(sc.name for sc in self.scenarios)
-        ws.insert_chart(row, 0, col, {"x_offset": 8 + width + 16, "y_offset": 4, "description": w.word("surplus_chart_text", names=names)})
+        ws.insert_chart(row, 0, col, {"x_offset": 8 + width + 16, "y_offset": 4, "description": w.word("surplus_chart_text")})
 
     # ------------------------------------------------------------------ guide and start
 

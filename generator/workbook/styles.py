@@ -100,6 +100,7 @@ class Styles:
         self.calc_dec = self._f({**calc, "num_format": DEC_HIDE0})
         self.calc_dec0 = self._f({**calc, "num_format": DEC})
         self.calc_int = self._f({**calc, "num_format": '0;-0;""'})   # whole numbers (years), spare rows quiet
+        self.calc_count = self._f({**calc, "num_format": "0"})       # a count that shows its 0 (months short)
         self.calc_text = self._f({**calc})
         self.calc_wrap = self._f({**calc, "text_wrap": True})
         self.calc_bool = self._f({**calc, "align": "center"})
