@@ -124,3 +124,49 @@ def test_batch_writes_the_ordinary_build(tmp_path: Path, monkeypatch: pytest.Mon
         plain = plain_build(p, tmp_path / "plain", BuildOptions(build_time=stamp_time()), slug=result.slug)
         for want, built in zip(plain, result.files):
             assert_same_file(want, tmp_path / "out" / built.file)
+
+
+def test_builds_in_threads_at_once_write_the_ordinary_build(tmp_path: Path) -> None:
+    """The web page builds in several threads at once: fill mode stays on until the last build
+    inside it has finished, so every file is still the one a plain build writes."""
+    import threading
+
+    names = list(example_names())
+    want: dict[str, list[bytes]] = {}
+    for name in names:
+        paths = plain_build(load_partnership(example_path(name)), tmp_path / f"plain-{name}", BuildOptions(build_time=WHEN))
+        want[name] = [p.read_bytes() for p in sorted(paths)]
+    got: dict[str, list[bytes]] = {}
+    errors: list[BaseException] = []
+
+    def build(name: str, round_: int) -> None:
+        try:
+            out = tmp_path / f"thread-{name}-{round_}"
+            paths = build_workbooks(load_partnership(example_path(name)), out, BuildOptions(build_time=WHEN))
+            got[f"{name}-{round_}"] = [p.read_bytes() for p in sorted(paths)]
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build, args=(name, r)) for r in range(2) for name in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert not fill.STATE["on"], "fill mode left on after the last build"
+    for key, files in got.items():
+        assert files == want[key.rsplit("-", 1)[0]], key
+
+
+def test_fill_mode_stays_on_while_any_build_is_inside() -> None:
+    """Two builds overlap (threads of the web page): the first to finish must not switch fill
+    mode off under the second, whose cells were written for fill mode's writer."""
+    first, second = fill.filling(), fill.filling()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    try:
+        assert fill.STATE["on"], "fill mode was switched off while a build was still inside it"
+    finally:
+        second.__exit__(None, None, None)
+    assert not fill.STATE["on"]

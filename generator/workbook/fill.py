@@ -23,6 +23,7 @@ declared: a part or a cell that differs is simply a new cache entry. The caches 
 from __future__ import annotations
 
 import copy
+import threading
 import zipfile
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -223,33 +224,57 @@ class _PartCachingZip(zipfile.ZipFile):
             self.NameToInfo[info.filename] = info
 
 
+_USERS = [0]
+_USERS_LOCK = threading.Lock()
+
+
 @contextmanager
 def filling() -> Iterator[None]:
     """Fill mode for the workbooks built inside (a batch worker's whole life): the per-shape work
-    is done once and reused. The files written are the ones an ordinary build writes."""
-    if STATE["on"]:
-        yield
-        return
-    from .layout import Sheet
+    is done once and reused. The files written are the ones an ordinary build writes.
 
-    STATE["on"] = True
-    zip_class = xlsxwriter.workbook.ZipFile
-    xlsxwriter.workbook.ZipFile = _PartCachingZip
-    Sheet._write_cell = write_cell
-    col_name = xlsxwriter.utility.xl_col_to_name
-    xlsxwriter.utility.xl_col_to_name = _col_name  # the builders' cell references, each column spelt once
-    from . import cash_flow, full_cost, inputs, projections  # noqa: F401  (imported, so their names are swapped)
-
-    swapped = _swap_in_workbook_modules(_xl_rowcol_to_cell, _cell_ref)
+    Counted, not nested: the web page builds in several threads at once, and the swapped
+    functions go back only when the last build inside has finished (a build half written in
+    fill mode cannot be closed by the ordinary writer)."""
+    with _USERS_LOCK:
+        _USERS[0] += 1
+        if _USERS[0] == 1:
+            _switch_on()
     try:
         yield
     finally:
-        for module, attr in swapped:
-            setattr(module, attr, _xl_rowcol_to_cell)
-        xlsxwriter.utility.xl_col_to_name = col_name
-        del Sheet._write_cell
-        xlsxwriter.workbook.ZipFile = zip_class
-        STATE["on"] = False
+        with _USERS_LOCK:
+            _USERS[0] -= 1
+            if _USERS[0] == 0:
+                _switch_off()
+
+
+_SAVED: dict[str, Any] = {}
+
+
+def _switch_on() -> None:
+    from .layout import Sheet
+
+    STATE["on"] = True
+    _SAVED["zip"] = xlsxwriter.workbook.ZipFile
+    xlsxwriter.workbook.ZipFile = _PartCachingZip
+    Sheet._write_cell = write_cell
+    _SAVED["col_name"] = xlsxwriter.utility.xl_col_to_name
+    xlsxwriter.utility.xl_col_to_name = _col_name  # the builders' cell references, each column spelt once
+    from . import cash_flow, full_cost, inputs, projections  # noqa: F401  (imported, so their names are swapped)
+
+    _SAVED["swapped"] = _swap_in_workbook_modules(_xl_rowcol_to_cell, _cell_ref)
+
+
+def _switch_off() -> None:
+    from .layout import Sheet
+
+    for module, attr in _SAVED.pop("swapped"):
+        setattr(module, attr, _xl_rowcol_to_cell)
+    xlsxwriter.utility.xl_col_to_name = _SAVED.pop("col_name")
+    del Sheet._write_cell
+    xlsxwriter.workbook.ZipFile = _SAVED.pop("zip")
+    STATE["on"] = False
 
 
 def start() -> None:
