@@ -13,7 +13,8 @@ import click
 from click.decorators import FC
 
 from . import __version__
-from .build import KINDS, BuildOptions, blank_partnership, build_workbooks, example_names, example_path, examples_dir, stamp_time
+from .build import (KINDS, BuildOptions, blank_partnership, build_workbooks, example_names, example_path, examples_dir,
+                    stamp_time, workbook_path)
 from .content import ContentError, load_content, use_content_dir
 from .schema import DataFileError, Partnership, load_partnership, validate_data
 from .kinds import FULL_COST, PROJECTIONS, Capacity, of_template_id
@@ -34,6 +35,19 @@ def _fail(message: str, code: int = EXIT_UNUSABLE) -> None:
 CONTENT_HELP = ("Folder with your own content files (labels, ids, guidance: a copy of the toolkit's content "
                 "folder, see `pbp-toolkit content`). Default: $PBP_TEMPLATES/content, else the content shipped "
                 "with the toolkit.")
+
+
+def _refuse_overwrite(outputs: "list[Path | None]", inputs: "list[Path | None]" = [],
+                      folders: "list[Path | None]" = []) -> None:
+    """Exit 2 with one line when an output is an input or lies in a folder the command reads
+    (the content folder in force is always one): checked before anything is written."""
+    from .content import content_dir
+    from .fileio import OutputOverInput, refuse_overwrite
+
+    try:
+        refuse_overwrite(outputs, inputs, [*folders, content_dir()])
+    except OutputOverInput as exc:
+        _fail(str(exc), EXIT_UNUSABLE)
 
 
 def content_option(command: FC) -> FC:
@@ -175,6 +189,8 @@ def build(data_file: Path | None, outdir: Path, blank: bool, example: str | None
         _fail(str(exc), EXIT_UNUSABLE)
     options = BuildOptions(kinds=tuple(kinds) or None, password=password, years=years, build_time=stamp_time(),
                            capacity=Capacity(staff=staff_rows, expenses=expense_rows, revenue=revenue_rows))
+    _refuse_overwrite([outdir, *(workbook_path(p, outdir, kind, blank, suffix=f".{fmt}") for kind in (kinds or KINDS))],
+                      [data_file, example_path(example) if example is not None else None])
     started = time.perf_counter()
     if fmt == "xlsm":
         made = _build_xlsm(p, outdir, options, blank, content)
@@ -272,6 +288,7 @@ def pdf(workbook: Path, out_pdf: Path | None, all_sheets: bool) -> None:
     from .boardpack import print_copy
     from .libreoffice import LibreOfficeError, find_soffice, to_pdf
 
+    _refuse_overwrite([out_pdf or workbook.with_suffix(".pdf")], [workbook])
     if find_soffice() is None:
         _fail("LibreOffice (soffice) is needed for PDF export: install it (Debian: apt-get install libreoffice-calc-nogui).")
     from .readback.safety import UnsafeFile, inspect_file
@@ -321,6 +338,7 @@ def verify(data_file: Path, keep: Path | None, engine: str) -> None:
     from .libreoffice import LibreOfficeError, find_soffice
     from .verify import verify as run_verify
 
+    _refuse_overwrite([keep], [data_file])
     if engine == "libreoffice" and find_soffice() is None:
         _fail("LibreOffice (soffice) is needed to verify: install it (Debian: apt-get install libreoffice-calc-nogui).")
     if engine == "gnumeric" and find_ssconvert() is None:
@@ -334,6 +352,8 @@ def verify(data_file: Path, keep: Path | None, engine: str) -> None:
         p = load_partnership(data_file)
     except DataFileError as exc:
         _fail(str(exc), EXIT_UNUSABLE if _missing(exc) else EXIT_PROBLEMS)
+    if keep is not None:
+        _refuse_overwrite([keep, *(workbook_path(p, keep, kind) for kind in KINDS)], [data_file])
     try:
         verdicts = run_verify(p, keep, engine=engine)
     except (LibreOfficeError, EngineError) as exc:
@@ -398,6 +418,7 @@ def extract(files: tuple[Path, ...], out_file: Path) -> None:
     from .fileio import write_text
     from .schema import dump_partnership
 
+    _refuse_overwrite([out_file], list(files))
     p, notes = _extract_partnership(files)
     for note in notes:
         click.echo(f"note: {note}", err=True)
@@ -426,6 +447,7 @@ def validate(files: tuple[Path, ...], as_json: bool, annotate: Path | None) -> N
 
     if annotate is not None and len(files) != 1:
         _fail("--annotate takes exactly one FILE.")
+    _refuse_overwrite([annotate], list(files))
     reports = [validate_file(f) for f in files]
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], indent=2, default=str))
@@ -456,6 +478,7 @@ def upgrade(old: Path, new: Path) -> None:
     from .readback.upgrade import UpgradeError, describe, upgrade_validated
     from .readback.validate import validate_file
 
+    _refuse_overwrite([new], [old])
     report = validate_file(old)
     try:
         upgrade_validated(report, new)
@@ -484,6 +507,7 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
     from .readback.collect import collect as run_collect
     from .readback.portfolio import write_portfolio
 
+    _refuse_overwrite([out_file, csv_dir], [], [folder])
     started = time.perf_counter()
 
     def progress(results, total):
@@ -523,6 +547,7 @@ def risk(workbook: Path, out: Path | None, runs: int, seed: int | None, scenario
     """
     from .report.actions import ActionError, run_risk_file
 
+    _refuse_overwrite([out], [workbook])
     try:
         target, result = run_risk_file(workbook, out, runs=runs, seed=seed, scenario_id=scenario_id)
     except ActionError as exc:
@@ -552,6 +577,7 @@ def recalc(workbook: Path, out: Path | None) -> None:
     """
     from .report.actions import ActionError, run_recalc_file
 
+    _refuse_overwrite([out], [workbook])
     try:  # FileBook reads the workbook through the safety checks (generator/report/book.py)
         target, result = run_recalc_file(workbook, out)
     except ActionError as exc:
@@ -591,6 +617,7 @@ def content(outdir: Path) -> None:
     source = content_dir()
     if not list(source.glob("*.yaml")):
         _fail(f"{source}: no content files (*.yaml) to copy", 2)
+    _refuse_overwrite([outdir], [], [source])
     outdir.mkdir(parents=True, exist_ok=True)
     copied = kept = 0
     for path in sorted(source.glob("*.yaml")):
@@ -616,6 +643,9 @@ def addin(outdir: Path) -> None:
         from macros.build_addin import AddinBuildError, build_addin, xlwings_version
     except ModuleNotFoundError as exc:
         _fail(f"the add-in needs the addin extra: pip install 'pbp-toolkit[addin]' ({exc.name} is not installed)", 2)
+    from macros.build_addin import ADDIN_NAME, ADDIN_TEMPLATE, VBA_DIR, xlwings_dir
+
+    _refuse_overwrite([outdir, outdir / ADDIN_NAME], [xlwings_dir() / ADDIN_TEMPLATE], [VBA_DIR])
     try:
         path = build_addin(outdir)
     except AddinBuildError as exc:
