@@ -499,8 +499,11 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
     Every file is read safely (size, zip and XML limits before parsing; macros never run or
     kept), validated and recomputed by the model. The Portfolio sheet has one row per
     partnership; Benchmarks gives quartiles across the portfolio and by backbone structure;
-    Problems lists every file not used, or used with warnings, and why. Every file found
-    appears in Portfolio or Problems. Exit status 1 when any file could not be used.
+    Problems lists every file not used, or used with warnings, and why. Two returns of one
+    partnership with different inputs: the one saved later (the workbook's own saved time) is
+    used and the other listed; copies with the same inputs count once (Portfolio's Copies
+    column). Every file found appears in Portfolio or Problems. FOLDER must not hold the
+    outputs. Exit status 1 when any file could not be used.
     """
     import time
 
@@ -523,7 +526,8 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
     write_portfolio(port, out_file, csv_dir)
     unused = [p for p in port.problems if p["used"] == "no"]
     click.echo(f"wrote {out_file}: {len(port.rows)} partnerships from {port.files_seen} files; "
-               f"{len(unused)} not used, {len(port.problems) - len(unused)} used with warnings "
+               f"{len(unused)} not used, {len(port.problems) - len(unused)} used with warnings"
+               + (f", {len(port.copies)} identical copies counted once" if port.copies else "") + " "
                f"({time.perf_counter() - started:.1f} s)")
     sys.exit(1 if unused else 0)
 

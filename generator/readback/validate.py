@@ -64,6 +64,7 @@ class Report:
     template_id: str = ""
     template_version: str = ""
     partnership_id: str = ""
+    saved_time: str = ""                   # docProps/core.xml modified: when the workbook was last saved
     formulas_intact: bool | None = None
     inputs_valid: bool | None = None
     cached_values_agree: bool | None = None
@@ -327,6 +328,7 @@ def validate_file(path: str | Path) -> Report:
         report.status = "unreadable"
         return report
     _package_findings(report, info)
+    report.saved_time = info.core_properties.get("modified", "")
     try:
         src = FileSource(path, data)
         return _run_checks(report, src, lambda: read_formulas(data))
