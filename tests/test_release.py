@@ -280,3 +280,27 @@ def test_every_file_the_commands_write_is_0644(tmp_path: Path, umask022: None) -
     assert len([p for p in written if p.parent.name == "sent" and p.suffix == ".xlsx"]) >= 2
     assert {p.relative_to(tmp_path).as_posix(): oct(mode(p)) for p in written if mode(p) != 0o644} == {}
     assert not [p for p in written if p.name.startswith(".")]  # no temporary left behind
+
+
+def test_dist_holds_what_build_example_writes_and_what_the_readme_says(tmp_path: Path) -> None:
+    """build.py's dist/ has the file names `pbp-toolkit build --example NAME` and `build --blank`
+    write (a newcomer told to open one finds it under that name), their .xlsm copies and the add-in,
+    as many files as the README's first screen says, and the file it says to open first."""
+    import re
+
+    from build import main as build_main
+    from generator.build import example_names
+
+    assert build_main(["--out", str(tmp_path / "dist")]) == 0
+    dist = {p.name for p in (tmp_path / "dist").iterdir()}
+    for args in [["--blank"], *(["--example", name] for name in example_names())]:
+        code, _, err = run("build", *args, "-o", str(tmp_path / "cli"))
+        assert code == 0, err
+    cli = {p.name for p in (tmp_path / "cli").iterdir()}
+    assert len(cli) == 2 * (1 + len(example_names()))
+    assert dist == cli | {n.replace(".xlsx", ".xlsm") for n in cli} | {"PBP Toolkit.xlam"}
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    first_screen = readme[: readme.index("## What you get")]
+    assert f"`dist/` holds {len(dist)} files" in first_screen
+    for named in re.findall(r"`dist/([^`]+)`", first_screen):
+        assert named in dist, named
