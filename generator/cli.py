@@ -37,8 +37,8 @@ CONTENT_HELP = ("Folder with your own content files (labels, ids, guidance: a co
                 "with the toolkit.")
 
 
-def _refuse_overwrite(outputs: "list[Path | None]", inputs: "list[Path | None]" = [],
-                      folders: "list[Path | None]" = []) -> None:
+def _refuse_overwrite(outputs: "list[Path | None]", inputs: "list[Path | None] | tuple[()]" = (),
+                      folders: "list[Path | None] | tuple[()]" = ()) -> None:
     """Exit 2 with one line when an output is an input or lies in a folder the command reads
     (the content folder in force is always one): checked before anything is written."""
     from .content import content_dir
