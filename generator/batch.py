@@ -2,7 +2,11 @@
 
 A program officer lists the partnerships in a CSV or .xlsx roster, one per row:
 
-    name, region, focus, backbone_structure, fiscal_year_start, data_file (optional)
+    name, region, focus, backbone_structure, fiscal_year_start, data_file (optional), id (optional)
+
+`id` is the partnership's stable id, written into both workbooks' identity: collect rounds
+(`collect --round`) match a partnership's returns across rounds by it, so keep it the same
+every round even when the name changes. Without one, the id is the name's slug.
 
 `data_file` is a partnership data file (a path relative to the roster); the row's non-empty
 cells override its organization fields. Without one, the row alone makes a minimal
@@ -46,7 +50,9 @@ from .schema import DataFileError, Partnership, validate_data
 from .kinds import slugify
 
 ORG_COLUMNS = ("name", "region", "focus", "backbone_structure", "fiscal_year_start")
-COLUMNS = ORG_COLUMNS + ("data_file",)
+COLUMNS = ORG_COLUMNS + ("data_file", "id")
+#: A roster `id`: the partnership's stable id in its workbooks, so its returns match across rounds.
+ROSTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 REQUIRED_COLUMNS = ("name",)
 MAX_DATA_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROSTER_BYTES = 50 * 1024 * 1024   # a CSV roster (an .xlsx roster has the returned-workbook limits)
@@ -171,7 +177,7 @@ def _columns(header: Sequence[Any], body: Sequence[Sequence[Any]]) -> list[str |
         keys.append(key)
     if unknown:
         raise RosterError(f"unknown column(s) {', '.join(repr(u) for u in unknown)}; the roster's columns are: "
-                          f"{', '.join(COLUMNS)} (data_file optional)")
+                          f"{', '.join(COLUMNS)} (data_file and id optional)")
     if dupes:
         raise RosterError(f"column(s) {', '.join(dupes)} appear more than once")
     missing = [c for c in REQUIRED_COLUMNS if c not in seen]
@@ -513,11 +519,12 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _build_one(item: tuple[int, str, str, Partnership], outdir: Path, kinds: tuple[str, ...], content: Content) -> RowResult:
-    row, label, slug, p = item
+def _build_one(item: tuple[int, str, str, Partnership, str], outdir: Path, kinds: tuple[str, ...], content: Content) -> RowResult:
+    row, label, slug, p, pid = item
     result = RowResult(row, label, slug)
     try:
-        paths = build_workbooks(p, outdir, BuildOptions(kinds=kinds, build_time=stamp_time()), slug=slug, content=content)
+        paths = build_workbooks(p, outdir, BuildOptions(kinds=kinds, build_time=stamp_time(), partnership_id=pid or None),
+                                slug=slug, content=content)
         for kind, path in zip(kinds, paths):
             result.files.append(Built(kind, path.name, path.stat().st_size, _sha256(path)))
         result.status = "built"
@@ -526,7 +533,7 @@ def _build_one(item: tuple[int, str, str, Partnership], outdir: Path, kinds: tup
     return result
 
 
-def _build_chunk(items: list[tuple[int, str, str, Partnership]], outdir: str, kinds: tuple[str, ...]) -> list[RowResult]:
+def _build_chunk(items: list[tuple[int, str, str, Partnership, str]], outdir: str, kinds: tuple[str, ...]) -> list[RowResult]:
     content = _WORKER.get("content") or load_content()
     return [_build_one(item, Path(outdir), kinds, content) for item in items]
 
@@ -567,11 +574,23 @@ def run_batch(roster: str | Path, outdir: str | Path, workers: int | None = None
 
     files = DataFiles(roster.parent)
     results: dict[int, RowResult] = {}
-    todo: list[tuple[int, str, str, Partnership]] = []
+    todo: list[tuple[int, str, str, Partnership, str]] = []
     slugs: dict[str, RosterRow] = {}
+    ids: dict[str, RosterRow] = {}
     for row in rows:
         p, problems = prepare_row(row, files, content, roster.name)
         label = row.label or (p.organization.name if p else "")
+        raw_id = row.cells.get("id")
+        pid = "" if _blank(raw_id) else str(_cell_value("name", raw_id)).strip()
+        if p is not None and pid and not ROSTER_ID.fullmatch(pid):
+            problems = [Problem(row.row, label, "id", "invalid", f"{pid[:60]!r} is not an id: use letters, digits, '-', '_' or '.' "
+                                "(up to 100, starting with a letter or digit), the same every round")]
+            p = None
+        elif p is not None and pid and pid in ids:
+            first = ids[pid]
+            problems = [Problem(row.row, label, "id", "duplicate", f"the id {pid!r} is also row {first.row}'s"
+                                f"{' (' + first.label + ')' if first.label else ''}; each partnership needs its own id")]
+            p = None
         if p is not None:
             slug = slugify(p.organization.name)
             if slug in slugs:
@@ -582,13 +601,15 @@ def run_batch(roster: str | Path, outdir: str | Path, workers: int | None = None
                                     "name (for example add the region), or remove the repeated row")]
             else:
                 slugs[slug] = row
-                todo.append((row.row, label, slug, p))
+                if pid:
+                    ids[pid] = row
+                todo.append((row.row, label, slug, p, pid))
         if problems:
             slug = slugify(label) if label and problems[0].reason != "duplicate" else ""
             results[row.row] = RowResult(row.row, label, slug, status="failed", problems=problems)
 
     if fail_fast and results:
-        for row_no, label, slug, _ in todo:
+        for row_no, label, slug, *_ in todo:
             results[row_no] = RowResult(row_no, label, slug, "not_built", problems=[
                 Problem(row_no, label, "", "not_built", "not built: --fail-fast stopped the batch at the first bad row")])
         todo = []
@@ -624,7 +645,7 @@ def clear_unfinished(outdir: Path) -> int:
     return removed
 
 
-def _build_all(todo: list[tuple[int, str, str, Partnership]], outdir: Path, kinds: tuple[str, ...], workers: int | None,
+def _build_all(todo: list[tuple[int, str, str, Partnership, str]], outdir: Path, kinds: tuple[str, ...], workers: int | None,
                fail_fast: bool, progress: bool, results: dict[int, RowResult]) -> None:
     if not todo:
         return
@@ -655,7 +676,7 @@ def _build_all(todo: list[tuple[int, str, str, Partnership]], outdir: Path, kind
         else:
             with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_init_worker,
                                      initargs=(str(content_dir()), os.getpid())) as pool:
-                chunk_of: dict[Future[list[RowResult]], list[tuple[int, str, str, Partnership]]] = {
+                chunk_of: dict[Future[list[RowResult]], list[tuple[int, str, str, Partnership, str]]] = {
                     pool.submit(_build_chunk, c, str(outdir), kinds): c for c in chunks}
                 pending = set(chunk_of)
                 while pending:
@@ -676,16 +697,16 @@ def _build_all(todo: list[tuple[int, str, str, Partnership]], outdir: Path, kind
         if bar is not None:
             bar.render_finish()
     for items in chunks:  # rows never reached (fail-fast) or lost with a worker
-        for row_no, label, slug, _ in items:
+        for row_no, label, slug, *_ in items:
             if row_no not in results:
                 why = ("not built: --fail-fast stopped the batch at the first bad row" if stop
                        else "not built: its worker process stopped unexpectedly")
                 results[row_no] = RowResult(row_no, label, slug, "not_built", problems=[Problem(row_no, label, "", "not_built", why)])
 
 
-def _worker_lost(exc: Exception, items: list[tuple[int, str, str, Partnership]], results: dict[int, RowResult]) -> None:
+def _worker_lost(exc: Exception, items: list[tuple[int, str, str, Partnership, str]], results: dict[int, RowResult]) -> None:
     """A chunk whose worker crashed (killed, out of memory): its rows are marked failed with the reason."""
-    for row_no, label, slug, _ in items:
+    for row_no, label, slug, *_ in items:
         if row_no not in results:
             results[row_no] = RowResult(row_no, label, slug, "failed", problems=[
                 Problem(row_no, label, "", "build_failed", f"the worker process building it stopped: {type(exc).__name__}: {exc}")])
@@ -741,6 +762,9 @@ def batch_command(roster: Path, outdir: Path, workers: int | None, fail_fast: bo
       fiscal_year_start   a date, YYYY-MM-DD (e.g. 2026-07-01)
       data_file           optional: a partnership .yaml, path relative to ROSTER;
                           the row's non-empty cells override its organization
+      id                  optional: the partnership's stable id (letters, digits, - _ .),
+                          written into its workbooks so that collect rounds match it
+                          across rounds; default: the name's slug
 
     \b
     Writes OUT/<slug>-full-cost.xlsx and OUT/<slug>-scenario-projections.xlsx per row,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -119,10 +120,12 @@ def print_copy(src: Path, dst: Path, all_sheets: bool = False, when: dt.date | N
                spare: int = SPARE_PRINTED) -> Path:
     """Write the print copy of `src` to `dst`: the board pack, or every sheet with `all_sheets`."""
     src, dst = Path(src), Path(dst)
-    wb = openpyxl.load_workbook(src)
+    with warnings.catch_warnings():   # openpyxl drops sparklines it reads; the copy is made from the zip parts, which keep them
+        warnings.filterwarnings("ignore", message="Sparkline Group extension", category=UserWarning)
+        wb = openpyxl.load_workbook(src)
     meta = _meta(wb)
     template = meta.get("template_id", "")
-    org = _name_value(wb, "In_OrgName") or ("Partnership portfolio" if "Portfolio" in wb.sheetnames else "")
+    org = _name_value(wb, "In_OrgName") or ("Partnership portfolio" if {"Portfolio", "Trends"} & set(wb.sheetnames) else "")
     when = when or dt.date.today()
     cover = f"{'Board pack' if not all_sheets else 'Printed'}: {org or 'not named yet'} - {when.day} {when:%B %Y}"
     keep = None if all_sheets or template not in BOARD_SHEETS else BOARD_SHEETS[template]

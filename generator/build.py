@@ -75,6 +75,7 @@ class BuildOptions:
     password: str | None = None
     years: int | None = None
     build_time: dt.datetime | None = None  # recorded in the metadata; None = not recorded (byte-identical builds)
+    partnership_id: str | None = None      # the workbooks' partnership id (batch's roster `id`); None = the name's slug
 
 
 def stamp_time() -> dt.datetime:
@@ -112,6 +113,7 @@ def build_workbooks(p: Partnership, outdir: Path, options: BuildOptions | None =
         target = workbook_path(p, outdir, kind, blank, slug)
         fn = available[kind]
         jobs.append((target, functools.partial(fn, p, content=content, capacity=options.capacity,  # fn(p, tmp, ...)
-                                               password=options.password, blank=blank, build_time=options.build_time)))
+                                               password=options.password, blank=blank, build_time=options.build_time,
+                                               partnership_id=options.partnership_id)))
     return write_set(jobs)
 

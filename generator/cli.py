@@ -487,13 +487,48 @@ def upgrade(old: Path, new: Path) -> None:
     click.echo(describe(report, new))
 
 
+DB_HELP = ("Portfolio database: an SQLite file path or a URL (postgresql+psycopg://user@host/db). "
+           "Default: $PBP_DATABASE, else portfolio.db in your data folder "
+           "(~/.local/share/pbp-toolkit on Linux, %LOCALAPPDATA%\\pbp-toolkit on Windows, "
+           "~/Library/Application Support/pbp-toolkit on macOS).")
+
+
+def _db_file(db: str | None) -> Path | None:
+    """The SQLite file a --db value (or $PBP_DATABASE, or the default) names; None for a server URL.
+    Collect and history check their outputs against it before anything is written."""
+    from .store.db import ENV, _sqlite_file, default_path
+
+    value = db or os.environ.get(ENV) or None
+    if value is None:
+        return default_path()
+    return _sqlite_file(value) if "://" in value else Path(value).expanduser()
+
+
+def _open_store(db: str | None) -> Any:
+    """The store, or exit 2 with its one-line reason."""
+    from .store import StoreError, open_store
+
+    try:
+        return open_store(db)
+    except StoreError as exc:
+        _fail(f"database {exc}", EXIT_UNUSABLE)
+
+
 @main.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Portfolio workbook to write.")
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path), help="Also write portfolio.csv, benchmarks.csv and problems.csv here.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Parallel readers (default: one per core).")
+@click.option("--round", "round_label", metavar="LABEL", default=None,
+              help="Record this collection as round LABEL (e.g. 2026 or 2026-Q3) in the portfolio database; "
+                   "the Portfolio then shows the change since the round before. Without it nothing is recorded.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
+              help="The date the round's figures stand at (YYYY-MM-DD); with --round.")
+@click.option("--notes", default=None, help="A note kept with the round; with --round.")
+@click.option("--db", default=None, metavar="DB", help=DB_HELP)
 @content_option
-def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | None) -> None:
+def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | None, round_label: str | None,
+            as_of: Any, notes: str | None, db: str | None) -> None:
     """Read every returned workbook under FOLDER and write one portfolio.
 
     Every file is read safely (size, zip and XML limits before parsing; macros never run or
@@ -504,14 +539,25 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
     used and the other listed; copies with the same inputs count once (Portfolio's Copies
     column). Every file found appears in Portfolio or Problems. FOLDER must not hold the
     outputs. Exit status 1 when any file could not be used.
+
+    With --round LABEL the files are also recorded in the portfolio database (one transaction:
+    a collect that stops part-way records nothing). Collecting the same files again records
+    nothing new; a changed file for a partnership already in the round replaces the earlier
+    one, which stays listed. See `pbp-toolkit rounds` and `pbp-toolkit history`.
     """
     import time
 
     from .readback.collect import collect as run_collect
     from .readback.portfolio import write_portfolio
 
-    _refuse_overwrite([out_file, csv_dir], [], [folder])
+    db_file = _db_file(db) if round_label is not None else None
+    _refuse_overwrite([out_file, csv_dir, db_file], [db_file], [folder])
     started = time.perf_counter()
+    if round_label is None and (as_of is not None or notes is not None or db is not None):
+        raise click.UsageError("--as-of, --notes and --db go with --round LABEL")
+    if round_label is not None and not round_label.strip():
+        raise click.BadParameter("a round needs a label, e.g. 2026", param_hint="--round")
+    store = _open_store(db) if round_label is not None else None   # a database we cannot use: say so before reading
 
     def progress(results, total):
         with click.progressbar(results, length=total, label="Reading workbooks", file=sys.stderr) as bar:
@@ -523,6 +569,22 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
                    + ", ".join(Path(p).name for p in port.skipped[:5]) + (" ..." if len(port.skipped) > 5 else ""), err=True)
     if port.files_seen == 0 and not port.problems:
         _fail(f"{folder}: no workbook found in this folder or its subfolders; nothing was written", EXIT_PROBLEMS)
+    if store is not None:
+        from .history import add_changes
+        from .store import StoreError
+
+        assert round_label is not None
+        try:
+            with store:
+                rec = store.record_round(round_label.strip(), port, as_of=as_of.date() if as_of else None, notes=notes)
+                add_changes(port, store, rec.round)
+        except StoreError as exc:
+            _fail(f"database {exc}", EXIT_UNUSABLE)
+        click.echo(f"round {rec.round} in {store.where}: {rec.added} file(s) recorded, {rec.unchanged} already there"
+                   + (f", {rec.superseded} earlier file(s) superseded" if rec.superseded else "")
+                   + ("" if not rec.new_round else " (a new round)"), err=True)
+        for w in rec.warnings:
+            click.echo(f"note: {w}", err=True)
     write_portfolio(port, out_file, csv_dir)
     unused = [p for p in port.problems if p["used"] == "no"]
     click.echo(f"wrote {out_file}: {len(port.rows)} partnerships from {port.files_seen} files; "
@@ -530,6 +592,62 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
                + (f", {len(port.copies)} identical copies counted once" if port.copies else "") + " "
                f"({time.perf_counter() - started:.1f} s)")
     sys.exit(1 if unused else 0)
+
+
+@main.command()
+@click.option("--db", default=None, metavar="DB", help=DB_HELP)
+def rounds(db: str | None) -> None:
+    """List the collection rounds in the portfolio database, oldest first, with their counts:
+    partnerships with figures, files recorded, superseded files and files not used."""
+    with _open_store(db) as store:
+        listed = store.rounds()
+        where = store.where
+    if not listed:
+        click.echo(f"no rounds recorded yet in {where} (record one with `pbp-toolkit collect FOLDER -o portfolio.xlsx --round LABEL`)")
+        return
+    click.echo(f"{len(listed)} round(s) in {where}")
+    click.echo(f"{'round':<16} {'as of':<10} {'partnerships':>12} {'files':>6} {'superseded':>10} {'not used':>8}  notes")
+    for r in listed:
+        note = "; ".join(x for x in (r.versions_note, r.notes) if x)
+        click.echo(f"{r.label:<16} {(r.as_of.isoformat() if r.as_of else '-'):<10} {r.partnerships:>12} {r.files:>6} "
+                   f"{r.superseded:>10} {r.not_used:>8}  {note}")
+
+
+@main.command()
+@click.option("-o", "--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="History workbook to write.")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write history.csv here: one row per figure (round, as_of, partnership_id, partnership, measure, "
+                   "scenario, year, value), money rounded to cents.")
+@click.option("--db", default=None, metavar="DB", help=DB_HELP)
+def history(out_file: Path, csv_dir: Path | None, db: str | None) -> None:
+    """Write the portfolio's history across every recorded round.
+
+    Trends: one row per partnership, a group of columns per round (full cost, gap, cash
+    need, expected revenue, indirect rate and the funder cap, timing need, short months,
+    each scenario's final-year ending cash and months of cash), the change since the round
+    before in words, and sparklines. Who needs attention: partnerships ranked by what got worse. Rounds: each
+    round's counts."""
+    from .history import write_history
+
+    db_file = _db_file(db)
+    _refuse_overwrite([out_file, csv_dir], [db_file])
+    with _open_store(db) as store:
+        listed = store.rounds()
+        if not listed:
+            _fail(f"no rounds recorded yet in {store.where}: record one with `pbp-toolkit collect FOLDER -o portfolio.xlsx --round LABEL`",
+                  EXIT_UNUSABLE)
+        hist = store.history()
+        figs = store.figures()
+    names = _scenario_names()
+    write_history(hist, listed, figs, out_file, csv_dir, names)
+    click.echo(f"wrote {out_file}: {len(hist)} partnership(s) over {len(listed)} round(s)"
+               + (f"; {csv_dir / 'history.csv'}: {len(figs)} figure(s)" if csv_dir else ""))
+
+
+def _scenario_names() -> dict[str, str]:
+    """Scenario id -> name from the content's template scenarios (a partnership's own keep their id)."""
+    content = load_content()
+    return {s.id: s.label for s in content.scenarios}
 
 
 @main.command()

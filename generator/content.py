@@ -371,6 +371,23 @@ class SheetsFile(_Model):
     lines: dict[str, LineText] = {}
 
 
+class HistoryMeasure(_Model):
+    """How the history words one measure: its label, the verbs for a rise and a fall, which way is worse."""
+
+    label: str
+    up: str
+    down: str
+    format: Literal["money", "pct", "months", "count"] = "money"
+    worse: Literal["up", "down", "none"] = "none"
+
+
+class HistoryFile(_Model):
+    """history.yaml: the words of the history workbook and of the Portfolio's change columns."""
+
+    measures: dict[str, HistoryMeasure]
+    words: dict[str, str]
+
+
 #: The files that word the workbooks' sheets: one per workbook kind, and one for what both share.
 SHEET_FILES = {"shared": "sheets_shared.yaml", "full_cost": "sheets_full_cost.yaml", "projections": "sheets_projections.yaml"}
 
@@ -390,6 +407,7 @@ FILE_MODELS: dict[str, type[_Model]] = {
     "start_here.yaml": StartHereFile,
     "streams.yaml": StreamsFile,
     "structures.yaml": StructuresFile,
+    "history.yaml": HistoryFile,
 }
 
 #: Content attribute -> (file, list key).
@@ -521,7 +539,7 @@ def _load_file(path: Path) -> tuple[dict[str, Any], _Model]:
     except ValidationError as exc:
         raise ContentError(_describe(path, exc, doc)) from None
     _check_texts(path, doc)
-    if isinstance(model, SheetsFile):
+    if isinstance(model, (SheetsFile, HistoryFile)):
         return doc, model
     for key, raws in doc.items():
         seen: set[str] = set()

@@ -31,3 +31,35 @@ def ssconvert() -> str:
             pytest.fail("Gnumeric (ssconvert) is required in CI", pytrace=False)
         pytest.skip("Gnumeric (ssconvert) not installed")
     return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: "os.PathLike[str]") -> "object":
+    """A fresh, empty portfolio database URL: an SQLite file always; a new database on the PostgreSQL
+    server at $PBP_TEST_POSTGRES_URL (dropped afterwards). Without that URL the PostgreSQL case is
+    skipped locally and fails in CI (env CI set): the store must be tested on both engines there."""
+    from pathlib import Path
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{Path(tmp_path) / 'portfolio.db'}"
+        return
+    admin = os.environ.get("PBP_TEST_POSTGRES_URL")
+    if not admin:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is required in CI: set PBP_TEST_POSTGRES_URL (.ci/run starts a server)", pytrace=False)
+        pytest.skip("no PostgreSQL server ($PBP_TEST_POSTGRES_URL not set)")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"pbp_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()

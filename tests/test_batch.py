@@ -272,3 +272,27 @@ def test_xlsx_roster_off_a1_keeps_real_row_numbers(tmp_path: Path) -> None:
     batch = run_batch(path, tmp_path / "out", workers=1, progress=False)
     assert [(r.row, r.status) for r in batch.rows] == [(4, "built"), (5, "failed")]
     assert batch.rows[1].problems[0].column == "fiscal_year_start"
+
+
+def test_a_roster_id_is_the_workbooks_partnership_id(tmp_path: Path) -> None:
+    """The optional id column goes into both workbooks' identity (a row without one keeps the
+    name's slug); an id that is not one, or that another row already has, is refused by row and column."""
+    from generator.readback.validate import validate_file
+
+    path = tmp_path / "roster.csv"
+    path.write_text("name,backbone_structure,fiscal_year_start,id\n"
+                    "Alpha Partnership,hosted_nonprofit,2026-07-01,P-001\n"
+                    "Beta Partnership,hosted_nonprofit,2026-07-01,\n"
+                    "Gamma Partnership,hosted_nonprofit,2026-07-01,has spaces\n"
+                    "Delta Partnership,hosted_nonprofit,2026-07-01,P-001\n")
+    batch = run_batch(path, tmp_path / "out", workers=1, progress=False)
+    assert [r.status for r in batch.rows] == ["built", "built", "failed", "failed"]
+    assert [(p.row, p.column, p.reason) for p in batch.problems] == [(4, "id", "invalid"), (5, "id", "duplicate")]
+    assert "row 2" in batch.problems[1].message
+    ids = {f.file: validate_file(tmp_path / "out" / f.file).partnership_id for r in batch.rows for f in r.files}
+    assert ids == {"alpha-partnership-full-cost.xlsx": "P-001", "alpha-partnership-scenario-projections.xlsx": "P-001",
+                   "beta-partnership-full-cost.xlsx": "beta-partnership", "beta-partnership-scenario-projections.xlsx": "beta-partnership"}
+    from generator.readback.upgrade import upgrade_file
+
+    upgraded = upgrade_file(tmp_path / "out" / "alpha-partnership-full-cost.xlsx", tmp_path / "upgraded.xlsx")
+    assert validate_file(upgraded).partnership_id == "P-001"     # an upgrade keeps the id, so the rounds still match

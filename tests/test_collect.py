@@ -156,7 +156,7 @@ def test_cli_collect_writes_portfolio_and_csv(returned: dict, tmp_path: Path) ->
     res = CliRunner().invoke(main, ["collect", str(returned["inbox"]), "-o", str(out), "--csv", str(tmp_path / "csv")])
     assert res.exit_code == 1  # some files could not be used
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Portfolio", "Benchmarks", "Problems"]
+    assert wb.sheetnames == ["At a glance", "Portfolio", "Benchmarks", "Problems", "Profiles"]
     assert (tmp_path / "csv" / "portfolio.csv").read_text().count("\n") == 1 + len(returned["expected"])
     bench = (tmp_path / "csv" / "benchmarks.csv").read_text()
     assert "All partnerships,Full cost,4," in bench and "Structure: " in bench

@@ -62,11 +62,14 @@ CASES: dict[str, CASE] = {
     "batch": lambda w: (["batch", "returns/manifest.csv", "-o", "returns"], {}),
     "content": lambda w: (["content", "-o", "tpl/content/mine"], {"PBP_TEMPLATES": str(w / "tpl")}),
     "addin": lambda w: (["addin", "-o", str(VBA_DIR)], {}),
+    "history": lambda w: (["history", "--db", "store.db", "-o", "store.db"], {}),
 }
 
 
 def refused(work: Path, args: list[str], env: dict[str, str]) -> str:
     """Run in the work folder; the command must refuse with one line and leave every file as it was."""
+    if args[0] in ("history", "collect"):
+        (work / "store.db").touch()  # a database file: history reads it, a round of collect writes it
     if args[0] == "batch":
         (work / "returns" / "manifest.csv").write_text("name\nLakeside Housing Partnership\n", encoding="utf-8")
     before, vba_before = fingerprint(work), fingerprint(VBA_DIR)
@@ -109,6 +112,8 @@ def test_links_and_dotted_paths_are_the_same_file(work: Path) -> None:
     line = refused(work, ["collect", "returns", "-o", "alias/new/portfolio.xlsx"], {})  # a folder not there yet, under a link
     assert "lies inside returns" in line
     refused(work, ["collect", "alias", "-o", "out.xlsx", "--csv", "returns/tables"], {})
+    refused(work, ["collect", "returns", "-o", "out.xlsx", "--round", "2026", "--db", "returns/store.db"], {})
+    refused(work, ["collect", "returns", "-o", "store.db", "--round", "2026", "--db", "store.db"], {})
 
 
 def test_an_output_beside_the_inputs_is_still_written(work: Path) -> None:

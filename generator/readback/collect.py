@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -38,6 +39,10 @@ class FileResult:
     numbers: dict[str, Any] = field(default_factory=dict)
     usable: bool = False
     filled: bool = True             # SPEC 5 completeness: False = returned without data (no numbers used)
+    sha256: str = ""                # of the bytes read: the store knows a file it has seen
+    template_version: str = ""
+    figures: list[Figure] = field(default_factory=list)   # every model output, for the store (see flatten)
+    used: bool = False              # its numbers are its partnership's in the Portfolio (set by _rows)
     saved_time: str = ""            # docProps/core.xml modified: when the file was last saved (by Excel, LibreOffice...)
     inputs_key: str = ""            # a digest of the inputs read back: two files with the same one are one return
 
@@ -46,17 +51,67 @@ class FileResult:
         return [m for lvl, _, m in self.findings]
 
 
+#: One figure: (defined name, scenario id or None, year label or None, month 1..12 or None, number or None, words or None).
+Figure = tuple[str, "str | None", "str | None", "int | None", "float | None", "str | None"]
+
+
+def flatten(outputs: dict[str, Any], scenario_ids: list[str], years: list[str], first_year: str) -> list[Figure]:
+    """Every model output as figures keyed by defined name: a per-year list gives one figure a
+    year, a monthly list (FC_CF_*) one a month of the first year; a scenario's names (SP_base_*)
+    carry the scenario id. Nothing is chosen here, so a new output is stored as it lands."""
+    out: list[Figure] = []
+    by_length = sorted(scenario_ids, key=len, reverse=True)
+
+    def one(value: Any) -> tuple[float | None, str | None]:
+        if isinstance(value, bool):
+            return float(value), None
+        if isinstance(value, (int, float)):
+            return (float(value), None) if math.isfinite(value) else (None, str(value))
+        if value is None or value == "":
+            return None, None
+        return None, str(value)
+
+    for name, value in outputs.items():
+        scenario = next((sid for sid in by_length if name.startswith(f"SP_{sid}_")), None)
+        if isinstance(value, (list, tuple)):
+            monthly = name.startswith("FC_")
+            for i, v in enumerate(value):
+                num, words = one(v)
+                if monthly:
+                    out.append((name, scenario, first_year, i + 1, num, words))
+                else:
+                    out.append((name, scenario, years[i] if i < len(years) else f"year {i + 1}", None, num, words))
+        elif not isinstance(value, dict):
+            num, words = one(value)
+            out.append((name, scenario, None, None, num, words))
+    return out
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
 def _summarise(path: str) -> FileResult:
     """Validate one file and compute what the portfolio needs from it (runs in a worker)."""
     from .validate import validate_file
 
     try:
-        return _summarise_checked(path, validate_file(path))
+        res = _summarise_checked(path, validate_file(path))
+        res.sha256 = _sha256(path)
+        return res
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # never lose a file to an unexpected error (a Rust panic is a BaseException)
         text = " ".join(str(exc).split())[:200]
-        return FileResult(path, "unreadable", findings=[("error", "crash", f"could not be read: {type(exc).__name__}: {text}")])
+        return FileResult(path, "unreadable", findings=[("error", "crash", f"could not be read: {type(exc).__name__}: {text}")],
+                          sha256=_sha256(path))
 
 
 def _summarise_checked(path: str, r: Any) -> FileResult:
@@ -65,7 +120,7 @@ def _summarise_checked(path: str, r: Any) -> FileResult:
 
     res = FileResult(path, r.status, r.template_id, r.partnership_id,
                      (r.extracted.meta.get("build_time", "") if r.extracted else ""),
-                     [(f.level, f.code, str(f)) for f in r.findings])
+                     [(f.level, f.code, str(f)) for f in r.findings], template_version=r.template_version)
     res.saved_time = r.saved_time
     p = r.partnership
     blocking = [f for f in r.findings if f.level == "error" and f.code not in USABLE_ERRORS]
@@ -82,12 +137,15 @@ def _summarise_checked(path: str, r: Any) -> FileResult:
         return res
     if r.template_id == FULL_COST_ID:
         fc = compute_full_cost(p, content)
+        labels = fy_labels(p)
+        res.figures = flatten(fc, [], labels, labels[0])
         res.numbers = {k: v for k, v in fc.items() if k != "FC_Checks_OK"}
         res.numbers["FTE"] = sum(s.fte for s in year1_staff(p))
         res.numbers["CashFTE"] = sum(s.fte for s in year1_staff(p) if not s.in_kind)
     else:
         sp = compute_projections(p, content)
         labels = fy_labels(p)
+        res.figures = flatten(sp, [s.id for s in p.scenario_list(content)], labels, labels[0])
         res.numbers["years"] = p.years
         res.numbers["final_year"] = labels[-1]
         for s in p.scenario_list(content):
@@ -179,6 +237,9 @@ class Portfolio:
     scenario_names: dict[str, str] = field(default_factory=dict)
     files_seen: int = 0
     skipped: list[str] = field(default_factory=list)   # the toolkit's own CSVs found in the folder
+    results: list[FileResult] = field(default_factory=list)   # every file read, in order (used ones marked)
+    column_labels: dict[str, str] = field(default_factory=dict)   # headers of columns added later (history's change columns)
+    column_formats: dict[str, str] = field(default_factory=dict)  # their number formats
     copies: list[dict[str, str]] = field(default_factory=list)  # file, copy_of, partnership_id: the same inputs again
 
     def accounted(self) -> set[str]:
@@ -223,7 +284,7 @@ def _second_return(key: str, keep: FileResult, drop: FileResult) -> dict[str, st
 
 
 def _rows(results: list[FileResult]) -> Portfolio:
-    port = Portfolio(files_seen=len(results))
+    port = Portfolio(files_seen=len(results), results=results)
     groups: dict[str, dict[str, FileResult]] = {}
     order: list[str] = []
     copies: list[tuple[str, FileResult]] = []
@@ -293,6 +354,8 @@ def _rows(results: list[FileResult]) -> Portfolio:
                         if what == "MonthsCash":
                             row[f"{sid}_CashWarning"] = months_warning(v)
         files = [r for r in (fc, sp) if r]
+        for r in files:
+            r.used = True
         warnings = [m for r in files for lvl, _, m in r.findings]
         row["status"] = NOT_FILLED if not files else ("clean" if not warnings else "used with warnings")
         empty_kinds = {r.template_id for r in unfilled}

@@ -35,7 +35,7 @@ def upgrade_validated(report: Report, new: str | Path) -> Path:
     kind = of_template_id(report.template_id)
     meta = report.extracted.meta
     p = report.partnership
-    return atomic_write(Path(new), lambda tmp: kind.rebuild(p, tmp, meta))
+    return atomic_write(Path(new), lambda tmp: kind.rebuild(p, tmp, meta, partnership_id=meta.get("partnership_id") or None))  # the id stays: rounds match
 
 
 def upgrade_file(old: str | Path, new: str | Path) -> Path:

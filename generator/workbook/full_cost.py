@@ -181,9 +181,11 @@ class FullCostBuilder:
     """Writes one Full Cost Workbook."""
 
     def __init__(self, p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
-                 password: str | None = None, blank: bool = False, build_time: "dt.datetime | None" = None):
+                 password: str | None = None, blank: bool = False, build_time: "dt.datetime | None" = None,
+                 partnership_id: str | None = None):
         self.p = p
         self.build_time = build_time
+        self.partnership_id = partnership_id
         self.content = content or load_content()
         self.cap = (capacity or Capacity()).fit(p)
         self.password = password
@@ -241,7 +243,7 @@ class FullCostBuilder:
 
     def metadata(self) -> dict[str, str]:
         """Identity, integrity and table capacities (written after the last formula)."""
-        return identity(self.book, TEMPLATE_ID, TEMPLATE_VERSION, "" if self.blank else slugify(self.p.organization.name),
+        return identity(self.book, TEMPLATE_ID, TEMPLATE_VERSION, "" if self.blank else (self.partnership_id or slugify(self.p.organization.name)),
                         self.build_time, capacity_meta(self.cap))
 
     # ------------------------------------------------------------------ inputs
@@ -721,10 +723,11 @@ class FullCostBuilder:
 
 
 def build_full_cost(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
-                    password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None) -> dict[str, str]:
+                    password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None,
+                    partnership_id: str | None = None) -> dict[str, str]:
     """Write the Full Cost Workbook for a partnership; returns its defined names.
 
     `build_time` is recorded in the metadata when given; without it the same data gives a
     byte-identical file.
     """
-    return FullCostBuilder(p, Path(path), content, capacity, password, blank, build_time).build()
+    return FullCostBuilder(p, Path(path), content, capacity, password, blank, build_time, partnership_id).build()

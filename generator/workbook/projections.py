@@ -255,9 +255,11 @@ class ProjectionsBuilder:
     """Writes one Scenario Projections Tool workbook."""
 
     def __init__(self, p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
-                 password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None):
+                 password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None,
+                 partnership_id: str | None = None):
         self.p = p
         self.build_time = build_time
+        self.partnership_id = partnership_id
         self.content = content or load_content()
         self.cap = plan_capacity(p, capacity)
         self.password = password
@@ -330,7 +332,7 @@ class ProjectionsBuilder:
         """Identity, integrity (formula fingerprint), shape and table capacities (written after the last formula)."""
         extra = {f"capacity_{k}": str(v) for k, v in asdict(self.cap).items()}
         extra.update({"years": str(self.n), "scenario_ids": ",".join(s.id for s in self.scenarios)})
-        return identity(self.book, TEMPLATE_ID, TEMPLATE_VERSION, "" if self.blank else slugify(self.p.organization.name),
+        return identity(self.book, TEMPLATE_ID, TEMPLATE_VERSION, "" if self.blank else (self.partnership_id or slugify(self.p.organization.name)),
                         self.build_time, extra)
 
     # ------------------------------------------------------------------ small helpers
@@ -1306,13 +1308,14 @@ class ProjectionsBuilder:
 
 
 def build_projections(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
-                      password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None) -> dict[str, str]:
+                      password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None,
+                    partnership_id: str | None = None) -> dict[str, str]:
     """Write the Scenario Projections Tool for a partnership; returns its defined names.
 
     `build_time` is recorded in the metadata when given; without it the same data gives a
     byte-identical file.
     """
-    return ProjectionsBuilder(p, Path(path), content, capacity, password, blank, build_time).build()
+    return ProjectionsBuilder(p, Path(path), content, capacity, password, blank, build_time, partnership_id).build()
 
 
 __all__ = ["TEMPLATE_ID", "TEMPLATE_VERSION", "build_projections", "plan_capacity", "PlanCapacity", "ProjectionsBuilder"]
