@@ -551,7 +551,8 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
     from .readback.portfolio import write_portfolio
 
     db_file = _db_file(db) if round_label is not None else None
-    _refuse_overwrite([out_file, csv_dir, db_file], [db_file], [folder])
+    _refuse_overwrite([out_file, csv_dir], [db_file], [folder])
+    _refuse_overwrite([db_file], [], [folder])  # the database is read and written: only never inside the folder of returns
     started = time.perf_counter()
     if round_label is None and (as_of is not None or notes is not None or db is not None):
         raise click.UsageError("--as-of, --notes and --db go with --round LABEL")
