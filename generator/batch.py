@@ -39,7 +39,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import click
 
@@ -366,6 +366,14 @@ class DataFiles:
         return data
 
 
+class NoDataFiles(DataFiles):
+    """A roster sent through the web page: a data_file cell names a file on the server, so it is refused."""
+
+    def load(self, cell: str) -> tuple[Path, Any]:
+        raise ValueError("a roster sent through the web page cannot name a data file; leave data_file empty "
+                         "or build this roster with pbp-toolkit batch")
+
+
 def prepare_row(row: RosterRow, files: DataFiles, content: Content, roster_name: str = "roster") -> tuple[Partnership | None, list[Problem]]:
     """The validated partnership for one roster row, or the problems that stop it."""
     label = row.label
@@ -554,31 +562,16 @@ def _pool_context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods and sys.platform.startswith("linux") else None)
 
 
-def run_batch(roster: str | Path, outdir: str | Path, workers: int | None = None, fail_fast: bool = False,
-              progress: bool = True, content: Content | None = None) -> BatchResult:
-    """Validate every roster row, build both workbooks for the good ones in parallel, write
-    OUT/manifest.csv and OUT/problems.csv. Raises RosterError when the roster is unusable."""
-    started = time.perf_counter()
-    roster = Path(roster)
-    outdir = Path(outdir)
-    content = content or load_content()
-    rows, notes = read_roster(roster)
-    kinds = tuple(builders())
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RosterError(f"{outdir}: cannot create the output folder ({exc.strerror})") from None
-    left = clear_unfinished(outdir)
-    if left:
-        notes.append(f"removed {left} unfinished file(s) that an earlier, interrupted run left in {outdir}")
-
-    files = DataFiles(roster.parent)
+def plan_rows(rows: list[RosterRow], files: DataFiles, content: Content, roster_name: str
+              ) -> tuple[dict[int, RowResult], list[tuple[int, str, str, Partnership, str]]]:
+    """Every row checked, nothing built: (the rows that cannot be built, with their problems;
+    the rows to build). The web page shows the first before a build is started."""
     results: dict[int, RowResult] = {}
     todo: list[tuple[int, str, str, Partnership, str]] = []
     slugs: dict[str, RosterRow] = {}
     ids: dict[str, RosterRow] = {}
     for row in rows:
-        p, problems = prepare_row(row, files, content, roster.name)
+        p, problems = prepare_row(row, files, content, roster_name)
         label = row.label or (p.organization.name if p else "")
         raw_id = row.cells.get("id")
         pid = "" if _blank(raw_id) else str(_cell_value("name", raw_id)).strip()
@@ -607,6 +600,34 @@ def run_batch(roster: str | Path, outdir: str | Path, workers: int | None = None
         if problems:
             slug = slugify(label) if label and problems[0].reason != "duplicate" else ""
             results[row.row] = RowResult(row.row, label, slug, status="failed", problems=problems)
+    return results, todo
+
+
+def run_batch(roster: str | Path, outdir: str | Path, workers: int | None = None, fail_fast: bool = False,
+              progress: bool = True, content: Content | None = None,
+              on_progress: Callable[[int, int], None] | None = None, data_files: bool = True) -> BatchResult:
+    """Validate every roster row, build both workbooks for the good ones in parallel, write
+    OUT/manifest.csv and OUT/problems.csv. Raises RosterError when the roster is unusable.
+
+    on_progress(rows built, rows to build) follows the builds (the web page's progress bar);
+    data_files=False refuses a row's data_file (a roster uploaded to the web page must not
+    name files on the server)."""
+    started = time.perf_counter()
+    roster = Path(roster)
+    outdir = Path(outdir)
+    content = content or load_content()
+    rows, notes = read_roster(roster)
+    kinds = tuple(builders())
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RosterError(f"{outdir}: cannot create the output folder ({exc.strerror})") from None
+    left = clear_unfinished(outdir)
+    if left:
+        notes.append(f"removed {left} unfinished file(s) that an earlier, interrupted run left in {outdir}")
+
+    files = DataFiles(roster.parent) if data_files else NoDataFiles(roster.parent)
+    results, todo = plan_rows(rows, files, content, roster.name)
 
     if fail_fast and results:
         for row_no, label, slug, *_ in todo:
@@ -614,7 +635,7 @@ def run_batch(roster: str | Path, outdir: str | Path, workers: int | None = None
                 Problem(row_no, label, "", "not_built", "not built: --fail-fast stopped the batch at the first bad row")])
         todo = []
 
-    _build_all(todo, outdir, kinds, workers, fail_fast, progress, results)
+    _build_all(todo, outdir, kinds, workers, fail_fast, progress, results, on_progress)
     ordered = [results[r.row] for r in rows]
     batch = BatchResult(ordered, outdir, notes=notes)
     _note_stale(batch, kinds)
@@ -646,9 +667,11 @@ def clear_unfinished(outdir: Path) -> int:
 
 
 def _build_all(todo: list[tuple[int, str, str, Partnership, str]], outdir: Path, kinds: tuple[str, ...], workers: int | None,
-               fail_fast: bool, progress: bool, results: dict[int, RowResult]) -> None:
+               fail_fast: bool, progress: bool, results: dict[int, RowResult],
+               on_progress: Callable[[int, int], None] | None = None) -> None:
     if not todo:
         return
+    built = 0
     workers = max(1, min(workers or _cores(), len(todo)))
     chunk = max(1, min(25, math.ceil(len(todo) / (workers * 4))))
     chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
@@ -657,13 +680,16 @@ def _build_all(todo: list[tuple[int, str, str, Partnership, str]], outdir: Path,
     stop = False
 
     def take(chunk_results: list[RowResult]) -> None:
-        nonlocal stop
+        nonlocal stop, built
         for r in chunk_results:
             results[r.row] = r
             if r.status != "built" and fail_fast:
                 stop = True
         if bar is not None:
             bar.update(len(chunk_results))
+        built += len(chunk_results)
+        if on_progress is not None:
+            on_progress(built, len(todo))
 
     try:
         if workers == 1:
@@ -809,4 +835,4 @@ def batch_command(roster: Path, outdir: Path, workers: int | None, fail_fast: bo
 
 
 __all__ = ["batch_command", "run_batch", "read_roster", "prepare_row", "write_manifest", "fast_formulas",
-           "BatchResult", "RowResult", "Problem", "RosterError", "RosterRow", "COLUMNS", "MANIFEST_COLUMNS", "PROBLEM_COLUMNS"]
+           "plan_rows", "NoDataFiles", "BatchResult", "RowResult", "Problem", "RosterError", "RosterRow", "COLUMNS", "MANIFEST_COLUMNS", "PROBLEM_COLUMNS"]

@@ -280,7 +280,7 @@ def check(data_file: Path) -> None:
 def pdf(workbook: Path, out_pdf: Path | None, all_sheets: bool) -> None:
     """Print a workbook to a PDF through LibreOffice (recalculated first).
 
-    By default the board pack: the output sheets (Summary and Full Cost, or Scenario View and
+    By default the board pack: the output sheets (Summary, or Scenario View and
     Compare), each page headed by the partnership's name and today's date. --all prints every
     sheet. Empty spare rows of the input tables are left out of print (a few are kept)."""
     import tempfile
@@ -371,11 +371,13 @@ def verify(data_file: Path, keep: Path | None, engine: str) -> None:
     sys.exit(1 if bad else 0)
 
 
-def _extract_partnership(files: tuple[Path, ...]) -> "tuple[Partnership, list[str]]":
-    """Extract and merge the inputs of one partnership's workbooks; exits with the problems when invalid."""
-    from .readback.merge import merge_extracted
+def _extract_partnership(files: tuple[Path, ...], prefer: str | None = None) -> "tuple[Partnership, list[str]]":
+    """Extract and merge the inputs of one partnership's workbooks; exits with the problems when
+    an input is invalid, or with the conflicts when a field was edited differently in both."""
+    from .readback.merge import merge
     from .readback.extract import extract as run_extract
     from .readback.source import SourceError
+    from .readback.validate import input_problems
 
     extracted = []
     for f in files:
@@ -390,13 +392,25 @@ def _extract_partnership(files: tuple[Path, ...]) -> "tuple[Partnership, list[st
             what = of_template_id(kind).plural
             _fail(f"{', '.join(same)}: two {what}; give one partnership's {FULL_COST.name}, its "
                   f"{PROJECTIONS.name}, or one of each", EXIT_UNUSABLE)
-    data, notes = merge_extracted(extracted)
+    # each workbook on its own first: a value it cannot hold is named at its cell, never coerced or dropped
+    lines: list[str] = []
+    for f, e in zip(files, extracted):
+        for address, message in input_problems(f, e):
+            lines.append(f"  {f}: {address}: {message}")
+    if lines:
+        _fail("\n".join([f"{', '.join(str(f) for f in files)}: {len(lines)} problem(s) in the workbook inputs; nothing was written:"]
+                        + lines), EXIT_PROBLEMS)
+    merged = merge(extracted, prefer)
+    if merged.conflicts:
+        head = (f"{len(merged.conflicts)} field(s) were edited differently in the two workbooks; nothing was written. "
+                "Make them agree in one workbook, or give --prefer full-cost or --prefer projections:")
+        _fail("\n".join([head] + [f"  conflict: {c}" for c in merged.conflicts]), EXIT_PROBLEMS)
     try:
-        return validate_data(data, " + ".join(str(f) for f in files)), notes
+        return validate_data(merged.data, " + ".join(str(f) for f in files)), merged.notes
     except DataFileError as exc:
-        lines = [f"{', '.join(str(f) for f in files)}: {len(exc.problems)} problem(s) in the workbook inputs; nothing was written:"]
+        lines = [f"{', '.join(str(f) for f in files)}: {len(exc.problems)} problem(s) in the merged inputs; nothing was written:"]
         for prob in exc.problems:
-            cell = next((e.cell_for(prob.path) for e in extracted if e.cell_for(prob.path)), None)
+            cell = merged.cell_for(prob.path)
             lines.append(f"  {cell.address if cell else '?'}: {prob}")
         _fail("\n".join(lines), EXIT_PROBLEMS)
     raise AssertionError("unreachable")
@@ -405,13 +419,17 @@ def _extract_partnership(files: tuple[Path, ...]) -> "tuple[Partnership, list[st
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Data file (.yaml) to write.")
+@click.option("--prefer", type=click.Choice(["full-cost", "projections"]), default=None,
+              help="Settle every conflict (a field edited differently in the two workbooks) in favour of this workbook.")
 @content_option
-def extract(files: tuple[Path, ...], out_file: Path) -> None:
+def extract(files: tuple[Path, ...], out_file: Path, prefer: str | None) -> None:
     """Read the inputs of filled workbooks back into a partnership data file.
 
     Give a partnership's Full Cost Workbook, its Scenario Projections Tool, or both. With
-    both, staff, expenses, revenue and projections come from the Scenario Projections Tool
-    (it holds every year) and the full-cost section from the Full Cost Workbook. Works on
+    both, each field is compared with the inputs the workbooks were built with (they record
+    them): a field edited in one workbook is taken from it; a field edited differently in
+    both is a conflict, listed with both values and cells, and nothing is written unless
+    --prefer names the workbook that wins. Notes ("Source or note") come back too. Works on
     files saved by Excel or LibreOffice. Nothing is written when an input is invalid: each
     problem is listed with its sheet and cell.
     """
@@ -419,7 +437,7 @@ def extract(files: tuple[Path, ...], out_file: Path) -> None:
     from .schema import dump_partnership
 
     _refuse_overwrite([out_file], list(files))
-    p, notes = _extract_partnership(files)
+    p, notes = _extract_partnership(files, prefer)
     for note in notes:
         click.echo(f"note: {note}", err=True)
     write_text(out_file, dump_partnership(p))
@@ -779,6 +797,10 @@ def addin(outdir: Path) -> None:
 from .batch import batch_command  # noqa: E402
 
 main.add_command(content_option(batch_command))
+
+from .web.serve import serve_command  # noqa: E402
+
+main.add_command(content_option(serve_command))
 
 
 if __name__ == "__main__":  # pragma: no cover

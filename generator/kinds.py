@@ -125,7 +125,7 @@ class Kind:
 
 FULL_COST = Kind(
     template_id="pbp-full-cost", version="1", known_versions=("1",), slug="full-cost",
-    name="Full Cost Workbook", plural="Full Cost Workbooks", prefix="FC", board_sheets=("Summary", "Full Cost"),
+    name="Full Cost Workbook", plural="Full Cost Workbooks", prefix="FC", board_sheets=("Summary",),
     _builder="workbook.full_cost:build_full_cost", _model="model.full_cost:compute_full_cost",
     _extractor="readback.extract:extract_full_cost",
 )

@@ -106,8 +106,16 @@ Money = Annotated[float, Strict(), Field(ge=-MAX_MONEY, le=MAX_MONEY, allow_inf_
 NonNeg = Annotated[float, Strict(), Field(ge=0, le=MAX_FACTOR, allow_inf_nan=False), AfterValidator(_no_subnormal)]
 NonNegMoney = Annotated[float, Strict(), Field(ge=0, le=MAX_MONEY, allow_inf_nan=False), AfterValidator(_money)]
 Share = Annotated[float, Strict(), Field(ge=0, le=1), AfterValidator(_no_subnormal)]
-Text = Annotated[str, Strict(), Field(min_length=1, max_length=MAX_TEXT)]
+def _not_only_spaces(v: str) -> str:
+    if not v.strip():
+        raise ValueError("expected some text, not only spaces")
+    return v
+
+
+Text = Annotated[str, Strict(), Field(min_length=1, max_length=MAX_TEXT), AfterValidator(_not_only_spaces)]
 OptText = Annotated[str | None, Strict(), Field(max_length=MAX_TEXT)]
+#: The "Source or note" beside an item or rate in the workbooks: where a number came from.
+Note = Annotated[str | None, Strict(), Field(max_length=MAX_TEXT, description="Source or note: where the number came from (the workbook's Source or note cell).")]
 Bool = Annotated[bool, Strict()]
 Year = Annotated[int, Strict(), Field(ge=1, le=MAX_YEARS)]
 
@@ -199,6 +207,15 @@ class Assumptions(_Model):
     expense_inflation: Annotated[float, Strict(), Field(ge=-0.5, le=1)] = 0.03
     funder_indirect_cap: Annotated[float, Strict(), Field(ge=0, le=1)] = 0.15
     confidence_probability: dict[str, Share] | None = None
+    #: The "Source or note" beside each level's probability (level id -> text).
+    confidence_notes: dict[str, Note] | None = None
+
+    @field_validator("confidence_notes")
+    @classmethod
+    def _note_levels(cls, v: dict[str, str | None] | None, info: ValidationInfo) -> dict[str, str | None] | None:
+        for key in v or {}:
+            _check_id(key, _content(info).level_ids, "confidence level")
+        return v
 
     @field_validator("confidence_probability")
     @classmethod
@@ -228,6 +245,7 @@ class Staff(_Model):
     start_year: Year = 1
     end_year: Year | None = None
     scenarios: list[str] | None = None
+    note: Note = None
 
     @field_validator("functions", mode="before")
     @classmethod
@@ -265,6 +283,7 @@ class Expense(_Model):
     start_year: Year = 1
     end_year: Year | None = None
     payment_months: Months | None = None   # SPEC section 6: null = paid evenly over the 12 months
+    note: Note = None
 
     @field_validator("payment_months")
     @classmethod
@@ -285,19 +304,19 @@ class Expense(_Model):
 class Timing(_Model):
     """When a revenue source's money falls due and how long it takes to arrive (SPEC section 6)."""
 
-    schedule: str
-    lag_months: Annotated[int, Strict()] = 0
+    schedule: str | None = None          # null: the stream's usual schedule (the cell left blank)
+    lag_months: Annotated[int | None, Strict()] = None   # null: 0 with a schedule, else the stream's usual lag
     months: Months | None = None
 
     @field_validator("schedule")
     @classmethod
-    def _schedule(cls, v: str) -> str:
-        return _check_id(v, list(SCHEDULE_IDS), "schedule")
+    def _schedule(cls, v: str | None) -> str | None:
+        return v if v is None else _check_id(v, list(SCHEDULE_IDS), "schedule")
 
     @field_validator("lag_months")
     @classmethod
-    def _lag(cls, v: int) -> int:
-        if not 0 <= v <= MAX_LAG:
+    def _lag(cls, v: int | None) -> int | None:
+        if v is not None and not 0 <= v <= MAX_LAG:
             raise ValueError(f"expected a whole number of months from 0 to {MAX_LAG}, got {v}")
         return v
 
@@ -308,6 +327,10 @@ class Timing(_Model):
 
     @model_validator(mode="after")
     def _custom_only(self) -> "Timing":
+        if self.schedule is not None and self.lag_months is None:
+            self.lag_months = 0        # SPEC 6: a timing given without lag_months has lag 0
+        if self.schedule is None and self.months is not None:
+            raise ValueError("months are only for the custom schedule; set schedule: custom, or remove them")
         if self.schedule == "custom" and self.months is None:
             raise ValueError("the custom schedule needs months: the month numbers (1..12) in which the money falls due")
         if self.schedule != "custom" and self.months is not None:
@@ -324,6 +347,7 @@ class Revenue(_Model):
     restricted: Bool = False
     amounts: Annotated[list[NonNegMoney], Field(max_length=MAX_AMOUNTS)] = Field(default_factory=list)
     timing: Timing | None = None   # SPEC section 6: null = the stream's default timing
+    note: Note = None
 
     @field_validator("stream")
     @classmethod
@@ -344,6 +368,7 @@ class Unfunded(_Model):
     name: Text
     amount: NonNegMoney
     function: str = SHARED
+    note: Note = None
 
     @field_validator("function")
     @classmethod
@@ -371,12 +396,14 @@ class WorkingCapital(CashTarget):
 class NamedAmount(_Model):
     name: Text
     amount: NonNegMoney
+    note: Note = None
 
 
 class ChangeCapital(_Model):
     name: Text
     amount: NonNegMoney
     years: Annotated[int, Strict(), Field(ge=1, le=50)] = 1
+    note: Note = None
 
 
 class FullCost(_Model):
@@ -422,6 +449,7 @@ class OneTime(_Model):
     year: Year
     amount: Money
     scenarios: list[str] | None = None
+    note: Note = None
 
 
 class Projections(_Model):
@@ -729,6 +757,7 @@ def json_schema(content: Content | None = None) -> dict[str, Any]:
         "description": "A function id (all of the time), or function id -> share of time; shares add up to 1.",
     }
     keys(prop("Assumptions", "confidence_probability"), levels)
+    keys(prop("Assumptions", "confidence_notes"), levels)
     keys(prop("Scenario", "realization"), levels)
     keys(prop("Scenario", "stream_multipliers"), streams)
     schema["properties"]["schema"]["const"] = SCHEMA_ID

@@ -33,6 +33,29 @@ def ssconvert() -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def browser_tools() -> tuple[str, str, str]:
+    """(chromium, chromedriver, axe.min.js source): skip when missing locally, fail when missing in CI."""
+    from tests.web import CHROMEDRIVER, CHROMIUM, axe_script, find
+
+    chromium, driver = find(CHROMIUM, "chromium"), find(CHROMEDRIVER, "chromedriver")
+    missing = [name for name, path in (("chromium", chromium), ("chromium-driver", driver)) if path is None]
+    axe = axe_script()
+    if axe is None:
+        missing.append("axe-core (npm install axe-core into .cache/npm)")
+    if missing:
+        reason = f"the browser tests need {', '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: required in CI", pytrace=False)
+        pytest.skip(reason)
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        pytest.skip("the browser tests need selenium (pip install -e '.[test]')")
+    assert chromium and driver and axe
+    return chromium, driver, axe
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: "os.PathLike[str]") -> "object":
     """A fresh, empty portfolio database URL: an SQLite file always; a new database on the PostgreSQL

@@ -137,8 +137,8 @@ def kinds_options():
 
 def test_print_copy_leaves_out_sheets_and_spare_rows(tmp_path: Path) -> None:
     """Without LibreOffice: the copy's XML hides every non-board sheet, puts Summary first, keeps
-    its charts, and hides the empty spare rows of the Full Cost tables beyond three; the workbook
-    itself is untouched."""
+    its charts, and (printing every sheet) hides the empty spare rows of the Full Cost tables beyond
+    three; the workbook itself is untouched."""
     import zipfile
 
     import openpyxl
@@ -149,13 +149,15 @@ def test_print_copy_leaves_out_sheets_and_spare_rows(tmp_path: Path) -> None:
     assert book.read_bytes() == before
     wb = openpyxl.load_workbook(copy)
     visible = [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
-    assert visible == ["Summary", "Full Cost"]
+    assert visible == ["Summary"]  # the output pages only: the Full Cost sheet is inputs
+    assert "Board pack: Riverside Housing Partnership - 30 November 2026" in (wb["Summary"].oddHeader.left.text or "")
     with zipfile.ZipFile(copy) as z, zipfile.ZipFile(book) as orig:
         assert sorted(n for n in z.namelist() if "chart" in n) == sorted(n for n in orig.namelist() if "chart" in n)
+    wb = openpyxl.load_workbook(print_copy(book, tmp_path / "all.xlsx", all_sheets=True, when=WHEN))
     ws = wb["Full Cost"]
     dest = next(iter(wb.defined_names["FA_name"].destinations))[1].replace("$", "")
     rows = [c.row for (c,) in ws[dest]]
     used = [c.row for (c,) in ws[dest] if c.value]
     shown = [r for r in rows if not ws.row_dimensions[r].hidden]
     assert shown == rows[: len(used) + 3]
-    assert "Board pack: Riverside Housing Partnership - 30 November 2026" in (ws.oddHeader.left.text or "")
+    assert "Printed: Riverside Housing Partnership - 30 November 2026" in (ws.oddHeader.left.text or "")

@@ -32,7 +32,10 @@ def timing_of(r: Revenue, content: Content) -> SourceTiming:
     if r.timing is None:
         schedule, lag = content.default_timing(r.stream)
         return SourceTiming(schedule, lag)
-    return SourceTiming(r.timing.schedule, r.timing.lag_months, tuple(r.timing.months or ()))
+    if r.timing.schedule is None:  # the stream's usual schedule; its lag unless one is given
+        schedule, lag = content.default_timing(r.stream)
+        return SourceTiming(schedule, lag if r.timing.lag_months is None else r.timing.lag_months)
+    return SourceTiming(r.timing.schedule, r.timing.lag_months or 0, tuple(r.timing.months or ()))
 
 
 def due_shares(t: SourceTiming) -> list[float]:

@@ -39,6 +39,7 @@ class FileResult:
     numbers: dict[str, Any] = field(default_factory=dict)
     usable: bool = False
     filled: bool = True             # SPEC 5 completeness: False = returned without data (no numbers used)
+    extracted: Any = None           # the inputs read back (readback.extract.Extracted): a pair is merged
     sha256: str = ""                # of the bytes read: the store knows a file it has seen
     template_version: str = ""
     figures: list[Figure] = field(default_factory=list)   # every model output, for the store (see flatten)
@@ -115,9 +116,6 @@ def _summarise(path: str) -> FileResult:
 
 
 def _summarise_checked(path: str, r: Any) -> FileResult:
-    from ..model.full_cost import compute_full_cost, year1_staff
-    from ..model.projections import compute_projections, fy_labels
-
     res = FileResult(path, r.status, r.template_id, r.partnership_id,
                      (r.extracted.meta.get("build_time", "") if r.extracted else ""),
                      [(f.level, f.code, str(f)) for f in r.findings], template_version=r.template_version)
@@ -126,16 +124,28 @@ def _summarise_checked(path: str, r: Any) -> FileResult:
     blocking = [f for f in r.findings if f.level == "error" and f.code not in USABLE_ERRORS]
     if p is None or blocking:
         return res
-    content = load_content()
     res.usable = True
     res.inputs_key = hashlib.sha256(json.dumps(p.to_data(), sort_keys=True, default=str).encode()).hexdigest()
+    res.extracted = r.extracted
     o = p.organization
     res.org = {"name": o.name, "region": o.region or "", "focus": o.focus or "", "structure": o.backbone_structure,
                "fiscal_year": f"FY{o.first_fy}"}
     if r.filled_in is False:  # its zeros are not numbers: never in the Portfolio's figures or the Benchmarks
         res.filled = False
         return res
-    if r.template_id == FULL_COST_ID:
+    _compute(res, r.template_id, p)
+    return res
+
+
+def _compute(res: FileResult, template_id: str, p: Any) -> None:
+    """What the portfolio and the store take of one workbook (numbers, figures), computed by the
+    model from a partnership's inputs."""
+    from ..model.full_cost import compute_full_cost, year1_staff
+    from ..model.projections import compute_projections, fy_labels
+
+    content = load_content()
+    res.numbers = {}
+    if template_id == FULL_COST_ID:
         fc = compute_full_cost(p, content)
         labels = fy_labels(p)
         res.figures = flatten(fc, [], labels, labels[0])
@@ -156,7 +166,33 @@ def _summarise_checked(path: str, r: Any) -> FileResult:
             res.numbers[f"{s.id}|RunwayCash"] = sp[f"SP_{s.id}_RunwayCash"]
             res.numbers[f"{s.id}|RunwayReserve"] = sp[f"SP_{s.id}_RunwayReserve"]
             res.numbers[f"{s.id}|FTE"] = sp[f"SP_{s.id}_FTE"][0]
-    return res
+
+
+def merge_pair(fc: FileResult, sp: FileResult) -> list[str]:
+    """The three-way merge `extract` makes (readback/merge.py), for a partnership's two returned
+    workbooks: with no conflict, both files' numbers are recomputed from the merged inputs, so an
+    edit typed into one workbook counts in both; returns the warnings to list (each conflict,
+    with both values and cells; each file then keeps the numbers of its own inputs)."""
+    from ..schema import DataFileError, validate_data
+    from .merge import NO_BASE, merge
+
+    if fc.extracted is None or sp.extracted is None:
+        return []
+    try:
+        merged = merge([fc.extracted, sp.extracted])
+    except (ValueError, KeyError, TypeError) as exc:   # a side that does not validate alone: its own findings say why
+        return [f"the two workbooks could not be merged ({' '.join(str(exc).split())[:200]}); each is used as it is"]
+    if NO_BASE in merged.notes:
+        return []
+    if merged.conflicts:
+        return [f"conflict: {c}; each workbook's numbers use its own value" for c in merged.conflicts]
+    try:
+        p = validate_data(merged.data, "merged")
+    except DataFileError as exc:
+        return [f"the merged inputs are not valid ({exc.problems[0]}); each workbook is used as it is"]
+    _compute(fc, FULL_COST_ID, p)
+    _compute(sp, PROJECTIONS_ID, p)
+    return []
 
 
 #: Months of cash below this is a warning sign (the Guide says so too).
@@ -327,6 +363,10 @@ def _rows(results: list[FileResult]) -> Portfolio:
                                   "reason": f"{WITHOUT_DATA}: no position with an FTE above 0 and no expense above 0 is entered"})
         fc = fc if fc and fc.filled else None
         sp = sp if sp and sp.filled else None
+        if fc and sp:
+            for message in merge_pair(fc, sp):
+                for r in (fc, sp):
+                    r.findings.append(("warning", "conflict", message))
         row: dict[str, Any] = {
             "partnership": head.org["name"], "partnership_id": key, "region": head.org["region"],
             "structure": content.label(content.structures, head.org["structure"]), "fiscal_year": head.org["fiscal_year"],

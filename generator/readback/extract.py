@@ -30,6 +30,10 @@ class Extracted:
     data: dict[str, Any]
     cells: dict[str, Cell] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
+    #: section -> the table row (0 = first) of each item: identity of list items in the merge
+    positions: dict[str, list[int]] = field(default_factory=dict)
+    #: cells the data file has no place for (timing typed on a row with no source): (message, cell)
+    problems: list[tuple[str, Cell]] = field(default_factory=list)
 
     def cell_for(self, path: str) -> Cell | None:
         """The cell behind a data path, or behind its nearest parent path."""
@@ -49,6 +53,8 @@ class _Reader:
         self.src = src
         self.cells: dict[str, Cell] = {}
         self._maps: dict[str, dict[str, str]] = {}
+        self.positions: dict[str, list[int]] = {}
+        self.problems: list[tuple[str, Cell]] = []
 
     def has(self, name: str) -> bool:
         return name in self.src.names()
@@ -87,12 +93,33 @@ class _Reader:
         keys = list(keys)
         columns = {k: self.src.cells(f"{prefix}_{k}") for k in keys if self.has(f"{prefix}_{k}")}
         length = max((len(v) for v in columns.values()), default=0)
-        out = []
+        out, at = [], []
         for i in range(length):
             row = {k: col[i] for k, col in columns.items() if i < len(col)}
             if any(not row[k].empty for k in used_keys if k in row):
                 out.append(row)
+                at.append(i)
+        self.positions[prefix] = at
         return out
+
+    def unused(self, prefix: str, keys: Iterable[str], used_keys: Iterable[str], what: str) -> None:
+        """A problem at each cell typed on a row of the table that holds no item (the data file has
+        no place for it, so it would vanish)."""
+        keys, used_keys = list(keys), list(used_keys)
+        columns = {k: self.src.cells(f"{prefix}_{k}") for k in keys + used_keys if self.has(f"{prefix}_{k}")}
+        length = max((len(v) for v in columns.values()), default=0)
+        for i in range(length):
+            row = {k: col[i] for k, col in columns.items() if i < len(col)}
+            if all(row[k].empty for k in used_keys if k in row):
+                for k in keys:
+                    if k in row and not row[k].empty:
+                        self.problems.append((what, row[k]))
+
+    def note_of(self, item: dict[str, Any], row: dict[str, Cell], path: str) -> None:
+        """The row's "Source or note" into the item (left out when blank)."""
+        c = row.get("note")
+        if c is not None and not c.empty:
+            item["note"] = _text(self.note(f"{path}.note", c))
 
     def note(self, path: str, c: Cell) -> Any:
         self.cells[path] = c
@@ -124,11 +151,16 @@ def _assumptions(r: _Reader) -> dict[str, Any]:
         if r.has(name):
             out[key] = r.one(name, f"assumptions.{key}")
     if r.has("Conf_level"):
-        probs = {}
-        for lab, prob in zip(r.src.cells("Conf_level"), r.src.cells("Conf_prob")):
+        probs, notes = {}, {}
+        note_cells = r.src.cells("Conf_note") if r.has("Conf_note") else []
+        for n, (lab, prob) in enumerate(zip(r.src.cells("Conf_level"), r.src.cells("Conf_prob"))):
             level = r.to_id("Levels", lab.value)
             probs[level] = r.note(f"assumptions.confidence_probability.{level}", prob)
+            if n < len(note_cells) and not note_cells[n].empty:
+                notes[level] = _text(r.note(f"assumptions.confidence_notes.{level}", note_cells[n]))
         out["confidence_probability"] = probs
+        if notes:
+            out["confidence_notes"] = notes
     return out
 
 
@@ -146,7 +178,7 @@ def _functions(r: _Reader, row: dict[str, Cell], path: str) -> dict[str, Any]:
 
 
 def _staff(r: _Reader, function_ids: list[str], extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    keys = ["title", "fte", "salary", "in_kind", *[f"share_{f}" for f in function_ids], *extra]
+    keys = ["title", "fte", "salary", "in_kind", "note", *[f"share_{f}" for f in function_ids], *extra]
     used = ["title", "fte", "salary", *[f"share_{f}" for f in function_ids]]
     out = []
     for n, row in enumerate(r.rows("Staff", keys, used)):
@@ -159,6 +191,7 @@ def _staff(r: _Reader, function_ids: list[str], extra: tuple[str, ...] = ()) -> 
             "functions": _functions(r, row, f"{path}.functions"),
             "in_kind": r.flag(r.note(f"{path}.in_kind", row["in_kind"])),
         }
+        r.note_of(item, row, path)
         out.append(item)
     return out
 
@@ -185,28 +218,20 @@ def _payment_months(r: _Reader, row: dict[str, Cell], item: dict[str, Any], path
 
 
 def _timing(r: _Reader, row: dict[str, Cell], item: dict[str, Any], path: str) -> None:
-    """SPEC section 6: a source's timing (Cash Flow sheet). All three cells empty = the stream's
-    default; an empty schedule = the stream's schedule (and its lag, unless a lag is given);
-    an empty lag with a schedule = 0, as the workbook's formulas read them."""
+    """SPEC section 6: a source's timing (Cash Flow sheet). All three cells empty = no timing (the
+    stream's default); an empty schedule = the stream's schedule (and its lag, unless a lag is
+    given); an empty lag with a schedule = 0, as the workbook's formulas read them. What is blank
+    in the sheet stays out of the data file, so a later change of the stream's default reaches it."""
     cells = {k: row[k] for k in ("schedule", "lag", "months") if k in row}
     if all(c.empty for c in cells.values()):
         return
-    from ..content import load_content
-
-    content = load_content()
-    stream = item.get("stream")
-    default = content.default_timing(stream) if stream in content.stream_ids else ("even", 0)
     sched, lag, months = cells.get("schedule"), cells.get("lag"), cells.get("months")
     r.cells[f"{path}.timing"] = next(c for c in cells.values() if not c.empty)
     timing: dict[str, Any] = {}
-    if sched is not None and not sched.empty:
+    if sched is not None and not sched.empty:   # blank: the stream's usual schedule, left blank in the data file too
         timing["schedule"] = r.to_id("Schedules", r.note(f"{path}.timing.schedule", sched))
-    else:
-        timing["schedule"] = default[0]
     if lag is not None and not lag.empty:
         timing["lag_months"] = r.note(f"{path}.timing.lag_months", lag)
-    else:
-        timing["lag_months"] = default[1] if sched is None or sched.empty else 0
     if months is not None and not months.empty:
         timing["months"] = month_numbers(r.note(f"{path}.timing.months", months))
     item["timing"] = timing
@@ -214,7 +239,7 @@ def _timing(r: _Reader, row: dict[str, Cell], item: dict[str, Any], path: str) -
 
 def _expenses(r: _Reader, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     out = []
-    for n, row in enumerate(r.rows("Exp", ["name", "category", "amount", "function", "in_kind", *extra], ["name", "category", "amount"])):
+    for n, row in enumerate(r.rows("Exp", ["name", "category", "amount", "function", "in_kind", "note", *extra], ["name", "category", "amount"])):
         path = f"expenses[{n}]"
         r.cells[path] = row["name"]
         item = {
@@ -227,6 +252,7 @@ def _expenses(r: _Reader, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         if item["function"] is None:
             item["function"] = "shared"
         _payment_months(r, row, item, path)
+        r.note_of(item, row, path)
         out.append(item)
     return out
 
@@ -234,7 +260,7 @@ def _expenses(r: _Reader, extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
 def _named_amounts(r: _Reader, prefix: str, path: str, with_function: bool = False, with_years: bool = False) -> list[dict[str, Any]]:
     keys = ["name", "amount"] + (["function"] if with_function else []) + (["years"] if with_years else [])
     out = []
-    for n, row in enumerate(r.rows(prefix, keys, keys)):
+    for n, row in enumerate(r.rows(prefix, [*keys, "note"], keys)):
         p = f"{path}[{n}]"
         r.cells[p] = row["name"]
         item = {"name": _text(r.note(f"{p}.name", row["name"])), "amount": r.note(f"{p}.amount", row["amount"])}
@@ -243,6 +269,7 @@ def _named_amounts(r: _Reader, prefix: str, path: str, with_function: bool = Fal
             item["function"] = "shared" if fn is None else fn
         if with_years:
             item["years"] = r.note(f"{p}.years", row["years"])
+        r.note_of(item, row, p)
         out.append(item)
     return out
 
@@ -266,8 +293,9 @@ def extract_full_cost(src: WorkbookSource) -> Extracted:
     """Inputs of a Full Cost Workbook (year 1 only: no later hires, one revenue year, default projections)."""
     r = _Reader(src)
     revenue = []
-    for n, row in enumerate(r.rows("Rev", ["name", "stream", "confidence", "restricted", "amount", "schedule", "lag", "months"],
-                                   ["name", "stream", "confidence", "amount"])):
+    rev_keys = ["name", "stream", "confidence", "amount"]
+    for n, row in enumerate(r.rows("Rev", ["name", "stream", "confidence", "restricted", "amount", "schedule", "lag", "months", "note"],
+                                   rev_keys)):
         path = f"revenue[{n}]"
         r.cells[path] = row["name"]
         amount = r.note(f"{path}.amounts[0]", row["amount"])
@@ -280,6 +308,11 @@ def extract_full_cost(src: WorkbookSource) -> Extracted:
             "amounts": [0 if amount is None else amount],
         })
         _timing(r, row, revenue[-1], path)
+        r.note_of(revenue[-1], row, path)
+    r.unused("Rev", ["schedule", "lag", "months"], rev_keys, "timing typed on a Cash Flow row with no revenue source beside it "
+             "(the Revenue row is empty); clear it, or fill in the source on the Revenue sheet")
+    r.unused("Exp", ["payment_months"], ["name", "category", "amount"], "payment months typed on a Cash Flow row with no expense "
+             "beside it (the Expenses row is empty); clear them, or fill in the expense on the Expenses sheet")
     data = {
         "schema": SCHEMA_ID,
         "organization": _organization(r),
@@ -297,7 +330,7 @@ def extract_full_cost(src: WorkbookSource) -> Extracted:
             "change_capital": _named_amounts(r, "CC", "full_cost.change_capital", with_years=True),
         },
     }
-    return Extracted(FULL_COST_ID, data, r.cells, _meta(src))
+    return Extracted(FULL_COST_ID, data, r.cells, _meta(src), r.positions, r.problems)
 
 
 def _meta(src: WorkbookSource) -> dict[str, str]:

@@ -92,7 +92,7 @@ def extract_projections(src: WorkbookSource) -> Extracted:
 
     year_keys = [f"y{t}" for t in range(1, n_years + 1)]
     revenue = []
-    for n, row in enumerate(r.rows("Rev", ["name", "stream", "confidence", "restricted", *year_keys], ["name", "stream", "confidence", *year_keys])):
+    for n, row in enumerate(r.rows("Rev", ["name", "stream", "confidence", "restricted", "note", *year_keys], ["name", "stream", "confidence", *year_keys])):
         path = f"revenue[{n}]"
         r.cells[path] = row["name"]
         amounts = []
@@ -109,14 +109,16 @@ def extract_projections(src: WorkbookSource) -> Extracted:
             "restricted": r.flag(r.note(f"{path}.restricted", row["restricted"])),
             "amounts": amounts,
         })
+        r.note_of(revenue[-1], row, path)
 
     one_time = []
-    for n, row in enumerate(r.rows("OT", ["name", "year", "amount", *inc], ["name", "year", "amount"])):
+    for n, row in enumerate(r.rows("OT", ["name", "year", "amount", "note", *inc], ["name", "year", "amount"])):
         path = f"projections.one_time[{n}]"
         r.cells[path] = row["name"]
         one_time.append({"name": _text(r.note(f"{path}.name", row["name"])), "year": r.note(f"{path}.year", row["year"]),
                          "amount": r.note(f"{path}.amount", row["amount"]),
                          "scenarios": _membership(r, row, "OT", sids, path)})
+        r.note_of(one_time[-1], row, path)
 
     assumptions = _assumptions(r)
     data = {
@@ -134,4 +136,4 @@ def extract_projections(src: WorkbookSource) -> Extracted:
             "scenarios": _scenarios(r, sids, list(r.ids("Levels").values()), list(r.ids("Streams").values())),
         },
     }
-    return Extracted(PROJECTIONS_ID, data, r.cells, _meta(src))
+    return Extracted(PROJECTIONS_ID, data, r.cells, _meta(src), r.positions, r.problems)

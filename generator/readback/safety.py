@@ -1088,7 +1088,25 @@ def read_sheet_values(path: str | os.PathLike[str], sheet: str, limits: Limits |
         return wb.sheet(sheet)
 
 
+def archive_members(source: BinaryIO, size: int, limits: Limits) -> Iterator[tuple[str, bytes | UnsafeFile]]:
+    """The entries of an uploaded zip of workbooks (a folder sent as one file), each inflated
+    under the same running caps as a workbook's parts: (entry name, its bytes or why it was
+    refused). Folders are skipped; names are returned as written and must never be used as
+    paths. Raises UnsafeFile when the archive as a whole is refused (a zip bomb, too many
+    entries, unsafe names, damage)."""
+    pkg = _Package(source, size, limits)
+    for info in pkg.infos:
+        if info.is_dir():
+            continue
+        try:
+            yield info.filename, b"".join(pkg.stream(info.filename))
+        except UnsafeFile as exc:
+            if exc.reason in ("zip_bomb", "truncated") and pkg.total >= limits.max_total_inflated:
+                raise
+            yield info.filename, exc
+
+
 __all__ = [
     "Limits", "UnsafeFile", "PackageInfo", "SheetInfo", "SheetValues", "SafeWorkbook", "REASONS",
-    "inspect_package", "inspect_file", "strip_macros", "read_sheet_values", "read_bounded", "col_index",
+    "inspect_package", "inspect_file", "archive_members", "strip_macros", "read_sheet_values", "read_bounded", "col_index",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..kinds import of_template_id
+from ..recorded import RecordError, recalled
 from .validate import Report, validate_file
 
 
@@ -35,7 +36,15 @@ def upgrade_validated(report: Report, new: str | Path) -> Path:
     kind = of_template_id(report.template_id)
     meta = report.extracted.meta
     p = report.partnership
-    return atomic_write(Path(new), lambda tmp: kind.rebuild(p, tmp, meta, partnership_id=meta.get("partnership_id") or None))  # the id stays: rounds match
+    # the new workbook records what the old one was built with, not what it holds now: its
+    # partner (the other workbook of the pair, not upgraded) is merged against the same base,
+    # so an edit made before the upgrade is still an edit; the partnership id stays: rounds match
+    try:
+        base = recalled(meta)
+    except RecordError:
+        base = None
+    return atomic_write(Path(new), lambda tmp: kind.rebuild(p, tmp, meta, base=base,
+                                                            partnership_id=meta.get("partnership_id") or None))
 
 
 def upgrade_file(old: str | Path, new: str | Path) -> Path:

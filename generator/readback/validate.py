@@ -208,6 +208,8 @@ def _check_formulas(report: Report, formulas: Formulas, ex: Extracted, p: Partne
 
 
 def _check_inputs(report: Report, ex: Extracted) -> Partnership | None:
+    for message, at in ex.problems:   # cells the data file has no place for: they would be lost
+        report.add("error", "invalid_input", message, at.sheet, at.address.split("!")[-1])
     try:
         p = validate_data(ex.data, report.path)
     except DataFileError as exc:
@@ -216,8 +218,38 @@ def _check_inputs(report: Report, ex: Extracted) -> Partnership | None:
             c = ex.cell_for(prob.path)
             report.add("error", "invalid_input", f"{prob.path}: {prob.message}", c.sheet if c else "", c.address.split("!")[-1] if c else "")
         return None
-    report.inputs_valid = True
+    report.inputs_valid = not ex.problems
     return p
+
+
+def input_problems(path: str | Path, ex: Extracted) -> list[tuple[str, str]]:
+    """(cell address, message) for every input `validate` rejects in one workbook: a value of the
+    wrong kind or out of range, a cell the data file has no place for, a formula typed into an
+    input cell (its result would be taken as if typed). `extract` refuses the file on any."""
+    out: list[tuple[str, str]] = []
+    try:
+        validate_data(ex.data, str(path))
+    except DataFileError as exc:
+        for prob in exc.problems:
+            c = ex.cell_for(prob.path)
+            out.append((c.address if c else "?", str(prob)))
+    out += [(c.address, message) for message, c in ex.problems]
+    try:
+        actual = read_formulas(path)
+    except (OSError, ValueError, KeyError):
+        return out
+    inputs = {(c.sheet, c.address.split("!")[-1]): path_ for path_, c in ex.cells.items()}
+    typed = [(k, v) for k, v in actual.items() if k in inputs]
+    if typed:
+        expected = _expected_formulas(ex)
+        from ..fingerprint import normalise
+
+        for (sheet, cell), formula in sorted(typed):
+            want = expected.get((sheet, cell))
+            if want is None or normalise(want) != normalise(formula):
+                out.append((f"{sheet}!{cell}", f"{inputs[(sheet, cell)]}: a formula (={formula.lstrip('=')}) typed into an "
+                            "input cell; type the value itself"))
+    return out
 
 
 def _check_cached(report: Report, src: WorkbookSource, ex: Extracted, p: Partnership) -> None:

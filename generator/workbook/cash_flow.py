@@ -370,7 +370,7 @@ class CashFlowSheet:
         b.formula(ws, r, C_LABEL, f'IF({ref("name")}="","",{ref("name")})', x.name if x else "", s.calc_text)
         b.formula(ws, r, C_AMOUNT, f'IF(ISNUMBER({ref("expected")}),{ref("expected")},0)', E, s.calc_money)
         own = x.timing if x else None
-        b.text(ws, r, C_SCHED, c.label(c.schedules, own.schedule) if own else None, s.in_text)
+        b.text(ws, r, C_SCHED, c.label(c.schedules, own.schedule) if own and own.schedule else None, s.in_text)
         b.number(ws, r, C_LAG, own.lag_months if own else None, s.in_int)
         b.text(ws, r, C_MONTHS, months_text(own.months) if own else None, self.in_months)
         stream = self.fb.lists.label("Streams", x.stream) if x else ""

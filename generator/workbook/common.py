@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 from xlsxwriter.worksheet import Worksheet
 
 from ..content import SHARED, Content, Item, SheetWords, Words
-from .layout import GAP, RULE_MESSAGE, Book, Rows, Table, abs_cell, abs_range
+from .layout import GAP, MIN_SCALE, PAGE_UNITS, RULE_MESSAGE, Book, Rows, Table, abs_cell, abs_range
 from .styles import LEGEND
 
 LISTS = "Lists"
@@ -52,6 +52,37 @@ def fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[str, float]], minimum
         ws.set_row(row, LINE_HEIGHT * lines + 2)
 
 
+def wrap_across(book: "Book", ws: Worksheet, row: int, last_col: int, text: str, fmt: Any) -> None:
+    """A line of text that would run on past the printed columns (0..last_col), wrapped inside the
+    first column instead (no merged cells: screen readers and sorting trip on them), its row as tall
+    as the text needs; left as it is when it fits."""
+    width = sum(column_width(ws, c) for c in range(last_col + 1) if c not in getattr(ws, "hidden_cols", set()))
+    if len(text) <= width * CHARS_PER_WIDTH:
+        book.text(ws, row, 0, text, fmt)
+        return
+    book.text(ws, row, 0, text, fmt)
+    fit_row(ws, row, [(text, column_width(ws, 0))])
+
+
+def group_label(book: "Book", ws: Worksheet, row: int, first_col: int, last_col: int, text: str, fmt: Any,
+                wrapped: Any = None) -> None:
+    """A label over a group of columns (the years, the scenarios), written again on every page the
+    columns print over: run on over that page's part of the group where it fits there, else wrapped
+    in the part's first column (`wrapped`, a wrapping style). A label run on across a page break
+    would be cut in two."""
+    edges = [first_col] + [c for c in getattr(ws, "vbreaks", []) if first_col < c <= last_col] + [last_col + 1]
+    lines = 1
+    for lo, hi in zip(edges, edges[1:]):
+        width = sum(column_width(ws, c) for c in range(lo, hi) if c not in getattr(ws, "hidden_cols", set()))
+        if len(edges) == 2 or len(text) <= width * CHARS_PER_WIDTH:
+            book.text(ws, row, lo, text, fmt)
+        else:
+            book.text(ws, row, lo, text, wrapped or fmt)
+            lines = max(lines, text_lines(text, column_width(ws, lo)))
+    if lines > 1:
+        ws.set_row(row, LINE_HEIGHT * lines + 2)
+
+
 def column_width(ws: Worksheet, col: int) -> float:
     """A column's width as set so far (Excel's default when not set)."""
     return float(getattr(ws, "widths", {}).get(col, 8.43))
@@ -67,41 +98,59 @@ def footer_text(org_name: str) -> str:
     return f"&L{org}&C&A&RPage &P of &N"
 
 
-#: Column-width units that fit across an A4 page at full scale (0.5-inch margins), as LibreOffice lays it out.
-PAGE_UNITS = {True: 130.0, False: 88.0}   # landscape, portrait
-MIN_SCALE = 70
 
 
 def print_setup(ws: Worksheet, org_name: str, repeat_rows: tuple[int, int] | None = None, landscape: bool = True,
-                last_col: int | None = None) -> None:
+                last_col: int | None = None) -> bool:
     """Landscape, one page wide, repeated headers, footer with organisation/sheet/page.
 
-    A sheet too wide to print one page wide at 70% or more prints at 70% instead, its columns
-    split over pages at column boundaries with the first column repeated on each. Only the
-    columns up to last_col count when the print area stops there (helper columns beyond it)."""
+    Every sheet repeats its title row on each page it runs over (the table's header rows where
+    given). A sheet too wide to print one page wide at 70% or more prints at 70% instead, its columns
+    split over as few pages as it takes, balanced so that each page holds a like share of the
+    table (never one column alone), with the first column repeated on each. Hidden columns take
+    no room. Only the columns up to last_col count when the print area stops there (helper columns
+    beyond it). Returns whether the columns split over pages."""
     if landscape:
         ws.set_landscape()
     ws.set_paper(9)  # A4; Excel adapts to Letter where that is the default printer paper
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
     ws.set_footer(footer_text(org_name))
-    if repeat_rows:
-        ws.repeat_rows(*repeat_rows)
+    ws.repeat_rows(*(repeat_rows or (TITLE_ROW, TITLE_ROW)))
+    width = getattr(ws, "printed_width", None) or (lambda c: float(getattr(ws, "widths", {}).get(c, 8.43)))
     widths = dict(getattr(ws, "widths", {}))
     last = max(widths, default=0) if last_col is None else last_col
     room = PAGE_UNITS[landscape] * 100 / MIN_SCALE
-    if sum(widths.get(c, 8.43) for c in range(last + 1)) <= room:
+    if sum(width(c) for c in range(last + 1)) <= room:
         ws.fit_to_pages(1, 0)
-        return
+        return False
     ws.set_print_scale(MIN_SCALE)
     ws.repeat_columns(0, 0)
-    breaks, used = [], widths.get(0, 8.43)
-    for c in range(1, last + 1):
-        w = widths.get(c, 8.43)
-        if used + w > room:
-            breaks.append(c)
-            used = widths.get(0, 8.43)
-        used += w
-    ws.set_v_pagebreaks(breaks)
+    ws.set_v_pagebreaks(column_breaks([width(c) for c in range(1, last + 1)], room - width(0), first=1))
+    return True
+
+
+def column_breaks(widths: Sequence[float], room: float, first: int = 0) -> list[int]:
+    """Where to break a row of columns (`widths`, the first at column `first`) over pages of `room`:
+    as few pages as greedy filling takes, then the narrowest page width that still needs no more,
+    so the last page is not left holding a column or two."""
+    def pack(cap: float) -> list[int]:
+        breaks, used = [], 0.0
+        for i, w in enumerate(widths):
+            if used and used + w > cap:
+                breaks.append(first + i)
+                used = 0.0
+            used += w
+        return breaks
+
+    pages = len(pack(room))
+    low, high = max(widths, default=0.0), room
+    while high - low > 0.5:
+        mid = (low + high) / 2
+        if len(pack(mid)) <= pages:
+            high = mid
+        else:
+            low = mid
+    return pack(high)
 
 
 #: Empty rows of an input table that still print, to show where more would go.
@@ -460,6 +509,7 @@ def write_start_here(book: Book, ws: Worksheet, title: str, org_name: str, purpo
             r += 1
     ws.activate()
     print_setup(ws, org_name, landscape=False)
+    ws.fit_to_pages(1, 1)  # one page: its last lines never spill onto a page of their own
 
 
 @dataclass(frozen=True)
@@ -522,6 +572,10 @@ TOLERANCE = 0.001
 MAX_FTE = 1.5
 
 
+#: The Checks sheet's hidden column that holds the named master check and completeness (TRUE/FALSE).
+FLAG_COL = 3
+
+
 def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: str, org_name: str,
                  complete: tuple[str, str, bool, str], workbook: Words) -> None:
     """Every check reading OK or Check this, the master check named `master_name` (TRUE/FALSE),
@@ -539,19 +593,25 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
     first, last = at.row, at.row + len(checks) - 1
     rng = abs_range(CHECKS, first, 1, last, 1)
     name, formula, value, what = complete
+    yes, no = quoted(words.word("yes")), quoted(words.word("no"))
     for row, label, style, name_, cell_formula, cached in (
             (master, words.line("master").label, s.label_b, master_name, f'COUNTIF({rng},"{ok}")=ROWS({rng})', all(c.value for c in checks)),
             (done, words.line("complete").label.format(what=what), s.label_b, name, formula, value)):
         book.text(ws, row, 0, label, style)
-        book.formula(ws, row, 1, cell_formula, cached, s.calc_bool)
-        book.define_cell(name_, CHECKS, row, 1)
-    ws.conditional_format(master, 1, master, 1, {"type": "cell", "criteria": "==", "value": "TRUE", "format": s.cf_pass})
-    ws.conditional_format(master, 1, master, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_fail})
-    ws.conditional_format(done, 1, done, 1, {"type": "cell", "criteria": "==", "value": "FALSE", "format": s.cf_todo})
+        # the named TRUE/FALSE (what formulas, readback and the add-in read) in a hidden column;
+        # the reader sees Yes or No
+        book.formula(ws, row, FLAG_COL, cell_formula, cached, s.calc_bool)
+        book.define_cell(name_, CHECKS, row, FLAG_COL)
+        book.formula(ws, row, 1, f'IF({name_},"{yes}","{no}")', words.word("yes" if cached else "no"), s.calc_bool)
+    ws.conditional_format(master, 1, master, 1, {"type": "cell", "criteria": "==", "value": f'"{yes}"', "format": s.cf_pass})
+    ws.conditional_format(master, 1, master, 1, {"type": "cell", "criteria": "==", "value": f'"{no}"', "format": s.cf_fail})
+    ws.conditional_format(done, 1, done, 1, {"type": "cell", "criteria": "==", "value": f'"{no}"', "format": s.cf_todo})
+    ws.set_column(FLAG_COL, FLAG_COL, 8, None, {"hidden": True})
     for row, key, constant, name_ in ((tolerance, "tolerance", TOLERANCE, "Chk_Tolerance"), (max_fte, "max_fte", MAX_FTE, "Chk_MaxFTE")):
         book.text(ws, row, 0, words.line(key).label, s.label)
         book.number(ws, row, 1, constant, s.calc_dec0)
         book.define_cell(name_, CHECKS, row, 1)
+    ws.set_row(tolerance, None, None, {"hidden": True})  # a constant of the checks' arithmetic, not a reader's figure
     for c, key in enumerate(("check", "result", "where")):
         book.text(ws, head, c, words.column(key).header, s.th)
     for r, chk in enumerate(checks, start=first):
@@ -569,8 +629,10 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
 
 
 def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, org_name: str,
-                reference: list[tuple[str, list[tuple[str, str]]]]) -> None:
-    """Guidance sections from templates/, then reference tables (label, explanation)."""
+                reference: list[tuple[str, list[tuple[str, str]]]],
+                screen_only: list[tuple[str, list[tuple[str, str]]]] | None = None) -> None:
+    """Guidance sections from templates/, then reference tables (label, explanation); the
+    `screen_only` tables (the defined names, for those who write formulas) follow, left out of print."""
     s = book.styles
     ws.set_column(0, 0, 30)
     ws.set_column(1, 1, GUIDE_TEXT_WIDTH)
@@ -589,17 +651,22 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
             fit_row(ws, r, [(f"• {bullet}", GUIDE_TEXT_WIDTH)])
             r += 1
         r += 1
-    for heading, rows in reference:
-        book.text(ws, r, 0, heading, s.h)
-        book.blank(ws, r, 1, s.h)
-        r += 1
-        for label, text in rows:
-            book.text(ws, r, 0, label, s.wrap_b)
-            book.text(ws, r, 1, text, s.wrap)
-            fit_row(ws, r, [(label, 30), (text, GUIDE_TEXT_WIDTH)])
+    printed = 0
+    for part in (reference, screen_only or []):
+        for heading, rows in part:
+            book.text(ws, r, 0, heading, s.h)
+            book.blank(ws, r, 1, s.h)
             r += 1
-        r += 1
+            for label, text in rows:
+                book.text(ws, r, 0, label, s.wrap_b)
+                book.text(ws, r, 1, text, s.wrap)
+                fit_row(ws, r, [(label, 30), (text, GUIDE_TEXT_WIDTH)])
+                r += 1
+            r += 1
+        printed = printed or r - 2
     print_setup(ws, org_name, landscape=False)
+    if screen_only:
+        ws.print_area(0, 0, printed, 1)
 
 
 def identity(book: Book, template_id: str, template_version: str, partnership_id: str,
@@ -677,6 +744,7 @@ def write_organization(book: Book, ws: Worksheet, content: Content, workbook: Wo
     _fiscal_year(book, f, words, workbook.sheet("fiscal_year"), org, blank)
     _structure(book, f, content, words, org, blank)
     print_setup(ws, org_name)
+    ws.fit_to_pages(1, 1)  # a little over a page: "Tips for funders" never spills onto a page of its own
 
 
 def _fiscal_year(book: Book, f: Form, words: SheetWords, fy: SheetWords, org: Any, blank: bool) -> None:

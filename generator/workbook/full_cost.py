@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from xlsxwriter.utility import xl_rowcol_to_cell as rc
 
 from ..content import INDIRECT_FUNCTION, SHARED, Content, SheetWords, load_content
+from ..recorded import is_part, record
 from ..kinds import FULL_COST, Capacity, capacity_meta, slugify
 from ..model.full_cost import AREAS, FunctionCosts, compute_full_cost, function_costs, staff_cost, year1_expenses, year1_staff
 from ..schema import NamedAmount, Partnership
@@ -30,7 +31,7 @@ from .inputs import (
     write_rates,
 )
 from .layout import GAP, Book, Column, Rows, Table, rows_spanned
-from .styles import PALETTE
+from .styles import MONEY, PALETTE
 
 TEMPLATE_ID = FULL_COST.template_id
 TEMPLATE_VERSION = FULL_COST.version
@@ -180,6 +181,10 @@ def _flag(v: bool) -> str:
 class FullCostBuilder:
     """Writes one Full Cost Workbook."""
 
+    #: The inputs recorded as built (readback/merge.py); None: the partnership being built.
+    #: `upgrade` sets the old workbook's record, so edits made before the upgrade stay edits.
+    base: "dict[str, Any] | None" = None
+
     def __init__(self, p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
                  password: str | None = None, blank: bool = False, build_time: "dt.datetime | None" = None,
                  partnership_id: str | None = None):
@@ -238,13 +243,13 @@ class FullCostBuilder:
         write_metadata(self.book, self.ws[META], meta)
         for name, ws in self.ws.items():
             protect(ws, self.password)
-        self.book.close(document_properties(self.w, self.org_name), {f"pbp_{k}": v for k, v in meta.items()})
+        self.book.close(document_properties(self.w, self.org_name), {f"pbp_{k}": v for k, v in meta.items() if not is_part(k)})
         return self.book.names
 
     def metadata(self) -> dict[str, str]:
         """Identity, integrity and table capacities (written after the last formula)."""
         return identity(self.book, TEMPLATE_ID, TEMPLATE_VERSION, "" if self.blank else (self.partnership_id or slugify(self.p.organization.name)),
-                        self.build_time, capacity_meta(self.cap))
+                        self.build_time, {**capacity_meta(self.cap), **record(self.base or self.p.to_data())})
 
     # ------------------------------------------------------------------ inputs
 
@@ -280,7 +285,8 @@ class FullCostBuilder:
         table = Table(ASSUME, "Conf", f.row, 0, columns(sw, (*inputs.CONFIDENCE_COLUMNS, CONF_HELP)) + [source_note(self.w)],
                       len(self.content.levels))
         prob = self.p.probability()
-        rows = [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help")} for lv in self.content.levels]
+        notes = self.p.assumptions.confidence_notes or {}
+        rows = [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help"), "note": notes.get(lv.id)} for lv in self.content.levels]
         write_table(b, ws, table, rows)
         self.conf = table
         print_setup(ws, self.org_name)
@@ -296,7 +302,7 @@ class FullCostBuilder:
         sheet = self._staff_table()
         t, s, fids = sheet.table, self.s, self.content.function_ids
         staff = year1_staff(self.p)
-        rows = [{"title": st.title, "fte": st.fte, "salary": st.salary, "in_kind": _flag(st.in_kind),
+        rows = [{"title": st.title, "fte": st.fte, "salary": st.salary, "in_kind": _flag(st.in_kind), "note": st.note,
                  **{f"share_{f}": st.functions[f] for f in fids if f in st.functions}} for st in staff]
         rate = self.p.assumptions.benefits_rate
 
@@ -319,7 +325,7 @@ class FullCostBuilder:
         sw = self.w.sheet("expenses")
         t = Table(EXP, "Exp", BODY_TOP, 0, columns(sw, inputs.EXPENSE_COLUMNS) + [source_note(self.w)], self.cap.expenses)
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
-                 "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind)}
+                 "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind), "note": e.note}
                 for e in year1_expenses(self.p)]
         write_input_sheet(self.book, self.ws[EXP], sw, InputSheet(t, dropdowns(inputs.EXPENSE_COLUMNS)), rows, self.org_name)
         self.exp = t
@@ -335,11 +341,15 @@ class FullCostBuilder:
         # the area table (written later, once the results exist), then a gap before the inputs
         f = Form(self.book, ws, row=self.areas.below + GAP)
         self._area1_inputs(f)
+        area2 = f.row + 1  # its heading, after the gap Form.heading leaves
         self._months_targets(f)
         self.fa = self._item_table(f, "FA", self.p.full_cost.fixed_asset_additions, self.cap.fixed_assets)
         self.debt = self._item_table(f, "Debt", self.p.full_cost.debt_principal, self.cap.debt)
         self._change_capital(f)
         print_setup(ws, self.org_name)  # landscape: the tables and their notes are wide
+        # the area table and Area 1 on the first page, Areas 2 to 6 together on the next: no heading
+        # is left at a page's foot with its rows overleaf
+        ws.set_h_pagebreaks([area2])
 
     def _area1_inputs(self, f: Form) -> None:
         """Area 1 beyond Staffing and Expenses: depreciation and the unfunded-costs table."""
@@ -350,7 +360,7 @@ class FullCostBuilder:
         f.note(sw.note_text("unfunded"))
         unf = Table(FULL, "Unf", f.row, 0, [
             *columns(tw, (ITEM_NAME, ITEM_AMOUNT, ITEM_FUNCTION)), source_note(self.w)], self.cap.unfunded)
-        write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": self.lists.label("FunctionsShared", u.function)}
+        write_table(b, ws, unf, [{"name": u.name, "amount": u.amount, "function": self.lists.label("FunctionsShared", u.function), "note": u.note}
                                  for u in fc.unfunded])
         write_dropdowns(self.book, ws, unf, tw, dropdowns((ITEM_FUNCTION,)))
         self.unf = unf
@@ -374,7 +384,7 @@ class FullCostBuilder:
         f.heading(self.w.sheet("full_cost").heading(key.lower()))
         t = Table(FULL, key, f.row, 0, [
             *columns(sw, (ITEM_NAME, ITEM_AMOUNT)), source_note(self.w)], capacity)
-        write_table(self.book, self.ws[FULL], t, [{"name": x.name, "amount": x.amount} for x in items])
+        write_table(self.book, self.ws[FULL], t, [{"name": x.name, "amount": x.amount, "note": x.note} for x in items])
         f.row = t.last + 1
         return t
 
@@ -385,7 +395,7 @@ class FullCostBuilder:
         cc = Table(FULL, "CC", f.row, 0, [
             *columns(sw, (ITEM_NAME, ITEM_AMOUNT, CC_YEARS, CC_ANNUAL)), source_note(self.w)], self.cap.change_capital)
         ccs = self.p.full_cost.change_capital
-        write_table(self.book, self.ws[FULL], cc, [{"name": c.name, "amount": c.amount, "years": c.years} for c in ccs], {
+        write_table(self.book, self.ws[FULL], cc, [{"name": c.name, "amount": c.amount, "years": c.years, "note": c.note} for c in ccs], {
             "annual": (lambda i: f"IF(ISNUMBER({cc.cell(i, 'years')}),IF({cc.cell(i, 'years')}>0,{cc.cell(i, 'amount')}/{cc.cell(i, 'years')},0),0)",
                        lambda i, d: ccs[i].amount / ccs[i].years if i < len(ccs) else 0.0, s.calc_money)})
         self.cc = cc
@@ -414,7 +424,7 @@ class FullCostBuilder:
         prob = self.p.probability()
         revs = self.p.revenue
         rows = [{"name": r.name, "stream": self.lists.label("Streams", r.stream), "confidence": self.lists.label("Levels", r.confidence),
-                 "restricted": _flag(r.restricted), "amount": r.amount(1)} for r in revs]
+                 "restricted": _flag(r.restricted), "amount": r.amount(1), "note": r.note} for r in revs]
         write_input_sheet(self.book, self.ws[REV], sw, InputSheet(t, dropdowns(inputs.REVENUE_COLUMNS)), rows, self.org_name, {
             "prob": (lambda i: f'IF({t.cell(i, "confidence")}="",0,INDEX(Conf_prob,MATCH({t.cell(i, "confidence")},Conf_level,0)))',
                      lambda i, d: prob[revs[i].confidence] if i < len(revs) else 0.0, s.calc_pct),
@@ -686,14 +696,14 @@ class FullCostBuilder:
                 "values": [SUMMARY, first, S_FIGURE, last, S_FIGURE],
                 "fill": {"color": colour},
                 "points": points,
-                "data_labels": {"value": True, "num_format": "0%" if key == "indirect" else "#,##0"},
+                "data_labels": {"value": True, "num_format": "0%" if key == "indirect" else MONEY},
             })
             chart.set_title({"name": title, "name_font": {"size": 11}})
             chart.set_legend({"none": True})
             if key == "indirect":
                 chart.set_y_axis({"num_format": "0%", "min": 0})
             else:
-                (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": "#,##0"})
+                (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": MONEY})
             if kind == "bar":  # list the categories top-down, as in the table
                 chart.set_y_axis({"reverse": True})
             chart.set_size({"width": CHART_WIDTH, "height": CHART_HEIGHT})
@@ -724,10 +734,13 @@ class FullCostBuilder:
 
 def build_full_cost(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
                     password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None,
-                    partnership_id: str | None = None) -> dict[str, str]:
+                    partnership_id: str | None = None, base: dict[str, Any] | None = None) -> dict[str, str]:
     """Write the Full Cost Workbook for a partnership; returns its defined names.
 
     `build_time` is recorded in the metadata when given; without it the same data gives a
-    byte-identical file.
+    byte-identical file. `base` is the data file recorded as the inputs it was built with
+    (default: `p`'s own; `upgrade` passes the old workbook's record).
     """
-    return FullCostBuilder(p, Path(path), content, capacity, password, blank, build_time, partnership_id).build()
+    builder = FullCostBuilder(p, Path(path), content, capacity, password, blank, build_time, partnership_id)
+    builder.base = base
+    return builder.build()

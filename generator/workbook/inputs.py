@@ -17,8 +17,9 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from ..content import Item, SheetWords, Words
-from .common import MAX_FTE, Check, Form, number_rule, print_filled, print_setup, sheet_title, worded_dropdown, write_table
-from .layout import Book, Column, Table
+from .common import (MAX_FTE, NOTE_ROW, Check, Form, column_width, fit_row, number_rule, print_filled, print_setup, sheet_title,
+                     worded_dropdown, write_table)
+from .layout import Book, Column, Table, hide_column
 
 ORG, ASSUME = "Organization", "Assumptions"
 
@@ -209,6 +210,8 @@ class InputSheet:
     table: Table
     dropdowns: Sequence[tuple[str, str, str]]
     header_height: float | None = None
+    hidden: Sequence[str] = ()
+    """Keys of helper columns the formulas read but a reader need not see (hidden, never printed)."""
 
 
 def write_input_sheet(book: Book, ws: Worksheet, words: SheetWords, sheet: InputSheet, rows: Sequence[dict[str, Any]],
@@ -219,8 +222,14 @@ def write_input_sheet(book: Book, ws: Worksheet, words: SheetWords, sheet: Input
     sheet_title(book, ws, words)
     write_table(book, ws, t, rows, formulas, live_headers)
     write_dropdowns(book, ws, t, words, sheet.dropdowns)
+    for key in sheet.hidden:
+        hide_column(ws, t.col(key))
     if sheet.header_height:
         ws.set_row(t.top, sheet.header_height)
     ws.freeze_panes(t.first, 1)
-    print_setup(ws, org_name, repeat_rows=(t.top, t.top))
+    if print_setup(ws, org_name, repeat_rows=(t.top, t.top)):
+        # the columns print over pages with the first one repeated: the note wraps inside that column,
+        # or its run past the column would be cut at the first page's edge and again on the next
+        book.text(ws, NOTE_ROW, 0, words.note, book.styles.note)
+        fit_row(ws, NOTE_ROW, [(words.note, column_width(ws, 0))])
     print_filled(ws, t, len(rows))

@@ -140,6 +140,15 @@ class Table:
         return len(self.columns)
 
 
+#: Column-width units that fit across an A4 page at full scale (0.5-inch margins), as LibreOffice lays it out.
+PAGE_UNITS = {True: 130.0, False: 88.0}   # landscape, portrait
+#: Points down an A4 page inside the top and bottom margins, header and footer lines (landscape, portrait).
+PAGE_POINTS = {True: 470.0, False: 715.0}
+MIN_SCALE = 70
+#: A last page filled less than this share of a page is a spill-over (no_short_last_page).
+SHORT_PAGE = 0.3
+
+
 class Sheet(Worksheet):
     """A worksheet that remembers its column widths (in characters), so a table never narrows a
     column that an earlier part of the sheet needs wide (`widen`)."""
@@ -147,17 +156,67 @@ class Sheet(Worksheet):
     def __init__(self) -> None:
         super().__init__()
         self.widths: dict[int, float] = {}
+        self.hidden_cols: set[int] = set()
 
     def set_column(self, first_col: int, last_col: int, width: float | None = None, *args: Any, **kwargs: Any) -> Any:
-        if width is not None:
-            for c in range(first_col, last_col + 1):
+        options = kwargs.get("options", args[1] if len(args) > 1 else None) or {}
+        for c in range(first_col, last_col + 1):
+            if width is not None:
                 self.widths[c] = width
+            if options.get("hidden"):
+                self.hidden_cols.add(c)
+            else:
+                self.hidden_cols.discard(c)
         return super().set_column(first_col, last_col, width, *args, **kwargs)
+
+    def printed_width(self, col: int) -> float:
+        """A column's width on paper (0 when hidden)."""
+        return 0.0 if col in self.hidden_cols else self.widths.get(col, 8.43)
+
+    def no_short_last_page(self) -> None:
+        """A sheet printed one page wide whose last page would hold only a few rows (the last lines of
+        a table, a note) prints on one page fewer, a little smaller, when that keeps it at 70% or more."""
+        if not self.fit_page or self.fit_height or self.hbreaks or self.vbreaks or self.dim_rowmax is None:
+            return
+        landscape = self.orientation == 0
+        last_row, last_col = self.dim_rowmax, self.dim_colmax or 0
+        if self.print_area_range:
+            from xlsxwriter.utility import xl_cell_to_rowcol
+            last_row, last_col = xl_cell_to_rowcol(self.print_area_range.split("!")[-1].replace("$", "").split(":")[-1])
+        width = sum(0.0 if c in self.hidden_cols else self.widths.get(c, 8.43) for c in range(last_col + 1))
+        scale = min(1.0, PAGE_UNITS[landscape] / width) if width else 1.0
+        height = sum(0.0 if self.row_sizes.get(r, [15, False])[1] else float(self.row_sizes.get(r, [15, False])[0] or 15)
+                     for r in range(last_row + 1))
+        pages = height * scale / PAGE_POINTS[landscape]
+        full = int(pages)
+        if full >= 1 and pages - full < SHORT_PAGE and scale * full / pages >= MIN_SCALE / 100:
+            self.fit_to_pages(1, full)
+
+    def print_area_with_charts(self) -> None:
+        """A sheet with charts and no print area of its own prints the used range and every chart
+        whole: LibreOffice and Excel cut a drawing at the print area's edge. (A print area a sheet
+        sets is its own to keep charts inside; the print audit measures it.)"""
+        if not self.charts or self.print_area_range:
+            return
+        last_row, last_col = self.dim_rowmax or 0, self.dim_colmax or 0
+        first_row = first_col = 0
+        for row, col, chart, x_off, y_off, x_scale, y_scale, anchor, *_ in self.charts:
+            width, height = int(0.5 + chart.width * x_scale), int(0.5 + chart.height * y_scale)
+            _, _, _, _, col_end, row_end, x2, y2, _, _ = self._position_object_pixels(col, row, x_off, y_off, width, height, anchor)
+            last_col = max(last_col, col_end - (1 if x2 == 0 else 0))
+            last_row = max(last_row, row_end - (1 if y2 == 0 else 0))
+        self.print_area(first_row, first_col, last_row, last_col)
 
     def widen(self, col: int, width: float) -> None:
         """Make a column at least this wide."""
         if self.widths.get(col, 0) < width:
             self.set_column(col, col, width)
+
+
+def hide_column(ws: Worksheet, col: int) -> None:
+    """A helper column the formulas need but a reader does not: kept, out of sight and out of print."""
+    width = getattr(ws, "widths", {}).get(col, 8.43)
+    ws.set_column(col, col, width, None, {"hidden": True})
 
 
 @dataclass
@@ -293,6 +352,10 @@ class Book:
         for k, v in (custom or {}).items():
             self._ok(self.wb.set_custom_property(k, str(v)), f"custom property {k}")
         self.wb.set_calc_mode("auto")
+        for ws in self.wb.worksheets():
+            if isinstance(ws, Sheet):
+                ws.print_area_with_charts()
+                ws.no_short_last_page()
         self.wb.close()
 
 

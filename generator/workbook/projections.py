@@ -23,6 +23,7 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from ..content import Content, load_content
+from ..recorded import is_part, record
 from ..kinds import PROJECTIONS, Capacity, slugify
 from ..model.projections import (
     NONE_LABEL, NOT_APPLICABLE, ScenarioResult, compute_projections, fy_labels, multiplier, project_scenario, realization,
@@ -31,7 +32,7 @@ from ..model.projections import (
 from ..schema import Partnership, Scenario
 from .common import (
     BANNER_ROW, BODY_TOP, GROUP_LABEL_ROWS, NOTE_ROW, OUTPUT_TOP, TITLE_ROW, CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, fit_row, text_lines, as_percent, Form, Lists, Status, identity, master_banner,
-    number_rule, print_setup, protect, write_checks, write_guide, write_lists, write_metadata,
+    MIN_SCALE, PAGE_UNITS, column_breaks, group_label, number_rule, print_setup, protect, wrap_across, write_checks, write_guide, write_lists, write_metadata,
     document_properties, write_table, write_organization, write_start_page, quoted, sheet_title,
 )
 from . import inputs
@@ -40,7 +41,7 @@ from .inputs import (
     write_rates,
 )
 from .layout import GAP, Book, Column, Table, WorkbookBuildError, abs_range, col_letter
-from .styles import series_fill, series_line
+from .styles import MONEY, series_fill, series_line
 
 TEMPLATE_ID = PROJECTIONS.template_id
 TEMPLATE_VERSION = PROJECTIONS.version
@@ -48,10 +49,12 @@ ONE_TIME_CAPACITY = 20
 SPARE_ROWS = 10
 #: Rows that fit on a landscape page at full scale, with room to spare (for page breaks).
 ROWS_PER_PAGE = 30
-#: Column-width units across a landscape A4 page at full scale.
-PAGE_WIDTH = 150
+#: Column-width units across a landscape A4 page at full scale, as LibreOffice lays it out.
+PAGE_WIDTH = 130
 #: Points down a landscape A4 page inside the margins, header and footer.
 PAGE_HEIGHT = 470
+#: Pixels across and down a landscape A4 page inside the margins, header and footer, at full scale.
+CHART_PAGE = (1025, 620)
 
 REV, STAFF, EXP, ONE, CALC, VIEW, CMP = (
     "Revenue", "Staffing Plan", "Expenses", "One-time Items",
@@ -254,6 +257,10 @@ def _no_case_clash(names: Any) -> None:
 class ProjectionsBuilder:
     """Writes one Scenario Projections Tool workbook."""
 
+    #: The inputs recorded as built (readback/merge.py); None: the partnership being built.
+    #: `upgrade` sets the old workbook's record, so edits made before the upgrade stay edits.
+    base: "dict[str, Any] | None" = None
+
     def __init__(self, p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
                  password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None,
                  partnership_id: str | None = None):
@@ -325,13 +332,14 @@ class ProjectionsBuilder:
         _no_case_clash(self.book.names)
         for ws in self.ws.values():
             protect(ws, self.password)
-        self.book.close(document_properties(self.words, self.org_name), {f"pbp_{k}": v for k, v in meta.items()})
+        self.book.close(document_properties(self.words, self.org_name), {f"pbp_{k}": v for k, v in meta.items() if not is_part(k)})
         return self.book.names
 
     def metadata(self) -> dict[str, str]:
         """Identity, integrity (formula fingerprint), shape and table capacities (written after the last formula)."""
         extra = {f"capacity_{k}": str(v) for k, v in asdict(self.cap).items()}
         extra.update({"years": str(self.n), "scenario_ids": ",".join(s.id for s in self.scenarios)})
+        extra.update(record(self.base or self.p.to_data()))
         return identity(self.book, TEMPLATE_ID, TEMPLATE_VERSION, "" if self.blank else (self.partnership_id or slugify(self.p.organization.name)),
                         self.build_time, extra)
 
@@ -396,8 +404,7 @@ class ProjectionsBuilder:
         self._scenario_params(f)
         ws.set_column(0, 0, 46)
         ws.set_column(1, max(S, n, 3), 16)
-        longest = max(len(sc.name) for sc in self.scenarios)
-        ws.set_column(1, S, min(30, max(16, longest * 1.1 + 2)))  # scenario names are not cut off
+        ws.set_column(1, S, self._scenario_width())  # scenario names wrap in it, never cut off
         ws.freeze_panes(0, 1)
         print_setup(ws, self.org_name)
 
@@ -453,8 +460,9 @@ class ProjectionsBuilder:
         self._note_line(f, w.note_text("confidence"))
         self.conf = replace(self.conf, top=f.row)
         prob = self.p.probability()
+        notes = self.p.assumptions.confidence_notes or {}
         write_table(self.book, f.ws, self.conf,
-                    [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help")} for lv in self.content.levels])
+                    [{"level": lv.label, "prob": prob[lv.id], "help": lv.text("help"), "note": notes.get(lv.id)} for lv in self.content.levels])
         f.row = self.conf.last + 1
 
     def _confidence_table(self) -> Table:
@@ -503,6 +511,13 @@ class ProjectionsBuilder:
         self._scenario_names(f)
         self._scenario_shares(f)
 
+    def _scenario_width(self) -> float:
+        """Width of a scenario's column on Assumptions: its name on one line where the page has room,
+        else narrower (the name wraps) so that the table prints one page wide at 70%."""
+        longest = max(len(sc.name) for sc in self.scenarios)
+        room = (PAGE_UNITS[True] * 100 / MIN_SCALE - 46 - 2) / len(self.scenarios)
+        return max(12.0, min(30.0, max(16.0, longest * 1.1 + 2), room))
+
     def _scenario_names(self, f: Form) -> None:
         """Id (hidden: the defined names are built on it), name and description of each scenario."""
         b, s, ws, w = self.book, self.s, f.ws, self.words.sheet("assumptions")
@@ -510,9 +525,10 @@ class ProjectionsBuilder:
         b.define("Scen_Ids", self._scenario_range(r))
         ws.set_row(r, None, None, {"hidden": True})  # the ids the names are built on: read back, never shown
         name = w.line("name")
-        r = self._scenario_row(f, "name", name.label, [sc.name for sc in self.scenarios], s.in_text,
+        r = self._scenario_row(f, "name", name.label, [sc.name for sc in self.scenarios], s.in_wrap,
                                {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 200,
                                 "input_title": name.title or name.label, "input_message": name.help}, "Scen_{sid}_Name")
+        fit_row(ws, r, [(sc.name, self._scenario_width()) for sc in self.scenarios])
         b.define("Scen_Names", self._scenario_range(r))
         descs, desc = [sc.description for sc in self.scenarios], w.line("desc")
         r = self._scenario_row(f, "desc", desc.label, descs, s.in_wrap,
@@ -587,10 +603,11 @@ class ProjectionsBuilder:
             src = xl_rowcol_to_cell(self.yr_label_row, self.yr_first_col + t, True, True)
             self.book.formula(ws, table.top, table.col(key), f"{quote_sheetname(ASSUME)}!{src}", self.labels[t], self.s.th)
 
-    def _scenario_headers(self, ws: Worksheet, table: Table, prefix: str, group_label: str) -> None:
+    def _scenario_headers(self, ws: Worksheet, table: Table, prefix: str, group_label_text: str) -> None:
         """Headers of the per-scenario Yes/No columns: live scenario names, with a group label above."""
         first = table.col(f"{prefix}{self.scenarios[0].id}")
-        self.book.text(ws, table.top - GROUP_LABEL_ROWS, first, group_label, self.s.label_b)
+        last = table.col(f"{prefix}{self.scenarios[-1].id}")
+        group_label(self.book, ws, table.top - GROUP_LABEL_ROWS, first, last, group_label_text, self.s.label_b, self.s.wrap_b)
         for sc in self.scenarios:
             self.book.formula(ws, table.top, table.col(f"{prefix}{sc.id}"), f"Scen_{sc.id}_Name", sc.name, self.s.th)
 
@@ -609,7 +626,8 @@ class ProjectionsBuilder:
         rows = []
         for src in revs:
             row: dict[str, Any] = {"name": src.name, "stream": self.lists.label("Streams", src.stream),
-                                   "confidence": self.lists.label("Levels", src.confidence), "restricted": _flag(src.restricted)}
+                                   "confidence": self.lists.label("Levels", src.confidence), "restricted": _flag(src.restricted),
+                                   "note": src.note}
             for t in range(1, min(n, len(src.amounts)) + 1):
                 row[f"y{t}"] = src.amounts[t - 1]
             rows.append(row)
@@ -619,7 +637,7 @@ class ProjectionsBuilder:
                       lambda i, d: sum(revs[i].amount(t) for t in range(1, n + 1)) if i < len(revs) else 0.0, s.calc_money),
         })
         self._year_header(ws, t_, ykeys)
-        b.text(ws, t_.top - GROUP_LABEL_ROWS, first, w.heading("years"), s.label_b)
+        group_label(b, ws, t_.top - GROUP_LABEL_ROWS, first, last, w.heading("years"), s.label_b, s.wrap_b)
         b.define("Rev_Amounts", abs_range(REV, t_.first, first, t_.last, last))
 
     def _span_formulas(self, t: Table, used: str, items: list[Any]) -> dict[str, Any]:
@@ -662,7 +680,7 @@ class ProjectionsBuilder:
         rows = []
         for st in staff:
             row: dict[str, Any] = {"title": st.title, "fte": st.fte, "salary": st.salary, "in_kind": _flag(st.in_kind),
-                                   "start": st.start_year, "end": st.end_year}
+                                   "start": st.start_year, "end": st.end_year, "note": st.note}
             row.update({f"share_{f}": st.functions[f] for f in fids if f in st.functions})
             row.update({f"inc_{sc.id}": _flag(st.scenarios is None or sc.id in st.scenarios) for sc in self.scenarios})
             rows.append(row)
@@ -673,10 +691,10 @@ class ProjectionsBuilder:
                             lambda i, d: sum(staff[i].functions.values()) if i < len(staff) else 0.0, s.calc_pct),
             **self._span_formulas(t, "fte", staff),
         }
-        sheet = InputSheet(t, dropdowns(inputs.STAFF_COLUMNS) + self._scenario_dropdowns(), 45)
+        sheet = InputSheet(t, dropdowns(inputs.STAFF_COLUMNS) + self._scenario_dropdowns(), 45, hidden=("from", "to"))
         write_input_sheet(b, ws, w, sheet, rows, self.org_name, formulas, live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
         self._scenario_headers(ws, t, "inc_", w.heading("scenarios"))
-        b.text(ws, t.top - GROUP_LABEL_ROWS, first_share, w.heading("shares"), s.label_b)
+        group_label(b, ws, t.top - GROUP_LABEL_ROWS, first_share, last_share, w.heading("shares"), s.label_b, s.wrap_b)
         flag_share_totals(b, ws, t)
 
     def _expense_table(self) -> Table:
@@ -692,8 +710,8 @@ class ProjectionsBuilder:
         exps = self.p.expenses
         rows = [{"name": e.name, "category": self.lists.label("Categories", e.category), "amount": e.amount,
                  "function": self.lists.label("FunctionsShared", e.function), "in_kind": _flag(e.in_kind),
-                 "start": e.start_year, "end": e.end_year} for e in exps]
-        write_input_sheet(b, ws, w, InputSheet(t, dropdowns(inputs.EXPENSE_COLUMNS), 30), rows, self.org_name,
+                 "start": e.start_year, "end": e.end_year, "note": e.note} for e in exps]
+        write_input_sheet(b, ws, w, InputSheet(t, dropdowns(inputs.EXPENSE_COLUMNS), 30, hidden=("from", "to")), rows, self.org_name,
                           self._span_formulas(t, "amount", exps))
 
     def _one_time_table(self) -> Table:
@@ -707,15 +725,16 @@ class ProjectionsBuilder:
         b, s, ws, t = self.book, self.s, self.ws[ONE], self.ot
         w = self.words.sheet("one_time")
         preset = self.content.presets[0] if self.content.presets else None
-        if preset is not None:  # under the title and note (written with the table)
-            b.text(ws, NOTE_ROW + 1, 0, w.word("preset", name=preset.text("name") or preset.label, amount_note=preset.text("typical_amount_note"),
-                                    help=preset.text("help")), s.subtitle)
         items = self.p.projections.one_time
-        rows = [{"name": o.name, "year": o.year, "amount": o.amount,
+        rows = [{"name": o.name, "year": o.year, "amount": o.amount, "note": o.note,
                  **{f"inc_{sc.id}": _flag(o.scenarios is None or sc.id in o.scenarios) for sc in self.scenarios}} for o in items]
         write_input_sheet(b, ws, w, InputSheet(t, self._scenario_dropdowns(), 30), rows, self.org_name,
                           live_headers=[f"inc_{sc.id}" for sc in self.scenarios])
         self._scenario_headers(ws, t, "inc_", w.heading("scenarios"))
+        if preset is not None:  # wrapped over the table's width, not run on past the page edge
+            wrap_across(b, ws, NOTE_ROW + 1, t.left + t.width - 1, w.word(
+                "preset", name=preset.text("name") or preset.label, amount_note=preset.text("typical_amount_note"),
+                help=preset.text("help")), s.note)
 
     # ------------------------------------------------------------------ calculations
 
@@ -743,11 +762,17 @@ class ProjectionsBuilder:
         self._factors()
         self._realized()
         ws.freeze_panes(L.yr_row + 1, L.c_y0)
-        print_setup(ws, self.org_name, repeat_rows=(L.hdr_row, L.yr_row))
-        # print the scenario blocks, each starting a page; the revenue factor table under them is a
-        # helper whose scenario columns would print under the fiscal-year headings, so it stays on screen
-        ws.print_area(0, 0, L.fac_head - 1, L.c_name)
-        ws.set_h_pagebreaks(L.tops[1:])
+        print_setup(ws, self.org_name, repeat_rows=(L.hdr_row, L.yr_row), last_col=L.c_name - 1)
+        # print the scenario blocks, a page never splitting one and holding as many whole blocks as fit
+        # (balanced); the revenue factor table under them is a helper whose scenario columns would print
+        # under the fiscal-year headings, so it stays on screen, and the defined names' column is for
+        # formula writers, on screen only
+        ws.print_area(0, 0, L.fac_head - 1, L.c_name - 1)
+        wrap_across(b, ws, NOTE_ROW, L.c_name - 1, self.words.sheet("calculations").note, s.note)
+        scale = max(MIN_SCALE, min(100, 100 * PAGE_WIDTH / (50 + 12 + 13 * n)))
+        sizes = [b_ - a for a, b_ in zip(L.tops, [*L.tops[1:], L.fac_head])]
+        sizes[0] += L.tops[0]  # the title, status and headers above the first block
+        ws.set_h_pagebreaks([L.tops[i] for i in column_breaks(sizes, int(PAGE_HEIGHT * 100 / (15 * scale)) - 3)])
 
     def _listed_range(self) -> str:
         """The factor table's 'from the lists?' column: 1 when a revenue row's level and stream are in the lists."""
@@ -896,6 +921,7 @@ class ProjectionsBuilder:
         for key, label, short, is_short in shorts:
             self._block_line(ref, key, label, s.calc_text, partial(lambda c, short: f"IF({short(c)},{ref.yr(c)},In_Years+1)", short=short),
                              [t + 1 if is_short[t] else n + 1 for t in range(n)], None)
+            ws.set_row(ref.rows[key], None, None, {"hidden": True})  # an index for MIN, not a reader's figure
         for key, helper, value in [("RunwayCash", "ShortCash", res.runway_cash), ("RunwayReserve", "ShortReserve", res.runway_reserve)]:
             r = ref.rows[key]
             first = f"MIN({at(helper, L.c_y0)}:{at(helper, L.c_y0 + n - 1)})"
@@ -1012,13 +1038,14 @@ class ProjectionsBuilder:
         r = self._view_runway(ws, r) + GAP
         hdr, yrow = r, r + 1
         rows, r = self._view_table(ws, hdr)
-        self._view_chart(ws, r, hdr, rows)
-        ws.freeze_panes(yrow + 1, 1)
-        print_setup(ws, self.org_name)
         # a fixed scale, a little under full size, so the whole table fits its page above the chart's page
         desc_lines = max(text_lines(sc.description or "", 46) for sc in self.scenarios)
         height = 15 * (r + desc_lines + 2)  # points down to the chart's page break, titles and tall rows included
-        ws.set_print_scale(max(70, min(88, int(100 * PAGE_WIDTH / (46 + 13 * n)), int(100 * PAGE_HEIGHT / height))))
+        scale = max(70, min(88, int(100 * PAGE_WIDTH / (46 + 13 * n)), int(100 * PAGE_HEIGHT / height)))
+        self._view_chart(ws, r, hdr, rows, scale)
+        ws.freeze_panes(yrow + 1, 1)
+        print_setup(ws, self.org_name)
+        ws.set_print_scale(scale)
 
     def _view_picker(self, ws: Worksheet, r: int) -> int:
         """The scenario picked by its position in the scenario table (View_Pick, an input), its
@@ -1038,12 +1065,15 @@ class ProjectionsBuilder:
         b.formula(ws, r, 2, f"CHOOSE(View_Index,{names})", first.name, s.out_text)
         b.define_cell("View_Scenario", VIEW, r, 2)
         b.text(ws, r, 4, pick.note, s.subtitle)
+        # a number that is no scenario's says so beside it (the row below, which holds the position used, is hidden)
+        b.formula(ws, r, 3, f'IF(AND(ISNUMBER(View_Pick),View_Index=View_Pick),"","{quoted(w.word("not_a_number"))}")', "", s.note)
         r += 1
+        # the scenario's position in the table, which the formulas below read: a helper, hidden
         b.text(ws, r, 0, w.line("index").label, s.label)
         b.formula(ws, r, 1, f"IF(ISNUMBER(View_Pick),IF(AND(View_Pick>=1,View_Pick<=COLUMNS(Scen_Ids),INT(View_Pick)=View_Pick),View_Pick,1),1)",
                   1, s.calc_text)
         b.define_cell("View_Index", VIEW, r, 1)
-        b.formula(ws, r, 2, f'IF(AND(ISNUMBER(View_Pick),View_Index=View_Pick),"","{quoted(w.word("not_a_number"))}")', "", s.calc_text)
+        ws.set_row(r, None, None, {"hidden": True})
         r += 1
         b.text(ws, r, 0, w.line("desc").label, s.label)
         # wrapped in the wide first column, tall enough for the longest description (text that ran on
@@ -1078,6 +1108,7 @@ class ProjectionsBuilder:
         self._label_formula(VIEW, hdr, 1, s.th)
         b.text(ws, hdr + 1, 0, w.line("year_index").label, s.label)
         self._index_row(VIEW, hdr + 1, 1)
+        ws.set_row(hdr + 1, None, None, {"hidden": True})  # the year index the lines' INDEX formulas read
         res = self.results[self.scenarios[0].id]
         vals = {**res.rows, **{f"Revenue_{k}": v for k, v in res.revenue_by_stream.items()}}
         w = self.words.sheet("scenario_view")
@@ -1113,8 +1144,9 @@ class ProjectionsBuilder:
             b.formula(ws, r, c, f"CHOOSE(View_Index,{parts})", values[t], style)
         b.define(f"View_{key}", abs_range(VIEW, r, 1, r, self.n))
 
-    def _view_chart(self, ws: Worksheet, r: int, hdr: int, rows: dict[str, int]) -> None:
-        """Revenue and expenses as columns, ending cash as a line, on a page of its own from row r."""
+    def _view_chart(self, ws: Worksheet, r: int, hdr: int, rows: dict[str, int], scale: int) -> None:
+        """Revenue and expenses as columns, ending cash as a line, on a page of its own from row r,
+        as large as that page printed at `scale` percent holds (never a small chart on an empty page)."""
         n, wb = self.n, self.book.wb
         chart = wb.add_chart({"type": "column"})
         for j, key in enumerate(("Revenue", "Expenses")):
@@ -1129,10 +1161,13 @@ class ProjectionsBuilder:
         chart.combine(line)
         w = self.words.sheet("scenario_view")
         chart.set_title({"name": w.word("chart"), "name_font": {"size": 11}})
-        chart.set_y_axis({"num_format": "#,##0"})
+        chart.set_y_axis({"num_format": MONEY})
         chart.set_x_axis({"label_position": "low"})
         chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": max(700, 200 + 80 * n), "height": 340})
+        # pixels (96 to the inch) of the page inside the margins at this scale, less the repeated title row
+        # (and no wider than the columns that fit across it: xlsxwriter lays a drawing over 7 pixels a unit)
+        width, height = (CHART_PAGE[0] * 100 / scale), (CHART_PAGE[1] * 100 / scale - 30)
+        chart.set_size({"width": int(min(width * 0.92, 7 * PAGE_UNITS[True] * 100 / scale * 0.85)), "height": int(height * 0.9)})
         ws.set_h_pagebreaks([r])
         ws.insert_chart(r + 1, 0, chart, {"x_offset": 8, "y_offset": 4, "description": w.word("chart_text")})
 
@@ -1165,12 +1200,16 @@ class ProjectionsBuilder:
         top = note + 1 + GAP
         chart_row = self._compare_runway(ws, top) + 1 + GAP  # under the runway table's note
         tables, zero_row, breaks = self._compare_tables(ws, chart_row + COMPARE_CHART_ROWS)
-        width = max(520, (285 + 103 * n) // 2 - 24)  # two charts side by side, about the tables' width
+        width = self._compare_chart_width()
         self._compare_cash_chart(ws, chart_row, tables["EndCash"], zero_row, width)
         self._compare_surplus_chart(ws, chart_row, tables["Surplus"], width)
         ws.freeze_panes(top, 1)
         print_setup(ws, self.org_name)
         ws.set_h_pagebreaks(breaks)
+
+    def _compare_chart_width(self) -> int:
+        """Pixels across each of Compare's two charts, side by side, about the tables' width."""
+        return max(520, (285 + 103 * self.n) // 2 - 24)
 
     def _compare_runway(self, ws: Worksheet, r: int) -> int:
         """The runway table from row r: a row per scenario; returns the row of the note under it."""
@@ -1204,15 +1243,21 @@ class ProjectionsBuilder:
         w = self.words.sheet("compare")
         self.book.text(ws, r, 0, w.line("year_index").label, self.s.label)
         self._index_row(CMP, r, 1)
+        ws.set_row(r, None, None, {"hidden": True})  # the year index the tables' INDEX formulas read
         yrow, S = r, len(self.scenarios)
         r += 2
         tables: dict[str, tuple[int, int]] = {}
-        breaks, page_top, zero_row = [yrow], yrow, 0
-        for key, kind in COMPARE:
-            size = 2 + S + (1 if key == "EndCash" else 0)
-            if r + size - page_top > ROWS_PER_PAGE:
+        breaks, zero_row = [yrow], 0
+        # as few pages as the tables need, each holding a like share of them (no last page with one table)
+        # (rows of a page at the scale the sheet prints at, one page wide with its charts; the zero line's
+        # row is hidden and takes no room)
+        units = max(40 + 14 * max(self.n, 5), (2 * self._compare_chart_width() + 40) / 7)
+        scale = max(MIN_SCALE, min(100, 100 * PAGE_WIDTH / units))
+        sizes = [2 + S for _ in COMPARE]
+        new_page = set(column_breaks(sizes, int(PAGE_HEIGHT * 100 / (15 * scale)) - 3))
+        for i, (key, kind) in enumerate(COMPARE):
+            if i in new_page:
                 breaks.append(r)
-                page_top = r
             tables[key] = (r, r + 1)
             r = self._compare_table(ws, r, yrow, key, w.line(key).label, kind)
             if key == "EndCash":
@@ -1220,6 +1265,7 @@ class ProjectionsBuilder:
                 self.book.text(ws, r, 0, w.line("zero").label, self.s.subtitle)
                 for c in self._year_cols(1):
                     self.book.number(ws, r, c, 0, self.s.calc_money0)
+                ws.set_row(r, None, None, {"hidden": True})  # the chart's zero line: plotted, not printed
                 r += 1
             r += 1
         return tables, zero_row, breaks
@@ -1253,8 +1299,9 @@ class ProjectionsBuilder:
         line.add_series({"name": [CMP, zero_row, 0], "categories": [CMP, hdr, 1, hdr, n], "values": [CMP, zero_row, 1, zero_row, n],
                          "line": {"color": "#595959", "width": 1.25, "dash_type": "square_dot"}, "marker": {"type": "none"}})
         w = self.words.sheet("compare")
+        line.show_hidden_data()  # the zero line's row is hidden from print
         line.set_title({"name": w.word("cash_chart"), "name_font": {"size": 11}})
-        line.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        line.set_y_axis({"num_format": MONEY, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         line.set_x_axis({"label_position": "low"})
         line.set_legend({"position": "bottom"})
         line.set_size({"width": width, "height": 360})
@@ -1270,7 +1317,7 @@ class ProjectionsBuilder:
                             **series_fill(j)})
         w = self.words.sheet("compare")
         col.set_title({"name": w.word("surplus_chart"), "name_font": {"size": 11}})
-        col.set_y_axis({"num_format": "#,##0"})
+        col.set_y_axis({"num_format": MONEY})
         col.set_x_axis({"label_position": "low"})
         col.set_legend({"position": "bottom"})
         col.set_size({"width": width, "height": 360})
@@ -1297,9 +1344,8 @@ class ProjectionsBuilder:
             (w.heading("levels"), [(lv.label, lv.text("help")) for lv in c.levels]),
             (w.heading("functions"), [(fn.label, fn.text("covers")) for fn in c.functions]),
             (w.heading("categories"), [(cat.label, cat.text("help")) for cat in c.categories]),
-            (w.heading("names"), names),
         ]
-        write_guide(self.book, self.ws[GUIDE], c, "projections", self.org_name, reference)
+        write_guide(self.book, self.ws[GUIDE], c, "projections", self.org_name, reference, [(w.heading("names"), names)])
 
     def _start_here(self) -> None:
         """Start Here (the shared writer), listing this workbook's sheets."""
@@ -1309,13 +1355,16 @@ class ProjectionsBuilder:
 
 def build_projections(p: Partnership, path: Path, content: Content | None = None, capacity: Capacity | None = None,
                       password: str | None = None, blank: bool = False, build_time: dt.datetime | None = None,
-                    partnership_id: str | None = None) -> dict[str, str]:
+                      partnership_id: str | None = None, base: dict[str, Any] | None = None) -> dict[str, str]:
     """Write the Scenario Projections Tool for a partnership; returns its defined names.
 
     `build_time` is recorded in the metadata when given; without it the same data gives a
-    byte-identical file.
+    byte-identical file. `base` is the data file recorded as the inputs it was built with
+    (default: `p`'s own; `upgrade` passes the old workbook's record).
     """
-    return ProjectionsBuilder(p, Path(path), content, capacity, password, blank, build_time, partnership_id).build()
+    builder = ProjectionsBuilder(p, Path(path), content, capacity, password, blank, build_time, partnership_id)
+    builder.base = base
+    return builder.build()
 
 
 __all__ = ["TEMPLATE_ID", "TEMPLATE_VERSION", "build_projections", "plan_capacity", "PlanCapacity", "ProjectionsBuilder"]

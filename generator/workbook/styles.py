@@ -48,8 +48,8 @@ def series_line(j: int) -> dict[str, Any]:
             "marker": {"type": MARKERS[j % len(MARKERS)], "size": 6, "fill": {"color": colour}, "border": {"color": colour}}}
 
 
-MONEY = "#,##0"
-MONEY_HIDE0 = '#,##0;-#,##0;""'
+MONEY = "$#,##0"
+MONEY_HIDE0 = '$#,##0;-$#,##0;""'
 PCT = "0.0%"
 PCT_HIDE0 = '0.0%;-0.0%;""'
 DEC = "0.00"
