@@ -506,7 +506,8 @@ def _die_with_parent(parent: int) -> None:
 def _init_worker(content_folder: str, parent: int | None = None) -> None:
     """Once per worker process: dies with its parent, content loaded (from the parent's content
     folder, which a spawned worker would not otherwise know) and fast formulas on (xlsxwriter
-    writes in memory in every build, see layout.Book, so no scratch files are involved)."""
+    writes in memory in every build, see layout.Book, so no scratch files are involved), and
+    fill mode on (workbook.fill: the work every workbook of a shape shares is done once)."""
     if parent is not None:
         _die_with_parent(parent)
     use_content_dir(content_folder)
@@ -514,6 +515,9 @@ def _init_worker(content_folder: str, parent: int | None = None) -> None:
     fast = fast_formulas()
     fast.__enter__()          # for the life of the worker
     _WORKER["fast"] = fast
+    from .workbook import fill
+
+    fill.start()              # compile once, fill many: each shape's xlsxwriter work is done once per worker
     # the forked worker inherits the parent's heap (the whole roster); freezing it keeps
     # every garbage collection from walking those objects again
     gc.freeze()
@@ -693,8 +697,10 @@ def _build_all(todo: list[tuple[int, str, str, Partnership, str]], outdir: Path,
 
     try:
         if workers == 1:
+            from .workbook.fill import filling
+
             content = load_content()
-            with fast_formulas():
+            with fast_formulas(), filling():
                 for items in chunks:
                     if stop:
                         break

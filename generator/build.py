@@ -115,5 +115,9 @@ def build_workbooks(p: Partnership, outdir: Path, options: BuildOptions | None =
         jobs.append((target, functools.partial(fn, p, content=content, capacity=options.capacity,  # fn(p, tmp, ...)
                                                password=options.password, blank=blank, build_time=options.build_time,
                                                partnership_id=options.partnership_id)))
-    return write_set(jobs)
+    from .batch import fast_formulas
+    from .workbook.fill import filling
+
+    with fast_formulas(), filling():  # the same file, written with less work (workbook/fill.py)
+        return write_set(jobs)
 

@@ -32,8 +32,23 @@ def _plain(part: str) -> str:
     return out.replace("_XLFN.", "").replace("_XLWS.", "") if "_XL" in out else out
 
 
+#: normalise's results by formula text: a batch writes, and collect reads, the same formulas in
+#: file after file (only the cached values differ), so each text is normalised once per process
+_NORMALISED: dict[str, str] = {}
+_NORMALISED_MAX = 200_000
+
+
 def normalise(formula: str) -> str:
     """Formula text without '=', spaces and _xlfn. prefixes, upper-cased outside strings."""
+    done = _NORMALISED.get(formula)
+    if done is None:
+        if len(_NORMALISED) >= _NORMALISED_MAX:
+            _NORMALISED.clear()
+        done = _NORMALISED[formula] = _normalise(formula)
+    return done
+
+
+def _normalise(formula: str) -> str:
     f = formula.lstrip("=")
     if '"' not in f:
         return _plain(f)
@@ -86,11 +101,28 @@ def _attrs(raw: bytes | None) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in re.findall(rb'([\w:]+)="([^"]*)"', raw or b"")}
 
 
+#: (raw <f> attributes, raw formula text) -> (attributes, formula): collect reads the same formulas
+#: in file after file, so each is decoded once per process (the dict handed out is never changed)
+_DECODED: dict[tuple[bytes | None, bytes | None], tuple[dict[str, str], str]] = {}
+_DECODED_MAX = 200_000
+
+
 def _scan_fast(data: bytes) -> list[tuple[str, dict[str, str], str]] | None:
     """(cell, f attributes, formula) by a byte scan; None when the part uses namespace prefixes."""
     if _PREFIXED.search(data):
         return None
-    return [(m.group(1).decode(), _attrs(m.group(2)), _unescape(m.group(3) or b"")) for m in _FAST_CELL.finditer(data)]
+    out = []
+    decoded = _DECODED
+    for m in _FAST_CELL.finditer(data):
+        ref, raw_attrs, raw_text = m.groups()
+        key = (raw_attrs, raw_text)
+        found = decoded.get(key)
+        if found is None:
+            if len(decoded) >= _DECODED_MAX:
+                decoded.clear()
+            found = decoded[key] = (_attrs(raw_attrs), _unescape(raw_text or b""))
+        out.append((ref.decode(), found[0], found[1]))
+    return out
 
 
 def _scan_xml(data: bytes) -> list[tuple[str, dict[str, str], str]]:

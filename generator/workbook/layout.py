@@ -21,6 +21,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 from xlsxwriter.xmlwriter import XMLwriter
 
+from . import fill
 from .styles import Styles
 
 #: Language of every workbook's text (docProps/core.xml dc:language; screen readers use it).
@@ -60,6 +61,19 @@ RULE_MESSAGE = "_message"
 
 class WorkbookBuildError(RuntimeError):
     """xlsxwriter refused a write, a name or a validation."""
+
+
+_CELL_NAMES: dict[tuple[int, int], str] = {}
+
+
+def cell_name(row: int, col: int) -> str:
+    """'C6' for a zero-based row and column, each made once per process (every formula records its cell)."""
+    name = _CELL_NAMES.get((row, col))
+    if name is None:
+        if len(_CELL_NAMES) > 1_000_000:
+            _CELL_NAMES.clear()
+        name = _CELL_NAMES[(row, col)] = xl_rowcol_to_cell(row, col)
+    return name
 
 
 def abs_cell(sheet: str, row: int, col: int) -> str:
@@ -280,21 +294,37 @@ class Book:
         if ret not in (0, None):
             raise WorkbookBuildError(f"{what} failed with code {ret}")
 
+    @staticmethod
+    def _failed(ret: Any, ws: Worksheet, row: int, col: int, what: str) -> None:
+        """A refused cell write, named (the words are made only when a write fails)."""
+        raise WorkbookBuildError(f"{ws.name}!{xl_rowcol_to_cell(row, col)} {what} failed with code {ret}")
+
+    # the writes below call xlsxwriter's undecorated methods (_write_string, ...): the builders
+    # always give a row and a column, so the A1-notation wrapper round the public ones has nothing to do
+
     def text(self, ws: Worksheet, row: int, col: int, value: str | None, fmt: Any = None) -> None:
         """User text, always as a string (never a formula or a URL)."""
         if value is None or value == "":
-            self._ok(ws.write_blank(row, col, None, fmt), f"{ws.name}!{xl_rowcol_to_cell(row, col)} blank")
+            ret = ws._write_blank(row, col, None, fmt)
+            if ret:
+                self._failed(ret, ws, row, col, "blank")
             return
-        self._ok(ws.write_string(row, col, str(value), fmt), f"{ws.name}!{xl_rowcol_to_cell(row, col)} text")
+        ret = ws._write_string(row, col, str(value), fmt)
+        if ret:
+            self._failed(ret, ws, row, col, "text")
 
     def number(self, ws: Worksheet, row: int, col: int, value: float | None, fmt: Any = None) -> None:
         """A number input (blank when None)."""
         if value is None:
-            self._ok(ws.write_blank(row, col, None, fmt), f"{ws.name}!{xl_rowcol_to_cell(row, col)} blank")
+            ret = ws._write_blank(row, col, None, fmt)
+            if ret:
+                self._failed(ret, ws, row, col, "blank")
             return
         if isinstance(value, bool):
             raise WorkbookBuildError(f"{ws.name}!{xl_rowcol_to_cell(row, col)}: bool where a number belongs")
-        self._ok(ws.write_number(row, col, value, fmt), f"{ws.name}!{xl_rowcol_to_cell(row, col)} number")
+        ret = ws._write_number(row, col, value, fmt)
+        if ret:
+            self._failed(ret, ws, row, col, "number")
 
     def date(self, ws: Worksheet, row: int, col: int, value: dt.date, fmt: Any) -> None:
         self._ok(ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), fmt), f"{ws.name} date")
@@ -307,9 +337,14 @@ class Book:
             # xlsxwriter writes a formula's cached text raw: escape control characters (and
             # U+FFFE/U+FFFF) as _xHHHH_, as it does for shared strings, or the sheet XML breaks
             value = XMLwriter._escape_control_characters(value) if value else TypedEmpty("")
-        cell = xl_rowcol_to_cell(row, col)
-        self._ok(ws.write_formula(row, col, "=" + formula.lstrip("="), fmt, value), f"{ws.name}!{cell} formula")
-        self.formulas.append((ws.name, cell, formula.lstrip("=")))
+        text = formula.lstrip("=")
+        if fill.STATE["on"]:
+            ret = fill.put_formula(ws, row, col, "=" + text, fmt, value)
+        else:
+            ret = ws._write_formula(row, col, "=" + text, fmt, value)
+        if ret:
+            self._failed(ret, ws, row, col, "formula")
+        self.formulas.append((ws.name, cell_name(row, col), text))
 
     def blank(self, ws: Worksheet, row: int, col: int, fmt: Any) -> None:
         self._ok(ws.write_blank(row, col, None, fmt), f"{ws.name} blank")

@@ -1,0 +1,257 @@
+"""Compile once, fill many: the xlsxwriter work a batch repeats for every partnership of a shape,
+done once per worker process.
+
+Within one batch, every workbook of a shape (kind, capacity, years, scenarios) has the same
+formula text in the same cells with the same formats, and most of its package parts (styles,
+theme, charts, drawings, relationships, the workbook part with its defined names) are the
+same bytes; only the inputs, the cached values and a few words differ. Under `filling()`:
+
+- a formula's text is prepared once (xlsxwriter's 30 to 150 regular-expression rewrites, the
+  dynamic-array test), then stored straight into the sheet's cell table;
+- a cell's XML up to its value (`<c r="B5" s="3"><f>...</f><v>`) is made once per (cell,
+  format, type, formula) and only the value is written per partnership;
+- a package part whose bytes were already compressed (for another partnership of the shape)
+  is copied into the zip as it was, not compressed again.
+
+Nothing here knows a sheet, a cell or a name: every cache is keyed by what xlsxwriter itself
+writes, so whatever the builders write (new names, words, print settings) is filled the same
+way, and a file built here is the file an ordinary build writes (tests/test_fill.py holds every
+part equal, and the whole file byte for byte when the build time is fixed). A shape is not
+declared: a part or a cell that differs is simply a new cache entry. The caches are bounded
+(cleared when full), so a batch of all-different shapes only loses the speed, never memory.
+"""
+from __future__ import annotations
+
+import copy
+import zipfile
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import xlsxwriter.utility
+import xlsxwriter.workbook
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import CellFormulaTuple, Worksheet, re_dynamic_function
+
+#: True while `filling()` is on (Book's writes and Sheet's cell writer look here).
+STATE = {"on": False}
+
+#: formula as the builder wrote it ("=..." ) -> prepared text, or None when xlsxwriter must
+#: handle it itself (a dynamic-array or {array} formula)
+_PREPARED: dict[str, str | None] = {}
+#: (row, col, xf index, cell type, formula or None) -> the cell's XML up to its value
+_HEADS: dict[tuple[Any, ...], str] = {}
+#: (part name, bytes) -> (the zip entry as stored: local header and compressed data, its ZipInfo)
+_PARTS: dict[tuple[str, bytes], tuple[bytes, zipfile.ZipInfo]] = {}
+#: how much was made afresh and how much reused (the tests check that the reuse really happens)
+STATS = {"heads_made": 0, "parts_stored": 0, "parts_reused": 0}
+_MAX_ENTRIES = 400_000
+#: (part name, size, hash) of the parts written once: a part is kept as stored when it comes again
+_SEEN: dict[tuple[str, int, int], None] = {}
+_MAX_PART_BYTES = 8 * 2**20
+_MAX_STORED = 24 * 2**20   # the parts kept, in all
+
+_ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
+
+
+def _bounded(cache: dict[Any, Any], limit: int = _MAX_ENTRIES) -> dict[Any, Any]:
+    if len(cache) >= limit:
+        cache.clear()
+    return cache
+
+
+def clear() -> None:
+    """Forget every cached shape, as a fresh process starts (tests, benchmarks of a single build)."""
+    from .. import fingerprint
+    from . import layout
+
+    for cache in (_PREPARED, _HEADS, _PARTS, _SEEN, _CELLS, _COL_NAMES, layout._CELL_NAMES, fingerprint._NORMALISED):
+        cache.clear()
+    _part_bytes[0] = 0
+
+
+_part_bytes = [0]
+
+
+_COL_NAMES: dict[tuple[int, bool], str] = {}
+_xl_col_to_name = xlsxwriter.utility.xl_col_to_name
+
+
+def _col_name(col: int, col_abs: bool = False) -> str:
+    """xlsxwriter.utility.xl_col_to_name, each answer made once."""
+    name = _COL_NAMES.get((col, col_abs))
+    if name is None:
+        name = _bounded(_COL_NAMES, 100_000)[(col, col_abs)] = _xl_col_to_name(col, col_abs)
+    return name
+
+
+_CELLS: dict[tuple[int, int, bool, bool], str] = {}
+_xl_rowcol_to_cell = xlsxwriter.utility.xl_rowcol_to_cell
+
+
+def _cell_ref(row: int, col: int, row_abs: bool = False, col_abs: bool = False) -> str:
+    """xlsxwriter.utility.xl_rowcol_to_cell, each answer made once (the builders spell a cell
+    reference for nearly every formula they write)."""
+    key = (row, col, row_abs, col_abs)
+    ref = _CELLS.get(key)
+    if ref is None:
+        ref = _bounded(_CELLS, 1_000_000)[key] = _xl_rowcol_to_cell(row, col, row_abs, col_abs)
+    return ref
+
+
+def _swap_in_workbook_modules(old: Any, new: Any) -> list[tuple[Any, str]]:
+    """Point every workbook-layer module's own name for `old` (imported by name) at `new`."""
+    import sys
+
+    swapped = []
+    for name, module in list(sys.modules.items()):
+        if module is None or name == __name__ or not (name.startswith(__package__ + ".") or name == __package__):
+            continue
+        for attr, value in list(vars(module).items()):
+            if value is old:
+                setattr(module, attr, new)
+                swapped.append((module, attr))
+    return swapped
+
+
+def put_formula(ws: Worksheet, row: int, col: int, formula: str, fmt: Any, value: Any) -> int:
+    """What Worksheet.write_formula does for a plain formula, with its text prepared once per batch;
+    xlsxwriter's own path for anything else. Returns xlsxwriter's code (0 = written)."""
+    prepared = _PREPARED.get(formula, "")
+    if prepared == "":
+        if ws.use_future_functions or not formula:
+            return ws._write_formula(row, col, formula, fmt, value)
+        dynamic = re_dynamic_function.search(formula) or (formula.startswith("{") and formula.endswith("}"))
+        prepared = _bounded(_PREPARED)[formula] = None if dynamic else ws._prepare_formula(formula)
+    if prepared is None or ws.use_future_functions:
+        return ws._write_formula(row, col, formula, fmt, value)
+    if ws._check_dimensions(row, col):
+        return -1
+    ws.table[row][col] = CellFormulaTuple(prepared, fmt, value)
+    return 0
+
+
+_original_write_cell = Worksheet._write_cell
+
+
+def write_cell(ws: Worksheet, row: int, col: int, cell: Any) -> None:
+    """Worksheet._write_cell with the XML before the value made once per cell, format, type and formula."""
+    fmt = cell.format
+    name = cell.__class__.__name__
+    if not fmt or name not in ("Number", "Datetime", "String", "Formula", "Blank"):
+        _original_write_cell(ws, row, col, cell)
+        return
+    fh = ws.fh
+    if name == "Formula":
+        value = cell.value
+        t = ""
+        if isinstance(value, bool):   # the tests xlsxwriter makes, in its order (a TypedEmpty is not == "")
+            t, value = ' t="b"', (1 if value else 0)
+        elif isinstance(value, str):
+            if value == "":
+                pass
+            elif value in _ERROR_CODES:
+                t = ' t="e"'
+            else:
+                t = ' t="str"'
+        key: tuple[Any, ...] = (row, col, fmt._get_xf_index(), t, cell.formula)
+        head = _HEADS.get(key)
+        if head is None:
+            STATS["heads_made"] += 1
+            head = _bounded(_HEADS)[key] = (f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{key[2]}"{t}>'
+                                            f"<f>{ws._escape_data(cell.formula)}</f><v>")
+        fh.write(f"{head}{ws._escape_data(value)}</v></c>")
+        return
+    key = (row, col, fmt._get_xf_index(), name)
+    head = _HEADS.get(key)
+    if head is None:
+        STATS["heads_made"] += 1
+        ref = xl_rowcol_to_cell_fast(row, col)
+        head = _bounded(_HEADS)[key] = (f'<c r="{ref}" s="{key[2]}"/>' if name == "Blank" else
+                                        f'<c r="{ref}" s="{key[2]}" t="s"><v>' if name == "String" else
+                                        f'<c r="{ref}" s="{key[2]}"><v>')
+    if name == "Blank":
+        fh.write(head)
+    elif name == "String":
+        fh.write(f"{head}{cell.string}</v></c>")
+    else:
+        fh.write(f"{head}{cell.number:.16G}</v></c>")
+
+
+class _PartCachingZip(zipfile.ZipFile):
+    """The zip xlsxwriter writes its parts into: a part whose bytes were stored before (for another
+    workbook of the shape) is copied in as stored, header and compressed data, not compressed again."""
+
+    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: Any = None, compresslevel: Any = None) -> None:
+        me: Any = self  # zipfile's own bookkeeping (_writing, _seekable, _lock, _writecheck), as writestr keeps it
+        if (not isinstance(zinfo_or_arcname, zipfile.ZipInfo) or compress_type is not None or compresslevel is not None
+                or me._writing or not me._seekable or self.fp is None):
+            super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+            return
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        key = (zinfo_or_arcname.filename, raw)
+        found = _PARTS.get(key)
+        fp = self.fp
+        if found is None:
+            super().writestr(zinfo_or_arcname, raw)
+            info = self.filelist[-1]
+            seen = (key[0], len(raw), hash(raw))
+            if seen not in _SEEN:  # kept from its second sighting on: a part that is never repeated
+                _bounded(_SEEN)[seen] = None   # (a sheet with this partnership's values) costs no memory
+                return
+            if len(raw) <= _MAX_PART_BYTES and info.compress_type == self.compression:
+                fp.seek(info.header_offset)
+                stored = fp.read(self.start_dir - info.header_offset)
+                fp.seek(self.start_dir)
+                if _part_bytes[0] + len(stored) + len(raw) > _MAX_STORED:
+                    _PARTS.clear()
+                    _part_bytes[0] = 0
+                _PARTS[key] = (stored, copy.copy(info))
+                STATS["parts_stored"] += 1
+                _part_bytes[0] += len(stored) + len(raw)
+            return
+        stored, template = found
+        STATS["parts_reused"] += 1
+        with me._lock:
+            info = copy.copy(template)
+            fp.seek(self.start_dir)
+            info.header_offset = fp.tell()
+            me._writecheck(info)
+            self._didModify = True
+            fp.write(stored)
+            self.start_dir = fp.tell()
+            self.filelist.append(info)
+            self.NameToInfo[info.filename] = info
+
+
+@contextmanager
+def filling() -> Iterator[None]:
+    """Fill mode for the workbooks built inside (a batch worker's whole life): the per-shape work
+    is done once and reused. The files written are the ones an ordinary build writes."""
+    if STATE["on"]:
+        yield
+        return
+    from .layout import Sheet
+
+    STATE["on"] = True
+    zip_class = xlsxwriter.workbook.ZipFile
+    xlsxwriter.workbook.ZipFile = _PartCachingZip
+    Sheet._write_cell = write_cell
+    col_name = xlsxwriter.utility.xl_col_to_name
+    xlsxwriter.utility.xl_col_to_name = _col_name  # the builders' cell references, each column spelt once
+    from . import cash_flow, full_cost, inputs, projections  # noqa: F401  (imported, so their names are swapped)
+
+    swapped = _swap_in_workbook_modules(_xl_rowcol_to_cell, _cell_ref)
+    try:
+        yield
+    finally:
+        for module, attr in swapped:
+            setattr(module, attr, _xl_rowcol_to_cell)
+        xlsxwriter.utility.xl_col_to_name = col_name
+        del Sheet._write_cell
+        xlsxwriter.workbook.ZipFile = zip_class
+        STATE["on"] = False
+
+
+def start() -> None:
+    """Fill mode on for the rest of this process (a batch worker)."""
+    filling().__enter__()
