@@ -1,5 +1,6 @@
 """Build every distributable into dist/: the blank templates and both workbooks for every example,
-the xlwings add-in (PBP Toolkit.xlam) and macro-enabled (.xlsm) copies of every workbook.
+the xlwings add-in (PBP Toolkit.xlam) and macro-enabled (.xlsm) copies of every workbook (17 files
+with the three shipped examples; the names are those `pbp-toolkit build` writes).
 
 Usage: python build.py [--out dist]
 """
@@ -26,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     all_made: list[Path] = []
     for name, p, blank in jobs:
         started = time.perf_counter()
-        made = build_workbooks(p, args.out, BuildOptions(build_time=stamp_time()), blank=blank, slug=name, content=content)
+        # the file names `pbp-toolkit build --example NAME` (or --blank) writes: the slug of the partnership's name
+        made = build_workbooks(p, args.out, BuildOptions(build_time=stamp_time()), blank=blank, content=content)
         for path in made:
             print(f"{path}  {path.stat().st_size / 1024:6.0f} KiB")
         print(f"  {name}: {time.perf_counter() - started:.2f} s")

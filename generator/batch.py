@@ -809,6 +809,17 @@ def batch_command(roster: Path, outdir: Path, workers: int | None, fail_fast: bo
     \b
     Exit status: 0 every row built, 1 some row failed, 2 the roster could not be used.
     """
+    from .fileio import OutputOverInput, refuse_overwrite
+    from .kinds import SLUGS
+
+    written = [outdir / MANIFEST, outdir / PROBLEMS]
+    if roster.name.endswith(tuple(f"-{slug}.xlsx" for slug in SLUGS)):  # a roster named like a workbook batch writes
+        written.append(outdir / roster.name)
+    try:
+        refuse_overwrite([outdir, *written], [roster], [content_dir()])
+    except OutputOverInput as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ROSTER)
     try:
         batch = run_batch(roster, outdir, workers=workers, fail_fast=fail_fast, progress=True)
     except RosterError as exc:

@@ -91,19 +91,26 @@ def builders() -> dict[str, Callable[..., dict[str, str]]]:
     return {kind.slug: kind.builder() for kind in _KINDS}
 
 
+def workbook_path(p: Partnership, outdir: Path, kind: str, blank: bool = False, slug: str | None = None,
+                  suffix: str = ".xlsx") -> Path:
+    """Where build_workbooks writes one workbook: OUT/<slug>-<kind>.xlsx, the slug from the
+    partnership's name (or `blank`), so a command can check it before anything is built."""
+    slug = slug or (BLANK_SLUG if blank else slugify(p.organization.name))
+    return Path(outdir) / f"{slug}-{kind}{suffix}"
+
+
 def build_workbooks(p: Partnership, outdir: Path, options: BuildOptions | None = None, blank: bool = False,
                     slug: str | None = None, content: Content | None = None) -> list[Path]:
     """Write the chosen workbooks for one partnership into outdir; returns their paths."""
     options = options or BuildOptions()
     content = content or load_content()
     p = with_years(p, options.years, content)
-    slug = slug or (BLANK_SLUG if blank else slugify(p.organization.name))
     available = builders()
     jobs: list[tuple[Path, Callable[[Path], object]]] = []
     for kind in options.kinds or tuple(available):
         if kind not in available:
             raise ValueError(f"unknown workbook {kind!r}; choose from {', '.join(available)}")
-        target = Path(outdir) / f"{slug}-{kind}.xlsx"
+        target = workbook_path(p, outdir, kind, blank, slug)
         fn = available[kind]
         jobs.append((target, functools.partial(fn, p, content=content, capacity=options.capacity,  # fn(p, tmp, ...)
                                                password=options.password, blank=blank, build_time=options.build_time,

@@ -13,7 +13,8 @@ import click
 from click.decorators import FC
 
 from . import __version__
-from .build import KINDS, BuildOptions, blank_partnership, build_workbooks, example_names, example_path, examples_dir, stamp_time
+from .build import (KINDS, BuildOptions, blank_partnership, build_workbooks, example_names, example_path, examples_dir,
+                    stamp_time, workbook_path)
 from .content import ContentError, load_content, use_content_dir
 from .schema import DataFileError, Partnership, load_partnership, validate_data
 from .kinds import FULL_COST, PROJECTIONS, Capacity, of_template_id
@@ -34,6 +35,19 @@ def _fail(message: str, code: int = EXIT_UNUSABLE) -> None:
 CONTENT_HELP = ("Folder with your own content files (labels, ids, guidance: a copy of the toolkit's content "
                 "folder, see `pbp-toolkit content`). Default: $PBP_TEMPLATES/content, else the content shipped "
                 "with the toolkit.")
+
+
+def _refuse_overwrite(outputs: "list[Path | None]", inputs: "list[Path | None] | tuple[()]" = (),
+                      folders: "list[Path | None] | tuple[()]" = ()) -> None:
+    """Exit 2 with one line when an output is an input or lies in a folder the command reads
+    (the content folder in force is always one): checked before anything is written."""
+    from .content import content_dir
+    from .fileio import OutputOverInput, refuse_overwrite
+
+    try:
+        refuse_overwrite(outputs, inputs, [*folders, content_dir()])
+    except OutputOverInput as exc:
+        _fail(str(exc), EXIT_UNUSABLE)
 
 
 def content_option(command: FC) -> FC:
@@ -175,6 +189,8 @@ def build(data_file: Path | None, outdir: Path, blank: bool, example: str | None
         _fail(str(exc), EXIT_UNUSABLE)
     options = BuildOptions(kinds=tuple(kinds) or None, password=password, years=years, build_time=stamp_time(),
                            capacity=Capacity(staff=staff_rows, expenses=expense_rows, revenue=revenue_rows))
+    _refuse_overwrite([outdir, *(workbook_path(p, outdir, kind, blank, suffix=f".{fmt}") for kind in (kinds or KINDS))],
+                      [data_file, example_path(example) if example is not None else None])
     started = time.perf_counter()
     if fmt == "xlsm":
         made = _build_xlsm(p, outdir, options, blank, content)
@@ -272,6 +288,7 @@ def pdf(workbook: Path, out_pdf: Path | None, all_sheets: bool) -> None:
     from .boardpack import print_copy
     from .libreoffice import LibreOfficeError, find_soffice, to_pdf
 
+    _refuse_overwrite([out_pdf or workbook.with_suffix(".pdf")], [workbook])
     if find_soffice() is None:
         _fail("LibreOffice (soffice) is needed for PDF export: install it (Debian: apt-get install libreoffice-calc-nogui).")
     from .readback.safety import UnsafeFile, inspect_file
@@ -321,6 +338,7 @@ def verify(data_file: Path, keep: Path | None, engine: str) -> None:
     from .libreoffice import LibreOfficeError, find_soffice
     from .verify import verify as run_verify
 
+    _refuse_overwrite([keep], [data_file])
     if engine == "libreoffice" and find_soffice() is None:
         _fail("LibreOffice (soffice) is needed to verify: install it (Debian: apt-get install libreoffice-calc-nogui).")
     if engine == "gnumeric" and find_ssconvert() is None:
@@ -334,6 +352,8 @@ def verify(data_file: Path, keep: Path | None, engine: str) -> None:
         p = load_partnership(data_file)
     except DataFileError as exc:
         _fail(str(exc), EXIT_UNUSABLE if _missing(exc) else EXIT_PROBLEMS)
+    if keep is not None:
+        _refuse_overwrite([keep, *(workbook_path(p, keep, kind) for kind in KINDS)], [data_file])
     try:
         verdicts = run_verify(p, keep, engine=engine)
     except (LibreOfficeError, EngineError) as exc:
@@ -416,6 +436,7 @@ def extract(files: tuple[Path, ...], out_file: Path, prefer: str | None) -> None
     from .fileio import write_text
     from .schema import dump_partnership
 
+    _refuse_overwrite([out_file], list(files))
     p, notes = _extract_partnership(files, prefer)
     for note in notes:
         click.echo(f"note: {note}", err=True)
@@ -444,6 +465,7 @@ def validate(files: tuple[Path, ...], as_json: bool, annotate: Path | None) -> N
 
     if annotate is not None and len(files) != 1:
         _fail("--annotate takes exactly one FILE.")
+    _refuse_overwrite([annotate], list(files))
     reports = [validate_file(f) for f in files]
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], indent=2, default=str))
@@ -474,6 +496,7 @@ def upgrade(old: Path, new: Path) -> None:
     from .readback.upgrade import UpgradeError, describe, upgrade_validated
     from .readback.validate import validate_file
 
+    _refuse_overwrite([new], [old])
     report = validate_file(old)
     try:
         upgrade_validated(report, new)
@@ -486,6 +509,17 @@ DB_HELP = ("Portfolio database: an SQLite file path or a URL (postgresql+psycopg
            "Default: $PBP_DATABASE, else portfolio.db in your data folder "
            "(~/.local/share/pbp-toolkit on Linux, %LOCALAPPDATA%\\pbp-toolkit on Windows, "
            "~/Library/Application Support/pbp-toolkit on macOS).")
+
+
+def _db_file(db: str | None) -> Path | None:
+    """The SQLite file a --db value (or $PBP_DATABASE, or the default) names; None for a server URL.
+    Collect and history check their outputs against it before anything is written."""
+    from .store.db import ENV, _sqlite_file, default_path
+
+    value = db or os.environ.get(ENV) or None
+    if value is None:
+        return default_path()
+    return _sqlite_file(value) if "://" in value else Path(value).expanduser()
 
 
 def _open_store(db: str | None) -> Any:
@@ -518,8 +552,11 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
     Every file is read safely (size, zip and XML limits before parsing; macros never run or
     kept), validated and recomputed by the model. The Portfolio sheet has one row per
     partnership; Benchmarks gives quartiles across the portfolio and by backbone structure;
-    Problems lists every file not used, or used with warnings, and why. Every file found
-    appears in Portfolio or Problems. Exit status 1 when any file could not be used.
+    Problems lists every file not used, or used with warnings, and why. Two returns of one
+    partnership with different inputs: the one saved later (the workbook's own saved time) is
+    used and the other listed; copies with the same inputs count once (Portfolio's Copies
+    column). Every file found appears in Portfolio or Problems. FOLDER must not hold the
+    outputs. Exit status 1 when any file could not be used.
 
     With --round LABEL the files are also recorded in the portfolio database (one transaction:
     a collect that stops part-way records nothing). Collecting the same files again records
@@ -531,6 +568,9 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
     from .readback.collect import collect as run_collect
     from .readback.portfolio import write_portfolio
 
+    db_file = _db_file(db) if round_label is not None else None
+    _refuse_overwrite([out_file, csv_dir], [db_file], [folder])
+    _refuse_overwrite([db_file], [], [folder])  # the database is read and written: only never inside the folder of returns
     started = time.perf_counter()
     if round_label is None and (as_of is not None or notes is not None or db is not None):
         raise click.UsageError("--as-of, --notes and --db go with --round LABEL")
@@ -567,7 +607,8 @@ def collect(folder: Path, out_file: Path, csv_dir: Path | None, workers: int | N
     write_portfolio(port, out_file, csv_dir)
     unused = [p for p in port.problems if p["used"] == "no"]
     click.echo(f"wrote {out_file}: {len(port.rows)} partnerships from {port.files_seen} files; "
-               f"{len(unused)} not used, {len(port.problems) - len(unused)} used with warnings "
+               f"{len(unused)} not used, {len(port.problems) - len(unused)} used with warnings"
+               + (f", {len(port.copies)} identical copies counted once" if port.copies else "") + " "
                f"({time.perf_counter() - started:.1f} s)")
     sys.exit(1 if unused else 0)
 
@@ -607,6 +648,8 @@ def history(out_file: Path, csv_dir: Path | None, db: str | None) -> None:
     round's counts."""
     from .history import write_history
 
+    db_file = _db_file(db)
+    _refuse_overwrite([out_file, csv_dir], [db_file])
     with _open_store(db) as store:
         listed = store.rounds()
         if not listed:
@@ -645,6 +688,7 @@ def risk(workbook: Path, out: Path | None, runs: int, seed: int | None, scenario
     """
     from .report.actions import ActionError, run_risk_file
 
+    _refuse_overwrite([out], [workbook])
     try:
         target, result = run_risk_file(workbook, out, runs=runs, seed=seed, scenario_id=scenario_id)
     except ActionError as exc:
@@ -674,6 +718,7 @@ def recalc(workbook: Path, out: Path | None) -> None:
     """
     from .report.actions import ActionError, run_recalc_file
 
+    _refuse_overwrite([out], [workbook])
     try:  # FileBook reads the workbook through the safety checks (generator/report/book.py)
         target, result = run_recalc_file(workbook, out)
     except ActionError as exc:
@@ -713,6 +758,7 @@ def content(outdir: Path) -> None:
     source = content_dir()
     if not list(source.glob("*.yaml")):
         _fail(f"{source}: no content files (*.yaml) to copy", 2)
+    _refuse_overwrite([outdir], [], [source])
     outdir.mkdir(parents=True, exist_ok=True)
     copied = kept = 0
     for path in sorted(source.glob("*.yaml")):
@@ -738,6 +784,9 @@ def addin(outdir: Path) -> None:
         from macros.build_addin import AddinBuildError, build_addin, xlwings_version
     except ModuleNotFoundError as exc:
         _fail(f"the add-in needs the addin extra: pip install 'pbp-toolkit[addin]' ({exc.name} is not installed)", 2)
+    from macros.build_addin import ADDIN_NAME, ADDIN_TEMPLATE, VBA_DIR, xlwings_dir
+
+    _refuse_overwrite([outdir, outdir / ADDIN_NAME], [xlwings_dir() / ADDIN_TEMPLATE], [VBA_DIR])
     try:
         path = build_addin(outdir)
     except AddinBuildError as exc:

@@ -457,12 +457,79 @@ def _describe(path: Path, exc: ValidationError, doc: Any) -> str:
     return "; ".join(lines)  # one line: the command line shows a content problem on one line
 
 
+#: Excel's limits on text (a cell; a text inside a formula, a lookup value for MATCH, an input
+#: message; an input message's title). Content over them would be cut short or break a formula.
+CELL_LIMIT, FORMULA_TEXT_LIMIT, TITLE_LIMIT = 32_767, 255, 32
+#: Sheet words that may be written inside a formula's text (a check's status, a heading joined to
+#: a scenario's name, a cash-flow note around a number): 255 characters at most.
+_FORMULA_PARTS = ("words", "headings", "notes")
+
+
+def _text_limit(keys: list[str | int], sheets_file: bool) -> tuple[int, str]:
+    """(limit, what the text is used for) for the string at `keys` in a content file."""
+    last = next((k for k in reversed(keys) if isinstance(k, str)), "")
+    if sheets_file:
+        named = [k for k in keys if isinstance(k, str)]
+        part = named[2] if len(named) > 2 and named[0] == "sheets" else (named[0] if named else "")
+        if part in ("columns", "lines") and last == "title":
+            return TITLE_LIMIT, "the title of an input message"
+        if part in ("columns", "lines") and last == "help":
+            return FORMULA_TEXT_LIMIT, "an input message"
+        if part in _FORMULA_PARTS or (part == "checks" and last == "text") or (part == "lines" and last == "label"):
+            return FORMULA_TEXT_LIMIT, "a text that may be written inside a formula"
+    elif len(keys) == 3 and last in ("id", "label", "name", "title"):
+        return FORMULA_TEXT_LIMIT, "an entry of a dropdown list, looked up by formulas"
+    return CELL_LIMIT, "a cell"
+
+
+def _check_texts(path: Path, doc: Any) -> None:
+    """Every text within Excel's limit for what it is used for (ContentError naming the key)."""
+    sheets_file = path.name in SHEET_FILES.values()
+
+    def walk(node: Any, keys: list[str | int]) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, [*keys, str(k)])
+        elif isinstance(node, list):
+            for n, v in enumerate(node):
+                walk(v, [*keys, n])
+        elif isinstance(node, str):
+            limit, use = _text_limit(keys, sheets_file)
+            if len(node) > limit:
+                raise ContentError(f"{path}: {_key_path(tuple(keys), doc)}: {len(node):,} characters, more than the "
+                                   f"{limit:,} Excel allows in {use}; shorten it")
+
+    walk(doc, [])
+
+
+def _check_labels(path: Path, doc: dict[str, Any]) -> None:
+    """No two entries of one list share a label (compared as Excel's lookups compare: ignoring
+    letter case): a dropdown shows labels, and reading a workbook back turns a label into its id."""
+    for key, raws in doc.items():
+        seen: dict[str, int] = {}
+        for n, raw in enumerate(raws):
+            field_ = next((f for f in ("label", "title", "name") if isinstance(raw.get(f), str)), None)
+            if field_ is None:
+                continue
+            text = " ".join(raw[field_].split()).casefold()
+            if text in seen:
+                first = seen[text]
+                raise ContentError(f"{path}: {key}[{n}] ({raw['id']}).{field_} {raw[field_]!r} is also the {field_} of "
+                                   f"{key}[{first}] ({raws[first]['id']}); each entry of a list needs its own {field_}")
+            seen[text] = n
+
+
 def _load_file(path: Path) -> tuple[dict[str, Any], _Model]:
-    """One content file: read, check against its model and the id rules (ContentError on any problem)."""
+    """One content file: read, check against its model, the id and label rules and Excel's text
+    limits (ContentError on any problem, naming the file and key)."""
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ContentError(f"{path}: content file is missing") from exc
+    except UnicodeDecodeError as exc:
+        raise ContentError(f"{path}: not UTF-8 text (byte {exc.start} cannot be read); save the file as UTF-8") from None
+    except OSError as exc:
+        raise ContentError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     except yaml.YAMLError as exc:
         raise ContentError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict):
@@ -471,6 +538,7 @@ def _load_file(path: Path) -> tuple[dict[str, Any], _Model]:
         model = FILE_MODELS[path.name].model_validate(doc)
     except ValidationError as exc:
         raise ContentError(_describe(path, exc, doc)) from None
+    _check_texts(path, doc)
     if isinstance(model, (SheetsFile, HistoryFile)):
         return doc, model
     for key, raws in doc.items():
@@ -482,6 +550,7 @@ def _load_file(path: Path) -> tuple[dict[str, Any], _Model]:
             if id_ in seen:
                 raise ContentError(f"{path}: {key}[{n}].id {id_!r} appears twice")
             seen.add(id_)
+    _check_labels(path, doc)
     return doc, model
 
 

@@ -14,7 +14,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 
 def current_umask() -> int:
@@ -83,3 +83,42 @@ def write_set(jobs: list[tuple[Path, Callable[[Path], object]]]) -> list[Path]:
             if tmp.exists():
                 tmp.unlink()
     return [target for _, target in staged]
+
+
+class OutputOverInput(ValueError):
+    """An output path that would overwrite one of the command's inputs or land in a folder it reads."""
+
+
+def _existing_ancestors(path: Path) -> list[Path]:
+    """path and each of its parents that exists, nearest first (absolute, links resolved)."""
+    full = Path(os.path.abspath(path))
+    return [p for p in (full, *full.parents) if p.exists()]
+
+
+def _same(a: Path, b: Path) -> bool:
+    """The same file or folder on disk: through links, `..`, a relative path, another letter
+    case on a file system that ignores case, or a second hard link."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def refuse_overwrite(outputs: Iterable[Path | None], inputs: Iterable[Path | None] = (),
+                     folders: Iterable[Path | None] = ()) -> None:
+    """Raise OutputOverInput when an output (a file or a folder the command writes into) is one
+    of the input files, or is or lies inside one of the folders the command reads. Called by
+    every command before it writes anything, so a slip of `-o` never destroys a user's work."""
+    ins = [Path(p) for p in inputs if p is not None]
+    dirs = [Path(d) for d in folders if d is not None and Path(d).is_dir()]
+    for out in (Path(o) for o in outputs if o is not None):
+        here = _existing_ancestors(out)
+        if here and here[0] == Path(os.path.abspath(out)):  # the output itself exists: is it an input?
+            hit = next((i for i in ins if _same(out, i)), None)
+            if hit is not None:
+                raise OutputOverInput(f"{out}: this is {hit}, an input of this command; write the output to "
+                                      "another file; nothing was written")
+        for d in dirs:
+            if any(_same(a, d) for a in here):
+                raise OutputOverInput(f"{out}: lies inside {d}, a folder this command reads; write the output "
+                                      "outside it; nothing was written")

@@ -40,3 +40,20 @@ def foreign_workbook(path: Any) -> Any:
     wb.active["A1"] = "Budget"
     wb.save(path)
     return path
+
+
+def set_saved_time(path: Any, when: str) -> None:
+    """Rewrite a workbook's saved time (docProps/core.xml dcterms:modified, W3CDTF such as
+    2026-03-01T09:00:00Z) in place, as though it had been saved then."""
+    import zipfile
+    from pathlib import Path
+
+    path = Path(path)
+    with zipfile.ZipFile(path) as zf:
+        parts = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in parts:
+            if info.filename == "docProps/core.xml":
+                data, n = re.subn(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + when.encode() + rb"\g<2>", data)
+                assert n == 1, "no dcterms:modified in docProps/core.xml"
+            zf.writestr(info, data)

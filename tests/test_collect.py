@@ -19,7 +19,7 @@ from generator.readback.collect import collect
 from generator.schema import load_partnership, validate_data
 
 from . import hostile
-from .edit import cell, set_value
+from .edit import cell, set_saved_time, set_value
 
 
 def _filled(src: Path, dst: Path, salary: float) -> Path:
@@ -68,6 +68,7 @@ def returned(tmp_path_factory: pytest.TempPathFactory, soffice: str) -> dict:
     variant("deleted-sheet.xlsx", lambda wb: wb.remove(wb["Staffing"]))
     variant("text-in-numbers.xlsx", lambda wb: set_value(wb, "Staff_fte", "full time", 1))
     variant("saved-without-recalc.xlsx", lambda wb: set_value(wb, "Staff_salary", 1, 2))
+    set_saved_time(broken / "saved-without-recalc.xlsx", "2026-02-01T00:00:00Z")  # an earlier return than the good one
     shutil.copy(good_fc, broken / "duplicate-of-riverside.xlsx")
     # an overwritten formula, recalculated by LibreOffice: inputs still good, so it is used with a warning
     over = base / "overwritten.xlsx"
@@ -100,7 +101,8 @@ def test_every_file_is_accounted_for_exactly_once(returned: dict) -> None:
     files = {str(p) for p in returned["inbox"].rglob("*") if p.is_file()}
     in_rows = [f for row in port.rows for f in row["files"].split("; ")]
     not_used = [p["file"] for p in port.problems if p["used"] == "no"]
-    assert sorted(in_rows + not_used) == sorted(files)  # each exactly once
+    copies = [c["file"] for c in port.copies]
+    assert sorted(in_rows + not_used + copies) == sorted(files)  # each exactly once
     assert port.files_seen == len(files)
     assert elapsed < 60
 
@@ -134,12 +136,16 @@ def test_each_problem_has_its_reason(returned: dict) -> None:
     assert reasons["deleted-sheet.xlsx"][0] == "no" and "Staffing" in reasons["deleted-sheet.xlsx"][1]
     assert reasons["text-in-numbers.xlsx"][0] == "no" and "Staffing!B6" in reasons["text-in-numbers.xlsx"][1]
     assert "recalculation" in reasons["saved-without-recalc.xlsx"][1]
-    # four Riverside full-cost files: one is used; the stale one, the .xlsm (ours, macros flagged) and
-    # one of two identical copies are duplicates, each with its own warnings kept in the reason
-    dups = sorted(k for k, v in reasons.items() if v[2] == "duplicate")
-    assert len(dups) == 3 and "saved-without-recalc.xlsx" in dups and h["macros"].name in dups
-    assert "macros" in reasons[h["macros"].name][1]
-    assert {"duplicate-of-riverside.xlsx", "riverside-housing-partnership-full-cost.xlsx"} & set(dups)
+    # four Riverside full-cost files: the one LibreOffice saved last is used; the stale one and the
+    # .xlsm (ours, macros flagged), both saved earlier with other inputs, are earlier returns, each with
+    # its own warnings kept in the reason; the byte-for-byte copy is one return with the one used
+    earlier = sorted(k for k, v in reasons.items() if v[2] == "earlier return")
+    assert earlier == sorted(["saved-without-recalc.xlsx", h["macros"].name])
+    assert "macros" in reasons[h["macros"].name][1] and "recalculation" in reasons["saved-without-recalc.xlsx"][1]
+    assert all("an earlier return of the same partnership" in reasons[k][1] for k in earlier)
+    (copy,) = port.copies
+    assert {Path(copy["file"]).name, Path(copy["copy_of"]).name} == {"duplicate-of-riverside.xlsx", "riverside-housing-partnership-full-cost.xlsx"}
+    assert Path(copy["file"]).name not in reasons
     assert reasons["overwritten.xlsx"][0] == "yes, with warnings" and "formula changed" in reasons["overwritten.xlsx"][1]
     assert reasons["notes.txt"][0] == "no"
 
@@ -154,3 +160,53 @@ def test_cli_collect_writes_portfolio_and_csv(returned: dict, tmp_path: Path) ->
     assert (tmp_path / "csv" / "portfolio.csv").read_text().count("\n") == 1 + len(returned["expected"])
     bench = (tmp_path / "csv" / "benchmarks.csv").read_text()
     assert "All partnerships,Full cost,4," in bench and "Structure: " in bench
+
+
+def _returns_of_one_partnership(tmp_path: Path) -> dict[str, Path]:
+    """Riverside's Full Cost Workbook as sent twice: the untouched draft (saved when built) and the
+    final with a salary typed in (saved later, by openpyxl), plus two copies of the final: one
+    byte for byte, one saved again (another saved time, the same inputs)."""
+    built = tmp_path / "built"
+    (fc,) = build_workbooks(load_partnership(example_path("riverside-housing")), built, BuildOptions(kinds=("full-cost",)))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    draft = shutil.copy(fc, inbox / "a-draft.xlsx")  # found first: today's collect keeps it
+    wb = openpyxl.load_workbook(fc)
+    set_value(wb, "Staff_salary", 150_000, 0)
+    final = inbox / "b-final.xlsx"
+    wb.save(final)
+    from .edit import set_saved_time
+
+    set_saved_time(final, "2026-11-30T16:45:00Z")
+    shutil.copy(final, inbox / "c-copy.xlsx")
+    again = openpyxl.load_workbook(final)
+    again.save(inbox / "d-saved-again.xlsx")
+    set_saved_time(inbox / "d-saved-again.xlsx", "2026-11-29T08:00:00Z")
+    return {"draft": Path(draft), "final": final, "copy": inbox / "c-copy.xlsx", "again": inbox / "d-saved-again.xlsx"}
+
+
+def test_the_later_saved_return_is_used_and_the_earlier_listed(tmp_path: Path) -> None:
+    """Two returns of one partnership with different inputs: the one saved later (by the workbook's
+    own saved time, not the order files are found) is used; the other is on Problems saying why;
+    copies with the same inputs are one return, not problems."""
+    f = _returns_of_one_partnership(tmp_path)
+    port = collect(f["draft"].parent, workers=1)
+    (row,) = port.rows
+    assert row["files"] == str(f["final"])
+    data = load_partnership(example_path("riverside-housing")).to_data()
+    data["staff"][0]["salary"] = 150_000
+    assert row["full_cost"] == pytest.approx(compute_full_cost(validate_data(data, "edited"))["FC_Total"], rel=1e-12)
+    unused = {Path(p["file"]).name: p for p in port.problems if p["used"] == "no"}
+    assert set(unused) == {"a-draft.xlsx"}
+    reason = unused["a-draft.xlsx"]["reason"]
+    assert unused["a-draft.xlsx"]["status"] == "earlier return"
+    assert "an earlier return of the same partnership" in reason and "saved 2026-01-01 00:00:00 UTC" in reason
+    assert f"the later one, saved 2026-11-30 16:45:00 UTC, was used ({f['final']})" in reason
+    assert sorted(Path(c["file"]).name for c in port.copies) == ["c-copy.xlsx", "d-saved-again.xlsx"]
+    assert all(c["copy_of"] == str(f["final"]) for c in port.copies)
+    assert "c-copy.xlsx (the same inputs as" in row["copies"]
+    # the order the files are found in does not matter: the draft found last is still set aside
+    f["draft"].rename(f["draft"].with_name("z-draft.xlsx"))
+    again = collect(f["draft"].parent, workers=1)
+    assert again.rows[0]["files"] == str(f["final"])
+    assert [Path(p["file"]).name for p in again.problems if p["used"] == "no"] == ["z-draft.xlsx"]

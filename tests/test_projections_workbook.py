@@ -251,8 +251,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
         path = edited_copy(src, out / f"edit-{key}.xlsx", w_edit)
         cases[f"edit-{key}"] = Case(f"edit-{key}", path, compute_projections(partnership(data), CONTENT))
     p = partnership(base)
-    for sc in p.scenario_list(CONTENT)[1:]:
-        path = edited_copy(src, out / f"view-{sc.id}.xlsx", lambda wb, name=sc.name: setattr(cell_of(wb, "View_Scenario"), "value", name))
+    for n, sc in enumerate(p.scenario_list(CONTENT)[1:], start=2):  # picked by its number in the scenario table
+        path = edited_copy(src, out / f"view-{sc.id}.xlsx", lambda wb, n=n: setattr(cell_of(wb, "View_Pick"), "value", n))
         cases[f"view-{sc.id}"] = Case(f"view-{sc.id}", path, cases["ex-riverside-housing"].model, {"sid": sc.id})
     blank = {"schema": "pbp-toolkit/partnership/1",
              "organization": {"name": "x", "backbone_structure": "hosted_nonprofit", "fiscal_year_start": "2026-07-01"}}
@@ -434,7 +434,8 @@ def test_metadata_and_capacity(tmp_path: Path) -> None:
     # inputs are unlocked, formulas locked
     assert cell_of(wb, "Rev_y1").protection.locked is False
     assert cell_of(wb, "Scen_base_Name").protection.locked is False
-    assert cell_of(wb, "View_Scenario").protection.locked is False
+    assert cell_of(wb, "View_Pick").protection.locked is False
+    assert cell_of(wb, "View_Scenario").protection.locked is True  # the picked scenario's name, a formula
     assert cell_of(wb, "SP_base_EndCash").protection.locked is True
     assert cell_of(wb, "Scen_base_Id").protection.locked is True
 

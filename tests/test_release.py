@@ -7,12 +7,14 @@ into a fresh venv and run from outside the repository).
 """
 from __future__ import annotations
 
-import fnmatch
 import importlib.resources
 import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
+import zipfile
 import tomllib
 from pathlib import Path
 from typing import Iterator
@@ -60,22 +62,42 @@ def test_templates_are_package_resources() -> None:
     assert (root / "partnership.schema.json").is_file()
 
 
-def test_every_template_file_is_in_the_wheel() -> None:
-    """Each file under templates/ matches a package-data glob of its folder in pyproject.toml,
-    so the wheel carries it (a new kind of file would otherwise be left out silently)."""
-    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
-    assert config["package-dir"]["generator.templates"] == "templates"
-    data = config["package-data"]
-    missing = []
+@pytest.fixture(scope="module")
+def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The file names inside a wheel built (as pip builds it for a user) from a copy of the checkout."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    src = tmp / "src"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".git", ".venv", "venv", "build", "dist", "*.egg-info",
+                                                              "__pycache__", ".pytest_cache", ".hypothesis", "out"))
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "wheel"), str(src)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = (tmp / "wheel").glob("pbp_toolkit-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        return set(zf.namelist())
+
+
+def test_every_package_and_template_file_is_in_the_wheel(wheel_names: set[str]) -> None:
+    """Each Python file of generator/ and macros/ (every subpackage, found or not by whoever
+    wrote the packaging) and each file under templates/ (as generator/templates/) is in the
+    wheel: a hand-written package list once left out generator.report, and recalc, risk and
+    validate --annotate then failed in every plain install (Alembic's script.py.mako is data)."""
+    wanted = []
+    for top in ("generator", "macros"):  # every file but caches and dot-files (.gitkeep): code and package data alike
+        wanted += [p.relative_to(REPO).as_posix() for p in (REPO / top).rglob("*")
+                   if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith(".") and p.suffix != ".pyc"]
     for path in TEMPLATES.rglob("*"):
-        if path.is_dir() or "__pycache__" in path.parts or path.name == "__init__.py":
-            continue
-        rel = path.relative_to(TEMPLATES)
-        package = ".".join(("generator", "templates", *rel.parent.parts))
-        assert package in config["packages"], package
-        if not any(fnmatch.fnmatch(rel.name, glob) for glob in data.get(package, [])):
-            missing.append(str(rel))
-    assert missing == []
+        if path.is_file() and "__pycache__" not in path.parts:
+            wanted.append("generator/templates/" + path.relative_to(TEMPLATES).as_posix())
+    assert "generator/report/actions.py" in wanted
+    assert sorted(set(wanted) - wheel_names) == []
+
+
+def test_packages_are_found_not_listed() -> None:
+    """pyproject.toml lists no packages by hand (setup.py finds them), so a new subpackage cannot be forgotten."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert "packages" not in config
+    assert config["package-dir"]["generator.templates"] == "templates"
 
 
 def test_examples_lists_each_example_and_never_prints_nothing(tmp_path: Path) -> None:
@@ -258,3 +280,27 @@ def test_every_file_the_commands_write_is_0644(tmp_path: Path, umask022: None) -
     assert len([p for p in written if p.parent.name == "sent" and p.suffix == ".xlsx"]) >= 2
     assert {p.relative_to(tmp_path).as_posix(): oct(mode(p)) for p in written if mode(p) != 0o644} == {}
     assert not [p for p in written if p.name.startswith(".")]  # no temporary left behind
+
+
+def test_dist_holds_what_build_example_writes_and_what_the_readme_says(tmp_path: Path) -> None:
+    """build.py's dist/ has the file names `pbp-toolkit build --example NAME` and `build --blank`
+    write (a newcomer told to open one finds it under that name), their .xlsm copies and the add-in,
+    as many files as the README's first screen says, and the file it says to open first."""
+    import re
+
+    from build import main as build_main
+    from generator.build import example_names
+
+    assert build_main(["--out", str(tmp_path / "dist")]) == 0
+    dist = {p.name for p in (tmp_path / "dist").iterdir()}
+    for args in [["--blank"], *(["--example", name] for name in example_names())]:
+        code, _, err = run("build", *args, "-o", str(tmp_path / "cli"))
+        assert code == 0, err
+    cli = {p.name for p in (tmp_path / "cli").iterdir()}
+    assert len(cli) == 2 * (1 + len(example_names()))
+    assert dist == cli | {n.replace(".xlsx", ".xlsm") for n in cli} | {"PBP Toolkit.xlam"}
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    first_screen = readme[: readme.index("## What you get")]
+    assert f"`dist/` holds {len(dist)} files" in first_screen
+    for named in re.findall(r"`dist/([^`]+)`", first_screen):
+        assert named in dist, named

@@ -163,3 +163,43 @@ def test_formula_text_is_read_with_character_references_decoded() -> None:
 
     assert _unescape('IF(A1="",""," &#183; "&amp;B1&amp;"&amp;#183;"&#x41;&lt;&gt;&quot;&apos;)'.encode()) == \
         'IF(A1="",""," \u00b7 "&B1&"&#183;"A<>"\')'
+
+
+@pytest.mark.libreoffice
+def test_renaming_a_scenario_breaks_nothing_and_a_failing_check_is_named(tmp_path: Path, soffice: str) -> None:
+    """Scenarios renamed in the sheet, as the sheet invites, recalculated by LibreOffice: Scenario View
+    follows the scenario by its place in the table, the master check holds and validate finds nothing.
+    A scenario number that is no scenario (typed past the cell's own rule) fails its check, and validate
+    names that check from the Checks sheet instead of blaming a missing recalculation."""
+    from generator.build import BuildOptions, build_workbooks
+    from generator.libreoffice import read_recalculated
+    from generator.model.projections import compute_projections
+
+    p = load_partnership(example_path("riverside-housing"))
+    (sp,) = build_workbooks(p, tmp_path / "built", BuildOptions(kinds=("scenario-projections",)))
+    ids = [s.id for s in p.scenario_list()]
+    names = iter(["Core plan", "Stretch plan", "Lean year", "Worst case"])
+
+    def rename(wb: openpyxl.Workbook) -> None:
+        for sid in ids:
+            cell(wb, f"Scen_{sid}_Name").value = next(names)
+
+    shown_first = edited(sp, "renamed.xlsx", rename)  # the view stays on the first scenario, now "Core plan"
+    names = iter(["Core plan", "Stretch plan", "Lean year", "Worst case"])
+    shown_second = edited(sp, "picked-then-renamed.xlsx", lambda wb: (setattr(cell(wb, "View_Pick"), "value", 2), rename(wb)))
+    no_such = edited(sp, "no-such-scenario.xlsx", lambda wb: setattr(cell(wb, "View_Pick"), "value", 9))
+    saved = recalculate([shown_first, shown_second, no_such], tmp_path / "saved")
+    model = compute_projections(p)
+    for path, sid, name in ((saved[0], ids[0], "Core plan"), (saved[1], ids[1], "Stretch plan")):
+        rec = read_recalculated(path)
+        assert rec.errors == []
+        assert rec.names["View_Scenario"] == name and rec.names["SP_Checks_OK"] is True
+        assert rec.names["View_EndCash"] == pytest.approx(model[f"SP_{sid}_EndCash"], abs=0.01)
+        report = validate_file(path)
+        assert report.status == "clean", report.render()
+        assert [s.name for s in report.partnership.scenario_list()] == ["Core plan", "Stretch plan", "Lean year", "Worst case"]
+    report = validate_file(saved[2])
+    assert "stale_values" not in codes(report) and report.cached_values_agree is True, report.render()
+    (finding,) = [f for f in report.findings if f.code == "checks_fail"]
+    assert "'The scenario number on Scenario View is one of the scenarios (1 for the first)'" in finding.message
+    assert finding.sheet == "Checks" and finding.cell.startswith("A")

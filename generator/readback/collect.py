@@ -7,7 +7,9 @@ its cached values.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import math
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -43,6 +45,8 @@ class FileResult:
     template_version: str = ""
     figures: list[Figure] = field(default_factory=list)   # every model output, for the store (see flatten)
     used: bool = False              # its numbers are its partnership's in the Portfolio (set by _rows)
+    saved_time: str = ""            # docProps/core.xml modified: when the file was last saved (by Excel, LibreOffice...)
+    inputs_key: str = ""            # a digest of the inputs read back: two files with the same one are one return
 
     @property
     def warnings(self) -> list[str]:
@@ -116,11 +120,13 @@ def _summarise_checked(path: str, r: Any) -> FileResult:
     res = FileResult(path, r.status, r.template_id, r.partnership_id,
                      (r.extracted.meta.get("build_time", "") if r.extracted else ""),
                      [(f.level, f.code, str(f)) for f in r.findings], template_version=r.template_version)
+    res.saved_time = r.saved_time
     p = r.partnership
     blocking = [f for f in r.findings if f.level == "error" and f.code not in USABLE_ERRORS]
     if p is None or blocking:
         return res
     res.usable = True
+    res.inputs_key = hashlib.sha256(json.dumps(p.to_data(), sort_keys=True, default=str).encode()).hexdigest()
     res.extracted = r.extracted
     o = p.organization
     res.org = {"name": o.name, "region": o.region or "", "focus": o.focus or "", "structure": o.backbone_structure,
@@ -273,23 +279,54 @@ class Portfolio:
     results: list[FileResult] = field(default_factory=list)   # every file read, in order (used ones marked)
     column_labels: dict[str, str] = field(default_factory=dict)   # headers of columns added later (history's change columns)
     column_formats: dict[str, str] = field(default_factory=dict)  # their number formats
+    copies: list[dict[str, str]] = field(default_factory=list)  # file, copy_of, partnership_id: the same inputs again
 
     def accounted(self) -> set[str]:
-        """Every file path that appears in the Portfolio or in Problems."""
+        """Every file path that appears in the Portfolio (used, or a copy of a file used) or in Problems."""
         used = {f for row in self.rows for f in row["files"].split("; ") if f}
-        return used | {p["file"] for p in self.problems if p["used"] == "no"}
+        return used | {c["file"] for c in self.copies} | {p["file"] for p in self.problems if p["used"] == "no"}
 
 
-def _rank(res: FileResult) -> tuple[bool, bool, str]:
-    """Which of two files for the same partnership and workbook to use: a filled-in one, then one
-    without warnings, then the later build."""
-    return (res.filled, not res.findings, res.build_time)
+def saved_at(res: FileResult) -> dt.datetime | None:
+    """The file's own saved time (UTC), or None when it has none that can be read."""
+    try:
+        when = dt.datetime.fromisoformat(res.saved_time.strip())
+    except ValueError:
+        return None
+    return when.replace(tzinfo=None) if when.tzinfo is None else when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _rank(res: FileResult) -> tuple[bool, dt.datetime, bool, str]:
+    """Which of two files for the same partnership and workbook to use: a filled-in one, then the
+    one saved later (a partnership that sends a draft and then its final wants the final used),
+    then one without warnings, then the later build."""
+    return (res.filled, saved_at(res) or dt.datetime.min, not res.findings, res.build_time)
+
+
+def _saved_words(res: FileResult) -> str:
+    when = saved_at(res)
+    return f"saved {when:%Y-%m-%d %H:%M:%S} UTC" if when else "with no saved time"
+
+
+def _second_return(key: str, keep: FileResult, drop: FileResult) -> dict[str, str]:
+    """The Problems line for a return of the same partnership that is not used, with the reason."""
+    own = "; ".join(m for _, _, m in drop.findings)
+    if drop.filled and keep.filled and saved_at(drop) and saved_at(keep) and saved_at(drop) != saved_at(keep):
+        why = (f"an earlier return of the same partnership {key!r}, {_saved_words(drop)}; the later one, "
+               f"{_saved_words(keep)}, was used ({keep.path})")
+    else:
+        why = (f"another return of the same partnership {key!r} with different inputs ({_saved_words(drop)}); "
+               f"{keep.path} ({_saved_words(keep)}) was used: " + ("it is filled in" if not drop.filled else
+                                                                  "its saved time is the same or unknown, and it has fewer warnings or the later build"))
+    return {"file": drop.path, "used": "no", "status": "earlier return",
+            "reason": why + (f"; this file also had: {own}" if own else "")}
 
 
 def _rows(results: list[FileResult]) -> Portfolio:
     port = Portfolio(files_seen=len(results), results=results)
     groups: dict[str, dict[str, FileResult]] = {}
     order: list[str] = []
+    copies: list[tuple[str, FileResult]] = []
     for res in results:
         if not res.usable:
             why = "; ".join(m for _, _, m in res.findings) or res.status
@@ -301,15 +338,21 @@ def _rows(results: list[FileResult]) -> Portfolio:
             order.append(key)
         if res.template_id in slot:
             first = slot[res.template_id]
-            # prefer a file without warnings, then the later build; on a tie the first found stays
+            # the later saved return is used (see _rank); on a tie the first found stays
             keep, drop = (res, first) if _rank(res) > _rank(first) else (first, res)
             slot[res.template_id] = keep
-            own = "; ".join(m for _, _, m in drop.findings)
-            port.problems.append({"file": drop.path, "used": "no", "status": "duplicate",
-                                  "reason": f"duplicate partnership {key!r}: another {res.template_id} file for it is used ({keep.path})"
-                                            + (f"; this file also had: {own}" if own else "")})
+            if keep.inputs_key == drop.inputs_key:  # the same inputs: one return, sent twice
+                copies.append((key, drop))
+            else:
+                port.problems.append(_second_return(key, keep, drop))
         else:
             slot[res.template_id] = res
+    for key, copy in copies:  # a copy of the file used is no problem; a copy of a file set aside later is set aside too
+        used = groups[key][copy.template_id]
+        if used.inputs_key == copy.inputs_key:
+            port.copies.append({"file": copy.path, "copy_of": used.path, "partnership_id": key})
+        else:
+            port.problems.append(_second_return(key, used, copy))
     content = load_content()
     scen_ids: list[str] = []
     for key in order:
@@ -364,6 +407,7 @@ def _rows(results: list[FileResult]) -> Portfolio:
                                    for w, r, kind in (("full cost workbook", fc, FULL_COST_ID), ("scenario projections", sp, PROJECTIONS_ID))
                                    if r is None)
         row["files"] = "; ".join(r.path for r in files)
+        row["copies"] = "; ".join(f"{c['file']} (the same inputs as {c['copy_of']})" for c in port.copies if c["partnership_id"] == key)
         port.rows.append(row)
         for r in files:
             if r.findings:

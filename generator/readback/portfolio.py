@@ -49,7 +49,7 @@ def column_groups(columns: list[str], scenarios: list[str]) -> list[tuple[str, l
     for other in scenarios:
         if other != sid:
             groups.append((f"Scenario: {other}", group([c for c in columns if c.startswith(f"{other}_")])))
-    groups.append(("Partnership and files", group(["partnership_id", "region", "fiscal_year", "final_year", "missing", "files"])))
+    groups.append(("Partnership and files", group(["partnership_id", "region", "fiscal_year", "final_year", "missing", "files", "copies"])))
     rest = [c for c in columns if c not in taken]
     if rest:
         groups.append(("Other", rest))
@@ -162,12 +162,13 @@ COLUMN_LABELS = {
     "timing_need": "Timing need (working capital)", "timing_months": "Timing need, months",
     "short_months": "Months short of cash (year 1)", "first_short_month": "First month short of cash",
     "final_year": "Final year", "status": "Validation", "missing": "Missing workbook", "files": "Files",
+    "copies": "Copies (the same inputs again, counted once)",
 }
 
 
 def _width(col: str) -> float:
     """Portfolio column width: names and files wide, months of cash wide enough for its warning words."""
-    if col in ("partnership", "files", "structure") or col.endswith(("_CashWarning", "_MonthsCash")):
+    if col in ("partnership", "files", "copies", "structure") or col.endswith(("_CashWarning", "_MonthsCash")):
         return 28
     if col == "change":
         return 48

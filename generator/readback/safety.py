@@ -172,6 +172,7 @@ class PackageInfo:
     sheets: list[SheetInfo] = field(default_factory=list)
     content_types: dict[str, str] = field(default_factory=dict)  # entry name -> content type
     custom_properties: dict[str, str] = field(default_factory=dict)
+    core_properties: dict[str, str] = field(default_factory=dict)  # docProps/core.xml: modified, created, lastModifiedBy...
     macro_parts: list[str] = field(default_factory=list)
     external_links: list[str] = field(default_factory=list)
     embedded: list[str] = field(default_factory=list)
@@ -778,6 +779,13 @@ def _inspect(fp: BinaryIO, size: int, limits: Limits, path: str | None) -> Packa
         for prop in croot:
             if _local(prop.tag) == "property" and len(prop):
                 info.custom_properties[prop.get("name") or ""] = (prop[0].text or "").strip()
+
+    # core document properties: when the workbook was last saved, and by whom (collect keeps the later of two returns)
+    core = next((t for _, typ, t, ext in root_rels if typ.endswith("/core-properties") and not ext), "docProps/core.xml")
+    if core in pkg.by_name:
+        for prop in _parse(pkg.read_xml(core), core):
+            if not len(prop) and (prop.text or "").strip():
+                info.core_properties[_local(prop.tag)] = (prop.text or "").strip()[:200]
 
     # every entry: sizes, CRC, DTD scan, cell counts; macros and embedded objects noted
     by_part: dict[str, list[SheetInfo]] = {}

@@ -64,6 +64,7 @@ class Report:
     template_id: str = ""
     template_version: str = ""
     partnership_id: str = ""
+    saved_time: str = ""                   # docProps/core.xml modified: when the workbook was last saved
     formulas_intact: bool | None = None
     inputs_valid: bool | None = None
     cached_values_agree: bool | None = None
@@ -263,6 +264,10 @@ def _check_cached(report: Report, src: WorkbookSource, ex: Extracted, p: Partner
             cached[name] = [c.value for c in cells] if len(cells) > 1 or isinstance(expected[name], list) else cells[0].value
     # readers give "" as None and whole floats as int; compare leniently on those only
     diffs = [m for m in mismatches(expected, {k: _fix(v, expected[k]) for k, v in cached.items()})]
+    checks = kind.name_of("Checks_OK")
+    failing = _failing_checks(src) if cached.get(checks) is False else []
+    if failing:  # the master check is false because a check on the Checks sheet fails: that is the cause, not staleness
+        diffs = [d for d in diffs if not d.startswith(f"{checks}:")]
     report.cached_values_agree = not diffs
     if diffs:
         report.add("error", "stale_values",
@@ -274,9 +279,24 @@ def _check_cached(report: Report, src: WorkbookSource, ex: Extracted, p: Partner
         report.add("warning", "not_filled_in", UNFILLED_MESSAGE)
         if report.status == "clean":
             report.status = "unfilled"
-    checks = kind.name_of("Checks_OK")
-    if checks in cached and cached[checks] is False:
+    if failing:
+        listed = "; ".join(f"{text!r} ({where})" for text, where in failing[:MAX_LISTED])
+        more = f"; ... and {len(failing) - MAX_LISTED} more" if len(failing) > MAX_LISTED else ""
+        sheet, _, cell = failing[0][1].partition("!")
+        report.add("warning", "checks_fail", f"the workbook's own Checks sheet shows {len(failing)} failing check(s): {listed}{more}",
+                   sheet, cell)
+    elif checks in cached and cached[checks] is False:
         report.add("warning", "checks_fail", "the workbook's own Checks sheet shows a failing check", "Checks")
+
+
+def _failing_checks(src: WorkbookSource) -> list[tuple[str, str]]:
+    """(words, cell) of each check the Checks sheet shows as failing (its result is not the
+    'OK' word), read through the names Chk_Texts and Chk_Results; empty when they are missing."""
+    if "Chk_Texts" not in src.names() or "Chk_Results" not in src.names():
+        return []
+    ok = load_content().words("full_cost").sheet("checks").word("ok")
+    texts, results = src.cells("Chk_Texts"), src.cells("Chk_Results")
+    return [(str(t.value or ""), t.address) for t, r in zip(texts, results) if r.value != ok]
 
 
 def _fix(value: Any, expected: Any) -> Any:
@@ -359,6 +379,7 @@ def validate_file(path: str | Path) -> Report:
         report.status = "unreadable"
         return report
     _package_findings(report, info)
+    report.saved_time = info.core_properties.get("modified", "")
     try:
         src = FileSource(path, data)
         return _run_checks(report, src, lambda: read_formulas(data))

@@ -636,6 +636,9 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
         book.formula(ws, r, 1, f'IF({chk.formula},"{ok}","{check_this}")', words.word("ok" if chk.value else "check_this"), s.calc_bool)
         book.text(ws, r, 2, chk.where, s.note)
         fit_row(ws, r, [(chk.description, 70)])
+    # each check's words and result by name, so that validate can say which check fails, not guess
+    book.define("Chk_Texts", abs_range(CHECKS, first, 0, last, 0))
+    book.define("Chk_Results", rng)
     ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": f'"{ok}"', "format": s.cf_pass})
     ws.conditional_format(first, 1, last, 1, {"type": "cell", "criteria": "==", "value": f'"{check_this}"', "format": s.cf_fail})
     ws.freeze_panes(first, 0)

@@ -1015,8 +1015,7 @@ class ProjectionsBuilder:
             self._check("numbers",
                         "AND(" + ",".join(f"ISNUMBER({nm})" for nm in scalar_numbers) + ")", True, ASSUME),
             self._check("no_text", "+".join(text_cols) + "=0", True),
-            self._check("view_pick", "ISNUMBER(MATCH(View_Scenario,Scen_Names,0))",
-                        True, VIEW),
+            self._check("view_pick", "AND(ISNUMBER(View_Pick),View_Index=View_Pick)", True, VIEW),
         ]
 
     # ------------------------------------------------------------------ outputs
@@ -1049,22 +1048,30 @@ class ProjectionsBuilder:
         ws.set_print_scale(scale)
 
     def _view_picker(self, ws: Worksheet, r: int) -> int:
-        """The scenario dropdown (View_Scenario), its position in the table (View_Index) and its
-        description; returns the next row."""
+        """The scenario picked by its position in the scenario table (View_Pick, an input), its
+        name shown beside it (View_Scenario), the position used (View_Index) and its description;
+        returns the next row. By position, not by name: a scenario renamed on Assumptions stays
+        picked, and every number below follows it."""
         b, s, first, w = self.book, self.s, self.scenarios[0], self.words.sheet("scenario_view")
-        pick = w.line("pick")
+        pick, n = w.line("pick"), len(self.scenarios)
         b.text(ws, r, 0, pick.label, s.label_b)
-        b.text(ws, r, 1, first.name, s.in_text)
-        b.validate(ws, r, 1, r, 1, {"validate": "list", "source": "=Scen_Names", "input_title": pick.title or pick.label,
-                                    "input_message": pick.help, "error_title": w.word("pick_error_title"),
-                                    "error_message": w.word("pick_error")})
-        b.define_cell("View_Scenario", VIEW, r, 1)
+        b.number(ws, r, 1, 1, s.in_int)
+        b.validate(ws, r, 1, r, 1, {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": n,
+                                    "input_title": pick.title or pick.label, "input_message": pick.help,
+                                    "error_title": w.word("pick_error_title"), "error_message": w.word("pick_error")})
+        b.define_cell("View_Pick", VIEW, r, 1)
+        # CHOOSE, not INDEX(Scen_Names,...): Gnumeric gives #REF! for INDEX over one cell; &"": its CHOOSE gives 0 for an empty cell
+        names = ",".join(f'Scen_{sc.id}_Name&""' for sc in self.scenarios)
+        b.formula(ws, r, 2, f"CHOOSE(View_Index,{names})", first.name, s.out_text)
+        b.define_cell("View_Scenario", VIEW, r, 2)
         b.text(ws, r, 4, pick.note, s.subtitle)
-        b.formula(ws, r, 2, f'IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),"{quoted(w.word("not_a_name"))}","")', "", s.note)
+        # a number that is no scenario's says so beside it (the row below, which holds the position used, is hidden)
+        b.formula(ws, r, 3, f'IF(AND(ISNUMBER(View_Pick),View_Index=View_Pick),"","{quoted(w.word("not_a_number"))}")', "", s.note)
         r += 1
         # the scenario's position in the table, which the formulas below read: a helper, hidden
         b.text(ws, r, 0, w.line("index").label, s.label)
-        b.formula(ws, r, 1, "IF(ISNA(MATCH(View_Scenario,Scen_Names,0)),1,MATCH(View_Scenario,Scen_Names,0))", 1, s.calc_text)
+        b.formula(ws, r, 1, f"IF(ISNUMBER(View_Pick),IF(AND(View_Pick>=1,View_Pick<=COLUMNS(Scen_Ids),INT(View_Pick)=View_Pick),View_Pick,1),1)",
+                  1, s.calc_text)
         b.define_cell("View_Index", VIEW, r, 1)
         ws.set_row(r, None, None, {"hidden": True})
         r += 1
