@@ -422,6 +422,7 @@ def write_table(book: Book, ws: Worksheet, table: Table, rows: Sequence[dict[str
     for i in range(table.capacity):
         data = rows[i] if i < len(rows) else None
         r = table.row(i)
+        wrapped: list[tuple[str, float]] = []   # the row is as tall as its tallest wrapped cell, not its last one
         for c in table.columns:
             col = table.col(c.key)
             if c.key in formulas:
@@ -433,9 +434,11 @@ def write_table(book: Book, ws: Worksheet, table: Table, rows: Sequence[dict[str
             if isinstance(value, str):
                 book.text(ws, r, col, value, style)
                 if c.style in ("note", "wrap", "in_wrap", "calc_wrap"):
-                    fit_row(ws, r, [(value, column_width(ws, col))])
+                    wrapped.append((value, column_width(ws, col)))
             else:
                 book.number(ws, r, col, value, style)
+        if wrapped:
+            fit_row(ws, r, wrapped)
     for c in table.columns:
         if c.validation:
             opts = dict((as_percent(c.validation) if c.style == "in_pct" else c.validation) or {})

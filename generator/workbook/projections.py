@@ -110,7 +110,7 @@ START_END = (Col("start", 8, "in_int", "year"), Col("end", 8, "in_int", "year"))
 FROM_TO = (Col("from", 9, "calc_int", "calc"), Col("to", 9, "calc_int", "calc"))
 REVENUE_YEAR = Col("year", 13, "in_money", "decimal", 0)   # one per projection year (words: {t})
 REVENUE_TOTAL = Col("total", 14, "calc_money", "calc")
-CONF_HELP = Col("help", 14, "subtitle", "calc")            # runs on across the scenario columns
+CONF_HELP = Col("help", 14, "note", "calc")   # wraps in its column: the Source or note column beside it holds words too
 IN_SCENARIO = Col("inc", 11, "in_flag", "list", choices="List_YesNo")  # one per scenario, headed by its name
 ONE_TIME_COLUMNS = (Col("name", 36, "in_text"), Col("year", 8, "in_int", "year"), Col("amount", 13, "in_signed", "decimal"))
 
@@ -397,16 +397,22 @@ class ProjectionsBuilder:
         ws, S, n = self.ws[ASSUME], len(self.scenarios), self.n
         sheet_title(self.book, ws, self.words.sheet("assumptions"))
         f = Form(self.book, ws, row=BODY_TOP)
+        self._assumption_widths()   # first, so that wrapped cells are measured at the widths they print at
         self._horizon(f)
         self._rates(f)
         self._confidence(f)
         self._scenario_inputs(f)
         self._scenario_params(f)
+        self._assumption_widths()   # again: a table's own widening of a column must not stand
+        ws.freeze_panes(0, 1)
+        print_setup(ws, self.org_name)
+
+    def _assumption_widths(self) -> None:
+        """Assumptions' columns: the labels, then one column per scenario (the tables above share them)."""
+        ws, S, n = self.ws[ASSUME], len(self.scenarios), self.n
         ws.set_column(0, 0, 46)
         ws.set_column(1, max(S, n, 3), 16)
         ws.set_column(1, S, self._scenario_width())  # scenario names wrap in it, never cut off
-        ws.freeze_panes(0, 1)
-        print_setup(ws, self.org_name)
 
     def _side_note(self, f: Form, row: int, text: str) -> None:
         """A note right of a line's unit, in the subtitle style (Form's own note style wraps)."""
