@@ -188,3 +188,19 @@ def partnership_data(draw: Any, min_years: int = 3, max_years: int = 10, max_ite
     if assumptions:
         data["assumptions"] = assumptions
     return data
+
+
+def drawn(n: int, min_years: int = 3, max_years: int = 10) -> list[dict[str, Any]]:
+    """n generated data files, the same ones every run (derandomized): for tests that build a
+    fixed batch up front (the engines' proof, the print audit) rather than run under @given."""
+    from hypothesis import HealthCheck, given, settings
+
+    found: list[dict[str, Any]] = []
+
+    @settings(max_examples=n, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(partnership_data(min_years=min_years, max_years=max_years))
+    def collect(data: dict[str, Any]) -> None:
+        found.append(data)
+
+    collect()
+    return found[:n]

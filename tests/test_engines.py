@@ -17,7 +17,6 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
 
 from generator.build import blank_partnership, example_names, example_path
 from generator.content import load_content
@@ -31,7 +30,7 @@ from generator.workbook.projections import build_projections
 
 from .compare import mismatches, same
 from .edit import cell, set_value
-from .strategies import partnership_data
+from .strategies import drawn
 
 # Gnumeric writes no default cell style; openpyxl says so when reading its files, harmlessly
 pytestmark = pytest.mark.filterwarnings("ignore:Workbook contains no default style")
@@ -53,16 +52,7 @@ class Case:
 
 
 def _generated() -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    @settings(max_examples=N_GENERATED, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
-    @given(partnership_data(min_years=3, max_years=10))
-    def collect(data: dict[str, Any]) -> None:
-        found.append(data)
-
-    collect()
-    return found
+    return drawn(N_GENERATED)
 
 
 def _edit(data: dict[str, Any], kind: str) -> tuple[dict[str, Any], Any]:

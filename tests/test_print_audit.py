@@ -26,7 +26,6 @@ from typing import Any
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
 from lxml import etree
 from openpyxl.utils import get_column_letter, range_boundaries
 
@@ -37,7 +36,7 @@ from generator.kinds import KINDS
 from generator.libreoffice import convert
 from generator.schema import load_partnership, validate_data
 
-from .strategies import partnership_data
+from .strategies import drawn
 
 pytestmark = [pytest.mark.libreoffice,
               pytest.mark.filterwarnings("ignore:(Data Validation|Conditional Formatting) extension")]
@@ -138,16 +137,7 @@ def _read_pdf(pdf: Path, sheets: list[str]) -> list[Page]:
 
 
 def _generated() -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    @settings(max_examples=N_GENERATED, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
-    @given(partnership_data(min_years=3, max_years=10))
-    def collect(data: dict[str, Any]) -> None:
-        found.append(data)
-
-    collect()
-    return found[:N_GENERATED]
+    return drawn(N_GENERATED)
 
 
 @pytest.fixture(scope="module")
