@@ -651,6 +651,7 @@ class CashFlowSheet:
         row_tie = self._line(self.w.line("tie").label,
                              [1.0 if v <= m["FC_CF_Lowest"] + TIE else 0.0 for v in m["FC_CF_Position"]],
                              lambda col, k: f"IF({rc(row_pos, col, True)}<=FC_CF_Lowest+CF_Tie,1,0)", self.calc_int, total=False)
+        self.ws.set_row(row_tie, None, None, {"hidden": True})  # arithmetic for the lowest month, not a reader's figure
         # SPEC 6.1: cash on hand from the working capital held today; a month below zero shows its amount and a word
         cash = m["FC_CF_Cash"]
         row_cash = self._line(self.w.line("cash").label, cash,
