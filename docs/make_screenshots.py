@@ -25,6 +25,8 @@ from generator.schema import load_partnership  # noqa: E402
 SHOTS = [  # (example, workbook, sheet, png, printed page)
     ("riverside-housing", "full-cost", "Summary", "summary.png", 1),
     ("riverside-housing", "full-cost", "Summary", "summary-charts.png", 3),
+    ("riverside-housing", "full-cost", "Cash Flow", "cash-flow.png", 1),
+    ("riverside-housing", "full-cost", "Cash Flow", "cash-flow-chart.png", 2),
     ("riverside-housing", "scenario-projections", "Compare", "compare.png", 1),
     ("portfolio", "portfolio", "Benchmarks", "benchmarks.png", 1),
     ("portfolio", "portfolio", "Portfolio", "portfolio.png", 1),
