@@ -290,22 +290,34 @@ def _write_glance(book: Book, ws: Any, df: pd.DataFrame, port: Portfolio, names:
                 continue
             if c in figures and not _finite(value) and (value is None or value != value):
                 value = "" if col.endswith("CashWarning") else words["no_value"]
-            _cell(book, ws, r, c, value, port.column_formats.get(col) or _fmt_for(col), fmt)
-            if col in ("change", "partnership"):
-                ws.write_string(r, c, str(value or ""), s.wrap)
+            if col in ("change", "partnership"):   # wrapped words (written once: a cell written twice leaves a stray shared-string count)
+                book.text(ws, r, c, str(value or ""), s.wrap)
+            else:
+                _cell(book, ws, r, c, value, port.column_formats.get(col) or _fmt_for(col), fmt)
         if empty and figures:   # one statement across the figures it has none of, never empty cells that look filled
             why = words["not_returned_value"] if rec.get("status") == words["not_returned"] else words["without_data_value"]
-            ws.merge_range(r, figures[0], r, figures[-1], why, fmt(None)) if len(figures) > 1 else book.text(ws, r, figures[0], why, fmt(None))
+            book.text(ws, r, figures[0], why, fmt(None))   # runs on over the empty figure cells beside it (no merge: screen readers and sorting trip on them)
         fit_row(ws, r, [(str(rec.get("change") or ""), 50), (str(rec.get("partnership") or ""), 30)])
     print_setup(ws, "Partnership portfolio", repeat_rows=(3, 3))
     ws.fit_to_pages(1, 1)
+
+
+def _long_line(book: Book, ws: Any, row: int, text: str, wrap: Any) -> None:
+    """A profile's line of words: wrapped in the first column, its row as tall as the words need
+    (no merged cells: screen readers and sorting trip on them)."""
+    book.text(ws, row, 0, text, wrap)
+    fit_row(ws, row, [(text, PROFILE_TEXT_WIDTH)])
+
+
+#: width of a profile's first column, where its longer lines wrap
+PROFILE_TEXT_WIDTH = 44
 
 
 def _write_profiles(book: Book, ws: Any, df: pd.DataFrame, port: Portfolio, probs: pd.DataFrame, names: dict[str, str],
                     words: dict[str, str], fmt: Callable[[str | None], Any]) -> None:
     """A page per partnership: who it is, its headline figures, what changed, its status and its files' problems."""
     s = book.styles
-    ws.set_column(0, 0, 44)
+    ws.set_column(0, 0, PROFILE_TEXT_WIDTH)
     ws.set_column(1, 1, 22)
     ws.set_column(2, 2, 40)
     figure_cols = [c for c in ("full_cost", "total_expenses", "cash_need", "expected_revenue", "gap", "required_surplus_pct",
@@ -333,15 +345,13 @@ def _write_profiles(book: Book, ws: Any, df: pd.DataFrame, port: Portfolio, prob
         missing = rec.get("missing")
         if missing and missing == missing:
             status += f" (missing: {missing})"
-        ws.merge_range(r, 0, r, 2, status, s.wrap)
-        fit_row(ws, r, [(status, 100)])
+        _long_line(book, ws, r, status, s.wrap)
         r += 2
         if rec.get("change") not in (None, "") and rec.get("change") == rec.get("change"):
             book.text(ws, r, 0, port.column_labels.get("change", words["profile_trend"]), s.h)
             book.blank(ws, r, 1, s.h)
             r += 1
-            ws.merge_range(r, 0, r, 2, str(rec["change"]), s.wrap)
-            fit_row(ws, r, [(str(rec["change"]), 100)])
+            _long_line(book, ws, r, str(rec["change"]), s.wrap)
             r += 2
         book.text(ws, r, 0, words["profile_figures"], s.h)
         book.blank(ws, r, 1, s.h)
@@ -372,15 +382,14 @@ def _write_profiles(book: Book, ws: Any, df: pd.DataFrame, port: Portfolio, prob
         r += 1
         for p in mine or [{"file": "", "reason": words["no_problems"]}]:
             text = f"{Path(p['file']).name}: {p['reason']}" if p["file"] else p["reason"]
-            ws.merge_range(r, 0, r, 2, text[:2000], s.wrap)
-            fit_row(ws, r, [(text[:2000], 100)])
+            _long_line(book, ws, r, text[:2000], s.wrap)
             r += 1
         r += 1
         book.text(ws, r, 0, words["profile_files"], s.h)
         book.blank(ws, r, 1, s.h)
         r += 1
         for f in files or [words["no_value"]]:
-            ws.merge_range(r, 0, r, 2, f, s.wrap)
+            _long_line(book, ws, r, f, s.wrap)
             r += 1
         r += 1
     print_setup(ws, "Partnership portfolio", landscape=False)

@@ -50,8 +50,24 @@ def verdict(res: FileResult) -> tuple[str, str]:
     return "used", ""
 
 
+def _plain(value: Any) -> Any:
+    """A date or time as its ISO text (an input read back may be one: fiscal_year_start)."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _dumps(res: FileResult) -> str:
+    """One collect result as a line of results.jsonl. Its `extracted` inputs are left out: they
+    are for the two-workbook merge, which _rows has already made over this upload (the numbers
+    and any conflict warnings kept are the merged ones), and a line read back is not merged again."""
+    rec = dataclasses.asdict(dataclasses.replace(res, extracted=None))
+    return json.dumps(rec, default=_plain)
+
+
 def _result(rec: dict[str, Any]) -> FileResult:
     rec = dict(rec)
+    rec["extracted"] = None   # never kept (see _dumps); a line written before that is read without it
     rec["findings"] = [tuple(f) for f in rec.get("findings", [])]
     rec["figures"] = [tuple(f) for f in rec.get("figures", [])]
     return FileResult(**rec)
@@ -116,7 +132,7 @@ class RoundBook:
             with open(folder / "results.jsonl", "a", encoding="utf-8") as fh:
                 for res in port.results:
                     if res.sha256 not in before:
-                        fh.write(json.dumps(dataclasses.asdict(res)) + "\n")
+                        fh.write(_dumps(res) + "\n")
             self._cache.pop(label, None)
             self._read.clear()
         return {"label": label, "added": recorded.added, "again": recorded.unchanged, "superseded": recorded.superseded,

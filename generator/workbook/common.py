@@ -181,11 +181,13 @@ BANNER_ROW = NOTE_ROW + 1
 OUTPUT_TOP = BANNER_ROW + 1 + GAP
 
 
-def sheet_title(book: Book, ws: Worksheet, words: SheetWords) -> None:
+def sheet_title(book: Book, ws: Worksheet, words: SheetWords, note: bool = True) -> None:
     """A sheet's title and the note under it, from its words (the first two rows of every input,
-    output and reference sheet)."""
+    output and reference sheet). note=False: the caller writes the note once it knows how the sheet
+    prints (a cell written twice leaves a stray count in the shared strings table)."""
     book.text(ws, TITLE_ROW, 0, words.title, book.styles.title)
-    book.text(ws, NOTE_ROW, 0, words.note, book.styles.subtitle)
+    if note:
+        book.text(ws, NOTE_ROW, 0, words.note, book.styles.subtitle)
 
 
 def protect(ws: Worksheet, password: str | None) -> None:

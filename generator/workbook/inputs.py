@@ -219,7 +219,7 @@ def write_input_sheet(book: Book, ws: Worksheet, words: SheetWords, sheet: Input
     """Title and note, the table with its rows, its dropdowns, the header kept in view and printed
     on every page, and the print area ending a few rows under the last one filled in."""
     t = sheet.table
-    sheet_title(book, ws, words)
+    sheet_title(book, ws, words, note=False)
     write_table(book, ws, t, rows, formulas, live_headers)
     write_dropdowns(book, ws, t, words, sheet.dropdowns)
     for key in sheet.hidden:
@@ -232,4 +232,6 @@ def write_input_sheet(book: Book, ws: Worksheet, words: SheetWords, sheet: Input
         # or its run past the column would be cut at the first page's edge and again on the next
         book.text(ws, NOTE_ROW, 0, words.note, book.styles.note)
         fit_row(ws, NOTE_ROW, [(words.note, column_width(ws, 0))])
+    else:
+        book.text(ws, NOTE_ROW, 0, words.note, book.styles.subtitle)
     print_filled(ws, t, len(rows))

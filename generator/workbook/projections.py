@@ -754,7 +754,7 @@ class ProjectionsBuilder:
         ws.set_column(L.c_name, L.c_name, 30)
         if max(L.fac_col.values()) > L.c_name:  # the factor table's scenario columns reach past the names
             ws.set_column(L.c_name + 1, max(L.fac_col.values()), 13)
-        sheet_title(self.book, ws, self.words.sheet("calculations"))
+        sheet_title(self.book, ws, self.words.sheet("calculations"), note=False)  # the note: wrap_across below
         master_banner(b, ws, BANNER_ROW, 0, self.status)
         w = self.words.sheet("calculations")
         b.text(ws, L.hdr_row, L.c_lab, w.column("year_label").header, s.th)
