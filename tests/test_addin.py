@@ -844,8 +844,9 @@ def test_validate_and_recalc_through_xlwings_book_match_the_file_book(tmp_path: 
     assert not any(f.startswith("=HYPERLINK") for f in check.formulas.values())
 
     clean = actions.recalculate_action(XlwingsBook(fake_excel(fc)))
-    # 32 single outputs of SPEC section 3, FC_Complete, then section 6's cash flow: 5 single and 4 of 12 months each
-    assert clean.differing == [] and len(clean.outputs) == 33 + 9 and len(clean.lines) == 33 + 5 + 4 * 12
+    # 32 single outputs of SPEC section 3, FC_Complete, then section 6's cash flow: 8 single (SPEC 6.1 added
+    # FC_CF_Opening, FC_CF_ShortMonths and FC_CF_FirstShortMonth) and 5 of 12 months each (with FC_CF_Cash)
+    assert clean.differing == [] and len(clean.outputs) == 33 + 13 and len(clean.lines) == 33 + 8 + 5 * 12
     rows = actions.recalculate_action(XlwingsBook(fake_excel(sp)))
     assert rows.differing == [] and len(rows.lines) > len(rows.outputs)
 

@@ -183,7 +183,9 @@ def test_two_collects_into_one_database_at_once_both_land(store_url: str, roster
 def _edited_round2(round1: Path, dest: Path) -> dict[str, dict]:
     """Round 2 as the partnerships would return it: Riverside raised its director's salary in the
     Full Cost Workbook, Eastside lowered its first grant's year-1 amount in the Scenario
-    Projections Tool, Northfield sent the same files back. Returns the data each file now holds."""
+    Projections Tool, Northfield sent the same files back. Returns the data each file's figures
+    come from: collect merges a pair three-way (readback/merge.py), so an edit typed into one
+    workbook of the pair counts in both."""
     shutil.copytree(round1, dest)
     fc = next(dest.glob("riverside*-full-cost.xlsx"))
     wb = openpyxl.load_workbook(fc)
@@ -198,7 +200,8 @@ def _edited_round2(round1: Path, dest: Path) -> dict[str, dict]:
     riverside_fc["staff"][0]["salary"] = 140000
     eastside_sp = copy.deepcopy(data["eastside-cradle-to-career"])
     eastside_sp["revenue"][0]["amounts"][0] = 450000
-    return {"fc": {**data, "riverside-housing": riverside_fc}, "sp": {**data, "eastside-cradle-to-career": eastside_sp}}
+    edited = {**data, "riverside-housing": riverside_fc, "eastside-cradle-to-career": eastside_sp}
+    return {"fc": edited, "sp": edited}
 
 
 def _expected(data: dict[str, dict]) -> dict[tuple, float | str | None]:

@@ -72,7 +72,7 @@ def columns(words: SheetWords, specs: Sequence[Col], year_rule: YearRule | None 
 def source_note(words: Words) -> Column:
     """The unlocked "Source or note" column every input table ends with: where a number came from."""
     text = words.shared_column("note")
-    return Column("note", text.header, 22, "in_text", text.help)
+    return Column("note", text.header, 22, "in_wrap", text.help)   # wraps in its width: a long note must not widen the table off the page
 
 
 # ----------------------------------------------------------------------------- the shared sheets
