@@ -306,7 +306,8 @@ def _long_line(book: Book, ws: Any, row: int, text: str, wrap: Any) -> None:
     """A profile's line of words: wrapped in the first column, its row as tall as the words need
     (no merged cells: screen readers and sorting trip on them)."""
     book.text(ws, row, 0, text, wrap)
-    fit_row(ws, row, [(text, PROFILE_TEXT_WIDTH)])
+    fit_row(ws, row, [(_breakable(text), PROFILE_TEXT_WIDTH)])
+
 
 
 #: width of a profile's first column, where its longer lines wrap
@@ -393,6 +394,7 @@ def _write_profiles(book: Book, ws: Any, df: pd.DataFrame, port: Portfolio, prob
             r += 1
         r += 1
     print_setup(ws, "Partnership portfolio", landscape=False)
+    ws.repeat_row_range = ""   # a page per partnership: no repeated row (row 0 is the first one's title)
     ws.fit_to_pages(1, 0)
     ws.set_h_pagebreaks(breaks)
 
