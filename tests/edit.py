@@ -57,3 +57,14 @@ def set_saved_time(path: Any, when: str) -> None:
                 data, n = re.subn(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + when.encode() + rb"\g<2>", data)
                 assert n == 1, "no dcterms:modified in docProps/core.xml"
             zf.writestr(info, data)
+
+
+def set_values(path: Any, edits: Any) -> Any:
+    """Type each (defined name, value, row index) into the workbook at path, as a user would, and save it."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    for name, value, index in edits:
+        set_value(wb, name, value, index)
+    wb.save(path)
+    return path

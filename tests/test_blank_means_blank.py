@@ -16,20 +16,12 @@ from generator.schema import DataFileError, load_partnership, validate_data
 from generator.verify import mismatches
 from generator.workbook.full_cost import build_full_cost
 
-from .edit import cell, set_value
+from .edit import cell, set_values
 
 
 def _fc(tmp_path: Path) -> Path:
     path = tmp_path / "fc.xlsx"
     build_full_cost(load_partnership(example_path("riverside-housing")), path)
-    return path
-
-
-def _edit(path: Path, edits: list[tuple[str, object, int]]) -> Path:
-    wb = openpyxl.load_workbook(path)
-    for name, value, index in edits:
-        set_value(wb, name, value, index)
-    wb.save(path)
     return path
 
 
@@ -41,7 +33,7 @@ def _extract(*files: Path, out: Path) -> tuple[int, str]:
 def test_a_blank_schedule_comes_back_blank(tmp_path: Path) -> None:
     p = load_partnership(example_path("riverside-housing"))
     assert p.revenue[0].timing is None and p.revenue[2].timing is not None
-    path = _edit(_fc(tmp_path), [("Rev_lag", 3, 0)])      # a lag typed, the schedule left blank (the stream's usual)
+    path = set_values(_fc(tmp_path), [("Rev_lag", 3, 0)])      # a lag typed, the schedule left blank (the stream's usual)
     data = extract(path).data
     assert data["revenue"][0]["timing"] == {"lag_months": 3}
     assert "timing" not in data["revenue"][1]             # nothing typed: no timing at all
@@ -56,7 +48,7 @@ def test_a_blank_schedule_comes_back_blank(tmp_path: Path) -> None:
 
 @pytest.mark.libreoffice
 def test_a_blank_schedule_means_the_streams_schedule_in_the_model_and_in_libreoffice(soffice: str, tmp_path: Path) -> None:
-    path = _edit(_fc(tmp_path), [("Rev_lag", 3, 0), ("Rev_schedule", None, 2), ("Rev_lag", 2, 2)])
+    path = set_values(_fc(tmp_path), [("Rev_lag", 3, 0), ("Rev_schedule", None, 2), ("Rev_lag", 2, 2)])
     (saved,) = recalculate([path], tmp_path / "lo")
     back = validate_data(extract(saved).data, "back")
     assert back.revenue[2].timing is not None and back.revenue[2].timing.schedule is None
@@ -76,7 +68,7 @@ def test_a_blank_schedule_means_the_streams_schedule_in_the_model_and_in_libreof
 ])
 def test_a_value_validate_rejects_stops_extract_at_its_cell(tmp_path: Path, name: str, value: object, where: str) -> None:
     fc, sp = build_workbooks(load_partnership(example_path("riverside-housing")), tmp_path / "built")
-    _edit(fc, [(name, value, 1)])
+    set_values(fc, [(name, value, 1)])
     out = tmp_path / "back.yaml"
     code, output = _extract(fc, sp, out=out)
     assert code == 1 and not out.exists(), output
@@ -85,7 +77,7 @@ def test_a_value_validate_rejects_stops_extract_at_its_cell(tmp_path: Path, name
 
 def test_a_formula_typed_in_an_input_cell_stops_extract(tmp_path: Path) -> None:
     fc, sp = build_workbooks(load_partnership(example_path("riverside-housing")), tmp_path / "built")
-    _edit(sp, [("Staff_salary", "=70000+6000", 3)])
+    set_values(sp, [("Staff_salary", "=70000+6000", 3)])
     out = tmp_path / "back.yaml"
     code, output = _extract(fc, sp, out=out)
     assert code == 1 and not out.exists(), output
@@ -98,7 +90,7 @@ def test_timing_on_a_cash_flow_row_with_no_source_is_flagged_at_its_cell(tmp_pat
     wb = openpyxl.load_workbook(path)
     lag = cell(wb, "Rev_lag", n + 2)
     months = cell(wb, "Exp_payment_months", 30)
-    _edit(path, [("Rev_lag", 2, n + 2), ("Exp_payment_months", "3, 9", 30)])
+    set_values(path, [("Rev_lag", 2, n + 2), ("Exp_payment_months", "3, 9", 30)])
     out = tmp_path / "back.yaml"
     code, output = _extract(path, out=out)
     assert code == 1 and not out.exists(), output

@@ -15,19 +15,12 @@ from generator.cli import main
 from generator.libreoffice import recalculate
 from generator.schema import load_partnership
 
-from .edit import cell, set_value
+from .edit import cell, set_values
 
 
 def _pair(tmp_path: Path, name: str = "riverside-housing") -> tuple[Path, Path]:
     fc, sp = build_workbooks(load_partnership(example_path(name)), tmp_path / "built")
     return fc, sp
-
-
-def _edit(path: Path, edits: list[tuple[str, object, int]]) -> None:
-    wb = openpyxl.load_workbook(path)
-    for name, value, index in edits:
-        set_value(wb, name, value, index)
-    wb.save(path)
 
 
 def _first_empty(path: Path, name: str) -> int:
@@ -51,14 +44,14 @@ def _one_sided_edits(fc: Path, sp: Path) -> None:
     """A salary, a new position, a new expense, a new revenue source and the benefits rate typed
     into the Full Cost Workbook only; a reserve target typed into the projections only."""
     staff, exp, rev = _first_empty(fc, "Staff_title"), _first_empty(fc, "Exp_name"), _first_empty(fc, "Rev_name")
-    _edit(fc, [("Staff_salary", 97_500, 0), ("In_BenefitsRate", 0.31, 0),
+    set_values(fc, [("Staff_salary", 97_500, 0), ("In_BenefitsRate", 0.31, 0),
                ("Staff_title", "Housing navigator", staff), ("Staff_fte", 0.8, staff), ("Staff_salary", 61_000, staff),
                ("Staff_share_community_engagement", 1, staff), ("Staff_in_kind", "No", staff),
                ("Exp_name", "Translation", exp), ("Exp_category", "Professional services", exp), ("Exp_amount", 7_200, exp),
                ("Exp_in_kind", "No", exp),
                ("Rev_name", "Credit union sponsorship", rev), ("Rev_stream", "Philanthropy", rev),
                ("Rev_confidence", "Likely", rev), ("Rev_amount", 15_000, rev), ("Rev_restricted", "No", rev)])
-    _edit(sp, [("In_ReserveMonths", 5, 0)])
+    set_values(sp, [("In_ReserveMonths", 5, 0)])
 
 
 @pytest.mark.libreoffice
@@ -85,8 +78,8 @@ def test_one_sided_edits_survive_a_libreoffice_save(soffice: str, tmp_path: Path
 
 def test_conflict_names_both_values_and_cells_and_writes_nothing(tmp_path: Path) -> None:
     fc, sp = _pair(tmp_path)
-    _edit(fc, [("Staff_salary", 101_000, 0), ("In_BenefitsRate", 0.27, 0)])
-    _edit(sp, [("Staff_salary", 99_000, 0), ("In_BenefitsRate", 0.27, 0)])   # the same rate on both sides: no conflict
+    set_values(fc, [("Staff_salary", 101_000, 0), ("In_BenefitsRate", 0.27, 0)])
+    set_values(sp, [("Staff_salary", 99_000, 0), ("In_BenefitsRate", 0.27, 0)])   # the same rate on both sides: no conflict
     out = tmp_path / "back.yaml"
     code, output, _ = _extract(fc, sp, out)
     assert code == 1 and not out.exists()
@@ -106,8 +99,8 @@ def test_a_row_cleared_in_one_workbook_is_deleted_and_an_edit_elsewhere_is_kept(
     fc, sp = _pair(tmp_path)
     original = load_partnership(example_path("riverside-housing")).to_data()
     # clear the second expense in the projections; change the first expense's amount in the Full Cost Workbook
-    _edit(sp, [(f"Exp_{k}", None, 1) for k in ("name", "category", "amount", "function", "in_kind")])
-    _edit(fc, [("Exp_amount", 12_345, 0)])
+    set_values(sp, [(f"Exp_{k}", None, 1) for k in ("name", "category", "amount", "function", "in_kind")])
+    set_values(fc, [("Exp_amount", 12_345, 0)])
     code, output, data = _extract(fc, sp, tmp_path / "back.yaml")
     assert code == 0, output
     names = [e["name"] for e in original["expenses"]]
@@ -124,7 +117,7 @@ def test_workbooks_built_before_the_base_was_recorded_keep_the_old_rule(tmp_path
             if str(row[0].value or "").startswith("inputs"):
                 row[0].value, row[1].value = "unused", None
         wb.save(path)
-    _edit(fc, [("Staff_salary", 101_000, 0)])
+    set_values(fc, [("Staff_salary", 101_000, 0)])
     code, output, data = _extract(fc, sp, tmp_path / "back.yaml")
     assert code == 0, output
     assert "record the inputs they were built with" in output
@@ -148,8 +141,8 @@ def test_notes_survive_extract_of_either_workbook_and_of_the_pair(tmp_path: Path
     assert p.staff[0].note and p.expenses[1].note and p.revenue[2].note and p.projections.one_time[1].note
     # a note typed in one workbook only, and one changed in the other only
     # row 2 of the Full Cost Workbook's Staffing is staff[3]: the first three include two that start in year 3
-    _edit(fc, [("Staff_note", "Salary survey, Riverside nonprofits 2026", 1), ("Unf_note", None, 0)])
-    _edit(sp, [("Rev_note", "Letter of intent on file", 0)])
+    set_values(fc, [("Staff_note", "Salary survey, Riverside nonprofits 2026", 1), ("Unf_note", None, 0)])
+    set_values(sp, [("Rev_note", "Letter of intent on file", 0)])
     code, output, data = _extract(fc, sp, tmp_path / "back.yaml")
     assert code == 0, output
     assert data["staff"][0]["note"] == p.staff[0].note
@@ -168,8 +161,8 @@ def test_notes_survive_extract_of_either_workbook_and_of_the_pair(tmp_path: Path
 
 def test_notes_edited_differently_in_both_are_a_conflict(tmp_path: Path) -> None:
     fc, sp = _pair(tmp_path)
-    _edit(fc, [("Exp_note", "Quote A", 1)])
-    _edit(sp, [("Exp_note", "Quote B", 1)])
+    set_values(fc, [("Exp_note", "Quote A", 1)])
+    set_values(sp, [("Exp_note", "Quote B", 1)])
     code, output, _ = _extract(fc, sp, tmp_path / "back.yaml")
     assert code == 1
     assert "expenses[1].note" in output and "'Quote A'" in output and "'Quote B'" in output
@@ -180,7 +173,7 @@ def test_upgrade_keeps_notes_and_the_recorded_inputs(tmp_path: Path) -> None:
     from generator.recorded import recalled
 
     fc, sp = _pair(tmp_path)
-    _edit(fc, [("Staff_note", "Typed before the upgrade", 1), ("Staff_salary", 80_500, 1)])
+    set_values(fc, [("Staff_note", "Typed before the upgrade", 1), ("Staff_salary", 80_500, 1)])
     new = tmp_path / "upgraded.xlsx"
     res = CliRunner().invoke(main, ["upgrade", str(fc), "-o", str(new)])
     assert res.exit_code == 0, res.output
@@ -189,7 +182,7 @@ def test_upgrade_keeps_notes_and_the_recorded_inputs(tmp_path: Path) -> None:
     assert up.data["staff"][0]["note"] == load_partnership(example_path("riverside-housing")).staff[0].note
     # the upgraded workbook still records what the pair was built with, so its edits stay edits
     assert recalled(up.meta) == recalled(extract(sp).meta)
-    _edit(sp, [("Staff_salary", 99_000, 0)])
+    set_values(sp, [("Staff_salary", 99_000, 0)])
     code, output, data = _extract(new, sp, tmp_path / "back.yaml")
     assert code == 0, output
     assert data["staff"][3]["salary"] == 80_500 and data["staff"][0]["salary"] == 99_000
@@ -205,7 +198,7 @@ def test_collect_counts_a_one_sided_edit_in_both_workbooks_and_lists_conflicts(t
 
     returned = tmp_path / "returned"
     fc, sp = build_workbooks(load_partnership(example_path("riverside-housing")), returned)
-    _edit(fc, [("Staff_salary", 97_500, 0)])          # typed into the Full Cost Workbook only
+    set_values(fc, [("Staff_salary", 97_500, 0)])          # typed into the Full Cost Workbook only
     port = collect(returned, workers=1)
     (row,) = port.rows
     data = load_partnership(example_path("riverside-housing")).to_data()
@@ -214,7 +207,7 @@ def test_collect_counts_a_one_sided_edit_in_both_workbooks_and_lists_conflicts(t
     assert row["base_EndCash"] == pytest.approx(want["SP_base_EndCash"][-1])
     assert not any("conflict" in p["reason"] for p in port.problems)
 
-    _edit(sp, [("Staff_salary", 99_000, 0)])          # now typed differently into both
+    set_values(sp, [("Staff_salary", 99_000, 0)])          # now typed differently into both
     port = collect(returned, workers=1)
     (row,) = port.rows
     reasons = [p["reason"] for p in port.problems if p["used"] != "no"]

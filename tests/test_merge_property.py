@@ -23,7 +23,7 @@ from generator.content import load_content
 from generator.readback.merge import canonical, merge, same
 from generator.schema import Partnership, default_scenarios, validate_data
 
-from .edit import set_value
+from .edit import set_values
 from .strategies import partnership_data
 
 
@@ -100,13 +100,6 @@ def cases(draw: Any) -> tuple[Partnership, list[tuple[Field, Any, Any]]]:
     return p, edits
 
 
-def type_edits(path: Path, edits: list[tuple[str, int, Any]]) -> None:
-    wb = openpyxl.load_workbook(path)
-    for name, index, value in edits:
-        set_value(wb, name, value, index)
-    wb.save(path)
-
-
 def expected(p: Partnership, edits: list[tuple[Field, Any, Any]]) -> tuple[dict[str, Any], set[str]]:
     """The data file with every agreed edit applied, and the paths that must be conflicts."""
     data = p.to_data()
@@ -138,8 +131,8 @@ def run(batch: list[tuple[Partnership, list[tuple[Field, Any, Any]]]], libreoffi
         pairs = []
         for n, (p, edits) in enumerate(batch):
             fc, sp = build_workbooks(p, Path(tmp) / f"case{n}", slug=f"case{n}")
-            type_edits(fc, [(*f.fc, fv) for f, fv, _ in edits if fv is not None and f.fc])
-            type_edits(sp, [(*f.sp, sv) for f, _, sv in edits if sv is not None and f.sp])
+            set_values(fc, [(f.fc[0], fv, f.fc[1]) for f, fv, _ in edits if fv is not None and f.fc])
+            set_values(sp, [(f.sp[0], sv, f.sp[1]) for f, _, sv in edits if sv is not None and f.sp])
             pairs.append((fc, sp))
         if libreoffice:   # every file of the batch in one soffice call
             saved = recalculate([f for pair in pairs for f in pair], Path(tmp) / "lo")

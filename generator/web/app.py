@@ -20,7 +20,7 @@ from flask import Flask, Response, abort, current_app, redirect, render_template
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .jobs import Job, Jobs
-from .security import Access, csrf_token, install
+from .security import Access, csrf_token, install, session_secret
 from .uploads import UploadLimits, take_in
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -294,13 +294,7 @@ def _routes(app: Flask) -> None:  # noqa: C901 - one place lists every page
 
 def _owner() -> str:
     """Who started a job: this session (made on first use), so one officer's work is not another's."""
-    from flask import session
-
-    who = session.get("owner")
-    if not who:
-        who = secrets.token_urlsafe(12)
-        session["owner"] = who
-    return str(who)
+    return session_secret("owner", 12)
 
 
 def default_data_dir() -> Path:

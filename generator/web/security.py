@@ -72,13 +72,18 @@ def _host_name(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+def session_secret(key: str, nbytes: int) -> str:
+    """A random value kept in this session under key, made on first use."""
+    tok = session.get(key)
+    if not tok:
+        tok = secrets.token_urlsafe(nbytes)
+        session[key] = tok
+    return str(tok)
+
+
 def csrf_token() -> str:
     """This session's form token (made on first use)."""
-    tok = session.get("csrf")
-    if not tok:
-        tok = secrets.token_urlsafe(32)
-        session["csrf"] = tok
-    return str(tok)
+    return session_secret("csrf", 32)
 
 
 def install(app: Flask, access: Access) -> None:
