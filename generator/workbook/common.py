@@ -696,8 +696,8 @@ def identity(book: Book, template_id: str, template_version: str, partnership_id
     """Identity and integrity of a workbook: template, versions, partnership, build time and
     the fingerprint of every formula written so far (call it after the last formula)."""
     from .. import __version__
-    from ..fingerprint import fingerprint
     from ..schema import SCHEMA_ID
+    from . import fill
 
     return {
         "template_id": template_id,
@@ -706,7 +706,7 @@ def identity(book: Book, template_id: str, template_version: str, partnership_id
         "data_schema": SCHEMA_ID,
         "partnership_id": partnership_id,
         "build_time": build_time.strftime("%Y-%m-%dT%H:%M:%SZ") if build_time else "",
-        "formula_fingerprint": fingerprint(book.formulas),
+        "formula_fingerprint": fill.fingerprint(book.formulas),   # made once per set of formulas
         "formula_count": str(len(book.formulas)),
         **(extra or {}),
     }

@@ -64,6 +64,8 @@ class WorkbookBuildError(RuntimeError):
 
 
 _CELL_NAMES: dict[tuple[int, int], str] = {}
+#: workbook-level defined names xlsxwriter has accepted (it judges them by the name alone)
+_GOOD_NAMES: set[str] = set()
 
 
 def cell_name(row: int, col: int) -> str:
@@ -268,6 +270,10 @@ class Book:
             raise WorkbookBuildError(f"defined name {name!r} looks like a cell reference")
         if name in self.names:
             raise WorkbookBuildError(f"defined name {name!r} defined twice")
+        if name in _GOOD_NAMES:   # a workbook-level name xlsxwriter took before takes again: no warning to catch
+            if self.wb.define_name(name, "=" + ref) == 0:
+                self.names[name] = ref
+                return name
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             try:
@@ -276,6 +282,10 @@ class Book:
                 raise WorkbookBuildError(f"define_name({name!r}): {w}") from None
         if ret not in (0, None):
             raise WorkbookBuildError(f"define_name({name!r}, {ref!r}) failed")
+        if "!" not in name:   # xlsxwriter judges a workbook-level name by the name alone
+            if len(_GOOD_NAMES) >= 100_000:
+                _GOOD_NAMES.clear()
+            _GOOD_NAMES.add(name)
         self.names[name] = ref
         return name
 
@@ -391,7 +401,11 @@ class Book:
             if isinstance(ws, Sheet):
                 ws.print_area_with_charts()
                 ws.no_short_last_page()
-        self.wb.close()
+        token = fill.BOOK_ZIP.set(True)   # its parts at the toolkit's zlib level (fill.COMPRESS_LEVEL)
+        try:
+            self.wb.close()
+        finally:
+            fill.BOOK_ZIP.reset(token)
 
 
 def col_letter(col: int) -> str:
