@@ -623,9 +623,13 @@ class SheetWords:
     and the key, and every key asked for is recorded (USED_WORDS)."""
 
     def __init__(self, content: Content, fname: str, key: str, sheet: SheetText) -> None:
-        self._folder = Path(content.folder)
+        self._folder_name = content.folder   # a Path made only for an error's words (a build asks for many sheets)
         self._fname, self._key, self._sheet = fname, key, sheet
         self._shared: SheetsFile = content.models[SHEET_FILES["shared"]]
+
+    @property
+    def _folder(self) -> Path:
+        return Path(self._folder_name)
 
     def _missing(self, path: str) -> ContentError:
         return ContentError(f"{self._folder / self._fname}: {path}: missing (the workbook needs this text)")

@@ -3,6 +3,7 @@ labelled input fields, input tables, print setup and protection."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -28,6 +29,7 @@ LINE_HEIGHT = 13.0       # points per line of 10-point Calibri
 CHARS_PER_WIDTH = 1.1    # characters of ordinary text per unit of column width (10-point Calibri, a safe estimate)
 
 
+@functools.lru_cache(maxsize=65536)   # the same words, in the same columns, in every workbook of a batch
 def text_lines(text: str, width: float) -> int:
     """How many lines a wrapped text takes in a column of this width (xlsxwriter does not autofit,
     and Excel does not grow rows on open: a row too short hides or overprints text)."""

@@ -70,7 +70,7 @@ def clear() -> None:
     from .. import fingerprint
     from . import layout
 
-    for cache in (_PREPARED, _HEADS, _ROW_TAGS, _SI, _FINGERPRINTS, _PARTS, _SEEN, _CELLS, _COL_NAMES, layout._CELL_NAMES, fingerprint._NORMALISED):
+    for cache in (_PREPARED, _HEADS, _ROW_TAGS, _SI, _FINGERPRINTS, _QUOTED, _PARTS, _SEEN, _CELLS, _COL_NAMES, layout._CELL_NAMES, fingerprint._NORMALISED):
         cache.clear()
     _part_bytes[0] = 0
 
@@ -104,6 +104,18 @@ def _cell_ref(row: int, col: int, row_abs: bool = False, col_abs: bool = False) 
     return ref
 
 
+_QUOTED: dict[str, str] = {}
+_quote_sheetname = xlsxwriter.utility.quote_sheetname
+
+
+def _quote(sheetname: str) -> str:
+    """xlsxwriter.utility.quote_sheetname, each sheet name quoted once (a regular expression or two a call)."""
+    quoted = _QUOTED.get(sheetname)
+    if quoted is None:
+        quoted = _bounded(_QUOTED, 10_000)[sheetname] = _quote_sheetname(sheetname)
+    return quoted
+
+
 def _swap_in_workbook_modules(old: Any, new: Any) -> list[tuple[Any, str]]:
     """Point every workbook-layer module's own name for `old` (imported by name) at `new`."""
     import sys
@@ -119,19 +131,29 @@ def _swap_in_workbook_modules(old: Any, new: Any) -> list[tuple[Any, str]]:
     return swapped
 
 
-def put_formula(ws: Worksheet, row: int, col: int, formula: str, fmt: Any, value: Any) -> int:
-    """What Worksheet.write_formula does for a plain formula, with its text prepared once per batch;
-    xlsxwriter's own path for anything else. Returns xlsxwriter's code (0 = written)."""
-    prepared = _PREPARED.get(formula, "")
+def put_formula(ws: Worksheet, row: int, col: int, text: str, fmt: Any, value: Any) -> int:
+    """What Worksheet._write_formula does for "=" + text, a plain formula, with its text prepared
+    once per batch; xlsxwriter's own path for anything else. Returns xlsxwriter's code (0 = written)."""
+    prepared = _PREPARED.get(text, "")
     if prepared == "":
-        if ws.use_future_functions or not formula:
+        formula = "=" + text
+        if ws.use_future_functions:
             return ws._write_formula(row, col, formula, fmt, value)
         dynamic = re_dynamic_function.search(formula) or (formula.startswith("{") and formula.endswith("}"))
-        prepared = _bounded(_PREPARED)[formula] = None if dynamic else ws._prepare_formula(formula)
-    if prepared is None or ws.use_future_functions:
-        return ws._write_formula(row, col, formula, fmt, value)
-    if ws._check_dimensions(row, col):
+        prepared = _bounded(_PREPARED)[text] = None if dynamic else ws._prepare_formula(formula)
+    if prepared is None or ws.use_future_functions or ws.constant_memory:
+        return ws._write_formula(row, col, "=" + text, fmt, value)
+    # Worksheet._check_dimensions(row, col), inline
+    if row < 0 or col < 0 or row >= ws.xls_rowmax or col >= ws.xls_colmax:
         return -1
+    if ws.dim_rowmin is None or row < ws.dim_rowmin:
+        ws.dim_rowmin = row
+    if ws.dim_rowmax is None or row > ws.dim_rowmax:
+        ws.dim_rowmax = row
+    if ws.dim_colmin is None or col < ws.dim_colmin:
+        ws.dim_colmin = col
+    if ws.dim_colmax is None or col > ws.dim_colmax:
+        ws.dim_colmax = col
     ws.table[row][col] = CellFormulaTuple(prepared, fmt, value)
     return 0
 
@@ -420,14 +442,16 @@ def _switch_on() -> None:
     xlsxwriter.utility.xl_col_to_name = _col_name  # the builders' cell references, each column spelt once
     from . import cash_flow, full_cost, inputs, projections  # noqa: F401  (imported, so their names are swapped)
 
-    _SAVED["swapped"] = _swap_in_workbook_modules(_xl_rowcol_to_cell, _cell_ref)
+    _SAVED["swapped"] = [(module, attr, _xl_rowcol_to_cell) for module, attr in _swap_in_workbook_modules(_xl_rowcol_to_cell, _cell_ref)]
+    _SAVED["swapped"] += [(module, attr, _xl_col_to_name) for module, attr in _swap_in_workbook_modules(_xl_col_to_name, _col_name)]
+    _SAVED["swapped"] += [(module, attr, _quote_sheetname) for module, attr in _swap_in_workbook_modules(_quote_sheetname, _quote)]
 
 
 def _switch_off() -> None:
     from .layout import Sheet
 
-    for module, attr in _SAVED.pop("swapped"):
-        setattr(module, attr, _xl_rowcol_to_cell)
+    for module, attr, original in _SAVED.pop("swapped"):
+        setattr(module, attr, original)
     xlsxwriter.utility.xl_col_to_name = _SAVED.pop("col_name")
     del Sheet._write_cell
     del Sheet._write_sheet_data

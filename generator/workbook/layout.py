@@ -349,7 +349,7 @@ class Book:
             value = XMLwriter._escape_control_characters(value) if value else TypedEmpty("")
         text = formula.lstrip("=")
         if fill.STATE["on"]:
-            ret = fill.put_formula(ws, row, col, "=" + text, fmt, value)
+            ret = fill.put_formula(ws, row, col, text, fmt, value)
         else:
             ret = ws._write_formula(row, col, "=" + text, fmt, value)
         if ret:
@@ -406,6 +406,10 @@ class Book:
             self.wb.close()
         finally:
             fill.BOOK_ZIP.reset(token)
+        # each sheet holds its workbook's add_format: the one cycle that keeps a written workbook's
+        # tens of thousands of cells for the garbage collector; without it they go when the Book goes
+        for ws in self.wb.worksheets():
+            ws.workbook_add_format = None
 
 
 def col_letter(col: int) -> str:
