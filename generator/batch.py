@@ -531,12 +531,35 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+#: builds since the last full garbage collection (this process)
+_BUILDS = [0]
+FULL_COLLECTION_EVERY = 200
+
+
+@contextmanager
+def _collect_between_builds() -> Iterator[None]:
+    """No garbage collection inside a build, a young-generation one after it (a full one every
+    FULL_COLLECTION_EVERY builds). A build's cells are freed as its Book goes, but while it runs
+    its tens of thousands of live cells made the collector run twenty-odd times a partnership and
+    promote them for full collections: about a fifth of a batch's CPU time."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        _BUILDS[0] += 1
+        gc.collect(2 if _BUILDS[0] % FULL_COLLECTION_EVERY == 0 else 0)
+        if was:
+            gc.enable()
+
+
 def _build_one(item: tuple[int, str, str, Partnership, str], outdir: Path, kinds: tuple[str, ...], content: Content) -> RowResult:
     row, label, slug, p, pid = item
     result = RowResult(row, label, slug)
     try:
-        paths = build_workbooks(p, outdir, BuildOptions(kinds=kinds, build_time=stamp_time(), partnership_id=pid or None),
-                                slug=slug, content=content)
+        with _collect_between_builds():
+            paths = build_workbooks(p, outdir, BuildOptions(kinds=kinds, build_time=stamp_time(), partnership_id=pid or None),
+                                    slug=slug, content=content)
         for kind, path in zip(kinds, paths):
             result.files.append(Built(kind, path.name, path.stat().st_size, _sha256(path)))
         result.status = "built"

@@ -131,6 +131,9 @@ def _swap_in_workbook_modules(old: Any, new: Any) -> list[tuple[Any, str]]:
     return swapped
 
 
+_new_tuple = tuple.__new__
+
+
 def put_formula(ws: Worksheet, row: int, col: int, text: str, fmt: Any, value: Any) -> int:
     """What Worksheet._write_formula does for "=" + text, a plain formula, with its text prepared
     once per batch; xlsxwriter's own path for anything else. Returns xlsxwriter's code (0 = written)."""
@@ -154,7 +157,7 @@ def put_formula(ws: Worksheet, row: int, col: int, text: str, fmt: Any, value: A
         ws.dim_colmin = col
     if ws.dim_colmax is None or col > ws.dim_colmax:
         ws.dim_colmax = col
-    ws.table[row][col] = CellFormulaTuple(prepared, fmt, value)
+    ws.table[row][col] = _new_tuple(CellFormulaTuple, (prepared, fmt, value))   # CellFormulaTuple(...), without its Python __new__
     return 0
 
 
@@ -271,23 +274,58 @@ def write_sheet_data(ws: Worksheet) -> None:
     rows = sorted({r for r, cells in table.items() if cells and lo <= r <= hi} | {r for r in row_info if lo <= r <= hi})
     fh = ws.fh
     out: list[str] = ["<sheetData>"]
-    kinds = _KIND_OF
+    append, heads, bounded = out.append, _HEADS, _bounded
+    formula_cls, string_cls, blank_cls = CellFormulaTuple, CellStringTuple, CellBlankTuple
+    number_classes = (CellNumberTuple, CellDatetimeTuple)
     for r in rows:
         span = span_text.get(r // 16)
         info = row_info.get(r)
         cells = table.get(r)
         if not cells:
-            out.append(_row_tag(ws, r, span, info, True))
+            append(_row_tag(ws, r, span, info, True))
             continue
-        out.append(_row_tag(ws, r, span, info, False))
+        append(_row_tag(ws, r, span, info, False))
         for c in (sorted(cells) if len(cells) > 1 else cells):
             cell = cells[c]
-            kind = kinds.get(cell.__class__)
+            cls, fmt = cell.__class__, cell.format
+            if fmt:
+                xf = fmt.xf_index
+                if xf is None:
+                    xf = fmt._get_xf_index()
+                if cls is formula_cls:   # the commonest cells, written here (as _cell_xml would)
+                    value = cell.value
+                    vcls = value.__class__
+                    if vcls is float or vcls is int:
+                        key: tuple[Any, ...] = (r, c, xf, "", cell.formula)
+                        head = heads.get(key)
+                        if head is None:
+                            STATS["heads_made"] += 1
+                            head = bounded(heads)[key] = (f'<c r="{xl_rowcol_to_cell_fast(r, c)}" s="{xf}">'
+                                                          f"<f>{ws._escape_data(cell.formula)}</f><v>")
+                        append(f"{head}{value}</v></c>")
+                        continue
+                elif cls is string_cls or cls is blank_cls or cls in number_classes:
+                    key = (r, c, xf, cls)
+                    head = heads.get(key)
+                    if head is None:
+                        STATS["heads_made"] += 1
+                        ref = xl_rowcol_to_cell_fast(r, c)
+                        head = bounded(heads)[key] = (f'<c r="{ref}" s="{xf}"/>' if cls is blank_cls else
+                                                      f'<c r="{ref}" s="{xf}" t="s"><v>' if cls is string_cls else
+                                                      f'<c r="{ref}" s="{xf}"><v>')
+                    if cls is blank_cls:
+                        append(head)
+                    elif cls is string_cls:
+                        append(f"{head}{cell.string}</v></c>")
+                    else:
+                        append(f"{head}{cell.number:.16G}</v></c>")
+                    continue
+            kind = _KIND_OF.get(cls)
             if kind is None or not _cell_xml(ws, r, c, cell, kind, out):
                 fh.write("".join(out))
                 out.clear()
                 _original_write_cell(ws, r, c, cell)
-        out.append("</row>")
+        append("</row>")
     out.append("</sheetData>")
     fh.write("".join(out))
 

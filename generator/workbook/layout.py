@@ -341,9 +341,13 @@ class Book:
 
     def formula(self, ws: Worksheet, row: int, col: int, formula: str, value: Any, fmt: Any = None) -> None:
         """A live formula with the model's value cached."""
-        if isinstance(value, float) and value != value:  # NaN never cached
+        vcls = value.__class__
+        if vcls is float or vcls is int:   # the commonest, tested first
+            if value != value:  # NaN never cached
+                raise WorkbookBuildError(f"{ws.name}!{xl_rowcol_to_cell(row, col)}: NaN cached value")
+        elif isinstance(value, float) and value != value:
             raise WorkbookBuildError(f"{ws.name}!{xl_rowcol_to_cell(row, col)}: NaN cached value")
-        if isinstance(value, str):
+        elif isinstance(value, str):
             # xlsxwriter writes a formula's cached text raw: escape control characters (and
             # U+FFFE/U+FFFF) as _xHHHH_, as it does for shared strings, or the sheet XML breaks
             value = XMLwriter._escape_control_characters(value) if value else TypedEmpty("")
