@@ -31,6 +31,7 @@ import zipfile
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+import xlsxwriter.app
 import xlsxwriter.sharedstrings
 import xlsxwriter.utility
 import xlsxwriter.workbook
@@ -56,6 +57,8 @@ _SEEN: dict[tuple[str, int, int], None] = {}
 _MAX_PART_BYTES = 8 * 2**20
 _MAX_STORED = 24 * 2**20   # the parts kept, in all
 
+#: (class, text) of a formula's cached text -> the t="..." xlsxwriter gives it
+_STR_TYPES: dict[tuple[type, str], str] = {}
 _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
 
 
@@ -70,7 +73,7 @@ def clear() -> None:
     from .. import fingerprint
     from . import layout
 
-    for cache in (_PREPARED, _HEADS, _ROW_TAGS, _SI, _FINGERPRINTS, _QUOTED, _PARTS, _SEEN, _CELLS, _COL_NAMES, layout._CELL_NAMES, fingerprint._NORMALISED):
+    for cache in (_PREPARED, _HEADS, _ROW_TAGS, _STR_TYPES, _SI, _FINGERPRINTS, _QUOTED, _DEFINED_NAMES, _VT_DATA, _VALIDATIONS, _PARTS, _SEEN, _CELLS, _COL_NAMES, layout._CELL_NAMES, fingerprint._NORMALISED):
         cache.clear()
     _part_bytes[0] = 0
 
@@ -146,9 +149,16 @@ def put_formula(ws: Worksheet, row: int, col: int, text: str, fmt: Any, value: A
         prepared = _bounded(_PREPARED)[text] = None if dynamic else ws._prepare_formula(formula)
     if prepared is None or ws.use_future_functions or ws.constant_memory:
         return ws._write_formula(row, col, "=" + text, fmt, value)
-    # Worksheet._check_dimensions(row, col), inline
-    if row < 0 or col < 0 or row >= ws.xls_rowmax or col >= ws.xls_colmax:
+    if not _claim(ws, row, col):
         return -1
+    ws.table[row][col] = _new_tuple(CellFormulaTuple, (prepared, fmt, value))   # CellFormulaTuple(...), without its Python __new__
+    return 0
+
+
+def _claim(ws: Worksheet, row: int, col: int) -> bool:
+    """Worksheet._check_dimensions(row, col) == 0 for a workbook held in memory (not constant_memory)."""
+    if row < 0 or col < 0 or row >= ws.xls_rowmax or col >= ws.xls_colmax:
+        return False
     if ws.dim_rowmin is None or row < ws.dim_rowmin:
         ws.dim_rowmin = row
     if ws.dim_rowmax is None or row > ws.dim_rowmax:
@@ -157,7 +167,40 @@ def put_formula(ws: Worksheet, row: int, col: int, text: str, fmt: Any, value: A
         ws.dim_colmin = col
     if ws.dim_colmax is None or col > ws.dim_colmax:
         ws.dim_colmax = col
-    ws.table[row][col] = _new_tuple(CellFormulaTuple, (prepared, fmt, value))   # CellFormulaTuple(...), without its Python __new__
+    return True
+
+
+def put_string(ws: Worksheet, row: int, col: int, string: str, fmt: Any) -> int:
+    """Worksheet._write_string for a string of a sane length; xlsxwriter's own path otherwise."""
+    if ws.constant_memory or len(string) > ws.xls_strmax // 2:
+        return ws._write_string(row, col, string, fmt)
+    if not _claim(ws, row, col):
+        return -1
+    ws.table[row][col] = _new_tuple(CellStringTuple, (ws.str_table._get_shared_string_index(string), fmt))
+    return 0
+
+
+def put_number(ws: Worksheet, row: int, col: int, number: Any, fmt: Any) -> int:
+    """Worksheet._write_number for a finite float or a 64-bit int; xlsxwriter's own path otherwise (NaN,
+    infinities, a Fraction, an int too large for its float test)."""
+    cls = number.__class__
+    if ws.constant_memory or not ((cls is float and number - number == 0.0) or (cls is int and -2**63 <= number < 2**63)):
+        return ws._write_number(row, col, number, fmt)
+    if not _claim(ws, row, col):
+        return -1
+    ws.table[row][col] = _new_tuple(CellNumberTuple, (number, fmt))
+    return 0
+
+
+def put_blank(ws: Worksheet, row: int, col: int, fmt: Any) -> int:
+    """Worksheet._write_blank (nothing is written without a format)."""
+    if fmt is None:
+        return 0
+    if ws.constant_memory:
+        return ws._write_blank(row, col, None, fmt)
+    if not _claim(ws, row, col):
+        return -1
+    ws.table[row][col] = _new_tuple(CellBlankTuple, (fmt,))
     return 0
 
 
@@ -204,12 +247,12 @@ def _cell_xml(ws: Worksheet, row: int, col: int, cell: Any, kind: str, out: list
         if isinstance(value, bool):   # the tests xlsxwriter makes, in its order (a TypedEmpty is not == "")
             t, value = ' t="b"', (1 if value else 0)
         elif isinstance(value, str):
-            if value == "":
-                pass
-            elif value in _ERROR_CODES:
-                t = ' t="e"'
-            else:
-                t = ' t="str"'
+            tkey = (value.__class__, value)   # a str subclass (layout.TypedEmpty) answers == its own way
+            found = _STR_TYPES.get(tkey)
+            if found is None:
+                found = _bounded(_STR_TYPES, 100_000)[tkey] = ("" if value == "" else ' t="e"' if value in _ERROR_CODES
+                                                               else ' t="str"')
+            t = found
         key: tuple[Any, ...] = (row, col, xf, t, cell.formula)
         head = _HEADS.get(key)
         if head is None:
@@ -439,6 +482,56 @@ def fingerprint(formulas: list[tuple[str, str, str]]) -> str:
     return found
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    if value.__class__ in _PLAIN:
+        return True
+    if value.__class__ in (list, tuple):
+        return all(_plain(v) for v in value)
+    if value.__class__ is dict:
+        return all(k.__class__ is str and _plain(v) for k, v in value.items())
+    return False
+
+
+def plain_key(value: Any) -> str | None:
+    """A key that tells a value made of strings, numbers, lists and dicts from any other (its repr,
+    with the types spelt out); None for anything else (a repr may hide what an object holds)."""
+    return repr(value) if _plain(value) else None
+
+
+def _fragments(original: Any, key_of: Any, cache: dict[Any, str], limit: int = 50_000) -> Any:
+    """A method writing one XML element to self.fh, by a pure function of its argument, made
+    once per key: the element xlsxwriter writes for the argument, kept as text."""
+    def write(self: Any, arg: Any) -> None:
+        key = key_of(arg)
+        if key is None:
+            original(self, arg)
+            return
+        text = cache.get(key)
+        if text is None:
+            fh = self.fh
+            self.fh = buf = io.StringIO()
+            try:
+                original(self, arg)
+            finally:
+                self.fh = fh
+            text = _bounded(cache, limit)[key] = buf.getvalue()
+        self.fh.write(text)
+    return write
+
+
+_DEFINED_NAMES: dict[Any, str] = {}
+_VT_DATA: dict[Any, str] = {}
+_VALIDATIONS: dict[Any, str] = {}
+_FRAGMENT_WRITERS = (   # (class, method, key of its argument, cache)
+    (xlsxwriter.workbook.Workbook, "_write_defined_name", lambda d: plain_key(tuple(d)), _DEFINED_NAMES),
+    (xlsxwriter.app.App, "_write_vt_data", plain_key, _VT_DATA),
+    (Worksheet, "_write_data_validation", plain_key, _VALIDATIONS),
+)
+
+
 _USERS = [0]
 _USERS_LOCK = threading.Lock()
 
@@ -476,6 +569,9 @@ def _switch_on() -> None:
     Sheet._write_cell = write_cell
     Sheet._write_sheet_data = write_sheet_data
     xlsxwriter.sharedstrings.SharedStrings._write_sst_strings = write_sst_strings
+    _SAVED["fragments"] = [(cls, name, cls.__dict__[name]) for cls, name, _, _ in _FRAGMENT_WRITERS]
+    for cls, name, key_of, cache in _FRAGMENT_WRITERS:
+        setattr(cls, name, _fragments(cls.__dict__[name], key_of, cache))
     _SAVED["col_name"] = xlsxwriter.utility.xl_col_to_name
     xlsxwriter.utility.xl_col_to_name = _col_name  # the builders' cell references, each column spelt once
     from . import cash_flow, full_cost, inputs, projections  # noqa: F401  (imported, so their names are swapped)
@@ -494,6 +590,8 @@ def _switch_off() -> None:
     del Sheet._write_cell
     del Sheet._write_sheet_data
     xlsxwriter.sharedstrings.SharedStrings._write_sst_strings = _original_write_sst_strings
+    for cls, name, original in _SAVED.pop("fragments"):
+        setattr(cls, name, original)
     xlsxwriter.workbook.ZipFile = _SAVED.pop("zip")
     STATE["on"] = False
 

@@ -66,6 +66,9 @@ class WorkbookBuildError(RuntimeError):
 _CELL_NAMES: dict[tuple[int, int], str] = {}
 #: workbook-level defined names xlsxwriter has accepted (it judges them by the name alone)
 _GOOD_NAMES: set[str] = set()
+#: data validations xlsxwriter has accepted, by fill.plain_key of their range and options (it judges
+#: a rule by these alone: each of its warnings comes with a refusal)
+_GOOD_RULES: set[str] = set()
 
 
 def cell_name(row: int, col: int) -> str:
@@ -314,25 +317,27 @@ class Book:
 
     def text(self, ws: Worksheet, row: int, col: int, value: str | None, fmt: Any = None) -> None:
         """User text, always as a string (never a formula or a URL)."""
+        on = fill.STATE["on"]
         if value is None or value == "":
-            ret = ws._write_blank(row, col, None, fmt)
+            ret = fill.put_blank(ws, row, col, fmt) if on else ws._write_blank(row, col, None, fmt)
             if ret:
                 self._failed(ret, ws, row, col, "blank")
             return
-        ret = ws._write_string(row, col, str(value), fmt)
+        ret = fill.put_string(ws, row, col, str(value), fmt) if on else ws._write_string(row, col, str(value), fmt)
         if ret:
             self._failed(ret, ws, row, col, "text")
 
     def number(self, ws: Worksheet, row: int, col: int, value: float | None, fmt: Any = None) -> None:
         """A number input (blank when None)."""
+        on = fill.STATE["on"]
         if value is None:
-            ret = ws._write_blank(row, col, None, fmt)
+            ret = fill.put_blank(ws, row, col, fmt) if on else ws._write_blank(row, col, None, fmt)
             if ret:
                 self._failed(ret, ws, row, col, "blank")
             return
         if isinstance(value, bool):
             raise WorkbookBuildError(f"{ws.name}!{xl_rowcol_to_cell(row, col)}: bool where a number belongs")
-        ret = ws._write_number(row, col, value, fmt)
+        ret = fill.put_number(ws, row, col, value, fmt) if on else ws._write_number(row, col, value, fmt)
         if ret:
             self._failed(ret, ws, row, col, "number")
 
@@ -386,6 +391,10 @@ class Book:
             opts["input_message"] = opts["input_message"][:255]
         if "error_message" in opts:
             opts["error_message"] = opts["error_message"][:255]
+        rule = fill.plain_key((r1, c1, r2, c2, opts))
+        if rule is not None and rule in _GOOD_RULES:   # xlsxwriter took this rule before: it warns of nothing
+            self._ok(ws.data_validation(r1, c1, r2, c2, opts), f"data_validation on {ws.name}")
+            return
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             try:
@@ -393,6 +402,10 @@ class Book:
             except Warning as w:
                 raise WorkbookBuildError(f"data_validation on {ws.name}: {w}") from None
         self._ok(ret, f"data_validation on {ws.name}")
+        if rule is not None:
+            if len(_GOOD_RULES) >= 20_000:
+                _GOOD_RULES.clear()
+            _GOOD_RULES.add(rule)
 
     def close(self, properties: dict[str, Any], custom: dict[str, str] | None = None) -> None:
         """Fixed document properties (byte-identical output), then write the file."""
