@@ -149,33 +149,42 @@ def put_formula(ws: Worksheet, row: int, col: int, text: str, fmt: Any, value: A
         prepared = _bounded(_PREPARED)[text] = None if dynamic else ws._prepare_formula(formula)
     if prepared is None or ws.use_future_functions or ws.constant_memory:
         return ws._write_formula(row, col, "=" + text, fmt, value)
-    if not _claim(ws, row, col):
-        return -1
-    ws.table[row][col] = _new_tuple(CellFormulaTuple, (prepared, fmt, value))   # CellFormulaTuple(...), without its Python __new__
-    return 0
-
-
-def _claim(ws: Worksheet, row: int, col: int) -> bool:
-    """Worksheet._check_dimensions(row, col) == 0 for a workbook held in memory (not constant_memory)."""
+    # Worksheet._check_dimensions(row, col), inline (it is called for every cell)
     if row < 0 or col < 0 or row >= ws.xls_rowmax or col >= ws.xls_colmax:
-        return False
-    if ws.dim_rowmin is None or row < ws.dim_rowmin:
-        ws.dim_rowmin = row
-    if ws.dim_rowmax is None or row > ws.dim_rowmax:
-        ws.dim_rowmax = row
+        return -1
+    if ws.dim_rowmin is None:
+        ws.dim_rowmin = ws.dim_rowmax = row   # (set together, or neither, by _check_dimensions)
+    else:
+        if row < ws.dim_rowmin:
+            ws.dim_rowmin = row
+        elif row > ws.dim_rowmax:
+            ws.dim_rowmax = row
     if ws.dim_colmin is None or col < ws.dim_colmin:
         ws.dim_colmin = col
     if ws.dim_colmax is None or col > ws.dim_colmax:
         ws.dim_colmax = col
-    return True
+    ws.table[row][col] = _new_tuple(CellFormulaTuple, (prepared, fmt, value))   # CellFormulaTuple(...), without its Python __new__
+    return 0
 
 
 def put_string(ws: Worksheet, row: int, col: int, string: str, fmt: Any) -> int:
     """Worksheet._write_string for a string of a sane length; xlsxwriter's own path otherwise."""
     if ws.constant_memory or len(string) > ws.xls_strmax // 2:
         return ws._write_string(row, col, string, fmt)
-    if not _claim(ws, row, col):
+    # Worksheet._check_dimensions(row, col), inline (it is called for every cell)
+    if row < 0 or col < 0 or row >= ws.xls_rowmax or col >= ws.xls_colmax:
         return -1
+    if ws.dim_rowmin is None:
+        ws.dim_rowmin = ws.dim_rowmax = row   # (set together, or neither, by _check_dimensions)
+    else:
+        if row < ws.dim_rowmin:
+            ws.dim_rowmin = row
+        elif row > ws.dim_rowmax:
+            ws.dim_rowmax = row
+    if ws.dim_colmin is None or col < ws.dim_colmin:
+        ws.dim_colmin = col
+    if ws.dim_colmax is None or col > ws.dim_colmax:
+        ws.dim_colmax = col
     ws.table[row][col] = _new_tuple(CellStringTuple, (ws.str_table._get_shared_string_index(string), fmt))
     return 0
 
@@ -186,8 +195,20 @@ def put_number(ws: Worksheet, row: int, col: int, number: Any, fmt: Any) -> int:
     cls = number.__class__
     if ws.constant_memory or not ((cls is float and number - number == 0.0) or (cls is int and -2**63 <= number < 2**63)):
         return ws._write_number(row, col, number, fmt)
-    if not _claim(ws, row, col):
+    # Worksheet._check_dimensions(row, col), inline (it is called for every cell)
+    if row < 0 or col < 0 or row >= ws.xls_rowmax or col >= ws.xls_colmax:
         return -1
+    if ws.dim_rowmin is None:
+        ws.dim_rowmin = ws.dim_rowmax = row   # (set together, or neither, by _check_dimensions)
+    else:
+        if row < ws.dim_rowmin:
+            ws.dim_rowmin = row
+        elif row > ws.dim_rowmax:
+            ws.dim_rowmax = row
+    if ws.dim_colmin is None or col < ws.dim_colmin:
+        ws.dim_colmin = col
+    if ws.dim_colmax is None or col > ws.dim_colmax:
+        ws.dim_colmax = col
     ws.table[row][col] = _new_tuple(CellNumberTuple, (number, fmt))
     return 0
 
@@ -198,8 +219,20 @@ def put_blank(ws: Worksheet, row: int, col: int, fmt: Any) -> int:
         return 0
     if ws.constant_memory:
         return ws._write_blank(row, col, None, fmt)
-    if not _claim(ws, row, col):
+    # Worksheet._check_dimensions(row, col), inline (it is called for every cell)
+    if row < 0 or col < 0 or row >= ws.xls_rowmax or col >= ws.xls_colmax:
         return -1
+    if ws.dim_rowmin is None:
+        ws.dim_rowmin = ws.dim_rowmax = row   # (set together, or neither, by _check_dimensions)
+    else:
+        if row < ws.dim_rowmin:
+            ws.dim_rowmin = row
+        elif row > ws.dim_rowmax:
+            ws.dim_rowmax = row
+    if ws.dim_colmin is None or col < ws.dim_colmin:
+        ws.dim_colmin = col
+    if ws.dim_colmax is None or col > ws.dim_colmax:
+        ws.dim_colmax = col
     ws.table[row][col] = _new_tuple(CellBlankTuple, (fmt,))
     return 0
 

@@ -363,7 +363,7 @@ class Book:
             ret = ws._write_formula(row, col, "=" + text, fmt, value)
         if ret:
             self._failed(ret, ws, row, col, "formula")
-        self.formulas.append((ws.name, cell_name(row, col), text))
+        self.formulas.append((ws.name, _CELL_NAMES.get((row, col)) or cell_name(row, col), text))
 
     def blank(self, ws: Worksheet, row: int, col: int, fmt: Any) -> None:
         self._ok(ws.write_blank(row, col, None, fmt), f"{ws.name} blank")
