@@ -10,7 +10,8 @@ from typing import Any, Callable, Sequence
 from xlsxwriter.worksheet import Worksheet
 
 from ..content import SHARED, Content, Item, SheetWords, Words
-from .layout import GAP, MIN_SCALE, PAGE_UNITS, RULE_MESSAGE, Book, Rows, Table, abs_cell, abs_range
+from .layout import GAP, MIN_SCALE, PAGE_POINTS, PAGE_UNITS, RULE_MESSAGE, Book, Rows, Table, abs_cell, abs_range
+from .font_widths import wrapped_lines
 from .styles import LEGEND
 
 LISTS = "Lists"
@@ -30,19 +31,10 @@ CHARS_PER_WIDTH = 1.1    # characters of ordinary text per unit of column width 
 
 def text_lines(text: str, width: float) -> int:
     """How many lines a wrapped text takes in a column of this width (xlsxwriter does not autofit,
-    and Excel does not grow rows on open: a row too short hides or overprints text)."""
-    per_line = max(1, int(width * CHARS_PER_WIDTH))
-    lines = 0
-    for para in str(text).split("\n"):
-        words, n, used = para.split(" "), 1, 0
-        for w in words:
-            need = len(w) + (1 if used else 0)
-            if used and used + need > per_line:
-                n, used = n + 1, len(w)
-            else:
-                used += need
-        lines += n
-    return max(1, lines)
+    and Excel does not grow rows on open: a row too short hides or overprints text). Laid out at
+    Calibri's real widths, bold ones (a little wider than regular and italic: never too few lines
+    for a bold header or an italic note), so a row is as tall as its text and no taller."""
+    return wrapped_lines(text, width, bold=True)
 
 
 def fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[str, float]], minimum: int = 1) -> None:
@@ -660,7 +652,9 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
     ws.set_column(1, 1, GUIDE_TEXT_WIDTH)
     sheet_title(book, ws, content.words(workbook_key).sheet("guide"))
     r = 3
+    headings: set[int] = set()
     for sec in content.guidance_for(workbook_key):
+        headings.add(r)
         book.text(ws, r, 0, sec.label, s.h)
         book.blank(ws, r, 1, s.h)
         r += 1
@@ -676,6 +670,7 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
     printed = 0
     for part in (reference, screen_only or []):
         for heading, rows in part:
+            headings.add(r)
             book.text(ws, r, 0, heading, s.h)
             book.blank(ws, r, 1, s.h)
             r += 1
@@ -689,6 +684,32 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
     print_setup(ws, org_name, landscape=False)
     if screen_only:
         ws.print_area(0, 0, printed, 1)
+    keep_headings_with_rows(ws, headings, (printed or r) if screen_only else r, landscape=False)
+
+
+def keep_headings_with_rows(ws: Worksheet, headings: set[int], last_row: int, landscape: bool) -> None:
+    """Page breaks of a sheet printed one page wide, so that no page ends on a section heading with
+    its rows on the next: each page filled with whole rows to a little less than it holds (row
+    heights as set, the title row repeated on every page), a break before a heading whose first row
+    would not fit. Every break is set, so the pages never drift from the ones worked out here."""
+    width = sum(column_width(ws, c) for c in range(max(getattr(ws, "widths", {0: 0}), default=0) + 1)
+                if c not in getattr(ws, "hidden_cols", set()))
+    scale = min(1.0, PAGE_UNITS[landscape] / width) if width else 1.0
+    room = PAGE_POINTS[landscape] / scale * 0.95
+
+    def height(r: int) -> float:
+        px, hidden = ws.row_sizes.get(r, [20, False])[:2]  # xlsxwriter keeps heights in pixels
+        return 0.0 if hidden else 0.75 * float(px or 20)
+
+    title, used, breaks = height(TITLE_ROW), 0.0, []
+    for r in range(last_row + 1):
+        need = height(r) + (height(r + 1) if r in headings else 0.0)
+        if used + need > room and used > title:
+            breaks.append(r)
+            used = title
+        used += height(r)
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
 
 
 def identity(book: Book, template_id: str, template_version: str, partnership_id: str,

@@ -644,22 +644,28 @@ class FullCostBuilder:
         b.text(ws, r, S_LABEL, words.label, s.wrap)
         value = m["FC_CF_Position"][-1] if line.name == "CF_YearResult" else m[line.name]
         b.formula(ws, r, S_FIGURE, line.name, value, getattr(s, line.style))
-        fit_row(ws, r, [(words.label, SUMMARY_WIDTHS[S_LABEL]), (words.note or sw.word("above_cap"), SUMMARY_WIDTHS[S_NOTE])])
+        wc, na = self.p.full_cost.working_capital, self.status.not_applicable
+        live = ""  # words a formula writes: as tall as the words of today's figures and room for larger ones
         if words.note:
             b.text(ws, r, S_NOTE, words.note, s.note)
         elif line.name == "FC_CF_TimingNeed":
             from .cash_flow import plain_words
-            wc = self.p.full_cost.working_capital
-            b.formula(ws, r, S_NOTE, "CF_PlainWords", plain_words(m, wc.months, self.w.sheet("cash_flow"), wc.method), s.calc_wrap)
+            live = plain_words(m, wc.months, self.w.sheet("cash_flow"), wc.method)
+            b.formula(ws, r, S_NOTE, "CF_PlainWords", live, s.calc_wrap)
         elif line.name == "CF_YearResult":
-            b.formula(ws, r, S_NOTE, "CF_YearWords", self.cash_words.year(m), s.calc_wrap)
+            live = self.cash_words.year(m)
+            b.formula(ws, r, S_NOTE, "CF_YearWords", live, s.calc_wrap)
         elif line.name == "FC_CF_ShortMonths":
-            b.formula(ws, r, S_NOTE, "CF_CashWords", self.cash_words.cash(m), s.calc_wrap)
+            live = self.cash_words.cash(m)
+            b.formula(ws, r, S_NOTE, "CF_CashWords", live, s.calc_wrap)
         elif line.name == "FC_Gap":
             self._verdict(r, "FC_Gap>0", m["FC_Gap"] > 0, sw.word("shortfall"), sw.word("covered"))
         else:
             self._verdict(r, "FC_IndirectRate>FC_IndirectCap", m["FC_IndirectRate"] > m["FC_IndirectCap"], sw.word("above_cap"),
                           sw.word("within_cap"))
+        notes = [words.note] if words.note else [live + " $000,000,000 00.0"] if live else \
+            [na, sw.word("shortfall"), sw.word("covered"), sw.word("above_cap"), sw.word("within_cap")]
+        fit_row(ws, r, [(words.label, SUMMARY_WIDTHS[S_LABEL])] + [(t, SUMMARY_WIDTHS[S_NOTE]) for t in notes])
 
     def _verdict(self, r: int, test: str, holds: bool, yes: str, no: str) -> None:
         """A note that reads the figures (not applicable until the workbook is complete)."""
