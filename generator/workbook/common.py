@@ -29,17 +29,18 @@ LINE_HEIGHT = 13.0       # points per line of 10-point Calibri
 CHARS_PER_WIDTH = 1.1    # characters of ordinary text per unit of column width (10-point Calibri, a safe estimate)
 
 
-def text_lines(text: str, width: float) -> int:
+def text_lines(text: str, width: float, bold: bool = False) -> int:
     """How many lines a wrapped text takes in a column of this width (xlsxwriter does not autofit,
-    and Excel does not grow rows on open: a row too short hides or overprints text). Laid out at
-    Calibri's real widths, bold ones (a little wider than regular and italic: never too few lines
-    for a bold header or an italic note), so a row is as tall as its text and no taller."""
-    return wrapped_lines(text, width, bold=True)
+    and Excel does not grow rows on open: a row too short hides or overprints text). Laid out word
+    by word at Calibri's real widths (bold ones for bold text), so a row is as tall as its text and
+    no taller."""
+    return wrapped_lines(text, width, bold=bold)
 
 
-def fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[str, float]], minimum: int = 1) -> None:
-    """Set a row's height to fit its tallest wrapped cell ((text, column width) pairs)."""
-    lines = max([minimum] + [text_lines(t, w) for t, w in cells if t])
+def fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[str, float]], minimum: int = 1, bold: bool = False) -> None:
+    """Set a row's height to fit its tallest wrapped cell ((text, column width) pairs; `bold` when
+    the cells' text is bold)."""
+    lines = max([minimum] + [text_lines(t, w, bold) for t, w in cells if t])
     if lines > 1:
         ws.set_row(row, LINE_HEIGHT * lines + 2)
 
@@ -70,7 +71,7 @@ def group_label(book: "Book", ws: Worksheet, row: int, first_col: int, last_col:
             book.text(ws, row, lo, text, fmt)
         else:
             book.text(ws, row, lo, text, wrapped or fmt)
-            lines = max(lines, text_lines(text, column_width(ws, lo)))
+            lines = max(lines, text_lines(text, column_width(ws, lo), bold=True))  # group labels are bold
     if lines > 1:
         ws.set_row(row, LINE_HEIGHT * lines + 2)
 
@@ -677,21 +678,29 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
             for label, text in rows:
                 book.text(ws, r, 0, label, s.wrap_b)
                 book.text(ws, r, 1, text, s.wrap)
-                fit_row(ws, r, [(label, 30), (text, GUIDE_TEXT_WIDTH)])
+                fit_row(ws, r, [(text, GUIDE_TEXT_WIDTH)], minimum=text_lines(label, 30, bold=True))  # the label is bold
                 r += 1
             r += 1
         printed = printed or r - 2
     print_setup(ws, org_name, landscape=False)
     if screen_only:
         ws.print_area(0, 0, printed, 1)
-    keep_headings_with_rows(ws, headings, (printed or r) if screen_only else r, landscape=False)
+    keep_headings_with_rows(ws, {h: h + 1 for h in headings}, (printed or r) if screen_only else r, landscape=False)
 
 
-def keep_headings_with_rows(ws: Worksheet, headings: set[int], last_row: int, landscape: bool) -> None:
+def keep_headings_with_rows(ws: Worksheet, keep: dict[int, int], last_row: int, landscape: bool) -> None:
+    """Set the page breaks `heading_breaks` works out (none when the sheet fits on a page)."""
+    breaks = heading_breaks(ws, keep, last_row, landscape)
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
+
+
+def heading_breaks(ws: Worksheet, keep: dict[int, int], last_row: int, landscape: bool) -> list[int]:
     """Page breaks of a sheet printed one page wide, so that no page ends on a section heading with
-    its rows on the next: each page filled with whole rows to a little less than it holds (row
-    heights as set, the title row repeated on every page), a break before a heading whose first row
-    would not fit. Every break is set, so the pages never drift from the ones worked out here."""
+    its rows on the next: `keep` maps each heading's row to the last row that prints on its page
+    (its first row, or a whole short table). Each page is filled with whole rows to a little less
+    than it holds (row heights as set, the title row repeated on every page), with a break before a
+    heading whose rows would not fit. Every break is set, so the pages never drift from these."""
     width = sum(column_width(ws, c) for c in range(max(getattr(ws, "widths", {0: 0}), default=0) + 1)
                 if c not in getattr(ws, "hidden_cols", set()))
     scale = min(1.0, PAGE_UNITS[landscape] / width) if width else 1.0
@@ -703,13 +712,15 @@ def keep_headings_with_rows(ws: Worksheet, headings: set[int], last_row: int, la
 
     title, used, breaks = height(TITLE_ROW), 0.0, []
     for r in range(last_row + 1):
-        need = height(r) + (height(r + 1) if r in headings else 0.0)
-        if used + need > room and used > title:
+        need = sum(height(k) for k in range(r, keep.get(r, r) + 1))
+        if used + need > room and used > title and need <= room - title:
+            breaks.append(r)
+            used = title
+        elif used + height(r) > room:  # a page full: break here too, so the next page starts where worked out
             breaks.append(r)
             used = title
         used += height(r)
-    if breaks:
-        ws.set_h_pagebreaks(breaks)
+    return breaks
 
 
 def identity(book: Book, template_id: str, template_version: str, partnership_id: str,
