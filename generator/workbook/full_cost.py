@@ -663,7 +663,7 @@ class FullCostBuilder:
         else:
             self._verdict(r, "FC_IndirectRate>FC_IndirectCap", m["FC_IndirectRate"] > m["FC_IndirectCap"], sw.word("above_cap"),
                           sw.word("within_cap"))
-        notes = [words.note] if words.note else [live + " $000,000,000 00.0"] if live else \
+        notes = [words.note] if words.note else [live + " $000,000"] if live else \
             [na, sw.word("shortfall"), sw.word("covered"), sw.word("above_cap"), sw.word("within_cap")]
         fit_row(ws, r, [(words.label, SUMMARY_WIDTHS[S_LABEL])] + [(t, SUMMARY_WIDTHS[S_NOTE]) for t in notes])
 
