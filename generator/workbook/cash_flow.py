@@ -751,9 +751,10 @@ class CashFlowSheet:
         b, wb, ws, fb = self.b, self.b.wb, self.ws, self.fb
         cats = [CASH, self.at.head, C_M1, self.at.head, C_AFTER - 1]
         bars = wb.add_chart({"type": "column"})
+        # no outline: a month at or above zero is a column of height 0, whose outline LibreOffice draws as a dash
         bars.add_series({"name": self.w.word("chart_short"), "categories": cats, "values": [CASH, row_short, C_M1, row_short, C_AFTER - 1],
-                         "pattern": {"pattern": "wide_upward_diagonal", "fg_color": PALETTE[1], "bg_color": "#FFFFFF"},
-                         "border": {"color": PALETTE[1]}, "gap": 150,
+                         "pattern": {"pattern": "dark_upward_diagonal", "fg_color": PALETTE[1], "bg_color": "#FFFFFF"},
+                         "border": {"none": True}, "gap": 150,
                          "data_labels": {"value": True, "num_format": '$#,##0;-$#,##0;;', "position": "outside_end"}})
         line = wb.add_chart({"type": "line"})
         line.add_series({"name": self.w.word("chart_cash"), "categories": cats, "values": [CASH, row_cash, C_M1, row_cash, C_AFTER - 1],
