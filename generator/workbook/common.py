@@ -546,7 +546,8 @@ def master_banner(book: Book, ws: Worksheet, row: int, col: int, status: Status)
     attention / all checks pass), with a grey, red or green fill that only repeats the words."""
     s = book.styles
     book.text(ws, row, col, status.words.word("label"), s.label_b)
-    book.formula(ws, row, col + 1, status.formula(), status.value, s.calc_text)
+    # no border of its own: a box round the first cell would be narrower than the words that run on from it
+    book.formula(ws, row, col + 1, status.formula(), status.value, s.label)
     done, ok = status.complete, status.master
     # the words run on into the empty cells to their right: the fill covers as many cells as the longest status
     # needs, so no status reads as spilling out of its box
@@ -612,7 +613,8 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
     for row, label, style, name_, cell_formula, cached in (
             (master, words.line("master").label, s.label_b, master_name, f'COUNTIF({rng},"{ok}")=ROWS({rng})', all(c.value for c in checks)),
             (done, words.line("complete").label.format(what=what), s.label_b, name, formula, value)):
-        book.text(ws, row, 0, label, style)
+        book.text(ws, row, 0, label, s.wrap_b)  # a long one wraps rather than run on under its result
+        fit_row(ws, row, [(label, 70)])
         # the named TRUE/FALSE (what formulas, readback and the add-in read) in a hidden column;
         # the reader sees Yes or No
         book.formula(ws, row, FLAG_COL, cell_formula, cached, s.calc_bool)

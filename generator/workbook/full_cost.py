@@ -31,7 +31,7 @@ from .inputs import (
     write_rates,
 )
 from .layout import GAP, Book, Column, Rows, Table, rows_spanned
-from .styles import MONEY, PALETTE
+from .styles import AXIS_MONEY, MONEY, PALETTE
 
 TEMPLATE_ID = FULL_COST.template_id
 TEMPLATE_VERSION = FULL_COST.version
@@ -415,15 +415,18 @@ class FullCostBuilder:
         wc = self.p.full_cost.working_capital
         method = sw.line("wc_method")
         # a blank workbook starts on the default method (the months rule), so its check passes out of the box
-        row = f.text(method.label, "In_WCMethod", c.label(c.methods, wc.method), s.in_text)
+        row = f.text(method.label, "In_WCMethod", c.label(c.methods, wc.method), s.in_wrap)
         dropdown(b, ws, row, 1, row, 1, "List_WCMethods", method.title, method.help)
+        # as tall as the longest choice needs: a choice wider than its cell would run on over the units beside it
+        fit_row(ws, row, [(max((x.label for x in c.methods), key=len), column_width(ws, 1))])
         m = self.model
         need, months = sw.line("timing_need"), sw.line("timing_months")
         f.formula(need.label, None, "FC_CF_TimingNeed", m["FC_CF_TimingNeed"], s.calc_money0, need.unit)
         f.formula(months.label, None, "FC_CF_MonthsEquivalent", m["FC_CF_MonthsEquivalent"], s.calc_dec0, months.unit)
         from .cash_flow import plain_words
-        # one line that runs on across the empty cells to its right (no merged cells)
-        b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months, self.w.sheet("cash_flow"), wc.method), s.calc_text)
+        # one line that runs on across the empty cells to its right (no merged cells), with no box of its own
+        # (a box round its first cell would be narrower than the sentence)
+        b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months, self.w.sheet("cash_flow"), wc.method), s.label)
         f.row += 1
 
     def _revenue(self) -> None:
@@ -737,7 +740,7 @@ class FullCostBuilder:
             if key == "indirect":
                 chart.set_y_axis({"num_format": "0%", "min": 0})
             else:
-                (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": MONEY})
+                (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": AXIS_MONEY})
             if kind == "bar":  # list the categories top-down, as in the table
                 chart.set_y_axis({"reverse": True})
             chart.set_size({"width": CHART_WIDTH, "height": CHART_HEIGHT})

@@ -42,7 +42,7 @@ from .inputs import (
 )
 from .font_widths import column_pixels, text_pixels
 from .layout import GAP, Book, Column, Table, WorkbookBuildError, abs_range, col_letter
-from .styles import MONEY, series_fill, series_line
+from .styles import AXIS_MONEY, MONEY, series_fill, series_line
 
 TEMPLATE_ID = PROJECTIONS.template_id
 TEMPLATE_VERSION = PROJECTIONS.version
@@ -1197,7 +1197,7 @@ class ProjectionsBuilder:
         chart.combine(line)
         w = self.words.sheet("scenario_view")
         chart.set_title({"name": self._chart_title(ws, VIEW, r + 3, 1, w, "chart"), "name_font": {"size": 11}})
-        chart.set_y_axis({"num_format": MONEY})
+        chart.set_y_axis({"num_format": AXIS_MONEY})
         chart.set_x_axis({"label_position": "low"})
         chart.set_legend({"position": "bottom"})
         # pixels (96 to the inch) of the page inside the margins at this scale, less the repeated title row
@@ -1360,7 +1360,7 @@ class ProjectionsBuilder:
         w = self.words.sheet("compare")
         line.show_hidden_data()  # the zero line's row is hidden from print
         line.set_title({"name": self._chart_title(ws, CMP, row + 2, 1, w, "cash_chart"), "name_font": {"size": 11}})
-        line.set_y_axis({"num_format": MONEY, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        line.set_y_axis({"num_format": AXIS_MONEY, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         line.set_x_axis({"label_position": "low"})
         line.set_legend({"position": "bottom"})
         line.set_size({"width": width, "height": 360})
@@ -1375,7 +1375,7 @@ class ProjectionsBuilder:
                             **series_fill(j)})
         w = self.words.sheet("compare")
         col.set_title({"name": self._chart_title(ws, CMP, row + 3, 1, w, "surplus_chart"), "name_font": {"size": 11}})
-        col.set_y_axis({"num_format": MONEY})
+        col.set_y_axis({"num_format": AXIS_MONEY})
         col.set_x_axis({"label_position": "low"})
         col.set_legend({"position": "bottom"})
         col.set_size({"width": width, "height": 360})
