@@ -170,3 +170,165 @@ def test_fill_mode_stays_on_while_any_build_is_inside() -> None:
     finally:
         second.__exit__(None, None, None)
     assert not fill.STATE["on"]
+
+
+def _cells_both_ways(tmp_path: Path) -> tuple[Path, Path]:
+    """The same cells, odd ones included, written by xlsxwriter's own methods and by fill mode's
+    put_* functions and sheet writer (layout.Sheet in both, so only the writing differs)."""
+    from fractions import Fraction
+
+    import xlsxwriter
+
+    from generator.batch import fast_formulas
+    from generator.workbook.layout import Sheet, TypedEmpty
+
+    numbers: list[Any] = [0, -0.0, 1.5, 1e-320, 2**62, -(2**63), 2**63, 10**20, Fraction(1, 3), 123456789.123456789]
+    texts = ["", "a", " spaced ", "<&>\"'", "x" * 20_000, "\U0001F600" * 17_000, "_x0041_", "line\nbreak"]
+    formulas: list[tuple[str, Any]] = [("=SUM(A1:A2)", 3), ("=A1", 1.25), ("=A1>0", True), ("=A1<0", False),
+                                       ('=IF(A1,"yes","")', "yes"), ('=""', ""), ('=""', TypedEmpty("")),
+                                       ("=1/0", "#DIV/0!"), ("=NA()", "#N/A"), ("=_xlfn.XLOOKUP(1,A1:A3,B1:B3)", 2),
+                                       ("=FILTER(A1:A3,A1:A3>0)", 1), ("{=SUM(A1:A2*B1:B2)}", 4), ("=A1&\"<b>\"", "1<b>")]
+
+    def write(path: Path, filled: bool) -> None:
+        wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                             "strings_to_urls": False, "in_memory": True})
+        fmt, other = wb.add_format({"bold": True}), wb.add_format({"num_format": "0.00"})
+        ws = wb.add_worksheet("Cells", worksheet_class=Sheet)
+        codes = []
+        cells = [(r, c) for r in (0, 1, 15, 16, 17, 40, 1_048_575, 1_048_576, -1) for c in (3, 0, 1, 16_383, 16_384)]
+        for n, (r, c) in enumerate(cells):
+            f = (fmt, other, None)[n % 3]
+            kind = n % 4
+            if kind == 0:
+                value = numbers[n % len(numbers)]
+                try:
+                    codes.append(fill.put_number(ws, r, c, value, f) if filled else ws._write_number(r, c, value, f))
+                except TypeError as exc:
+                    codes.append(str(exc))
+            elif kind == 1:
+                text = texts[n % len(texts)]
+                codes.append(fill.put_string(ws, r, c, text, f) if filled else ws._write_string(r, c, text, f))
+            elif kind == 2:
+                codes.append(fill.put_blank(ws, r, c, f) if filled else ws._write_blank(r, c, None, f))
+            else:
+                text, cached = formulas[n % len(formulas)]
+                codes.append(fill.put_formula(ws, r, c, text.lstrip("="), f, cached) if filled
+                             else ws._write_formula(r, c, "=" + text.lstrip("="), f, cached))
+        for value in (float("nan"), float("inf"), -float("inf")):
+            try:
+                codes.append(fill.put_number(ws, 2, 2, value, fmt) if filled else ws._write_number(2, 2, value, fmt))
+            except TypeError as exc:
+                codes.append(str(exc))
+        ws.set_row(3, 30)               # a row with a height and no cells, one with both, a hidden one
+        ws.set_row(15, 22, other)
+        ws.set_row(41, None, None, {"hidden": True})
+        ws.write_comment(40, 0, "a comment")   # a sheet with comments goes to xlsxwriter's own writer
+        quiet = wb.add_worksheet("Quiet", worksheet_class=Sheet)
+        for r in (5, 2, 33):
+            for c in (7, 1, 4):
+                if filled:
+                    fill.put_number(quiet, r, c, r * c + 0.5, fmt)
+                else:
+                    quiet._write_number(r, c, r * c + 0.5, fmt)
+        quiet.set_row(20, 18)
+        ws.write_string(60, 0, f"codes {codes}")
+        wb.set_properties({"created": WHEN})
+        wb.close()
+
+    plain, filled = tmp_path / "plain.xlsx", tmp_path / "filled.xlsx"
+    write(plain, False)
+    with fast_formulas(), fill.filling():
+        write(filled, True)
+    return plain, filled
+
+
+def test_fill_mode_cell_writes_are_xlsxwriters_own(tmp_path: Path) -> None:
+    """Numbers (ints past 64 bits, a Fraction, NaN and infinities), text (a string past Excel's
+    length, escapes), blanks with and without a format, formulas with every kind of cached value
+    (dynamic-array and {array} ones too), cells off the sheet, rows with heights and out-of-order
+    cells: fill mode's writes give the sheet xlsxwriter's own writes give, return codes and
+    refusals included."""
+    plain, filled = _cells_both_ways(tmp_path)
+    want, got = parts(plain), parts(filled)
+    assert list(got) == list(want)
+    for name in want:
+        assert got[name] == want[name], f"part {name} differs"
+    assert b"codes [" in want["xl/sharedStrings.xml"]
+
+
+def test_fingerprint_is_made_once_per_set_and_right_for_each(tmp_path: Path) -> None:
+    """fill.fingerprint gives generator.fingerprint's answer for a set seen before, a set one formula
+    apart and sets whose records hold the separators its cache joins them with."""
+    from generator.fingerprint import fingerprint
+
+    base = [("Staffing", f"B{n}", f"SUM(C{n}:D{n})") for n in range(5, 60)]
+    changed = base[:-1] + [("Staffing", "B59", "SUM(C59:D58)")]
+    tricky = [[("a\x1fb", "c", "d")], [("a", "b\x1fc", "d")], [("a", "b", "c\x1ed")], [("a", "b", "c"), ("d", "e", "f")], []]
+    for records in [base, list(base), changed, *tricky, base]:
+        assert fill.fingerprint(records) == fingerprint(records)
+    assert fill.fingerprint(base) != fill.fingerprint(changed)
+
+
+def test_books_compress_at_the_toolkits_level_and_other_workbooks_at_zipfiles(tmp_path: Path) -> None:
+    """A Book's parts are deflated at fill.COMPRESS_LEVEL, in an ordinary build and fill mode alike;
+    any other xlsxwriter workbook written in the same process keeps zipfile's default level."""
+    import zlib
+
+    import xlsxwriter
+
+    def level_of(path: Path) -> set[int]:
+        found = set()
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                data = z.read(info)
+                for lvl in (1, 6):
+                    deflate = zlib.compressobj(lvl, zlib.DEFLATED, -15)
+                    if len(data) > 2000 and len(deflate.compress(data) + deflate.flush()) == info.compress_size:
+                        found.add(lvl)
+        return found
+
+    p = load_partnership(example_path("riverside-housing"))
+    plain = plain_build(p, tmp_path / "plain", BuildOptions(build_time=WHEN))
+    built = build_workbooks(p, tmp_path / "built", BuildOptions(build_time=WHEN), content=CONTENT)
+    other = tmp_path / "other.xlsx"
+    wb = xlsxwriter.Workbook(str(other), {"in_memory": True})
+    wb.set_properties({"created": WHEN})
+    ws = wb.add_worksheet()
+    for r in range(3000):
+        ws.write_string(r, 0, f"row {r} of a workbook that is no Book, {r * 7 % 13} and {r % 97}")
+        ws.write_number(r, 1, r * 1.25)
+    wb.close()
+    assert fill.COMPRESS_LEVEL != 6
+    for path in [*plain, *built]:
+        assert level_of(path) == {fill.COMPRESS_LEVEL}, path.name
+    assert level_of(other) == {6}
+
+
+def test_a_written_workbook_is_freed_without_the_garbage_collector(tmp_path: Path) -> None:
+    """A build leaves (almost) nothing for the cycle collector: a workbook's cells go when its Book
+    goes, so a batch need not collect garbage during a build (batch._collect_between_builds)."""
+    import gc
+
+    p = load_partnership(example_path("riverside-housing"))
+    build_workbooks(p, tmp_path / "warm", content=CONTENT)
+    gc.collect()
+    gc.disable()
+    try:
+        build_workbooks(p, tmp_path / "again", content=CONTENT)
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert left < 500, f"{left} objects of a finished build were left for the garbage collector"
+
+
+def test_a_batch_leaves_garbage_collection_on(tmp_path: Path) -> None:
+    """The batch turns the collector off only inside each build."""
+    import gc
+
+    (tmp_path / "roster.csv").write_text("name,backbone_structure,fiscal_year_start\n"
+                                         "North Partnership,hosted_nonprofit,2026-07-01\n"
+                                         "South Partnership,hosted_nonprofit,2027-01-01\n", encoding="utf-8")
+    assert gc.isenabled()
+    batch = run_batch(tmp_path / "roster.csv", tmp_path / "out", workers=1, progress=False, content=CONTENT)
+    assert len(batch.built) == 2, batch.problems
+    assert gc.isenabled()
