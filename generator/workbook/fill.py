@@ -361,26 +361,30 @@ def write_sheet_data(ws: Worksheet) -> None:
             append(_row_tag(ws, r, span, info, True))
             continue
         append(_row_tag(ws, r, span, info, False))
-        for c in (sorted(cells) if len(cells) > 1 else cells):
-            cell = cells[c]
-            cls, fmt = cell.__class__, cell.format
-            if fmt:
-                xf = fmt.xf_index
-                if xf is None:
-                    xf = fmt._get_xf_index()
-                if cls is formula_cls:   # the commonest cells, written here (as _cell_xml would)
-                    value = cell.value
+        for c, cell in (sorted(cells.items()) if len(cells) > 1 else cells.items()):
+            cls = cell.__class__
+            if cls is formula_cls:   # the commonest cells, written here (as _cell_xml would)
+                formula, fmt, value = cell
+                if fmt:
                     vcls = value.__class__
                     if vcls is float or vcls is int:
-                        key: tuple[Any, ...] = (r, c, xf, "", cell.formula)
+                        xf = fmt.xf_index
+                        if xf is None:
+                            xf = fmt._get_xf_index()
+                        key: tuple[Any, ...] = (r, c, xf, "", formula)
                         head = heads.get(key)
                         if head is None:
                             STATS["heads_made"] += 1
                             head = bounded(heads)[key] = (f'<c r="{xl_rowcol_to_cell_fast(r, c)}" s="{xf}">'
-                                                          f"<f>{ws._escape_data(cell.formula)}</f><v>")
+                                                          f"<f>{ws._escape_data(formula)}</f><v>")
                         append(f"{head}{value}</v></c>")
                         continue
-                elif cls is string_cls or cls is blank_cls or cls in number_classes:
+            elif cls is string_cls or cls is blank_cls or cls in number_classes:
+                fmt = cell[-1]
+                if fmt:
+                    xf = fmt.xf_index
+                    if xf is None:
+                        xf = fmt._get_xf_index()
                     key = (r, c, xf, cls)
                     head = heads.get(key)
                     if head is None:
@@ -392,9 +396,9 @@ def write_sheet_data(ws: Worksheet) -> None:
                     if cls is blank_cls:
                         append(head)
                     elif cls is string_cls:
-                        append(f"{head}{cell.string}</v></c>")
+                        append(f"{head}{cell[0]}</v></c>")
                     else:
-                        append(f"{head}{cell.number:.16G}</v></c>")
+                        append(f"{head}{cell[0]:.16G}</v></c>")
                     continue
             kind = _KIND_OF.get(cls)
             if kind is None or not _cell_xml(ws, r, c, cell, kind, out):
