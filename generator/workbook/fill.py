@@ -11,7 +11,16 @@ same bytes; only the inputs, the cached values and a few words differ. Under `fi
 - a cell's XML up to its value (`<c r="B5" s="3"><f>...</f><v>`) is made once per (cell,
   format, type, formula) and only the value is written per partnership;
 - a package part whose bytes were already compressed (for another partnership of the shape)
-  is copied into the zip as it was, not compressed again.
+  is copied into the zip as it was, not compressed again;
+- text, numbers, blanks and formulas go into the sheet's cell table with xlsxwriter's checks
+  done inline (put_*), and a sheet's rows are written from the cells written, each row tag and
+  each cell's XML up to its value made once (write_sheet_data); a shared string's <si>, a
+  defined name's, a document property's and a data validation's element are made once per value;
+- the fingerprint of a set of formulas is made once per set (fingerprint).
+
+In every build, fill mode or not, a Book's parts are deflated at COMPRESS_LEVEL (1), and a
+written workbook's cells are freed as its Book goes (layout.Book.close breaks the one cycle
+that left them to the garbage collector), so a batch runs no collection inside a build.
 
 Nothing here knows a sheet, a cell or a name: every cache is keyed by what xlsxwriter itself
 writes, so whatever the builders write (new names, words, print settings) is filled the same
