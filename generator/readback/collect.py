@@ -134,20 +134,20 @@ def _summarise_checked(path: str, r: Any) -> FileResult:
     if r.filled_in is False:  # its zeros are not numbers: never in the Portfolio's figures or the Benchmarks
         res.filled = False
         return res
-    _compute(res, r.template_id, p)
+    _compute(res, r.template_id, p, r.model_outputs)
     return res
 
 
-def _compute(res: FileResult, template_id: str, p: Any) -> None:
+def _compute(res: FileResult, template_id: str, p: Any, outputs: dict[str, Any] | None = None) -> None:
     """What the portfolio and the store take of one workbook (numbers, figures), computed by the
-    model from a partnership's inputs."""
+    model from a partnership's inputs (`outputs`: the model's, already run on `p` by validation)."""
     from ..model.full_cost import compute_full_cost, year1_staff
     from ..model.projections import compute_projections, fy_labels
 
     content = load_content()
     res.numbers = {}
     if template_id == FULL_COST_ID:
-        fc = compute_full_cost(p, content)
+        fc = outputs if outputs is not None else compute_full_cost(p, content)
         labels = fy_labels(p)
         res.figures = flatten(fc, [], labels, labels[0])
         res.numbers = {k: v for k, v in fc.items() if k != "FC_Checks_OK"}
@@ -156,7 +156,7 @@ def _compute(res: FileResult, template_id: str, p: Any) -> None:
         first = int(fc["FC_CF_FirstShortMonth"])  # SPEC 6.1: the month's label, as the workbook says it
         res.numbers["FirstShortLabel"] = month_label(p.organization.fiscal_year_start, first) if first else ""
     else:
-        sp = compute_projections(p, content)
+        sp = outputs if outputs is not None else compute_projections(p, content)
         labels = fy_labels(p)
         res.figures = flatten(sp, [s.id for s in p.scenario_list(content)], labels, labels[0])
         res.numbers["years"] = p.years
