@@ -218,16 +218,38 @@ class FileSource:
         ref = self._names.get(name)
         if ref is None:
             raise SourceError(f"the defined name {name} is missing")
-        (r0, c0), grid = self._grid(ref.sheet)
-        out = []
         sheet = ref.sheet
-        for r in range(ref.r1, ref.r2 + 1):
-            row = grid[r - r0] if 0 <= r - r0 < len(grid) else []
-            width = len(row)
-            for c in range(ref.c1, ref.c2 + 1):
-                value = row[c - c0] if 0 <= c - c0 < width else None
-                out.append(Cell(_clean(value), sheet, r, c))
+        out = [Cell(value, sheet, r, c) for value, r, c in self._values(ref)]
         self._cells[name] = out
+        return out
+
+    def range_values(self, name: str) -> list[Any]:
+        """The values of cells(name), without the Cell around each (the cached-values check reads
+        hundreds of output cells and wants only their values)."""
+        hit = self._cells.get(name)
+        if hit is not None:
+            return [c.value for c in hit]
+        ref = self._names.get(name)
+        if ref is None:
+            raise SourceError(f"the defined name {name} is missing")
+        return [value for value, _, _ in self._values(ref)]
+
+    def _values(self, ref: Ref) -> list[tuple[Any, int, int]]:
+        """(value normalised, row, col) of every cell of a rectangle, row-major."""
+        (r0, c0), grid = self._grid(ref.sheet)
+        out: list[tuple[Any, int, int]] = []
+        append = out.append
+        height = len(grid)
+        cols = range(ref.c1, ref.c2 + 1)
+        for r in range(ref.r1, ref.r2 + 1):
+            row = grid[r - r0] if 0 <= r - r0 < height else []
+            width = len(row)
+            for c in cols:
+                value = row[c - c0] if 0 <= c - c0 < width else None
+                if value == "" and type(value) is str or value is None:   # most cells: empty
+                    append((None, r, c))
+                else:
+                    append((_clean(value), r, c))
         return out
 
     def value(self, name: str) -> Any:

@@ -261,10 +261,11 @@ def _check_cached(report: Report, src: WorkbookSource, ex: Extracted, p: Partner
     expected = kind.model()(p, load_content())
     report.model_outputs = expected
     cached = {}
+    range_values = getattr(src, "range_values", None)   # FileSource: the values without a Cell each
     for name in expected:
         if name in src.names():
-            cells = src.cells(name)
-            cached[name] = [c.value for c in cells] if len(cells) > 1 or isinstance(expected[name], list) else cells[0].value
+            values = range_values(name) if range_values is not None else [c.value for c in src.cells(name)]
+            cached[name] = values if len(values) > 1 or isinstance(expected[name], list) else values[0]
     # readers give "" as None and whole floats as int; compare leniently on those only
     diffs = [m for m in mismatches(expected, {k: _fix(v, expected[k]) for k, v in cached.items()})]
     checks = kind.name_of("Checks_OK")
