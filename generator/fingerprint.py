@@ -59,8 +59,14 @@ _FINGERPRINTS: dict[tuple[tuple[tuple[str, str], str], ...], str] = {}
 
 
 def formulas_fingerprint(formulas: Mapping[tuple[str, str], str]) -> str:
-    """fingerprint() of a (sheet, cell) -> formula mapping, once per process for the same
-    formulas (collect meets the same ones in every returned workbook of a shape)."""
+    """fingerprint() of a (sheet, cell) -> formula mapping. Over read_formulas' answer, the
+    lines are the sheets' sorted lines merged (the same lines, so the same digest); over any
+    other mapping, worked out once per process for the same formulas."""
+    runs = getattr(formulas, "sheet_lines", None)
+    if isinstance(formulas, Formulas) and runs is not None:
+        lines = [line for run in runs for line in run]
+        lines.sort()   # sorted runs: the sort merges them
+        return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
     key = tuple(formulas.items())
     hit = _FINGERPRINTS.get(key)
     if hit is None:
@@ -109,7 +115,8 @@ def _read_sheet_paths(wb_xml: bytes, rels_xml: bytes) -> dict[str, str]:
     return out
 
 
-_FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*?>\s*<f(?:\s([^>]*?))?(?:/>|>([^<]*)</f>)')
+#: possessive where giving back could never help (the next token is a character the run excludes)
+_FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*+>\s*+<f(?:\s([^>]*?))?(?:/>|>([^<]*+)</f>)')
 _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>]")
 
 
@@ -167,22 +174,37 @@ def _decode_found(found: list[tuple[bytes, bytes, bytes]]) -> list[tuple[str, di
 #: one sheet's formulas by (sheet name, every formula cell's raw match): the returned workbooks of
 #: a batch hold the same formulas, sheet for sheet, with other values, so the work after the byte
 #: scan is done once per process (the dict handed out is copied into the caller's, never changed)
-_SHEET_FORMULAS: dict[tuple[str, tuple[tuple[bytes, bytes, bytes], ...]], dict[tuple[str, str], str]] = {}
+_SHEET_FORMULAS: dict[tuple[str, tuple[tuple[bytes, bytes, bytes], ...]], tuple[dict[tuple[str, str], str], list[str]]] = {}
 _SHEET_FORMULAS_MAX = 64
 
 
-def _sheet_formulas(sheet: str, data: bytes) -> dict[tuple[str, str], str]:
-    """(sheet, cell) -> formula text for one sheet's XML (shared formulas expanded)."""
+def _sheet_formulas(sheet: str, data: bytes) -> "tuple[dict[tuple[str, str], str], list[str]]":
+    """(sheet, cell) -> formula text for one sheet's XML (shared formulas expanded), with the
+    sheet's fingerprint lines, sorted."""
     if _PREFIXED.search(data):
-        return _expand(sheet, _scan_xml(data))
+        formulas = _expand(sheet, _scan_xml(data))
+        return formulas, _lines(formulas)
     found = tuple(_FAST_CELL.findall(data))
     key = (sheet, found)
     hit = _SHEET_FORMULAS.get(key)
     if hit is None:
         if len(_SHEET_FORMULAS) >= _SHEET_FORMULAS_MAX:
             _SHEET_FORMULAS.clear()
-        hit = _SHEET_FORMULAS[key] = _expand(sheet, _decode_found(list(found)))
+        formulas = _expand(sheet, _decode_found(list(found)))
+        hit = _SHEET_FORMULAS[key] = (formulas, _lines(formulas))
     return hit
+
+
+def _lines(formulas: Mapping[tuple[str, str], str]) -> list[str]:
+    """The fingerprint's lines for some formulas, sorted."""
+    return sorted(f"{sheet}!{cell}={normalise(f)}" for (sheet, cell), f in formulas.items())
+
+
+class Formulas(dict[tuple[str, str], str]):
+    """read_formulas' answer: a plain mapping that also carries each sheet's sorted fingerprint
+    lines, so its fingerprint is a merge of sorted runs (see formulas_fingerprint)."""
+
+    sheet_lines: list[list[str]]
 
 
 def _expand(sheet: str, cells: list[tuple[str, dict[str, str], str]]) -> dict[tuple[str, str], str]:
@@ -253,7 +275,8 @@ def read_formulas(path: str | Path | bytes, max_part_bytes: int = 200 * 2**20,
     `parts`, the inflated parts the inspection of those bytes kept (safety.inspect_file(keep_parts=True)),
     saves inflating them again.
     """
-    formulas: dict[tuple[str, str], str] = {}
+    formulas = Formulas()
+    formulas.sheet_lines = []
     z = _Parts(path, parts or {})
     try:
         for sheet, part in _sheet_paths(z).items():
@@ -263,7 +286,9 @@ def read_formulas(path: str | Path | bytes, max_part_bytes: int = 200 * 2**20,
                 continue
             if size > max_part_bytes:
                 raise ValueError(f"sheet {sheet!r} is larger than {max_part_bytes} bytes")
-            formulas.update(_sheet_formulas(sheet, z.read(part)))
+            sheet_formulas, lines = _sheet_formulas(sheet, z.read(part))
+            formulas.update(sheet_formulas)
+            formulas.sheet_lines.append(lines)
     finally:
         z.close()
     return formulas

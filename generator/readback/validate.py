@@ -183,8 +183,9 @@ def _check_names(report: Report, src: WorkbookSource, ex: Extracted) -> None:
 
 def _check_formulas(report: Report, formulas: Formulas, ex: Extracted, p: Partnership | None) -> None:
     stored = ex.meta.get("formula_fingerprint", "")
-    actual = dict(formulas() if callable(formulas) else formulas)
-    now = formulas_fingerprint(actual)
+    given = formulas() if callable(formulas) else formulas
+    actual = dict(given)
+    now = formulas_fingerprint(given)   # read_formulas' own answer carries its sorted lines
     if stored and now == stored:
         report.formulas_intact = True
         return
