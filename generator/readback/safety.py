@@ -580,8 +580,10 @@ class _XmlScan:
                 # '<c r="' and each of those is a clean address, the strict expressions would
                 # find exactly these cells and addresses (each match starts at a cell opening,
                 # and there the strict one matches as the literal one does): take them, at C speed.
+                # (every '<c' that is neither '<c r="' nor '<co...' (<cols>, <col>, <color>) is
+                # counted out first: when none is left, the openings are the '<c r="' ones)
                 pairs = _FAST_REF.findall(buf)
-                if len(pairs) == n_cr and len(_PLAIN_OPEN.findall(buf)) == n_cr:
+                if len(pairs) == n_cr and (n_lt_c == n_cr + buf.count(b"<co") or len(_PLAIN_OPEN.findall(buf)) == n_cr):
                     n = n_cr
             if n < 0:
                 n, pairs = len(_CELL_OPEN.findall(buf)), _CELL_REF.findall(buf)
