@@ -362,3 +362,30 @@ def test_alt_text_does_not_state_build_time_figures(blank_and_riverside: dict[st
         filled, blank = _alt_texts(blank_and_riverside[f"riverside-{kind}"]), _alt_texts(blank_and_riverside[f"blank-{kind}"])
         assert filled and all(filled), kind
         assert filled == blank, kind
+
+
+def test_key_figures_name_months_in_words(examples: dict, blank_and_riverside: dict[str, Path]) -> None:
+    """SPEC 6.1's month numbers stay numbers in their named cells, in hidden rows; the printed row above each
+    names the month as the month labels do ("None" when no month runs short), never "0 = none"."""
+    none = C.words("full_cost").sheet("cash_flow").word("no_month")
+    books = [(p, path) for p, path in examples.values()] + [(None, blank_and_riverside["blank-cost"])]
+    seen_none = seen_month = False
+    for p, path in books:
+        model = compute_full_cost(p if p is not None else blank_partnership())
+        wb = openpyxl.load_workbook(path, data_only=True)
+        ws = wb["Cash Flow"]
+        months = [cell(wb, "CF_Months", k).value for k in range(12)]
+        for name in ("FC_CF_FirstShortMonth", "FC_CF_LowestMonth"):
+            at = cell(wb, name)
+            number = model[name]
+            assert at.value == number and isinstance(at.value, (int, float)), (path.name, name)
+            assert ws.row_dimensions[at.row].hidden, (path.name, name)
+            shown = ws.cell(row=at.row - 1, column=at.column).value
+            assert not ws.row_dimensions[at.row - 1].hidden
+            assert shown == (months[int(number) - 1] if number else none), (path.name, name, shown)
+            seen_none |= shown == none
+            seen_month |= bool(number) and name == "FC_CF_FirstShortMonth"
+        labels = " ".join(str(c.value) for row in ws.iter_rows() for c in row
+                          if isinstance(c.value, str) and not ws.row_dimensions[c.row].hidden)
+        assert "0 = none" not in labels and "1 = first month" not in labels, path.name
+    assert seen_none and seen_month  # both cases met: Riverside runs short in Dec 2026, the blank never does

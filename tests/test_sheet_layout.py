@@ -108,3 +108,29 @@ def test_full_cost_inputs_start_below_the_area_table(book: Path) -> None:
     assert [str(v).split(". ")[0] for v in labels] == [str(n) for n in range(1, len(AREAS) + 1)]
     assert ws.cell(at.total + 1, 1).value == WORDS.sheet("full_cost").word("total")
     assert all(ws.cell(at.below + 1, c).value is None for c in range(1, 5))  # a blank row before the inputs
+
+
+def test_wrapped_lines_at_calibris_widths() -> None:
+    """Row heights count lines at Calibri's (Carlito's) widths: a column 10 wide is 75 pixels, 68
+    clear of padding; ten 'a's (981/2048 em each at 10 points, 6.39 px) take 63.9 px, one line; a
+    space (463/2048 em, 3.01 px) and an 'a' more make 73.3 px, two lines."""
+    from generator.workbook.font_widths import column_pixels, wrapped_lines
+    assert column_pixels(10) == 75
+    assert wrapped_lines("a" * 10, 10) == 1
+    assert wrapped_lines("a" * 10 + " a", 10) == 2
+    assert wrapped_lines("a" * 10 + "\n" + "a", 10) == 2
+    assert wrapped_lines("a" * 25, 10) == 3          # a word longer than a line breaks inside it (3 x 68 px)
+
+
+def test_font_widths_are_carlitos() -> None:
+    """The width table is the installed Carlito's (when fontTools and the fonts are at hand)."""
+    ttlib = pytest.importorskip("fontTools.ttLib")
+    from pathlib import Path
+    from generator.workbook.font_widths import CHARS, WIDTHS
+    fonts = Path("/usr/share/fonts/truetype/crosextra")
+    if not (fonts / "Carlito-Regular.ttf").exists():
+        pytest.skip("Carlito not installed")
+    for key, style in (("regular", "Regular"), ("italic", "Italic"), ("bold", "Bold"), ("bold_italic", "BoldItalic")):
+        font = ttlib.TTFont(fonts / f"Carlito-{style}.ttf")
+        cmap, hmtx = font.getBestCmap(), font["hmtx"]
+        assert WIDTHS[key] == tuple(hmtx[cmap[ord(c)]][0] for c in CHARS), key

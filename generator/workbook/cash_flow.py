@@ -22,7 +22,7 @@ from ..model.cash_flow import MONTH_NAMES, MONTHS, TIE, SourceTiming, month_labe
 from ..model.full_cost import staff_cost, year1_expenses, year1_staff
 from ..schema import Revenue
 from .common import BANNER_ROW, LISTS, OUTPUT_TOP, TITLE_ROW, dropdown, fit_row, master_banner, number_rule, print_setup, quoted, sheet_title
-from .styles import PALETTE
+from .styles import AXIS_MONEY, PALETTE
 from .layout import GAP, Rows, Table, abs_cell, abs_range, rows_spanned
 from .styles import BORDER, FONT, GREY, INPUT_FILL, INPUT_FONT
 
@@ -51,8 +51,11 @@ MONTH_WIDTH = 8
 #: The chart of cash on hand, beside the key figures: its height and offset into its first cell, in pixels.
 #: Its width is that of the month columns and "After year end", so that it stays inside the print area.
 CHART_HEIGHT, CHART_X_OFFSET, CHART_Y_OFFSET = 300, 4, 2
-#: Rows the key figures take: their heading and eleven figures (checked as they are written).
-KEY_FIGURE_ROWS = 12
+#: Rows the key figures take: their heading, eleven figures and the two hidden month numbers behind the
+#: months shown in words (checked as they are written).
+KEY_FIGURE_ROWS = 14
+#: Of those, the hidden ones: the chart beside the key figures spans that many rows more.
+KEY_FIGURE_HIDDEN = 2
 
 
 def pixels(width: float) -> int:
@@ -243,7 +246,7 @@ class CashLayout:
         head, month_no = rows.take(), rows.take()
         lines = rows.take(monthly_rows(streams, categories))
         rows.skip(GAP)
-        key_top = rows.take(max(KEY_FIGURE_ROWS, rows_spanned(CHART_HEIGHT, CHART_Y_OFFSET)))
+        key_top = rows.take(max(KEY_FIGURE_ROWS, rows_spanned(CHART_HEIGHT, CHART_Y_OFFSET) + KEY_FIGURE_HIDDEN))
         rows.skip(AFTER_CHART)
         rev = TimingRows.take(rows, revenue_rows)
         rows.skip(GAP)
@@ -267,6 +270,8 @@ class CashFlowSheet:
         self.month_no = self.b.wb.add_format({**base, "font_color": GREY, "align": "center", "font_size": 8})
         self.calc_int = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0"})
         self.calc_tie = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "num_format": "0.000"})
+        #: a key figure said in words (a month's label), in line with the figures beside it
+        self.calc_word = self.b.wb.add_format({**base, "border": 1, "border_color": BORDER, "align": "right"})
         #: a month's finding in a word ("Short"), bold so that it reads without its colour
         self.short_word = self.b.wb.add_format({**base, "bold": True, "font_color": PALETTE[1], "align": "center",
                                                 "border": 1, "border_color": BORDER})
@@ -719,18 +724,25 @@ class CashFlowSheet:
             ("months_assumed", None, "In_WCMonths", fb.p.full_cost.working_capital.months, s.calc_dec0),
             ("wc_add", None, "FC_WorkingCapital", m["FC_WorkingCapital"], s.out_money),
         ]
+        # a month is shown by its label (or "None"): its number (1..12, 0 for none), the SPEC 6.1 name that
+        # readback and the add-in read, sits in a hidden helper row under it
+        first, lowest = int(m["FC_CF_FirstShortMonth"]), int(m["FC_CF_LowestMonth"])
+        none = self.w.word("no_month")
+        in_words = {
+            "FC_CF_FirstShortMonth": (f'IF(FC_CF_FirstShortMonth=0,"{quoted(none)}",INDEX(CF_Months,1,FC_CF_FirstShortMonth))',
+                                      month_label(start, first) if first else none),
+            "FC_CF_LowestMonth": ("INDEX(CF_Months,1,FC_CF_LowestMonth)", month_label(start, lowest)),
+        }
         for key, name, formula, value, style in figures:
             b.text(ws, self.r, C_LABEL, self.w.line(key).label, s.label)
+            if name in in_words:
+                b.formula(ws, self.r, C_USE, *in_words[name], self.calc_word)
+                self.r += 1
+                b.text(ws, self.r, C_LABEL, self.w.line(f"{key}_number").label, s.label)
+                ws.set_row(self.r, None, None, {"hidden": True})  # the number behind the words, not a reader's figure
             b.formula(ws, self.r, C_USE, formula, value, style)
             if name:
                 b.define_cell(name, CASH, self.r, C_USE)
-            if name == "FC_CF_LowestMonth":
-                b.formula(ws, self.r, C_AMOUNT, "INDEX(CF_Months,1,FC_CF_LowestMonth)",
-                          month_label(start, int(m["FC_CF_LowestMonth"])), s.calc_text)
-            if name == "FC_CF_FirstShortMonth":
-                first = int(m["FC_CF_FirstShortMonth"])
-                b.formula(ws, self.r, C_AMOUNT, 'IF(FC_CF_FirstShortMonth=0,"",INDEX(CF_Months,1,FC_CF_FirstShortMonth))',
-                          month_label(start, first) if first else "", s.calc_text)
             self.r += 1
 
     def _chart(self, row_cash: int, row_short: int, top: int) -> None:
@@ -739,10 +751,11 @@ class CashFlowSheet:
         b, wb, ws, fb = self.b, self.b.wb, self.ws, self.fb
         cats = [CASH, self.at.head, C_M1, self.at.head, C_AFTER - 1]
         bars = wb.add_chart({"type": "column"})
+        # no outline: a month at or above zero is a column of height 0, whose outline LibreOffice draws as a dash
         bars.add_series({"name": self.w.word("chart_short"), "categories": cats, "values": [CASH, row_short, C_M1, row_short, C_AFTER - 1],
-                         "pattern": {"pattern": "wide_upward_diagonal", "fg_color": PALETTE[1], "bg_color": "#FFFFFF"},
-                         "border": {"color": PALETTE[1]}, "gap": 150,
-                         "data_labels": {"value": True, "num_format": '#,##0;-#,##0;;', "position": "outside_end"}})
+                         "pattern": {"pattern": "dark_upward_diagonal", "fg_color": PALETTE[1], "bg_color": "#FFFFFF"},
+                         "border": {"none": True}, "gap": 150,
+                         "data_labels": {"value": True, "num_format": '$#,##0;-$#,##0;;', "position": "outside_end"}})
         line = wb.add_chart({"type": "line"})
         line.add_series({"name": self.w.word("chart_cash"), "categories": cats, "values": [CASH, row_cash, C_M1, row_cash, C_AFTER - 1],
                          "line": {"color": PALETTE[0], "width": 2.25}, "marker": {"type": "circle", "size": 5,
@@ -754,7 +767,7 @@ class CashFlowSheet:
                   title if self.m["FC_Complete"] else waiting, self.helper_h)
         b.define_cell("CF_ChartTitle", CASH, top, C_HELP)
         bars.set_title({"name": [CASH, top, C_HELP], "name_font": {"size": 11}})
-        bars.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        bars.set_y_axis({"num_format": AXIS_MONEY, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         bars.set_x_axis({"label_position": "low"})
         bars.set_legend({"position": "bottom"})
         bars.set_size({"width": CHART_WIDTH, "height": CHART_HEIGHT})

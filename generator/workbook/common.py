@@ -10,7 +10,8 @@ from typing import Any, Callable, Sequence
 from xlsxwriter.worksheet import Worksheet
 
 from ..content import SHARED, Content, Item, SheetWords, Words
-from .layout import GAP, MIN_SCALE, PAGE_UNITS, RULE_MESSAGE, Book, Rows, Table, abs_cell, abs_range
+from .layout import GAP, MIN_SCALE, PAGE_POINTS, PAGE_UNITS, RULE_MESSAGE, Book, Rows, Table, abs_cell, abs_range
+from .font_widths import wrapped_lines
 from .styles import LEGEND
 
 LISTS = "Lists"
@@ -28,26 +29,18 @@ LINE_HEIGHT = 13.0       # points per line of 10-point Calibri
 CHARS_PER_WIDTH = 1.1    # characters of ordinary text per unit of column width (10-point Calibri, a safe estimate)
 
 
-def text_lines(text: str, width: float) -> int:
+def text_lines(text: str, width: float, bold: bool = False) -> int:
     """How many lines a wrapped text takes in a column of this width (xlsxwriter does not autofit,
-    and Excel does not grow rows on open: a row too short hides or overprints text)."""
-    per_line = max(1, int(width * CHARS_PER_WIDTH))
-    lines = 0
-    for para in str(text).split("\n"):
-        words, n, used = para.split(" "), 1, 0
-        for w in words:
-            need = len(w) + (1 if used else 0)
-            if used and used + need > per_line:
-                n, used = n + 1, len(w)
-            else:
-                used += need
-        lines += n
-    return max(1, lines)
+    and Excel does not grow rows on open: a row too short hides or overprints text). Laid out word
+    by word at Calibri's real widths (bold ones for bold text), so a row is as tall as its text and
+    no taller."""
+    return wrapped_lines(text, width, bold=bold)
 
 
-def fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[str, float]], minimum: int = 1) -> None:
-    """Set a row's height to fit its tallest wrapped cell ((text, column width) pairs)."""
-    lines = max([minimum] + [text_lines(t, w) for t, w in cells if t])
+def fit_row(ws: Worksheet, row: int, cells: Sequence[tuple[str, float]], minimum: int = 1, bold: bool = False) -> None:
+    """Set a row's height to fit its tallest wrapped cell ((text, column width) pairs; `bold` when
+    the cells' text is bold)."""
+    lines = max([minimum] + [text_lines(t, w, bold) for t, w in cells if t])
     if lines > 1:
         ws.set_row(row, LINE_HEIGHT * lines + 2)
 
@@ -78,7 +71,7 @@ def group_label(book: "Book", ws: Worksheet, row: int, first_col: int, last_col:
             book.text(ws, row, lo, text, fmt)
         else:
             book.text(ws, row, lo, text, wrapped or fmt)
-            lines = max(lines, text_lines(text, column_width(ws, lo)))
+            lines = max(lines, text_lines(text, column_width(ws, lo), bold=True))  # group labels are bold
     if lines > 1:
         ws.set_row(row, LINE_HEIGHT * lines + 2)
 
@@ -553,7 +546,8 @@ def master_banner(book: Book, ws: Worksheet, row: int, col: int, status: Status)
     attention / all checks pass), with a grey, red or green fill that only repeats the words."""
     s = book.styles
     book.text(ws, row, col, status.words.word("label"), s.label_b)
-    book.formula(ws, row, col + 1, status.formula(), status.value, s.calc_text)
+    # no border of its own: a box round the first cell would be narrower than the words that run on from it
+    book.formula(ws, row, col + 1, status.formula(), status.value, s.label)
     done, ok = status.complete, status.master
     # the words run on into the empty cells to their right: the fill covers as many cells as the longest status
     # needs, so no status reads as spilling out of its box
@@ -619,7 +613,8 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
     for row, label, style, name_, cell_formula, cached in (
             (master, words.line("master").label, s.label_b, master_name, f'COUNTIF({rng},"{ok}")=ROWS({rng})', all(c.value for c in checks)),
             (done, words.line("complete").label.format(what=what), s.label_b, name, formula, value)):
-        book.text(ws, row, 0, label, style)
+        book.text(ws, row, 0, label, s.wrap_b)  # a long one wraps rather than run on under its result
+        fit_row(ws, row, [(label, 70)])
         # the named TRUE/FALSE (what formulas, readback and the add-in read) in a hidden column;
         # the reader sees Yes or No
         book.formula(ws, row, FLAG_COL, cell_formula, cached, s.calc_bool)
@@ -660,7 +655,9 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
     ws.set_column(1, 1, GUIDE_TEXT_WIDTH)
     sheet_title(book, ws, content.words(workbook_key).sheet("guide"))
     r = 3
+    headings: set[int] = set()
     for sec in content.guidance_for(workbook_key):
+        headings.add(r)
         book.text(ws, r, 0, sec.label, s.h)
         book.blank(ws, r, 1, s.h)
         r += 1
@@ -676,19 +673,56 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
     printed = 0
     for part in (reference, screen_only or []):
         for heading, rows in part:
+            headings.add(r)
             book.text(ws, r, 0, heading, s.h)
             book.blank(ws, r, 1, s.h)
             r += 1
             for label, text in rows:
                 book.text(ws, r, 0, label, s.wrap_b)
                 book.text(ws, r, 1, text, s.wrap)
-                fit_row(ws, r, [(label, 30), (text, GUIDE_TEXT_WIDTH)])
+                fit_row(ws, r, [(text, GUIDE_TEXT_WIDTH)], minimum=text_lines(label, 30, bold=True))  # the label is bold
                 r += 1
             r += 1
         printed = printed or r - 2
     print_setup(ws, org_name, landscape=False)
     if screen_only:
         ws.print_area(0, 0, printed, 1)
+    keep_headings_with_rows(ws, {h: h + 1 for h in headings}, (printed or r) if screen_only else r, landscape=False)
+
+
+def keep_headings_with_rows(ws: Worksheet, keep: dict[int, int], last_row: int, landscape: bool) -> None:
+    """Set the page breaks `heading_breaks` works out (none when the sheet fits on a page)."""
+    breaks = heading_breaks(ws, keep, last_row, landscape)
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
+
+
+def heading_breaks(ws: Worksheet, keep: dict[int, int], last_row: int, landscape: bool) -> list[int]:
+    """Page breaks of a sheet printed one page wide, so that no page ends on a section heading with
+    its rows on the next: `keep` maps each heading's row to the last row that prints on its page
+    (its first row, or a whole short table). Each page is filled with whole rows to a little less
+    than it holds (row heights as set, the title row repeated on every page), with a break before a
+    heading whose rows would not fit. Every break is set, so the pages never drift from these."""
+    width = sum(column_width(ws, c) for c in range(max(getattr(ws, "widths", {0: 0}), default=0) + 1)
+                if c not in getattr(ws, "hidden_cols", set()))
+    scale = min(1.0, PAGE_UNITS[landscape] / width) if width else 1.0
+    room = PAGE_POINTS[landscape] / scale * 0.95
+
+    def height(r: int) -> float:
+        px, hidden = ws.row_sizes.get(r, [20, False])[:2]  # xlsxwriter keeps heights in pixels
+        return 0.0 if hidden else 0.75 * float(px or 20)
+
+    title, used, breaks = height(TITLE_ROW), 0.0, []
+    for r in range(last_row + 1):
+        need = sum(height(k) for k in range(r, keep.get(r, r) + 1))
+        if used + need > room and used > title and need <= room - title:
+            breaks.append(r)
+            used = title
+        elif used + height(r) > room:  # a page full: break here too, so the next page starts where worked out
+            breaks.append(r)
+            used = title
+        used += height(r)
+    return breaks
 
 
 def identity(book: Book, template_id: str, template_version: str, partnership_id: str,

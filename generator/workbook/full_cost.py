@@ -31,7 +31,7 @@ from .inputs import (
     write_rates,
 )
 from .layout import GAP, Book, Column, Rows, Table, rows_spanned
-from .styles import MONEY, PALETTE
+from .styles import AXIS_MONEY, MONEY, PALETTE
 
 TEMPLATE_ID = FULL_COST.template_id
 TEMPLATE_VERSION = FULL_COST.version
@@ -415,15 +415,18 @@ class FullCostBuilder:
         wc = self.p.full_cost.working_capital
         method = sw.line("wc_method")
         # a blank workbook starts on the default method (the months rule), so its check passes out of the box
-        row = f.text(method.label, "In_WCMethod", c.label(c.methods, wc.method), s.in_text)
+        row = f.text(method.label, "In_WCMethod", c.label(c.methods, wc.method), s.in_wrap)
         dropdown(b, ws, row, 1, row, 1, "List_WCMethods", method.title, method.help)
+        # as tall as the longest choice needs: a choice wider than its cell would run on over the units beside it
+        fit_row(ws, row, [(max((x.label for x in c.methods), key=len), column_width(ws, 1))])
         m = self.model
         need, months = sw.line("timing_need"), sw.line("timing_months")
         f.formula(need.label, None, "FC_CF_TimingNeed", m["FC_CF_TimingNeed"], s.calc_money0, need.unit)
         f.formula(months.label, None, "FC_CF_MonthsEquivalent", m["FC_CF_MonthsEquivalent"], s.calc_dec0, months.unit)
         from .cash_flow import plain_words
-        # one line that runs on across the empty cells to its right (no merged cells)
-        b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months, self.w.sheet("cash_flow"), wc.method), s.calc_text)
+        # one line that runs on across the empty cells to its right (no merged cells), with no box of its own
+        # (a box round its first cell would be narrower than the sentence)
+        b.formula(ws, f.row, 0, "CF_PlainWords", plain_words(m, wc.months, self.w.sheet("cash_flow"), wc.method), s.label)
         f.row += 1
 
     def _revenue(self) -> None:
@@ -644,22 +647,28 @@ class FullCostBuilder:
         b.text(ws, r, S_LABEL, words.label, s.wrap)
         value = m["FC_CF_Position"][-1] if line.name == "CF_YearResult" else m[line.name]
         b.formula(ws, r, S_FIGURE, line.name, value, getattr(s, line.style))
-        fit_row(ws, r, [(words.label, SUMMARY_WIDTHS[S_LABEL]), (words.note or sw.word("above_cap"), SUMMARY_WIDTHS[S_NOTE])])
+        wc, na = self.p.full_cost.working_capital, self.status.not_applicable
+        live = ""  # words a formula writes: as tall as the words of today's figures and room for larger ones
         if words.note:
             b.text(ws, r, S_NOTE, words.note, s.note)
         elif line.name == "FC_CF_TimingNeed":
             from .cash_flow import plain_words
-            wc = self.p.full_cost.working_capital
-            b.formula(ws, r, S_NOTE, "CF_PlainWords", plain_words(m, wc.months, self.w.sheet("cash_flow"), wc.method), s.calc_wrap)
+            live = plain_words(m, wc.months, self.w.sheet("cash_flow"), wc.method)
+            b.formula(ws, r, S_NOTE, "CF_PlainWords", live, s.calc_wrap)
         elif line.name == "CF_YearResult":
-            b.formula(ws, r, S_NOTE, "CF_YearWords", self.cash_words.year(m), s.calc_wrap)
+            live = self.cash_words.year(m)
+            b.formula(ws, r, S_NOTE, "CF_YearWords", live, s.calc_wrap)
         elif line.name == "FC_CF_ShortMonths":
-            b.formula(ws, r, S_NOTE, "CF_CashWords", self.cash_words.cash(m), s.calc_wrap)
+            live = self.cash_words.cash(m)
+            b.formula(ws, r, S_NOTE, "CF_CashWords", live, s.calc_wrap)
         elif line.name == "FC_Gap":
             self._verdict(r, "FC_Gap>0", m["FC_Gap"] > 0, sw.word("shortfall"), sw.word("covered"))
         else:
             self._verdict(r, "FC_IndirectRate>FC_IndirectCap", m["FC_IndirectRate"] > m["FC_IndirectCap"], sw.word("above_cap"),
                           sw.word("within_cap"))
+        notes = [words.note] if words.note else [live + " $000,000"] if live else \
+            [na, sw.word("shortfall"), sw.word("covered"), sw.word("above_cap"), sw.word("within_cap")]
+        fit_row(ws, r, [(words.label, SUMMARY_WIDTHS[S_LABEL])] + [(t, SUMMARY_WIDTHS[S_NOTE]) for t in notes])
 
     def _verdict(self, r: int, test: str, holds: bool, yes: str, no: str) -> None:
         """A note that reads the figures (not applicable until the workbook is complete)."""
@@ -731,7 +740,7 @@ class FullCostBuilder:
             if key == "indirect":
                 chart.set_y_axis({"num_format": "0%", "min": 0})
             else:
-                (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": MONEY})
+                (chart.set_x_axis if kind == "bar" else chart.set_y_axis)({"num_format": AXIS_MONEY})
             if kind == "bar":  # list the categories top-down, as in the table
                 chart.set_y_axis({"reverse": True})
             chart.set_size({"width": CHART_WIDTH, "height": CHART_HEIGHT})

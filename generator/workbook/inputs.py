@@ -17,7 +17,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from ..content import Item, SheetWords, Words
-from .common import (MAX_FTE, NOTE_ROW, Check, Form, column_width, fit_row, number_rule, print_filled, print_setup, sheet_title,
+from .common import (CHARS_PER_WIDTH, MAX_FTE, NOTE_ROW, Check, Form, column_width, fit_row, number_rule, print_filled, print_setup, sheet_title,
                      worded_dropdown, write_table)
 from .layout import Book, Column, Table, hide_column
 
@@ -230,6 +230,11 @@ def write_input_sheet(book: Book, ws: Worksheet, words: SheetWords, sheet: Input
     if print_setup(ws, org_name, repeat_rows=(t.top, t.top)):
         # the columns print over pages with the first one repeated: the note wraps inside that column,
         # or its run past the column would be cut at the first page's edge and again on the next
+        book.text(ws, NOTE_ROW, 0, words.note, book.styles.note)
+        fit_row(ws, NOTE_ROW, [(words.note, column_width(ws, 0))])
+    elif len(words.note) > CHARS_PER_WIDTH * sum(column_width(ws, c) for c in range(t.left + t.width)
+                                                 if c not in getattr(ws, "hidden_cols", set())):
+        # longer than the table is wide: run on, it would be cut at the print area's edge
         book.text(ws, NOTE_ROW, 0, words.note, book.styles.note)
         fit_row(ws, NOTE_ROW, [(words.note, column_width(ws, 0))])
     else:

@@ -199,7 +199,8 @@ class Sheet(Worksheet):
             last_row, last_col = xl_cell_to_rowcol(self.print_area_range.split("!")[-1].replace("$", "").split(":")[-1])
         width = sum(0.0 if c in self.hidden_cols else self.widths.get(c, 8.43) for c in range(last_col + 1))
         scale = min(1.0, PAGE_UNITS[landscape] / width) if width else 1.0
-        height = sum(0.0 if self.row_sizes.get(r, [15, False])[1] else float(self.row_sizes.get(r, [15, False])[0] or 15)
+        # xlsxwriter keeps row heights in pixels (20 a default row of 15 points)
+        height = sum(0.0 if self.row_sizes.get(r, [20, False])[1] else 0.75 * float(self.row_sizes.get(r, [20, False])[0] or 20)
                      for r in range(last_row + 1))
         pages = height * scale / PAGE_POINTS[landscape]
         full = int(pages)

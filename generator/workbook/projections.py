@@ -40,8 +40,9 @@ from .inputs import (
     ASSUME, ORG, Col, InputSheet, Rate, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, staff_columns, write_input_sheet,
     write_rates,
 )
+from .font_widths import column_pixels, text_pixels
 from .layout import GAP, Book, Column, Table, WorkbookBuildError, abs_range, col_letter
-from .styles import MONEY, series_fill, series_line
+from .styles import AXIS_MONEY, MONEY, series_fill, series_line
 
 TEMPLATE_ID = PROJECTIONS.template_id
 TEMPLATE_VERSION = PROJECTIONS.version
@@ -110,6 +111,11 @@ START_END = (Col("start", 8, "in_int", "year"), Col("end", 8, "in_int", "year"))
 FROM_TO = (Col("from", 9, "calc_int", "calc"), Col("to", 9, "calc_int", "calc"))
 REVENUE_YEAR = Col("year", 13, "in_money", "decimal", 0)   # one per projection year (words: {t})
 REVENUE_TOTAL = Col("total", 14, "calc_money", "calc")
+#: Assumptions: the label column, the room across a page at 70% (less a little slack) and the
+#: narrowest a column of year labels gets there (FY2032 in bold, header style).
+ASSUME_LABEL_WIDTH = 46.0
+ASSUME_ROOM = PAGE_UNITS[True] * 100 / MIN_SCALE - 2
+YEAR_MIN_WIDTH = 9.0
 CONF_HELP = Col("help", 14, "note", "calc")   # wraps in its column: the Source or note column beside it holds words too
 IN_SCENARIO = Col("inc", 11, "in_flag", "list", choices="List_YesNo")  # one per scenario, headed by its name
 ONE_TIME_COLUMNS = (Col("name", 36, "in_text"), Col("year", 8, "in_int", "year"), Col("amount", 13, "in_signed", "decimal"))
@@ -292,6 +298,8 @@ class ProjectionsBuilder:
         self.yr_index_row = self.yr_label_row = 0
         self.scen_cols = [1 + k for k in range(len(self.scenarios))]
         self.scen_rows: dict[str, int] = {}  # scenario table line key -> row
+        self.compare_scale = 0  # Compare's print scale where printing smaller saves a page, else 0 (fit to width)
+        self.side_notes: list[str] = []  # Assumptions' notes right of a line, which the print area must take in
         # the input tables, declared here so any writer may refer to them whatever the order
         self.conf = self._confidence_table()
         self.rev = self._revenue_table()
@@ -403,20 +411,50 @@ class ProjectionsBuilder:
         self._confidence(f)
         self._scenario_inputs(f)
         self._scenario_params(f)
-        self._assumption_widths()   # again: a table's own widening of a column must not stand
+        self._assumption_widths(f.row - 1)   # again: a table's own widening of a column must not stand
         ws.freeze_panes(0, 1)
         print_setup(ws, self.org_name)
 
-    def _assumption_widths(self) -> None:
-        """Assumptions' columns: the labels, then one column per scenario (the tables above share them)."""
+    def _assumption_widths(self, last_row: int | None = None) -> None:
+        """Assumptions' columns: the labels, then one column per scenario (the tables above share them),
+        then the year columns the scenarios leave, narrowed so that the sheet prints one page wide at
+        70% or more (never split over pages across). Given the last row (the second call), the print
+        area runs on past the columns as far as the side notes reach, so that no note is cut at the
+        page's edge."""
         ws, S, n = self.ws[ASSUME], len(self.scenarios), self.n
-        ws.set_column(0, 0, 46)
-        ws.set_column(1, max(S, n, 3), 16)
+        last = max(S, n, 3)
+        ws.set_column(0, 0, ASSUME_LABEL_WIDTH)
+        ws.set_column(1, last, 16)
         ws.set_column(1, S, self._scenario_width())  # scenario names wrap in it, never cut off
+        years_only = range(max(S, 3) + 1, last + 1)   # the year rows only: FY labels and year numbers
+        used = sum(ws.printed_width(c) for c in range(last + 1))
+        if years_only and used > ASSUME_ROOM:
+            ws.set_column(years_only[0], last, max(YEAR_MIN_WIDTH, 16 - (used - ASSUME_ROOM) / len(years_only)))
+        if last_row is None:
+            return
+        start = column_pixels(ws.printed_width(0)) + column_pixels(ws.printed_width(1)) + column_pixels(ws.printed_width(2))
+        reach = max([start + text_pixels(t, italic=True) for t in self.side_notes] + [0.0])
+        pad = min((reach - sum(column_pixels(ws.printed_width(c)) for c in range(last + 1))) / 7 + 1,
+                  ASSUME_ROOM - sum(ws.printed_width(c) for c in range(last + 1)))
+        if pad > 1:
+            ws.set_column(last + 1, last + 1, pad)
+            last += 1
+        ws.print_area(0, 0, last_row, last)
+
+    def _scenario_width(self) -> float:
+        """Width of a scenario's column on Assumptions: its name on one line where the page has room,
+        else narrower (the name wraps) so that the table, and the year columns beyond it at their
+        narrowest, print one page wide at 70%."""
+        longest = max(len(sc.name) for sc in self.scenarios)
+        S = len(self.scenarios)
+        room = (ASSUME_ROOM - ASSUME_LABEL_WIDTH - YEAR_MIN_WIDTH * max(0, self.n - max(S, 3))) / S
+        return max(12.0, min(30.0, max(16.0, longest * 1.1 + 2), room))
 
     def _side_note(self, f: Form, row: int, text: str) -> None:
-        """A note right of a line's unit, in the subtitle style (Form's own note style wraps)."""
+        """A note right of a line's unit, in the subtitle style (Form's own note style wraps); it runs on
+        over the empty cells to its right, which the print area takes in (_assumption_widths)."""
         self.book.text(f.ws, row, f.value_col + 2, text, self.s.subtitle)
+        self.side_notes.append(text)
 
     def _note_line(self, f: Form, text: str) -> None:
         """A note on a line of its own, not wrapped inside the label column."""
@@ -517,13 +555,6 @@ class ProjectionsBuilder:
         self._scenario_names(f)
         self._scenario_shares(f)
 
-    def _scenario_width(self) -> float:
-        """Width of a scenario's column on Assumptions: its name on one line where the page has room,
-        else narrower (the name wraps) so that the table prints one page wide at 70%."""
-        longest = max(len(sc.name) for sc in self.scenarios)
-        room = (PAGE_UNITS[True] * 100 / MIN_SCALE - 46 - 2) / len(self.scenarios)
-        return max(12.0, min(30.0, max(16.0, longest * 1.1 + 2), room))
-
     def _scenario_names(self, f: Form) -> None:
         """Id (hidden: the defined names are built on it), name and description of each scenario."""
         b, s, ws, w = self.book, self.s, f.ws, self.words.sheet("assumptions")
@@ -540,8 +571,7 @@ class ProjectionsBuilder:
         r = self._scenario_row(f, "desc", desc.label, descs, s.in_wrap,
                                {"validate": "any", "input_title": desc.title or desc.label, "input_message": desc.help}, "Scen_{sid}_Desc")
         b.define("Scen_Descs", self._scenario_range(r))
-        longest = max([len(d or "") for d in descs] + [1])
-        ws.set_row(r, min(165, 14 * max(2, longest // 20 + 1)))
+        fit_row(ws, r, [(d or "", self._scenario_width()) for d in descs], minimum=2)  # room for a description to come
 
     def _share_rule(self, key: str, low: float, high: float | None, **values: str) -> dict[str, Any]:
         """The validation of a scenario-table line, worded by its line `key` ({placeholders} from values)."""
@@ -1167,7 +1197,7 @@ class ProjectionsBuilder:
         chart.combine(line)
         w = self.words.sheet("scenario_view")
         chart.set_title({"name": self._chart_title(ws, VIEW, r + 3, 1, w, "chart"), "name_font": {"size": 11}})
-        chart.set_y_axis({"num_format": MONEY})
+        chart.set_y_axis({"num_format": AXIS_MONEY})
         chart.set_x_axis({"label_position": "low"})
         chart.set_legend({"position": "bottom"})
         # pixels (96 to the inch) of the page inside the margins at this scale, less the repeated title row
@@ -1211,6 +1241,9 @@ class ProjectionsBuilder:
         self._compare_surplus_chart(ws, chart_row, tables["Surplus"], width)
         ws.freeze_panes(top, 1)
         print_setup(ws, self.org_name)
+        if self.compare_scale:  # the scale that saves a page of tables (_compare_tables), not fit to width
+            ws.fit_page = False
+            ws.set_print_scale(self.compare_scale)
         ws.set_h_pagebreaks(breaks)
 
     def _compare_chart_width(self) -> int:
@@ -1260,6 +1293,15 @@ class ProjectionsBuilder:
         units = max(40 + 14 * max(self.n, 5), (2 * self._compare_chart_width() + 40) / 7)
         scale = max(MIN_SCALE, min(100, 100 * PAGE_WIDTH / units))
         sizes = [2 + S for _ in COMPARE]
+
+        def pages(at: float) -> int:
+            return len(column_breaks(sizes, int(PAGE_HEIGHT * 100 / (15 * at)) - 3)) + 1
+
+        # a page of tables fewer when printing a little smaller (70% or more) saves one: a last page of
+        # two or three small tables is a spill-over, not a page
+        fewer = next((at for at in range(int(scale), MIN_SCALE - 1, -1) if pages(at) < pages(scale)), None)
+        if fewer is not None:
+            scale = self.compare_scale = fewer
         new_page = set(column_breaks(sizes, int(PAGE_HEIGHT * 100 / (15 * scale)) - 3))
         for i, (key, kind) in enumerate(COMPARE):
             if i in new_page:
@@ -1318,7 +1360,7 @@ class ProjectionsBuilder:
         w = self.words.sheet("compare")
         line.show_hidden_data()  # the zero line's row is hidden from print
         line.set_title({"name": self._chart_title(ws, CMP, row + 2, 1, w, "cash_chart"), "name_font": {"size": 11}})
-        line.set_y_axis({"num_format": MONEY, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+        line.set_y_axis({"num_format": AXIS_MONEY, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         line.set_x_axis({"label_position": "low"})
         line.set_legend({"position": "bottom"})
         line.set_size({"width": width, "height": 360})
@@ -1333,7 +1375,7 @@ class ProjectionsBuilder:
                             **series_fill(j)})
         w = self.words.sheet("compare")
         col.set_title({"name": self._chart_title(ws, CMP, row + 3, 1, w, "surplus_chart"), "name_font": {"size": 11}})
-        col.set_y_axis({"num_format": MONEY})
+        col.set_y_axis({"num_format": AXIS_MONEY})
         col.set_x_axis({"label_position": "low"})
         col.set_legend({"position": "bottom"})
         col.set_size({"width": width, "height": 360})

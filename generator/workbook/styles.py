@@ -54,6 +54,13 @@ PCT = "0.0%"
 PCT_HIDE0 = '0.0%;-0.0%;""'
 DEC = "0.00"
 DEC_HIDE0 = '0.00;-0.00;""'
+#: A chart's value axis in money: a workbook not filled in yet charts only zeros, and Excel, LibreOffice
+#: and Google Sheets then scale the axis 0 to 1 in steps of a fraction, which "$#,##0" labels "$0, $1, $1".
+#: No real tick lies strictly between -1.5 and 1.5 but 0, so labels there are left out (0 included: a
+#: number format has room for two conditions only), and an empty chart shows gridlines under its title
+#: saying that it waits for data, not a scale of a dollar. (A condition that matches only negatives
+#: drops the sign, hence the "-" written out.)
+AXIS_MONEY = '[>=1.5]$#,##0;[<=-1.5]-$#,##0;""'
 DATE = "yyyy-mm-dd"
 
 #: (style, words key) of the colour legend shown on Start Here; its words are sheets_shared.yaml's
