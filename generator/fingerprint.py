@@ -14,7 +14,7 @@ import posixpath
 import re
 import zipfile
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from defusedxml import ElementTree as SafeET
 
@@ -55,16 +55,57 @@ def _normalise(formula: str) -> str:
     return "".join(part if n % 2 else _plain(part) for n, part in enumerate(_STRING.split(f)))
 
 
+_FINGERPRINTS: dict[tuple[tuple[tuple[str, str], str], ...], str] = {}
+
+
+def formulas_fingerprint(formulas: Mapping[tuple[str, str], str]) -> str:
+    """fingerprint() of a (sheet, cell) -> formula mapping. Over read_formulas' answer, the
+    lines are the sheets' sorted lines merged (the same lines, so the same digest); over any
+    other mapping, worked out once per process for the same formulas."""
+    runs = getattr(formulas, "sheet_lines", None)
+    if isinstance(formulas, Formulas) and runs is not None:
+        lines = [line for run in runs for line in run]
+        lines.sort()   # sorted runs: the sort merges them
+        return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    key = tuple(formulas.items())
+    hit = _FINGERPRINTS.get(key)
+    if hit is None:
+        if len(_FINGERPRINTS) >= 16:
+            _FINGERPRINTS.clear()
+        hit = _FINGERPRINTS[key] = fingerprint((s, c, f) for (s, c), f in key)
+    return hit
+
+
 def fingerprint(entries: Iterable[tuple[str, str, str]]) -> str:
     """SHA-256 over sorted normalised (sheet, cell, formula) lines."""
     lines = sorted(f"{sheet}!{cell}={normalise(f)}" for sheet, cell, f in entries)
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def _sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
-    """sheet name -> part name of its XML."""
-    wb = SafeET.fromstring(z.read("xl/workbook.xml"), forbid_dtd=True)
-    rels = SafeET.fromstring(z.read("xl/_rels/workbook.xml.rels"), forbid_dtd=True)
+_SHEET_PATHS: dict[tuple[bytes, bytes], dict[str, str]] = {}
+
+
+def _sheet_paths(z: "zipfile.ZipFile | _Parts") -> dict[str, str]:
+    """sheet name -> part name of its XML (once per process for the same two parts: a batch's
+    returned workbooks share them)."""
+    wb_xml = z.read("xl/workbook.xml")
+    try:
+        rels_xml = z.read("xl/_rels/workbook.xml.rels")
+    except KeyError:   # the parse of the workbook part speaks first, as it always did
+        SafeET.fromstring(wb_xml, forbid_dtd=True)
+        raise
+    key = (wb_xml, rels_xml)
+    hit = _SHEET_PATHS.get(key)
+    if hit is None:
+        if len(_SHEET_PATHS) >= 64:
+            _SHEET_PATHS.clear()
+        hit = _SHEET_PATHS[key] = _read_sheet_paths(*key)
+    return dict(hit)
+
+
+def _read_sheet_paths(wb_xml: bytes, rels_xml: bytes) -> dict[str, str]:
+    wb = SafeET.fromstring(wb_xml, forbid_dtd=True)
+    rels = SafeET.fromstring(rels_xml, forbid_dtd=True)
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{PR}Relationship")}
     out = {}
     for sh in wb.iter(f"{M}sheet"):
@@ -74,7 +115,8 @@ def _sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-_FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*?>\s*<f(?:\s([^>]*?))?(?:/>|>([^<]*)</f>)')
+#: possessive where giving back could never help (the next token is a character the run excludes)
+_FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*+>\s*+<f(?:\s([^>]*?))?(?:/>|>([^<]*+)</f>)')
 _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>]")
 
 
@@ -111,18 +153,76 @@ def _scan_fast(data: bytes) -> list[tuple[str, dict[str, str], str]] | None:
     """(cell, f attributes, formula) by a byte scan; None when the part uses namespace prefixes."""
     if _PREFIXED.search(data):
         return None
+    return _decode_found(_FAST_CELL.findall(data))
+
+
+def _decode_found(found: list[tuple[bytes, bytes, bytes]]) -> list[tuple[str, dict[str, str], str]]:
+    """_FAST_CELL's matches decoded (a group that took no part is b'': the same as no attributes or no text)."""
     out = []
     decoded = _DECODED
-    for m in _FAST_CELL.finditer(data):
-        ref, raw_attrs, raw_text = m.groups()
+    for ref, raw_attrs, raw_text in found:
         key = (raw_attrs, raw_text)
-        found = decoded.get(key)
-        if found is None:
+        hit = decoded.get(key)
+        if hit is None:
             if len(decoded) >= _DECODED_MAX:
                 decoded.clear()
-            found = decoded[key] = (_attrs(raw_attrs), _unescape(raw_text or b""))
-        out.append((ref.decode(), found[0], found[1]))
+            hit = decoded[key] = (_attrs(raw_attrs), _unescape(raw_text))
+        out.append((ref.decode(), hit[0], hit[1]))
     return out
+
+
+#: one sheet's formulas by (sheet name, every formula cell's raw match): the returned workbooks of
+#: a batch hold the same formulas, sheet for sheet, with other values, so the work after the byte
+#: scan is done once per process (the dict handed out is copied into the caller's, never changed)
+_SHEET_FORMULAS: dict[tuple[str, tuple[tuple[bytes, bytes, bytes], ...]], tuple[dict[tuple[str, str], str], list[str]]] = {}
+_SHEET_FORMULAS_MAX = 64
+
+
+def _sheet_formulas(sheet: str, data: bytes) -> "tuple[dict[tuple[str, str], str], list[str]]":
+    """(sheet, cell) -> formula text for one sheet's XML (shared formulas expanded), with the
+    sheet's fingerprint lines, sorted."""
+    if _PREFIXED.search(data):
+        formulas = _expand(sheet, _scan_xml(data))
+        return formulas, _lines(formulas)
+    found = tuple(_FAST_CELL.findall(data))
+    key = (sheet, found)
+    hit = _SHEET_FORMULAS.get(key)
+    if hit is None:
+        if len(_SHEET_FORMULAS) >= _SHEET_FORMULAS_MAX:
+            _SHEET_FORMULAS.clear()
+        formulas = _expand(sheet, _decode_found(list(found)))
+        hit = _SHEET_FORMULAS[key] = (formulas, _lines(formulas))
+    return hit
+
+
+def _lines(formulas: Mapping[tuple[str, str], str]) -> list[str]:
+    """The fingerprint's lines for some formulas, sorted."""
+    return sorted(f"{sheet}!{cell}={normalise(f)}" for (sheet, cell), f in formulas.items())
+
+
+class Formulas(dict[tuple[str, str], str]):
+    """read_formulas' answer: a plain mapping that also carries each sheet's sorted fingerprint
+    lines, so its fingerprint is a merge of sorted runs (see formulas_fingerprint)."""
+
+    sheet_lines: list[list[str]]
+
+
+def _expand(sheet: str, cells: list[tuple[str, dict[str, str], str]]) -> dict[tuple[str, str], str]:
+    from openpyxl.formula.translate import Translator
+
+    formulas: dict[tuple[str, str], str] = {}
+    shared: dict[str, tuple[str, str]] = {}
+    for ref, attrs, text in cells:
+        if attrs.get("t") == "shared":
+            si = attrs.get("si", "")
+            if text:
+                shared[si] = (ref, text)
+            elif si in shared:
+                origin, base = shared[si]
+                text = Translator("=" + base, origin=origin).translate_formula(ref).lstrip("=")
+        if text:
+            formulas[(sheet, ref)] = text
+    return formulas
 
 
 def _scan_xml(data: bytes) -> list[tuple[str, dict[str, str], str]]:
@@ -138,39 +238,59 @@ def _scan_xml(data: bytes) -> list[tuple[str, dict[str, str], str]]:
     return out
 
 
-def read_formulas(path: str | Path | bytes, max_part_bytes: int = 200 * 2**20) -> dict[tuple[str, str], str]:
+class _Parts:
+    """A zip's parts, taken from `kept` (the inflated parts the safety inspection kept) when
+    there, else read from the zip (opened only when a part is not kept)."""
+
+    def __init__(self, path: str | Path | bytes, kept: dict[str, bytes]):
+        self.path, self.kept = path, kept
+        self._z: zipfile.ZipFile | None = None
+
+    def zip(self) -> zipfile.ZipFile:
+        if self._z is None:
+            import io
+
+            self._z = zipfile.ZipFile(io.BytesIO(self.path) if isinstance(self.path, (bytes, bytearray)) else self.path)
+        return self._z
+
+    def size(self, name: str) -> int:
+        """The part's inflated size (KeyError when there is no such part)."""
+        body = self.kept.get(name)
+        return len(body) if body is not None else self.zip().getinfo(name).file_size
+
+    def read(self, name: str) -> bytes:
+        body = self.kept.get(name)
+        return body if body is not None else self.zip().read(name)
+
+    def close(self) -> None:
+        if self._z is not None:
+            self._z.close()
+
+
+def read_formulas(path: str | Path | bytes, max_part_bytes: int = 200 * 2**20,
+                  parts: dict[str, bytes] | None = None) -> dict[tuple[str, str], str]:
     """(sheet, cell) -> formula text for every formula cell in an .xlsx (shared formulas expanded).
 
-    `path` may be the file's bytes (a returned workbook is read from the bytes that were inspected).
+    `path` may be the file's bytes (a returned workbook is read from the bytes that were inspected);
+    `parts`, the inflated parts the inspection of those bytes kept (safety.inspect_file(keep_parts=True)),
+    saves inflating them again.
     """
-    import io
-
-    from openpyxl.formula.translate import Translator
-
-    formulas: dict[tuple[str, str], str] = {}
-    with zipfile.ZipFile(io.BytesIO(path) if isinstance(path, (bytes, bytearray)) else path) as z:
+    formulas = Formulas()
+    formulas.sheet_lines = []
+    z = _Parts(path, parts or {})
+    try:
         for sheet, part in _sheet_paths(z).items():
             try:
-                info = z.getinfo(part)
+                size = z.size(part)
             except KeyError:
                 continue
-            if info.file_size > max_part_bytes:
+            if size > max_part_bytes:
                 raise ValueError(f"sheet {sheet!r} is larger than {max_part_bytes} bytes")
-            data = z.read(part)
-            cells = _scan_fast(data)
-            if cells is None:
-                cells = _scan_xml(data)
-            shared: dict[str, tuple[str, str]] = {}
-            for ref, attrs, text in cells:
-                if attrs.get("t") == "shared":
-                    si = attrs.get("si", "")
-                    if text:
-                        shared[si] = (ref, text)
-                    elif si in shared:
-                        origin, base = shared[si]
-                        text = Translator("=" + base, origin=origin).translate_formula(ref).lstrip("=")
-                if text:
-                    formulas[(sheet, ref)] = text
+            sheet_formulas, lines = _sheet_formulas(sheet, z.read(part))
+            formulas.update(sheet_formulas)
+            formulas.sheet_lines.append(lines)
+    finally:
+        z.close()
     return formulas
 
 

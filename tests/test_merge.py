@@ -213,3 +213,29 @@ def test_collect_counts_a_one_sided_edit_in_both_workbooks_and_lists_conflicts(t
     reasons = [p["reason"] for p in port.problems if p["used"] != "no"]
     assert any("conflict: staff[0].salary" in r and "97500" in r and "99000" in r for r in reasons), reasons
     assert row["status"] == "used with warnings"
+
+
+def test_collect_in_worker_processes_merges_pairs_as_one_process_does(tmp_path: Path) -> None:
+    """With worker processes, collect merges each pair while the other files are still read
+    (issue 22): the Portfolio, its Problems and every file's numbers must be those of a
+    one-process collect, and the one-sided edit must count in the projections' numbers."""
+    from generator.model.projections import compute_projections
+    from generator.readback.collect import collect
+    from generator.schema import validate_data
+
+    returned = tmp_path / "returned"
+    fc, sp = build_workbooks(load_partnership(example_path("riverside-housing")), returned)
+    set_values(fc, [("Staff_salary", 97_500, 0)])          # one-sided: counts in both
+    fc2, sp2 = build_workbooks(load_partnership(example_path("eastside-cradle-to-career")), returned)
+    set_values(fc2, [("Staff_salary", 51_000, 0)])
+    set_values(sp2, [("Staff_salary", 52_000, 0)])        # both sides, differently: a conflict
+    one, two = collect(returned, workers=1), collect(returned, workers=2)
+    assert two.rows == one.rows and two.problems == one.problems
+    assert [(r.path, r.numbers, r.figures, r.findings) for r in two.results] == \
+        [(r.path, r.numbers, r.figures, r.findings) for r in one.results]
+    data = load_partnership(example_path("riverside-housing")).to_data()
+    data["staff"][0]["salary"] = 97_500
+    want = compute_projections(validate_data(data, "edited"))
+    row = next(r for r in two.rows if r["files"].startswith(str(fc)))
+    assert row["base_EndCash"] == pytest.approx(want["SP_base_EndCash"][-1])
+    assert any("conflict: staff[0].salary" in p["reason"] for p in two.problems if str(fc2) in p["file"])

@@ -271,3 +271,46 @@ def test_cells_are_measured_in_every_part_not_only_declared_sheets(real: Path, t
     wb = hostile.entries_of(real)["xl/workbook.xml"].replace(b"</workbook>", b'<x><c r="A1"/><c r="XFD1048576"/></x></workbook>')
     exc = _refusal(hostile.rebuild(real, tmp_path / "cells-in-workbook.xlsx", {"xl/workbook.xml": wb}))
     assert exc.reason == "sheet_too_large" and "part 'xl/workbook.xml'" in exc.message
+
+
+def _reference_scan(buf: bytes) -> tuple[int, int, tuple[int, int] | None, tuple[int, int]]:
+    """The cell count and extent as _XmlScan found them before its second literal fast path
+    (issue 22): the literal expression only when every '<c' is '<c r="', else the strict ones."""
+    from generator.readback.safety import _CELL_OPEN, _CELL_REF, _FAST_REF, col_index
+
+    if buf.count(b"<c") == buf.count(b'<c r="') and b":c" not in buf:
+        n, pairs = buf.count(b'<c r="'), _FAST_REF.findall(buf)
+    else:
+        n, pairs = len(_CELL_OPEN.findall(buf)), _CELL_REF.findall(buf)
+    cols = [col_index(c) for c, _ in pairs]
+    rows = [int(r) - 1 for _, r in pairs]
+    first = (min(rows), min(cols)) if pairs else None
+    return n, min(len(pairs), n), first, ((max(rows), max(cols)) if pairs else (-1, -1))
+
+
+def test_the_fast_cell_count_finds_what_it_always_found() -> None:
+    """_XmlScan takes a literal fast path also where other tags start '<c' (<cols>, <color>), only
+    when the strict expressions would find the same cells; over such tags, oddly written cells and
+    prefixed tags, the count and extent (which decide sheet_too_large) are what they were."""
+    from hypothesis import given, settings, strategies as st
+
+    from generator.readback.safety import _XmlScan
+
+    pieces = [b'<c r="A1">', b'<c r="B7" s="2"/>', b'<c r="AA10" t="s"><v>3</v></c>', b'<cols><col min="1" max="2"/></cols>',
+              b'<cfRule type="x"/>', b'<color rgb="FF"/>', b'<c r="C3 ">', b"<c r='D4'/>", b'<c  r="E5"/>', b'<c s="1" r="F6"/>',
+              b"<c>", b"<c/>", b'<c\tr="G7"/>', b'<x:c r="H8"/>', b'<c r="A1x"/>', b'<c r="ZZZZ99"/>', b'<row r="9">', b"</row>",
+              b'<customSheetView/>', b'<c r="Q1234567"/>', b" ", b"text:c"]
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(st.sampled_from(pieces), max_size=30))
+    def check(parts: list[bytes]) -> None:
+        buf = b"".join(parts)
+        scan = _XmlScan("x.xml", cells=True)
+        scan._scan(buf)
+        n, refs, first, last = _reference_scan(buf)
+        got_first = None if scan.min_row is None or scan.min_col is None else (scan.min_row, scan.min_col)
+        assert (scan.n_cells, scan.n_refs) == (n, refs), buf
+        if refs:
+            assert (got_first, (scan.max_row, scan.max_col)) == (first, last), buf
+
+    check()

@@ -134,20 +134,20 @@ def _summarise_checked(path: str, r: Any) -> FileResult:
     if r.filled_in is False:  # its zeros are not numbers: never in the Portfolio's figures or the Benchmarks
         res.filled = False
         return res
-    _compute(res, r.template_id, p)
+    _compute(res, r.template_id, p, r.model_outputs)
     return res
 
 
-def _compute(res: FileResult, template_id: str, p: Any) -> None:
+def _compute(res: FileResult, template_id: str, p: Any, outputs: dict[str, Any] | None = None) -> None:
     """What the portfolio and the store take of one workbook (numbers, figures), computed by the
-    model from a partnership's inputs."""
+    model from a partnership's inputs (`outputs`: the model's, already run on `p` by validation)."""
     from ..model.full_cost import compute_full_cost, year1_staff
     from ..model.projections import compute_projections, fy_labels
 
     content = load_content()
     res.numbers = {}
     if template_id == FULL_COST_ID:
-        fc = compute_full_cost(p, content)
+        fc = outputs if outputs is not None else compute_full_cost(p, content)
         labels = fy_labels(p)
         res.figures = flatten(fc, [], labels, labels[0])
         res.numbers = {k: v for k, v in fc.items() if k != "FC_Checks_OK"}
@@ -156,7 +156,7 @@ def _compute(res: FileResult, template_id: str, p: Any) -> None:
         first = int(fc["FC_CF_FirstShortMonth"])  # SPEC 6.1: the month's label, as the workbook says it
         res.numbers["FirstShortLabel"] = month_label(p.organization.fiscal_year_start, first) if first else ""
     else:
-        sp = compute_projections(p, content)
+        sp = outputs if outputs is not None else compute_projections(p, content)
         labels = fy_labels(p)
         res.figures = flatten(sp, [s.id for s in p.scenario_list(content)], labels, labels[0])
         res.numbers["years"] = p.years
@@ -171,31 +171,83 @@ def _compute(res: FileResult, template_id: str, p: Any) -> None:
             res.numbers[f"{s.id}|FTE"] = sp[f"SP_{s.id}_FTE"][0]
 
 
-def merge_pair(fc: FileResult, sp: FileResult) -> list[str]:
+#: What merging a pair gives: (warnings, the numbers and figures of each file from the merged
+#: inputs, or None when each file keeps its own).
+PairOutcome = tuple[list[str], "tuple[dict[str, Any], list[Figure], dict[str, Any], list[Figure]] | None"]
+
+
+def merge_pair(fc: FileResult, sp: FileResult, premerged: dict[tuple[int, int], PairOutcome] | None = None) -> list[str]:
     """The three-way merge `extract` makes (readback/merge.py), for a partnership's two returned
     workbooks: with no conflict, both files' numbers are recomputed from the merged inputs, so an
     edit typed into one workbook counts in both; returns the warnings to list (each conflict,
-    with both values and cells; each file then keeps the numbers of its own inputs)."""
+    with both values and cells; each file then keeps the numbers of its own inputs).
+    `premerged` holds outcomes already worked out for pairs (see _Premerge), by (id(fc), id(sp))."""
+    outcome = premerged.pop((id(fc), id(sp)), None) if premerged else None
+    messages, computed = outcome if outcome is not None else _pair_outcome(fc, sp)
+    if computed is not None:
+        fc.numbers, fc.figures, sp.numbers, sp.figures = computed
+    return messages
+
+
+def _pair_outcome(fc: FileResult, sp: FileResult) -> PairOutcome:
+    """merge_pair's work, leaving both results as they are."""
     from ..schema import DataFileError, validate_data
     from .merge import NO_BASE, merge
 
     if fc.extracted is None or sp.extracted is None:
-        return []
+        return [], None
     try:
         merged = merge([fc.extracted, sp.extracted])
     except (ValueError, KeyError, TypeError) as exc:   # a side that does not validate alone: its own findings say why
-        return [f"the two workbooks could not be merged ({' '.join(str(exc).split())[:200]}); each is used as it is"]
+        return [f"the two workbooks could not be merged ({' '.join(str(exc).split())[:200]}); each is used as it is"], None
     if NO_BASE in merged.notes:
-        return []
+        return [], None
     if merged.conflicts:
-        return [f"conflict: {c}; each workbook's numbers use its own value" for c in merged.conflicts]
+        return [f"conflict: {c}; each workbook's numbers use its own value" for c in merged.conflicts], None
     try:
         p = validate_data(merged.data, "merged")
     except DataFileError as exc:
-        return [f"the merged inputs are not valid ({exc.problems[0]}); each workbook is used as it is"]
-    _compute(fc, FULL_COST_ID, p)
-    _compute(sp, PROJECTIONS_ID, p)
-    return []
+        return [f"the merged inputs are not valid ({exc.problems[0]}); each workbook is used as it is"], None
+    a, b = FileResult(fc.path, fc.status), FileResult(sp.path, sp.status)
+    _compute(a, FULL_COST_ID, p)
+    _compute(b, PROJECTIONS_ID, p)
+    return [], (a.numbers, a.figures, b.numbers, b.figures)
+
+
+def _key(res: FileResult) -> str:
+    """The partnership a usable file belongs to, as the Portfolio groups files."""
+    return res.partnership_id or res.org.get("name", "")
+
+
+class _Premerge:
+    """Merges each partnership's pair while the other files are still being read (in the main
+    process, which otherwise waits for the workers), so that _rows finds the outcome ready.
+    It follows _rows' choice of file (_rank, the first found on a tie); a pair _rows ends up not
+    using costs only the time, and a pair it uses but finds missing is merged then."""
+
+    def __init__(self) -> None:
+        self.outcomes: dict[tuple[int, int], PairOutcome] = {}
+        self._chosen: dict[str, dict[str, FileResult]] = {}
+
+    def see(self, res: FileResult) -> None:
+        if not res.usable:
+            return
+        slot = self._chosen.setdefault(_key(res), {})
+        first = slot.get(res.template_id)
+        if first is not None and not _rank(res) > _rank(first):
+            return
+        slot[res.template_id] = res
+        fc, sp = slot.get(FULL_COST_ID), slot.get(PROJECTIONS_ID)
+        if fc is not None and sp is not None and fc.filled and sp.filled and (id(fc), id(sp)) not in self.outcomes:
+            try:
+                self.outcomes[(id(fc), id(sp))] = _pair_outcome(fc, sp)
+            except Exception:  # noqa: BLE001 - left for _rows, which raises it only if it uses this pair
+                pass
+
+    def watch(self, results: Iterable[FileResult]) -> Iterator[FileResult]:
+        for res in results:
+            self.see(res)
+            yield res
 
 
 #: Months of cash below this is a warning sign (the Guide says so too).
@@ -322,7 +374,7 @@ def _second_return(key: str, keep: FileResult, drop: FileResult) -> dict[str, st
             "reason": why + (f"; this file also had: {own}" if own else "")}
 
 
-def _rows(results: list[FileResult]) -> Portfolio:
+def _rows(results: list[FileResult], premerged: dict[tuple[int, int], PairOutcome] | None = None) -> Portfolio:
     port = Portfolio(files_seen=len(results), results=results)
     groups: dict[str, dict[str, FileResult]] = {}
     order: list[str] = []
@@ -332,7 +384,7 @@ def _rows(results: list[FileResult]) -> Portfolio:
             why = "; ".join(m for _, _, m in res.findings) or res.status
             port.problems.append({"file": res.path, "used": "no", "status": res.status, "reason": why})
             continue
-        key = res.partnership_id or res.org.get("name", "")
+        key = _key(res)
         slot = groups.setdefault(key, {})
         if key not in order:
             order.append(key)
@@ -367,7 +419,7 @@ def _rows(results: list[FileResult]) -> Portfolio:
         fc = fc if fc and fc.filled else None
         sp = sp if sp and sp.filled else None
         if fc and sp:
-            for message in merge_pair(fc, sp):
+            for message in merge_pair(fc, sp, premerged):
                 for r in (fc, sp):
                     r.findings.append(("warning", "conflict", message))
         row: dict[str, Any] = {
@@ -425,14 +477,16 @@ def collect(root: Path, workers: int | None = None, progress: Callable[[Iterable
     files = [str(p) for p in found.files]
     workers = max(1, workers or os.cpu_count() or 1)
     results: list[FileResult] = []
+    pre = _Premerge()
     if workers == 1 or len(files) < 4:
         it: Iterable[FileResult] = (_summarise(f) for f in files)
         results = list(progress(it, len(files)) if progress else it)
-    else:
-        results = list(progress(_parallel(files, workers), len(files)) if progress else _parallel(files, workers))
+    else:   # the main process merges pairs while the workers read
+        it = pre.watch(_parallel(files, workers))
+        results = list(progress(it, len(files)) if progress else it)
     for folder, reason in found.unreadable:
         results.append(FileResult(folder, "unreadable", findings=[("error", "unreadable_folder", f"a folder that could not be read ({reason}): its files were not collected")]))
-    port = _rows(results)
+    port = _rows(results, pre.outcomes)
     port.files_seen = len(files)
     port.skipped = [str(p) for p in found.skipped]
     return port

@@ -33,6 +33,7 @@ coordinates (calamine's grid starts at the first used cell).
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -80,6 +81,7 @@ _OUT = MiB                     # inflated bytes produced at a time
 _RATIO_FLOOR = MiB             # entries smaller than this are never ratio-checked (tiny parts compress well)
 _MAX_TAG = MiB                 # a single XML tag longer than this is refused
 _MAX_NAME = 1024               # longest entry name accepted
+_MAX_KEPT = 64 * MiB           # inflated XML kept for the readers (inspect_package(keep_parts=True))
 
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 WORKBOOK_KINDS = {
@@ -176,6 +178,9 @@ class PackageInfo:
     macro_parts: list[str] = field(default_factory=list)
     external_links: list[str] = field(default_factory=list)
     embedded: list[str] = field(default_factory=list)
+    #: the inflated XML parts, when inspect_package was asked to keep them (keep_parts): every
+    #: reader afterwards takes a part from here instead of inflating it again
+    parts: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
     entries: int = 0
     inflated: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -242,7 +247,7 @@ def read_bounded(path: str | os.PathLike[str], limits: Limits | None = None) -> 
     return data
 
 
-def inspect_file(path: str | os.PathLike[str], limits: Limits | None = None) -> tuple[bytes, PackageInfo]:
+def inspect_file(path: str | os.PathLike[str], limits: Limits | None = None, keep_parts: bool = False) -> tuple[bytes, PackageInfo]:
     """Read a returned file once and inspect those bytes: (bytes, what was found).
 
     Every reader afterwards works on these very bytes, never on the path again, so a file
@@ -251,7 +256,7 @@ def inspect_file(path: str | os.PathLike[str], limits: Limits | None = None) -> 
     limits = limits or Limits()
     data = read_bounded(path, limits)
     try:
-        info = inspect_package(data, limits)
+        info = inspect_package(data, limits, keep_parts=keep_parts)
     except UnsafeFile as exc:
         raise exc.with_path(path) from None
     info.path = str(path)
@@ -321,17 +326,20 @@ def _eocd(fp: BinaryIO, size: int, limits: Limits) -> tuple[int, int]:
     return entries, cd_size
 
 
+_CONTROL = re.compile("[\x00-\x1f]")
+
+
 def _unsafe_name(name: str) -> str | None:
     """Why an entry name is unsafe, or None."""
     if not name or len(name) > _MAX_NAME:
         return "an empty or over-long entry name"
-    if "\x00" in name or any(ord(ch) < 32 for ch in name):
+    if _CONTROL.search(name):
         return f"a control character in the entry name {name!r}"
     if "\\" in name:
         return f"a backslash in the entry name {name!r}"
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
         return f"an absolute entry name {name!r}"
-    if ".." in PurePosixPath(name).parts:
+    if ".." in name.split("/"):  # the parts PurePosixPath(name) has, '..' kept as it keeps it
         return f"an entry name that climbs out of the package: {name!r}"
     return None
 
@@ -353,7 +361,15 @@ class _Package:
         self.infos = self.zf.infolist()
         self.by_name: dict[str, zipfile.ZipInfo] = {}
         self.scans: dict[str, _XmlScan] = {}  # parts already read whole by read_xml
+        self.keep = False                      # keep the inflated XML parts (see keep_part)
+        self.kept: dict[str, bytes] = {}
         self._check_directory()
+
+    def keep_part(self, name: str, body: bytes) -> None:
+        """Keep an inflated XML part for the readers, up to _MAX_KEPT bytes in all (beyond that a
+        reader inflates it again from the inspected bytes)."""
+        if self.keep and sum(map(len, self.kept.values())) + len(body) <= _MAX_KEPT:
+            self.kept[name] = body
 
     # -- the central directory, before any byte is inflated
 
@@ -473,7 +489,9 @@ class _Package:
             parts.append(chunk)
         scan.close()
         self.scans[name] = scan
-        return b"".join(parts)
+        body = b"".join(parts)
+        self.keep_part(name, body)
+        return body
 
 
 # ----------------------------------------------------------------------------- XML scanning
@@ -483,6 +501,7 @@ _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-
 _CELL_OPEN = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,40}:)?c[\s/>]")
 _CELL_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]{0,40}:)?c\s(?:[^<>]{0,512}?\s)?r\s*=\s*["']\s*([A-Za-z]{1,8})([0-9]{1,12})\s*["']""")
 _FAST_REF = re.compile(rb'<c r="([A-Za-z]{1,8})([0-9]{1,12})"')  # the way Excel & co write cells
+_PLAIN_OPEN = re.compile(rb"<c[\s/>]")  # _CELL_OPEN where no tag has a prefix
 _col0, _row1 = itemgetter(0), itemgetter(1)
 
 
@@ -554,7 +573,20 @@ class _XmlScan:
         if n_cr == n_lt_c and not odd:
             n, pairs = n_cr, _FAST_REF.findall(buf)
         else:
-            n, pairs = len(_CELL_OPEN.findall(buf)), _CELL_REF.findall(buf)
+            n, pairs = -1, []
+            if not odd:
+                # Tags such as <cols>, <color> or <cfRule> also start '<c'. With no prefixed tag
+                # (no ':c'), when every cell opening ('<c' then a space, '/' or '>') is written
+                # '<c r="' and each of those is a clean address, the strict expressions would
+                # find exactly these cells and addresses (each match starts at a cell opening,
+                # and there the strict one matches as the literal one does): take them, at C speed.
+                # (every '<c' that is neither '<c r="' nor '<co...' (<cols>, <col>, <color>) is
+                # counted out first: when none is left, the openings are the '<c r="' ones)
+                pairs = _FAST_REF.findall(buf)
+                if len(pairs) == n_cr and (n_lt_c == n_cr + buf.count(b"<co") or len(_PLAIN_OPEN.findall(buf)) == n_cr):
+                    n = n_cr
+            if n < 0:
+                n, pairs = len(_CELL_OPEN.findall(buf)), _CELL_REF.findall(buf)
         self.n_cells += n
         self.n_refs += min(len(pairs), n)
         if pairs:
@@ -617,7 +649,26 @@ def _exact_extent(pkg: _Package, name: str) -> tuple[tuple[int, int] | None, tup
 _NS_CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 
 
+#: parsed small parts by their bytes: returned workbooks of one batch carry the same content types,
+#: relationships and workbook part, so each is parsed once per process (a cached tree is only read)
+_PARSED: dict[bytes, Any] = {}
+_PARSED_MAX_BYTES = 256 * 1024
+_PARSED_MAX = 64
+
+
 def _parse(data: bytes, name: str) -> Any:
+    hit = _PARSED.get(data)
+    if hit is not None:
+        return hit
+    root = _parse_new(data, name)
+    if len(data) <= _PARSED_MAX_BYTES:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[bytes(data)] = root
+    return root
+
+
+def _parse_new(data: bytes, name: str) -> Any:
     try:
         return SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
@@ -636,6 +687,7 @@ def _rels_name(part: str) -> str:
     return f"{parent}/_rels/{base}.rels" if parent else f"_rels/{base}.rels"
 
 
+@functools.lru_cache(maxsize=4096)
 def _resolve(base_part: str, target: str) -> str:
     """A relationship target relative to its source part -> zip entry name."""
     if target.startswith("/"):
@@ -695,7 +747,7 @@ def _content_types(pkg: _Package) -> dict[str, str]:
             continue
         ct = overrides.get(entry)
         if ct is None:
-            ct = defaults.get(PurePosixPath(entry).suffix.lstrip(".").lower(), "")
+            ct = defaults.get(_suffix(entry), "")
         out[entry] = ct
     return out
 
@@ -708,14 +760,25 @@ def _looks_like_xml(head: bytes) -> bool:
     return head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or head.lstrip(b" \t\r\n")[:1] == b"<"
 
 
+@functools.lru_cache(maxsize=4096)
+def _suffix(entry: str) -> str:
+    """An entry's extension, lower case, without the dot (entry names repeat file after file: cached)."""
+    return PurePosixPath(entry).suffix.lstrip(".").lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def _base_name(low: str) -> str:
+    return PurePosixPath(low).name
+
+
 def _is_macro_part(name: str, ct: str) -> bool:
     low, ctl = name.lower(), ct.lower()
-    return (PurePosixPath(low).name in ("vbaproject.bin", "vbaprojectsignature.bin", "vbaprojectsignatureagile.bin", "vbaprojectsignaturev3.bin")
+    return (_base_name(low) in ("vbaproject.bin", "vbaprojectsignature.bin", "vbaprojectsignatureagile.bin", "vbaprojectsignaturev3.bin")
             or "vbaproject" in ctl or "macrosheet" in ctl or "activex" in ctl or low.startswith("xl/activex/")
             or low.startswith("xl/macrosheets/"))
 
 
-def inspect_package(source: str | os.PathLike[str] | bytes, limits: Limits | None = None) -> PackageInfo:
+def inspect_package(source: str | os.PathLike[str] | bytes, limits: Limits | None = None, keep_parts: bool = False) -> PackageInfo:
     """Check a returned file before anything parses it; raise UnsafeFile or describe it.
 
     `source` is a path or the file's bytes. Nothing is extracted, nothing is executed.
@@ -733,13 +796,14 @@ def inspect_package(source: str | os.PathLike[str] | bytes, limits: Limits | Non
         with fp:
             if size == 0:
                 raise UnsafeFile("empty", "the file is empty (0 bytes)")
-            return _inspect(fp, size, limits, str(path) if path else None)
+            return _inspect(fp, size, limits, str(path) if path else None, keep_parts)
     except UnsafeFile as exc:
         raise exc.with_path(path) from None
 
 
-def _inspect(fp: BinaryIO, size: int, limits: Limits, path: str | None) -> PackageInfo:
+def _inspect(fp: BinaryIO, size: int, limits: Limits, path: str | None, keep_parts: bool = False) -> PackageInfo:
     pkg = _Package(fp, size, limits)
+    pkg.keep = keep_parts
     cts = _content_types(pkg)
     info = PackageInfo(path=path, size=size, kind="unknown", workbook_part="", content_types=cts,
                        entries=len(pkg.infos))
@@ -808,6 +872,7 @@ def _inspect(fp: BinaryIO, size: int, limits: Limits, path: str | None) -> Packa
         if scan is None:
             scan = _XmlScan(name, cells=True) if (_is_xml(name, ct) or name in by_part) else None
             first = True
+            chunks: list[bytes] | None = [] if pkg.keep else None
             for chunk in pkg.stream(name):
                 if first:
                     first = False
@@ -817,8 +882,12 @@ def _inspect(fp: BinaryIO, size: int, limits: Limits, path: str | None) -> Packa
                     scan.feed(chunk)
                     if scan.n_cells > limits.max_sheet_cells:
                         raise UnsafeFile("sheet_too_large", f"the {label} has more than {limits.max_sheet_cells:,} cells")
+                    if chunks is not None:
+                        chunks.append(chunk)
             if scan is not None:
                 scan.close()
+                if chunks is not None:
+                    pkg.keep_part(name, b"".join(chunks))
         if scan is not None:
             if scan.n_cells:
                 _measure(pkg, scan, label, by_part.get(name, []), limits)
@@ -826,6 +895,7 @@ def _inspect(fp: BinaryIO, size: int, limits: Limits, path: str | None) -> Packa
                 if total_cells > limits.max_total_cells:
                     raise UnsafeFile("sheet_too_large", f"the sheets hold more than {limits.max_total_cells:,} cells in all")
     info.inflated = pkg.total
+    info.parts = pkg.kept
 
     for s in info.sheets:
         if s.kind in ("macrosheet", "intlmacrosheet") and s.part not in info.macro_parts:

@@ -119,6 +119,11 @@ def check_name_extent(name: str, ref: Ref) -> None:
                           f"(it was changed after the workbook was built)")
 
 
+#: defined names by the workbook part's bytes: the returned workbooks of one batch share their
+#: workbook part, so it is parsed once per process (a Ref is immutable; each source gets its own dict)
+_NAMES: dict[bytes, dict[str, Ref]] = {}
+
+
 class FileSource:
     """A WorkbookSource over an .xlsx file (read-only; nothing is executed).
 
@@ -127,7 +132,7 @@ class FileSource:
     the path again.
     """
 
-    def __init__(self, path: str | os.PathLike[str], data: bytes | None = None):
+    def __init__(self, path: str | os.PathLike[str], data: bytes | None = None, parts: dict[str, bytes] | None = None):
         import io
 
         import python_calamine
@@ -137,10 +142,12 @@ class FileSource:
         self.path = Path(path)
         if data is None:
             try:
-                data, _ = inspect_file(self.path)
+                data, info = inspect_file(self.path, keep_parts=True)
             except UnsafeFile as exc:
                 raise SourceError(exc.message) from None
+            parts = info.parts
         self._data = data
+        self._parts = parts or {}   # the inflated parts the inspection of these bytes kept
         self._names = self._read_names()
         try:
             self._wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -149,15 +156,21 @@ class FileSource:
         except BaseException as exc:  # calamine raises its own error types; a Rust panic is a BaseException
             raise SourceError(f"cannot read the workbook: {_short(exc)}") from None
         self._grids: dict[str, tuple[tuple[int, int], list[list[Any]]]] = {}
+        self._cells: dict[str, list[Cell]] = {}   # by name: extract reads a table's columns more than once
 
     def _read_names(self) -> dict[str, Ref]:
         import io
 
         try:
-            with zipfile.ZipFile(io.BytesIO(self._data)) as z:
-                xml = z.read("xl/workbook.xml")
+            xml = self._parts.get("xl/workbook.xml")
+            if xml is None:
+                with zipfile.ZipFile(io.BytesIO(self._data)) as z:
+                    xml = z.read("xl/workbook.xml")
         except (zipfile.BadZipFile, KeyError, OSError) as exc:
             raise SourceError(f"not an Excel workbook ({exc})") from None
+        hit = _NAMES.get(xml)
+        if hit is not None:
+            return dict(hit)
         try:
             root = SafeET.fromstring(xml, forbid_dtd=True)
         except Exception as exc:  # defusedxml refusals and parse errors
@@ -170,7 +183,10 @@ class FileSource:
             if ref is not None:
                 check_name_extent(dn.get("name", ""), ref)
                 out[dn.get("name", "")] = ref
-        return out
+        if len(_NAMES) >= 64:
+            _NAMES.clear()
+        _NAMES[bytes(xml)] = out
+        return dict(out)
 
     def names(self) -> dict[str, Ref]:
         return self._names
@@ -196,16 +212,44 @@ class FileSource:
 
     def cells(self, name: str) -> list[Cell]:
         """Every cell of a named range, row-major, with values normalised (empty -> None)."""
+        hit = self._cells.get(name)
+        if hit is not None:
+            return hit
         ref = self._names.get(name)
         if ref is None:
             raise SourceError(f"the defined name {name} is missing")
+        sheet = ref.sheet
+        out = [Cell(value, sheet, r, c) for value, r, c in self._values(ref)]
+        self._cells[name] = out
+        return out
+
+    def range_values(self, name: str) -> list[Any]:
+        """The values of cells(name), without the Cell around each (the cached-values check reads
+        hundreds of output cells and wants only their values)."""
+        hit = self._cells.get(name)
+        if hit is not None:
+            return [c.value for c in hit]
+        ref = self._names.get(name)
+        if ref is None:
+            raise SourceError(f"the defined name {name} is missing")
+        return [value for value, _, _ in self._values(ref)]
+
+    def _values(self, ref: Ref) -> list[tuple[Any, int, int]]:
+        """(value normalised, row, col) of every cell of a rectangle, row-major."""
         (r0, c0), grid = self._grid(ref.sheet)
-        out = []
+        out: list[tuple[Any, int, int]] = []
+        append = out.append
+        height = len(grid)
+        cols = range(ref.c1, ref.c2 + 1)
         for r in range(ref.r1, ref.r2 + 1):
-            row = grid[r - r0] if 0 <= r - r0 < len(grid) else []
-            for c in range(ref.c1, ref.c2 + 1):
-                value = row[c - c0] if 0 <= c - c0 < len(row) else None
-                out.append(Cell(_clean(value), ref.sheet, r, c))
+            row = grid[r - r0] if 0 <= r - r0 < height else []
+            width = len(row)
+            for c in cols:
+                value = row[c - c0] if 0 <= c - c0 < width else None
+                if value == "" and type(value) is str or value is None:   # most cells: empty
+                    append((None, r, c))
+                else:
+                    append((_clean(value), r, c))
         return out
 
     def value(self, name: str) -> Any:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Union
 
 from ..content import load_content
-from ..fingerprint import changed_cells, fingerprint, read_formulas
+from ..fingerprint import changed_cells, formulas_fingerprint, read_formulas
 from ..schema import DataFileError, Partnership, validate_data
 from ..kinds import by_template_id, of_template_id
 from .extract import Extracted, extract
@@ -71,6 +71,8 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     partnership: Partnership | None = field(default=None, repr=False)
     extracted: Extracted | None = field(default=None, repr=False)
+    #: the model's outputs for `partnership` (the cached-values check ran it): collect reuses them
+    model_outputs: dict[str, Any] | None = field(default=None, repr=False)
 
     def add(self, level: str, code: str, message: str, sheet: str = "", cell: str = "") -> None:
         self.findings.append(Finding(level, code, message, sheet, cell))
@@ -86,7 +88,7 @@ class Report:
         return {"clean": 0, "unfilled": 1, "problems": 1}[self.status]
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in asdict(self).items() if k not in ("partnership", "extracted")}
+        d = {k: v for k, v in asdict(self).items() if k not in ("partnership", "extracted", "model_outputs")}
         d["findings"] = [asdict(f) for f in self.findings]
         return d
 
@@ -181,8 +183,9 @@ def _check_names(report: Report, src: WorkbookSource, ex: Extracted) -> None:
 
 def _check_formulas(report: Report, formulas: Formulas, ex: Extracted, p: Partnership | None) -> None:
     stored = ex.meta.get("formula_fingerprint", "")
-    actual = dict(formulas() if callable(formulas) else formulas)
-    now = fingerprint((s, c, f) for (s, c), f in actual.items())
+    given = formulas() if callable(formulas) else formulas
+    actual = dict(given)
+    now = formulas_fingerprint(given)   # read_formulas' own answer carries its sorted lines
     if stored and now == stored:
         report.formulas_intact = True
         return
@@ -257,11 +260,13 @@ def _check_cached(report: Report, src: WorkbookSource, ex: Extracted, p: Partner
 
     kind = of_template_id(ex.kind)
     expected = kind.model()(p, load_content())
+    report.model_outputs = expected
     cached = {}
+    range_values = getattr(src, "range_values", None)   # FileSource: the values without a Cell each
     for name in expected:
         if name in src.names():
-            cells = src.cells(name)
-            cached[name] = [c.value for c in cells] if len(cells) > 1 or isinstance(expected[name], list) else cells[0].value
+            values = range_values(name) if range_values is not None else [c.value for c in src.cells(name)]
+            cached[name] = values if len(values) > 1 or isinstance(expected[name], list) else values[0]
     # readers give "" as None and whole floats as int; compare leniently on those only
     diffs = [m for m in mismatches(expected, {k: _fix(v, expected[k]) for k, v in cached.items()})]
     checks = kind.name_of("Checks_OK")
@@ -373,7 +378,7 @@ def validate_file(path: str | Path) -> Report:
     path = Path(path)
     report = Report(str(path))
     try:
-        data, info = inspect_file(path)
+        data, info = inspect_file(path, keep_parts=True)
     except UnsafeFile as exc:
         report.add("error", exc.reason, exc.message)
         report.status = "unreadable"
@@ -381,8 +386,8 @@ def validate_file(path: str | Path) -> Report:
     _package_findings(report, info)
     report.saved_time = info.core_properties.get("modified", "")
     try:
-        src = FileSource(path, data)
-        return _run_checks(report, src, lambda: read_formulas(data))
+        src = FileSource(path, data, info.parts)
+        return _run_checks(report, src, lambda: read_formulas(data, parts=info.parts))
     except (KeyboardInterrupt, SystemExit):
         raise
     except (SourceError, OSError, ValueError) as exc:
