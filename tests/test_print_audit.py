@@ -11,7 +11,8 @@ What is measured (each a page of a product, not of a spreadsheet):
 - a sheet printed over several pages across splits its columns into pages each holding a real part
   of the table, never one column alone;
 - the board pack holds output sheets only, at most 6 pages, and shows money as currency;
-- none of the builders' words (helper rows, index numbers, TRUE/FALSE) on a printed page.
+- none of the builders' words (helper rows, index numbers, TRUE/FALSE) on a printed page;
+- no "###" of a number too wide for its cell (or of a hidden column inside a print range).
 
 One LibreOffice call renders every PDF; each test reads the same measurements.
 """
@@ -321,6 +322,18 @@ def _builder_words(audit: list[Printed]) -> list[tuple[str, str, Any]]:
 def test_only_the_readers_words_print(audit: list[Printed]) -> None:
     """No helper row, index number or TRUE/FALSE on any printed page (Cash Flow's too)."""
     _judge(_builder_words(audit))
+
+
+def _overflow_marks(audit: list[Printed]) -> list[tuple[str, str, Any]]:
+    """Words of "#" signs only ("##", "###"): how LibreOffice and Excel print a number or a TRUE/FALSE that
+    does not fit its cell, or a hidden column's cell inside a print range (a sliver at the table's edge)."""
+    return [(item.key, page.sheet, f"page {page.number}: {w[4]!r} at x {w[0]:.0f}, y {w[1]:.0f}")
+            for item in audit for page in item.pages for w in page.words if re.fullmatch(r"#{2,}", w[4])]
+
+
+def test_no_number_too_wide_for_its_cell(audit: list[Printed]) -> None:
+    """No "##" or "###" on any printed page."""
+    _judge(_overflow_marks(audit))
 
 
 def test_an_empty_chart_shows_no_scale_of_a_dollar(audit: list[Printed]) -> None:

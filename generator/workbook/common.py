@@ -590,8 +590,8 @@ TOLERANCE = 0.001
 MAX_FTE = 1.5
 
 
-#: The Checks sheet's hidden column that holds the named master check and completeness (TRUE/FALSE).
-FLAG_COL = 3
+#: The columns of the Checks sheet's hidden row that hold the named master check and completeness (TRUE/FALSE).
+FLAG_COLS = (1, 2)
 
 
 def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: str, org_name: str,
@@ -607,25 +607,27 @@ def write_checks(book: Book, ws: Worksheet, checks: list[Check], master_name: st
     book.text(ws, TITLE_ROW, 0, words.title, s.title)
     book.text(ws, NOTE_ROW, 0, words.note, s.note)  # wraps: the note is longer than a subtitle
     at = Rows(BODY_TOP)
-    master, done, tolerance, max_fte, head = (at.take() for _ in range(5))
+    master, done, flags, tolerance, max_fte, head = (at.take() for _ in range(6))
     first, last = at.row, at.row + len(checks) - 1
     rng = abs_range(CHECKS, first, 1, last, 1)
     name, formula, value, what = complete
     yes, no = quoted(words.word("yes")), quoted(words.word("no"))
-    for row, label, style, name_, cell_formula, cached in (
-            (master, words.line("master").label, s.label_b, master_name, f'COUNTIF({rng},"{ok}")=ROWS({rng})', all(c.value for c in checks)),
-            (done, words.line("complete").label.format(what=what), s.label_b, name, formula, value)):
+    # the named TRUE/FALSE (what formulas, readback and the add-in read) in a hidden row, the reader sees Yes
+    # or No: LibreOffice prints a hidden column's TRUE/FALSE as a sliver of "###" beside the table, print area
+    # or not, and prints no hidden row
+    book.text(ws, flags, 0, words.line("flags").label, s.label)
+    ws.set_row(flags, None, None, {"hidden": True})
+    for row, flag_col, label, name_, cell_formula, cached in (
+            (master, FLAG_COLS[0], words.line("master").label, master_name, f'COUNTIF({rng},"{ok}")=ROWS({rng})', all(c.value for c in checks)),
+            (done, FLAG_COLS[1], words.line("complete").label.format(what=what), name, formula, value)):
         book.text(ws, row, 0, label, s.wrap_b)  # a long one wraps rather than run on under its result
         fit_row(ws, row, [(label, 70)])
-        # the named TRUE/FALSE (what formulas, readback and the add-in read) in a hidden column;
-        # the reader sees Yes or No
-        book.formula(ws, row, FLAG_COL, cell_formula, cached, s.calc_bool)
-        book.define_cell(name_, CHECKS, row, FLAG_COL)
+        book.formula(ws, flags, flag_col, cell_formula, cached, s.calc_bool)
+        book.define_cell(name_, CHECKS, flags, flag_col)
         book.formula(ws, row, 1, f'IF({name_},"{yes}","{no}")', words.word("yes" if cached else "no"), s.calc_bool)
     ws.conditional_format(master, 1, master, 1, {"type": "cell", "criteria": "==", "value": f'"{yes}"', "format": s.cf_pass})
     ws.conditional_format(master, 1, master, 1, {"type": "cell", "criteria": "==", "value": f'"{no}"', "format": s.cf_fail})
     ws.conditional_format(done, 1, done, 1, {"type": "cell", "criteria": "==", "value": f'"{no}"', "format": s.cf_todo})
-    ws.set_column(FLAG_COL, FLAG_COL, 8, None, {"hidden": True})
     for row, key, constant, name_ in ((tolerance, "tolerance", TOLERANCE, "Chk_Tolerance"), (max_fte, "max_fte", MAX_FTE, "Chk_MaxFTE")):
         book.text(ws, row, 0, words.line(key).label, s.label)
         book.number(ws, row, 1, constant, s.calc_dec0)
