@@ -60,6 +60,8 @@ XFAIL_SHEETS: dict[str, str] = {"Cash Flow": "fixed on h19c"}
 #: (measure, sheet) -> reason: cases measured and still open (told to the lead), expected to fail
 #: until fixed; every other sheet must pass the measure.
 OPEN: dict[tuple[str, str], str] = {
+    ("hash", "Scenario View"): "open: generated-5's amounts are wider than Scenario View's columns (###)",
+    ("hash", "Compare"): "open: generated-5's amounts are wider than Compare's columns (###)",
     ("fill", "Full Cost"): "open: one generated file (names in characters no installed font has) prints an empty "
                            "page after Area 1 in the batch conversion, not when converted alone",
 }
@@ -333,7 +335,7 @@ def _overflow_marks(audit: list[Printed]) -> list[tuple[str, str, Any]]:
 
 def test_no_number_too_wide_for_its_cell(audit: list[Printed]) -> None:
     """No "##" or "###" on any printed page."""
-    _judge(_overflow_marks(audit))
+    _judge(_overflow_marks(audit), measure="hash")
 
 
 def test_an_empty_chart_shows_no_scale_of_a_dollar(audit: list[Printed]) -> None:
