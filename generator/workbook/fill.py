@@ -80,10 +80,13 @@ def _bounded(cache: dict[Any, Any], limit: int = _MAX_ENTRIES) -> dict[Any, Any]
 def clear() -> None:
     """Forget every cached shape, as a fresh process starts (tests, benchmarks of a single build)."""
     from .. import fingerprint
-    from . import layout
+    from . import common, layout
 
-    for cache in (_PREPARED, _HEADS, _ROW_TAGS, _STR_TYPES, _SI, _FINGERPRINTS, _QUOTED, _DEFINED_NAMES, _VT_DATA, _VALIDATIONS, _PARTS, _SEEN, _CELLS, _COL_NAMES, layout._CELL_NAMES, fingerprint._NORMALISED):
+    for cache in (_PREPARED, _HEADS, _ROW_TAGS, _STR_TYPES, _SI, _FINGERPRINTS, _QUOTED, _DEFINED_NAMES,
+                  _VT_DATA, _VALIDATIONS, _PARTS, _SEEN, _CELLS, _COL_NAMES, layout._CELL_NAMES, fingerprint._NORMALISED,
+                  layout._GOOD_NAMES, layout._GOOD_RULES):
         cache.clear()
+    common.text_lines.cache_clear()
     _part_bytes[0] = 0
 
 
@@ -333,33 +336,52 @@ def write_cell(ws: Worksheet, row: int, col: int, cell: Any) -> None:
     ws.fh.write(out[0])
 
 
+def _formula_head(ws: Worksheet, key: tuple[Any, ...]) -> str:
+    """The XML of a formula cell with a number cached, up to the number: key (row, col, xf, "", formula)."""
+    r, c, xf, _, formula = key
+    STATS["heads_made"] += 1
+    head = _bounded(_HEADS)[key] = f'<c r="{xl_rowcol_to_cell_fast(r, c)}" s="{xf}"><f>{ws._escape_data(formula)}</f><v>'
+    return head
+
+
+def _cell_head(key: tuple[Any, ...]) -> str:
+    """A blank cell's XML, or a string's or a number's up to its value: key (row, col, xf, cell class)."""
+    r, c, xf, cls = key
+    STATS["heads_made"] += 1
+    ref = xl_rowcol_to_cell_fast(r, c)
+    head = _bounded(_HEADS)[key] = (f'<c r="{ref}" s="{xf}"/>' if cls is CellBlankTuple else
+                                    f'<c r="{ref}" s="{xf}" t="s"><v>' if cls is CellStringTuple else f'<c r="{ref}" s="{xf}"><v>')
+    return head
+
+
+def _rows_and_spans(ws: Worksheet) -> tuple[list[int], dict[int, str]]:
+    """The rows _write_rows writes (cells or row settings, in the used range) and each 16-row
+    block's spans, found from the cells written rather than by walking the whole used range."""
+    table, lo, hi = ws.table, ws.dim_rowmin, ws.dim_rowmax
+    spans: dict[int, list[int]] = {}
+    for r, cells in table.items():
+        if cells and lo <= r <= hi:
+            first, last = min(cells), max(cells)
+            got = spans.get(r // 16)
+            if got is None:
+                spans[r // 16] = [first, last]
+            else:
+                got[0], got[1] = min(got[0], first), max(got[1], last)
+    rows = sorted({r for r, cells in table.items() if cells and lo <= r <= hi} | {r for r in ws.row_info if lo <= r <= hi})
+    return rows, {block: f"{a + 1}:{b + 1}" for block, (a, b) in spans.items()}
+
+
 def write_sheet_data(ws: Worksheet) -> None:
-    """Worksheet._write_sheet_data, the same XML: rows and spans found from the cells written (not by
-    walking every row and column of the used range), each row's tag made once, the cells' XML joined
-    and written at once. Anything unusual (comments, constant memory) goes to xlsxwriter's own."""
+    """Worksheet._write_sheet_data, the same XML: each row's tag and each cell's XML up to its value
+    made once, joined and written at once (comments, constant memory: xlsxwriter's own)."""
     if ws.dim_rowmin is None or ws.comments or ws.constant_memory:
         _original_write_sheet_data(ws)
         return
     table, row_info = ws.table, ws.row_info
-    lo, hi = ws.dim_rowmin, ws.dim_rowmax
-    spans: dict[int, list[int]] = {}
-    for r, cells in table.items():
-        if cells and lo <= r <= hi:
-            block = r // 16
-            first, last = min(cells), max(cells)
-            got = spans.get(block)
-            if got is None:
-                spans[block] = [first, last]
-            else:
-                if first < got[0]:
-                    got[0] = first
-                if last > got[1]:
-                    got[1] = last
-    span_text = {block: f"{a + 1}:{b + 1}" for block, (a, b) in spans.items()}
-    rows = sorted({r for r, cells in table.items() if cells and lo <= r <= hi} | {r for r in row_info if lo <= r <= hi})
+    rows, span_text = _rows_and_spans(ws)
     fh = ws.fh
     out: list[str] = ["<sheetData>"]
-    append, heads, bounded = out.append, _HEADS, _bounded
+    append, heads = out.append, _HEADS
     formula_cls, string_cls, blank_cls = CellFormulaTuple, CellStringTuple, CellBlankTuple
     number_classes = (CellNumberTuple, CellDatetimeTuple)
     for r in rows:
@@ -381,11 +403,7 @@ def write_sheet_data(ws: Worksheet) -> None:
                         if xf is None:
                             xf = fmt._get_xf_index()
                         key: tuple[Any, ...] = (r, c, xf, "", formula)
-                        head = heads.get(key)
-                        if head is None:
-                            STATS["heads_made"] += 1
-                            head = bounded(heads)[key] = (f'<c r="{xl_rowcol_to_cell_fast(r, c)}" s="{xf}">'
-                                                          f"<f>{ws._escape_data(formula)}</f><v>")
+                        head = heads.get(key) or _formula_head(ws, key)
                         append(f"{head}{value}</v></c>")
                         continue
             elif cls is string_cls or cls is blank_cls or cls in number_classes:
@@ -395,13 +413,7 @@ def write_sheet_data(ws: Worksheet) -> None:
                     if xf is None:
                         xf = fmt._get_xf_index()
                     key = (r, c, xf, cls)
-                    head = heads.get(key)
-                    if head is None:
-                        STATS["heads_made"] += 1
-                        ref = xl_rowcol_to_cell_fast(r, c)
-                        head = bounded(heads)[key] = (f'<c r="{ref}" s="{xf}"/>' if cls is blank_cls else
-                                                      f'<c r="{ref}" s="{xf}" t="s"><v>' if cls is string_cls else
-                                                      f'<c r="{ref}" s="{xf}"><v>')
+                    head = heads.get(key) or _cell_head(key)
                     if cls is blank_cls:
                         append(head)
                     elif cls is string_cls:
