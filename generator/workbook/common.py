@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 from xlsxwriter.worksheet import Worksheet
 
 from ..content import SHARED, Content, Item, SheetWords, Words
-from .layout import GAP, MIN_SCALE, PAGE_POINTS, PAGE_UNITS, RULE_MESSAGE, Book, Rows, Table, abs_cell, abs_range
+from .layout import GAP, MIN_SCALE, PAGE_POINTS, PAGE_UNITS, RULE_MESSAGE, Book, Rows, Table, abs_cell, abs_range, row_points
 from .font_widths import wrapped_lines
 from .styles import LEGEND
 
@@ -713,8 +713,7 @@ def heading_breaks(ws: Worksheet, keep: dict[int, int], last_row: int, landscape
     room = PAGE_POINTS[landscape] / scale * 0.95
 
     def height(r: int) -> float:
-        px, hidden = ws.row_sizes.get(r, [20, False])[:2]  # xlsxwriter keeps heights in pixels
-        return 0.0 if hidden else 0.75 * float(px or 20)
+        return row_points(ws, r)
 
     title, used, breaks = height(TITLE_ROW), 0.0, []
     for r in range(last_row + 1):

@@ -71,6 +71,13 @@ _GOOD_NAMES: set[str] = set()
 _GOOD_RULES: set[str] = set()
 
 
+def row_points(ws: Worksheet, row: int) -> float:
+    """A row's printed height in points: xlsxwriter keeps row heights in pixels (20 a default row of
+    15 points), and a hidden row prints none."""
+    px, hidden = ws.row_sizes.get(row, [20, False])[:2]
+    return 0.0 if hidden else 0.75 * float(px or 20)
+
+
 def cell_name(row: int, col: int) -> str:
     """'C6' for a zero-based row and column, each made once per process (every formula records its cell)."""
     name = _CELL_NAMES.get((row, col))
@@ -204,9 +211,7 @@ class Sheet(Worksheet):
             last_row, last_col = xl_cell_to_rowcol(self.print_area_range.split("!")[-1].replace("$", "").split(":")[-1])
         width = sum(0.0 if c in self.hidden_cols else self.widths.get(c, 8.43) for c in range(last_col + 1))
         scale = min(1.0, PAGE_UNITS[landscape] / width) if width else 1.0
-        # xlsxwriter keeps row heights in pixels (20 a default row of 15 points)
-        height = sum(0.0 if self.row_sizes.get(r, [20, False])[1] else 0.75 * float(self.row_sizes.get(r, [20, False])[0] or 20)
-                     for r in range(last_row + 1))
+        height = sum(row_points(self, r) for r in range(last_row + 1))
         pages = height * scale / PAGE_POINTS[landscape]
         full = int(pages)
         if full >= 1 and pages - full < SHORT_PAGE and scale * full / pages >= MIN_SCALE / 100:
