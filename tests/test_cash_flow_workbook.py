@@ -245,6 +245,30 @@ def test_gnumeric_equals_the_model_on_every_cash_flow_output(examples: dict, tmp
             assert got[key] == text == read_recalculated(path).names[key], (name, key)
 
 
+@pytest.mark.gnumeric
+@pytest.mark.filterwarnings("ignore:Workbook contains no default style")  # Gnumeric writes none; harmless
+def test_gnumeric_reads_no_cash_spending_as_zero_months(ssconvert: str, tmp_path: Path) -> None:
+    """Issue 19: with only in-kind staff and depreciation in year 1, cash operating expenses are 0 by hand,
+    so the timing need is 0 months and the words say no cash spending is entered (Gnumeric read 0 months
+    where the cached value, from a difference's rounding residue, was -11.99)."""
+    from generator.engines import gnumeric_recalculate
+
+    from .test_model_cash_flow import in_kind_only_year1
+
+    p = validate_data(in_kind_only_year1(), "issue-19")
+    build_full_cost(p, tmp_path / "in-kind-only.xlsx")
+    (out,) = gnumeric_recalculate([tmp_path / "in-kind-only.xlsx"], tmp_path / "g")
+    got, cached = read_recalculated(out).names, read_recalculated(tmp_path / "in-kind-only.xlsx").names
+    hand = {"FC_TotalExpenses": 1475.2375, "FC_InKind": 0.2375, "FC_CashOpex": 0, "FC_CF_TimingNeed": 0,
+            "FC_CF_MonthsEquivalent": 0, "FC_WorkingCapital": 0, "FC_Reserves": 0, "FC_CF_Out": [0] * 12}
+    assert mismatches(hand, cached) == [] and mismatches(hand, got) == []
+    assert got["FC_CashOpex"] == 0 and got["FC_CF_MonthsEquivalent"] == 0  # exactly: each tests "=0"
+    none = C.words("full_cost").sheet("cash_flow").word("plain_none")
+    assert got["CF_PlainWords"] == cached["CF_PlainWords"] == none
+    model = compute_full_cost(p)
+    assert mismatches({k: model[k] for k in CF_NAMES}, got) == []
+
+
 # ----------------------------------------------------------------------------- readers
 
 

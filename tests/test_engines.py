@@ -161,20 +161,6 @@ def test_generated_files_vary(cases: dict[str, Case]) -> None:
     assert len(scenarios) >= 3 and max(scenarios) <= 6
 
 
-#: Open (issue 19): in generated-09, a year 1 with no staff and no expenses yet (they start in years 5 to 9),
-#: Gnumeric reads FC_CF_MonthsEquivalent (and the words that quote it) as 0 where the model has -11.99. Found
-#: when the generated files became the same every run; not yet explained. Only this file and these cells xfail.
-OPEN_ENGINE = ("generated-09/full-cost",)
-
-
-def _judge_engine(problems: list[str]) -> None:
-    known = [p for p in problems if p.startswith(OPEN_ENGINE)]
-    rest = [p for p in problems if not p.startswith(OPEN_ENGINE)]
-    assert rest == []
-    if known:
-        pytest.xfail("open: " + "; ".join(known[:3]))
-
-
 @pytest.mark.gnumeric
 def test_gnumeric_reproduces_every_named_output(cases: dict[str, Case], gnumeric: dict[str, Path]) -> None:
     problems: list[str] = []
@@ -182,7 +168,7 @@ def test_gnumeric_reproduces_every_named_output(cases: dict[str, Case], gnumeric
         rec = read_recalculated(gnumeric[key])
         problems += [f"{key}: error {e}" for e in rec.errors]
         problems += [f"{key}: {m}" for m in mismatches(_expected_names(case), rec.names)]
-    _judge_engine(problems)
+    assert problems == []
 
 
 @pytest.mark.gnumeric
@@ -195,7 +181,7 @@ def test_gnumeric_reproduces_every_formula_cell(cases: dict[str, Case], gnumeric
         assert len(formulas) > 300, key
         problems += _cell_mismatches(formulas, cell_values(reference[key], list(formulas)),
                                      cell_values(gnumeric[key], list(formulas)), key)
-    _judge_engine(problems)
+    assert problems == []
 
 
 @pytest.mark.gnumeric

@@ -291,3 +291,26 @@ def test_months_are_needed_by_the_months_rule(wc: dict[str, Any]) -> None:
     found = problems(full_cost={"working_capital": wc})
     assert "months is required" in found["full_cost.working_capital"]
     assert "method: cash_flow" in found["full_cost.working_capital"]
+
+
+def in_kind_only_year1() -> dict[str, Any]:
+    """Issue 19's edge (generated file 10): in year 1 only an in-kind position and depreciation; the
+    cash staff start in year 2. Total expenses less depreciation less in-kind is 0 by hand, but in
+    floating point (0.2375 + 1475) - 1475 - 0.2375 leaves a residue each engine computes differently."""
+    return data(
+        staff=[{"title": "Volunteer lead", "fte": 0.1, "salary": 1.9, "functions": {"operations": 0.56, "advocacy_policy": 0.44},
+                "in_kind": True},
+               {"title": "Director", "fte": 1.0, "salary": 90000, "functions": "strategy_leadership", "start_year": 2}],
+        revenue=[source(12000, timing={"schedule": "semiannual"})],
+        full_cost={"depreciation": 1475, "working_capital": {"months": 3}, "reserves": {"months": 6}},
+    )
+
+
+def test_no_cash_spending_beside_in_kind_and_depreciation_is_exactly_zero() -> None:
+    assert (0.1 * 1.9 * 1.25 + 1475) - 1475 - 0.1 * 1.9 * 1.25 != 0  # the residue the difference would leave
+    out = compute_full_cost(validate_data(in_kind_only_year1(), "test"), C)
+    # by hand: 0.1 * 1.9 * 1.25 = 0.2375 in kind, 1475 depreciation, no cash item at all
+    assert out["FC_TotalExpenses"] == pytest.approx(1475.2375) and out["FC_InKind"] == pytest.approx(0.2375)
+    assert out["FC_CashOpex"] == 0 and out["FC_CF_Out"] == [0] * 12
+    assert out["FC_CF_TimingNeed"] == 0 and out["FC_CF_MonthsEquivalent"] == 0
+    assert out["FC_WorkingCapital"] == 0 and out["FC_Reserves"] == 0

@@ -84,7 +84,11 @@ def compute_full_cost(p: Partnership, content: Content | None = None) -> dict[st
     unfunded = sum(u.amount for u in fc.unfunded)
     total_expenses = personnel + non_personnel + depreciation + unfunded
     in_kind = sum(staff_cost(s, b) for s in staff if s.in_kind) + sum(e.amount for e in expenses if e.in_kind)
-    cash_opex = total_expenses - depreciation - in_kind
+    # SPEC 3 defines it as total expenses less depreciation and in-kind; summed from the cash items
+    # instead, so a year with no cash spending gives exactly 0 (the difference leaves a rounding residue,
+    # such as -4.5e-14, which each engine computes differently and which FC_CF_MonthsEquivalent divides by)
+    cash_opex = float(sum(staff_cost(s, b) for s in staff if not s.in_kind) + sum(e.amount for e in expenses if not e.in_kind)
+                      + unfunded)
     prob = p.probability()
     expected = sum(r.amount(1) * prob[r.confidence] for r in p.revenue)
     cash_flow = compute_cash_flow(p, content, cash_opex, expected)

@@ -75,7 +75,10 @@ AREA1_LINES = [
     CalcLine("FC_Unfunded", "SUM(Unf_amount)"),
     CalcLine("FC_TotalExpenses", "FC_Personnel+FC_NonPersonnel+FC_Depreciation+FC_Unfunded", "out_money"),
     CalcLine("FC_InKind", "SUMIF(Staff_in_kind,Flag_Yes,Staff_cost)+SUMIF(Exp_in_kind,Flag_Yes,Exp_amount)"),
-    CalcLine("FC_CashOpex", "FC_TotalExpenses-FC_Depreciation-FC_InKind"),
+    # the cash items summed, not FC_TotalExpenses-FC_Depreciation-FC_InKind: with no cash spending that
+    # difference is a rounding residue that each engine computes differently (generator.model.full_cost)
+    CalcLine("FC_CashOpex", "SUMPRODUCT(Staff_cost,(Staff_in_kind<>Flag_Yes)*1)"
+             "+SUMPRODUCT(Exp_amount,(Exp_in_kind<>Flag_Yes)*1)+FC_Unfunded"),
 ]
 
 #: The calculation of each area after area 1, by its defined name (the order is AREAS').
