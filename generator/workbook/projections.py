@@ -32,7 +32,7 @@ from ..model.projections import (
 from ..schema import Partnership, Scenario
 from .common import (
     BANNER_ROW, BODY_TOP, GROUP_LABEL_ROWS, NOTE_ROW, OUTPUT_TOP, TITLE_ROW, CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, fit_row, text_lines, as_percent, Form, Lists, Status, identity, master_banner,
-    MIN_SCALE, PAGE_UNITS, column_breaks, group_label, number_rule, print_setup, protect, wrap_across, write_checks, write_guide, write_lists, write_metadata,
+    MIN_SCALE, PAGE_UNITS, column_breaks, group_label, keep_headings_with_rows, number_rule, print_setup, protect, wrap_across, write_checks, write_guide, write_lists, write_metadata,
     document_properties, write_table, write_organization, write_start_page, quoted, sheet_title,
 )
 from . import inputs
@@ -40,7 +40,7 @@ from .inputs import (
     ASSUME, ORG, Col, InputSheet, Rate, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, staff_columns, write_input_sheet,
     write_rates,
 )
-from .font_widths import column_pixels, text_pixels
+from .font_widths import column_pixels, text_pixels, wrapped_lines
 from .layout import GAP, Book, Column, Table, WorkbookBuildError, abs_range, col_letter
 from .styles import AXIS_MONEY, MONEY, series_fill, series_line
 
@@ -116,6 +116,8 @@ REVENUE_TOTAL = Col("total", 14, "calc_money", "calc")
 ASSUME_LABEL_WIDTH = 46.0
 ASSUME_ROOM = PAGE_UNITS[True] * 100 / MIN_SCALE - 2
 YEAR_MIN_WIDTH = 9.0
+#: Lines a scenario's description wraps to on Assumptions where the page has room (_scenario_width).
+DESC_LINES = 4
 CONF_HELP = Col("help", 14, "note", "calc")   # wraps in its column: the Source or note column beside it holds words too
 IN_SCENARIO = Col("inc", 11, "in_flag", "list", choices="List_YesNo")  # one per scenario, headed by its name
 ONE_TIME_COLUMNS = (Col("name", 36, "in_text"), Col("year", 8, "in_int", "year"), Col("amount", 13, "in_signed", "decimal"))
@@ -300,6 +302,7 @@ class ProjectionsBuilder:
         self.scen_rows: dict[str, int] = {}  # scenario table line key -> row
         self.compare_scale = 0  # Compare's print scale where printing smaller saves a page, else 0 (fit to width)
         self.side_notes: list[str] = []  # Assumptions' notes right of a line, which the print area must take in
+        self.table_starts: dict[int, int] = {}  # Assumptions: a table's heading row -> the row of its first line
         # the input tables, declared here so any writer may refer to them whatever the order
         self.conf = self._confidence_table()
         self.rev = self._revenue_table()
@@ -414,6 +417,16 @@ class ProjectionsBuilder:
         self._assumption_widths(f.row - 1)   # again: a table's own widening of a column must not stand
         ws.freeze_panes(0, 1)
         print_setup(ws, self.org_name)
+        self._assumption_breaks(f)
+
+    def _assumption_breaks(self, f: Form) -> None:
+        """Each part of Assumptions on one page where a page holds it (the scenario table whole: its
+        header names the columns, and a page of its rows without it would leave the reader guessing
+        which column is which scenario), else its heading and header with its first lines."""
+        heads = f.headings
+        ends = [h - 1 for h in heads[1:]] + [f.row - 1]
+        keep: dict[int, int | tuple[int, ...]] = {h: (end, self.table_starts.get(h, h + 1)) for h, end in zip(heads, ends)}
+        keep_headings_with_rows(f.ws, keep, f.row - 1, landscape=True)
 
     def _assumption_widths(self, last_row: int | None = None) -> None:
         """Assumptions' columns: the labels, then one column per scenario (the tables above share them),
@@ -442,13 +455,16 @@ class ProjectionsBuilder:
         ws.print_area(0, 0, last_row, last)
 
     def _scenario_width(self) -> float:
-        """Width of a scenario's column on Assumptions: its name on one line where the page has room,
-        else narrower (the name wraps) so that the table, and the year columns beyond it at their
-        narrowest, print one page wide at 70%."""
+        """Width of a scenario's column on Assumptions: its name on one line and its description in a few
+        (DESC_LINES) where the page has room, else narrower (they wrap) so that the table, and the year
+        columns beyond it at their narrowest, print one page wide at 70%. (A description wrapped into a
+        tall narrow row would push the scenario table off the page it needs whole.)"""
         longest = max(len(sc.name) for sc in self.scenarios)
         S = len(self.scenarios)
         room = (ASSUME_ROOM - ASSUME_LABEL_WIDTH - YEAR_MIN_WIDTH * max(0, self.n - max(S, 3))) / S
-        return max(12.0, min(30.0, max(16.0, longest * 1.1 + 2), room))
+        descs = [sc.description or "" for sc in self.scenarios]
+        described = next((w for w in range(16, 31) if max(wrapped_lines(d, w) for d in descs) <= DESC_LINES), 30)
+        return max(12.0, min(30.0, max(16.0, longest * 1.1 + 2, described), room))
 
     def _side_note(self, f: Form, row: int, text: str) -> None:
         """A note right of a line's unit, in the subtitle style (Form's own note style wraps); it runs on
@@ -503,6 +519,7 @@ class ProjectionsBuilder:
         f.heading(w.heading("confidence"))
         self._note_line(f, w.note_text("confidence"))
         self.conf = replace(self.conf, top=f.row)
+        self.table_starts[f.headings[-1]] = self.conf.first
         prob = self.p.probability()
         notes = self.p.assumptions.confidence_notes or {}
         write_table(self.book, f.ws, self.conf,
@@ -553,6 +570,7 @@ class ProjectionsBuilder:
             b.text(ws, f.row, c, w.word("scenario_n", k=k + 1), s.th)
         f.row += 1
         self._scenario_names(f)
+        self.table_starts[f.headings[-1]] = self.scen_rows["desc"]   # the names and descriptions: which column is which
         self._scenario_shares(f)
 
     def _scenario_names(self, f: Form) -> None:
@@ -604,6 +622,7 @@ class ProjectionsBuilder:
         for sc, c in zip(scs, self.scen_cols):
             b.formula(ws, f.row, c, f"Scen_{sc.id}_Name", sc.name, s.th)
         f.row += 1
+        self.table_starts[f.headings[-1]] = f.row
         first, reals = f.row, [realization(self.p, sc) for sc in scs]
         for i, lv in enumerate(self.content.levels):
             prob = xl_rowcol_to_cell(self.conf.row(i), self.conf.col("prob"), True, True)
