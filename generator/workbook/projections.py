@@ -14,6 +14,7 @@ scenario and which year do we run out of cash?".
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -40,7 +41,7 @@ from .inputs import (
     ASSUME, ORG, Col, InputSheet, Rate, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, staff_columns, write_input_sheet,
     write_rates,
 )
-from .font_widths import column_pixels, text_pixels, wrapped_lines
+from .font_widths import CELL_PADDING, column_pixels, text_pixels, wrapped_lines
 from .layout import GAP, Book, Column, Table, WorkbookBuildError, abs_range, col_letter
 from .styles import AXIS_MONEY, MONEY, series_fill, series_line
 
@@ -153,6 +154,31 @@ GUIDE_NAMES = ["revenue_stream", "revenue", "cash", "reserve", "fte", "risk", "r
 INDENT = "    "
 #: Rows kept free on Compare for the two charts, between the runway table and the metric tables.
 COMPARE_CHART_ROWS = 19
+#: The narrowest the year columns of Scenario View and Compare get (wider where an amount needs it).
+VIEW_YEAR_WIDTH, COMPARE_YEAR_WIDTH = 13.0, 14.0
+
+
+def shown_text(value: Any, kind: str) -> str:
+    """The text a cell of Scenario View or Compare shows for a number, as its format writes it: money
+    ($#,##0), months of cash (0.00, and 0.0 with its words when negative or under two, _months_colours),
+    a decimal (0.00) or a share (0.0%); "" for what is no number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ""
+    if kind == "money":
+        return f"{'-' if round(value) < 0 else ''}${abs(value):,.0f}"
+    if kind == "months" and value < 2:
+        return f"{value:.1f} ({'negative' if value < 0 else 'under 2'})"
+    return f"{value * 100:.1f}%" if kind == "pct" else f"{value:.2f}"
+
+
+def amount_width(amounts: list[tuple[Any, str]], minimum: float) -> float:
+    """Width in characters of a column that shows every one of these (value, kind) on one line, with a
+    digit more to spare (a number typed in later may be ten times larger), never under `minimum`:
+    LibreOffice and Excel print ### for a number wider than its cell."""
+    widest = max([text_pixels(shown_text(v * 10, k), bold=True) for v, k in amounts] + [0.0])
+    return max(minimum, math.ceil(2 * (widest + CELL_PADDING - 5) / 7) / 2)
+
+
 #: Lines of a Calculations block after the per-stream revenue lines and ROWS: two helper rows and two runways.
 RUNWAY_KEYS = ["ShortCash", "ShortReserve", "RunwayCash", "RunwayReserve"]
 
@@ -300,6 +326,9 @@ class ProjectionsBuilder:
         self.yr_index_row = self.yr_label_row = 0
         self.scen_cols = [1 + k for k in range(len(self.scenarios))]
         self.scen_rows: dict[str, int] = {}  # scenario table line key -> row
+        # the year columns of Scenario View and Compare, wide enough for every scenario's amounts (any can be picked)
+        self.view_width = amount_width(self._amounts([k for k, st in VIEW_LINES if st != "h"]), VIEW_YEAR_WIDTH)
+        self.compare_width = amount_width(self._amounts([k for k, _ in COMPARE]), COMPARE_YEAR_WIDTH)
         self.compare_scale = 0  # Compare's print scale where printing smaller saves a page, else 0 (fit to width)
         self.side_notes: list[str] = []  # Assumptions' notes right of a line, which the print area must take in
         self.table_starts: dict[int, int] = {}  # Assumptions: a table's heading row -> the row of its first line
@@ -355,6 +384,19 @@ class ProjectionsBuilder:
                         self.build_time, extra)
 
     # ------------------------------------------------------------------ small helpers
+
+    def _amounts(self, keys: list[str]) -> list[tuple[Any, str]]:
+        """Every scenario's values of these lines (Revenue_* a line per stream) with their kinds (shown_text)."""
+        kinds = {**dict(ROWS), "MonthsCash": "months"}
+        out: list[tuple[Any, str]] = []
+        for res in self.results.values():
+            for key in keys:
+                if key == "Revenue_*":
+                    out += [(v, "money") for vals in res.revenue_by_stream.values() for v in vals]
+                else:
+                    kind = {"key": "money"}.get(kinds[key], kinds[key])
+                    out += [(v, kind) for v in res.rows[key]]
+        return out
 
     def _scenario_columns(self) -> list[Column]:
         """A Yes/No column per scenario, headed by the scenario's live name (see _scenario_headers)."""
@@ -1087,7 +1129,7 @@ class ProjectionsBuilder:
         """Scenario View: a dropdown picks a scenario; its runway, its table by year and a chart follow."""
         ws, n = self.ws[VIEW], self.n
         ws.set_column(0, 0, 46)
-        ws.set_column(1, n, 13)
+        ws.set_column(1, n, self.view_width)
         self._output_top(ws, self.words.sheet("scenario_view").title)
         r = self._view_picker(ws, OUTPUT_TOP)
         r = self._view_runway(ws, r) + GAP
@@ -1096,7 +1138,7 @@ class ProjectionsBuilder:
         # a fixed scale, a little under full size, so the whole table fits its page above the chart's page
         desc_lines = max(text_lines(sc.description or "", 46) for sc in self.scenarios)
         height = 15 * (r + desc_lines + 2)  # points down to the chart's page break, titles and tall rows included
-        scale = max(70, min(88, int(100 * PAGE_WIDTH / (46 + 13 * n)), int(100 * PAGE_HEIGHT / height)))
+        scale = max(70, min(88, int(100 * PAGE_WIDTH / (46 + self.view_width * n)), int(100 * PAGE_HEIGHT / height)))
         self._view_chart(ws, r, hdr, rows, scale)
         ws.freeze_panes(yrow + 1, 1)
         print_setup(ws, self.org_name)
@@ -1247,7 +1289,7 @@ class ProjectionsBuilder:
         a row per scenario; a page never splits a table."""
         ws, n = self.ws[CMP], self.n
         ws.set_column(0, 0, 40)
-        ws.set_column(1, max(n, 5), 14)
+        ws.set_column(1, max(n, 5), self.compare_width)
         w = self.words.sheet("compare")
         self._output_top(ws, w.title)
         note = BANNER_ROW + 1
@@ -1267,7 +1309,7 @@ class ProjectionsBuilder:
 
     def _compare_chart_width(self) -> int:
         """Pixels across each of Compare's two charts, side by side, about the tables' width."""
-        return max(520, (285 + 103 * self.n) // 2 - 24)
+        return max(520, (column_pixels(40) + column_pixels(self.compare_width) * self.n) // 2 - 24)
 
     def _compare_runway(self, ws: Worksheet, r: int) -> int:
         """The runway table from row r: a row per scenario; returns the row of the note under it."""
@@ -1309,7 +1351,7 @@ class ProjectionsBuilder:
         # as few pages as the tables need, each holding a like share of them (no last page with one table)
         # (rows of a page at the scale the sheet prints at, one page wide with its charts; the zero line's
         # row is hidden and takes no room)
-        units = max(40 + 14 * max(self.n, 5), (2 * self._compare_chart_width() + 40) / 7)
+        units = max(40 + self.compare_width * max(self.n, 5), (2 * self._compare_chart_width() + 40) / 7)
         scale = max(MIN_SCALE, min(100, 100 * PAGE_WIDTH / units))
         sizes = [2 + S for _ in COMPARE]
 
