@@ -156,6 +156,8 @@ INDENT = "    "
 COMPARE_CHART_ROWS = 19
 #: The narrowest the year columns of Scenario View and Compare get (wider where an amount needs it).
 VIEW_YEAR_WIDTH, COMPARE_YEAR_WIDTH = 13.0, 14.0
+#: The label column of Scenario View and of Compare.
+VIEW_LABEL_WIDTH, COMPARE_LABEL_WIDTH = 46.0, 40.0
 
 
 def shown_text(value: Any, kind: str) -> str:
@@ -171,12 +173,16 @@ def shown_text(value: Any, kind: str) -> str:
     return f"{value * 100:.1f}%" if kind == "pct" else f"{value:.2f}"
 
 
-def amount_width(amounts: list[tuple[Any, str]], minimum: float) -> float:
+def amount_width(amounts: list[tuple[Any, str]], minimum: float, most: float) -> float:
     """Width in characters of a column that shows every one of these (value, kind) on one line, with a
-    digit more to spare (a number typed in later may be ten times larger), never under `minimum`:
-    LibreOffice and Excel print ### for a number wider than its cell."""
-    widest = max([text_pixels(shown_text(v * 10, k), bold=True) for v, k in amounts] + [0.0])
-    return max(minimum, math.ceil(2 * (widest + CELL_PADDING - 5) / 7) / 2)
+    digit more to spare (a number typed in later may be ten times larger) where the page has room (up to
+    `most`: wider, the sheet would split over pages across), never under `minimum`: LibreOffice and
+    Excel print ### for a number wider than its cell."""
+    def width(scale: float) -> float:
+        widest = max([text_pixels(shown_text(v * scale, k), bold=True) for v, k in amounts] + [0.0])
+        return math.ceil(2 * (widest + CELL_PADDING - 5) / 7) / 2
+
+    return max(minimum, min(width(10), math.floor(2 * most) / 2), width(1))
 
 
 #: Lines of a Calculations block after the per-stream revenue lines and ROWS: two helper rows and two runways.
@@ -327,8 +333,11 @@ class ProjectionsBuilder:
         self.scen_cols = [1 + k for k in range(len(self.scenarios))]
         self.scen_rows: dict[str, int] = {}  # scenario table line key -> row
         # the year columns of Scenario View and Compare, wide enough for every scenario's amounts (any can be picked)
-        self.view_width = amount_width(self._amounts([k for k, st in VIEW_LINES if st != "h"]), VIEW_YEAR_WIDTH)
-        self.compare_width = amount_width(self._amounts([k for k, _ in COMPARE]), COMPARE_YEAR_WIDTH)
+        room = PAGE_UNITS[True] * 100 / MIN_SCALE - 1   # one page wide at 70%, a unit to spare
+        self.view_width = amount_width(self._amounts([k for k, st in VIEW_LINES if st != "h"]), VIEW_YEAR_WIDTH,
+                                       (room - VIEW_LABEL_WIDTH) / self.n)
+        self.compare_width = amount_width(self._amounts([k for k, _ in COMPARE]), COMPARE_YEAR_WIDTH,
+                                          (room - COMPARE_LABEL_WIDTH) / max(self.n, 5))
         self.compare_scale = 0  # Compare's print scale where printing smaller saves a page, else 0 (fit to width)
         self.side_notes: list[str] = []  # Assumptions' notes right of a line, which the print area must take in
         self.table_starts: dict[int, int] = {}  # Assumptions: a table's heading row -> the row of its first line
@@ -1128,7 +1137,7 @@ class ProjectionsBuilder:
     def _view(self) -> None:
         """Scenario View: a dropdown picks a scenario; its runway, its table by year and a chart follow."""
         ws, n = self.ws[VIEW], self.n
-        ws.set_column(0, 0, 46)
+        ws.set_column(0, 0, VIEW_LABEL_WIDTH)
         ws.set_column(1, n, self.view_width)
         self._output_top(ws, self.words.sheet("scenario_view").title)
         r = self._view_picker(ws, OUTPUT_TOP)
@@ -1138,7 +1147,7 @@ class ProjectionsBuilder:
         # a fixed scale, a little under full size, so the whole table fits its page above the chart's page
         desc_lines = max(text_lines(sc.description or "", 46) for sc in self.scenarios)
         height = 15 * (r + desc_lines + 2)  # points down to the chart's page break, titles and tall rows included
-        scale = max(70, min(88, int(100 * PAGE_WIDTH / (46 + self.view_width * n)), int(100 * PAGE_HEIGHT / height)))
+        scale = max(70, min(88, int(100 * PAGE_WIDTH / (VIEW_LABEL_WIDTH + self.view_width * n)), int(100 * PAGE_HEIGHT / height)))
         self._view_chart(ws, r, hdr, rows, scale)
         ws.freeze_panes(yrow + 1, 1)
         print_setup(ws, self.org_name)
@@ -1288,7 +1297,7 @@ class ProjectionsBuilder:
         """Compare: the runway of every scenario, two charts, then one table per metric (COMPARE) with
         a row per scenario; a page never splits a table."""
         ws, n = self.ws[CMP], self.n
-        ws.set_column(0, 0, 40)
+        ws.set_column(0, 0, COMPARE_LABEL_WIDTH)
         ws.set_column(1, max(n, 5), self.compare_width)
         w = self.words.sheet("compare")
         self._output_top(ws, w.title)
@@ -1309,7 +1318,7 @@ class ProjectionsBuilder:
 
     def _compare_chart_width(self) -> int:
         """Pixels across each of Compare's two charts, side by side, about the tables' width."""
-        return max(520, (column_pixels(40) + column_pixels(self.compare_width) * self.n) // 2 - 24)
+        return max(520, (column_pixels(COMPARE_LABEL_WIDTH) + column_pixels(self.compare_width) * self.n) // 2 - 24)
 
     def _compare_runway(self, ws: Worksheet, r: int) -> int:
         """The runway table from row r: a row per scenario; returns the row of the note under it."""
@@ -1351,7 +1360,7 @@ class ProjectionsBuilder:
         # as few pages as the tables need, each holding a like share of them (no last page with one table)
         # (rows of a page at the scale the sheet prints at, one page wide with its charts; the zero line's
         # row is hidden and takes no room)
-        units = max(40 + self.compare_width * max(self.n, 5), (2 * self._compare_chart_width() + 40) / 7)
+        units = max(COMPARE_LABEL_WIDTH + self.compare_width * max(self.n, 5), (2 * self._compare_chart_width() + 40) / 7)
         scale = max(MIN_SCALE, min(100, 100 * PAGE_WIDTH / units))
         sizes = [2 + S for _ in COMPARE]
 
