@@ -330,9 +330,12 @@ class Form:
     row: int = 0
     label_col: int = 0
     value_col: int = 1
+    #: the rows of the headings written so far (for page breaks that keep a part whole)
+    headings: list[int] = field(default_factory=list)
 
     def heading(self, text: str, gap: int = 1) -> None:
         self.row += gap
+        self.headings.append(self.row)
         self.book.text(self.ws, self.row, self.label_col, text, self.book.styles.h)
         self.book.blank(self.ws, self.row, self.value_col, self.book.styles.h)
         self.book.blank(self.ws, self.row, self.value_col + 1, self.book.styles.h)
@@ -694,19 +697,21 @@ def write_guide(book: Book, ws: Worksheet, content: Content, workbook_key: str, 
     keep_headings_with_rows(ws, {h: h + 1 for h in headings}, (printed or r) if screen_only else r, landscape=False)
 
 
-def keep_headings_with_rows(ws: Worksheet, keep: dict[int, int], last_row: int, landscape: bool) -> None:
+def keep_headings_with_rows(ws: Worksheet, keep: dict[int, int | tuple[int, ...]], last_row: int, landscape: bool) -> None:
     """Set the page breaks `heading_breaks` works out (none when the sheet fits on a page)."""
     breaks = heading_breaks(ws, keep, last_row, landscape)
     if breaks:
         ws.set_h_pagebreaks(breaks)
 
 
-def heading_breaks(ws: Worksheet, keep: dict[int, int], last_row: int, landscape: bool) -> list[int]:
+def heading_breaks(ws: Worksheet, keep: dict[int, int | tuple[int, ...]], last_row: int, landscape: bool) -> list[int]:
     """Page breaks of a sheet printed one page wide, so that no page ends on a section heading with
     its rows on the next: `keep` maps each heading's row to the last row that prints on its page
-    (its first row, or a whole short table). Each page is filled with whole rows to a little less
-    than it holds (row heights as set, the title row repeated on every page), with a break before a
-    heading whose rows would not fit. Every break is set, so the pages never drift from these."""
+    (its first row, or a whole short table), or to several such rows, the first that fits a page
+    kept (a whole table where a page holds it, else its header and first rows). Each page is filled
+    with whole rows to a little less than it holds (row heights as set, the title row repeated on
+    every page), with a break before a heading whose rows would not fit. Every break is set, so the
+    pages never drift from these."""
     width = sum(column_width(ws, c) for c in range(max(getattr(ws, "widths", {0: 0}), default=0) + 1)
                 if c not in getattr(ws, "hidden_cols", set()))
     scale = min(1.0, PAGE_UNITS[landscape] / width) if width else 1.0
@@ -717,7 +722,9 @@ def heading_breaks(ws: Worksheet, keep: dict[int, int], last_row: int, landscape
 
     title, used, breaks = height(TITLE_ROW), 0.0, []
     for r in range(last_row + 1):
-        need = sum(height(k) for k in range(r, keep.get(r, r) + 1))
+        ends = keep.get(r, r)
+        needs = [sum(height(k) for k in range(r, end + 1)) for end in (ends if isinstance(ends, tuple) else (ends,))]
+        need = next((n for n in needs if n <= room - title), needs[-1])
         if used + need > room and used > title and need <= room - title:
             breaks.append(r)
             used = title

@@ -14,6 +14,7 @@ scenario and which year do we run out of cash?".
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -32,7 +33,7 @@ from ..model.projections import (
 from ..schema import Partnership, Scenario
 from .common import (
     BANNER_ROW, BODY_TOP, GROUP_LABEL_ROWS, NOTE_ROW, OUTPUT_TOP, TITLE_ROW, CHECKS, GUIDE, LISTS, META, NO, START, YES, Check, fit_row, text_lines, as_percent, Form, Lists, Status, identity, master_banner,
-    MIN_SCALE, PAGE_UNITS, column_breaks, group_label, number_rule, print_setup, protect, wrap_across, write_checks, write_guide, write_lists, write_metadata,
+    MIN_SCALE, PAGE_UNITS, column_breaks, group_label, keep_headings_with_rows, number_rule, print_setup, protect, wrap_across, write_checks, write_guide, write_lists, write_metadata,
     document_properties, write_table, write_organization, write_start_page, quoted, sheet_title,
 )
 from . import inputs
@@ -40,7 +41,7 @@ from .inputs import (
     ASSUME, ORG, Col, InputSheet, Rate, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, staff_columns, write_input_sheet,
     write_rates,
 )
-from .font_widths import column_pixels, text_pixels
+from .font_widths import CELL_PADDING, column_pixels, text_pixels, wrapped_lines
 from .layout import GAP, Book, Column, Table, WorkbookBuildError, abs_range, col_letter
 from .styles import AXIS_MONEY, MONEY, series_fill, series_line
 
@@ -116,6 +117,8 @@ REVENUE_TOTAL = Col("total", 14, "calc_money", "calc")
 ASSUME_LABEL_WIDTH = 46.0
 ASSUME_ROOM = PAGE_UNITS[True] * 100 / MIN_SCALE - 2
 YEAR_MIN_WIDTH = 9.0
+#: Lines a scenario's description wraps to on Assumptions where the page has room (_scenario_width).
+DESC_LINES = 4
 CONF_HELP = Col("help", 14, "note", "calc")   # wraps in its column: the Source or note column beside it holds words too
 IN_SCENARIO = Col("inc", 11, "in_flag", "list", choices="List_YesNo")  # one per scenario, headed by its name
 ONE_TIME_COLUMNS = (Col("name", 36, "in_text"), Col("year", 8, "in_int", "year"), Col("amount", 13, "in_signed", "decimal"))
@@ -151,6 +154,37 @@ GUIDE_NAMES = ["revenue_stream", "revenue", "cash", "reserve", "fte", "risk", "r
 INDENT = "    "
 #: Rows kept free on Compare for the two charts, between the runway table and the metric tables.
 COMPARE_CHART_ROWS = 19
+#: The narrowest the year columns of Scenario View and Compare get (wider where an amount needs it).
+VIEW_YEAR_WIDTH, COMPARE_YEAR_WIDTH = 13.0, 14.0
+#: The label column of Scenario View and of Compare.
+VIEW_LABEL_WIDTH, COMPARE_LABEL_WIDTH = 46.0, 40.0
+
+
+def shown_text(value: Any, kind: str) -> str:
+    """The text a cell of Scenario View or Compare shows for a number, as its format writes it: money
+    ($#,##0), months of cash (0.00, and 0.0 with its words when negative or under two, _months_colours),
+    a decimal (0.00) or a share (0.0%); "" for what is no number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ""
+    if kind == "money":
+        return f"{'-' if round(value) < 0 else ''}${abs(value):,.0f}"
+    if kind == "months" and value < 2:
+        return f"{value:.1f} ({'negative' if value < 0 else 'under 2'})"
+    return f"{value * 100:.1f}%" if kind == "pct" else f"{value:.2f}"
+
+
+def amount_width(amounts: list[tuple[Any, str]], minimum: float, most: float) -> float:
+    """Width in characters of a column that shows every one of these (value, kind) on one line, with a
+    digit more to spare (a number typed in later may be ten times larger) where the page has room (up to
+    `most`: wider, the sheet would split over pages across), never under `minimum`: LibreOffice and
+    Excel print ### for a number wider than its cell."""
+    def width(scale: float) -> float:
+        widest = max([text_pixels(shown_text(v * scale, k), bold=True) for v, k in amounts] + [0.0])
+        return math.ceil(2 * (widest + CELL_PADDING - 5) / 7) / 2
+
+    return max(minimum, min(width(10), math.floor(2 * most) / 2), width(1))
+
+
 #: Lines of a Calculations block after the per-stream revenue lines and ROWS: two helper rows and two runways.
 RUNWAY_KEYS = ["ShortCash", "ShortReserve", "RunwayCash", "RunwayReserve"]
 
@@ -298,8 +332,15 @@ class ProjectionsBuilder:
         self.yr_index_row = self.yr_label_row = 0
         self.scen_cols = [1 + k for k in range(len(self.scenarios))]
         self.scen_rows: dict[str, int] = {}  # scenario table line key -> row
+        # the year columns of Scenario View and Compare, wide enough for every scenario's amounts (any can be picked)
+        room = PAGE_UNITS[True] * 100 / MIN_SCALE - 1   # one page wide at 70%, a unit to spare
+        self.view_width = amount_width(self._amounts([k for k, st in VIEW_LINES if st != "h"]), VIEW_YEAR_WIDTH,
+                                       (room - VIEW_LABEL_WIDTH) / self.n)
+        self.compare_width = amount_width(self._amounts([k for k, _ in COMPARE]), COMPARE_YEAR_WIDTH,
+                                          (room - COMPARE_LABEL_WIDTH) / max(self.n, 5))
         self.compare_scale = 0  # Compare's print scale where printing smaller saves a page, else 0 (fit to width)
         self.side_notes: list[str] = []  # Assumptions' notes right of a line, which the print area must take in
+        self.table_starts: dict[int, int] = {}  # Assumptions: a table's heading row -> the row of its first line
         # the input tables, declared here so any writer may refer to them whatever the order
         self.conf = self._confidence_table()
         self.rev = self._revenue_table()
@@ -352,6 +393,19 @@ class ProjectionsBuilder:
                         self.build_time, extra)
 
     # ------------------------------------------------------------------ small helpers
+
+    def _amounts(self, keys: list[str]) -> list[tuple[Any, str]]:
+        """Every scenario's values of these lines (Revenue_* a line per stream) with their kinds (shown_text)."""
+        kinds = {**dict(ROWS), "MonthsCash": "months"}
+        out: list[tuple[Any, str]] = []
+        for res in self.results.values():
+            for key in keys:
+                if key == "Revenue_*":
+                    out += [(v, "money") for vals in res.revenue_by_stream.values() for v in vals]
+                else:
+                    kind = {"key": "money"}.get(kinds[key], kinds[key])
+                    out += [(v, kind) for v in res.rows[key]]
+        return out
 
     def _scenario_columns(self) -> list[Column]:
         """A Yes/No column per scenario, headed by the scenario's live name (see _scenario_headers)."""
@@ -414,6 +468,16 @@ class ProjectionsBuilder:
         self._assumption_widths(f.row - 1)   # again: a table's own widening of a column must not stand
         ws.freeze_panes(0, 1)
         print_setup(ws, self.org_name)
+        self._assumption_breaks(f)
+
+    def _assumption_breaks(self, f: Form) -> None:
+        """Each part of Assumptions on one page where a page holds it (the scenario table whole: its
+        header names the columns, and a page of its rows without it would leave the reader guessing
+        which column is which scenario), else its heading and header with its first lines."""
+        heads = f.headings
+        ends = [h - 1 for h in heads[1:]] + [f.row - 1]
+        keep: dict[int, int | tuple[int, ...]] = {h: (end, self.table_starts.get(h, h + 1)) for h, end in zip(heads, ends)}
+        keep_headings_with_rows(f.ws, keep, f.row - 1, landscape=True)
 
     def _assumption_widths(self, last_row: int | None = None) -> None:
         """Assumptions' columns: the labels, then one column per scenario (the tables above share them),
@@ -442,13 +506,16 @@ class ProjectionsBuilder:
         ws.print_area(0, 0, last_row, last)
 
     def _scenario_width(self) -> float:
-        """Width of a scenario's column on Assumptions: its name on one line where the page has room,
-        else narrower (the name wraps) so that the table, and the year columns beyond it at their
-        narrowest, print one page wide at 70%."""
+        """Width of a scenario's column on Assumptions: its name on one line and its description in a few
+        (DESC_LINES) where the page has room, else narrower (they wrap) so that the table, and the year
+        columns beyond it at their narrowest, print one page wide at 70%. (A description wrapped into a
+        tall narrow row would push the scenario table off the page it needs whole.)"""
         longest = max(len(sc.name) for sc in self.scenarios)
         S = len(self.scenarios)
         room = (ASSUME_ROOM - ASSUME_LABEL_WIDTH - YEAR_MIN_WIDTH * max(0, self.n - max(S, 3))) / S
-        return max(12.0, min(30.0, max(16.0, longest * 1.1 + 2), room))
+        descs = [sc.description or "" for sc in self.scenarios]
+        described = next((w for w in range(16, 31) if max(wrapped_lines(d, w) for d in descs) <= DESC_LINES), 30)
+        return max(12.0, min(30.0, max(16.0, longest * 1.1 + 2, described), room))
 
     def _side_note(self, f: Form, row: int, text: str) -> None:
         """A note right of a line's unit, in the subtitle style (Form's own note style wraps); it runs on
@@ -503,6 +570,7 @@ class ProjectionsBuilder:
         f.heading(w.heading("confidence"))
         self._note_line(f, w.note_text("confidence"))
         self.conf = replace(self.conf, top=f.row)
+        self.table_starts[f.headings[-1]] = self.conf.first
         prob = self.p.probability()
         notes = self.p.assumptions.confidence_notes or {}
         write_table(self.book, f.ws, self.conf,
@@ -553,6 +621,7 @@ class ProjectionsBuilder:
             b.text(ws, f.row, c, w.word("scenario_n", k=k + 1), s.th)
         f.row += 1
         self._scenario_names(f)
+        self.table_starts[f.headings[-1]] = self.scen_rows["desc"]   # the names and descriptions: which column is which
         self._scenario_shares(f)
 
     def _scenario_names(self, f: Form) -> None:
@@ -604,6 +673,7 @@ class ProjectionsBuilder:
         for sc, c in zip(scs, self.scen_cols):
             b.formula(ws, f.row, c, f"Scen_{sc.id}_Name", sc.name, s.th)
         f.row += 1
+        self.table_starts[f.headings[-1]] = f.row
         first, reals = f.row, [realization(self.p, sc) for sc in scs]
         for i, lv in enumerate(self.content.levels):
             prob = xl_rowcol_to_cell(self.conf.row(i), self.conf.col("prob"), True, True)
@@ -1067,8 +1137,8 @@ class ProjectionsBuilder:
     def _view(self) -> None:
         """Scenario View: a dropdown picks a scenario; its runway, its table by year and a chart follow."""
         ws, n = self.ws[VIEW], self.n
-        ws.set_column(0, 0, 46)
-        ws.set_column(1, n, 13)
+        ws.set_column(0, 0, VIEW_LABEL_WIDTH)
+        ws.set_column(1, n, self.view_width)
         self._output_top(ws, self.words.sheet("scenario_view").title)
         r = self._view_picker(ws, OUTPUT_TOP)
         r = self._view_runway(ws, r) + GAP
@@ -1077,7 +1147,7 @@ class ProjectionsBuilder:
         # a fixed scale, a little under full size, so the whole table fits its page above the chart's page
         desc_lines = max(text_lines(sc.description or "", 46) for sc in self.scenarios)
         height = 15 * (r + desc_lines + 2)  # points down to the chart's page break, titles and tall rows included
-        scale = max(70, min(88, int(100 * PAGE_WIDTH / (46 + 13 * n)), int(100 * PAGE_HEIGHT / height)))
+        scale = max(70, min(88, int(100 * PAGE_WIDTH / (VIEW_LABEL_WIDTH + self.view_width * n)), int(100 * PAGE_HEIGHT / height)))
         self._view_chart(ws, r, hdr, rows, scale)
         ws.freeze_panes(yrow + 1, 1)
         print_setup(ws, self.org_name)
@@ -1227,8 +1297,8 @@ class ProjectionsBuilder:
         """Compare: the runway of every scenario, two charts, then one table per metric (COMPARE) with
         a row per scenario; a page never splits a table."""
         ws, n = self.ws[CMP], self.n
-        ws.set_column(0, 0, 40)
-        ws.set_column(1, max(n, 5), 14)
+        ws.set_column(0, 0, COMPARE_LABEL_WIDTH)
+        ws.set_column(1, max(n, 5), self.compare_width)
         w = self.words.sheet("compare")
         self._output_top(ws, w.title)
         note = BANNER_ROW + 1
@@ -1248,7 +1318,7 @@ class ProjectionsBuilder:
 
     def _compare_chart_width(self) -> int:
         """Pixels across each of Compare's two charts, side by side, about the tables' width."""
-        return max(520, (285 + 103 * self.n) // 2 - 24)
+        return max(520, (column_pixels(COMPARE_LABEL_WIDTH) + column_pixels(self.compare_width) * self.n) // 2 - 24)
 
     def _compare_runway(self, ws: Worksheet, r: int) -> int:
         """The runway table from row r: a row per scenario; returns the row of the note under it."""
@@ -1290,7 +1360,7 @@ class ProjectionsBuilder:
         # as few pages as the tables need, each holding a like share of them (no last page with one table)
         # (rows of a page at the scale the sheet prints at, one page wide with its charts; the zero line's
         # row is hidden and takes no room)
-        units = max(40 + 14 * max(self.n, 5), (2 * self._compare_chart_width() + 40) / 7)
+        units = max(COMPARE_LABEL_WIDTH + self.compare_width * max(self.n, 5), (2 * self._compare_chart_width() + 40) / 7)
         scale = max(MIN_SCALE, min(100, 100 * PAGE_WIDTH / units))
         sizes = [2 + S for _ in COMPARE]
 
