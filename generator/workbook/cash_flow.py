@@ -132,29 +132,28 @@ def plain_words_formula(words: SheetWords) -> str:
 @dataclass(frozen=True)
 class CashWords:
     """What the year says in words (SPEC 6.1), as formulas and as their cached values: the structural
-    result, and the cash held today against the months. `na` is the not-applicable words of an unfilled
-    workbook; `start` the fiscal year's first day (None: months are "Month m")."""
+    result, and the cash held today against the months; until the workbook is filled in, each says what
+    it waits for, in words of its own. `start` is the fiscal year's first day (None: months are "Month m")."""
 
     sw: SheetWords
-    na: str
     start: dt.date | None
 
     def year(self, m: dict[str, Any]) -> str:
         if not m["FC_Complete"]:
-            return self.na
+            return self.sw.word("year_waiting")
         result = float(m["FC_CF_Position"][-1])
         key = "year_short" if result < -TIE else "year_covered"
         return self.sw.word(key, month=month_label(self.start, MONTHS), money=dollars(abs(result)))
 
     def year_formula(self) -> str:
         month = f"INDEX(CF_Months,1,{MONTHS})"
-        return (f'IF(NOT(FC_Complete),"{quoted(self.na)}",IF(CF_YearResult<-CF_Tie,'
+        return (f'IF(NOT(FC_Complete),"{quoted(self.sw.word("year_waiting"))}",IF(CF_YearResult<-CF_Tie,'
                 + formula_of(self.sw.word("year_short"), {"month": month, "money": 'TEXT(ROUND(-CF_YearResult,0),"$#,##0")'}) + ","
                 + formula_of(self.sw.word("year_covered"), {"month": month, "money": 'TEXT(ROUND(CF_YearResult,0),"$#,##0")'}) + "))")
 
     def cash(self, m: dict[str, Any]) -> str:
         if not m["FC_Complete"]:
-            return self.na
+            return self.sw.word("cash_waiting")
         held = dollars(float(m["FC_CF_Opening"]))
         n = int(m["FC_CF_ShortMonths"])
         if n == 0:
@@ -163,7 +162,7 @@ class CashWords:
 
     def cash_formula(self) -> str:
         held = 'TEXT(ROUND(FC_CF_Opening,0),"$#,##0")'
-        return (f'IF(NOT(FC_Complete),"{quoted(self.na)}",IF(FC_CF_ShortMonths>0,'
+        return (f'IF(NOT(FC_Complete),"{quoted(self.sw.word("cash_waiting"))}",IF(FC_CF_ShortMonths>0,'
                 + formula_of(self.sw.word("cash_short"), {"held": held, "month": "INDEX(CF_Months,1,FC_CF_FirstShortMonth)",
                                                           "n": 'TEXT(FC_CF_ShortMonths,"0")'}) + ","
                 + formula_of(self.sw.word("cash_covered"), {"held": held}) + "))")
@@ -412,7 +411,7 @@ class CashFlowSheet:
     def words(self) -> CashWords:
         """What the year says in words (on this sheet and on the Summary)."""
         fb = self.fb
-        return CashWords(self.w, fb.status.not_applicable, None if fb.blank else fb.p.organization.fiscal_year_start)
+        return CashWords(self.w, None if fb.blank else fb.p.organization.fiscal_year_start)
 
     def _month_header(self, r: int, heads: dict[int, str]) -> None:
         """Column heads (left block), the 12 month labels and the after-year-end head on row r."""
