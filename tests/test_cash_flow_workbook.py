@@ -353,8 +353,9 @@ def test_blank_workbook_starts_clean(blank_and_riverside: dict[str, Path]) -> No
     assert cached["CF_YearWords"] != cached["CF_CashWords"]
     assert "waiting for data" in cached["CF_ChartTitle"]
     summary = openpyxl.load_workbook(blank_and_riverside["blank-cost"], data_only=True)["Summary"]
-    waiting = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str) and "waiting for data" in c.value]
-    assert len(waiting) == 4  # the four Summary charts' titles
+    said = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str) and "waiting for data" in c.value]
+    # the four Summary charts' titles, and the year and the cash held today in words
+    assert len(said) == 6 and set(said) >= {sw.word("year_waiting"), sw.word("cash_waiting")}, said
 
 
 def test_alt_text_does_not_state_build_time_figures(blank_and_riverside: dict[str, Path]) -> None:
