@@ -213,7 +213,7 @@ def fill_last_page(heights: Sequence[float], breaks: list[int], may_start: Calla
     if page(last, n) - title >= short * (room - title):
         return breaks
     options = [r for r in range(prev + 1, last + 1) if may_start(r) and page(r, n) <= room]
-    best = min(options, key=lambda r: abs(page(prev, r) - page(r, n)), default=last)
+    best = min(options, key=lambda r: (abs(page(prev, r) - page(r, n)), -r), default=last)  # a tie moves fewer rows
     return breaks[:-1] + [best]
 
 
