@@ -333,7 +333,8 @@ class CashFlowSheet:
     # ------------------------------------------------------------------ the sheet
 
     def write(self) -> None:
-        """The sheet: title, plain words, the monthly table, then the two timing tables, each on its own pages."""
+        """The sheet: title, plain words, the monthly table, the key figures with their chart, then the two timing
+        tables, paged by _page_breaks."""
         b, s, ws, m = self.b, self.s, self.ws, self.m
         fb = self.fb
         # narrow enough that the printed part (up to "After year end") is one page wide at 70% or more
