@@ -206,7 +206,7 @@ def expected_words(p: Partnership) -> dict[str, str]:
     """The year in words (SPEC 6.1) as the model's numbers give them, by defined name."""
     m = compute_full_cost(p)
     sw = C.words("full_cost").sheet("cash_flow")
-    words = CashWords(sw, C.words("full_cost").sheet("status").word("not_applicable"), p.organization.fiscal_year_start)
+    words = CashWords(sw, p.organization.fiscal_year_start)
     wc = p.full_cost.working_capital
     return {"CF_YearWords": words.year(m), "CF_PlainWords": plain_words(m, wc.months, sw, wc.method), "CF_CashWords": words.cash(m)}
 
@@ -371,12 +371,15 @@ def test_blank_workbook_starts_clean(blank_and_riverside: dict[str, Path]) -> No
     failing = [text for text, v in checks.items() if v != "OK"]
     # what a blank cannot know: the partnership's name, structure and fiscal year start
     assert len(failing) == 3 and not any("method" in t for t in failing), failing
-    na = C.words("full_cost").sheet("status").word("not_applicable")
-    assert cached["CF_YearWords"] == cached["CF_CashWords"] == na
+    # the year and the cash held today each say what they wait for, in two different sentences
+    sw = C.words("full_cost").sheet("cash_flow")
+    assert (cached["CF_YearWords"], cached["CF_CashWords"]) == (sw.word("year_waiting"), sw.word("cash_waiting"))
+    assert cached["CF_YearWords"] != cached["CF_CashWords"]
     assert "waiting for data" in cached["CF_ChartTitle"]
     summary = openpyxl.load_workbook(blank_and_riverside["blank-cost"], data_only=True)["Summary"]
-    waiting = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str) and "waiting for data" in c.value]
-    assert len(waiting) == 4  # the four Summary charts' titles
+    said = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str) and "waiting for data" in c.value]
+    # the four Summary charts' titles, and the year and the cash held today in words
+    assert len(said) == 6 and set(said) >= {sw.word("year_waiting"), sw.word("cash_waiting")}, said
 
 
 def test_alt_text_does_not_state_build_time_figures(blank_and_riverside: dict[str, Path]) -> None:

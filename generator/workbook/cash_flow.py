@@ -21,9 +21,9 @@ from ..content import MAX_LAG, SCHEDULE_IDS, SheetWords
 from ..model.cash_flow import MONTH_NAMES, MONTHS, TIE, SourceTiming, month_label, expense_outflows, source_inflows, timing_of
 from ..model.full_cost import staff_cost, year1_expenses, year1_staff
 from ..schema import Revenue
-from .common import BANNER_ROW, LISTS, OUTPUT_TOP, TITLE_ROW, dropdown, fit_row, master_banner, number_rule, print_setup, quoted, sheet_title
+from .common import BANNER_ROW, LISTS, OUTPUT_TOP, SPARE_PRINTED, TITLE_ROW, dropdown, fit_row, master_banner, number_rule, print_setup, quoted, sheet_title
 from .styles import AXIS_MONEY, PALETTE
-from .layout import GAP, Rows, Table, abs_cell, abs_range, rows_spanned
+from .layout import GAP, Rows, Table, abs_cell, abs_range, fill_last_page, page_room, paginate, row_points, rows_spanned
 from .styles import BORDER, FONT, GREY, INPUT_FILL, INPUT_FONT
 
 if TYPE_CHECKING:
@@ -49,8 +49,10 @@ H_TIE, H_TIE_VALUE = C_HELP, C_HELP + 1   # on the month-number row: the tie tol
 WIDTHS = {C_LABEL: 30, C_AMOUNT: 10, C_SCHED: 12, C_LAG: 7, C_MONTHS: 9, C_USE: 12, C_AFTER: 9}
 MONTH_WIDTH = 8
 #: The chart of cash on hand, beside the key figures: its height and offset into its first cell, in pixels.
-#: Its width is that of the month columns and "After year end", so that it stays inside the print area.
-CHART_HEIGHT, CHART_X_OFFSET, CHART_Y_OFFSET = 300, 4, 2
+#: Its width is that of the month columns and "After year end", so that it stays inside the print area; its
+#: height, with the offset, fills 15 rows whole (a pixel more would take a 16th, a row the page of the key
+#: figures and the revenue timing table does not have to spare).
+CHART_HEIGHT, CHART_X_OFFSET, CHART_Y_OFFSET = 296, 4, 2
 #: Rows the key figures take: their heading, eleven figures and the two hidden month numbers behind the
 #: months shown in words (checked as they are written).
 KEY_FIGURE_ROWS = 14
@@ -67,8 +69,8 @@ def pixels(width: float) -> int:
 CHART_WIDTH = MONTHS * pixels(MONTH_WIDTH) + pixels(WIDTHS[C_AFTER]) - 2 * CHART_X_OFFSET
 #: Heights in points of the month header (two lines of heads) and of a timing table's heads (three lines).
 MONTH_HEAD_HEIGHT, TIMING_HEAD_HEIGHT = 28, 42
-#: Blank rows under the chart before the revenue timing table's heading (which starts a printed page).
-AFTER_CHART = 3
+#: Blank rows under the chart before the revenue timing table's heading (which may print on the same page).
+AFTER_CHART = GAP
 #: The column heads of the two timing tables and their working columns: sheet column -> key of its words.
 REV_HEADS = {C_LABEL: "source", C_AMOUNT: "expected", C_SCHED: "schedule", C_LAG: "lag", C_MONTHS: "custom_months", C_USE: "in_use"}
 REV_HELPERS = {H_KIND: "h_stream", H_SCHED: "h_schedule", H_CODE: "h_code", H_LAG: "h_lag", H_NORM: "h_months", H_COUNT: "h_count",
@@ -130,29 +132,28 @@ def plain_words_formula(words: SheetWords) -> str:
 @dataclass(frozen=True)
 class CashWords:
     """What the year says in words (SPEC 6.1), as formulas and as their cached values: the structural
-    result, and the cash held today against the months. `na` is the not-applicable words of an unfilled
-    workbook; `start` the fiscal year's first day (None: months are "Month m")."""
+    result, and the cash held today against the months; until the workbook is filled in, each says what
+    it waits for, in words of its own. `start` is the fiscal year's first day (None: months are "Month m")."""
 
     sw: SheetWords
-    na: str
     start: dt.date | None
 
     def year(self, m: dict[str, Any]) -> str:
         if not m["FC_Complete"]:
-            return self.na
+            return self.sw.word("year_waiting")
         result = float(m["FC_CF_Position"][-1])
         key = "year_short" if result < -TIE else "year_covered"
         return self.sw.word(key, month=month_label(self.start, MONTHS), money=dollars(abs(result)))
 
     def year_formula(self) -> str:
         month = f"INDEX(CF_Months,1,{MONTHS})"
-        return (f'IF(NOT(FC_Complete),"{quoted(self.na)}",IF(CF_YearResult<-CF_Tie,'
+        return (f'IF(NOT(FC_Complete),"{quoted(self.sw.word("year_waiting"))}",IF(CF_YearResult<-CF_Tie,'
                 + formula_of(self.sw.word("year_short"), {"month": month, "money": 'TEXT(ROUND(-CF_YearResult,0),"$#,##0")'}) + ","
                 + formula_of(self.sw.word("year_covered"), {"month": month, "money": 'TEXT(ROUND(CF_YearResult,0),"$#,##0")'}) + "))")
 
     def cash(self, m: dict[str, Any]) -> str:
         if not m["FC_Complete"]:
-            return self.na
+            return self.sw.word("cash_waiting")
         held = dollars(float(m["FC_CF_Opening"]))
         n = int(m["FC_CF_ShortMonths"])
         if n == 0:
@@ -161,7 +162,7 @@ class CashWords:
 
     def cash_formula(self) -> str:
         held = 'TEXT(ROUND(FC_CF_Opening,0),"$#,##0")'
-        return (f'IF(NOT(FC_Complete),"{quoted(self.na)}",IF(FC_CF_ShortMonths>0,'
+        return (f'IF(NOT(FC_Complete),"{quoted(self.sw.word("cash_waiting"))}",IF(FC_CF_ShortMonths>0,'
                 + formula_of(self.sw.word("cash_short"), {"held": held, "month": "INDEX(CF_Months,1,FC_CF_FirstShortMonth)",
                                                           "n": 'TEXT(FC_CF_ShortMonths,"0")'}) + ","
                 + formula_of(self.sw.word("cash_covered"), {"held": held}) + "))")
@@ -235,6 +236,7 @@ class CashLayout:
     month_no: int   # month numbers 1..12, which the formulas read
     lines: int      # the monthly table's first line
     key_top: int    # the key figures' heading, with the chart beside them
+    key_end: int    # the last row of the key figures or the chart, whichever reaches lower
     rev: TimingRows
     exp: TimingRows
 
@@ -247,10 +249,12 @@ class CashLayout:
         lines = rows.take(monthly_rows(streams, categories))
         rows.skip(GAP)
         key_top = rows.take(max(KEY_FIGURE_ROWS, rows_spanned(CHART_HEIGHT, CHART_Y_OFFSET) + KEY_FIGURE_HIDDEN))
+        key_end = rows.row - 1
         rows.skip(AFTER_CHART)
         rev = TimingRows.take(rows, revenue_rows)
         rows.skip(GAP)
-        return cls(year_words, plain, cash_words, sized_by, head, month_no, lines, key_top, rev, TimingRows.take(rows, expense_rows))
+        return cls(year_words, plain, cash_words, sized_by, head, month_no, lines, key_top, key_end, rev,
+                   TimingRows.take(rows, expense_rows))
 
 
 class CashFlowSheet:
@@ -282,6 +286,8 @@ class CashFlowSheet:
         self.at = CashLayout.of(len(self.c.stream_ids), len(self.c.category_ids), cap.revenue, cap.expenses)
         #: the write cursor of the monthly table and the key figures (_totals and the writers it calls)
         self.r = self.at.lines
+        #: the monthly table's section labels, each kept on the page of its first line
+        self.sections: list[int] = []
         #: the two timing tables, one row per Revenue and per Expenses row
         self.revt = Table(CASH, "CFRev", self.at.rev.top, C_LABEL, [], cap.revenue)
         self.exp = Table(CASH, "CFExp", self.at.exp.top, C_LABEL, [], cap.expenses)
@@ -327,7 +333,8 @@ class CashFlowSheet:
     # ------------------------------------------------------------------ the sheet
 
     def write(self) -> None:
-        """The sheet: title, plain words, the monthly table, then the two timing tables, each on its own pages."""
+        """The sheet: title, plain words, the monthly table, the key figures with their chart, then the two timing
+        tables, paged by _page_breaks."""
         b, s, ws, m = self.b, self.s, self.ws, self.m
         fb = self.fb
         # narrow enough that the printed part (up to "After year end") is one page wide at 70% or more
@@ -362,16 +369,50 @@ class CashFlowSheet:
         exp_rows = self._expense_table()
         self._totals(rev_rows, exp_rows)
         ws.freeze_panes(at.lines, C_AMOUNT)  # the month labels and the line labels stay in view
-        # the monthly table, the key figures with their chart, then each timing table, each on its own pages
-        ws.set_h_pagebreaks([at.key_top, at.rev.heading, at.exp.heading])
         # every page repeats the month labels (print titles); pages one wide need no repeated columns
         print_setup(ws, fb.org_name, repeat_rows=(at.head, at.head), last_col=C_AFTER)
         ws.print_area(TITLE_ROW, C_LABEL, self.exp.last, C_AFTER)
+        breaks = self._page_breaks()
+        if breaks:
+            ws.set_h_pagebreaks(breaks)
+
+    def _printed_heights(self) -> list[float]:
+        """Each row's printed height in points, down to the last timing row: the print copy (`pdf`) leaves
+        out a timing table's empty rows after the first SPARE_PRINTED of them, as it does on Revenue and
+        Expenses, so those count none."""
+        shown = set()
+        for t, used in ((self.revt, len(self.fb.p.revenue)), (self.exp, len(year1_expenses(self.fb.p)))):
+            shown |= {t.row(i) for i in range(min(t.capacity, used + SPARE_PRINTED))}
+        spare = set(range(self.revt.first, self.revt.last + 1)) | set(range(self.exp.first, self.exp.last + 1))
+        return [0.0 if r in spare and r not in shown else row_points(self.ws, r) for r in range(self.exp.last + 1)]
+
+    def _page_breaks(self) -> list[int]:
+        """Page breaks worked out from the rows' printed heights: no heading or section label last on a
+        page, the key figures and their chart kept whole, the two timing tables on one page when they fit
+        on one (a short expense table never alone on the last page), and no last page of a few rows."""
+        at, heights = self.at, self._printed_heights()
+        room = page_room(sum(self.ws.printed_width(c) for c in range(C_AFTER + 1)), landscape=True)
+        title = row_points(self.ws, at.head)
+        rev_end = max(r for r in range(self.revt.first, self.revt.last + 1) if heights[r] > 0)
+        exp_end = max(r for r in range(self.exp.first, self.exp.last + 1) if heights[r] > 0)
+
+        def fits(first: int, last: int) -> bool:
+            return sum(heights[first:last + 1]) <= room - title
+
+        # what a page never breaks inside: a section label and its first line, the key figures with their
+        # chart, a timing table's heading, note and column heads with its first row
+        whole = {**{r: r + 1 for r in self.sections}, at.key_top: at.key_end,
+                 at.rev.heading: self.revt.first, at.exp.heading: self.exp.first}
+        keep = {**whole, at.rev.heading: exp_end if fits(at.rev.heading, exp_end) else rev_end if fits(at.rev.heading, rev_end)
+                else self.revt.first, at.exp.heading: exp_end if fits(at.exp.heading, exp_end) else self.exp.first}
+        inside = {r for first, last in whole.items() for r in range(first + 1, last + 1)}
+        breaks = paginate(heights, keep, room, title)
+        return fill_last_page(heights, breaks, lambda r: heights[r] > 0 and r not in inside, room, title)
 
     def words(self) -> CashWords:
         """What the year says in words (on this sheet and on the Summary)."""
         fb = self.fb
-        return CashWords(self.w, fb.status.not_applicable, None if fb.blank else fb.p.organization.fiscal_year_start)
+        return CashWords(self.w, None if fb.blank else fb.p.organization.fiscal_year_start)
 
     def _month_header(self, r: int, heads: dict[int, str]) -> None:
         """Column heads (left block), the 12 month labels and the after-year-end head on row r."""
@@ -585,6 +626,7 @@ class CashFlowSheet:
     def _section(self, title: str) -> None:
         """A bold section label in the monthly table, at the cursor."""
         self.b.text(self.ws, self.r, C_LABEL, title, self.s.label_b)
+        self.sections.append(self.r)
         self.r += 1
 
     def _line(self, label: str, values: list[float], formula_of: Callable[[int, int], str], style: Any = None,

@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 from xlsxwriter.worksheet import Worksheet
 
 from ..content import SHARED, Content, Item, SheetWords, Words
-from .layout import GAP, MIN_SCALE, PAGE_POINTS, PAGE_UNITS, RULE_MESSAGE, Book, Rows, Table, abs_cell, abs_range, row_points
+from .layout import GAP, MIN_SCALE, PAGE_UNITS, RULE_MESSAGE, Book, Rows, Table, abs_cell, abs_range, page_room, paginate, row_points
 from .font_widths import wrapped_lines
 from .styles import LEGEND
 
@@ -710,29 +710,11 @@ def heading_breaks(ws: Worksheet, keep: dict[int, int | tuple[int, ...]], last_r
     (its first row, or a whole short table), or to several such rows, the first that fits a page
     kept (a whole table where a page holds it, else its header and first rows). Each page is filled
     with whole rows to a little less than it holds (row heights as set, the title row repeated on
-    every page), with a break before a heading whose rows would not fit. Every break is set, so the
-    pages never drift from these."""
+    every page), with a break before a heading whose rows would not fit (layout.paginate)."""
     width = sum(column_width(ws, c) for c in range(max(getattr(ws, "widths", {0: 0}), default=0) + 1)
                 if c not in getattr(ws, "hidden_cols", set()))
-    scale = min(1.0, PAGE_UNITS[landscape] / width) if width else 1.0
-    room = PAGE_POINTS[landscape] / scale * 0.95
-
-    def height(r: int) -> float:
-        return row_points(ws, r)
-
-    title, used, breaks = height(TITLE_ROW), 0.0, []
-    for r in range(last_row + 1):
-        ends = keep.get(r, r)
-        needs = [sum(height(k) for k in range(r, end + 1)) for end in (ends if isinstance(ends, tuple) else (ends,))]
-        need = next((n for n in needs if n <= room - title), needs[-1])
-        if used + need > room and used > title and need <= room - title:
-            breaks.append(r)
-            used = title
-        elif used + height(r) > room:  # a page full: break here too, so the next page starts where worked out
-            breaks.append(r)
-            used = title
-        used += height(r)
-    return breaks
+    heights = [row_points(ws, r) for r in range(last_row + 1)]
+    return paginate(heights, keep, page_room(width, landscape), row_points(ws, TITLE_ROW))
 
 
 def identity(book: Book, template_id: str, template_version: str, partnership_id: str,

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import xlsxwriter
 import xlsxwriter.core
@@ -173,6 +173,52 @@ PAGE_POINTS = {True: 470.0, False: 715.0}
 MIN_SCALE = 70
 #: A last page filled less than this share of a page is a spill-over (no_short_last_page).
 SHORT_PAGE = 0.3
+
+
+def page_room(width: float, landscape: bool) -> float:
+    """Points of rows (as set on the sheet) that one page holds when a sheet `width` units wide prints
+    one page wide, scaled to fit: PAGE_POINTS over the scale, a twentieth kept spare for the readers'
+    own rounding."""
+    scale = min(1.0, PAGE_UNITS[landscape] / width) if width else 1.0
+    return PAGE_POINTS[landscape] / scale * 0.95
+
+
+def paginate(heights: Sequence[float], keep: Mapping[int, int | tuple[int, ...]], room: float, title: float) -> list[int]:
+    """Page breaks for rows of these printed heights (a hidden row 0), pages of `room` points, every page
+    after the first repeating `title` points of print titles: each page filled with whole rows, with a
+    break before a row whose kept rows (`keep`: a heading's row -> the last row that prints on its page,
+    or several such last rows, the first whose rows a fresh page holds kept: a whole table where it fits,
+    else its header and first rows) would not fit where a fresh page holds them. Every break is
+    returned, so the pages never drift."""
+    used, breaks = 0.0, []
+    for r, h in enumerate(heights):
+        ends = keep.get(r, r)
+        needs = [sum(heights[r:end + 1]) for end in (ends if isinstance(ends, tuple) else (ends,))]
+        need = next((n for n in needs if n <= room - title), needs[-1])
+        if (used + need > room and used > title and need <= room - title) or used + h > room:
+            breaks.append(r)
+            used = title
+        used += h
+    return breaks
+
+
+def fill_last_page(heights: Sequence[float], breaks: list[int], may_start: Callable[[int], bool], room: float,
+                   title: float, short: float = SHORT_PAGE) -> list[int]:
+    """A last page that would hold less than `short` of a page takes rows from the page before it: its
+    break moves up to the row that shares the two pages' rows most evenly, among the rows that
+    `may_start` a page (not a heading's rows, not inside a part kept whole)."""
+    if not breaks:
+        return breaks
+    n, last, prev = len(heights), breaks[-1], breaks[-2] if len(breaks) > 1 else 0
+
+    def page(a: int, b: int) -> float:
+        return (title if a else 0.0) + sum(heights[a:b])
+
+    if page(last, n) - title >= short * (room - title):
+        return breaks
+    options = [r for r in range(prev + 1, last + 1) if may_start(r) and page(r, n) <= room]
+    best = min(options, key=lambda r: (abs(page(prev, r) - page(r, n)), -r), default=last)  # a tie moves fewer rows
+    return breaks[:-1] + [best]
 
 
 class Sheet(Worksheet):
