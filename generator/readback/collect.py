@@ -126,8 +126,11 @@ def _summarise_checked(path: str, r: Any) -> FileResult:
     if p is None or blocking:
         return res
     res.usable = True
-    res.inputs_key = hashlib.sha256(json.dumps(p.to_data(), sort_keys=True, default=str).encode()).hexdigest()
+    normalised = p.to_data()
+    res.inputs_key = hashlib.sha256(json.dumps(normalised, sort_keys=True, default=str).encode()).hexdigest()
     res.extracted = r.extracted
+    if r.extracted is not None:   # the merge of a pair (in the main process) reads it instead of validating again
+        r.extracted.normalised = normalised
     o = p.organization
     res.org = {"name": o.name, "region": o.region or "", "focus": o.focus or "", "structure": o.backbone_structure,
                "fiscal_year": f"FY{o.first_fy}"}

@@ -34,6 +34,9 @@ class Extracted:
     positions: dict[str, list[int]] = field(default_factory=dict)
     #: cells the data file has no place for (timing typed on a row with no source): (message, cell)
     problems: list[tuple[str, Cell]] = field(default_factory=list)
+    #: the data as the schema gives it back (validate_data(data).to_data()), when the caller has
+    #: already validated it (collect's workers): the merge reads it instead of validating again
+    normalised: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def cell_for(self, path: str) -> Cell | None:
         """The cell behind a data path, or behind its nearest parent path."""

@@ -434,8 +434,11 @@ def canonical(data: dict[str, Any], default_ids: list[str]) -> dict[str, Any]:
 
 
 def _normalised(e: Extracted) -> dict[str, Any]:
+    """The side's data as the schema gives it back (read only: canonical copies it)."""
     from ..schema import validate_data
 
+    if e.normalised is not None:
+        return e.normalised
     return validate_data(e.data, e.kind).to_data()
 
 
