@@ -270,15 +270,18 @@ class FileSource:
         """The normalised value of every cell of a rectangle, row-major."""
         (r0, c0), grid = self._grid(ref.sheet)
         out: list[Any] = []
+        append = out.append
         height = len(grid)
-        lo, hi = ref.c1 - c0, ref.c2 - c0 + 1
-        span = hi - lo
+        cols = range(ref.c1 - c0, ref.c2 - c0 + 1)
         for r in range(ref.r1 - r0, ref.r2 - r0 + 1):
-            row = grid[r] if 0 <= r < height else []
-            seg = row[max(lo, 0):max(hi, 0)] if lo >= 0 else [None] * min(-lo, span) + row[0:max(hi, 0)]
-            out += [_fast_clean(v) for v in seg]
-            if len(seg) < span:
-                out += [None] * (span - len(seg))
+            row = grid[r] if 0 <= r < height else ()
+            width = len(row)
+            for c in cols:
+                value = row[c] if 0 <= c < width else None
+                if value == "" and type(value) is str or value is None:   # most cells: empty
+                    append(None)
+                else:
+                    append(_fast_clean(value))
         return out
 
     def value(self, name: str) -> Any:
