@@ -68,13 +68,15 @@ def flatten(outputs: dict[str, Any], scenario_ids: list[str], years: list[str], 
         if isinstance(value, bool):
             return float(value), None
         if isinstance(value, (int, float)):
-            return (float(value), None) if math.isfinite(value) else (None, str(value))
+            return (float(value), None) if isfinite(value) else (None, str(value))
         if value is None or value == "":
             return None, None
         return None, str(value)
 
+    prefixes = [(f"SP_{sid}_", sid) for sid in by_length]   # worked out once, not once per name
+    isfinite = math.isfinite
     for name, value in outputs.items():
-        scenario = next((sid for sid in by_length if name.startswith(f"SP_{sid}_")), None)
+        scenario = next((sid for prefix, sid in prefixes if name.startswith(prefix)), None) if name.startswith("SP_") else None
         if isinstance(value, (list, tuple)):
             monthly = name.startswith("FC_")
             for i, v in enumerate(value):
