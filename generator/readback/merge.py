@@ -98,6 +98,8 @@ def show(value: Any) -> str:
 
 def same(a: Any, b: Any) -> bool:
     """Equal as inputs: numbers within rounding (a LibreOffice save), a zero share as no share."""
+    if type(a) is str and type(b) is str:   # the most common case, decided as the last line would
+        return a == b
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
