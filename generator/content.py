@@ -41,8 +41,10 @@ _MARKER = "functions.yaml"
 _content_override: Path | None = None
 
 
+@lru_cache(maxsize=1)
 def packaged_templates() -> Path:
-    """The templates shipped with the package (content/, examples/, rosters/)."""
+    """The templates shipped with the package (content/, examples/, rosters/); found once per
+    process (importlib's lookup costs a tenth of a millisecond, and every validation asks)."""
     try:
         root = importlib.resources.files("generator.templates")
     except ModuleNotFoundError:  # running from a clone that was never installed
@@ -566,7 +568,14 @@ def load_content(directory: str | Path | None = None) -> Content:
     """Load and check the content (cached per folder): from `directory` (a content folder, or
     a templates folder holding content/) or, when None, from the folder in force."""
     base = resolve_content_dir(directory) if directory is not None else content_dir()
-    return _load_content(str(base.resolve()))
+    return _load_content(_resolved(str(base)))
+
+
+@lru_cache(maxsize=64)
+def _resolved(base: str) -> str:
+    """A folder's real path, worked out once per process for the same folder (load_content is
+    called several times for every file read back)."""
+    return str(Path(base).resolve())
 
 
 @lru_cache(maxsize=8)

@@ -68,13 +68,15 @@ def flatten(outputs: dict[str, Any], scenario_ids: list[str], years: list[str], 
         if isinstance(value, bool):
             return float(value), None
         if isinstance(value, (int, float)):
-            return (float(value), None) if math.isfinite(value) else (None, str(value))
+            return (float(value), None) if isfinite(value) else (None, str(value))
         if value is None or value == "":
             return None, None
         return None, str(value)
 
+    prefixes = [(f"SP_{sid}_", sid) for sid in by_length]   # worked out once, not once per name
+    isfinite = math.isfinite
     for name, value in outputs.items():
-        scenario = next((sid for sid in by_length if name.startswith(f"SP_{sid}_")), None)
+        scenario = next((sid for prefix, sid in prefixes if name.startswith(prefix)), None) if name.startswith("SP_") else None
         if isinstance(value, (list, tuple)):
             monthly = name.startswith("FC_")
             for i, v in enumerate(value):
@@ -126,8 +128,11 @@ def _summarise_checked(path: str, r: Any) -> FileResult:
     if p is None or blocking:
         return res
     res.usable = True
-    res.inputs_key = hashlib.sha256(json.dumps(p.to_data(), sort_keys=True, default=str).encode()).hexdigest()
+    normalised = p.to_data()
+    res.inputs_key = hashlib.sha256(json.dumps(normalised, sort_keys=True, default=str).encode()).hexdigest()
     res.extracted = r.extracted
+    if r.extracted is not None:   # the merge of a pair (in the main process) reads it instead of validating again
+        r.extracted.normalised = normalised
     o = p.organization
     res.org = {"name": o.name, "region": o.region or "", "focus": o.focus or "", "structure": o.backbone_structure,
                "fiscal_year": f"FY{o.first_fy}"}
@@ -496,11 +501,42 @@ def _parallel(files: list[str], workers: int) -> Iterator[FileResult]:
     """Results in file order from worker processes. When a worker dies (a reader that aborts
     the process), the files still pending are read again one process each, so only the file
     that kills its process is lost, reported as a Problem."""
+    import shutil
+    import tempfile
+
+    _warm()
+    shared = tempfile.mkdtemp(prefix="pbp-collect-")   # private (0700): the run's shared builds (validate.SHARED_BUILDS)
+    try:
+        yield from _parallel_in(files, workers, shared)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def _warm() -> None:
+    """Import the readers and load the content in the main process before the workers start, so
+    that each worker (forked from it) begins with them instead of loading them again."""
+    try:
+        from ..verify import mismatches  # noqa: F401
+        from ..model import full_cost, projections  # noqa: F401
+        from . import validate  # noqa: F401
+
+        load_content()
+    except Exception:  # noqa: BLE001 - a worker meets the same problem and reports it for its files
+        pass
+
+
+def _init_worker(shared: str) -> None:
+    from . import validate
+
+    validate.SHARED_BUILDS = Path(shared)
+
+
+def _parallel_in(files: list[str], workers: int, shared: str) -> Iterator[FileResult]:
     from concurrent.futures.process import BrokenProcessPool
 
     done: dict[int, FileResult] = {}
     try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(shared,)) as pool:
             for i, res in enumerate(pool.map(_summarise, files, chunksize=max(1, min(32, len(files) // (workers * 4) or 1)))):
                 done[i] = res
                 yield res
@@ -509,7 +545,7 @@ def _parallel(files: list[str], workers: int) -> Iterator[FileResult]:
         pass
     for i in range(len(done), len(files)):
         try:
-            with ProcessPoolExecutor(max_workers=1) as one:
+            with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(shared,)) as one:
                 res = one.submit(_summarise, files[i]).result()
         except BrokenProcessPool:
             res = FileResult(files[i], "unreadable", findings=[("error", "crash", "reading this file stopped its reader process; it could not be used")])

@@ -34,6 +34,9 @@ class Extracted:
     positions: dict[str, list[int]] = field(default_factory=dict)
     #: cells the data file has no place for (timing typed on a row with no source): (message, cell)
     problems: list[tuple[str, Cell]] = field(default_factory=list)
+    #: the data as the schema gives it back (validate_data(data).to_data()), when the caller has
+    #: already validated it (collect's workers): the merge reads it instead of validating again
+    normalised: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def cell_for(self, path: str) -> Cell | None:
         """The cell behind a data path, or behind its nearest parent path."""
@@ -68,10 +71,14 @@ class _Reader:
     def ids(self, key: str) -> dict[str, str]:
         """label -> id for one of the workbook's lists (List_<key>, List_<key>Ids)."""
         if key not in self._maps:
-            labels = [c.value for c in self.src.cells(f"List_{key}")]
-            ids = [c.value for c in self.src.cells(f"List_{key}Ids")]
+            labels, ids = self.values(f"List_{key}"), self.values(f"List_{key}Ids")
             self._maps[key] = {str(lab).strip().casefold(): str(i) for lab, i in zip(labels, ids) if lab is not None}
         return self._maps[key]
+
+    def values(self, name: str) -> list[Any]:
+        """The values of a named range (without a Cell each where the source can)."""
+        values = getattr(self.src, "range_values", None)
+        return list(values(name)) if values is not None else [c.value for c in self.src.cells(name)]
 
     def to_id(self, key: str, value: Any) -> Any:
         """A dropdown label back to its id; anything else is returned unchanged."""
@@ -91,13 +98,26 @@ class _Reader:
     def rows(self, prefix: str, keys: Iterable[str], used_keys: Iterable[str]) -> list[dict[str, Cell]]:
         """Rows of an input table (by column names prefix_key) with any used_keys cell filled in."""
         keys = list(keys)
-        columns = {k: self.src.cells(f"{prefix}_{k}") for k in keys if self.has(f"{prefix}_{k}")}
-        length = max((len(v) for v in columns.values()), default=0)
+        names = {k: f"{prefix}_{k}" for k in keys if self.has(f"{prefix}_{k}")}
+        values, cell_at = getattr(self.src, "range_values", None), getattr(self.src, "cell_at", None)
+        if values is None or cell_at is None:   # a source without them: a Cell for every cell
+            columns = {k: self.src.cells(n) for k, n in names.items()}
+            length = max((len(v) for v in columns.values()), default=0)
+            out, at = [], []
+            for i in range(length):
+                row = {k: col[i] for k, col in columns.items() if i < len(col)}
+                if any(not row[k].empty for k in used_keys if k in row):
+                    out.append(row)
+                    at.append(i)
+            self.positions[prefix] = at
+            return out
+        cols = {k: values(n) for k, n in names.items()}
+        length = max((len(v) for v in cols.values()), default=0)
+        used = [cols[k] for k in used_keys if k in cols]
         out, at = [], []
-        for i in range(length):
-            row = {k: col[i] for k, col in columns.items() if i < len(col)}
-            if any(not row[k].empty for k in used_keys if k in row):
-                out.append(row)
+        for i in range(length):   # the used rows found from the values; a Cell is made only for their cells
+            if any(i < len(col) and not _empty(col[i]) for col in used):
+                out.append({k: cell_at(names[k], i) for k, col in cols.items() if i < len(col)})
                 at.append(i)
         self.positions[prefix] = at
         return out
@@ -106,14 +126,15 @@ class _Reader:
         """A problem at each cell typed on a row of the table that holds no item (the data file has
         no place for it, so it would vanish)."""
         keys, used_keys = list(keys), list(used_keys)
-        columns = {k: self.src.cells(f"{prefix}_{k}") for k in keys + used_keys if self.has(f"{prefix}_{k}")}
-        length = max((len(v) for v in columns.values()), default=0)
+        names = {k: f"{prefix}_{k}" for k in keys + used_keys if self.has(f"{prefix}_{k}")}
+        values = getattr(self.src, "range_values", None)
+        cols = {k: values(n) if values is not None else [c.value for c in self.src.cells(n)] for k, n in names.items()}
+        length = max((len(v) for v in cols.values()), default=0)
         for i in range(length):
-            row = {k: col[i] for k, col in columns.items() if i < len(col)}
-            if all(row[k].empty for k in used_keys if k in row):
+            if all(_empty(cols[k][i]) for k in used_keys if k in cols and i < len(cols[k])):
                 for k in keys:
-                    if k in row and not row[k].empty:
-                        self.problems.append((what, row[k]))
+                    if k in cols and i < len(cols[k]) and not _empty(cols[k][i]):
+                        self.problems.append((what, self.src.cells(names[k])[i]))
 
     def note_of(self, item: dict[str, Any], row: dict[str, Cell], path: str) -> None:
         """The row's "Source or note" into the item (left out when blank)."""
@@ -124,6 +145,11 @@ class _Reader:
     def note(self, path: str, c: Cell) -> Any:
         self.cells[path] = c
         return c.value
+
+
+def _empty(value: Any) -> bool:
+    """Cell.empty, for a value."""
+    return value is None or (isinstance(value, str) and value.strip() == "")
 
 
 def _text(value: Any) -> Any:

@@ -98,6 +98,8 @@ def show(value: Any) -> str:
 
 def same(a: Any, b: Any) -> bool:
     """Equal as inputs: numbers within rounding (a LibreOffice save), a zero share as no share."""
+    if type(a) is str and type(b) is str:   # the most common case, decided as the last line would
+        return a == b
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
@@ -400,12 +402,28 @@ def _scenario(sc: Any) -> Any:
             "description": sc.get("description") or None}
 
 
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def _tree_copy(value: Any) -> Any:
+    """copy.deepcopy for a data file's tree of dicts, lists and plain values (five times faster:
+    collect merges every partnership's pair); anything else is deep-copied as before."""
+    t = type(value)
+    if t is dict:
+        return {k: _tree_copy(v) for k, v in value.items()}
+    if t is list:
+        return [_tree_copy(v) for v in value]
+    if t in _ATOMS:
+        return value
+    import copy
+
+    return copy.deepcopy(value)
+
+
 def canonical(data: dict[str, Any], default_ids: list[str]) -> dict[str, Any]:
     """A data file with each input written one way where several mean the same (every scenario
     listed = all scenarios, null; see _scenario), so the merge compares meanings, not spellings."""
-    import copy
-
-    data = copy.deepcopy(data)
+    data = _tree_copy(data)
     proj = data.get("projections") or {}
     scen = proj.get("scenarios")
     if isinstance(scen, list):
@@ -418,8 +436,11 @@ def canonical(data: dict[str, Any], default_ids: list[str]) -> dict[str, Any]:
 
 
 def _normalised(e: Extracted) -> dict[str, Any]:
+    """The side's data as the schema gives it back (read only: canonical copies it)."""
     from ..schema import validate_data
 
+    if e.normalised is not None:
+        return e.normalised
     return validate_data(e.data, e.kind).to_data()
 
 

@@ -35,6 +35,11 @@ class Cell:
     row: int   # zero-based
     col: int   # zero-based
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, str, int, int]]:
+        """Pickled as its four fields (collect sends each file's cells from its workers: the
+        dataclass's default, a dict of state per cell, is slower and larger)."""
+        return (Cell, (self.value, self.sheet, self.row, self.col))
+
     @property
     def address(self) -> str:
         """'Sheet'!B5 style address for messages."""
@@ -102,6 +107,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _fast_clean(value: Any) -> Any:
+    """_clean, with the values a sheet mostly holds (empty, text, numbers) decided first."""
+    t = type(value)
+    if t is str:
+        return None if value == "" else value
+    if value is None:
+        return None
+    if t is float:
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    return _clean(value)
+
+
 #: The largest rectangle a defined name of ours may cover: the tables hold at most 2,000 rows
 #: (build's --staff-rows/--expense-rows/--revenue-rows) and ten years. A name re-pointed at
 #: more (say Metadata!$A$1:$XFD$1048576) is refused before one cell of it is read.
@@ -157,6 +174,7 @@ class FileSource:
             raise SourceError(f"cannot read the workbook: {_short(exc)}") from None
         self._grids: dict[str, tuple[tuple[int, int], list[list[Any]]]] = {}
         self._cells: dict[str, list[Cell]] = {}   # by name: extract reads a table's columns more than once
+        self._vals: dict[str, list[Any]] = {}     # by name: the values behind them
 
     def _read_names(self) -> dict[str, Ref]:
         import io
@@ -215,41 +233,55 @@ class FileSource:
         hit = self._cells.get(name)
         if hit is not None:
             return hit
-        ref = self._names.get(name)
-        if ref is None:
-            raise SourceError(f"the defined name {name} is missing")
-        sheet = ref.sheet
-        out = [Cell(value, sheet, r, c) for value, r, c in self._values(ref)]
+        ref, values = self._ref(name), self.range_values(name)
+        sheet, c1, width = ref.sheet, ref.c1, ref.c2 - ref.c1 + 1
+        if width == 1:   # a table's column: the usual case
+            out = [Cell(value, sheet, r, c1) for r, value in enumerate(values, ref.r1)]
+        else:
+            out = [Cell(value, sheet, ref.r1 + i // width, c1 + i % width) for i, value in enumerate(values)]
         self._cells[name] = out
         return out
 
-    def range_values(self, name: str) -> list[Any]:
-        """The values of cells(name), without the Cell around each (the cached-values check reads
-        hundreds of output cells and wants only their values)."""
+    def cell_at(self, name: str, index: int) -> Cell:
+        """The index-th cell (row-major) of a named range: cells(name)[index], without a Cell made
+        for every other cell (a table's column has forty rows, and most are empty)."""
         hit = self._cells.get(name)
         if hit is not None:
-            return [c.value for c in hit]
+            return hit[index]
+        ref, values = self._ref(name), self.range_values(name)
+        width = ref.c2 - ref.c1 + 1
+        return Cell(values[index], ref.sheet, ref.r1 + index // width, ref.c1 + index % width)
+
+    def range_values(self, name: str) -> list[Any]:
+        """The values of cells(name), without the Cell around each (the cached-values check reads
+        hundreds of output cells and wants only their values). The list is the source's own: read it only."""
+        hit = self._vals.get(name)
+        if hit is None:
+            hit = self._vals[name] = self._values(self._ref(name))
+        return hit
+
+    def _ref(self, name: str) -> Ref:
         ref = self._names.get(name)
         if ref is None:
             raise SourceError(f"the defined name {name} is missing")
-        return [value for value, _, _ in self._values(ref)]
+        return ref
 
-    def _values(self, ref: Ref) -> list[tuple[Any, int, int]]:
-        """(value normalised, row, col) of every cell of a rectangle, row-major."""
+    def _values(self, ref: Ref) -> list[Any]:
+        """The normalised value of every cell of a rectangle, row-major."""
         (r0, c0), grid = self._grid(ref.sheet)
-        out: list[tuple[Any, int, int]] = []
+        out: list[Any] = []
         append = out.append
         height = len(grid)
-        cols = range(ref.c1, ref.c2 + 1)
-        for r in range(ref.r1, ref.r2 + 1):
-            row = grid[r - r0] if 0 <= r - r0 < height else []
+        cols = range(ref.c1 - c0, ref.c2 - c0 + 1)
+        for r in range(ref.r1 - r0, ref.r2 - r0 + 1):
+            row = grid[r] if 0 <= r < height else ()
             width = len(row)
             for c in cols:
-                value = row[c - c0] if 0 <= c - c0 < width else None
+                value = row[c] if 0 <= c < width else None
                 if value == "" and type(value) is str or value is None:   # most cells: empty
-                    append((None, r, c))
+                    append(None)
                 else:
-                    append((_clean(value), r, c))
+                    append(_fast_clean(value))
         return out
 
     def value(self, name: str) -> Any:

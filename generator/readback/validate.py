@@ -144,20 +144,62 @@ def _shape_key(ex: Extracted) -> tuple[str, ...]:
 
 _EXPECTED: dict[tuple[str, ...], tuple[dict[tuple[str, str], str], dict[str, Any]]] = {}
 
+#: A folder the processes of one collect run share (set by collect in each worker): a shape's
+#: fresh build is made once in the run, by the first worker that meets it, and the others read it
+#: from there, instead of each worker spending a quarter to three quarters of a second on it.
+SHARED_BUILDS: Path | None = None
+
 
 def _expected(ex: Extracted) -> tuple[dict[tuple[str, str], str], dict[str, Any]]:
     """(formulas, defined names) of a fresh build of the file's shape and capacity; built once per
-    shape in a process (collect reads many files of the same shape)."""
+    shape in a process (collect reads many files of the same shape), and once per collect run
+    when its workers share a folder (SHARED_BUILDS)."""
     key = _shape_key(ex)
     if key not in _EXPECTED:
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "expected.xlsx"
-            of_template_id(ex.kind).rebuild(_shape_partnership(ex), out, ex.meta, blank=True)
-            data = out.read_bytes()
         if len(_EXPECTED) > 8:   # a handful of shapes at most in one run: keep memory bounded
             _EXPECTED.clear()
-        _EXPECTED[key] = (read_formulas(data), FileSource(out, data).names())
+        _EXPECTED[key] = _shared_build(key, ex) if SHARED_BUILDS is not None else _build_expected(ex)
     return _EXPECTED[key]
+
+
+def _build_expected(ex: Extracted) -> tuple[dict[tuple[str, str], str], dict[str, Any]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "expected.xlsx"
+        of_template_id(ex.kind).rebuild(_shape_partnership(ex), out, ex.meta, blank=True)
+        data = out.read_bytes()
+    return read_formulas(data), FileSource(out, data).names()
+
+
+def _shared_build(key: tuple[str, ...], ex: Extracted) -> tuple[dict[tuple[str, str], str], dict[str, Any]]:
+    """The shape's build from the run's shared folder, made there under a lock by the first worker
+    that asks (the folder is the run's own, made private by collect: only this run's processes write it)."""
+    import hashlib
+    import os
+    import pickle
+
+    assert SHARED_BUILDS is not None
+    stem = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    done, lock = SHARED_BUILDS / f"{stem}.pickle", SHARED_BUILDS / f"{stem}.lock"
+    try:
+        import fcntl
+    except ImportError:   # no advisory locks (Windows): each worker builds its own
+        return _build_expected(ex)
+    with open(lock, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            if done.exists():
+                with open(done, "rb") as got:
+                    built = pickle.load(got)
+                if built[0] == key:
+                    return built[1], built[2]
+            formulas, names = _build_expected(ex)
+            tmp = done.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as out:
+                pickle.dump((key, formulas, names), out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, done)
+            return formulas, names
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _check_names(report: Report, src: WorkbookSource, ex: Extracted) -> None:
