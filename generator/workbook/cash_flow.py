@@ -369,8 +369,11 @@ class CashFlowSheet:
         exp_rows = self._expense_table()
         self._totals(rev_rows, exp_rows)
         ws.freeze_panes(at.lines, C_AMOUNT)  # the month labels and the line labels stay in view
-        # every page repeats the month labels (print titles); pages one wide need no repeated columns
-        print_setup(ws, fb.org_name, repeat_rows=(at.head, at.head), last_col=C_AFTER)
+        # every page repeats the sheet's title (print titles), as every sheet does: the month-by-month table
+        # prints whole on the first page, and the key figures and each timing table below it carry their
+        # own heads, so the month labels repeated over them would head columns they are not; pages one wide
+        # need no repeated columns
+        print_setup(ws, fb.org_name, repeat_rows=(TITLE_ROW, TITLE_ROW), last_col=C_AFTER)
         ws.print_area(TITLE_ROW, C_LABEL, self.exp.last, C_AFTER)
         breaks = self._page_breaks()
         if breaks:
@@ -392,7 +395,7 @@ class CashFlowSheet:
         on one (a short expense table never alone on the last page), and no last page of a few rows."""
         at, heights = self.at, self._printed_heights()
         room = page_room(sum(self.ws.printed_width(c) for c in range(C_AFTER + 1)), landscape=True)
-        title = row_points(self.ws, at.head)
+        title = row_points(self.ws, TITLE_ROW)
         rev_end = max(r for r in range(self.revt.first, self.revt.last + 1) if heights[r] > 0)
         exp_end = max(r for r in range(self.exp.first, self.exp.last + 1) if heights[r] > 0)
 
