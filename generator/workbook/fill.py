@@ -84,7 +84,7 @@ def clear() -> None:
 
     for cache in (_PREPARED, _HEADS, _ROW_TAGS, _STR_TYPES, _SI, _FINGERPRINTS, _QUOTED, _DEFINED_NAMES,
                   _VT_DATA, _VALIDATIONS, _PARTS, _SEEN, _CELLS, _COL_NAMES, layout._CELL_NAMES, fingerprint._NORMALISED,
-                  layout._GOOD_NAMES, layout._GOOD_RULES):
+                  layout._GOOD_NAMES, layout._GOOD_RULES, RULE_OF):
         cache.clear()
     common.text_lines.cache_clear()
     _part_bytes[0] = 0
@@ -354,21 +354,36 @@ def _cell_head(key: tuple[Any, ...]) -> str:
     return head
 
 
-def _rows_and_spans(ws: Worksheet) -> tuple[list[int], dict[int, str]]:
-    """The rows _write_rows writes (cells or row settings, in the used range) and each 16-row
-    block's spans, found from the cells written rather than by walking the whole used range."""
+def _rows_and_spans(ws: Worksheet) -> tuple[list[int], dict[int, str], dict[int, list[int]]]:
+    """The rows _write_rows writes (cells or row settings, in the used range), each 16-row block's
+    spans and each row's columns in order, found from the cells written rather than by walking the
+    whole used range (each row's columns sorted once, for its span and for writing it)."""
     table, lo, hi = ws.table, ws.dim_rowmin, ws.dim_rowmax
     spans: dict[int, list[int]] = {}
+    order: dict[int, list[int]] = {}
     for r, cells in table.items():
         if cells and lo <= r <= hi:
-            first, last = min(cells), max(cells)
+            cols = order[r] = sorted(cells) if len(cells) > 1 else list(cells)
+            first, last = cols[0], cols[-1]
             got = spans.get(r // 16)
             if got is None:
                 spans[r // 16] = [first, last]
             else:
-                got[0], got[1] = min(got[0], first), max(got[1], last)
-    rows = sorted({r for r, cells in table.items() if cells and lo <= r <= hi} | {r for r in ws.row_info if lo <= r <= hi})
-    return rows, {block: f"{a + 1}:{b + 1}" for block, (a, b) in spans.items()}
+                if first < got[0]:
+                    got[0] = first
+                if last > got[1]:
+                    got[1] = last
+    rows = sorted(order.keys() | {r for r in ws.row_info if lo <= r <= hi})
+    return rows, {block: f"{a + 1}:{b + 1}" for block, (a, b) in spans.items()}, order
+
+
+def _xf(fmt: Any, memo: dict[Any, int]) -> int:
+    """A format's xf index; a format equal to an earlier one has none of its own, and xlsxwriter
+    works its index out from all its properties every time it is asked (memo: per sheet written)."""
+    xf = memo.get(fmt)
+    if xf is None:
+        xf = memo[fmt] = fmt._get_xf_index()
+    return xf
 
 
 def write_sheet_data(ws: Worksheet) -> None:
@@ -378,57 +393,60 @@ def write_sheet_data(ws: Worksheet) -> None:
         _original_write_sheet_data(ws)
         return
     table, row_info = ws.table, ws.row_info
-    rows, span_text = _rows_and_spans(ws)
-    fh = ws.fh
+    rows, span_text, order = _rows_and_spans(ws)
     out: list[str] = ["<sheetData>"]
+    memo: dict[Any, int] = {}
+    for r in rows:
+        cols = order.get(r)
+        if cols is None:
+            out.append(_row_tag(ws, r, span_text.get(r // 16), row_info.get(r), True))
+            continue
+        out.append(_row_tag(ws, r, span_text.get(r // 16), row_info.get(r), False))
+        _row_cells(ws, r, table[r], cols, out, memo)
+        out.append("</row>")
+    out.append("</sheetData>")
+    ws.fh.write("".join(out))
+
+
+def _row_cells(ws: Worksheet, r: int, cells: dict[int, Any], cols: list[int], out: list[str], memo: dict[Any, int]) -> None:
+    """One row's cells onto out, as Worksheet._write_cell writes them (the commonest kinds here)."""
     append, heads = out.append, _HEADS
     formula_cls, string_cls, blank_cls = CellFormulaTuple, CellStringTuple, CellBlankTuple
-    number_classes = (CellNumberTuple, CellDatetimeTuple)
-    for r in rows:
-        span = span_text.get(r // 16)
-        info = row_info.get(r)
-        cells = table.get(r)
-        if not cells:
-            append(_row_tag(ws, r, span, info, True))
-            continue
-        append(_row_tag(ws, r, span, info, False))
-        for c, cell in (sorted(cells.items()) if len(cells) > 1 else cells.items()):
-            cls = cell.__class__
-            if cls is formula_cls:   # the commonest cells, written here (as _cell_xml would)
-                formula, fmt, value = cell
-                if fmt:
-                    vcls = value.__class__
-                    if vcls is float or vcls is int:
-                        xf = fmt.xf_index
-                        if xf is None:
-                            xf = fmt._get_xf_index()
-                        key: tuple[Any, ...] = (r, c, xf, "", formula)
-                        head = heads.get(key) or _formula_head(ws, key)
-                        append(f"{head}{value}</v></c>")
-                        continue
-            elif cls is string_cls or cls is blank_cls or cls in number_classes:
-                fmt = cell[-1]
-                if fmt:
+    for c in cols:
+        cell = cells[c]
+        cls = cell.__class__
+        if cls is formula_cls:   # the commonest cells, written here (as _cell_xml would)
+            formula, fmt, value = cell
+            if fmt:
+                vcls = value.__class__
+                if vcls is float or vcls is int:
                     xf = fmt.xf_index
                     if xf is None:
-                        xf = fmt._get_xf_index()
-                    key = (r, c, xf, cls)
-                    head = heads.get(key) or _cell_head(key)
-                    if cls is blank_cls:
-                        append(head)
-                    elif cls is string_cls:
-                        append(f"{head}{cell[0]}</v></c>")
-                    else:
-                        append(f"{head}{cell[0]:.16G}</v></c>")
+                        xf = _xf(fmt, memo)
+                    key: tuple[Any, ...] = (r, c, xf, "", formula)
+                    head = heads.get(key) or _formula_head(ws, key)
+                    append(f"{head}{value}</v></c>")
                     continue
-            kind = _KIND_OF.get(cls)
-            if kind is None or not _cell_xml(ws, r, c, cell, kind, out):
-                fh.write("".join(out))
-                out.clear()
-                _original_write_cell(ws, r, c, cell)
-        append("</row>")
-    out.append("</sheetData>")
-    fh.write("".join(out))
+        elif cls is string_cls or cls is blank_cls or cls is CellNumberTuple or cls is CellDatetimeTuple:
+            fmt = cell[-1]
+            if fmt:
+                xf = fmt.xf_index
+                if xf is None:
+                    xf = _xf(fmt, memo)
+                key = (r, c, xf, cls)
+                head = heads.get(key) or _cell_head(key)
+                if cls is blank_cls:
+                    append(head)
+                elif cls is string_cls:
+                    append(f"{head}{cell[0]}</v></c>")
+                else:
+                    append(f"{head}{cell[0]:.16G}</v></c>")
+                continue
+        kind = _KIND_OF.get(cls)
+        if kind is None or not _cell_xml(ws, r, c, cell, kind, out):
+            ws.fh.write("".join(out))
+            out.clear()
+            _original_write_cell(ws, r, c, cell)
 
 
 #: The zlib level of every workbook a Book writes (ordinary build, fill mode and batch alike, so
@@ -580,13 +598,36 @@ def _fragments(original: Any, key_of: Any, cache: dict[Any, str], limit: int = 5
     return write
 
 
+def _name_key(d: Any) -> Any:
+    """The key of a defined name as Workbook._prepare_defined_names leaves it, [name, sheet index,
+    formula, hidden]: the record itself when of those exact types, else plain_key."""
+    if (len(d) == 4 and d[0].__class__ is str and d[1].__class__ is int and d[2].__class__ is str
+            and d[3].__class__ is bool):
+        return (d[0], d[1], d[2], d[3])
+    return plain_key(tuple(d))
+
+
+#: id of the options xlsxwriter made of a validation rule, shared by every sheet given the rule
+#: (layout.Book.validate) -> (those options, kept alive so the id stays theirs; the rule's key)
+RULE_OF: dict[int, tuple[dict[str, Any], str]] = {}
+
+
+def _validation_key(options: Any) -> Any:
+    """A data validation's key: the rule it was made of (its options are a function of the rule),
+    else plain_key of the options."""
+    found = RULE_OF.get(id(options))
+    if found is not None and found[0] is options:
+        return ("rule", found[1])
+    return plain_key(options)
+
+
 _DEFINED_NAMES: dict[Any, str] = {}
 _VT_DATA: dict[Any, str] = {}
 _VALIDATIONS: dict[Any, str] = {}
 _FRAGMENT_WRITERS = (   # (class, method, key of its argument, cache)
-    (xlsxwriter.workbook.Workbook, "_write_defined_name", lambda d: plain_key(tuple(d)), _DEFINED_NAMES),
+    (xlsxwriter.workbook.Workbook, "_write_defined_name", _name_key, _DEFINED_NAMES),
     (xlsxwriter.app.App, "_write_vt_data", plain_key, _VT_DATA),
-    (Worksheet, "_write_data_validation", plain_key, _VALIDATIONS),
+    (Worksheet, "_write_data_validation", _validation_key, _VALIDATIONS),
 )
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import xlsxwriter
 import xlsxwriter.core
@@ -67,8 +67,9 @@ _CELL_NAMES: dict[tuple[int, int], str] = {}
 #: workbook-level defined names xlsxwriter has accepted (it judges them by the name alone)
 _GOOD_NAMES: set[str] = set()
 #: data validations xlsxwriter has accepted, by fill.plain_key of their range and options (it judges
-#: a rule by these alone: each of its warnings comes with a refusal)
-_GOOD_RULES: set[str] = set()
+#: a rule by these alone: each of its warnings comes with a refusal) -> the options it made of them
+#: (a function of these alone too), which a sheet given the same rule again holds as they are
+_GOOD_RULES: dict[str, dict[str, Any]] = {}
 
 
 def row_points(ws: Worksheet, row: int) -> float:
@@ -132,11 +133,14 @@ class Table:
         """Zero-based row of the last data row (capacity included)."""
         return self.top + self.capacity
 
+    #: key -> column, made again when the columns change in number (the builders call col for nearly every cell)
+    _index: ClassVar[dict[str, int] | None] = None
+
     def col(self, key: str) -> int:
         """Zero-based column of a key."""
-        index = self.__dict__.get("_index")
+        index = self._index
         if index is None or len(index) != len(self.columns):
-            index = self.__dict__["_index"] = {c.key: self.left + n for n, c in enumerate(self.columns)}
+            index = self._index = {c.key: self.left + n for n, c in enumerate(self.columns)}  # type: ignore[misc]
         try:
             return index[key]
         except KeyError:
@@ -325,10 +329,11 @@ class Book:
             raise WorkbookBuildError(f"defined name {name!r} looks like a cell reference")
         if name in self.names:
             raise WorkbookBuildError(f"defined name {name!r} defined twice")
-        if name in _GOOD_NAMES:   # a workbook-level name xlsxwriter took before takes again: no warning to catch
-            if self.wb.define_name(name, "=" + ref) == 0:
-                self.names[name] = ref
-                return name
+        if name in _GOOD_NAMES:   # a workbook-level name xlsxwriter took before takes again: what
+            # Workbook.define_name does with a name it accepts (its checks look at the name alone)
+            self.wb.defined_names.append([name, -1, ref.lstrip("="), False])
+            self.names[name] = ref
+            return name
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             try:
@@ -444,8 +449,9 @@ class Book:
         if "error_message" in opts:
             opts["error_message"] = opts["error_message"][:255]
         rule = fill.plain_key((r1, c1, r2, c2, opts))
-        if rule is not None and rule in _GOOD_RULES:   # xlsxwriter took this rule before: it warns of nothing
-            self._ok(ws.data_validation(r1, c1, r2, c2, opts), f"data_validation on {ws.name}")
+        made = None if rule is None else _GOOD_RULES.get(rule)
+        if made is not None:   # xlsxwriter took this rule before: the options it made of it then
+            ws.validations.append(made)
             return
         with warnings.catch_warnings():
             warnings.simplefilter("error")
@@ -457,7 +463,9 @@ class Book:
         if rule is not None:
             if len(_GOOD_RULES) >= 20_000:
                 _GOOD_RULES.clear()
-            _GOOD_RULES.add(rule)
+                fill.RULE_OF.clear()
+            made = _GOOD_RULES[rule] = ws.validations[-1]
+            fill.RULE_OF[id(made)] = (made, rule)
 
     def close(self, properties: dict[str, Any], custom: dict[str, str] | None = None) -> None:
         """Fixed document properties (byte-identical output), then write the file."""
