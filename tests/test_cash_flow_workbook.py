@@ -394,10 +394,11 @@ def test_alt_text_does_not_state_build_time_figures(blank_and_riverside: dict[st
 
 def test_key_figures_name_months_in_words(examples: dict, blank_and_riverside: dict[str, Path]) -> None:
     """SPEC 6.1's month numbers stay numbers in their named cells, in hidden rows; the printed row above each
-    names the month as the month labels do ("None" when no month runs short), never "0 = none"."""
-    none = C.words("full_cost").sheet("cash_flow").word("no_month")
+    names the month as the month labels do ("None" when no month runs short, "Every month alike" when the
+    year never moves), never "0 = none"."""
+    none, alike = (C.words("full_cost").sheet("cash_flow").word(k) for k in ("no_month", "every_month"))
     books = [(p, path) for p, path in examples.values()] + [(None, blank_and_riverside["blank-cost"])]
-    seen_none = seen_month = False
+    seen_none = seen_month = seen_alike = False
     for p, path in books:
         model = compute_full_cost(p if p is not None else blank_partnership())
         wb = openpyxl.load_workbook(path, data_only=True)
@@ -410,10 +411,15 @@ def test_key_figures_name_months_in_words(examples: dict, blank_and_riverside: d
             assert ws.row_dimensions[at.row].hidden, (path.name, name)
             shown = ws.cell(row=at.row - 1, column=at.column).value
             assert not ws.row_dimensions[at.row - 1].hidden
-            assert shown == (months[int(number) - 1] if number else none), (path.name, name, shown)
+            # a year whose running position never moves has no lowest month to name: it reads "Every month alike"
+            flat = name == "FC_CF_LowestMonth" and max(model["FC_CF_Position"]) - min(model["FC_CF_Position"]) <= 0.005
+            expected = alike if flat else months[int(number) - 1] if number else none
+            assert shown == expected, (path.name, name, shown)
             seen_none |= shown == none
+            seen_alike |= shown == alike
             seen_month |= bool(number) and name == "FC_CF_FirstShortMonth"
         labels = " ".join(str(c.value) for row in ws.iter_rows() for c in row
                           if isinstance(c.value, str) and not ws.row_dimensions[c.row].hidden)
         assert "0 = none" not in labels and "1 = first month" not in labels, path.name
-    assert seen_none and seen_month  # both cases met: Riverside runs short in Dec 2026, the blank never does
+    # every case met: Riverside runs short in Dec 2026, the blank never does and its year never moves
+    assert seen_none and seen_month and seen_alike

@@ -772,11 +772,15 @@ class CashFlowSheet:
         # a month is shown by its label (or "None"): its number (1..12, 0 for none), the SPEC 6.1 name that
         # readback and the add-in read, sits in a hidden helper row under it
         first, lowest = int(m["FC_CF_FirstShortMonth"]), int(m["FC_CF_LowestMonth"])
-        none = self.w.word("no_month")
+        none, alike = self.w.word("no_month"), self.w.word("every_month")
+        # a year whose running position is the same every month (a workbook not filled in yet) has no
+        # lowest month to name: MATCH would name the first, which reads as a finding
+        flat = all(abs(p - m["FC_CF_Lowest"]) <= TIE for p in m["FC_CF_Position"])
         in_words = {
             "FC_CF_FirstShortMonth": (f'IF(FC_CF_FirstShortMonth=0,"{quoted(none)}",INDEX(CF_Months,1,FC_CF_FirstShortMonth))',
                                       month_label(start, first) if first else none),
-            "FC_CF_LowestMonth": ("INDEX(CF_Months,1,FC_CF_LowestMonth)", month_label(start, lowest)),
+            "FC_CF_LowestMonth": (f'IF(COUNTIF({_row_range(row_tie)},1)={MONTHS},"{quoted(alike)}",INDEX(CF_Months,1,FC_CF_LowestMonth))',
+                                  alike if flat else month_label(start, lowest)),
         }
         for key, name, formula, value, style in figures:
             b.text(ws, self.r, C_LABEL, self.w.line(key).label, s.label)
