@@ -41,7 +41,7 @@ from .inputs import (
     ASSUME, ORG, Col, InputSheet, Rate, basic_checks, column, columns, dropdowns, flag_share_totals, rate_values, source_note, staff_columns, write_input_sheet,
     write_rates,
 )
-from .font_widths import CELL_PADDING, column_pixels, text_pixels, wrapped_lines
+from .font_widths import CELL_PADDING, column_pixels, text_pixels
 from .layout import GAP, Book, Column, Table, WorkbookBuildError, abs_range, col_letter
 from .styles import AXIS_MONEY, MONEY, series_fill, series_line
 
@@ -338,6 +338,7 @@ class ProjectionsBuilder:
                                        (room - VIEW_LABEL_WIDTH) / self.n)
         self.compare_width = amount_width(self._amounts([k for k, _ in COMPARE]), COMPARE_YEAR_WIDTH,
                                           (room - COMPARE_LABEL_WIDTH) / max(self.n, 5))
+        self.scenario_width = 0.0  # Assumptions' scenario columns (_scenario_width), once worked out
         self.compare_scale = 0  # Compare's print scale where printing smaller saves a page, else 0 (fit to width)
         self.side_notes: list[str] = []  # Assumptions' notes right of a line, which the print area must take in
         self.table_starts: dict[int, int] = {}  # Assumptions: a table's heading row -> the row of its first line
@@ -506,16 +507,20 @@ class ProjectionsBuilder:
         ws.print_area(0, 0, last_row, last)
 
     def _scenario_width(self) -> float:
-        """Width of a scenario's column on Assumptions: its name on one line and its description in a few
+        """(Worked out once a build: it is asked for on each row that wraps in these columns.) Width of a scenario's column on Assumptions: its name on one line and its description in a few
         (DESC_LINES) where the page has room, else narrower (they wrap) so that the table, and the year
         columns beyond it at their narrowest, print one page wide at 70%. (A description wrapped into a
         tall narrow row would push the scenario table off the page it needs whole.)"""
+        if self.scenario_width:
+            return self.scenario_width
         longest = max(len(sc.name) for sc in self.scenarios)
         S = len(self.scenarios)
         room = (ASSUME_ROOM - ASSUME_LABEL_WIDTH - YEAR_MIN_WIDTH * max(0, self.n - max(S, 3))) / S
         descs = [sc.description or "" for sc in self.scenarios]
-        described = next((w for w in range(16, 31) if max(wrapped_lines(d, w) for d in descs) <= DESC_LINES), 30)
-        return max(12.0, min(30.0, max(16.0, longest * 1.1 + 2, described), room))
+        # text_lines: wrapped_lines cached, as the same descriptions come back in every workbook of a batch
+        described = next((w for w in range(16, 31) if max(text_lines(d, w) for d in descs) <= DESC_LINES), 30)
+        self.scenario_width = max(12.0, min(30.0, max(16.0, longest * 1.1 + 2, described), room))
+        return self.scenario_width
 
     def _side_note(self, f: Form, row: int, text: str) -> None:
         """A note right of a line's unit, in the subtitle style (Form's own note style wraps); it runs on
