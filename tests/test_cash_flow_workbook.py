@@ -269,6 +269,28 @@ def test_gnumeric_reads_no_cash_spending_as_zero_months(ssconvert: str, tmp_path
     assert mismatches({k: model[k] for k in CF_NAMES}, got) == []
 
 
+@pytest.mark.gnumeric
+@pytest.mark.filterwarnings("ignore:Workbook contains no default style")  # Gnumeric writes none; harmless
+def test_engines_read_a_rate_of_zero_when_every_cost_is_operations(ssconvert: str, soffice: str, tmp_path: Path) -> None:
+    """With every cost in operations the true indirect rate has no direct base: 0 by SPEC 3, in the cached
+    values and after Gnumeric's and LibreOffice's recalculation (the old divisor, total expenses less
+    operations, was a rounding residue and the rate about 10^16)."""
+    from generator.engines import gnumeric_recalculate
+    from generator.libreoffice import recalculate
+
+    from .test_model_full_cost import ALL_OPERATIONS
+
+    p = load_partnership(ALL_OPERATIONS)
+    build_full_cost(p, tmp_path / "all-ops.xlsx")
+    (gnumeric,) = gnumeric_recalculate([tmp_path / "all-ops.xlsx"], tmp_path / "g")
+    (lo,) = recalculate([tmp_path / "all-ops.xlsx"], tmp_path / "lo")
+    model = compute_full_cost(p)
+    for path in (tmp_path / "all-ops.xlsx", gnumeric, lo):
+        got = read_recalculated(path).names
+        assert got["FC_IndirectRate"] == 0, path.name
+        assert mismatches({k: model[k] for k in ("FC_TotalExpenses", "FC_Function_operations", "FC_IndirectRate")}, got) == []
+
+
 # ----------------------------------------------------------------------------- readers
 
 

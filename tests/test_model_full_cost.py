@@ -465,3 +465,21 @@ def test_empty_partnership_is_all_zero() -> None:
             assert value == [0] * 12, name
         else:
             assert value == 0, name
+
+
+
+# ----------------------------------------------------------------------------- every cost in operations
+
+#: Riverside with every cost in operations, amounts drawn once at random: total expenses less operations is 0
+#: by hand, but in floating point the two sums, taken in different orders, differ by a residue.
+ALL_OPERATIONS = Path(__file__).resolve().parent / "fixtures" / "all-operations.yaml"
+
+
+def test_every_cost_in_operations_has_no_direct_base_and_a_rate_of_zero() -> None:
+    """SPEC 3: the rate is 0 when its divisor (total expenses less operations) is 0. Summed from the direct
+    functions that divisor is exactly 0 here; the difference would leave a residue and a rate of about 10^16."""
+    out = compute_full_cost(load_partnership(ALL_OPERATIONS), C)
+    assert out["FC_TotalExpenses"] - out["FC_Function_operations"] != 0  # the residue the difference leaves
+    assert out["FC_TotalExpenses"] == pytest.approx(out["FC_Function_operations"], rel=1e-12)
+    assert all(out[f"FC_Function_{f}"] == 0 for f in FUNCS if f != "operations")
+    assert out["FC_IndirectRate"] == 0

@@ -109,7 +109,10 @@ def compute_full_cost(p: Partnership, content: Content | None = None) -> dict[st
 
     funcs = function_costs(p, content).total
     ops = funcs[INDIRECT_FUNCTION]
-    direct_total = total_expenses - ops
+    # SPEC 3: total expenses less operations, summed here from the other functions (the same amount, as
+    # the functions add up to the total): where every cost is operations the difference leaves a rounding
+    # residue (such as 1.2e-10) that the rate would divide by, each engine differently
+    direct_total = float(sum(v for f, v in funcs.items() if f != INDIRECT_FUNCTION))
 
     out: dict[str, float | bool] = {
         "FC_Personnel": personnel,

@@ -464,10 +464,11 @@ class FullCostBuilder:
             self._calc_section(f, heading, lines, gap=0 if n == 0 else 1)
         ws.set_h_pagebreaks([f.row])  # the function table and the true indirect rate print together
         self._function_table(f)
+        # the direct functions summed, not FC_TotalExpenses less operations: where every cost is operations
+        # that difference is a rounding residue the rate would divide by (generator.model.full_cost)
+        direct = "+".join(f"FC_Function_{fid}" for fid in self.content.function_ids if fid != INDIRECT_FUNCTION) or "0"
         self._calc_section(f, "indirect", [
-            CalcLine("FC_IndirectRate",
-                     f"IF(FC_TotalExpenses-FC_Function_{INDIRECT_FUNCTION}=0,0,"
-                     f"FC_Function_{INDIRECT_FUNCTION}/(FC_TotalExpenses-FC_Function_{INDIRECT_FUNCTION}))", "out_pct"),
+            CalcLine("FC_IndirectRate", f"IF({direct}=0,0,FC_Function_{INDIRECT_FUNCTION}/({direct}))", "out_pct"),
             CalcLine("FC_IndirectCap", "In_IndirectCap", "calc_pct0"),
         ])
         print_setup(ws, self.org_name)
