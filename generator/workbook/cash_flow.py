@@ -399,15 +399,14 @@ class CashFlowSheet:
         rev_end = max(r for r in range(self.revt.first, self.revt.last + 1) if heights[r] > 0)
         exp_end = max(r for r in range(self.exp.first, self.exp.last + 1) if heights[r] > 0)
 
-        def fits(first: int, last: int) -> bool:
-            return sum(heights[first:last + 1]) <= room - title
-
         # what a page never breaks inside: a section label and its first line, the key figures with their
         # chart, a timing table's heading, note and column heads with its first row
         whole = {**{r: r + 1 for r in self.sections}, at.key_top: at.key_end,
                  at.rev.heading: self.revt.first, at.exp.heading: self.exp.first}
-        keep = {**whole, at.rev.heading: exp_end if fits(at.rev.heading, exp_end) else rev_end if fits(at.rev.heading, rev_end)
-                else self.revt.first, at.exp.heading: exp_end if fits(at.exp.heading, exp_end) else self.exp.first}
+        # and what it keeps together where a page holds it (paginate takes the first that fits): both timing
+        # tables, else the revenue table whole; the expense table whole
+        keep: dict[int, int | tuple[int, ...]] = {**whole, at.rev.heading: (exp_end, rev_end, self.revt.first),
+                                                  at.exp.heading: (exp_end, self.exp.first)}
         inside = {r for first, last in whole.items() for r in range(first + 1, last + 1)}
         breaks = paginate(heights, keep, room, title)
         return fill_last_page(heights, breaks, lambda r: heights[r] > 0 and r not in inside, room, title)
@@ -775,7 +774,7 @@ class CashFlowSheet:
         none, alike = self.w.word("no_month"), self.w.word("every_month")
         # a year whose running position is the same every month (a workbook not filled in yet) has no
         # lowest month to name: MATCH would name the first, which reads as a finding
-        flat = all(abs(p - m["FC_CF_Lowest"]) <= TIE for p in m["FC_CF_Position"])
+        flat = all(v <= m["FC_CF_Lowest"] + TIE for v in m["FC_CF_Position"])   # the tie row's test (_position)
         in_words = {
             "FC_CF_FirstShortMonth": (f'IF(FC_CF_FirstShortMonth=0,"{quoted(none)}",INDEX(CF_Months,1,FC_CF_FirstShortMonth))',
                                       month_label(start, first) if first else none),

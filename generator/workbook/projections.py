@@ -338,7 +338,7 @@ class ProjectionsBuilder:
                                        (room - VIEW_LABEL_WIDTH) / self.n)
         self.compare_width = amount_width(self._amounts([k for k, _ in COMPARE]), COMPARE_YEAR_WIDTH,
                                           (room - COMPARE_LABEL_WIDTH) / max(self.n, 5))
-        self.scenario_width = 0.0  # Assumptions' scenario columns (_scenario_width), once worked out
+        self.scenario_width = self._scenario_width()  # Assumptions' scenario columns
         self.compare_scale = 0  # Compare's print scale where printing smaller saves a page, else 0 (fit to width)
         self.side_notes: list[str] = []  # Assumptions' notes right of a line, which the print area must take in
         self.table_starts: dict[int, int] = {}  # Assumptions: a table's heading row -> the row of its first line
@@ -490,7 +490,7 @@ class ProjectionsBuilder:
         last = max(S, n, 3)
         ws.set_column(0, 0, ASSUME_LABEL_WIDTH)
         ws.set_column(1, last, 16)
-        ws.set_column(1, S, self._scenario_width())  # scenario names wrap in it, never cut off
+        ws.set_column(1, S, self.scenario_width)  # scenario names wrap in it, never cut off
         years_only = range(max(S, 3) + 1, last + 1)   # the year rows only: FY labels and year numbers
         used = sum(ws.printed_width(c) for c in range(last + 1))
         if years_only and used > ASSUME_ROOM:
@@ -507,20 +507,17 @@ class ProjectionsBuilder:
         ws.print_area(0, 0, last_row, last)
 
     def _scenario_width(self) -> float:
-        """(Worked out once a build: it is asked for on each row that wraps in these columns.) Width of a scenario's column on Assumptions: its name on one line and its description in a few
+        """Width of a scenario's column on Assumptions: its name on one line and its description in a few
         (DESC_LINES) where the page has room, else narrower (they wrap) so that the table, and the year
         columns beyond it at their narrowest, print one page wide at 70%. (A description wrapped into a
         tall narrow row would push the scenario table off the page it needs whole.)"""
-        if self.scenario_width:
-            return self.scenario_width
         longest = max(len(sc.name) for sc in self.scenarios)
         S = len(self.scenarios)
         room = (ASSUME_ROOM - ASSUME_LABEL_WIDTH - YEAR_MIN_WIDTH * max(0, self.n - max(S, 3))) / S
         descs = [sc.description or "" for sc in self.scenarios]
         # text_lines: wrapped_lines cached, as the same descriptions come back in every workbook of a batch
         described = next((w for w in range(16, 31) if max(text_lines(d, w) for d in descs) <= DESC_LINES), 30)
-        self.scenario_width = max(12.0, min(30.0, max(16.0, longest * 1.1 + 2, described), room))
-        return self.scenario_width
+        return max(12.0, min(30.0, max(16.0, longest * 1.1 + 2, described), room))
 
     def _side_note(self, f: Form, row: int, text: str) -> None:
         """A note right of a line's unit, in the subtitle style (Form's own note style wraps); it runs on
@@ -639,13 +636,13 @@ class ProjectionsBuilder:
         r = self._scenario_row(f, "name", name.label, [sc.name for sc in self.scenarios], s.in_wrap,
                                {"validate": "length", "criteria": "between", "minimum": 1, "maximum": 200,
                                 "input_title": name.title or name.label, "input_message": name.help}, "Scen_{sid}_Name")
-        fit_row(ws, r, [(sc.name, self._scenario_width()) for sc in self.scenarios])
+        fit_row(ws, r, [(sc.name, self.scenario_width) for sc in self.scenarios])
         b.define("Scen_Names", self._scenario_range(r))
         descs, desc = [sc.description for sc in self.scenarios], w.line("desc")
         r = self._scenario_row(f, "desc", desc.label, descs, s.in_wrap,
                                {"validate": "any", "input_title": desc.title or desc.label, "input_message": desc.help}, "Scen_{sid}_Desc")
         b.define("Scen_Descs", self._scenario_range(r))
-        fit_row(ws, r, [(d or "", self._scenario_width()) for d in descs], minimum=2)  # room for a description to come
+        fit_row(ws, r, [(d or "", self.scenario_width) for d in descs], minimum=2)  # room for a description to come
 
     def _share_rule(self, key: str, low: float, high: float | None, **values: str) -> dict[str, Any]:
         """The validation of a scenario-table line, worded by its line `key` ({placeholders} from values)."""
