@@ -132,7 +132,7 @@ def extreme_data(draw: Any) -> dict[str, Any]:
                            "one_time": [{"name": draw(ok_text), "year": 1, "amount": draw(ok_money)}],
                            "scenarios": [{"id": sid, "name": draw(ok_text), "expense_multiplier": draw(st.sampled_from([0, 1, 1e6]))}
                                          for sid in draw(st.lists(st.sampled_from(["a", "base", "b", "ab", "z9_x"]), min_size=1, max_size=4, unique=True))]}
-    bad = draw(st.sampled_from([None, None, "salary", "amount", "revenue", "date", "text", "ids", "months", "multiplier"]))
+    bad = draw(st.sampled_from([None] * 8 + ["salary", "amount", "revenue", "date", "text", "ids", "months", "multiplier"]))
     if bad == "salary":
         data["staff"][0]["salary"] = draw(bad_money)
     elif bad == "amount":
@@ -169,7 +169,10 @@ def test_the_largest_valid_values_build(tmp_path: Path) -> None:
             assert not any(re.search(rb"<v>(?:-?inf|nan)</v>", z.read(n), re.I) for n in z.namelist() if n.startswith("xl/worksheets/"))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+# derandomized (the same 25 files every run) and about half of them valid: drawn at random with one
+# valid file in five, a run now and then built fewer than three and failed the check below by chance
+@settings(max_examples=25, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=extreme_data())
 def test_check_passing_means_build_succeeds(data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> None:
     try:
