@@ -419,21 +419,22 @@ def write_table(book: Book, ws: Worksheet, table: Table, rows: Sequence[dict[str
             ws.widen(table.col(c.key), width)
         else:
             ws.set_column(table.col(c.key), table.col(c.key), width)
+    # each column's place, formula and style worked out once, not once a cell
+    plan = [(c.key, table.col(c.key), formulas.get(c.key), getattr(s, c.style), c.style in ("note", "wrap", "in_wrap", "calc_wrap"))
+            for c in table.columns]
     for i in range(table.capacity):
         data = rows[i] if i < len(rows) else None
         r = table.row(i)
         wrapped: list[tuple[str, float]] = []   # the row is as tall as its tallest wrapped cell, not its last one
-        for c in table.columns:
-            col = table.col(c.key)
-            if c.key in formulas:
-                f, val, fmt = formulas[c.key]
+        for key, col, live, style, wraps in plan:
+            if live is not None:
+                f, val, fmt = live
                 book.formula(ws, r, col, f(i), val(i, data), fmt)
                 continue
-            style = getattr(s, c.style)
-            value = None if data is None else data.get(c.key)
+            value = None if data is None else data.get(key)
             if isinstance(value, str):
                 book.text(ws, r, col, value, style)
-                if c.style in ("note", "wrap", "in_wrap", "calc_wrap"):
+                if wraps:
                     wrapped.append((value, column_width(ws, col)))
             else:
                 book.number(ws, r, col, value, style)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
-import hashlib
+import functools
 import io
 import threading
 import zipfile
@@ -80,55 +80,30 @@ def _bounded(cache: dict[Any, Any], limit: int = _MAX_ENTRIES) -> dict[Any, Any]
 def clear() -> None:
     """Forget every cached shape, as a fresh process starts (tests, benchmarks of a single build)."""
     from .. import fingerprint
-    from . import common, layout
+    from . import common, layout, styles
 
-    for cache in (_PREPARED, _HEADS, _ROW_TAGS, _STR_TYPES, _SI, _FINGERPRINTS, _QUOTED, _DEFINED_NAMES,
-                  _VT_DATA, _VALIDATIONS, _PARTS, _SEEN, _CELLS, _COL_NAMES, layout._CELL_NAMES, fingerprint._NORMALISED,
-                  layout._GOOD_NAMES, layout._GOOD_RULES, RULE_OF):
+    for cache in (_PREPARED, _HEADS, _ROW_TAGS, _STR_TYPES, _SI, _FINGERPRINTS, _DEFINED_NAMES,
+                  _VT_DATA, _VALIDATIONS, _PARTS, _SEEN, layout._CELL_NAMES, fingerprint._NORMALISED,
+                  layout._GOOD_NAMES, layout._GOOD_RULES, RULE_OF, styles._PROTOTYPES):
         cache.clear()
     common.text_lines.cache_clear()
+    for cached in (_col_name, _cell_ref, _quote):
+        cached.cache_clear()
     _part_bytes[0] = 0
 
 
 _part_bytes = [0]
 
 
-_COL_NAMES: dict[tuple[int, bool], str] = {}
 _xl_col_to_name = xlsxwriter.utility.xl_col_to_name
-
-
-def _col_name(col: int, col_abs: bool = False) -> str:
-    """xlsxwriter.utility.xl_col_to_name, each answer made once."""
-    name = _COL_NAMES.get((col, col_abs))
-    if name is None:
-        name = _bounded(_COL_NAMES, 100_000)[(col, col_abs)] = _xl_col_to_name(col, col_abs)
-    return name
-
-
-_CELLS: dict[tuple[int, int, bool, bool], str] = {}
 _xl_rowcol_to_cell = xlsxwriter.utility.xl_rowcol_to_cell
-
-
-def _cell_ref(row: int, col: int, row_abs: bool = False, col_abs: bool = False) -> str:
-    """xlsxwriter.utility.xl_rowcol_to_cell, each answer made once (the builders spell a cell
-    reference for nearly every formula they write)."""
-    key = (row, col, row_abs, col_abs)
-    ref = _CELLS.get(key)
-    if ref is None:
-        ref = _bounded(_CELLS, 1_000_000)[key] = _xl_rowcol_to_cell(row, col, row_abs, col_abs)
-    return ref
-
-
-_QUOTED: dict[str, str] = {}
 _quote_sheetname = xlsxwriter.utility.quote_sheetname
-
-
-def _quote(sheetname: str) -> str:
-    """xlsxwriter.utility.quote_sheetname, each sheet name quoted once (a regular expression or two a call)."""
-    quoted = _QUOTED.get(sheetname)
-    if quoted is None:
-        quoted = _bounded(_QUOTED, 10_000)[sheetname] = _quote_sheetname(sheetname)
-    return quoted
+#: xlsxwriter.utility's xl_col_to_name, xl_rowcol_to_cell and quote_sheetname, each answer made once:
+#: the builders spell a cell reference for nearly every formula they write (about 15,000 a pair), and
+#: functools' C cache answers one again without a Python frame. Bounded (least recently used go).
+_col_name = functools.lru_cache(maxsize=100_000)(_xl_col_to_name)
+_cell_ref = functools.lru_cache(maxsize=1_000_000)(_xl_rowcol_to_cell)
+_quote = functools.lru_cache(maxsize=10_000)(_quote_sheetname)
 
 
 def _swap_in_workbook_modules(old: Any, new: Any) -> list[tuple[Any, str]]:
@@ -538,23 +513,21 @@ def write_sst_strings(sst: Any) -> None:
     fh.write("".join(out))
 
 
-#: the digest of a workbook's (sheet, cell, formula) records as written -> their fingerprint
-_FINGERPRINTS: dict[bytes, str] = {}
+#: a workbook's (sheet, cell, formula) records as written, in order -> their fingerprint
+_FINGERPRINTS: dict[tuple[tuple[str, str, str], ...], str] = {}
 
 
 def fingerprint(formulas: list[tuple[str, str, str]]) -> str:
     """generator.fingerprint.fingerprint of a Book's formulas, made once per distinct set: every
     workbook of a shape writes the same formulas, and normalising and sorting them is the cost.
-    The set is known by a SHA-256 of the records exactly as written, in order."""
+    The set is known by the records themselves, in order (a tuple of them is hashed and compared in
+    C, faster than joining and hashing their text); a few shapes are kept, each about 1 MB."""
     from .. import fingerprint as fp
 
-    joined = "\x1e".join(["\x1f".join(f) for f in formulas])
-    if joined.count("\x1f") != 2 * len(formulas) or joined.count("\x1e") != max(len(formulas) - 1, 0):
-        return fp.fingerprint(formulas)   # a separator inside a record: not told apart by the joined text
-    digest = hashlib.sha256(joined.encode("utf-8", "surrogatepass")).digest()
-    found = _FINGERPRINTS.get(digest)
+    key = tuple(formulas)
+    found = _FINGERPRINTS.get(key)
     if found is None:
-        found = _bounded(_FINGERPRINTS, 10_000)[digest] = fp.fingerprint(formulas)
+        found = _bounded(_FINGERPRINTS, 32)[key] = fp.fingerprint(formulas)
     return found
 
 

@@ -6,8 +6,10 @@ pale blue and bold; checks turn green or red. A new `Styles` is made for every w
 """
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 
 FONT = "Calibri"
@@ -132,4 +134,23 @@ class Styles:
         self.cf_fail_share = self._f({"bg_color": FAIL_FILL, "font_color": FAIL_FONT, "num_format": '0.0%" - not 100%"'})
 
     def _f(self, props: dict[str, Any]) -> Any:
-        return self._wb.add_format(props)
+        """Workbook.add_format(props), the Format copied from one made once per process: every
+        workbook makes the same fifty formats, and Format's constructor, a setter call per
+        property, was about 3% of a build. The copy is the workbook's own (its indices, its list)."""
+        wb = self._wb
+        merged = {**wb.default_format_properties, **props}   # add_format's own merge (its setters run in this order)
+        key = repr(tuple(merged.items()))
+        proto = _PROTOTYPES.get(key)
+        if proto is None:
+            if len(_PROTOTYPES) >= 10_000:
+                _PROTOTYPES.clear()
+            proto = _PROTOTYPES[key] = Format(merged)   # in no workbook: never written, never changed
+        fmt = copy.copy(proto)
+        fmt.xf_format_indices = wb.xf_format_indices
+        fmt.dxf_format_indices = wb.dxf_format_indices
+        wb.formats.append(fmt)
+        return fmt
+
+
+#: the repr of a format's properties (the workbook's defaults, then its own) -> the Format they make, copied for each workbook
+_PROTOTYPES: dict[str, Format] = {}
