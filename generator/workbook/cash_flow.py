@@ -10,6 +10,7 @@ Every output is a live formula under its SPEC name, with the model's value cache
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -171,6 +172,39 @@ class CashWords:
 def _here(r: int) -> Callable[[int], str]:
     """A cell of row r with its column fixed (one formula shape down a table)."""
     return lambda col: rc(r, col, False, True)
+
+
+# The formula texts of a timing row, worked out once per row (and month-number row) in a process: the
+# same in every workbook, and about 40 of them a row, each spelling half a dozen cell references.
+
+@functools.lru_cache(maxsize=4096)
+def _month_count(r: int, month_no: int) -> str:
+    """How many distinct months 1..12 row r's months list (its working column H_NORM) names."""
+    norm = rc(r, H_NORM, False, True)
+    return "0+" + "+".join(f'ISNUMBER(SEARCH(","&{rc(month_no, C_M1 + k - 1, True, False)}&",",{norm}))'
+                           for k in range(1, MONTHS + 1))
+
+
+@functools.lru_cache(maxsize=4096)
+def _revenue_months(r: int, month_no: int) -> tuple[str, ...]:
+    """A revenue timing row's 12 month formulas, then what arrives after month 12: the part due in month
+    j = m - lag arrives in month m, a payment month of the schedule or a listed month."""
+    A = _here(r)
+    out = []
+    for k in range(1, MONTHS + 1):
+        j = f"({rc(month_no, C_M1 + k - 1, True, False)}-{A(H_LAG)})"
+        out.append(f'IF({j}<1,0,{A(H_PART)}*IF({A(H_PERIOD)}=0,ISNUMBER(SEARCH(","&{j}&",",{A(H_NORM)})),MOD({j}-1,{A(H_PERIOD)})=0))')
+    out.append(f"IF({A(H_CODE)}=0,0,{A(C_AMOUNT)})-SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})")
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _expense_months(r: int, month_no: int) -> tuple[str, ...]:
+    """An expense timing row's 12 month formulas: evenly when no month is listed, else shared among them."""
+    A = _here(r)
+    norm = A(H_NORM)
+    return tuple(f'IF({A(H_COUNT)}=0,{A(C_AMOUNT)}/12,IF(ISNUMBER(SEARCH(","&{rc(month_no, C_M1 + k - 1, True, False)}&",",{norm})),'
+                 f'{A(C_AMOUNT)}/{A(H_COUNT)},0))' for k in range(1, MONTHS + 1))
 
 
 def _col_range(t: Table, col: int) -> str:
@@ -495,13 +529,10 @@ class CashFlowSheet:
         use = self._revenue_helpers(r, x is not None, timing, E)
         # a long source name or timing wraps: the row is as tall as its text (no reader autofits a formula's row)
         fit_row(ws, r, [(x.name if x else "", WIDTHS[C_LABEL]), (use, WIDTHS[C_USE])])
-        A = _here(r)
-        for k in range(1, MONTHS + 1):
-            # the part due in month j = m - lag arrives in month m: a payment month of the schedule, or a listed month
-            j = f"({self._no(k)}-{A(H_LAG)})"
-            f = (f'IF({j}<1,0,{A(H_PART)}*IF({A(H_PERIOD)}=0,ISNUMBER(SEARCH(","&{j}&",",{A(H_NORM)})),MOD({j}-1,{A(H_PERIOD)})=0))')
-            b.formula(ws, r, C_M1 + k - 1, f, arrive[k - 1], s.calc_money)
-        b.formula(ws, r, C_AFTER, f"IF({A(H_CODE)}=0,0,{A(C_AMOUNT)})-SUM({rc(r, C_M1)}:{rc(r, C_AFTER - 1)})", later, s.calc_money)
+        texts = _revenue_months(r, self.at.month_no)
+        for k in range(MONTHS):
+            b.formula(ws, r, C_M1 + k, texts[k], arrive[k], s.calc_money)
+        b.formula(ws, r, C_AFTER, texts[MONTHS], later, s.calc_money)
         return arrive
 
     def _revenue_helpers(self, r: int, used: bool, timing: SourceTiming | None, E: float) -> str:
@@ -548,11 +579,9 @@ class CashFlowSheet:
         """The months list as ',1,7,' and how many distinct months 1..12 it names."""
         b, s = self.b, self.s
         cell = rc(r, C_MONTHS, False, True)
-        norm = rc(r, H_NORM, False, True)
         b.formula(self.ws, r, H_NORM, f'","&SUBSTITUTE(SUBSTITUTE({cell}," ",""),";",",")&","',
                   "," + ",".join(str(x) for x in months) + ",", s.calc_text)
-        count = "+".join(f'ISNUMBER(SEARCH(","&{self._no(k)}&",",{norm}))' for k in range(1, MONTHS + 1))
-        b.formula(self.ws, r, H_COUNT, f"0+{count}", len(set(months)), s.calc_text)
+        b.formula(self.ws, r, H_COUNT, _month_count(r, self.at.month_no), len(set(months)), s.calc_text)
 
     # ------------------------------------------------------------------ expense timing
 
@@ -584,20 +613,17 @@ class CashFlowSheet:
             b.formula(ws, r, H_KIND, f'IF({ref("category")}="","",{ref("category")})',
                       fb.lists.label("Categories", x.category) if x else "", s.calc_text)
             cell = rc(r, C_SCHED, False, True)
-            norm = A(H_NORM)
             listed = tuple(x.payment_months or ()) if x else ()
             b.formula(ws, r, H_NORM, f'","&SUBSTITUTE(SUBSTITUTE({cell}," ",""),";",",")&","', "," + ",".join(map(str, listed)) + ",", s.calc_text)
-            count = "+".join(f'ISNUMBER(SEARCH(","&{self._no(k)}&",",{norm}))' for k in range(1, MONTHS + 1))
-            b.formula(ws, r, H_COUNT, f"0+{count}", len(set(listed)), s.calc_text)
+            b.formula(ws, r, H_COUNT, _month_count(r, self.at.month_no), len(set(listed)), s.calc_text)
             b.formula(ws, r, H_BAD, f'IF(AND({cell}<>"",{A(H_COUNT)}=0),1,0)', 0, s.calc_text)
             evenly = self.w.word("evenly")
             use = "" if x is None else (evenly if not listed else self.w.word("in_months", n=len(set(listed))))
             b.formula(ws, r, C_USE, f'IF({A(C_LABEL)}="","",IF({A(H_COUNT)}=0,"{evenly}",{self._words_formula("in_months", "n", A(H_COUNT))}))',
                       use, s.calc_wrap)
             fit_row(ws, r, [(x.name if x else "", WIDTHS[C_LABEL]), (use, WIDTHS[C_USE])])
-            for k in range(1, MONTHS + 1):
-                f = (f'IF({A(H_COUNT)}=0,{A(C_AMOUNT)}/12,IF(ISNUMBER(SEARCH(","&{self._no(k)}&",",{norm})),{A(C_AMOUNT)}/{A(H_COUNT)},0))')
-                b.formula(ws, r, C_M1 + k - 1, f, pay[k - 1], s.calc_money)
+            for k, text in enumerate(_expense_months(r, self.at.month_no)):
+                b.formula(ws, r, C_M1 + k, text, pay[k], s.calc_money)
         paid = self.w.column("payment_months")
         b.validate(ws, t.first, C_SCHED, t.last, C_SCHED, {"validate": "any", "input_title": paid.title, "input_message": paid.help})
         b.define("Exp_payment_months", abs_range(CASH, t.first, C_SCHED, t.last, C_SCHED))

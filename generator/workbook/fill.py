@@ -32,6 +32,7 @@ declared: a part or a cell that differs is simply a new cache entry. The caches 
 from __future__ import annotations
 
 import contextvars
+import datetime
 import copy
 import functools
 import io
@@ -83,7 +84,7 @@ def clear() -> None:
     from . import common, layout, styles
 
     for cache in (_PREPARED, _HEADS, _ROW_TAGS, _STR_TYPES, _SI, _FINGERPRINTS, _DEFINED_NAMES,
-                  _VT_DATA, _VALIDATIONS, _PARTS, _SEEN, layout._CELL_NAMES, fingerprint._NORMALISED,
+                  _VT_DATA, _APP_PARTS, _VALIDATIONS, _PARTS, _SEEN, layout._CELL_NAMES, fingerprint._NORMALISED,
                   layout._GOOD_NAMES, layout._GOOD_RULES, RULE_OF, styles._PROTOTYPES):
         cache.clear()
     common.text_lines.cache_clear()
@@ -531,7 +532,7 @@ def fingerprint(formulas: list[tuple[str, str, str]]) -> str:
     return found
 
 
-_PLAIN = (str, int, float, bool, type(None))
+_PLAIN = (str, int, float, bool, type(None), datetime.datetime, datetime.date)   # (a date's repr is exact)
 
 
 def _plain(value: Any) -> bool:
@@ -594,6 +595,42 @@ def _validation_key(options: Any) -> Any:
     return plain_key(options)
 
 
+class _KeptText(io.StringIO):
+    """A StringIO a part's writer may close (XMLwriter._xml_close) and still be read."""
+
+    def close(self) -> None:
+        pass
+
+
+def _whole_part(original: Any, key_of: Any, cache: dict[Any, str]) -> Any:
+    """A part's _assemble_xml_file, its XML made once per key (a pure function of the writer's state
+    that key_of reads) and written again as text: see _APP_PARTS."""
+    def assemble(self: Any) -> None:
+        key = key_of(self)
+        if key is None:
+            original(self)
+            return
+        text = cache.get(key)
+        if text is None:
+            fh = self.fh
+            self.fh = buf = _KeptText()
+            try:
+                original(self)
+            finally:
+                self.fh = fh
+            text = _bounded(cache, 1_000)[key] = buf.getvalue()
+        self.fh.write(text)
+        self._xml_close()
+    return assemble
+
+
+def _app_key(app: Any) -> Any:
+    """docProps/app.xml is made of the sheet and defined names (part_names, heading_pairs), the
+    document properties and the security flag alone (xlsxwriter.app.App)."""
+    return plain_key((app.part_names, app.heading_pairs, app.properties, app.doc_security))
+
+
+_APP_PARTS: dict[Any, str] = {}
 _DEFINED_NAMES: dict[Any, str] = {}
 _VT_DATA: dict[Any, str] = {}
 _VALIDATIONS: dict[Any, str] = {}
@@ -644,6 +681,8 @@ def _switch_on() -> None:
     _SAVED["fragments"] = [(cls, name, cls.__dict__[name]) for cls, name, _, _ in _FRAGMENT_WRITERS]
     for cls, name, key_of, cache in _FRAGMENT_WRITERS:
         setattr(cls, name, _fragments(cls.__dict__[name], key_of, cache))
+    _SAVED["app"] = xlsxwriter.app.App.__dict__["_assemble_xml_file"]
+    xlsxwriter.app.App._assemble_xml_file = _whole_part(_SAVED["app"], _app_key, _APP_PARTS)
     _SAVED["col_name"] = xlsxwriter.utility.xl_col_to_name
     xlsxwriter.utility.xl_col_to_name = _col_name  # the builders' cell references, each column spelt once
     from . import cash_flow, full_cost, inputs, projections  # noqa: F401  (imported, so their names are swapped)
@@ -664,6 +703,7 @@ def _switch_off() -> None:
     xlsxwriter.sharedstrings.SharedStrings._write_sst_strings = _original_write_sst_strings
     for cls, name, original in _SAVED.pop("fragments"):
         setattr(cls, name, original)
+    xlsxwriter.app.App._assemble_xml_file = _SAVED.pop("app")
     xlsxwriter.workbook.ZipFile = _SAVED.pop("zip")
     STATE["on"] = False
 

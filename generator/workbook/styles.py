@@ -145,6 +145,7 @@ class Styles:
             if len(_PROTOTYPES) >= 10_000:
                 _PROTOTYPES.clear()
             proto = _PROTOTYPES[key] = Format(merged)   # in no workbook: never written, never changed
+            proto._get_format_key()   # kept in the copies: a function of the properties alone (no setter runs after this)
         fmt = copy.copy(proto)
         fmt.xf_format_indices = wb.xf_format_indices
         fmt.dxf_format_indices = wb.dxf_format_indices
