@@ -88,7 +88,9 @@ def clear() -> None:
                   layout._GOOD_NAMES, layout._GOOD_RULES, RULE_OF, styles._PROTOTYPES):
         cache.clear()
     common.text_lines.cache_clear()
-    for cached in (_col_name, _cell_ref, _quote):
+    from . import cash_flow
+
+    for cached in (_col_name, _cell_ref, _quote, cash_flow._month_count, cash_flow._revenue_months, cash_flow._expense_months):
         cached.cache_clear()
     _part_bytes[0] = 0
 
