@@ -179,7 +179,8 @@ def amount_width(amounts: list[tuple[Any, str]], minimum: float, most: float) ->
     `most`: wider, the sheet would split over pages across), never under `minimum`: LibreOffice and
     Excel print ### for a number wider than its cell."""
     def width(scale: float) -> float:
-        widest = max([text_pixels(shown_text(v * scale, k), bold=True) for v, k in amounts] + [0.0])
+        shown = {shown_text(v * scale, k) for v, k in amounts}   # (many amounts show alike: each text measured once)
+        widest = max([text_pixels(text, bold=True) for text in shown] + [0.0])
         return math.ceil(2 * (widest + CELL_PADDING - 5) / 7) / 2
 
     return max(minimum, min(width(10), math.floor(2 * most) / 2), width(1))
