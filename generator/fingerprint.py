@@ -118,6 +118,12 @@ def _read_sheet_paths(wb_xml: bytes, rels_xml: bytes) -> dict[str, str]:
 #: possessive where giving back could never help (the next token is a character the run excludes)
 _FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*+>\s*+<f(?:\s([^>]*?))?(?:/>|>([^<]*+)</f>)')
 _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>]")
+_COLON_C = re.compile(rb":c")   # in every _PREFIXED match, and rare: searched first, at memchr speed
+
+
+def _prefixed(data: bytes) -> bool:
+    """Whether a sheet's XML writes its cells with a namespace prefix (then it is parsed in full)."""
+    return _COLON_C.search(data) is not None and _PREFIXED.search(data) is not None
 
 
 _ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|lt|gt|amp|quot|apos);")
@@ -151,7 +157,7 @@ _DECODED_MAX = 200_000
 
 def _scan_fast(data: bytes) -> list[tuple[str, dict[str, str], str]] | None:
     """(cell, f attributes, formula) by a byte scan; None when the part uses namespace prefixes."""
-    if _PREFIXED.search(data):
+    if _prefixed(data):
         return None
     return _decode_found(_FAST_CELL.findall(data))
 
@@ -181,7 +187,7 @@ _SHEET_FORMULAS_MAX = 64
 def _sheet_formulas(sheet: str, data: bytes) -> "tuple[dict[tuple[str, str], str], list[str]]":
     """(sheet, cell) -> formula text for one sheet's XML (shared formulas expanded), with the
     sheet's fingerprint lines, sorted."""
-    if _PREFIXED.search(data):
+    if _prefixed(data):
         formulas = _expand(sheet, _scan_xml(data))
         return formulas, _lines(formulas)
     found = tuple(_FAST_CELL.findall(data))
