@@ -112,13 +112,13 @@ class _Reader:
             self.positions[prefix] = at
             return out
         cols = {k: values(n) for k, n in names.items()}
-        length = max((len(v) for v in cols.values()), default=0)
-        used = [cols[k] for k in used_keys if k in cols]
+        used_rows: set[int] = set()
+        for col in (cols[k] for k in used_keys if k in cols):   # the used rows, found from the values (most are None)
+            used_rows.update(i for i, v in enumerate(col) if v is not None and not (isinstance(v, str) and v.strip() == ""))
         out, at = [], []
-        for i in range(length):   # the used rows found from the values; a Cell is made only for their cells
-            if any(i < len(col) and not _empty(col[i]) for col in used):
-                out.append({k: cell_at(names[k], i) for k, col in cols.items() if i < len(col)})
-                at.append(i)
+        for i in sorted(used_rows):   # a Cell is made only for the used rows' cells
+            out.append({k: cell_at(names[k], i) for k, col in cols.items() if i < len(col)})
+            at.append(i)
         self.positions[prefix] = at
         return out
 

@@ -611,8 +611,8 @@ class _XmlScan:
         self.n_refs += min(len(pairs), n)
         if pairs:
             cols = [col_index(c) for c in cols_seen]
-            rows = [int(r) - 1 for r in set(map(_row1, pairs))]
-            lo_c, hi_c, lo_r, hi_r = min(cols), max(cols), min(rows), max(rows)
+            rows = list(map(int, set(map(_row1, pairs))))   # int() reads the digits' bytes as they are
+            lo_c, hi_c, lo_r, hi_r = min(cols), max(cols), min(rows) - 1, max(rows) - 1
             self.min_col = lo_c if self.min_col is None else min(self.min_col, lo_c)
             self.min_row = lo_r if self.min_row is None else min(self.min_row, lo_r)
             self.max_col = max(self.max_col, hi_c)

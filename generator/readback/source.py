@@ -271,6 +271,10 @@ class FileSource:
         padded with None past its edges, then one pass that leaves the usual values, empty and text,
         to the comprehension and gives the rest to _fast_clean)."""
         (r0, c0), grid = self._grid(ref.sheet)
+        if ref.r1 == ref.r2 and ref.c1 == ref.c2 and ref.r1 >= r0 and ref.c1 >= c0:   # a single cell: most names
+            row = grid[ref.r1 - r0] if ref.r1 - r0 < len(grid) else ()
+            v = row[ref.c1 - c0] if ref.c1 - c0 < len(row) else None
+            return [None if v is None or (type(v) is str and v == "") else (v if type(v) is str else _fast_clean(v))]
         width = ref.c2 - ref.c1 + 1
         lo, hi = ref.r1 - r0, ref.r2 - r0 + 1
         c_lo, c_hi = ref.c1 - c0, ref.c2 - c0 + 1
