@@ -63,7 +63,8 @@ class _Reader:
         return name in self.src.names()
 
     def one(self, name: str, path: str | None = None) -> Any:
-        c = self.src.cells(name)[0]
+        cell_at = getattr(self.src, "cell_at", None)   # FileSource: the first cell without a Cell for every other
+        c = cell_at(name, 0) if cell_at is not None else self.src.cells(name)[0]
         if path:
             self.cells[path] = c
         return c.value
