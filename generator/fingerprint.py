@@ -56,6 +56,10 @@ def _normalise(formula: str) -> str:
 
 
 _FINGERPRINTS: dict[tuple[tuple[tuple[str, str], str], ...], str] = {}
+#: digests of read_formulas' answers by the identity of their sheets' line lists: those lists are
+#: _sheet_formulas' cached ones, the same objects file after file in a batch. Each entry keeps its
+#: lists alive (so no other list can take their ids while it stands) and is checked by identity.
+_RUN_FINGERPRINTS: dict[tuple[int, ...], tuple[tuple[list[str], ...], str]] = {}
 
 
 def formulas_fingerprint(formulas: Mapping[tuple[str, str], str]) -> str:
@@ -64,9 +68,17 @@ def formulas_fingerprint(formulas: Mapping[tuple[str, str], str]) -> str:
     other mapping, worked out once per process for the same formulas."""
     runs = getattr(formulas, "sheet_lines", None)
     if isinstance(formulas, Formulas) and runs is not None:
+        key_runs = tuple(map(id, runs))
+        done = _RUN_FINGERPRINTS.get(key_runs)
+        if done is not None and all(a is b for a, b in zip(done[0], runs)):
+            return done[1]
         lines = [line for run in runs for line in run]
         lines.sort()   # sorted runs: the sort merges them
-        return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+        digest = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+        if len(_RUN_FINGERPRINTS) >= 16:
+            _RUN_FINGERPRINTS.clear()
+        _RUN_FINGERPRINTS[key_runs] = (tuple(runs), digest)
+        return digest
     key = tuple(formulas.items())
     hit = _FINGERPRINTS.get(key)
     if hit is None:
@@ -117,7 +129,17 @@ def _read_sheet_paths(wb_xml: bytes, rels_xml: bytes) -> dict[str, str]:
 
 #: possessive where giving back could never help (the next token is a character the run excludes)
 _FAST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*+>\s*+<f(?:\s([^>]*?))?(?:/>|>([^<]*+)</f>)')
+#: the same expression without its groups: the same matches, each as one bytes object (a cheaper
+#: key for _SHEET_FORMULAS; a whole match decides its groups, as the expression never looks past it)
+_FAST_CELL_SPAN = re.compile(_FAST_CELL.pattern.replace(b"([", b"(?:["))
+assert _FAST_CELL_SPAN.groups == 0 and _FAST_CELL.groups == 3
 _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>]")
+_COLON_C = re.compile(rb":c")   # in every _PREFIXED match, and rare: searched first, at memchr speed
+
+
+def _prefixed(data: bytes) -> bool:
+    """Whether a sheet's XML writes its cells with a namespace prefix (then it is parsed in full)."""
+    return _COLON_C.search(data) is not None and _PREFIXED.search(data) is not None
 
 
 _ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|lt|gt|amp|quot|apos);")
@@ -151,7 +173,7 @@ _DECODED_MAX = 200_000
 
 def _scan_fast(data: bytes) -> list[tuple[str, dict[str, str], str]] | None:
     """(cell, f attributes, formula) by a byte scan; None when the part uses namespace prefixes."""
-    if _PREFIXED.search(data):
+    if _prefixed(data):
         return None
     return _decode_found(_FAST_CELL.findall(data))
 
@@ -174,23 +196,22 @@ def _decode_found(found: list[tuple[bytes, bytes, bytes]]) -> list[tuple[str, di
 #: one sheet's formulas by (sheet name, every formula cell's raw match): the returned workbooks of
 #: a batch hold the same formulas, sheet for sheet, with other values, so the work after the byte
 #: scan is done once per process (the dict handed out is copied into the caller's, never changed)
-_SHEET_FORMULAS: dict[tuple[str, tuple[tuple[bytes, bytes, bytes], ...]], tuple[dict[tuple[str, str], str], list[str]]] = {}
+_SHEET_FORMULAS: dict[tuple[str, tuple[bytes, ...]], tuple[dict[tuple[str, str], str], list[str]]] = {}
 _SHEET_FORMULAS_MAX = 64
 
 
 def _sheet_formulas(sheet: str, data: bytes) -> "tuple[dict[tuple[str, str], str], list[str]]":
     """(sheet, cell) -> formula text for one sheet's XML (shared formulas expanded), with the
     sheet's fingerprint lines, sorted."""
-    if _PREFIXED.search(data):
+    if _prefixed(data):
         formulas = _expand(sheet, _scan_xml(data))
         return formulas, _lines(formulas)
-    found = tuple(_FAST_CELL.findall(data))
-    key = (sheet, found)
+    key = (sheet, tuple(_FAST_CELL_SPAN.findall(data)))
     hit = _SHEET_FORMULAS.get(key)
     if hit is None:
         if len(_SHEET_FORMULAS) >= _SHEET_FORMULAS_MAX:
             _SHEET_FORMULAS.clear()
-        formulas = _expand(sheet, _decode_found(list(found)))
+        formulas = _expand(sheet, _decode_found(_FAST_CELL.findall(data)))
         hit = _SHEET_FORMULAS[key] = (formulas, _lines(formulas))
     return hit
 

@@ -63,7 +63,8 @@ class _Reader:
         return name in self.src.names()
 
     def one(self, name: str, path: str | None = None) -> Any:
-        c = self.src.cells(name)[0]
+        cell_at = getattr(self.src, "cell_at", None)   # FileSource: the first cell without a Cell for every other
+        c = cell_at(name, 0) if cell_at is not None else self.src.cells(name)[0]
         if path:
             self.cells[path] = c
         return c.value
@@ -112,13 +113,13 @@ class _Reader:
             self.positions[prefix] = at
             return out
         cols = {k: values(n) for k, n in names.items()}
-        length = max((len(v) for v in cols.values()), default=0)
-        used = [cols[k] for k in used_keys if k in cols]
+        used_rows: set[int] = set()
+        for col in (cols[k] for k in used_keys if k in cols):   # the used rows, found from the values (most are None)
+            used_rows.update(i for i, v in enumerate(col) if v is not None and not (isinstance(v, str) and v.strip() == ""))
         out, at = [], []
-        for i in range(length):   # the used rows found from the values; a Cell is made only for their cells
-            if any(i < len(col) and not _empty(col[i]) for col in used):
-                out.append({k: cell_at(names[k], i) for k, col in cols.items() if i < len(col)})
-                at.append(i)
+        for i in sorted(used_rows):   # a Cell is made only for the used rows' cells
+            out.append({k: cell_at(names[k], i) for k, col in cols.items() if i < len(col)})
+            at.append(i)
         self.positions[prefix] = at
         return out
 

@@ -267,22 +267,32 @@ class FileSource:
         return ref
 
     def _values(self, ref: Ref) -> list[Any]:
-        """The normalised value of every cell of a rectangle, row-major."""
+        """The normalised value of every cell of a rectangle, row-major (slices of the grid's rows,
+        padded with None past its edges, then one pass that leaves the usual values, empty and text,
+        to the comprehension and gives the rest to _fast_clean)."""
         (r0, c0), grid = self._grid(ref.sheet)
-        out: list[Any] = []
-        append = out.append
-        height = len(grid)
-        cols = range(ref.c1 - c0, ref.c2 - c0 + 1)
-        for r in range(ref.r1 - r0, ref.r2 - r0 + 1):
-            row = grid[r] if 0 <= r < height else ()
-            width = len(row)
-            for c in cols:
-                value = row[c] if 0 <= c < width else None
-                if value == "" and type(value) is str or value is None:   # most cells: empty
-                    append(None)
-                else:
-                    append(_fast_clean(value))
-        return out
+        if ref.r1 == ref.r2 and ref.c1 == ref.c2 and ref.r1 >= r0 and ref.c1 >= c0:   # a single cell: most names
+            row = grid[ref.r1 - r0] if ref.r1 - r0 < len(grid) else ()
+            v = row[ref.c1 - c0] if ref.c1 - c0 < len(row) else None
+            return [None if v is None or (type(v) is str and v == "") else (v if type(v) is str else _fast_clean(v))]
+        width = ref.c2 - ref.c1 + 1
+        lo, hi = ref.r1 - r0, ref.r2 - r0 + 1
+        c_lo, c_hi = ref.c1 - c0, ref.c2 - c0 + 1
+        raw: list[Any] = []
+        if c_lo < 0 or lo < 0:   # never for our grids (from A1): cell by cell, as it always was
+            for r in range(lo, hi):
+                row = grid[r] if 0 <= r < len(grid) else ()
+                raw.extend(row[c] if 0 <= c < len(row) else None for c in range(c_lo, c_hi))
+        else:
+            for row in grid[lo:hi]:
+                part = row[c_lo:c_hi]
+                raw.extend(part)
+                if len(part) < width:
+                    raw.extend([None] * (width - len(part)))
+            if hi > len(grid):
+                raw.extend([None] * ((hi - max(lo, len(grid))) * width))
+        clean = _fast_clean
+        return [None if v is None or (type(v) is str and v == "") else (v if type(v) is str else clean(v)) for v in raw]
 
     def value(self, name: str) -> Any:
         """The value of a single-cell name."""

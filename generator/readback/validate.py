@@ -226,12 +226,12 @@ def _check_names(report: Report, src: WorkbookSource, ex: Extracted) -> None:
 def _check_formulas(report: Report, formulas: Formulas, ex: Extracted, p: Partnership | None) -> None:
     stored = ex.meta.get("formula_fingerprint", "")
     given = formulas() if callable(formulas) else formulas
-    actual = dict(given)
     now = formulas_fingerprint(given)   # read_formulas' own answer carries its sorted lines
     if stored and now == stored:
         report.formulas_intact = True
         return
     report.formulas_intact = False
+    actual = dict(given)   # copied only when the cells are compared
     try:
         changes = changed_cells(_expected_formulas(ex), actual)
     except Exception as exc:  # a rebuild that fails still leaves the fingerprint verdict
