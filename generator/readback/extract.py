@@ -115,7 +115,7 @@ class _Reader:
         cols = {k: values(n) for k, n in names.items()}
         used_rows: set[int] = set()
         for col in (cols[k] for k in used_keys if k in cols):   # the used rows, found from the values (most are None)
-            used_rows.update(i for i, v in enumerate(col) if v is not None and not (isinstance(v, str) and v.strip() == ""))
+            used_rows.update(i for i, v in enumerate(col) if v is not None and not _empty(v))   # (_empty only for the few not None)
         out, at = [], []
         for i in sorted(used_rows):   # a Cell is made only for the used rows' cells
             out.append({k: cell_at(names[k], i) for k, col in cols.items() if i < len(col)})
