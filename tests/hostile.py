@@ -326,6 +326,13 @@ def far_cell_20000(workbook: Path, outdir: Path) -> Path:
     return add_sheet(workbook, outdir / "far-cell-20000.xlsx", "Far", RawEntry.of("xl/worksheets/sheet99.xml", body))
 
 
+def far_second_address(workbook: Path, outdir: Path) -> Path:
+    """One cell with two addresses, A1 and then XFD1048576: a literal scan measures the first,
+    python-calamine places the cell at the last (so it would build a grid of 17 billion cells)."""
+    body = SHEET_HEAD + b'<row r="1"><c r="A1" r="XFD1048576"><v>1</v></c></row>' + SHEET_TAIL
+    return add_sheet(workbook, outdir / "far-second-address.xlsx", "Far", RawEntry.of("xl/worksheets/sheet99.xml", body))
+
+
 def widened_name(workbook: Path, outdir: Path) -> Path:
     """Meta_Table re-pointed at the whole Metadata sheet (17 billion cells by name)."""
     return _with_name(workbook, outdir / "widened-name.xlsx", "Meta_Table", "Metadata!$A$1:$XFD$1048576")
@@ -402,6 +409,7 @@ HOSTILE: list[tuple[Callable[[Path, Path], Path], str | None]] = [
     (not_ours, None),           # a safe file: refused as 'not_ours' by SafeWorkbook.require_ours
     (far_single_cell, "sheet_too_large"),
     (far_cell_20000, "sheet_too_large"),
+    (far_second_address, "bad_xml"),
     (widened_name, None),       # a safe package: its re-pointed name is refused when read by name
     (huge_salary, None),        # a safe package: its salary is refused by the schema
 ]

@@ -288,10 +288,59 @@ def _reference_scan(buf: bytes) -> tuple[int, int, tuple[int, int] | None, tuple
     return n, min(len(pairs), n), first, ((max(rows), max(cols)) if pairs else (-1, -1))
 
 
+def _reference_refuses(buf: bytes) -> bool:
+    """Whether a cell's tag in buf would be read apart by python-calamine and a literal scan, worked out
+    character by character: a tag whose first '>' outside quotes comes after a '<', or after a '<' or
+    '>' inside a quoted value, or never (calamine reads on to a later address); or with two attributes
+    named r (calamine takes the last). A cell's tag is '<c' or '<prefix:c' followed by a space."""
+    import re
+
+    i = buf.find(b"<")
+    while i >= 0:
+        j = i + 1
+        while j < len(buf) and buf[j:j + 1] not in b" \t\r\n/<>\"'=":
+            j += 1
+        name, prefix = buf[i + 1:j], buf[i + 1:j].rpartition(b":")[0]
+        if (name == b"c" or (name.endswith(b":c") and re.fullmatch(rb"[A-Za-z_][\w.-]{0,40}", prefix))) and buf[j:j + 1].isspace():
+            quote, names, word, last, end = b"", [], b"", b"", -1  # last: a name followed by spaces only
+            for k in range(j, len(buf)):
+                ch = buf[k:k + 1]
+                if quote:
+                    if ch in b"<>":
+                        return True
+                    quote = b"" if ch == quote else quote
+                elif ch == b"<":
+                    return True
+                elif ch == b">":
+                    end = k
+                    break
+                elif ch in b"\"'":
+                    quote, word, last = ch, b"", b""
+                elif ch == b"=":
+                    names.append(word or last)
+                    word = last = b""
+                elif ch.isspace():
+                    if word:
+                        last, word = word, b""
+                elif ch == b"/":
+                    word = last = b""
+                else:
+                    if not word:
+                        last = b""
+                    word += ch
+            if end < 0:
+                return True
+            if names.count(b"r") >= 2:
+                return True
+        i = buf.find(b"<", i + 1)
+    return False
+
+
 def test_the_fast_cell_count_finds_what_it_always_found() -> None:
     """_XmlScan takes a literal fast path also where other tags start '<c' (<cols>, <color>), only
     when the strict expressions would find the same cells; over such tags, oddly written cells and
-    prefixed tags, the count and extent (which decide sheet_too_large) are what they were."""
+    prefixed tags, the count and extent (which decide sheet_too_large) are what they were. A cell's
+    tag that readers would read apart (see _reference_refuses) is refused instead, in every path."""
     from hypothesis import given, settings, strategies as st
 
     from generator.readback.safety import _XmlScan
@@ -302,14 +351,24 @@ def test_the_fast_cell_count_finds_what_it_always_found() -> None:
               b'<customSheetView/>', b'<c r="Q1234567"/>', b" ", b"text:c",
               # the one-pass path's edges: its letter and digit bounds, tags that only start '<c'
               b'<c r="ABCDEFGH1"/>', b'<c r="ABCDEFGHI1"/>', b'<c r="A123456789012"/>', b'<c r="A1234567890123"/>',
-              b'<c r=""/>', b'<c r="1A"/>', b'<c r="a7"/>', b'<cx r="A1"/>', b'<c\nr="B2"/>', b"<c"]
+              b'<c r=""/>', b'<c r="1A"/>', b'<c r="a7"/>', b'<cx r="A1"/>', b'<c\nr="B2"/>', b"<c",
+              # tags readers read apart, and their look-alikes
+              b'<c r="A1" r="B2"/>', b'<c r="C1"r="D2">', b"<c r='E1' s='2' r = 'F2'/>", b'<c r="G1" s=">"/>', b'<c s="<" r="H1">',
+              b'<c r="J1" x:r="K2"/>', b'<c r="L1" ar="M2"/>', b'<c r="N1" foo="1"/>', b'<c r="P1" s="1" cm="1" vm="2" ph="1"/>',
+              b'<c r="Q1" s="r=1"/>', b'<c r="R1" t="\'">', b'"', b">", b"'"]
 
-    @settings(max_examples=1500, deadline=None)
+    @settings(max_examples=2000, deadline=None)
     @given(st.lists(st.sampled_from(pieces), max_size=30))
     def check(parts: list[bytes]) -> None:
         buf = b"".join(parts)
         scan = _XmlScan("x.xml", cells=True)
-        scan._scan(buf)
+        refuse = _reference_refuses(buf)
+        try:
+            scan._scan(buf)
+        except UnsafeFile as exc:
+            assert refuse and exc.reason == "bad_xml", buf
+            return
+        assert not refuse, buf
         n, refs, first, last = _reference_scan(buf)
         got_first = None if scan.min_row is None or scan.min_col is None else (scan.min_row, scan.min_col)
         assert (scan.n_cells, scan.n_refs) == (n, refs), buf
@@ -319,13 +378,70 @@ def test_the_fast_cell_count_finds_what_it_always_found() -> None:
     check()
 
 
-@pytest.mark.xfail(strict=True, reason="known hole (issue 22's closing note): the scan takes a cell's first r attribute, "
-                   "calamine its last, so one cell can hide a rectangle calamine would allocate whole")
-def test_a_cell_with_two_addresses_is_measured_as_calamine_reads_it() -> None:
-    """python-calamine reads <c r="B2" r="Z1000"> as Z1000 (python-calamine 0.9.1, tried here): the extent the
-    scan measures, which decides sheet_too_large, must be the one calamine will allocate."""
+def _calamine_start(tag: bytes) -> tuple[int, int]:
+    """Where python-calamine places the one cell of a sheet holding `tag` (its (row, column), from 0)."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = 1
+    src = io.BytesIO()
+    wb.save(src)
+    out = io.BytesIO()
+    with zipfile.ZipFile(src) as z, zipfile.ZipFile(out, "w") as w:
+        for info in z.infolist():
+            body = z.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                head, _, rest = body.partition(b"<sheetData>")
+                body = head + b'<sheetData><row r="1">' + tag + b"</row></sheetData>" + rest.partition(b"</sheetData>")[2]
+            w.writestr(info.filename, body)
+    start = CalamineWorkbook.from_filelike(io.BytesIO(out.getvalue())).get_sheet_by_index(0).start
+    assert start is not None
+    return start
+
+
+#: cells with a second address, as calamine reads them: the scan must refuse each
+TWO_ADDRESSES = [b'<c r="A1" r="Z1000"><v>1</v></c>', b'<c r="A1" r ="Z1000"><v>1</v></c>', b'<c r="A1"r="Z1000"><v>1</v></c>',
+                 b'<c r="A1"\nr="Z1000"><v>1</v></c>', b"<c r='A1' r='Z1000'><v>1</v></c>", b'<c r="A1" s="<" r="Z1000"><v>1</v></c>',
+                 b'<c s="1" r="A1"\tr\t=\t"Z1000"><v>1</v></c>', b'<c r="A1" s=">" r="Z1000"><v>1</v></c>']
+#: look-alikes calamine places at A1 (a prefixed attribute, an r= in a formula): the scan measures A1 too
+ONE_ADDRESS = [b'<c r="A1" x:r="Z1000" xmlns:x="urn:x"><v>1</v></c>', b'<c r="A1" t="str"><f>R1=2</f><v>1</v></c>']
+
+
+@pytest.mark.parametrize("tag", TWO_ADDRESSES)
+def test_a_cell_with_two_addresses_is_refused(tag: bytes) -> None:
+    """python-calamine places <c r="A1" r="Z1000"> at Z1000, its last address (0.9.1, checked below),
+    while a literal scan takes the first: so one cell written <c r="A1" r="XFD1048576"/> would pass the
+    extent limit and make calamine build the whole sheet. Such a tag is not well-formed: refused, in
+    every path of the scan (one pass, the literal one beside other '<c' tags, the strict one for
+    prefixed cells) and wherever a chunk boundary falls. So is a tag whose value holds a '<' or '>'
+    (calamine reads on past it, to the second address)."""
     from generator.readback.safety import _XmlScan
 
+    assert _calamine_start(tag) == (999, 25)
+    variants = {"alone": tag, "beside <cols>": b'<cols><col min="1" max="1"/></cols>' + tag,
+                "prefixed": tag.replace(b"<c ", b"<x:c ").replace(b"</c>", b"</x:c>")}
+    for label, body in variants.items():
+        buf = b'<sheetData><row r="1">' + body + b"</row></sheetData>"
+        for cut in [None, *range(1, len(buf))]:
+            scan = _XmlScan("x.xml", cells=True)
+            with pytest.raises(UnsafeFile) as exc:
+                if cut is None:
+                    scan._scan(buf)
+                else:
+                    scan.feed(buf[:cut])
+                    scan.feed(buf[cut:])
+                    scan.close()
+            msg = exc.value.message
+            assert exc.value.reason == "bad_xml" and ("two addresses" in msg or "not close cleanly" in msg), (label, cut)
+
+
+@pytest.mark.parametrize("tag", ONE_ADDRESS)
+def test_look_alikes_of_a_second_address_are_measured_where_calamine_reads_them(tag: bytes) -> None:
+    from generator.readback.safety import _XmlScan
+
+    assert _calamine_start(tag) == (0, 0)
     scan = _XmlScan("x.xml", cells=True)
-    scan._scan(b'<sheetData><row r="1"><c r="A1" r="XFD1048576"/></row></sheetData>')
-    assert (scan.max_row, scan.max_col) == (1048575, 16383)
+    scan._scan(b'<sheetData><row r="1">' + tag + b"</row></sheetData>")
+    assert (scan.n_cells, scan.n_refs, scan.min_row, scan.min_col, scan.max_row, scan.max_col) == (1, 1, 0, 0, 0, 0)

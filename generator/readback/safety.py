@@ -21,6 +21,8 @@ XML or spreadsheet parser sees a byte of it, `inspect_package` checks, in this o
    they stream; calamine allocates the whole rectangle from the first to the last used
    cell, so one cell at XFD1048576 would ask it for hundreds of GB (and abort the process);
    a sheet with more than `Limits.max_sheet_cells` cells or a larger rectangle is refused;
+   so is a cell's tag that readers would place apart (two r attributes, of which calamine
+   takes the last; a '<' or '>' inside a value; a quote left open), as not well-formed;
 6. macros: .xlsm/.xlsb/.xltm/.xlam, any vbaProject.bin, Excel 4 macro sheets and ActiveX
    controls are flagged (`PackageInfo.had_macros`); with `Limits(refuse_macros=True)` they
    are refused. Nothing here ever runs a macro; `strip_macros` writes a macro-free .xlsx copy.
@@ -502,9 +504,21 @@ _CELL_OPEN = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,40}:)?c[\s/>]")
 _CELL_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]{0,40}:)?c\s(?:[^<>]{0,512}?\s)?r\s*=\s*["']\s*([A-Za-z]{1,8})([0-9]{1,12})\s*["']""")
 _FAST_REF = re.compile(rb'<c r="([A-Za-z]{1,8})([0-9]{1,12})"')  # the way Excel & co write cells
 _PLAIN_OPEN = re.compile(rb"<c[\s/>]")  # _CELL_OPEN where no tag has a prefix
-#: every cell opening (_PLAIN_OPEN's matches, one for one), with its address where it is written
-#: '<c r="..."' with a clean one ((b"", b"") where not): the count and extent in one C-speed pass
-_OPEN_REF = re.compile(rb'<c(?: r="([A-Za-z]{1,8})([0-9]{1,12})"|[\s/>])')
+#: every cell opening (_PLAIN_OPEN's matches, one for one), with its address where its whole tag is
+#: written plainly, '<c r="..."' with a clean address, then only attributes named with one or two
+#: lower-case letters, not starting with r (s, t, cm, vm, ph), with double-quoted values holding no '<'
+#: or '>', up to its '>' ((b"", b"") where not):
+#: the count and extent in one C-speed pass, each cell measured by its only address
+_OPEN_REF = re.compile(rb'<c(?: r="([A-Za-z]{1,8})([0-9]{1,12})"(?: [a-qs-z][a-z]?="[^"<>]*+")*+/?>|[\s/>])')
+_P = rb"<(?:[A-Za-z_][\w.-]{0,40}:)?c\s"  # a cell's opening, with attributes
+#: a cell's tag that does not close cleanly: a '<' or '>' inside a quoted value, a '<' in the tag, a
+#: quote left open, or no '>' at all. Calamine's parser ends a tag at its first '>' outside quotes, and a
+#: literal scan at the first '>' or '<': refused, so that both read every cell's tag alike.
+_UNCLEAN_CELL = re.compile(_P + rb"""(?:[^<>"']++|"[^"<>]*+"|'[^'<>]*+')*+(?!>)""")
+#: a second r attribute in a cell's tag (not well-formed XML): calamine takes the last, a literal scan
+#: the first, so one cell '<c r="A1" r="XFD1048576"/>' would pass the extent limit (read in clean tags;
+#: an r after any space, a quote or a '/')
+_TWO_R = re.compile(_P + rb"""(?:[^>"']|"[^"]*"|'[^']*')*?(?<![\w:.-])r\s*=(?:[^>"']|"[^"]*"|'[^']*')*?(?<![\w:.-])r\s*=""")
 _PREFIX_C = re.compile(rb":c")  # every prefixed cell opening holds it (a regex search: faster than `in` here)
 _col0, _row1 = itemgetter(0), itemgetter(1)
 
@@ -537,8 +551,11 @@ class _XmlScan:
             self.first = False
             self._check_encoding(chunk)
         buf = self.carry + chunk if self.carry else chunk
-        lt = buf.rfind(b"<")
-        if lt >= 0 and buf.find(b">", lt) < 0:  # an unfinished tag: keep it for the next chunk
+        # An unfinished tag is kept for the next chunk. A tag ends at its first '>' (as calamine's
+        # parser reads it, even where a '<' comes first, inside a quoted value), so what is kept
+        # starts at the first '<' after the chunk's last '>'.
+        lt = buf.find(b"<", buf.rfind(b">") + 1)
+        if lt >= 0:
             self.carry = buf[lt:]
             buf = buf[:lt]
             if len(self.carry) > _MAX_TAG:
@@ -568,8 +585,8 @@ class _XmlScan:
         if not _PREFIX_C.search(buf):
             # Fastest path, one pass: with no prefixed tag, the cells are _PLAIN_OPEN's matches (as
             # the strict count finds them), and _OPEN_REF matches at each of them and nowhere else
-            # (an address match holds no '<', so it hides no opening). When every one of them is a
-            # clean '<c r="..."', the paths below take exactly these cells and addresses.
+            # (a match holds no '<', so it hides no opening). When every one of them is a plainly written
+            # tag, the paths below take exactly these cells and addresses, and refuse none of them.
             found = _OPEN_REF.findall(buf)
             if not found:
                 return
@@ -603,7 +620,20 @@ class _XmlScan:
                     n = n_cr
             if n < 0:
                 n, pairs = len(_CELL_OPEN.findall(buf)), _CELL_REF.findall(buf)
+        if n:  # (no cell opening, none to check: charts, drawings and the theme come this way)
+            self._clean_tags(buf)  # the expressions above take a cell's first address: make sure it is its only one
         self._extend(n, pairs, set(map(_col0, pairs)) if pairs else set())
+
+    def _clean_tags(self, buf: bytes) -> None:
+        """Refuse a cell's tag that readers would read differently (see _UNCLEAN_CELL and _TWO_R)."""
+        m = _UNCLEAN_CELL.search(buf)
+        if m:
+            raise UnsafeFile("bad_xml", f"the part {self.name!r} has a cell whose tag does not close cleanly "
+                             f"({_shown(buf[m.start():m.end() + 1])}): a '<' or '>' inside a value, or a quote left open")
+        m = _TWO_R.search(buf)
+        if m:
+            raise UnsafeFile("bad_xml", f"the part {self.name!r} has a cell with two addresses ({_shown(m.group(0))}): "
+                             "that is not well-formed XML, and readers disagree on where such a cell is")
 
     def _extend(self, n: int, pairs: list[tuple[bytes, bytes]], cols_seen: set[bytes]) -> None:
         """Add a chunk's n cells and the (column, row) addresses found among them."""
@@ -617,6 +647,12 @@ class _XmlScan:
             self.min_row = lo_r if self.min_row is None else min(self.min_row, lo_r)
             self.max_col = max(self.max_col, hi_c)
             self.max_row = max(self.max_row, hi_r)
+
+
+def _shown(tag: bytes) -> str:
+    """The start of a tag, fit to quote in a message."""
+    text = tag[:60].decode("utf-8", "replace")
+    return repr(text + "..." if len(tag) > 60 else text)
 
 
 def _exact_extent(pkg: _Package, name: str) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
