@@ -172,6 +172,34 @@ def test_fill_mode_stays_on_while_any_build_is_inside() -> None:
     assert not fill.STATE["on"]
 
 
+def test_start_keeps_fill_mode_on_for_the_life_of_a_worker(tmp_path: Path) -> None:
+    """A batch worker calls fill.start() once: fill mode must then stay on through garbage
+    collections and builds (each build's own filling() nests inside it, and leaving it must not
+    switch fill mode off). Run in a fresh interpreter, as start() lasts for its process."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import gc
+        from generator.build import BuildOptions, build_workbooks, example_path
+        from generator.schema import load_partnership
+        from generator.workbook import fill
+        fill.start()
+        gc.collect()
+        states = [fill.STATE["on"]]
+        build_workbooks(load_partnership(example_path("riverside-housing")), {str(tmp_path)!r}, BuildOptions())
+        gc.collect()
+        states.append(fill.STATE["on"])
+        fill.start()
+        print(states, fill._USERS[0])
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[True,", "True]", "1"], done.stdout
+    assert not done.stderr.strip(), done.stderr
+
+
 def _cells_both_ways(tmp_path: Path) -> tuple[Path, Path]:
     """The same cells, odd ones included, written by xlsxwriter's own methods and by fill mode's
     put_* functions and sheet writer (layout.Sheet in both, so only the writing differs)."""

@@ -710,6 +710,18 @@ def _switch_off() -> None:
     STATE["on"] = False
 
 
+#: whether start() has run in this process. (It once entered filling() and dropped the context
+#: manager, whose generator the garbage collector then closed at once, switching fill mode off
+#: again: each build switched it on and off for itself.)
+_STARTED: list[bool] = []
+
+
 def start() -> None:
-    """Fill mode on for the rest of this process (a batch worker)."""
-    filling().__enter__()
+    """Fill mode on for the rest of this process (a batch worker): one user that never leaves."""
+    with _USERS_LOCK:
+        if _STARTED:
+            return
+        _STARTED.append(True)
+        _USERS[0] += 1
+        if _USERS[0] == 1:
+            _switch_on()
