@@ -84,7 +84,7 @@ def clear() -> None:
     from . import common, layout, styles
 
     for cache in (_PREPARED, _HEADS, _ROW_TAGS, _STR_TYPES, _SI, _FINGERPRINTS, _DEFINED_NAMES,
-                  _VT_DATA, _APP_PARTS, _VALIDATIONS, _PARTS, _SEEN, layout._CELL_NAMES, fingerprint._NORMALISED,
+                  _VT_DATA, _TITLES, _HEADINGS, _VALIDATIONS, _PARTS, _SEEN, layout._CELL_NAMES, fingerprint._NORMALISED,
                   layout._GOOD_NAMES, layout._GOOD_RULES, RULE_OF, styles._PROTOTYPES):
         cache.clear()
     common.text_lines.cache_clear()
@@ -597,17 +597,10 @@ def _validation_key(options: Any) -> Any:
     return plain_key(options)
 
 
-class _KeptText(io.StringIO):
-    """A StringIO a part's writer may close (XMLwriter._xml_close) and still be read."""
-
-    def close(self) -> None:
-        pass
-
-
-def _whole_part(original: Any, key_of: Any, cache: dict[Any, str]) -> Any:
-    """A part's _assemble_xml_file, its XML made once per key (a pure function of the writer's state
-    that key_of reads) and written again as text: see _APP_PARTS."""
-    def assemble(self: Any) -> None:
+def _own_fragment(original: Any, key_of: Any, cache: dict[Any, str]) -> Any:
+    """A method writing one XML element to self.fh by a pure function of the writer's state that
+    key_of reads, made once per key (as _fragments, for a method without an argument)."""
+    def write(self: Any) -> None:
         key = key_of(self)
         if key is None:
             original(self)
@@ -615,24 +608,31 @@ def _whole_part(original: Any, key_of: Any, cache: dict[Any, str]) -> Any:
         text = cache.get(key)
         if text is None:
             fh = self.fh
-            self.fh = buf = _KeptText()
+            self.fh = buf = io.StringIO()
             try:
                 original(self)
             finally:
                 self.fh = fh
             text = _bounded(cache, 1_000)[key] = buf.getvalue()
         self.fh.write(text)
-        self._xml_close()
-    return assemble
+    return write
 
 
-def _app_key(app: Any) -> Any:
-    """docProps/app.xml is made of the sheet and defined names (part_names, heading_pairs), the
-    document properties and the security flag alone (xlsxwriter.app.App)."""
-    return plain_key((app.part_names, app.heading_pairs, app.properties, app.doc_security))
+def _titles_key(app: Any) -> Any:
+    """docProps/app.xml's <TitlesOfParts> lists the sheet and defined names (App.part_names) alone:
+    about 250 names, the same for every workbook of a shape. (The rest of the part is small, and
+    names the partnership: its company.)"""
+    names = tuple(app.part_names)
+    return names if all(n.__class__ is str for n in names) else None
 
 
-_APP_PARTS: dict[Any, str] = {}
+def _headings_key(app: Any) -> Any:
+    """<HeadingPairs> is made of App.heading_pairs alone."""
+    return plain_key(app.heading_pairs)
+
+
+_TITLES: dict[Any, str] = {}
+_HEADINGS: dict[Any, str] = {}
 _DEFINED_NAMES: dict[Any, str] = {}
 _VT_DATA: dict[Any, str] = {}
 _VALIDATIONS: dict[Any, str] = {}
@@ -640,6 +640,10 @@ _FRAGMENT_WRITERS = (   # (class, method, key of its argument, cache)
     (xlsxwriter.workbook.Workbook, "_write_defined_name", _name_key, _DEFINED_NAMES),
     (xlsxwriter.app.App, "_write_vt_data", plain_key, _VT_DATA),
     (Worksheet, "_write_data_validation", _validation_key, _VALIDATIONS),
+)
+_OWN_FRAGMENT_WRITERS = (   # App's methods without an argument: (method, key of the writer's state, cache)
+    ("_write_titles_of_parts", _titles_key, _TITLES),
+    ("_write_heading_pairs", _headings_key, _HEADINGS),
 )
 
 
@@ -683,8 +687,9 @@ def _switch_on() -> None:
     _SAVED["fragments"] = [(cls, name, cls.__dict__[name]) for cls, name, _, _ in _FRAGMENT_WRITERS]
     for cls, name, key_of, cache in _FRAGMENT_WRITERS:
         setattr(cls, name, _fragments(cls.__dict__[name], key_of, cache))
-    _SAVED["app"] = xlsxwriter.app.App.__dict__["_assemble_xml_file"]
-    xlsxwriter.app.App._assemble_xml_file = _whole_part(_SAVED["app"], _app_key, _APP_PARTS)
+    _SAVED["app"] = [(name, xlsxwriter.app.App.__dict__[name]) for name, _, _ in _OWN_FRAGMENT_WRITERS]
+    for name, key_of, cache in _OWN_FRAGMENT_WRITERS:
+        setattr(xlsxwriter.app.App, name, _own_fragment(xlsxwriter.app.App.__dict__[name], key_of, cache))
     _SAVED["col_name"] = xlsxwriter.utility.xl_col_to_name
     xlsxwriter.utility.xl_col_to_name = _col_name  # the builders' cell references, each column spelt once
     from . import cash_flow, full_cost, inputs, projections  # noqa: F401  (imported, so their names are swapped)
@@ -705,7 +710,8 @@ def _switch_off() -> None:
     xlsxwriter.sharedstrings.SharedStrings._write_sst_strings = _original_write_sst_strings
     for cls, name, original in _SAVED.pop("fragments"):
         setattr(cls, name, original)
-    xlsxwriter.app.App._assemble_xml_file = _SAVED.pop("app")
+    for name, original in _SAVED.pop("app"):
+        setattr(xlsxwriter.app.App, name, original)
     xlsxwriter.workbook.ZipFile = _SAVED.pop("zip")
     STATE["on"] = False
 
