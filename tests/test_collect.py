@@ -105,6 +105,12 @@ def test_every_file_is_accounted_for_exactly_once(returned: dict) -> None:
     assert sorted(in_rows + not_used + copies) == sorted(files)  # each exactly once
     assert port.files_seen == len(files)
     assert elapsed < 60
+    # each file is known to the store by the SHA-256 of its bytes: those read (or, refused before they
+    # were read, those on disk), the same here as the file's own, which nothing changed meanwhile
+    import hashlib
+
+    assert port.results and {r.path: r.sha256 for r in port.results} == {
+        r.path: hashlib.sha256(Path(r.path).read_bytes()).hexdigest() for r in port.results}
 
 
 @pytest.mark.libreoffice

@@ -107,8 +107,9 @@ def _summarise(path: str) -> FileResult:
     from .validate import validate_file
 
     try:
-        res = _summarise_checked(path, validate_file(path))
-        res.sha256 = _sha256(path)
+        r = validate_file(path)
+        res = _summarise_checked(path, r)
+        res.sha256 = r.sha256 or _sha256(path)   # (a file refused before it was read: its bytes as they are now)
         return res
     except (KeyboardInterrupt, SystemExit):
         raise

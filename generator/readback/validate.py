@@ -12,6 +12,7 @@ over a file (`FileSource`, formulas read from the sheet XML).
 """
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -73,6 +74,9 @@ class Report:
     extracted: Extracted | None = field(default=None, repr=False)
     #: the model's outputs for `partnership` (the cached-values check ran it): collect reuses them
     model_outputs: dict[str, Any] | None = field(default=None, repr=False)
+    #: SHA-256 of the very bytes inspected and read (validate_file), "" when none were read: collect's
+    #: store knows a file by it, so it must be these bytes, not the file read again a moment later
+    sha256: str = field(default="", repr=False)
 
     def add(self, level: str, code: str, message: str, sheet: str = "", cell: str = "") -> None:
         self.findings.append(Finding(level, code, message, sheet, cell))
@@ -88,7 +92,7 @@ class Report:
         return {"clean": 0, "unfilled": 1, "problems": 1}[self.status]
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in asdict(self).items() if k not in ("partnership", "extracted", "model_outputs")}
+        d = {k: v for k, v in asdict(self).items() if k not in ("partnership", "extracted", "model_outputs", "sha256")}
         d["findings"] = [asdict(f) for f in self.findings]
         return d
 
@@ -425,6 +429,7 @@ def validate_file(path: str | Path) -> Report:
         report.add("error", exc.reason, exc.message)
         report.status = "unreadable"
         return report
+    report.sha256 = hashlib.sha256(data).hexdigest()
     _package_findings(report, info)
     report.saved_time = info.core_properties.get("modified", "")
     try:

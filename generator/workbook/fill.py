@@ -688,8 +688,8 @@ def _switch_on() -> None:
     for cls, name, key_of, cache in _FRAGMENT_WRITERS:
         setattr(cls, name, _fragments(cls.__dict__[name], key_of, cache))
     _SAVED["app"] = [(name, xlsxwriter.app.App.__dict__[name]) for name, _, _ in _OWN_FRAGMENT_WRITERS]
-    for name, key_of, cache in _OWN_FRAGMENT_WRITERS:
-        setattr(xlsxwriter.app.App, name, _own_fragment(xlsxwriter.app.App.__dict__[name], key_of, cache))
+    for name, state_key, kept in _OWN_FRAGMENT_WRITERS:
+        setattr(xlsxwriter.app.App, name, _own_fragment(xlsxwriter.app.App.__dict__[name], state_key, kept))
     _SAVED["col_name"] = xlsxwriter.utility.xl_col_to_name
     xlsxwriter.utility.xl_col_to_name = _col_name  # the builders' cell references, each column spelt once
     from . import cash_flow, full_cost, inputs, projections  # noqa: F401  (imported, so their names are swapped)
