@@ -626,14 +626,15 @@ class _XmlScan:
 
     def _clean_tags(self, buf: bytes) -> None:
         """Refuse a cell's tag that readers would read differently (see _UNCLEAN_CELL and _TWO_R)."""
+        again = "no spreadsheet program writes it, and readers disagree on where the cell is: ask for the file again, as Excel or LibreOffice saves it"
         m = _UNCLEAN_CELL.search(buf)
         if m:
             raise UnsafeFile("bad_xml", f"the part {self.name!r} has a cell whose tag does not close cleanly "
-                             f"({_shown(buf[m.start():m.end() + 1])}): a '<' or '>' inside a value, or a quote left open")
+                             f"({_shown(buf[m.start():m.start() + 81])}: a '<' or '>' inside a value, or a quote left open); {again}")
         m = _TWO_R.search(buf)
         if m:
-            raise UnsafeFile("bad_xml", f"the part {self.name!r} has a cell with two addresses ({_shown(m.group(0))}): "
-                             "that is not well-formed XML, and readers disagree on where such a cell is")
+            raise UnsafeFile("bad_xml", f"the part {self.name!r} has a cell with two addresses "
+                             f"({_shown(buf[m.start():buf.find(b'>', m.end()) + 1 or len(buf)])}); {again}")
 
     def _extend(self, n: int, pairs: list[tuple[bytes, bytes]], cols_seen: set[bytes]) -> None:
         """Add a chunk's n cells and the (column, row) addresses found among them."""
@@ -651,8 +652,8 @@ class _XmlScan:
 
 def _shown(tag: bytes) -> str:
     """The start of a tag, fit to quote in a message."""
-    text = tag[:60].decode("utf-8", "replace")
-    return repr(text + "..." if len(tag) > 60 else text)
+    text = tag[:80].decode("utf-8", "replace")
+    return repr(text + "..." if len(tag) > 80 else text)
 
 
 def _exact_extent(pkg: _Package, name: str) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
