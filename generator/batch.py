@@ -693,6 +693,18 @@ def clear_unfinished(outdir: Path) -> int:
     return removed
 
 
+def _chunks(todo: list[Any], workers: int, most: int = 25) -> list[list[Any]]:
+    """The rows in chunks for the workers, each a quarter of what is left per worker (at most `most`),
+    so they shrink towards the end: the last ones are a row or two, and no worker sits idle while
+    another builds a long last chunk (25 rows were a second and a half of one core's work)."""
+    chunks, i = [], 0
+    while i < len(todo):
+        size = max(1, min(most, math.ceil((len(todo) - i) / (workers * 4))))
+        chunks.append(todo[i:i + size])
+        i += size
+    return chunks
+
+
 def _build_all(todo: list[tuple[int, str, str, Partnership, str]], outdir: Path, kinds: tuple[str, ...], workers: int | None,
                fail_fast: bool, progress: bool, results: dict[int, RowResult],
                on_progress: Callable[[int, int], None] | None = None) -> None:
@@ -700,8 +712,7 @@ def _build_all(todo: list[tuple[int, str, str, Partnership, str]], outdir: Path,
         return
     built = 0
     workers = max(1, min(workers or _cores(), len(todo)))
-    chunk = max(1, min(25, math.ceil(len(todo) / (workers * 4))))
-    chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
+    chunks = _chunks(todo, workers)
     bar = click.progressbar(length=len(todo), label="Building workbooks", file=sys.stderr, show_pos=True,
                             show_eta=True) if progress else None
     stop = False

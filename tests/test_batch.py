@@ -296,3 +296,22 @@ def test_a_roster_id_is_the_workbooks_partnership_id(tmp_path: Path) -> None:
 
     upgraded = upgrade_file(tmp_path / "out" / "alpha-partnership-full-cost.xlsx", tmp_path / "upgraded.xlsx")
     assert validate_file(upgraded).partnership_id == "P-001"     # an upgrade keeps the id, so the rounds still match
+
+
+@pytest.mark.parametrize("rows,workers", [(1, 2), (7, 2), (100, 2), (1000, 2), (1000, 4), (333, 1)])
+def test_rows_go_to_the_workers_in_chunks_that_shrink_towards_the_end(rows: int, workers: int) -> None:
+    """Every row once, in order; no chunk above 25 rows; each a quarter of what is left per worker,
+    so the chunks shrink and the last few are single rows (no worker idles through a long last one)."""
+    from math import ceil
+
+    from generator.batch import _chunks
+
+    todo = list(range(rows))
+    chunks = _chunks(todo, workers)
+    assert [r for c in chunks for r in c] == todo
+    left = rows
+    for c in chunks:
+        assert 1 <= len(c) <= 25 and len(c) <= ceil(left / (workers * 4))   # at most a quarter of a worker's share of what is left
+        left -= len(c)
+    assert all(len(a) >= len(b) for a, b in zip(chunks, chunks[1:]))
+    assert len(chunks[-1]) == 1
