@@ -5,7 +5,8 @@ under varied names, and some rows with no data file), built with both workbooks 
 
 Prints wall time, CPU time per partnership, workbooks per second and peak memory (this
 process, and the largest worker process), each beside its target, with the machine's load
-(the CPU time is what other work on a shared machine disturbs least). Targets on a 2-core
+(the CPU time is what other work on a shared machine disturbs least) and a speed probe taken
+before and after (bench/machine.py: how fast the machine ran, against a quiet run). Targets on a 2-core
 machine: 1,000 partnerships in at most 30 s, at most 60 ms of CPU per partnership, at most
 150 MB per worker.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.machine import speed_line, speed_probe  # noqa: E402
 from generator.batch import run_batch  # noqa: E402
 from generator.build import example_names, example_path  # noqa: E402
 
@@ -78,11 +80,13 @@ def main() -> None:
     try:
         roster = make_roster(folder, args.rows)
         load_before = os.getloadavg()[0]
+        probe_before = speed_probe()
         cpu0, main0 = _cpu(), _main_cpu()
         started = time.perf_counter()
         batch = run_batch(roster, folder / "out", workers=args.workers, progress=args.progress)
         wall = time.perf_counter() - started
         cpu, main_cpu = _cpu() - cpu0, _main_cpu() - main0
+        probe_after = speed_probe()
         cores = min(args.workers or os.cpu_count() or 1, os.cpu_count() or 1)
         self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -99,6 +103,7 @@ def main() -> None:
               "read and checked, the rows sent to the workers, the manifest)")
         print(f"machine load      {load_before:.2f} when the batch started, {_load()} at the end (1, 5, 15-minute "
               "averages; other work slows the wall time)")
+        print(speed_line(probe_before, probe_after))
         if batch.failed:
             print("first problem:", batch.problems[0])
             sys.exit(1)

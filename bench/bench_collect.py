@@ -15,7 +15,9 @@ Prints:
   Python on the same files.
 Targets on the 2-core machine: collect 1,000 in at most 10 s and 500 MB; Python recalculation at
 least 200 times faster than LibreOffice's. Each figure is printed beside its target, with the machine's
-load (and CPU time beside wall time, which other work on a shared machine disturbs more).
+load (and CPU time beside wall time, which other work on a shared machine disturbs more) and, for
+collect, a speed probe taken before and after (bench/machine.py: how fast the machine ran, against a
+quiet run).
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import speed_line, speed_probe  # noqa: E402
 from generator.build import build_workbooks, example_names, example_path  # noqa: E402
 from generator.readback.collect import collect  # noqa: E402
 from generator.readback.extract import extract  # noqa: E402
@@ -137,15 +140,18 @@ def main() -> int:
     files = sorted(inbox.rglob("*.xlsx"))
     print(f"prepared {len(files)} returned workbooks in {time.perf_counter() - t:.1f} s")
 
+    probe_before = speed_probe()
     t = time.perf_counter()
     cpu0 = _cpu()
     port = collect(inbox, workers=args.workers)
     wall = time.perf_counter() - t
     cpu = _cpu() - cpu0
+    probe_after = speed_probe()
     me, kids = peak_mb()
     print(f"collect: {len(files)} files -> {len(port.rows)} partnerships, {len(port.problems)} problems; "
           f"wall {wall:.1f} s, {len(files) / wall:.0f} files/s; peak memory: main {me:.0f} MB, largest worker {kids:.0f} MB "
           f"(target 10 s, 500 MB); CPU {cpu:.1f} s ({cpu / max(len(files), 1) * 1000:.1f} ms a file)  load {_load()}")
+    print(speed_line(probe_before, probe_after))
 
     sample = files[: args.sample]
     timings = {}
