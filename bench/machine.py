@@ -4,7 +4,10 @@ A shared 2-core machine's speed drifts: the same commit measured 65 and 102 ms o
 partnership in two chunks of one batch, minutes apart. `speed_probe` times a fixed piece of
 pure-Python work of the kind a build does (formatting cell references and formula text, dict
 lookups, joining), so that a figure can be read against the speed the machine had when it
-was taken. Instruction counts (`valgrind --tool=callgrind`) are what to compare two commits by.
+was taken. It only samples: it lasts a tenth of a second before and after, so a probe above the
+quiet value says the machine was slow, but one at the quiet value does not prove the run between
+was quiet (it read 7.1 to 7.7 ms around batches that took 28.9 s and 35.9 s). Instruction counts
+(`valgrind --tool=callgrind`) are what to compare two commits by.
 """
 from __future__ import annotations
 
@@ -44,4 +47,5 @@ def speed_line(before: float, after: float) -> str:
     slow = max(before, after) / QUIET_MS
     note = (" (the machine ran about {:.0%} slower than on a quiet run: the figures above are that much higher)".format(slow - 1)
             if slow > 1.1 else "")
-    return f"speed probe       {before:.1f} ms before, {after:.1f} ms after (a quiet run: {QUIET_MS:.1f} ms; lower is faster){note}"
+    return (f"speed probe       {before:.1f} ms before, {after:.1f} ms after (a quiet run: {QUIET_MS:.1f} ms; lower is faster; "
+            f"a sample, not a proof of a quiet run){note}")
