@@ -45,7 +45,7 @@ def speed_line(before: float, after: float) -> str:
     """The probe before and after a run, against a quiet run's: a figure taken while the machine ran
     slower than that is that much slower than the code."""
     slow = max(before, after) / QUIET_MS
-    note = (" (the machine ran about {:.0%} slower than on a quiet run: the figures above are that much higher)".format(slow - 1)
+    note = (" (at that moment the machine ran about {:.0%} slower than on a quiet run)".format(slow - 1)
             if slow > 1.1 else "")
     return (f"speed probe       {before:.1f} ms before, {after:.1f} ms after (a quiet run: {QUIET_MS:.1f} ms; lower is faster; "
             f"a sample, not a proof of a quiet run){note}")
