@@ -69,7 +69,7 @@ REASONS: dict[str, str] = {
     "unsafe_path": "an entry name is absolute or climbs out of the package (../)",
     "encrypted": "the workbook or an entry is encrypted (password to open)",
     "dtd_or_entity": "an XML part carries a DTD or entity declaration",
-    "bad_xml": "an XML part is malformed, not UTF-8 compatible, or has an absurdly long tag",
+    "bad_xml": "an XML part is malformed or not UTF-8 compatible, has an absurdly long tag, or writes a cell that readers would place apart",
     "macros": "the workbook carries macros or is macro-enabled and the policy refuses them",
     "not_spreadsheet": "a zip, but not an Excel workbook (a .docx, an .ods, photos, ...)",
     "sheet_too_large": "a worksheet has more cells, or spans a larger rectangle, than the limit",
