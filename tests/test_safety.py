@@ -405,8 +405,9 @@ def _calamine_start(tag: bytes) -> tuple[int, int]:
 TWO_ADDRESSES = [b'<c r="A1" r="Z1000"><v>1</v></c>', b'<c r="A1" r ="Z1000"><v>1</v></c>', b'<c r="A1"r="Z1000"><v>1</v></c>',
                  b'<c r="A1"\nr="Z1000"><v>1</v></c>', b"<c r='A1' r='Z1000'><v>1</v></c>", b'<c r="A1" s="<" r="Z1000"><v>1</v></c>',
                  b'<c s="1" r="A1"\tr\t=\t"Z1000"><v>1</v></c>', b'<c r="A1" s=">" r="Z1000"><v>1</v></c>']
-#: look-alikes calamine places at A1 (a prefixed attribute, an r= in a formula): the scan measures A1 too
-ONE_ADDRESS = [b'<c r="A1" x:r="Z1000" xmlns:x="urn:x"><v>1</v></c>', b'<c r="A1" t="str"><f>R1=2</f><v>1</v></c>']
+#: look-alikes calamine places at A1 (a prefixed attribute, an upper-case R, an r= in a formula): the scan measures A1 too
+ONE_ADDRESS = [b'<c r="A1" x:r="Z1000" xmlns:x="urn:x"><v>1</v></c>', b'<c r="A1" R="Z1000"><v>1</v></c>',
+               b'<c r="A1" t="str"><f>R1=2</f><v>1</v></c>']
 
 
 @pytest.mark.parametrize("tag", TWO_ADDRESSES)
