@@ -47,7 +47,16 @@ import xlsxwriter.utility
 import xlsxwriter.workbook
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormulaTuple, CellNumberTuple, CellStringTuple,
-                                  Worksheet, re_dynamic_function)
+                                  Worksheet)
+
+try:   # xlsxwriter up to 3.3.1: a regular expression; 3.3.4 a function that skips string literals
+    from xlsxwriter.worksheet import re_dynamic_function as _RE_DYNAMIC
+
+    def _dynamic(formula: str) -> bool:
+        """Whether xlsxwriter writes the formula as a dynamic array (not our plain path)."""
+        return _RE_DYNAMIC.search(formula) is not None
+except ImportError:  # pragma: no cover - depends on the installed xlsxwriter
+    from xlsxwriter.worksheet import _has_dynamic_function as _dynamic  # type: ignore[no-redef]
 
 #: True while `filling()` is on (Book's writes and Sheet's cell writer look here).
 STATE = {"on": False}
@@ -135,7 +144,7 @@ def put_formula(ws: Worksheet, row: int, col: int, text: str, fmt: Any, value: A
         formula = "=" + text
         if ws.use_future_functions:
             return ws._write_formula(row, col, formula, fmt, value)
-        dynamic = re_dynamic_function.search(formula) or (formula.startswith("{") and formula.endswith("}"))
+        dynamic = _dynamic(formula) or (formula.startswith("{") and formula.endswith("}"))
         prepared = _bounded(_PREPARED)[text] = None if dynamic else ws._prepare_formula(formula)
     if prepared is None or ws.use_future_functions or ws.constant_memory:
         return ws._write_formula(row, col, "=" + text, fmt, value)
