@@ -562,20 +562,21 @@ def plain_key(value: Any) -> str | None:
     return repr(value) if _plain(value) else None
 
 
-def _fragments(original: Any, key_of: Any, cache: dict[Any, str], limit: int = 50_000) -> Any:
-    """A method writing one XML element to self.fh, by a pure function of its argument, made
-    once per key: the element xlsxwriter writes for the argument, kept as text."""
-    def write(self: Any, arg: Any) -> None:
-        key = key_of(arg)
+def _fragments(original: Any, key_of: Any, cache: dict[Any, str], limit: int) -> Any:
+    """A method writing one XML element to self.fh, by a pure function of its argument (or, for a
+    method without one, of the writer's state that key_of reads from the writer), made once per
+    key: the element xlsxwriter writes, kept as text."""
+    def write(self: Any, *arg: Any) -> None:
+        key = key_of(*arg) if arg else key_of(self)
         if key is None:
-            original(self, arg)
+            original(self, *arg)
             return
         text = cache.get(key)
         if text is None:
             fh = self.fh
             self.fh = buf = io.StringIO()
             try:
-                original(self, arg)
+                original(self, *arg)
             finally:
                 self.fh = fh
             text = _bounded(cache, limit)[key] = buf.getvalue()
@@ -606,27 +607,6 @@ def _validation_key(options: Any) -> Any:
     return plain_key(options)
 
 
-def _own_fragment(original: Any, key_of: Any, cache: dict[Any, str]) -> Any:
-    """A method writing one XML element to self.fh by a pure function of the writer's state that
-    key_of reads, made once per key (as _fragments, for a method without an argument)."""
-    def write(self: Any) -> None:
-        key = key_of(self)
-        if key is None:
-            original(self)
-            return
-        text = cache.get(key)
-        if text is None:
-            fh = self.fh
-            self.fh = buf = io.StringIO()
-            try:
-                original(self)
-            finally:
-                self.fh = fh
-            text = _bounded(cache, 1_000)[key] = buf.getvalue()
-        self.fh.write(text)
-    return write
-
-
 def _titles_key(app: Any) -> Any:
     """docProps/app.xml's <TitlesOfParts> lists the sheet and defined names (App.part_names) alone:
     about 250 names, the same for every workbook of a shape. (The rest of the part is small, and
@@ -645,14 +625,13 @@ _HEADINGS: dict[Any, str] = {}
 _DEFINED_NAMES: dict[Any, str] = {}
 _VT_DATA: dict[Any, str] = {}
 _VALIDATIONS: dict[Any, str] = {}
-_FRAGMENT_WRITERS = (   # (class, method, key of its argument, cache)
-    (xlsxwriter.workbook.Workbook, "_write_defined_name", _name_key, _DEFINED_NAMES),
-    (xlsxwriter.app.App, "_write_vt_data", plain_key, _VT_DATA),
-    (Worksheet, "_write_data_validation", _validation_key, _VALIDATIONS),
-)
-_OWN_FRAGMENT_WRITERS = (   # App's methods without an argument: (method, key of the writer's state, cache)
-    ("_write_titles_of_parts", _titles_key, _TITLES),
-    ("_write_heading_pairs", _headings_key, _HEADINGS),
+_FRAGMENT_WRITERS = (   # (class, method, key of its argument, cache, most entries kept)
+    (xlsxwriter.workbook.Workbook, "_write_defined_name", _name_key, _DEFINED_NAMES, 50_000),
+    (xlsxwriter.app.App, "_write_vt_data", plain_key, _VT_DATA, 50_000),
+    (Worksheet, "_write_data_validation", _validation_key, _VALIDATIONS, 50_000),
+    # methods without an argument, keyed by the writer's state (a few kB an entry: fewer kept)
+    (xlsxwriter.app.App, "_write_titles_of_parts", _titles_key, _TITLES, 1_000),
+    (xlsxwriter.app.App, "_write_heading_pairs", _headings_key, _HEADINGS, 1_000),
 )
 
 
@@ -693,12 +672,9 @@ def _switch_on() -> None:
     Sheet._write_cell = write_cell
     Sheet._write_sheet_data = write_sheet_data
     xlsxwriter.sharedstrings.SharedStrings._write_sst_strings = write_sst_strings
-    _SAVED["fragments"] = [(cls, name, cls.__dict__[name]) for cls, name, _, _ in _FRAGMENT_WRITERS]
-    for cls, name, key_of, cache in _FRAGMENT_WRITERS:
-        setattr(cls, name, _fragments(cls.__dict__[name], key_of, cache))
-    _SAVED["app"] = [(name, xlsxwriter.app.App.__dict__[name]) for name, _, _ in _OWN_FRAGMENT_WRITERS]
-    for name, state_key, kept in _OWN_FRAGMENT_WRITERS:
-        setattr(xlsxwriter.app.App, name, _own_fragment(xlsxwriter.app.App.__dict__[name], state_key, kept))
+    _SAVED["fragments"] = [(cls, name, cls.__dict__[name]) for cls, name, *_ in _FRAGMENT_WRITERS]
+    for cls, name, key_of, cache, most in _FRAGMENT_WRITERS:
+        setattr(cls, name, _fragments(cls.__dict__[name], key_of, cache, most))
     _SAVED["col_name"] = xlsxwriter.utility.xl_col_to_name
     xlsxwriter.utility.xl_col_to_name = _col_name  # the builders' cell references, each column spelt once
     from . import cash_flow, full_cost, inputs, projections  # noqa: F401  (imported, so their names are swapped)
@@ -719,8 +695,6 @@ def _switch_off() -> None:
     xlsxwriter.sharedstrings.SharedStrings._write_sst_strings = _original_write_sst_strings
     for cls, name, original in _SAVED.pop("fragments"):
         setattr(cls, name, original)
-    for name, original in _SAVED.pop("app"):
-        setattr(xlsxwriter.app.App, name, original)
     xlsxwriter.workbook.ZipFile = _SAVED.pop("zip")
     STATE["on"] = False
 
