@@ -500,8 +500,9 @@ class _Package:
 
 _DECL = re.compile(rb"<!(?!--)(?!\[CDATA\[)")
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
-_CELL_OPEN = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,40}:)?c[\s/>]")
-_CELL_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]{0,40}:)?c\s(?:[^<>]{0,512}?\s)?r\s*=\s*["']\s*([A-Za-z]{1,8})([0-9]{1,12})\s*["']""")
+_C = rb"<(?:[A-Za-z_][\w.-]{0,40}:)?c"  # a cell tag's name, with or without a prefix
+_CELL_OPEN = re.compile(_C + rb"[\s/>]")
+_CELL_REF = re.compile(_C + rb"""\s(?:[^<>]{0,512}?\s)?r\s*=\s*["']\s*([A-Za-z]{1,8})([0-9]{1,12})\s*["']""")
 _FAST_REF = re.compile(rb'<c r="([A-Za-z]{1,8})([0-9]{1,12})"')  # the way Excel & co write cells
 _PLAIN_OPEN = re.compile(rb"<c[\s/>]")  # _CELL_OPEN where no tag has a prefix
 #: every cell opening (_PLAIN_OPEN's matches, one for one), with its address where its whole tag is
@@ -510,15 +511,16 @@ _PLAIN_OPEN = re.compile(rb"<c[\s/>]")  # _CELL_OPEN where no tag has a prefix
 #: or '>', up to its '>' ((b"", b"") where not):
 #: the count and extent in one C-speed pass, each cell measured by its only address
 _OPEN_REF = re.compile(rb'<c(?: r="([A-Za-z]{1,8})([0-9]{1,12})"(?: [a-qs-z][a-z]?="[^"<>]*+")*+/?>|[\s/>])')
-_P = rb"<(?:[A-Za-z_][\w.-]{0,40}:)?c\s"  # a cell's opening, with attributes
 #: a cell's tag that does not close cleanly: a '<' or '>' inside a quoted value, a '<' in the tag, a
 #: quote left open, or no '>' at all. Calamine's parser ends a tag at its first '>' outside quotes, and a
 #: literal scan at the first '>' or '<': refused, so that both read every cell's tag alike.
-_UNCLEAN_CELL = re.compile(_P + rb"""(?:[^<>"']++|"[^"<>]*+"|'[^'<>]*+')*+(?!>)""")
+_UNCLEAN_CELL = re.compile(_C + rb"""\s(?:[^<>"']++|"[^"<>]*+"|'[^'<>]*+')*+(?!>)""")
 #: a second r attribute in a cell's tag (not well-formed XML): calamine takes the last, a literal scan
 #: the first, so one cell '<c r="A1" r="XFD1048576"/>' would pass the extent limit (read in clean tags;
 #: an r after any space, a quote or a '/')
-_TWO_R = re.compile(_P + rb"""(?:[^>"']|"[^"]*"|'[^']*')*?(?<![\w:.-])r\s*=(?:[^>"']|"[^"]*"|'[^']*')*?(?<![\w:.-])r\s*=""")
+_TWO_R = re.compile(_C + rb"""\s(?:[^>"']|"[^"]*"|'[^']*')*?(?<![\w:.-])r\s*=(?:[^>"']|"[^"]*"|'[^']*')*?(?<![\w:.-])r\s*=""")
+_ASK_AGAIN = ("no spreadsheet program writes it, and readers disagree on where the cell is: ask for the file again, "
+              "as Excel or LibreOffice saves it")
 _PREFIX_C = re.compile(rb":c")  # every prefixed cell opening holds it (a regex search: faster than `in` here)
 _col0, _row1 = itemgetter(0), itemgetter(1)
 
@@ -626,15 +628,14 @@ class _XmlScan:
 
     def _clean_tags(self, buf: bytes) -> None:
         """Refuse a cell's tag that readers would read differently (see _UNCLEAN_CELL and _TWO_R)."""
-        again = "no spreadsheet program writes it, and readers disagree on where the cell is: ask for the file again, as Excel or LibreOffice saves it"
         m = _UNCLEAN_CELL.search(buf)
         if m:
             raise UnsafeFile("bad_xml", f"the part {self.name!r} has a cell whose tag does not close cleanly "
-                             f"({_shown(buf[m.start():m.start() + 81])}: a '<' or '>' inside a value, or a quote left open); {again}")
+                             f"({_shown(buf[m.start():m.start() + 81])}: a '<' or '>' inside a value, or a quote left open); {_ASK_AGAIN}")
         m = _TWO_R.search(buf)
         if m:
             raise UnsafeFile("bad_xml", f"the part {self.name!r} has a cell with two addresses "
-                             f"({_shown(buf[m.start():buf.find(b'>', m.end()) + 1 or len(buf)])}); {again}")
+                             f"({_shown(buf[m.start():buf.find(b'>', m.end()) + 1 or len(buf)])}); {_ASK_AGAIN}")
 
     def _extend(self, n: int, pairs: list[tuple[bytes, bytes]], cols_seen: set[bytes]) -> None:
         """Add a chunk's n cells and the (column, row) addresses found among them."""
